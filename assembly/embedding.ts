@@ -1,0 +1,83 @@
+// Feature lookups that build a tower's input, and the scatter of their gradients.
+// Tables are [vocab×dim] row-major f32; ids are i32. Outputs are written with a row stride
+// (`ld`, in elements) so that each feature fills its own block of columns of the tower input.
+// Ids are trusted: the TypeScript wrapper checks ranges once, when data is handed over.
+
+import { at } from "./simd";
+
+@inline function copyRow(dst: usize, src: usize, dim: i32): void {
+  let c = 0;
+  for (; c + 4 <= dim; c += 4) v128.store(at(dst, c), v128.load(at(src, c)));
+  for (; c < dim; c++) store<f32>(at(dst, c), load<f32>(at(src, c)));
+}
+
+@inline function addScaledRow(dst: usize, src: usize, scale: f32, dim: i32): void {
+  const s = f32x4.splat(scale);
+  let c = 0;
+  for (; c + 4 <= dim; c += 4) {
+    v128.store(at(dst, c), f32x4.add(v128.load(at(dst, c)), f32x4.mul(v128.load(at(src, c)), s)));
+  }
+  for (; c < dim; c++) store<f32>(at(dst, c), load<f32>(at(dst, c)) + load<f32>(at(src, c)) * scale);
+}
+
+/** out[r, 0:dim] = table[ids[r], 0:dim] for r < n; out has row stride ld. */
+export function embedding_gather(out: usize, table: usize, ids: usize, n: i32, dim: i32, ld: i32): void {
+  for (let r = 0; r < n; r++) {
+    copyRow(at(out, r * ld), at(table, load<i32>(at(ids, r)) * dim), dim);
+  }
+}
+
+/** dTable[ids[r], :] += dOut[r, 0:dim] for r < n (repeated ids accumulate); dOut has row stride ld. */
+export function embedding_scatter_add(dtable: usize, dout: usize, ids: usize, n: i32, dim: i32, ld: i32): void {
+  for (let r = 0; r < n; r++) {
+    addScaledRow(at(dtable, load<i32>(at(ids, r)) * dim), at(dout, r * ld), 1, dim);
+  }
+}
+
+/**
+ * Pooled multi-hot lookup. Entity e = rows[r] owns the id list ids[offsets[e] .. offsets[e+1])
+ * with optional weights (weights = 0: all 1). out[r] = Σ w·table[id], divided by the number of
+ * ids when `mean` (an entity with no ids gives a zero row).
+ */
+export function embedding_bag(out: usize, table: usize, offsets: usize, ids: usize, weights: usize,
+                              rows: usize, n: i32, dim: i32, ld: i32, mean: bool): void {
+  for (let r = 0; r < n; r++) {
+    const e = load<i32>(at(rows, r));
+    const start = load<i32>(at(offsets, e));
+    const end = load<i32>(at(offsets, e + 1));
+    const dst = at(out, r * ld);
+    memory.fill(dst, 0, <usize>dim << 2);
+    const norm: f32 = mean && end > start ? <f32>1 / <f32>(end - start) : 1;
+    for (let q = start; q < end; q++) {
+      const w: f32 = weights != 0 ? load<f32>(at(weights, q)) : 1;
+      addScaledRow(dst, at(table, load<i32>(at(ids, q)) * dim), w * norm, dim);
+    }
+  }
+}
+
+/** Gradient of embedding_bag: dTable[id] += w·dOut[r] (÷ count when `mean`). */
+export function embedding_bag_scatter_add(dtable: usize, dout: usize, offsets: usize, ids: usize,
+                                          weights: usize, rows: usize, n: i32, dim: i32, ld: i32,
+                                          mean: bool): void {
+  for (let r = 0; r < n; r++) {
+    const e = load<i32>(at(rows, r));
+    const start = load<i32>(at(offsets, e));
+    const end = load<i32>(at(offsets, e + 1));
+    const src = at(dout, r * ld);
+    const norm: f32 = mean && end > start ? <f32>1 / <f32>(end - start) : 1;
+    for (let q = start; q < end; q++) {
+      const w: f32 = weights != 0 ? load<f32>(at(weights, q)) : 1;
+      addScaledRow(at(dtable, load<i32>(at(ids, q)) * dim), src, w * norm, dim);
+    }
+  }
+}
+
+/** out[r, 0:width] = src[rows[r], 0:width]: numeric feature rows into the tower input (stride ld). */
+export function gather_rows(out: usize, src: usize, rows: usize, n: i32, width: i32, ld: i32): void {
+  for (let r = 0; r < n; r++) copyRow(at(out, r * ld), at(src, load<i32>(at(rows, r)) * width), width);
+}
+
+/** out[r] = src[idx[r]] for 32-bit elements (i32 or f32): batch assembly and id columns. */
+export function gather_32(out: usize, src: usize, idx: usize, n: i32): void {
+  for (let r = 0; r < n; r++) store<u32>(at(out, r), load<u32>(at(src, load<i32>(at(idx, r)))));
+}

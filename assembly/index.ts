@@ -1,0 +1,11 @@
+// The module's exports: every kernel, and the allocator. One file per operation family.
+export { alloc, free, zero_f32, copy_f32, count_nonfinite } from "./memory";
+export { dense_forward, dense_backward_input, dense_backward_weight, bias_backward } from "./dense";
+export { relu_forward, relu_backward } from "./activation";
+export {
+  embedding_gather, embedding_scatter_add, embedding_bag, embedding_bag_scatter_add,
+  gather_rows, gather_32,
+} from "./embedding";
+export { rowwise_dot, rowwise_dot_backward, add_pair_bias, mse_loss } from "./loss";
+export { adam_update } from "./adam";
+export { score_matrix } from "./score";

@@ -1,0 +1,64 @@
+// twotower: the public API. Everything a user imports comes from here; nothing here imports a
+// Node-only module, so the same entry point runs in browsers.
+import { TwoTower } from './model/twotower.js';
+import type { TwoTowerConfig } from './model/config.js';
+import type { FeatureTable } from './model/features.js';
+import type { Backend } from './wasm/backend.js';
+import { loadWasmBackend, type LoadOptions } from './wasm/load.js';
+import { fit as fitModel, type FitOptions, type FitResult } from './train/fit.js';
+import type { Interactions } from './data/interactions.js';
+import { rmse, mae } from './eval/regression.js';
+
+export interface CreateModelOptions {
+  /** How to load the WASM kernels (build choice, precompiled module, bytes or URL). Default: inlined, auto build. */
+  wasm?: LoadOptions;
+  /** Run on this backend instead of WASM (e.g. `new ReferenceBackend()` for f64 checks). */
+  backend?: Backend;
+  /** Per-user feature columns, when the user tower reads more than its id. */
+  userFeatures?: FeatureTable;
+  /** Per-item feature columns, when the item tower reads more than its id. */
+  itemFeatures?: FeatureTable;
+}
+
+/** A trained or trainable two-tower model. */
+export class Model extends TwoTower {
+  /** Trains in place with Adam; see FitOptions for settings and defaults. */
+  fit(train: Interactions, options: FitOptions = {}): FitResult {
+    return fitModel(this, train, options);
+  }
+
+  /** RMSE and MAE of predict() against the given ratings. */
+  evaluate(data: Interactions): { rmse: number; mae: number } {
+    const predictions = this.predict(data.users, data.items);
+    return { rmse: rmse(predictions, data.ratings), mae: mae(predictions, data.ratings) };
+  }
+}
+
+/** Builds a model from its config, with freshly initialised (seeded) parameters. */
+export async function createModel(config: TwoTowerConfig, options: CreateModelOptions = {}): Promise<Model> {
+  const backend = options.backend ?? (await loadWasmBackend(options.wasm));
+  const model = new Model(config, backend);
+  try {
+    if (options.userFeatures) model.setUserFeatures(options.userFeatures);
+    if (options.itemFeatures) model.setItemFeatures(options.itemFeatures);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return model;
+}
+
+export { TwoTowerError } from './errors.js';
+export type {
+  TwoTowerConfig, TowerConfig, FeatureSpec, IdFeature, CategoricalFeature, MultiHotFeature, NumericFeature,
+} from './model/config.js';
+export type { FeatureTable, FeatureColumn, MultiHotColumn } from './model/features.js';
+export type { Interactions } from './data/interactions.js';
+export type { FitOptions, FitResult, EpochInfo, BatchInfo } from './train/fit.js';
+export type { LossName } from './train/losses.js';
+export type { LoadOptions, KernelBuild } from './wasm/load.js';
+export { loadWasmBackend, supportsRelaxedSimd } from './wasm/load.js';
+export type { Backend, BackendKind, Kernels, HeapStats } from './wasm/backend.js';
+export { ReferenceBackend } from './reference/backend.js';
+export { generateSynthetic, type SyntheticOptions, type SyntheticData } from './data/synthetic.js';
+export { rmse, mae } from './eval/regression.js';

@@ -1,0 +1,238 @@
+// The two-tower model: a user tower and an item tower into one d-dimensional space, the score
+// of a pair being ⟨u, v⟩ plus optional global / user / item biases. Parameters, gradients and
+// Adam moments live in one ParameterStore in the backend's heap.
+import type { Backend } from '../wasm/backend.js';
+import { fail } from '../errors.js';
+import { validateConfig, type TwoTowerConfig, type TowerSide } from './config.js';
+import { ParameterStore, type ParamBlock } from './parameters.js';
+import { Tower } from './tower.js';
+import type { FeatureTable } from './features.js';
+import { checkIndices } from '../data/interactions.js';
+import type { Loss } from '../train/losses.js';
+
+/** Rows per chunk when predicting or embedding many entities: bounds scratch memory. */
+const CHUNK = 4096;
+
+/** Heap scratch for a batch of (user, item, target) rows and everything computed from it. */
+export class PairScratch {
+  capacity = 0;
+  users = 0;
+  items = 0;
+  targets = 0;
+  scores = 0;
+  dScores = 0;
+  dUser = 0;
+  dItem = 0;
+  private blocks: number[] = [];
+
+  constructor(private readonly backend: Backend, private readonly dim: number) {}
+
+  reserve(n: number): void {
+    if (n <= this.capacity) return;
+    this.free();
+    const be = this.backend;
+    const take = (bytes: number): number => {
+      const p = be.alloc(bytes);
+      this.blocks.push(p);
+      return p;
+    };
+    const f = be.floatBytes;
+    this.users = take(n * 4);
+    this.items = take(n * 4);
+    this.targets = take(n * f);
+    this.scores = take(n * f);
+    this.dScores = take(n * f);
+    this.dUser = take(n * this.dim * f);
+    this.dItem = take(n * this.dim * f);
+    this.capacity = n;
+  }
+
+  free(): void {
+    for (const p of this.blocks) this.backend.free(p);
+    this.blocks = [];
+    this.capacity = 0;
+  }
+}
+
+export class TwoTower {
+  readonly config: TwoTowerConfig;
+  readonly backend: Backend;
+  readonly store = new ParameterStore();
+  readonly userTower: Tower;
+  readonly itemTower: Tower;
+  readonly bias: { global?: ParamBlock; user?: ParamBlock; item?: ParamBlock } = {};
+  /** Adam steps taken so far; bias correction continues from here on the next fit(). */
+  optimizerSteps = 0;
+  /** @internal Batch scratch shared by prediction and training. */
+  readonly pairs: PairScratch;
+  private disposed = false;
+
+  constructor(config: TwoTowerConfig, backend: Backend) {
+    validateConfig(config);
+    this.config = structuredClone(config);
+    this.backend = backend;
+    const std = config.embeddingInitStd ?? 0.05;
+    this.userTower = new Tower('user', config.user, config.dim, this.store, std);
+    this.itemTower = new Tower('item', config.item, config.dim, this.store, std);
+    if (config.bias?.global) this.bias.global = this.store.declare('bias.global', [1], { kind: 'zeros' });
+    if (config.bias?.user) this.bias.user = this.store.declare('bias.user', [this.userTower.idFeature!.vocabSize], { kind: 'zeros' });
+    if (config.bias?.item) this.bias.item = this.store.declare('bias.item', [this.itemTower.idFeature!.vocabSize], { kind: 'zeros' });
+    this.store.allocate(backend, config.seed ?? 1);
+    this.userTower.attach(backend);
+    this.itemTower.attach(backend);
+    this.pairs = new PairScratch(backend, config.dim);
+  }
+
+  get dim(): number { return this.config.dim; }
+  /** Number of users the model can score (0 until user features are set, without an id feature). */
+  get userCount(): number { return this.userTower.count; }
+  get itemCount(): number { return this.itemTower.count; }
+
+  private tower(side: TowerSide): Tower {
+    return side === 'user' ? this.userTower : this.itemTower;
+  }
+
+  /** Per-user feature columns for the user tower's non-id features. Validated; on error nothing changes. */
+  setUserFeatures(table: FeatureTable): void { this.live(); this.userTower.setFeatures(table); }
+  /** Per-item feature columns for the item tower's non-id features. */
+  setItemFeatures(table: FeatureTable): void { this.live(); this.itemTower.setFeatures(table); }
+
+  /** @internal Throws unless both towers have what they need to run. */
+  ensureReady(): void {
+    this.live();
+    for (const side of ['user', 'item'] as const) {
+      const t = this.tower(side);
+      if (!t.ready) {
+        const setter = side === 'user' ? 'setUserFeatures' : 'setItemFeatures';
+        fail('MISSING_FEATURE', `the ${side} tower reads features (${t.config.features.map((f) => f.name).join(', ')}) but none were set: call ${setter}() or pass ${side}Features to createModel()`);
+      }
+    }
+  }
+
+  private live(): void {
+    if (this.disposed) fail('DISPOSED', 'this model was disposed');
+  }
+
+  /** @internal Runs both towers and the pair score on the n rows staged in `pairs`. */
+  forwardPairs(n: number): { user: number; item: number } {
+    const k = this.backend.kernels;
+    const p = this.pairs;
+    this.userTower.reserve(n);
+    this.itemTower.reserve(n);
+    const user = this.userTower.forward(this.store, p.users, n);
+    const item = this.itemTower.forward(this.store, p.items, n);
+    k.rowwise_dot(p.scores, user, item, n, this.dim);
+    const { global, user: ub, item: ib } = this.bias;
+    if (global || ub || ib) {
+      k.add_pair_bias(p.scores, global ? this.store.ptr(global) : 0, ub ? this.store.ptr(ub) : 0, p.users,
+        ib ? this.store.ptr(ib) : 0, p.items, n);
+    }
+    return { user, item };
+  }
+
+  /**
+   * @internal Zeroes the gradients, then runs forward, the loss and backward on the n staged rows;
+   * gradients land in the store's gradient region. Returns the batch's mean loss (which may be
+   * non-finite: the caller decides what to do).
+   */
+  lossAndGradients(n: number, loss: Loss): number {
+    const k = this.backend.kernels;
+    const p = this.pairs;
+    k.zero_f32(this.store.regions.grads, this.store.total);
+    const { user, item } = this.forwardPairs(n);
+    const value = loss.compute({
+      backend: this.backend, n, dim: this.dim, user, item, scores: p.scores, targets: p.targets,
+      dScores: p.dScores, dUser: p.dUser, dItem: p.dItem,
+    });
+    if (!Number.isFinite(value)) return value;
+    if (loss.kind === 'pair') {
+      k.rowwise_dot_backward(p.dUser, p.dItem, p.dScores, user, item, n, this.dim);
+      const { global, user: ub, item: ib } = this.bias;
+      if (global) k.bias_backward(this.store.gradPtr(global), p.dScores, n, 1, 1);
+      if (ub) k.embedding_scatter_add(this.store.gradPtr(ub), p.dScores, p.users, n, 1, 1);
+      if (ib) k.embedding_scatter_add(this.store.gradPtr(ib), p.dScores, p.items, n, 1, 1);
+    }
+    this.userTower.backward(this.store, p.users, n, p.dUser);
+    this.itemTower.backward(this.store, p.items, n, p.dItem);
+    return value;
+  }
+
+  /** @internal Copies indices (and targets) for n rows into the pair scratch. */
+  stagePairs(users: ArrayLike<number>, items: ArrayLike<number>, targets?: ArrayLike<number>): number {
+    const n = users.length;
+    this.pairs.reserve(n);
+    const be = this.backend;
+    be.ints(this.pairs.users, n).set(users);
+    be.ints(this.pairs.items, n).set(items);
+    if (targets) be.floats(this.pairs.targets, n).set(targets);
+    return n;
+  }
+
+  /**
+   * Scores (user, item) pairs: ⟨u, v⟩ plus the configured biases (the predicted rating, for a
+   * model trained on ratings). `users` and `items` are entity indices of equal length.
+   */
+  predict(users: ArrayLike<number>, items: ArrayLike<number>): Float32Array {
+    this.ensureReady();
+    if (users.length !== items.length) {
+      fail('DIMENSION_MISMATCH', `predict: users has ${users.length} entries but items has ${items.length}`);
+    }
+    checkIndices(users, this.userCount, 'predict: users', 'user');
+    checkIndices(items, this.itemCount, 'predict: items', 'item');
+    const out = new Float32Array(users.length);
+    for (let start = 0; start < users.length; start += CHUNK) {
+      const end = Math.min(users.length, start + CHUNK);
+      const n = this.stagePairs(sliceOf(users, start, end), sliceOf(items, start, end));
+      this.forwardPairs(n);
+      out.set(this.backend.floats(this.pairs.scores, n), start);
+    }
+    return out;
+  }
+
+  /** Embeddings of the given users (default: all), n×dim row-major. */
+  userEmbeddings(users?: ArrayLike<number>): Float32Array { return this.embed('user', users); }
+  /** Embeddings of the given items (default: all), n×dim row-major. */
+  itemEmbeddings(items?: ArrayLike<number>): Float32Array { return this.embed('item', items); }
+
+  private embed(side: TowerSide, indices?: ArrayLike<number>): Float32Array {
+    this.ensureReady();
+    const tower = this.tower(side);
+    const rows = indices ?? Int32Array.from({ length: tower.count }, (_, i) => i);
+    checkIndices(rows, tower.count, `${side}Embeddings`, side);
+    const d = this.dim;
+    const out = new Float32Array(rows.length * d);
+    for (let start = 0; start < rows.length; start += CHUNK) {
+      const end = Math.min(rows.length, start + CHUNK);
+      const chunk = sliceOf(rows, start, end);
+      const n = this.stagePairs(chunk, chunk);
+      tower.reserve(n);
+      const ptr = tower.forward(this.store, side === 'user' ? this.pairs.users : this.pairs.items, n);
+      out.set(this.backend.floats(ptr, n * d), start * d);
+    }
+    return out;
+  }
+
+  /** Copies of every parameter block, by name (e.g. "user.dense0.weight"). */
+  parameters(): Record<string, Float32Array> {
+    this.live();
+    const out: Record<string, Float32Array> = {};
+    for (const block of this.store.blocks) out[block.name] = Float32Array.from(this.store.values(block));
+    return out;
+  }
+
+  /** Frees the model's heap memory. The model cannot be used afterwards. */
+  dispose(): void {
+    if (this.disposed) return;
+    this.pairs.free();
+    this.userTower.free();
+    this.itemTower.free();
+    this.store.free();
+    this.disposed = true;
+  }
+}
+
+function sliceOf(values: ArrayLike<number>, start: number, end: number): ArrayLike<number> {
+  if (start === 0 && end === values.length) return values;
+  if (ArrayBuffer.isView(values)) return (values as unknown as Int32Array).subarray(start, end);
+  return Array.prototype.slice.call(values, start, end) as number[];
+}

@@ -1,0 +1,100 @@
+// The TypeScript reference as a Backend: the same pointer-level contract as the WASM kernels,
+// over a heap of its own in which every float is an f64. Running the model on it gives f64
+// gradients for finite-difference checks, and a second opinion on every WASM result.
+import { AllocationLedger, type Backend, type Floats, type HeapStats, type Kernels } from '../wasm/backend.js';
+import { denseForward, denseBackwardInput, denseBackwardWeight, biasBackward, scoreMatrix } from './dense.js';
+import { reluForward, reluBackward } from './activation.js';
+import {
+  embeddingGather, embeddingScatterAdd, embeddingBag, embeddingBagScatterAdd, gatherRows, gather,
+} from './embedding.js';
+import { rowwiseDot, rowwiseDotBackward, addPairBias, mseLoss } from './loss.js';
+import { adamUpdate } from './adam.js';
+
+export class ReferenceBackend implements Backend {
+  readonly kind = 'reference' as const;
+  readonly floatBytes = 8 as const;
+  readonly kernels: Kernels;
+  private buffer = new ArrayBuffer(1 << 20);
+  private top = 16; // 0 stays the null pointer
+  private readonly ledger = new AllocationLedger();
+
+  constructor() {
+    const F = (p: number, n: number): Floats => this.floats(p, n);
+    const I = (p: number, n: number): Int32Array => this.ints(p, n);
+    const Fo = (p: number, n: number): Floats | null => (p === 0 ? null : F(p, n));
+    this.kernels = {
+      zero_f32: (p, n) => F(p, n).fill(0),
+      copy_f32: (dst, src, n) => F(dst, n).set(F(src, n).slice()),
+      count_nonfinite: (p, n) => Array.prototype.filter.call(F(p, n), (x: number) => !Number.isFinite(x)).length,
+      dense_forward: (y, x, w, b, m, k, n) => denseForward(F(y, m * n), F(x, m * k), F(w, k * n), Fo(b, n), m, k, n),
+      dense_backward_input: (dx, dy, w, m, k, n) => denseBackwardInput(F(dx, m * k), F(dy, m * n), F(w, k * n), m, k, n),
+      dense_backward_weight: (dw, x, dy, m, k, n, acc) =>
+        denseBackwardWeight(F(dw, k * n), F(x, m * k), F(dy, m * n), m, k, n, acc !== 0),
+      bias_backward: (db, dy, m, n, acc) => biasBackward(F(db, n), F(dy, m * n), m, n, acc !== 0),
+      relu_forward: (y, x, n) => reluForward(F(y, n), F(x, n), n),
+      relu_backward: (dx, dy, y, n) => reluBackward(F(dx, n), F(dy, n), F(y, n), n),
+      embedding_gather: (out, table, ids, n, dim, ld) =>
+        embeddingGather(this.tail(out), this.tail(table), this.intTail(ids), n, dim, ld),
+      embedding_scatter_add: (dtable, dout, ids, n, dim, ld) =>
+        embeddingScatterAdd(this.tail(dtable), this.tail(dout), this.intTail(ids), n, dim, ld),
+      embedding_bag: (out, table, offsets, ids, weights, rows, n, dim, ld, mean) =>
+        embeddingBag(this.tail(out), this.tail(table), this.intTail(offsets), this.intTail(ids),
+          weights === 0 ? null : this.tail(weights), I(rows, n), n, dim, ld, mean !== 0),
+      embedding_bag_scatter_add: (dtable, dout, offsets, ids, weights, rows, n, dim, ld, mean) =>
+        embeddingBagScatterAdd(this.tail(dtable), this.tail(dout), this.intTail(offsets), this.intTail(ids),
+          weights === 0 ? null : this.tail(weights), I(rows, n), n, dim, ld, mean !== 0),
+      gather_rows: (out, src, rows, n, width, ld) => gatherRows(this.tail(out), this.tail(src), I(rows, n), n, width, ld),
+      gather_i32: (out, src, idx, n) => gather(I(out, n), this.intTail(src), I(idx, n), n),
+      gather_f32: (out, src, idx, n) => gather(F(out, n), this.tail(src), I(idx, n), n),
+      rowwise_dot: (s, u, v, n, d) => rowwiseDot(F(s, n), F(u, n * d), F(v, n * d), n, d),
+      rowwise_dot_backward: (du, dv, ds, u, v, n, d) =>
+        rowwiseDotBackward(F(du, n * d), F(dv, n * d), F(ds, n), F(u, n * d), F(v, n * d), n, d),
+      add_pair_bias: (s, g, ub, uids, ib, iids, n) =>
+        addPairBias(F(s, n), Fo(g, 1), ub === 0 ? null : this.tail(ub), ub === 0 ? null : I(uids, n),
+          ib === 0 ? null : this.tail(ib), ib === 0 ? null : I(iids, n), n),
+      mse_loss: (ds, s, y, n) => mseLoss(F(ds, n), F(s, n), F(y, n), n),
+      adam_update: (p, g, m, v, n, lr, b1, b2, eps, decay, bc1, bc2) =>
+        adamUpdate(F(p, n), F(g, n), F(m, n), F(v, n), n, lr, b1, b2, eps, decay, bc1, bc2),
+      score_matrix: (s, q, items, b, n, d) => scoreMatrix(F(s, b * n), F(q, b * d), F(items, n * d), b, n, d),
+    };
+  }
+
+  /** Every float from p to the end of the heap: for kernels whose extent depends on data (ids). */
+  private tail(p: number): Float64Array {
+    return new Float64Array(this.buffer, p, (this.buffer.byteLength - p) >> 3);
+  }
+
+  private intTail(p: number): Int32Array {
+    return new Int32Array(this.buffer, p, (this.buffer.byteLength - p) >> 2);
+  }
+
+  alloc(bytes: number): number {
+    const size = Math.max(16, Math.ceil(bytes / 16) * 16);
+    const ptr = this.top;
+    this.top += size;
+    if (this.top > this.buffer.byteLength) {
+      const grown = new ArrayBuffer(Math.max(this.top, this.buffer.byteLength * 2));
+      new Uint8Array(grown).set(new Uint8Array(this.buffer));
+      this.buffer = grown;
+    }
+    this.ledger.add(ptr, bytes);
+    return ptr;
+  }
+
+  /** The reference never reuses memory (it serves small tests); free only updates the ledger. */
+  free(ptr: number): void {
+    this.ledger.remove(ptr);
+  }
+
+  floats(ptr: number, n: number): Float64Array {
+    return new Float64Array(this.buffer, ptr, n);
+  }
+
+  ints(ptr: number, n: number): Int32Array {
+    return new Int32Array(this.buffer, ptr, n);
+  }
+
+  stats(): HeapStats {
+    return { liveBlocks: this.ledger.liveBlocks, liveBytes: this.ledger.liveBytes, memoryBytes: this.buffer.byteLength };
+  }
+}

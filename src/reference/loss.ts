@@ -1,0 +1,39 @@
+// Reference twins of assembly/loss.ts.
+import type { Floats } from '../wasm/backend.js';
+
+export function rowwiseDot(s: Floats, u: Floats, v: Floats, n: number, d: number): void {
+  for (let r = 0; r < n; r++) {
+    let t = 0;
+    for (let c = 0; c < d; c++) t += u[r * d + c]! * v[r * d + c]!;
+    s[r] = t;
+  }
+}
+
+export function rowwiseDotBackward(du: Floats, dv: Floats, ds: Floats, u: Floats, v: Floats, n: number, d: number): void {
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < d; c++) {
+      du[r * d + c] = ds[r]! * v[r * d + c]!;
+      dv[r * d + c] = ds[r]! * u[r * d + c]!;
+    }
+  }
+}
+
+export function addPairBias(s: Floats, g: Floats | null, ub: Floats | null, uids: Int32Array | null,
+  ib: Floats | null, iids: Int32Array | null, n: number): void {
+  for (let r = 0; r < n; r++) {
+    let t = s[r]! + (g ? g[0]! : 0);
+    if (ub) t += ub[uids![r]!]!;
+    if (ib) t += ib[iids![r]!]!;
+    s[r] = t;
+  }
+}
+
+export function mseLoss(ds: Floats, s: Floats, y: Floats, n: number): number {
+  let total = 0;
+  for (let r = 0; r < n; r++) {
+    const e = s[r]! - y[r]!;
+    total += e * e;
+    ds[r] = (2 * e) / n;
+  }
+  return total / n;
+}

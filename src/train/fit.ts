@@ -1,0 +1,194 @@
+// The training loop: seeded shuffling, mini-batches assembled in the heap by gather kernels,
+// loss and gradients, one Adam call per step, per-batch and per-epoch callbacks, validation.
+// A fit that diverges (non-finite loss or weights) restores the parameters it started from.
+import { fail } from '../errors.js';
+import type { TwoTower } from '../model/twotower.js';
+import { validateInteractions, type Interactions } from '../data/interactions.js';
+import { Random } from '../util/random.js';
+import { resolveLoss, type LossName } from './losses.js';
+import { adamStep, type AdamSettings } from './adam.js';
+import { rmse } from '../eval/regression.js';
+import { upload, uploadFloats } from '../model/tower.js';
+
+export interface BatchInfo {
+  /** 0-based epoch. */
+  epoch: number;
+  /** 0-based batch within the epoch. */
+  batch: number;
+  /** Batches per epoch. */
+  batches: number;
+  /** Mean loss of this batch. */
+  loss: number;
+}
+
+export interface EpochInfo {
+  epoch: number;
+  /** Mean training loss over the epoch's batches (weighted by batch size). */
+  loss: number;
+  /** RMSE on options.validation after this epoch, when given. */
+  validationRmse?: number;
+  /** Wall-clock seconds the epoch took. */
+  seconds: number;
+}
+
+export interface FitOptions {
+  /** Passes over the training data. Default 10. */
+  epochs?: number;
+  /** Interactions per Adam step. Default 256. */
+  batchSize?: number;
+  /** Adam's step size. Default 0.003. */
+  learningRate?: number;
+  /** Decoupled weight decay (AdamW) applied to every parameter. Default 0. */
+  weightDecay?: number;
+  /** Adam's β1. Default 0.9. */
+  beta1?: number;
+  /** Adam's β2. Default 0.999. */
+  beta2?: number;
+  /** Adam's ε. Default 1e-8. */
+  epsilon?: number;
+  /** Training loss. Default 'mse'. */
+  loss?: LossName;
+  /** Seed of the shuffling. Default: the model's config.seed (or 1). */
+  seed?: number;
+  /** Shuffle the interactions every epoch. Default true. */
+  shuffle?: boolean;
+  /** Held-out interactions, scored after every epoch. */
+  validation?: Interactions;
+  /** Called after every batch (drive a progress bar from here). */
+  onBatchEnd?: (info: BatchInfo) => void;
+  /** Called after every epoch; return false to stop training early. */
+  onEpochEnd?: (info: EpochInfo) => void | boolean;
+}
+
+export interface FitResult {
+  /** One record per completed epoch. */
+  history: EpochInfo[];
+  /** Adam steps taken by this call. */
+  steps: number;
+  /** Wall-clock seconds of the whole call. */
+  seconds: number;
+}
+
+type Resolved = Required<Omit<FitOptions, 'validation' | 'onBatchEnd' | 'onEpochEnd'>> & FitOptions;
+
+function resolveOptions(model: TwoTower, options: FitOptions): Resolved {
+  const o: Resolved = {
+    epochs: 10, batchSize: 256, learningRate: 0.003, weightDecay: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
+    loss: 'mse', seed: model.config.seed ?? 1, shuffle: true, ...options,
+  };
+  const int = (name: keyof FitOptions, min: number) => {
+    const v = o[name] as number;
+    if (!Number.isInteger(v) || v < min) fail('BAD_OPTION', `options.${name} must be an integer ≥ ${min}, got ${v}`);
+  };
+  int('epochs', 1);
+  int('batchSize', 1);
+  int('seed', -(2 ** 31));
+  const finite = (name: keyof FitOptions, ok: (v: number) => boolean, rule: string) => {
+    const v = o[name] as number;
+    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) fail('BAD_OPTION', `options.${name} must be ${rule}, got ${v}`);
+  };
+  finite('learningRate', (v) => v > 0, '> 0');
+  finite('weightDecay', (v) => v >= 0, '≥ 0');
+  finite('beta1', (v) => v >= 0 && v < 1, 'in [0, 1)');
+  finite('beta2', (v) => v >= 0 && v < 1, 'in [0, 1)');
+  finite('epsilon', (v) => v > 0, '> 0');
+  return o;
+}
+
+/** Trains the model in place with Adam; see FitOptions for every setting and its default. */
+export function fit(model: TwoTower, train: Interactions, options: FitOptions = {}): FitResult {
+  const started = performance.now();
+  const o = resolveOptions(model, options);
+  const loss = resolveLoss(o.loss);
+  model.ensureReady();
+  validateInteractions(train, model.userCount, model.itemCount, 'train');
+  if (o.validation) validateInteractions(o.validation, model.userCount, model.itemCount, 'options.validation');
+
+  const be = model.backend;
+  const k = be.kernels;
+  const store = model.store;
+  const n = train.users.length;
+  const batchSize = Math.min(o.batchSize, n);
+  const adam: AdamSettings = { learningRate: o.learningRate, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, weightDecay: o.weightDecay };
+
+  const owned: number[] = [];
+  const keep = (p: number) => (owned.push(p), p);
+  const users = keep(upload(be, train.users));
+  const items = keep(upload(be, train.items));
+  const targets = keep(uploadFloats(be, train.ratings));
+  const order = keep(upload(be, Int32Array.from({ length: n }, (_, i) => i)));
+  // Snapshot of values and both moments: restored if training diverges, so a failed fit
+  // leaves the model exactly as it was.
+  const regions = store.regions;
+  const snapshot = keep(be.alloc(3 * store.total * be.floatBytes));
+  const stride = store.total * be.floatBytes;
+  k.copy_f32(snapshot, regions.values, store.total);
+  k.copy_f32(snapshot + stride, regions.m, store.total);
+  k.copy_f32(snapshot + 2 * stride, regions.v, store.total);
+  const stepsBefore = model.optimizerSteps;
+  const restore = () => {
+    k.copy_f32(regions.values, snapshot, store.total);
+    k.copy_f32(regions.m, snapshot + stride, store.total);
+    k.copy_f32(regions.v, snapshot + 2 * stride, store.total);
+    model.optimizerSteps = stepsBefore;
+  };
+
+  try {
+    // Start the global bias at the mean target: saves the first epochs from learning an offset.
+    if (model.bias.global && model.optimizerSteps === 0 && loss.name === 'mse') {
+      let mean = 0;
+      for (let i = 0; i < n; i++) mean += train.ratings[i]!;
+      store.values(model.bias.global)[0] = mean / n;
+    }
+    model.pairs.reserve(batchSize);
+    const random = new Random(o.seed);
+    const perm = new Int32Array(n);
+    for (let i = 0; i < n; i++) perm[i] = i;
+    const batches = Math.ceil(n / batchSize);
+    const history: EpochInfo[] = [];
+    let steps = 0;
+    for (let epoch = 0; epoch < o.epochs; epoch++) {
+      const epochStart = performance.now();
+      if (o.shuffle) {
+        random.shuffle(perm);
+        be.ints(order, n).set(perm);
+      }
+      let total = 0;
+      for (let b = 0; b < batches; b++) {
+        const start = b * batchSize;
+        const m = Math.min(batchSize, n - start);
+        const idx = order + start * 4;
+        k.gather_i32(model.pairs.users, users, idx, m);
+        k.gather_i32(model.pairs.items, items, idx, m);
+        k.gather_f32(model.pairs.targets, targets, idx, m);
+        const value = model.lossAndGradients(m, loss);
+        if (!Number.isFinite(value)) {
+          restore();
+          fail('DIVERGED', `training diverged: the loss became ${value} at epoch ${epoch + 1}, batch ${b + 1} (try a smaller learningRate); the parameters were restored to their values before fit()`);
+        }
+        model.optimizerSteps += 1;
+        adamStep(be, store, model.optimizerSteps, adam);
+        steps += 1;
+        total += value * m;
+        o.onBatchEnd?.({ epoch, batch: b, batches, loss: value });
+      }
+      const bad = k.count_nonfinite(regions.values, store.total);
+      if (bad > 0) {
+        restore();
+        fail('DIVERGED', `training diverged: ${bad} parameters became NaN or infinite in epoch ${epoch + 1}; the parameters were restored to their values before fit()`);
+      }
+      const info: EpochInfo = { epoch, loss: total / n, seconds: (performance.now() - epochStart) / 1000 };
+      if (o.validation) {
+        info.validationRmse = rmse(model.predict(o.validation.users, o.validation.items), o.validation.ratings);
+      }
+      history.push(info);
+      if (o.onEpochEnd?.(info) === false) break;
+    }
+    return { history, steps, seconds: (performance.now() - started) / 1000 };
+  } catch (error) {
+    restore(); // whatever failed (a callback too), the model is left as it was before fit()
+    throw error;
+  } finally {
+    for (const p of owned) be.free(p);
+  }
+}

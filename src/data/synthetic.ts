@@ -12,9 +12,9 @@ import { fail } from '../errors.js';
 export interface SyntheticOptions {
   /** Number of users. Default 1000. */
   users?: number;
-  /** Number of items. Default 500. */
+  /** Number of items. Default 400. */
   items?: number;
-  /** Ratings per user (distinct items, drawn uniformly). Default 100. */
+  /** Ratings per user (distinct items, drawn uniformly). Default 200. */
   ratingsPerUser?: number;
   /** Rank of the hidden factors. Default 8. */
   factors?: number;
@@ -48,8 +48,8 @@ const GENRES = 12;
 
 export function generateSynthetic(options: SyntheticOptions = {}): SyntheticData {
   const nu = options.users ?? 1000;
-  const ni = options.items ?? 500;
-  const per = options.ratingsPerUser ?? 100;
+  const ni = options.items ?? 400;
+  const per = options.ratingsPerUser ?? 200;
   const k = options.factors ?? 8;
   const noise = options.noise ?? 0.5;
   const testFraction = options.testFraction ?? 0.2;
@@ -75,7 +75,7 @@ export function generateSynthetic(options: SyntheticOptions = {}): SyntheticData
     activity[2 * u] = a0;
     activity[2 * u + 1] = a1;
     bu[u] = 0.25 * a0 + 0.15 * random.normal();
-    for (let f = 0; f < k; f++) p[u * k + f] = ageFactors[age[u]! * k + f]! + 0.1 * a1 * (f % 2 ? 1 : -1) + 0.3 * random.normal();
+    for (let f = 0; f < k; f++) p[u * k + f] = ageFactors[age[u]! * k + f]! + 0.1 * a1 * (f % 2 ? 1 : -1) + 0.2 * random.normal();
   }
   const offsets = new Int32Array(ni + 1);
   const genreIds: number[] = [];
@@ -95,7 +95,7 @@ export function generateSynthetic(options: SyntheticOptions = {}): SyntheticData
     for (let f = 0; f < k; f++) {
       let s = 0;
       for (const g of sorted) s += genreFactors[g * k + f]!;
-      q[i * k + f] = s / sorted.length + 0.3 * random.normal();
+      q[i * k + f] = s / sorted.length + 0.2 * random.normal();
     }
   }
   const mu = 3.5;
@@ -147,7 +147,7 @@ export function generateSynthetic(options: SyntheticOptions = {}): SyntheticData
       dim,
       user: {
         features: [
-          { kind: 'id', name: 'user', vocabSize: nu, dim: 16 },
+          { kind: 'id', name: 'user', vocabSize: nu, dim: 8 },
           { kind: 'categorical', name: 'age', vocabSize: AGE_BUCKETS, dim: 4 },
           { kind: 'numeric', name: 'activity', size: 2 },
         ],
@@ -155,7 +155,7 @@ export function generateSynthetic(options: SyntheticOptions = {}): SyntheticData
       },
       item: {
         features: [
-          { kind: 'id', name: 'item', vocabSize: ni, dim: 16 },
+          { kind: 'id', name: 'item', vocabSize: ni, dim: 8 },
           { kind: 'multiHot', name: 'genres', vocabSize: GENRES, dim: 4 },
           { kind: 'numeric', name: 'popularity', size: 1 },
         ],

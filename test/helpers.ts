@@ -1,0 +1,65 @@
+// Shared test helpers: both WASM builds, seeded random arrays, heap staging, closeness checks.
+import { expect } from 'vitest';
+import { loadWasmBackend, type WasmBackend } from '../src/wasm/load.js';
+import type { Backend, Floats } from '../src/wasm/backend.js';
+import { Random } from '../src/util/random.js';
+
+/** The plain SIMD build and the relaxed-SIMD (FMA) build; vitest runs with the V8 flag for the latter. */
+export async function wasmBuilds(): Promise<WasmBackend[]> {
+  return [await loadWasmBackend({ build: 'simd' }), await loadWasmBackend({ build: 'relaxed' })];
+}
+
+/** Sizes that exercise every SIMD tail: not multiples of 4 or 8, and one past a block. */
+export const ODD_SIZES = [1, 3, 5, 17, 63, 130];
+
+export function randomFloats(random: Random, n: number, scale = 1): Float32Array {
+  return Float32Array.from({ length: n }, () => scale * random.normal());
+}
+
+export function randomInts(random: Random, n: number, limit: number): Int32Array {
+  return Int32Array.from({ length: n }, () => random.int(limit));
+}
+
+/** Copies floats into the backend's heap; returns the address. */
+export function putFloats(be: Backend, values: ArrayLike<number>): number {
+  const p = be.alloc(Math.max(1, values.length) * be.floatBytes);
+  be.floats(p, values.length).set(values);
+  return p;
+}
+
+export function putInts(be: Backend, values: ArrayLike<number>): number {
+  const p = be.alloc(Math.max(1, values.length) * 4);
+  be.ints(p, values.length).set(values);
+  return p;
+}
+
+export function getFloats(be: Backend, p: number, n: number): Float64Array {
+  return Float64Array.from(be.floats(p, n));
+}
+
+/**
+ * Asserts |actual − expected| ≤ atol + rtol·|expected| elementwise, reporting the worst index.
+ */
+export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, atol: number, rtol = atol): void {
+  expect(actual.length).toBe(expected.length);
+  let worst = -1;
+  let worstExcess = 0;
+  for (let i = 0; i < expected.length; i++) {
+    const a = actual[i]!, e = expected[i]!;
+    const excess = Math.abs(a - e) - (atol + rtol * Math.abs(e));
+    if (!(excess <= 0) && (worst < 0 || excess > worstExcess || Number.isNaN(excess))) {
+      worst = i;
+      worstExcess = excess;
+    }
+  }
+  if (worst >= 0) {
+    expect.fail(`element ${worst}: got ${actual[worst]}, expected ${expected[worst]} (atol ${atol}, rtol ${rtol})`);
+  }
+}
+
+export function f64(values: ArrayLike<number>): Float64Array {
+  return Float64Array.from(values);
+}
+
+export type { Floats };
+export { Random };

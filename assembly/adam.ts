@@ -2,19 +2,23 @@
 // Loshchilov & Hutter), over n contiguous parameters with their gradients and moments:
 //   m ← β1·m + (1−β1)·g;  v ← β2·v + (1−β2)·g²
 //   p ← p·(1 − lr·decay) − lr · (m / bc1) / (√(v / bc2) + ε)
-// bc1 = 1 − β1^t and bc2 = 1 − β2^t are computed once per step by the caller, in f64.
+// bc1 = 1 − β1^t and bc2 = 1 − β2^t are computed once per step by the caller, in f64. The
+// settings arrive as f64 and every derived constant (1 − β, lr/bc1, …) is formed in f64 before
+// rounding to f32: 1 − β2 formed in f32 would lose five digits to cancellation.
 
 import { at } from "./simd";
 
 export function adam_update(p: usize, g: usize, m: usize, v: usize, n: i32,
-                            lr: f32, beta1: f32, beta2: f32, eps: f32, decay: f32,
-                            bc1: f32, bc2: f32): void {
-  const b1 = f32x4.splat(beta1), c1 = f32x4.splat(1 - beta1);
-  const b2 = f32x4.splat(beta2), c2 = f32x4.splat(1 - beta2);
-  const step = f32x4.splat(lr / bc1);
-  const invBc2 = f32x4.splat(1 / bc2);
-  const e = f32x4.splat(eps);
-  const keep = f32x4.splat(1 - lr * decay);
+                            lr: f64, beta1: f64, beta2: f64, eps: f64, decay: f64,
+                            bc1: f64, bc2: f64): void {
+  const sb1 = <f32>beta1, sc1 = <f32>(1 - beta1), sb2 = <f32>beta2, sc2 = <f32>(1 - beta2);
+  const sStep = <f32>(lr / bc1), sInvBc2 = <f32>(1 / bc2), sEps = <f32>eps, sKeep = <f32>(1 - lr * decay);
+  const b1 = f32x4.splat(sb1), c1 = f32x4.splat(sc1);
+  const b2 = f32x4.splat(sb2), c2 = f32x4.splat(sc2);
+  const step = f32x4.splat(sStep);
+  const invBc2 = f32x4.splat(sInvBc2);
+  const e = f32x4.splat(sEps);
+  const keep = f32x4.splat(sKeep);
   let i = 0;
   for (; i + 4 <= n; i += 4) {
     const gi = v128.load(at(g, i));
@@ -28,11 +32,11 @@ export function adam_update(p: usize, g: usize, m: usize, v: usize, n: i32,
   }
   for (; i < n; i++) {
     const gi = load<f32>(at(g, i));
-    const mi = beta1 * load<f32>(at(m, i)) + (1 - beta1) * gi;
-    const vi = beta2 * load<f32>(at(v, i)) + (1 - beta2) * gi * gi;
+    const mi = sb1 * load<f32>(at(m, i)) + sc1 * gi;
+    const vi = sb2 * load<f32>(at(v, i)) + sc2 * (gi * gi);
     store<f32>(at(m, i), mi);
     store<f32>(at(v, i), vi);
-    const denom = Mathf.sqrt(vi * (1 / bc2)) + eps;
-    store<f32>(at(p, i), load<f32>(at(p, i)) * (1 - lr * decay) - (lr / bc1) * mi / denom);
+    const denom = Mathf.sqrt(vi * sInvBc2) + sEps;
+    store<f32>(at(p, i), load<f32>(at(p, i)) * sKeep - sStep * mi / denom);
   }
 }

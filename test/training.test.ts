@@ -1,0 +1,80 @@
+// Training end to end: determinism, quality on the synthetic data against its noise floor,
+// a flat heap over 1,000 steps, and the per-batch / per-epoch callbacks.
+import { describe, it, expect } from 'vitest';
+import { createModel, generateSynthetic } from '../src/index.js';
+import { tinyConfig, tinyFeatures, tinyBatch } from './fixtures.js';
+
+describe('training', () => {
+  it('is bit-for-bit deterministic for a seed: identical weights after 100 Adam steps', async () => {
+    const data = tinyBatch(100 * 16, 21);
+    const run = async (seed: number) => {
+      const model = await createModel(tinyConfig(seed), tinyFeatures());
+      const result = model.fit(data, { epochs: 2, batchSize: 32, seed });
+      expect(result.steps).toBe(100);
+      const params = model.parameters();
+      model.dispose();
+      return params;
+    };
+    const a = await run(5), b = await run(5), c = await run(6);
+    for (const name of Object.keys(a)) expect(b[name], name).toEqual(a[name]);
+    expect(Object.keys(a).some((name) => a[name]!.some((x, i) => x !== c[name]![i]))).toBe(true);
+  });
+
+  it('reaches a test RMSE within 10% of the noise floor on the synthetic data', async () => {
+    const data = generateSynthetic();
+    const model = await createModel(data.suggestedConfig(), { userFeatures: data.userFeatures, itemFeatures: data.itemFeatures });
+    const result = model.fit(data.train, { epochs: 12, batchSize: 512, learningRate: 0.003, validation: data.test });
+    const { rmse } = model.evaluate(data.test);
+    expect(result.history).toHaveLength(12);
+    expect(result.history.at(-1)!.validationRmse).toBeCloseTo(rmse, 6);
+    expect(result.history[11]!.loss).toBeLessThan(result.history[0]!.loss);
+    expect(rmse).toBeLessThanOrEqual(1.1 * data.floorRmse);
+    model.dispose();
+  });
+
+  it('keeps the heap flat over 1,000 training steps', async () => {
+    const model = await createModel(tinyConfig(), tinyFeatures());
+    const data = tinyBatch(64 * 10, 2);
+    model.fit(data, { epochs: 1, batchSize: 64 });
+    const before = model.backend.stats();
+    model.fit(data, { epochs: 100, batchSize: 64 });
+    const after = model.backend.stats();
+    expect(model.optimizerSteps).toBe(1010);
+    expect(after.liveBlocks).toBe(before.liveBlocks);
+    expect(after.liveBytes).toBe(before.liveBytes);
+    expect(after.memoryBytes).toBe(before.memoryBytes);
+    model.dispose();
+    expect(model.backend.stats().liveBlocks).toBe(0);
+  });
+
+  it('reports every batch and epoch, and stops when onEpochEnd returns false', async () => {
+    const model = await createModel(tinyConfig(), tinyFeatures());
+    const data = tinyBatch(100, 3);
+    const batches: number[] = [];
+    const result = model.fit(data, {
+      epochs: 5, batchSize: 30,
+      onBatchEnd: (b) => batches.push(b.batch),
+      onEpochEnd: (e) => e.epoch < 1,
+    });
+    expect(result.history.map((h) => h.epoch)).toEqual([0, 1]);
+    expect(batches).toEqual([0, 1, 2, 3, 0, 1, 2, 3]);
+    expect(result.steps).toBe(8);
+    model.dispose();
+  });
+
+  it('predict equals the dot product of the towers\' embeddings plus the biases', async () => {
+    const model = await createModel(tinyConfig(), tinyFeatures());
+    model.fit(tinyBatch(200, 4), { epochs: 2, batchSize: 50 });
+    const users = Int32Array.from([0, 3, 6]), items = Int32Array.from([8, 1, 4]);
+    const predicted = model.predict(users, items);
+    const u = model.userEmbeddings(users), v = model.itemEmbeddings(items);
+    const p = model.parameters();
+    for (let r = 0; r < 3; r++) {
+      let s = p['bias.global']![0]! + p['bias.user']![users[r]!]! + p['bias.item']![items[r]!]!;
+      for (let c = 0; c < model.dim; c++) s += u[r * model.dim + c]! * v[r * model.dim + c]!;
+      expect(predicted[r]).toBeCloseTo(s, 5);
+    }
+    expect(model.userEmbeddings()).toHaveLength(7 * model.dim);
+    model.dispose();
+  });
+});

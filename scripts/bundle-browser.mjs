@@ -1,0 +1,15 @@
+// Bundles the public entry point into one ESM file for browsers (dist/twotower.browser.js).
+// The kernels are inlined as base64, so the file needs nothing beside it.
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: ['src/index.ts'],
+  outfile: 'dist/twotower.browser.js',
+  bundle: true,
+  format: 'esm',
+  platform: 'browser',
+  target: 'es2022',
+  sourcemap: true,
+  minify: true,
+  logLevel: 'warning',
+});

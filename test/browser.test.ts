@@ -1,0 +1,98 @@
+// The core in a real browser: the built ESM bundle served from a local static server, opened in
+// headless Chromium (Debian's, driven by playwright-core), trains a small model; its loss must
+// fall and its predictions equal Node's for the same seed within 1e-5. CI installs chromium;
+// there, a missing browser fails the run instead of skipping it.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { createServer, type Server } from 'node:http';
+import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { join, extname, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import type { AddressInfo } from 'node:net';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import * as twotower from '../src/index.js';
+// @ts-expect-error plain JS shared with the browser page
+import { scenario } from './browser/scenario.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ROOT = resolve(import.meta.dirname, '..');
+const SERVED = ['/dist/', '/build/', '/test/browser/'];
+const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html', '.wasm': 'application/wasm', '.map': 'application/json' };
+
+const available = existsSync(CHROMIUM) && existsSync(join(ROOT, 'dist/twotower.browser.js'));
+if (!available && process.env.CI === 'true') {
+  throw new Error(`browser test needs ${CHROMIUM} and a built dist/ (run npm run build); CI must not skip it`);
+}
+
+let server: Server;
+let origin = '';
+let context: BrowserContext;
+let page: Page;
+let profile = '';
+
+beforeAll(async () => {
+  if (!available) return;
+  server = createServer(async (req, res) => {
+    const path = new URL(req.url ?? '/', 'http://x').pathname;
+    if (!SERVED.some((prefix) => path.startsWith(prefix)) || path.includes('..')) {
+      res.writeHead(404).end();
+      return;
+    }
+    try {
+      const body = await readFile(join(ROOT, path));
+      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' }).end(body);
+    } catch {
+      res.writeHead(404).end();
+    }
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  profile = await mkdtemp(join(tmpdir(), 'twotower-chromium-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  page = await context.newPage();
+  await page.goto(`${origin}/test/browser/index.html`);
+});
+
+afterAll(async () => {
+  await context?.close();
+  server?.close();
+  if (profile) await rm(profile, { recursive: true, force: true });
+});
+
+type Result = { before: number; after: number; losses: number[]; predictions: number[]; kernels: string; steps: number };
+
+function inBrowser(wasm: object): Promise<Result> {
+  // Passed as source text: vitest would rewrite an import() written inline here.
+  return page.evaluate(`(async () => {
+    const tt = await import('/dist/twotower.browser.js');
+    const { scenario } = await import('/test/browser/scenario.js');
+    return scenario(tt, ${JSON.stringify(wasm)});
+  })()`);
+}
+
+describe.skipIf(!available)('in headless Chromium', () => {
+  it('trains from the bundle with inlined kernels: the loss falls and predictions equal Node\'s within 1e-5', async () => {
+    const browser = await inBrowser({ build: 'relaxed' });
+    const node: Result = await scenario(twotower, { build: 'relaxed' });
+    expect(browser.kernels).toBe('relaxed');
+    expect(browser.steps).toBeGreaterThan(0);
+    expect(browser.after).toBeLessThan(browser.before);
+    expect(browser.losses.at(-1)).toBeLessThan(browser.losses[0]!);
+    expect(browser.predictions).toHaveLength(50);
+    browser.predictions.forEach((p, i) => expect(Math.abs(p - node.predictions[i]!), `prediction ${i}`).toBeLessThanOrEqual(1e-5));
+  });
+
+  it('picks relaxed SIMD on its own, and loads the plain build from a URL', async () => {
+    const auto = await inBrowser({});
+    expect(auto.kernels).toBe('relaxed');
+    const fromUrl = await inBrowser({ url: `${origin}/build/kernels-simd.wasm` });
+    const node: Result = await scenario(twotower, { build: 'simd' });
+    expect(fromUrl.kernels).toBe('simd');
+    fromUrl.predictions.forEach((p, i) => expect(Math.abs(p - node.predictions[i]!), `prediction ${i}`).toBeLessThanOrEqual(1e-5));
+  });
+});

@@ -1,0 +1,64 @@
+// Loading the kernels: inlined builds, raw bytes, a precompiled WebAssembly.Module; memory growth
+// keeps the model's data valid; and the core stays free of Node-only imports.
+import { describe, it, expect } from 'vitest';
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { createModel, loadWasmBackend, supportsRelaxedSimd } from '../src/index.js';
+import { tinyConfig, tinyFeatures } from './fixtures.js';
+
+const ROOT = resolve(import.meta.dirname, '..');
+
+describe('loading the kernels', () => {
+  it("'auto' picks relaxed SIMD where the host validates it (vitest runs Node with the flag)", async () => {
+    expect(supportsRelaxedSimd()).toBe(true);
+    expect((await loadWasmBackend()).kind).toBe('relaxed');
+    expect((await loadWasmBackend({ build: 'simd' })).kind).toBe('simd');
+  });
+
+  it('accepts the raw .wasm bytes and a precompiled module, with the same results as the inlined build', async () => {
+    const bytes = readFileSync(join(ROOT, 'build/kernels-simd.wasm'));
+    const module = await WebAssembly.compile(bytes);
+    const users = [0, 1, 2, 6], items = [8, 7, 0, 3];
+    const predict = async (wasm: object) => {
+      const model = await createModel(tinyConfig(), { wasm, ...tinyFeatures() });
+      const out = model.predict(users, items);
+      model.dispose();
+      return out;
+    };
+    const inlined = await predict({ build: 'simd' });
+    expect(await predict({ bytes })).toEqual(inlined);
+    expect(await predict({ module })).toEqual(inlined);
+  });
+
+  it('rejects an unknown build name', async () => {
+    await expect(loadWasmBackend({ build: 'avx' as never })).rejects.toThrow(/build must be 'auto', 'simd' or 'relaxed', got "avx"/);
+  });
+
+  it('keeps parameters valid when the heap grows under them', async () => {
+    const model = await createModel(tinyConfig(), tinyFeatures());
+    const before = model.predict([1, 2], [3, 4]);
+    const size = model.backend.stats().memoryBytes;
+    const big = model.backend.alloc(64 << 20); // forces memory.grow: old views detach
+    expect(model.backend.stats().memoryBytes).toBeGreaterThan(size);
+    expect(model.predict([1, 2], [3, 4])).toEqual(before);
+    model.backend.free(big);
+    model.dispose();
+  });
+});
+
+describe('the core is browser-safe', () => {
+  it('imports no node: module outside the CLI', () => {
+    const files: string[] = [];
+    const walk = (dir: string) => {
+      for (const name of readdirSync(dir)) {
+        const path = join(dir, name);
+        if (statSync(path).isDirectory()) walk(path);
+        else if (path.endsWith('.ts')) files.push(path);
+      }
+    };
+    walk(join(ROOT, 'src'));
+    const offenders = files.filter((f) => !f.endsWith('cli.ts') && /from ['"]node:|require\(['"]node:|import\(['"]node:/.test(readFileSync(f, 'utf8')));
+    expect(files.length).toBeGreaterThan(10);
+    expect(offenders).toEqual([]);
+  });
+});

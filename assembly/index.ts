@@ -6,6 +6,6 @@ export {
   embedding_gather, embedding_scatter_add, embedding_bag, embedding_bag_scatter_add,
   gather_rows, gather_32,
 } from "./embedding";
-export { rowwise_dot, rowwise_dot_backward, add_pair_bias, mse_loss } from "./loss";
+export { rowwise_dot, rowwise_dot_backward, add_pair_bias, mse_loss, l2_penalty, embedding_l2 } from "./loss";
 export { adam_update } from "./adam";
 export { score_matrix } from "./score";

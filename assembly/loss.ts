@@ -62,3 +62,42 @@ export function mse_loss(ds: usize, s: usize, y: usize, n: i32): f64 {
   }
   return total / <f64>n;
 }
+
+/**
+ * L2 penalty on n contiguous values: dx += scale·x, returns Σ x² (f64). With scale = 2λ/batch
+ * this adds the gradient of (λ/batch)·Σ‖u‖² — per-occurrence regularisation of tower outputs.
+ */
+export function l2_penalty(dx: usize, x: usize, n: i32, scale: f32): f64 {
+  const s = f32x4.splat(scale);
+  let acc = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const xi = v128.load(at(x, i));
+    acc = madd(xi, xi, acc);
+    v128.store(at(dx, i), madd(s, xi, v128.load(at(dx, i))));
+  }
+  let total: f64 = <f64>hsum(acc);
+  for (; i < n; i++) {
+    const xi = load<f32>(at(x, i));
+    total += <f64>(xi * xi);
+    store<f32>(at(dx, i), load<f32>(at(dx, i)) + scale * xi);
+  }
+  return total;
+}
+
+/**
+ * L2 penalty on the table rows a batch used, once per occurrence: dTable[ids[r]] += scale·table[ids[r]];
+ * returns Σ over rows of ‖table[ids[r]]‖² (f64). For bias tables dim = 1.
+ */
+export function embedding_l2(dtable: usize, table: usize, ids: usize, n: i32, dim: i32, scale: f32): f64 {
+  let total: f64 = 0;
+  for (let r = 0; r < n; r++) {
+    const o = load<i32>(at(ids, r)) * dim;
+    for (let c = 0; c < dim; c++) {
+      const v = load<f32>(at(table, o + c));
+      total += <f64>(v * v);
+      store<f32>(at(dtable, o + c), load<f32>(at(dtable, o + c)) + scale * v);
+    }
+  }
+  return total;
+}

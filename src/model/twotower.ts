@@ -10,6 +10,16 @@ import type { FeatureTable } from './features.js';
 import { checkIndices } from '../data/interactions.js';
 import type { Loss } from '../train/losses.js';
 
+/** Penalties added to the training loss (0 turns one off). */
+export interface Regularization {
+  /** λ of the per-example penalty λ·(‖u‖² + ‖v‖²) on both towers' output embeddings. */
+  l2: number;
+  /** λ of the per-example penalty λ·(b_u² + b_i²) on the user and item biases. */
+  biasL2: number;
+}
+
+export const NO_REGULARIZATION: Regularization = { l2: 0, biasL2: 0 };
+
 /** Rows per chunk when predicting or embedding many entities: bounds scratch memory. */
 const CHUNK = 4096;
 
@@ -135,7 +145,7 @@ export class TwoTower {
    * gradients land in the store's gradient region. Returns the batch's mean loss (which may be
    * non-finite: the caller decides what to do).
    */
-  lossAndGradients(n: number, loss: Loss): number {
+  lossAndGradients(n: number, loss: Loss, reg: Regularization = NO_REGULARIZATION): number {
     const k = this.backend.kernels;
     const p = this.pairs;
     k.zero_f32(this.store.regions.grads, this.store.total);
@@ -151,6 +161,16 @@ export class TwoTower {
       if (global) k.bias_backward(this.store.gradPtr(global), p.dScores, n, 1, 1);
       if (ub) k.embedding_scatter_add(this.store.gradPtr(ub), p.dScores, p.users, n, 1, 1);
       if (ib) k.embedding_scatter_add(this.store.gradPtr(ib), p.dScores, p.items, n, 1, 1);
+    }
+    // Per-occurrence L2: each example adds λ(‖u‖² + ‖v‖²) and λ_b(b_u² + b_i²) to the batch-mean loss.
+    if (reg.l2 > 0) {
+      k.l2_penalty(p.dUser, user, n * this.dim, (2 * reg.l2) / n);
+      k.l2_penalty(p.dItem, item, n * this.dim, (2 * reg.l2) / n);
+    }
+    if (reg.biasL2 > 0) {
+      const { user: ub, item: ib } = this.bias;
+      if (ub) k.embedding_l2(this.store.gradPtr(ub), this.store.ptr(ub), p.users, n, 1, (2 * reg.biasL2) / n);
+      if (ib) k.embedding_l2(this.store.gradPtr(ib), this.store.ptr(ib), p.items, n, 1, (2 * reg.biasL2) / n);
     }
     this.userTower.backward(this.store, p.users, n, p.dUser);
     this.itemTower.backward(this.store, p.items, n, p.dItem);

@@ -7,7 +7,7 @@ import { reluForward, reluBackward } from './activation.js';
 import {
   embeddingGather, embeddingScatterAdd, embeddingBag, embeddingBagScatterAdd, gatherRows, gather,
 } from './embedding.js';
-import { rowwiseDot, rowwiseDotBackward, addPairBias, mseLoss } from './loss.js';
+import { rowwiseDot, rowwiseDotBackward, addPairBias, mseLoss, l2Penalty, embeddingL2 } from './loss.js';
 import { adamUpdate } from './adam.js';
 
 export class ReferenceBackend implements Backend {
@@ -53,6 +53,9 @@ export class ReferenceBackend implements Backend {
         addPairBias(F(s, n), Fo(g, 1), ub === 0 ? null : this.tail(ub), ub === 0 ? null : I(uids, n),
           ib === 0 ? null : this.tail(ib), ib === 0 ? null : I(iids, n), n),
       mse_loss: (ds, s, y, n) => mseLoss(F(ds, n), F(s, n), F(y, n), n),
+      l2_penalty: (dx, x, n, scale) => l2Penalty(F(dx, n), F(x, n), n, scale),
+      embedding_l2: (dtable, table, ids, n, dim, scale) =>
+        embeddingL2(this.tail(dtable), this.tail(table), I(ids, n), n, dim, scale),
       adam_update: (p, g, m, v, n, lr, b1, b2, eps, decay, bc1, bc2) =>
         adamUpdate(F(p, n), F(g, n), F(m, n), F(v, n), n, lr, b1, b2, eps, decay, bc1, bc2),
       score_matrix: (s, q, items, b, n, d) => scoreMatrix(F(s, b * n), F(q, b * d), F(items, n * d), b, n, d),

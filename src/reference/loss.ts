@@ -37,3 +37,24 @@ export function mseLoss(ds: Floats, s: Floats, y: Floats, n: number): number {
   }
   return total / n;
 }
+
+export function l2Penalty(dx: Floats, x: Floats, n: number, scale: number): number {
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    total += x[i]! * x[i]!;
+    dx[i] = dx[i]! + scale * x[i]!;
+  }
+  return total;
+}
+
+export function embeddingL2(dtable: Floats, table: Floats, ids: Int32Array, n: number, dim: number, scale: number): number {
+  let total = 0;
+  for (let r = 0; r < n; r++) {
+    for (let c = 0; c < dim; c++) {
+      const j = ids[r]! * dim + c;
+      total += table[j]! * table[j]!;
+      dtable[j] = dtable[j]! + scale * table[j]!;
+    }
+  }
+  return total;
+}

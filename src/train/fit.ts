@@ -40,6 +40,10 @@ export interface FitOptions {
   learningRate?: number;
   /** Decoupled weight decay (AdamW) applied to every parameter. Default 0. */
   weightDecay?: number;
+  /** Per-example L2 penalty λ·(‖u‖² + ‖v‖²) on the towers' output embeddings. Default 0. */
+  l2?: number;
+  /** Per-example L2 penalty on the user and item biases. Default 0. */
+  biasL2?: number;
   /** Adam's β1. Default 0.9. */
   beta1?: number;
   /** Adam's β2. Default 0.999. */
@@ -73,7 +77,7 @@ type Resolved = Required<Omit<FitOptions, 'validation' | 'onBatchEnd' | 'onEpoch
 
 function resolveOptions(model: TwoTower, options: FitOptions): Resolved {
   const o: Resolved = {
-    epochs: 10, batchSize: 256, learningRate: 0.003, weightDecay: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
+    epochs: 10, batchSize: 256, learningRate: 0.003, weightDecay: 0, l2: 0, biasL2: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
     loss: 'mse', seed: model.config.seed ?? 1, shuffle: true, ...options,
   };
   const int = (name: keyof FitOptions, min: number) => {
@@ -89,6 +93,8 @@ function resolveOptions(model: TwoTower, options: FitOptions): Resolved {
   };
   finite('learningRate', (v) => v > 0, '> 0');
   finite('weightDecay', (v) => v >= 0, '≥ 0');
+  finite('l2', (v) => v >= 0, '≥ 0');
+  finite('biasL2', (v) => v >= 0, '≥ 0');
   finite('beta1', (v) => v >= 0 && v < 1, 'in [0, 1)');
   finite('beta2', (v) => v >= 0 && v < 1, 'in [0, 1)');
   finite('epsilon', (v) => v > 0, '> 0');
@@ -161,7 +167,7 @@ export function fit(model: TwoTower, train: Interactions, options: FitOptions = 
         k.gather_i32(model.pairs.users, users, idx, m);
         k.gather_i32(model.pairs.items, items, idx, m);
         k.gather_f32(model.pairs.targets, targets, idx, m);
-        const value = model.lossAndGradients(m, loss);
+        const value = model.lossAndGradients(m, loss, { l2: o.l2, biasL2: o.biasL2 });
         if (!Number.isFinite(value)) {
           restore();
           fail('DIVERGED', `training diverged: the loss became ${value} at epoch ${epoch + 1}, batch ${b + 1} (try a smaller learningRate); the parameters were restored to their values before fit()`);

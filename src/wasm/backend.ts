@@ -35,6 +35,8 @@ export interface Kernels {
   rowwise_dot_backward(du: number, dv: number, ds: number, u: number, v: number, n: number, d: number): void;
   add_pair_bias(s: number, g: number, ub: number, uids: number, ib: number, iids: number, n: number): void;
   mse_loss(ds: number, s: number, y: number, n: number): number;
+  l2_penalty(dx: number, x: number, n: number, scale: number): number;
+  embedding_l2(dtable: number, table: number, ids: number, n: number, dim: number, scale: number): number;
   adam_update(p: number, g: number, m: number, v: number, n: number, lr: number, beta1: number,
     beta2: number, eps: number, decay: number, bc1: number, bc2: number): void;
   score_matrix(s: number, q: number, items: number, b: number, n: number, d: number): void;

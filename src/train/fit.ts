@@ -31,6 +31,23 @@ export interface EpochInfo {
   seconds: number;
 }
 
+/** How the learning rate changes over the steps of one fit() call. */
+export type LearningRateSchedule =
+  | { kind: 'constant' }
+  /** Cosine decay from learningRate to learningRate·final over all planned steps. */
+  | { kind: 'cosine'; final?: number }
+  /** Multiply by `factor` every `every` epochs. */
+  | { kind: 'step'; every: number; factor: number };
+
+export interface EarlyStopping {
+  /** Epochs without improvement of the validation RMSE before stopping. Default 3. */
+  patience?: number;
+  /** Smallest decrease that counts as an improvement. Default 0. */
+  minDelta?: number;
+  /** Put back the weights of the best epoch when training ends. Default true. */
+  restoreBest?: boolean;
+}
+
 export interface FitOptions {
   /** Passes over the training data. Default 10. */
   epochs?: number;
@@ -58,6 +75,12 @@ export interface FitOptions {
   shuffle?: boolean;
   /** Held-out interactions, scored after every epoch. */
   validation?: Interactions;
+  /** Without `validation`: carve this fraction of the training rows (seeded) as validation. Default 0. */
+  validationFraction?: number;
+  /** Stop when the validation RMSE stops improving (needs validation or validationFraction). */
+  earlyStopping?: EarlyStopping;
+  /** Learning-rate schedule. Default constant. */
+  schedule?: LearningRateSchedule;
   /** Called after every batch (drive a progress bar from here). */
   onBatchEnd?: (info: BatchInfo) => void;
   /** Called after every epoch; return false to stop training early. */
@@ -71,14 +94,19 @@ export interface FitResult {
   steps: number;
   /** Wall-clock seconds of the whole call. */
   seconds: number;
+  /** Epoch (0-based) with the lowest validation RMSE, when validating. */
+  bestEpoch?: number;
+  /** True when early stopping ended training before `epochs`. */
+  stoppedEarly: boolean;
 }
 
-type Resolved = Required<Omit<FitOptions, 'validation' | 'onBatchEnd' | 'onEpochEnd'>> & FitOptions;
+type Resolved = Required<Omit<FitOptions, 'validation' | 'onBatchEnd' | 'onEpochEnd' | 'earlyStopping'>> & FitOptions;
 
 function resolveOptions(model: TwoTower, options: FitOptions): Resolved {
   const o: Resolved = {
     epochs: 10, batchSize: 256, learningRate: 0.003, weightDecay: 0, l2: 0, biasL2: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
-    loss: 'mse', seed: model.config.seed ?? 1, shuffle: true, ...options,
+    loss: 'mse', seed: model.config.seed ?? 1, shuffle: true, validationFraction: 0, schedule: { kind: 'constant' },
+    ...options,
   };
   const int = (name: keyof FitOptions, min: number) => {
     const v = o[name] as number;
@@ -98,10 +126,57 @@ function resolveOptions(model: TwoTower, options: FitOptions): Resolved {
   finite('beta1', (v) => v >= 0 && v < 1, 'in [0, 1)');
   finite('beta2', (v) => v >= 0 && v < 1, 'in [0, 1)');
   finite('epsilon', (v) => v > 0, '> 0');
+  finite('validationFraction', (v) => v >= 0 && v < 1, 'in [0, 1)');
+  const sch = o.schedule;
+  if (!sch || !['constant', 'cosine', 'step'].includes(sch.kind)) {
+    fail('BAD_OPTION', `options.schedule.kind must be 'constant', 'cosine' or 'step', got ${JSON.stringify(sch?.kind)}`);
+  }
+  if (sch.kind === 'cosine' && sch.final !== undefined && !(sch.final >= 0 && sch.final <= 1)) {
+    fail('BAD_OPTION', `options.schedule.final must be in [0, 1], got ${sch.final}`);
+  }
+  if (sch.kind === 'step' && !(Number.isInteger(sch.every) && sch.every >= 1 && sch.factor > 0)) {
+    fail('BAD_OPTION', `options.schedule needs an integer every ≥ 1 and factor > 0, got every ${sch.every}, factor ${sch.factor}`);
+  }
+  if (o.earlyStopping) {
+    const p = o.earlyStopping.patience ?? 3;
+    if (!Number.isInteger(p) || p < 1) fail('BAD_OPTION', `options.earlyStopping.patience must be an integer ≥ 1, got ${p}`);
+    if (!o.validation && !(o.validationFraction > 0)) {
+      fail('BAD_OPTION', 'options.earlyStopping needs validation data: pass options.validation or options.validationFraction');
+    }
+  }
   return o;
 }
 
+/** Learning rate at step t (0-based) of `total`, in epoch `epoch`. */
+function learningRateAt(o: Resolved, t: number, total: number, epoch: number): number {
+  const s = o.schedule;
+  if (s.kind === 'cosine') {
+    const final = s.final ?? 0.05;
+    return o.learningRate * (final + (1 - final) * 0.5 * (1 + Math.cos((Math.PI * t) / Math.max(1, total))));
+  }
+  if (s.kind === 'step') return o.learningRate * s.factor ** Math.floor(epoch / s.every);
+  return o.learningRate;
+}
+
 /** Trains the model in place with Adam; see FitOptions for every setting and its default. */
+/** A seeded random `fraction` of the rows as validation, the rest as training. */
+export function carveValidation(data: Interactions, fraction: number, seed: number): { train: Interactions; validation: Interactions } {
+  const n = data.users.length;
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  new Random(seed ^ 0x5eed).shuffle(order);
+  const cut = n - Math.max(1, Math.round(n * fraction));
+  if (cut < 1) fail('BAD_OPTION', `validationFraction ${fraction} leaves no training rows out of ${n}`);
+  const pick = (rows: Int32Array): Interactions => {
+    const sorted = Int32Array.from(rows).sort();
+    return {
+      users: Int32Array.from(sorted, (r) => data.users[r]!),
+      items: Int32Array.from(sorted, (r) => data.items[r]!),
+      ratings: Float32Array.from(sorted, (r) => data.ratings[r]!),
+    };
+  };
+  return { train: pick(order.subarray(0, cut)), validation: pick(order.subarray(cut)) };
+}
+
 export function fit(model: TwoTower, train: Interactions, options: FitOptions = {}): FitResult {
   const started = performance.now();
   const o = resolveOptions(model, options);
@@ -109,6 +184,11 @@ export function fit(model: TwoTower, train: Interactions, options: FitOptions = 
   model.ensureReady();
   validateInteractions(train, model.userCount, model.itemCount, 'train');
   if (o.validation) validateInteractions(o.validation, model.userCount, model.itemCount, 'options.validation');
+  if (!o.validation && o.validationFraction > 0) {
+    const carved = carveValidation(train, o.validationFraction, o.seed);
+    train = carved.train;
+    o.validation = carved.validation;
+  }
 
   const be = model.backend;
   const k = be.kernels;
@@ -116,6 +196,7 @@ export function fit(model: TwoTower, train: Interactions, options: FitOptions = 
   const n = train.users.length;
   const batchSize = Math.min(o.batchSize, n);
   const adam: AdamSettings = { learningRate: o.learningRate, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, weightDecay: o.weightDecay };
+  const stopping = o.earlyStopping ? { patience: 3, minDelta: 0, restoreBest: true, ...o.earlyStopping } : undefined;
 
   const owned: number[] = [];
   const keep = (p: number) => (owned.push(p), p);
@@ -127,6 +208,7 @@ export function fit(model: TwoTower, train: Interactions, options: FitOptions = 
   // leaves the model exactly as it was.
   const regions = store.regions;
   const snapshot = keep(be.alloc(3 * store.total * be.floatBytes));
+  const best = stopping?.restoreBest ? keep(be.alloc(store.total * be.floatBytes)) : 0;
   const stride = store.total * be.floatBytes;
   k.copy_f32(snapshot, regions.values, store.total);
   k.copy_f32(snapshot + stride, regions.m, store.total);
@@ -153,6 +235,11 @@ export function fit(model: TwoTower, train: Interactions, options: FitOptions = 
     const batches = Math.ceil(n / batchSize);
     const history: EpochInfo[] = [];
     let steps = 0;
+    const totalSteps = batches * o.epochs;
+    let bestRmse = Infinity;
+    let bestEpoch: number | undefined;
+    let stale = 0;
+    let stoppedEarly = false;
     for (let epoch = 0; epoch < o.epochs; epoch++) {
       const epochStart = performance.now();
       if (o.shuffle) {
@@ -173,6 +260,7 @@ export function fit(model: TwoTower, train: Interactions, options: FitOptions = 
           fail('DIVERGED', `training diverged: the loss became ${value} at epoch ${epoch + 1}, batch ${b + 1} (try a smaller learningRate); the parameters were restored to their values before fit()`);
         }
         model.optimizerSteps += 1;
+        adam.learningRate = learningRateAt(o, steps, totalSteps, epoch);
         adamStep(be, store, model.optimizerSteps, adam);
         steps += 1;
         total += value * m;
@@ -188,9 +276,24 @@ export function fit(model: TwoTower, train: Interactions, options: FitOptions = 
         info.validationRmse = rmse(model.predict(o.validation.users, o.validation.items), o.validation.ratings);
       }
       history.push(info);
+      if (info.validationRmse !== undefined) {
+        if (info.validationRmse < bestRmse - (stopping?.minDelta ?? 0)) {
+          bestRmse = info.validationRmse;
+          bestEpoch = epoch;
+          stale = 0;
+          if (best) k.copy_f32(best, regions.values, store.total);
+        } else {
+          stale += 1;
+        }
+      }
       if (o.onEpochEnd?.(info) === false) break;
+      if (stopping && stale >= stopping.patience) {
+        stoppedEarly = true;
+        break;
+      }
     }
-    return { history, steps, seconds: (performance.now() - started) / 1000 };
+    if (best && bestEpoch !== undefined && bestEpoch !== history.length - 1) k.copy_f32(regions.values, best, store.total);
+    return { history, steps, seconds: (performance.now() - started) / 1000, bestEpoch, stoppedEarly };
   } catch (error) {
     restore(); // whatever failed (a callback too), the model is left as it was before fit()
     throw error;

@@ -1,0 +1,180 @@
+// Rating rows → encoded interactions, one row at a time, so that files of any size stream
+// through. Errors name the file, the line, the field and the value.
+import { fail } from '../errors.js';
+import { Growable } from '../util/growable.js';
+import { Vocabulary } from './vocabulary.js';
+import type { Interactions } from './interactions.js';
+
+export interface RatingsData extends Interactions {
+  /** Seconds (or any increasing time unit) per interaction, when the file has a time column. */
+  timestamps?: Float64Array;
+}
+
+/** Where each field is: a 0-based index, or a header name. */
+export interface ColumnMapping {
+  user?: number | string;
+  item?: number | string;
+  rating?: number | string;
+  time?: number | string;
+}
+
+export interface ResolvedColumns {
+  user: number;
+  item: number;
+  rating: number;
+  time: number | undefined;
+}
+
+/** Header names recognised for each column, compared case-insensitively. */
+export const COLUMN_NAMES: Record<keyof ColumnMapping, string[]> = {
+  user: ['userid', 'user_id', 'user', 'uid'],
+  item: ['movieid', 'itemid', 'item_id', 'item', 'movie_id', 'iid'],
+  rating: ['rating', 'score', 'stars'],
+  time: ['timestamp', 'time', 'ts', 'date'],
+};
+
+/** True when some field of a first line names a column (so the line is a header). */
+export function looksLikeHeader(fields: string[], mapping: ColumnMapping): boolean {
+  const names = new Set(Object.values(COLUMN_NAMES).flat());
+  for (const value of Object.values(mapping)) if (typeof value === 'string') names.add(value.toLowerCase());
+  return fields.some((f) => names.has(f.trim().toLowerCase()));
+}
+
+/**
+ * Resolves the mapping against a header (or positions 0–3 without one). Throws naming the file
+ * and the column that is missing.
+ */
+export function resolveColumns(file: string, header: string[] | null, mapping: ColumnMapping, fieldCount: number): ResolvedColumns {
+  const lower = header?.map((h) => h.trim().toLowerCase());
+  const find = (key: keyof ColumnMapping, fallback: number | undefined, required: boolean): number | undefined => {
+    const given = mapping[key];
+    let index: number | undefined;
+    if (typeof given === 'number') {
+      index = given;
+    } else if (typeof given === 'string' && /^\d+$/.test(given)) {
+      index = Number(given);
+    } else if (typeof given === 'string') {
+      if (!lower) fail('MISSING_COLUMN', `${file}: the ${key} column is named "${given}" but the file has no header`);
+      index = lower.indexOf(given.toLowerCase());
+      if (index < 0) fail('MISSING_COLUMN', `${file}: no column named "${given}" for ${key} (header: ${header!.join(', ')})`);
+    } else if (lower) {
+      index = lower.findIndex((h) => COLUMN_NAMES[key].includes(h));
+      if (index < 0) index = undefined;
+    } else {
+      index = fallback !== undefined && fallback < fieldCount ? fallback : undefined;
+    }
+    if (index === undefined) {
+      if (!required) return undefined;
+      fail('MISSING_COLUMN', `${file}: no ${key} column` + (header ? ` (header: ${header.join(', ')}; name it with --${key}-col)` : ''));
+    }
+    if (index >= fieldCount) fail('MISSING_COLUMN', `${file}: the ${key} column is ${index} but lines have ${fieldCount} fields`);
+    return index;
+  };
+  const user = find('user', 0, true)!;
+  const item = find('item', 1, true)!;
+  const rating = find('rating', 2, true)!;
+  const time = find('time', 3, false);
+  return { user, item, rating, time };
+}
+
+export interface RatingsBuilderOptions {
+  /** Unknown ids are an error (the vocabularies came from side files that list every entity). */
+  knownIdsOnly?: boolean;
+  /** Name of the file that defines the ids, for the error message. */
+  idSource?: { users?: string; items?: string };
+}
+
+export class RatingsBuilder {
+  private readonly users = new Growable(Int32Array);
+  private readonly items = new Growable(Int32Array);
+  private readonly ratings = new Growable(Float32Array);
+  private readonly times: Growable<Float64Array> | null;
+  private fieldCount = -1;
+  /** Rows whose user or item was not in a frozen vocabulary (mapped to the OOV index). */
+  unknownUsers = 0;
+  unknownItems = 0;
+
+  constructor(readonly file: string, readonly columns: ResolvedColumns, readonly userVocab: Vocabulary,
+              readonly itemVocab: Vocabulary, readonly options: RatingsBuilderOptions = {}) {
+    this.times = columns.time !== undefined ? new Growable(Float64Array) : null;
+  }
+
+  get rows(): number {
+    return this.users.length;
+  }
+
+  /** Encodes one line's fields. `line` is 1-based, for messages. */
+  add(fields: string[], line: number): void {
+    if (this.fieldCount < 0) this.fieldCount = fields.length;
+    if (fields.length !== this.fieldCount) {
+      fail('BAD_LINE', `${this.file}:${line}: expected ${this.fieldCount} fields, found ${fields.length}`);
+    }
+    const c = this.columns;
+    this.users.push(this.id(fields[c.user]!, this.userVocab, 'user', line));
+    this.items.push(this.id(fields[c.item]!, this.itemVocab, 'item', line));
+    this.ratings.push(this.number(fields[c.rating]!, 'rating', c.rating, line));
+    if (this.times) this.times.push(this.number(fields[c.time!]!, 'time', c.time!, line));
+  }
+
+  private id(raw: string, vocab: Vocabulary, what: 'user' | 'item', line: number): number {
+    const key = raw.trim();
+    if (key === '') fail('BAD_LINE', `${this.file}:${line}: field "${what}" is empty`);
+    const index = vocab.add(key);
+    if (index === Vocabulary.OOV && vocab.mode === 'exact') {
+      if (this.options.knownIdsOnly) {
+        const source = (what === 'user' ? this.options.idSource?.users : this.options.idSource?.items) ?? 'the side file';
+        fail('UNKNOWN_ID', `${this.file}:${line}: ${what} id "${key}" is not in ${source}`);
+      }
+      if (what === 'user') this.unknownUsers++;
+      else this.unknownItems++;
+    }
+    return index;
+  }
+
+  private number(raw: string, field: string, column: number, line: number): number {
+    const value = Number(raw.trim());
+    if (raw.trim() === '' || !Number.isFinite(value)) {
+      fail('BAD_LINE', `${this.file}:${line}: field "${field}" (column ${column + 1}) is ${JSON.stringify(raw)}, not a finite number`);
+    }
+    return value;
+  }
+
+  finish(): RatingsData {
+    if (this.rows === 0) fail('EMPTY_DATA', `${this.file}: no ratings (the file is empty)`);
+    const out: RatingsData = { users: this.users.take(), items: this.items.take(), ratings: this.ratings.take() };
+    if (this.times) out.timestamps = this.times.take();
+    return out;
+  }
+}
+
+/** The rows of `data` at `indices`, in that order. */
+export function subset(data: RatingsData, indices: ArrayLike<number>): RatingsData {
+  const n = indices.length;
+  const out: RatingsData = { users: new Int32Array(n), items: new Int32Array(n), ratings: new Float32Array(n) };
+  const times = data.timestamps ? new Float64Array(n) : undefined;
+  for (let i = 0; i < n; i++) {
+    const j = indices[i]!;
+    out.users[i] = data.users[j]!;
+    out.items[i] = data.items[j]!;
+    out.ratings[i] = data.ratings[j]!;
+    if (times) times[i] = data.timestamps![j]!;
+  }
+  if (times) out.timestamps = times;
+  return out;
+}
+
+/** Rows of both, a then b. */
+export function concat(a: RatingsData, b: RatingsData): RatingsData {
+  const join = <T extends Int32Array | Float32Array | Float64Array>(x: T, y: T, ctor: new (n: number) => T): T => {
+    const out = new ctor(x.length + y.length);
+    out.set(x as never);
+    out.set(y as never, x.length);
+    return out;
+  };
+  const out: RatingsData = {
+    users: join(a.users, b.users, Int32Array), items: join(a.items, b.items, Int32Array),
+    ratings: join(a.ratings, b.ratings, Float32Array),
+  };
+  if (a.timestamps && b.timestamps) out.timestamps = join(a.timestamps, b.timestamps, Float64Array);
+  return out;
+}

@@ -1,0 +1,83 @@
+// Everything the CLI needs from files: ratings (train, optional test), vocabularies, and side
+// features, with notes saying what was found and used (Node only).
+import { basename } from 'node:path';
+import { Vocabulary } from '../data/vocabulary.js';
+import { buildSideFeatures, type BuiltSideFeatures, type SideFeatureSpec } from '../data/side-features.js';
+import type { ColumnMapping, RatingsData } from '../data/ratings.js';
+import type { Delimiter } from './delimited.js';
+import { loadRatingsFile, type RatingsFormat } from './ratings-file.js';
+import { findMovieLensSideFiles, genericSideFile, inferSideFeatures, readSideFile, type SideFileSpec } from './side-files.js';
+
+export interface DatasetOptions {
+  data: string;
+  test?: string;
+  users?: string;
+  items?: string;
+  format?: RatingsFormat;
+  columns?: ColumnMapping;
+  delimiter?: Delimiter | 'auto';
+  header?: boolean | 'auto';
+  /** Look for MovieLens side files beside the ratings. Default true. */
+  autoSideFiles?: boolean;
+}
+
+export interface Dataset {
+  train: RatingsData;
+  test?: RatingsData;
+  users: Vocabulary;
+  items: Vocabulary;
+  userSide?: BuiltSideFeatures;
+  itemSide?: BuiltSideFeatures;
+  /** The specs used, saved with a model so that new entities can be encoded the same way. */
+  userSpecs?: SideFeatureSpec[];
+  itemSpecs?: SideFeatureSpec[];
+  /** Human-readable lines: which files and features were used, unknown ids seen. */
+  notes: string[];
+}
+
+export async function loadDataset(o: DatasetOptions): Promise<Dataset> {
+  const notes: string[] = [];
+  const found = o.autoSideFiles === false ? {} : findMovieLensSideFiles(o.data);
+  const userFile: SideFileSpec | undefined = o.users ? genericSideFile(o.users, basename(o.users)) : found.users;
+  const itemFile: SideFileSpec | undefined = o.items ? genericSideFile(o.items, basename(o.items)) : found.items;
+  const users = new Vocabulary();
+  const items = new Vocabulary();
+  const sides = await Promise.all([userFile, itemFile].map(async (spec) => {
+    if (!spec) return undefined;
+    const source = await readSideFile(spec);
+    return { spec, source, features: spec.features ?? inferSideFeatures(source, spec.idColumn) };
+  }));
+  const [userSource, itemSource] = sides;
+  // Side files list every entity: their ids, in file order, are the vocabulary.
+  if (userSource) { for (const id of userSource.source.rows.keys()) users.add(id); users.freeze(); }
+  if (itemSource) { for (const id of itemSource.source.rows.keys()) items.add(id); items.freeze(); }
+  const idSource = { users: userSource?.source.file, items: itemSource?.source.file };
+  const read = (path: string) => loadRatingsFile(path, {
+    format: o.format, columns: o.columns, delimiter: o.delimiter, header: o.header, users, items,
+    builder: { knownIdsOnly: Boolean(userSource || itemSource), idSource },
+  });
+  const train = await read(o.data);
+  notes.push(`ratings: ${basename(o.data)} (${train.format === 'movielens' ? 'MovieLens 100K format' : `delimited by ${JSON.stringify(train.delimiter)}${train.header ? ', with header' : ''}`}), ${train.data.users.length} ratings`);
+  users.freeze();
+  items.freeze();
+  let test: RatingsData | undefined;
+  if (o.test) {
+    const loaded = await read(o.test);
+    test = loaded.data;
+    notes.push(`test: ${basename(o.test)}, ${test.users.length} ratings` +
+      (loaded.unknownUsers || loaded.unknownItems ? `; ${loaded.unknownUsers} with users and ${loaded.unknownItems} with items unseen in training (scored as unknown)` : ''));
+  }
+  const out: Dataset = { train: train.data, test, users, items, notes };
+  if (userSource) {
+    out.userSide = buildSideFeatures('user', userSource.source, users, userSource.features);
+    out.userSpecs = userSource.features;
+    notes.push(`user features from ${userSource.spec.label}: ${userSource.features.map((f) => f.name).join(', ')}`);
+  }
+  if (itemSource) {
+    out.itemSide = buildSideFeatures('item', itemSource.source, items, itemSource.features);
+    out.itemSpecs = itemSource.features;
+    notes.push(`item features from ${itemSource.spec.label}: ${itemSource.features.map((f) => f.name).join(', ')}`);
+  }
+  notes.push(`${users.size - 1} users, ${items.size - 1} items`);
+  return out;
+}

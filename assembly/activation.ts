@@ -23,3 +23,11 @@ export function relu_backward(dx: usize, dy: usize, y: usize, n: i32): void {
   }
   for (; i < n; i++) store<f32>(at(dx, i), load<f32>(at(y, i)) > 0 ? load<f32>(at(dy, i)) : 0);
 }
+
+/** x = min(max(x, lo), hi) in place: predictions clamped into the rating range. */
+export function clamp_f32(x: usize, n: i32, lo: f32, hi: f32): void {
+  const l = f32x4.splat(lo), h = f32x4.splat(hi);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(at(x, i), f32x4.min(f32x4.max(v128.load(at(x, i)), l), h));
+  for (; i < n; i++) store<f32>(at(x, i), min(max(load<f32>(at(x, i)), lo), hi));
+}

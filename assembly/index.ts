@@ -1,7 +1,7 @@
 // The module's exports: every kernel, and the allocator. One file per operation family.
 export { alloc, free, zero_f32, copy_f32, count_nonfinite } from "./memory";
 export { dense_forward, dense_backward_input, dense_backward_weight, bias_backward } from "./dense";
-export { relu_forward, relu_backward } from "./activation";
+export { relu_forward, relu_backward, clamp_f32 } from "./activation";
 export {
   embedding_gather, embedding_scatter_add, embedding_bag, embedding_bag_scatter_add,
   gather_rows, gather_32,

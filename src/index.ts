@@ -1,6 +1,7 @@
 // twotower: the public API. Everything a user imports comes from here; nothing here imports a
 // Node-only module, so the same entry point runs in browsers.
 import { TwoTower } from './model/twotower.js';
+import { TwoTowerError } from './errors.js';
 import type { TwoTowerConfig } from './model/config.js';
 import type { FeatureTable } from './model/features.js';
 import type { Backend } from './wasm/backend.js';
@@ -8,6 +9,8 @@ import { loadWasmBackend, type LoadOptions } from './wasm/load.js';
 import { fit as fitModel, type FitOptions, type FitResult } from './train/fit.js';
 import type { Interactions } from './data/interactions.js';
 import { rmse, mae } from './eval/regression.js';
+import { encodeModelFile, decodeModelFile } from './io/model-file.js';
+import { Vocabulary } from './data/vocabulary.js';
 
 export interface CreateModelOptions {
   /** How to load the WASM kernels (build choice, precompiled module, bytes or URL). Default: inlined, auto build. */
@@ -25,6 +28,20 @@ export class Model extends TwoTower {
   /** Trains in place with Adam; see FitOptions for settings and defaults. */
   fit(train: Interactions, options: FitOptions = {}): FitResult {
     return fitModel(this, train, options);
+  }
+
+  /** The model as a versioned binary file (config, parameters, vocabularies, feature tables, checksum). */
+  toBytes(): Uint8Array {
+    this.ensureReady();
+    return encodeModelFile({
+      config: this.config,
+      optimizerSteps: this.optimizerSteps,
+      parameters: this.parameters(),
+      vocabularies: { user: this.vocabularies.users?.toJSON(), item: this.vocabularies.items?.toJSON() },
+      userFeatures: this.userTower.table,
+      itemFeatures: this.itemTower.table,
+      metadata: this.metadata,
+    });
   }
 
   /** RMSE and MAE of predict() against the given ratings. */
@@ -48,7 +65,35 @@ export async function createModel(config: TwoTowerConfig, options: CreateModelOp
   return model;
 }
 
-export { TwoTowerError } from './errors.js';
+/**
+ * Rebuilds a model from the bytes of a model file (see Model.toBytes). Throws a TwoTowerError
+ * for a file that is not a model, is truncated or corrupted, or has a newer format version.
+ */
+export async function loadModel(bytes: Uint8Array, options: Omit<CreateModelOptions, 'userFeatures' | 'itemFeatures'> & { name?: string } = {}): Promise<Model> {
+  const contents = decodeModelFile(bytes, options.name);
+  const model = await createModel(contents.config, { ...options, userFeatures: contents.userFeatures, itemFeatures: contents.itemFeatures });
+  for (const block of model.store.blocks) {
+    const values = contents.parameters[block.name];
+    if (!values || values.length !== block.size) {
+      model.dispose();
+      throw new TwoTowerError('BAD_MODEL_FILE', `${options.name ?? 'model file'} is corrupted: parameter block "${block.name}" is ${values ? `${values.length} values, expected ${block.size}` : 'missing'}`);
+    }
+    model.store.values(block).set(values);
+  }
+  model.optimizerSteps = contents.optimizerSteps;
+  if (contents.vocabularies.user) model.vocabularies.users = Vocabulary.fromJSON(contents.vocabularies.user);
+  if (contents.vocabularies.item) model.vocabularies.items = Vocabulary.fromJSON(contents.vocabularies.item);
+  model.metadata = contents.metadata;
+  return model;
+}
+
+export { TwoTowerError };
+export { Vocabulary, type VocabularyJSON } from './data/vocabulary.js';
+export { FORMAT_VERSION } from './io/model-file.js';
+export type { FitOptions as TrainOptions, LearningRateSchedule, EarlyStopping } from './train/fit.js';
+export { randomHoldout, kFold, temporalPerUser, leaveLastOut, type Split } from './data/splits.js';
+export type { RatingsData, ColumnMapping } from './data/ratings.js';
+export { buildSideFeatures, type SideFeatureSpec, type SideSource } from './data/side-features.js';
 export type {
   TwoTowerConfig, TowerConfig, FeatureSpec, IdFeature, CategoricalFeature, MultiHotFeature, NumericFeature,
 } from './model/config.js';

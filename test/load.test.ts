@@ -47,7 +47,7 @@ describe('loading the kernels', () => {
 });
 
 describe('the core is browser-safe', () => {
-  it('imports no node: module outside the CLI', () => {
+  it('imports no node: module outside the CLI and src/node/ (the file loaders)', () => {
     const files: string[] = [];
     const walk = (dir: string) => {
       for (const name of readdirSync(dir)) {
@@ -57,7 +57,8 @@ describe('the core is browser-safe', () => {
       }
     };
     walk(join(ROOT, 'src'));
-    const offenders = files.filter((f) => !f.endsWith('cli.ts') && /from ['"]node:|require\(['"]node:|import\(['"]node:/.test(readFileSync(f, 'utf8')));
+    const nodeOnly = (f: string) => f.endsWith('cli.ts') || f.includes(`${join('src', 'node')}/`) || f.includes(`${join('src', 'cli')}/`);
+    const offenders = files.filter((f) => !nodeOnly(f) && /from ['"](node:|\.\.?\/node\/)|require\(['"]node:|import\(['"]node:/.test(readFileSync(f, 'utf8')));
     expect(files.length).toBeGreaterThan(10);
     expect(offenders).toEqual([]);
   });

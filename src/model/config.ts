@@ -63,6 +63,8 @@ export interface TwoTowerConfig {
   /** Additive bias terms on the score: a global offset, and per-user / per-item biases keyed
    *  by the tower's id feature. Default all false. */
   bias?: { global?: boolean; user?: boolean; item?: boolean };
+  /** Clamp predict() into [min, max] (e.g. the rating scale). Training is not clamped. Default none. */
+  ratingRange?: [number, number];
   /** Seed of the parameter initialisation. Default 1. */
   seed?: number;
   /** Standard deviation of the embedding tables' initial values. Default 0.05. */
@@ -131,6 +133,12 @@ export function validateConfig(config: TwoTowerConfig): void {
   for (const side of ['user', 'item'] as const) {
     if (config.bias?.[side] && !config[side].features.some((f) => f.kind === 'id')) {
       fail('BAD_CONFIG', `config.bias.${side} needs an id feature in config.${side}.features to key the bias on`);
+    }
+  }
+  if (config.ratingRange !== undefined) {
+    const r = config.ratingRange;
+    if (!Array.isArray(r) || r.length !== 2 || !Number.isFinite(r[0]) || !Number.isFinite(r[1]) || !(r[0] < r[1])) {
+      fail('BAD_CONFIG', `config.ratingRange must be [min, max] with min < max, got ${JSON.stringify(r)}`);
     }
   }
   if (config.seed !== undefined && !Number.isInteger(config.seed)) fail('BAD_CONFIG', `config.seed must be an integer, got ${config.seed}`);

@@ -33,6 +33,8 @@ export class Tower {
   readonly idFeature: IdFeature | undefined;
   /** Number of entities this tower can encode (0 until features are set, if it has no id feature). */
   count = 0;
+  /** The feature table last set (kept for saving the model). */
+  table: FeatureTable | undefined;
   private backend: Backend | null = null;
   private capacity = 0;
   private scratch: number[] = [];
@@ -106,6 +108,7 @@ export class Tower {
       }
     }
     this.count = table.count;
+    this.table = table;
   }
 
   private freeFeatureData(): void {

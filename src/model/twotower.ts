@@ -9,6 +9,7 @@ import { Tower } from './tower.js';
 import type { FeatureTable } from './features.js';
 import { checkIndices } from '../data/interactions.js';
 import type { Loss } from '../train/losses.js';
+import type { Vocabulary } from '../data/vocabulary.js';
 
 /** Penalties added to the training loss (0 turns one off). */
 export interface Regularization {
@@ -73,6 +74,10 @@ export class TwoTower {
   readonly bias: { global?: ParamBlock; user?: ParamBlock; item?: ParamBlock } = {};
   /** Adam steps taken so far; bias correction continues from here on the next fit(). */
   optimizerSteps = 0;
+  /** Id ↔ index maps of the users and items, when the data came with string ids (files, CLI). */
+  vocabularies: { users?: Vocabulary; items?: Vocabulary } = {};
+  /** Free JSON-serialisable facts saved with the model (data source, feature specs, training settings). */
+  metadata: Record<string, unknown> = {};
   /** @internal Batch scratch shared by prediction and training. */
   readonly pairs: PairScratch;
   private disposed = false;
@@ -204,6 +209,8 @@ export class TwoTower {
       const end = Math.min(users.length, start + CHUNK);
       const n = this.stagePairs(sliceOf(users, start, end), sliceOf(items, start, end));
       this.forwardPairs(n);
+      const range = this.config.ratingRange;
+      if (range) this.backend.kernels.clamp_f32(this.pairs.scores, n, range[0], range[1]);
       out.set(this.backend.floats(this.pairs.scores, n), start);
     }
     return out;

@@ -3,7 +3,7 @@
 // gradients for finite-difference checks, and a second opinion on every WASM result.
 import { AllocationLedger, type Backend, type Floats, type HeapStats, type Kernels } from '../wasm/backend.js';
 import { denseForward, denseBackwardInput, denseBackwardWeight, biasBackward, scoreMatrix } from './dense.js';
-import { reluForward, reluBackward } from './activation.js';
+import { reluForward, reluBackward, clampValues } from './activation.js';
 import {
   embeddingGather, embeddingScatterAdd, embeddingBag, embeddingBagScatterAdd, gatherRows, gather,
 } from './embedding.js';
@@ -33,6 +33,7 @@ export class ReferenceBackend implements Backend {
       bias_backward: (db, dy, m, n, acc) => biasBackward(F(db, n), F(dy, m * n), m, n, acc !== 0),
       relu_forward: (y, x, n) => reluForward(F(y, n), F(x, n), n),
       relu_backward: (dx, dy, y, n) => reluBackward(F(dx, n), F(dy, n), F(y, n), n),
+      clamp_f32: (x, n, lo, hi) => clampValues(F(x, n), n, lo, hi),
       embedding_gather: (out, table, ids, n, dim, ld) =>
         embeddingGather(this.tail(out), this.tail(table), this.intTail(ids), n, dim, ld),
       embedding_scatter_add: (dtable, dout, ids, n, dim, ld) =>

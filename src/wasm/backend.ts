@@ -20,6 +20,7 @@ export interface Kernels {
   bias_backward(db: number, dy: number, m: number, n: number, accumulate: number): void;
   relu_forward(y: number, x: number, n: number): void;
   relu_backward(dx: number, dy: number, y: number, n: number): void;
+  clamp_f32(x: number, n: number, lo: number, hi: number): void;
   embedding_gather(out: number, table: number, ids: number, n: number, dim: number, ld: number): void;
   embedding_scatter_add(dtable: number, dout: number, ids: number, n: number, dim: number, ld: number): void;
   embedding_bag(out: number, table: number, offsets: number, ids: number, weights: number, rows: number,

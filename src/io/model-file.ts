@@ -1,0 +1,165 @@
+// The binary model file, read and written from bytes (Node and browsers alike):
+//
+//   magic "TWOTOWER" (8 bytes) | format version u32 | header length u32 | header JSON (UTF-8,
+//   padded to 4) | body: 4-byte-aligned sections (f32 / i32 arrays) | CRC-32 u32 of all before it
+//
+// The header holds the config, the parameter layout, the vocabularies, the feature-table layout
+// and free metadata; all numbers are little-endian. A reader refuses newer format versions,
+// truncated files and checksum mismatches with an error that says which.
+import { fail } from '../errors.js';
+import { crc32 } from '../util/crc32.js';
+import type { TwoTowerConfig } from '../model/config.js';
+import type { FeatureTable, FeatureColumn, MultiHotColumn } from '../model/features.js';
+import type { VocabularyJSON } from '../data/vocabulary.js';
+
+export const FORMAT_VERSION = 1;
+const MAGIC = 'TWOTOWER';
+
+interface Section { type: 'f32' | 'i32'; offset: number; length: number }
+
+type ColumnLayout =
+  | { kind: 'i32'; data: Section }
+  | { kind: 'f32'; data: Section }
+  | { kind: 'bag'; offsets: Section; ids: Section; weights?: Section };
+
+interface Header {
+  config: TwoTowerConfig;
+  optimizerSteps: number;
+  parameters: { total: number; blocks: { name: string; offset: number; size: number }[]; data: Section };
+  vocabularies: { user?: VocabularyJSON; item?: VocabularyJSON };
+  features: { user?: { count: number; columns: Record<string, ColumnLayout> }; item?: { count: number; columns: Record<string, ColumnLayout> } };
+  metadata: Record<string, unknown>;
+}
+
+export interface ModelFileContents {
+  config: TwoTowerConfig;
+  optimizerSteps: number;
+  /** Parameter values by block name. */
+  parameters: Record<string, Float32Array>;
+  vocabularies: { user?: VocabularyJSON; item?: VocabularyJSON };
+  userFeatures?: FeatureTable;
+  itemFeatures?: FeatureTable;
+  metadata: Record<string, unknown>;
+}
+
+/** Serialises a model's contents to bytes. */
+export function encodeModelFile(contents: ModelFileContents): Uint8Array {
+  const chunks: (Float32Array | Int32Array)[] = [];
+  let bodyLength = 0;
+  const section = (array: Float32Array | Int32Array): Section => {
+    const s: Section = { type: array instanceof Float32Array ? 'f32' : 'i32', offset: bodyLength, length: array.length };
+    chunks.push(array);
+    bodyLength += array.length * 4;
+    return s;
+  };
+  const blocks: Header['parameters']['blocks'] = [];
+  let total = 0;
+  for (const [name, values] of Object.entries(contents.parameters)) {
+    blocks.push({ name, offset: total, size: values.length });
+    total += values.length;
+  }
+  const flat = new Float32Array(total);
+  for (const b of blocks) flat.set(contents.parameters[b.name]!, b.offset);
+  const table = (t: FeatureTable | undefined) => {
+    if (!t) return undefined;
+    const columns: Record<string, ColumnLayout> = {};
+    for (const [name, column] of Object.entries(t.columns)) {
+      if (column instanceof Int32Array) columns[name] = { kind: 'i32', data: section(column) };
+      else if (column instanceof Float32Array) columns[name] = { kind: 'f32', data: section(column) };
+      else {
+        const bag = column as MultiHotColumn;
+        columns[name] = { kind: 'bag', offsets: section(bag.offsets), ids: section(bag.ids), ...(bag.weights ? { weights: section(bag.weights) } : {}) };
+      }
+    }
+    return { count: t.count, columns };
+  };
+  const header: Header = {
+    config: contents.config,
+    optimizerSteps: contents.optimizerSteps,
+    parameters: { total, blocks, data: section(flat) },
+    vocabularies: contents.vocabularies,
+    features: { user: table(contents.userFeatures), item: table(contents.itemFeatures) },
+    metadata: contents.metadata,
+  };
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const headerLength = Math.ceil(json.length / 4) * 4;
+  const bodyStart = 16 + headerLength;
+  const bytes = new Uint8Array(bodyStart + bodyLength + 4);
+  const view = new DataView(bytes.buffer);
+  bytes.set(new TextEncoder().encode(MAGIC), 0);
+  view.setUint32(8, FORMAT_VERSION, true);
+  view.setUint32(12, headerLength, true);
+  bytes.set(json, 16);
+  bytes.fill(0x20, 16 + json.length, bodyStart); // pad with spaces: still valid JSON
+  let at = bodyStart;
+  for (const chunk of chunks) {
+    for (let i = 0; i < chunk.length; i++) {
+      if (chunk instanceof Float32Array) view.setFloat32(at + i * 4, chunk[i]!, true);
+      else view.setInt32(at + i * 4, chunk[i]!, true);
+    }
+    at += chunk.length * 4;
+  }
+  view.setUint32(bytes.length - 4, crc32(bytes.subarray(0, bytes.length - 4)), true);
+  return bytes;
+}
+
+/** Parses and checks model-file bytes; `name` labels errors (a file name). */
+export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFileContents {
+  if (bytes.length < 20 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) {
+    fail('BAD_MODEL_FILE', `${name} is not a twotower model file (it does not start with "${MAGIC}")`);
+  }
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(8, true);
+  if (version > FORMAT_VERSION) {
+    fail('MODEL_FILE_VERSION', `${name} has format version ${version}, newer than this twotower reads (${FORMAT_VERSION}): upgrade twotower to load it`);
+  }
+  const headerLength = view.getUint32(12, true);
+  if (16 + headerLength + 4 > bytes.length) fail('BAD_MODEL_FILE', `${name} is truncated: its header alone needs ${16 + headerLength + 4} bytes, the file has ${bytes.length}`);
+  let header: Header;
+  try {
+    header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + headerLength))) as Header;
+  } catch {
+    fail('BAD_MODEL_FILE', `${name} is corrupted: its header is not valid JSON`);
+  }
+  const bodyStart = 16 + headerLength;
+  const sections = [header.parameters.data];
+  for (const t of [header.features.user, header.features.item]) {
+    for (const c of Object.values(t?.columns ?? {})) {
+      if (c.kind === 'bag') sections.push(c.offsets, c.ids, ...(c.weights ? [c.weights] : []));
+      else sections.push(c.data);
+    }
+  }
+  const bodyLength = sections.reduce((end, s) => Math.max(end, s.offset + s.length * 4), 0);
+  const expected = bodyStart + bodyLength + 4;
+  if (bytes.length < expected) fail('BAD_MODEL_FILE', `${name} is truncated: expected ${expected} bytes, found ${bytes.length}`);
+  if (bytes.length > expected) fail('BAD_MODEL_FILE', `${name} is corrupted: expected ${expected} bytes, found ${bytes.length}`);
+  const stored = view.getUint32(bytes.length - 4, true);
+  const actual = crc32(bytes.subarray(0, bytes.length - 4));
+  if (stored !== actual) fail('BAD_MODEL_FILE', `${name} is corrupted: checksum ${actual.toString(16)} does not match the stored ${stored.toString(16)}`);
+  const read = (s: Section): Float32Array | Int32Array => {
+    const out = s.type === 'f32' ? new Float32Array(s.length) : new Int32Array(s.length);
+    const at = bodyStart + s.offset;
+    for (let i = 0; i < s.length; i++) out[i] = s.type === 'f32' ? view.getFloat32(at + i * 4, true) : view.getInt32(at + i * 4, true);
+    return out;
+  };
+  const flat = read(header.parameters.data) as Float32Array;
+  const parameters: Record<string, Float32Array> = {};
+  for (const b of header.parameters.blocks) parameters[b.name] = flat.slice(b.offset, b.offset + b.size);
+  const table = (t: Header['features']['user']): FeatureTable | undefined => {
+    if (!t) return undefined;
+    const columns: Record<string, FeatureColumn> = {};
+    for (const [col, layout] of Object.entries(t.columns)) {
+      if (layout.kind === 'bag') {
+        columns[col] = { offsets: read(layout.offsets) as Int32Array, ids: read(layout.ids) as Int32Array,
+          ...(layout.weights ? { weights: read(layout.weights) as Float32Array } : {}) };
+      } else {
+        columns[col] = read(layout.data);
+      }
+    }
+    return { count: t.count, columns };
+  };
+  return {
+    config: header.config, optimizerSteps: header.optimizerSteps, parameters, vocabularies: header.vocabularies ?? {},
+    userFeatures: table(header.features.user), itemFeatures: table(header.features.item), metadata: header.metadata ?? {},
+  };
+}

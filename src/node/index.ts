@@ -1,0 +1,7 @@
+// twotower/node: the file loaders and model-file I/O, for Node. Re-exports the core too.
+export * from '../index.js';
+export { loadRatingsFile, detectFormat, type RatingsFileOptions, type LoadedRatings, type RatingsFormat } from './ratings-file.js';
+export { readDelimited, type DelimitedOptions, type Delimiter } from './delimited.js';
+export { loadDataset, type Dataset, type DatasetOptions } from './dataset.js';
+export { findMovieLensSideFiles, readSideFile, inferSideFeatures, MOVIELENS_100K_USERS, MOVIELENS_100K_ITEMS, MOVIELENS_LATEST_ITEMS } from './side-files.js';
+export { saveModel, loadModelFile } from './model-io.js';

@@ -78,3 +78,57 @@ describe('training', () => {
     model.dispose();
   });
 });
+
+describe('fit options', () => {
+  const data = generateSynthetic({ users: 200, items: 100, ratingsPerUser: 50, seed: 8 });
+  const make = () => createModel(data.suggestedConfig(8), { userFeatures: data.userFeatures, itemFeatures: data.itemFeatures });
+
+  it('early stopping on a carved validation split stops, reports the best epoch and restores its weights', async () => {
+    const model = await make();
+    const result = model.fit(data.train, {
+      epochs: 200, learningRate: 0.02, batchSize: 64, validationFraction: 0.2, earlyStopping: { patience: 2 },
+    });
+    expect(result.stoppedEarly).toBe(true);
+    expect(result.history.length).toBeLessThan(200);
+    const rmses = result.history.map((h) => h.validationRmse!);
+    expect(result.bestEpoch).toBe(rmses.indexOf(Math.min(...rmses)));
+    expect(result.history.length - 1 - result.bestEpoch!).toBe(2);
+    model.dispose();
+  });
+
+  it('early stopping without validation data is refused', async () => {
+    const model = await make();
+    expect(() => model.fit(data.train, { earlyStopping: {} })).toThrow(/earlyStopping needs validation data/);
+    model.dispose();
+  });
+
+  it('a cosine schedule decays the step size: the last epoch moves the weights less than with a constant rate', async () => {
+    const lastEpochDrift = async (schedule: { kind: 'constant' } | { kind: 'cosine'; final: number }) => {
+      const model = await make();
+      let before: Record<string, Float32Array> = {};
+      let after: Record<string, Float32Array> = {};
+      model.fit(data.train, {
+        epochs: 4, batchSize: 128, learningRate: 0.003, schedule,
+        onEpochEnd: (e) => { if (e.epoch === 2) before = model.parameters(); if (e.epoch === 3) after = model.parameters(); },
+      });
+      let d = 0;
+      for (const name of Object.keys(before)) before[name]!.forEach((x, i) => (d += (x - after[name]![i]!) ** 2));
+      model.dispose();
+      return d;
+    };
+    const constant = await lastEpochDrift({ kind: 'constant' });
+    expect(constant).toBeGreaterThan(0);
+    expect(await lastEpochDrift({ kind: 'cosine', final: 0.01 })).toBeLessThan(0.5 * constant);
+  });
+
+  it('L2 on the tower outputs shrinks the embeddings', async () => {
+    const norm = async (l2: number) => {
+      const model = await make();
+      model.fit(data.train, { epochs: 4, batchSize: 128, l2 });
+      const e = model.userEmbeddings();
+      model.dispose();
+      return e.reduce((s, x) => s + x * x, 0);
+    };
+    expect(await norm(0.5)).toBeLessThan(0.5 * (await norm(0)));
+  });
+});

@@ -13,7 +13,7 @@ export async function saveModel(path: string, model: Model): Promise<void> {
     await writeFile(temporary, bytes, { flush: true });
     await rename(temporary, path);
   } catch (error) {
-    await rm(temporary, { force: true });
+    await rm(temporary, { force: true }).catch(() => undefined);
     fail('WRITE_FAILED', `could not write the model to ${path}: ${(error as Error).message}`);
   }
 }

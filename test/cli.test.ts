@@ -1,0 +1,108 @@
+// The `twotower` command line, run as a user would (node dist/cli.js): results as JSON on the
+// last line of stdout, and for bad input a message naming file, line and field, exit code 1,
+// and nothing written at --out.
+import { describe, it, expect, beforeAll } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { generateSynthetic } from '../src/index.js';
+
+const CLI = resolve(import.meta.dirname, '..', 'dist', 'cli.js');
+let dir = '';
+const path = (name: string) => join(dir, name);
+const write = (name: string, text: string) => (writeFileSync(path(name), text), path(name));
+
+function run(...args: string[]) {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
+  const lines = r.stdout.trim().split('\n');
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr, last: lines[lines.length - 1] ?? '' };
+}
+
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'twotower-cli-'));
+  const data = generateSynthetic({ users: 120, items: 80, ratingsPerUser: 30, seed: 4 });
+  const csv = (d: typeof data.train) =>
+    'userId,movieId,rating,timestamp\n' + Array.from(d.users, (u, i) => `u${u},m${d.items[i]},${d.ratings[i]!.toFixed(2)},${1000 + i}`).join('\n') + '\n';
+  write('train.csv', csv(data.train));
+  write('test.csv', csv(data.test));
+});
+
+describe('twotower train / eval', () => {
+  it('trains, reports JSON on the last line, saves the model, and eval reproduces the RMSE', () => {
+    const out = path('model.ttm');
+    const r = run('train', '--data', path('train.csv'), '--test', path('test.csv'), '--epochs', '5', '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.last);
+    expect(Object.keys(result)).toEqual(expect.arrayContaining(['rmse', 'mae', 'epochs', 'trainSeconds', 'users', 'items']));
+    expect(result.users).toBe(120);
+    expect(result.items).toBe(80);
+    expect(result.rmse).toBeGreaterThan(0);
+    expect(result.rmse).toBeLessThan(1.5);
+    expect(existsSync(out)).toBe(true);
+    const e = run('eval', '--model', out, '--data', path('test.csv'), '--json');
+    expect(e.code, e.stderr).toBe(0);
+    expect(JSON.parse(e.last).rmse).toBeCloseTo(result.rmse, 5);
+  });
+
+  it('without --test holds out a split and says so', () => {
+    const r = run('train', '--data', path('train.csv'), '--epochs', '2', '--split', 'temporal', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/no --test: holding out \d+ ratings \(temporal, 0\.2\) as the test set/);
+    expect(JSON.parse(r.last).testRatings).toBeGreaterThan(0);
+  });
+});
+
+describe('bad input: one clear line, exit code 1, nothing at --out', () => {
+  const cases: [string, string, RegExp][] = [
+    ['wrong field count', 'userId,movieId,rating\n1,2,3\n1,2\n', /bad\.csv:3: expected 3 fields, found 2/],
+    ['rating not a number', 'userId,movieId,rating\n1,2,3\n1,3,abc\n', /bad\.csv:3: field "rating" \(column 3\) is "abc", not a finite number/],
+    ['NaN rating', 'userId,movieId,rating\n1,2,NaN\n', /bad\.csv:2: field "rating" \(column 3\) is "NaN", not a finite number/],
+    ['empty file', '', /bad\.csv: the file is empty/],
+    ['missing column', 'userId,movieId,stars_given\n1,2,3\n', /bad\.csv: no rating column \(header: userId, movieId, stars_given; name it with --rating-col\)/],
+  ];
+  it.each(cases)('%s', (_label, text, message) => {
+    write('bad.csv', text);
+    const out = path(`never-${Math.random()}.ttm`);
+    const r = run('train', '--data', path('bad.csv'), '--out', out);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(message);
+    expect(r.stderr).toMatch(/^twotower: /m);
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it('an id in the ratings that the side file lacks', () => {
+    write('users.csv', 'id,group\nu1,a\nu2,b\n');
+    write('r.csv', 'userId,movieId,rating\nu1,m1,3\nu7,m1,4\n');
+    const r = run('train', '--data', path('r.csv'), '--users', path('users.csv'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/r\.csv:3: user id "u7" is not in users\.csv/);
+  });
+
+  it('an unknown format or a bad number flag', () => {
+    const r = run('train', '--data', path('train.csv'), '--format', 'xml');
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/--format <format>' argument 'xml' is invalid\. Allowed choices are auto, movielens, csv/);
+    const b = run('train', '--data', path('train.csv'), '--batch', '0');
+    expect(b.code).toBe(1);
+    expect(b.stderr).toMatch(/--batch must be an integer ≥ 1, got "0"/);
+  });
+
+  it('a missing, truncated, corrupted or newer model file', () => {
+    const good = readFileSync(path('model.ttm'));
+    const variants: [string, Uint8Array, RegExp][] = [
+      ['truncated.ttm', good.subarray(0, good.length - 10), /truncated\.ttm is truncated/],
+      ['corrupt.ttm', Uint8Array.from(good, (b, i) => (i === good.length - 20 ? b ^ 1 : b)), /corrupt\.ttm is corrupted: checksum/],
+      ['newer.ttm', Uint8Array.from(good, (b, i) => (i === 8 ? 99 : b)), /newer\.ttm has format version 99, newer than this twotower reads/],
+    ];
+    for (const [name, bytes, message] of variants) {
+      writeFileSync(path(name), bytes);
+      const r = run('eval', '--model', path(name), '--data', path('test.csv'));
+      expect(r.code, name).toBe(1);
+      expect(r.stderr).toMatch(message);
+    }
+    const missing = run('eval', '--model', path('nope.ttm'), '--data', path('test.csv'));
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/nope\.ttm: no such model file/);
+  });
+});

@@ -4,6 +4,7 @@ import { cpus } from 'node:os';
 import { measure, table, type Record } from './harness.js';
 import { denseCases } from './dense.js';
 import { trainCases } from './train.js';
+import { movieLensFolds, foldTable } from './movielens.js';
 
 const args = new Set(process.argv.slice(2));
 const json = args.has('--json');
@@ -20,5 +21,15 @@ for (const [title, cases, baseline] of [
   const suite = await measure(await cases(), options, baseline);
   records.push(...suite);
   say(`\n${title}\n${table(suite)}`);
+}
+const folds = args.has('--no-movielens') ? null : await movieLensFolds();
+if (folds) {
+  for (const f of folds) {
+    records.push({ name: `MovieLens 100K u${f.fold}: load + train (RMSE ${f.rmse.toFixed(4)})`, impl: 'twotower', medianMs: (f.loadSeconds + f.trainSeconds) * 1000,
+      minMs: (f.loadSeconds + f.trainSeconds) * 1000, maxMs: (f.loadSeconds + f.trainSeconds) * 1000 });
+  }
+  say(`\nMovieLens 100K, official folds, CLI defaults (twotower train --data uK.base --test uK.test)\n${foldTable(folds)}`);
+} else {
+  say('\nMovieLens 100K: not found (set TWOTOWER_DATA), skipped');
 }
 if (json) console.log(JSON.stringify(records));

@@ -95,4 +95,21 @@ describe.skipIf(!available)('in headless Chromium', () => {
     expect(fromUrl.kernels).toBe('simd');
     fromUrl.predictions.forEach((p, i) => expect(Math.abs(p - node.predictions[i]!), `prediction ${i}`).toBeLessThanOrEqual(1e-5));
   });
+
+  it('loads a model file from bytes and predicts exactly as Node does', async () => {
+    const data = twotower.generateSynthetic({ users: 40, items: 30, ratingsPerUser: 10, seed: 2 });
+    const model = await twotower.createModel(data.suggestedConfig(8), { wasm: { build: 'simd' }, userFeatures: data.userFeatures, itemFeatures: data.itemFeatures });
+    model.fit(data.train, { epochs: 2, batchSize: 32 });
+    const bytes = Buffer.from(model.toBytes()).toString('base64');
+    const users = Array.from(data.test.users.subarray(0, 20)), items = Array.from(data.test.items.subarray(0, 20));
+    const expected = Array.from(model.predict(users, items));
+    model.dispose();
+    const got = await page.evaluate(`(async () => {
+      const tt = await import('/dist/twotower.browser.js');
+      const bytes = Uint8Array.from(atob(${JSON.stringify(bytes)}), (c) => c.charCodeAt(0));
+      const model = await tt.loadModel(bytes, { wasm: { build: 'simd' } });
+      return Array.from(model.predict(${JSON.stringify(users)}, ${JSON.stringify(items)}));
+    })()`);
+    expect(got).toEqual(expected);
+  });
 });

@@ -40,6 +40,7 @@ export interface TrainFlags extends DataFlags {
   patience: number;
   refit: boolean;
   sideFeatures: boolean;
+  implicitDim: number;
   seed: number;
   out?: string;
 }
@@ -66,7 +67,7 @@ export async function train(f: TrainFlags): Promise<void> {
   const bar = progressBar(batches * f.epochs, !f.json && process.stderr.isTTY === true);
   const result = await trainRecipe(ds, {
     ...RECIPE_DEFAULTS, dim: f.dim, hidden: f.hidden, epochs: f.epochs, batchSize: f.batch, learningRate: f.lr, l2: f.l2,
-    patience: f.patience, refit: f.refit, sideFeatures: f.sideFeatures, seed: f.seed,
+    patience: f.patience, refit: f.refit, sideFeatures: f.sideFeatures, implicitDim: f.implicitDim, seed: f.seed,
     onBatchEnd: (epoch, loss) => bar.tick(epoch, loss),
     onEpochEnd: (line) => { bar.stop(); if (!f.json) say(line); },
   });

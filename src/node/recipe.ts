@@ -3,7 +3,7 @@
 // on a validation split carved from the training data; phase 2 trains a fresh model on all the
 // training data for that many epochs with a cosine learning-rate decay. Shared by the CLI and
 // the benchmarks so that both measure the same thing.
-import { createModel, type Model, type TwoTowerConfig, type FeatureSpec, type FitResult } from '../index.js';
+import { createModel, type Model, type TwoTowerConfig, type FeatureSpec, type FitResult, type FeatureTable, type MultiHotColumn } from '../index.js';
 import type { Dataset } from './dataset.js';
 
 export interface RecipeOptions {
@@ -25,6 +25,9 @@ export interface RecipeOptions {
   refit: boolean;
   /** Use side features (when the dataset has them). Default true. */
   sideFeatures: boolean;
+  /** Width of the implicit-feedback feature: each user also reads the items they rated (SVD++'s
+   *  Σ y_j / √|N(u)|), each item the users who rated it. 0 turns it off. */
+  implicitDim: number;
   seed: number;
   onBatchEnd?: (epoch: number, loss: number, phase: 1 | 2) => void;
   onEpochEnd?: (line: string) => void;
@@ -32,14 +35,49 @@ export interface RecipeOptions {
 
 export const RECIPE_DEFAULTS: RecipeOptions = {
   dim: 32, hidden: [], epochs: 40, batchSize: 256, learningRate: 0.003, l2: 0.1, validationFraction: 0.1, patience: 3,
-  refit: true, sideFeatures: true, seed: 1,
+  refit: true, sideFeatures: true, implicitDim: 0, seed: 1,
 };
 
 /** The model config the recipe trains for a dataset. */
+/** Per-entity lists of the other side's indices in the training data, weighted 1/√count. */
+function implicitColumn(keys: Int32Array, values: Int32Array, count: number): MultiHotColumn {
+  const lengths = new Int32Array(count);
+  for (const k of keys) lengths[k]! += 1;
+  const offsets = new Int32Array(count + 1);
+  for (let e = 0; e < count; e++) offsets[e + 1] = offsets[e]! + lengths[e]!;
+  const ids = new Int32Array(keys.length);
+  const weights = new Float32Array(keys.length);
+  const fill = offsets.slice(0, count);
+  keys.forEach((k, r) => {
+    const at = fill[k]!++;
+    ids[at] = values[r]!;
+    weights[at] = 1 / Math.sqrt(lengths[k]!);
+  });
+  return { offsets, ids, weights };
+}
+
+/** The feature tables the recipe's towers read: side features and the implicit lists. */
+export function recipeFeatures(ds: Dataset, o: RecipeOptions): { userFeatures?: FeatureTable; itemFeatures?: FeatureTable } {
+  const table = (side: 'user' | 'item'): FeatureTable | undefined => {
+    const count = (side === 'user' ? ds.users : ds.items).size;
+    const columns: FeatureTable['columns'] = { ...(o.sideFeatures ? (side === 'user' ? ds.userSide : ds.itemSide)?.table.columns : {}) };
+    if (o.implicitDim > 0) {
+      columns[side === 'user' ? 'rated' : 'raters'] = side === 'user'
+        ? implicitColumn(ds.train.users, ds.train.items, count) : implicitColumn(ds.train.items, ds.train.users, count);
+    }
+    return Object.keys(columns).length ? { count, columns } : undefined;
+  };
+  return { userFeatures: table('user'), itemFeatures: table('item') };
+}
+
 export function recipeConfig(ds: Dataset, o: RecipeOptions): TwoTowerConfig {
   const tower = (side: 'user' | 'item') => {
     const count = (side === 'user' ? ds.users : ds.items).size;
-    const sideFeatures = o.sideFeatures ? (side === 'user' ? ds.userSide : ds.itemSide)?.features ?? [] : [];
+    const sideFeatures: FeatureSpec[] = [...(o.sideFeatures ? (side === 'user' ? ds.userSide : ds.itemSide)?.features ?? [] : [])];
+    if (o.implicitDim > 0) {
+      const other = (side === 'user' ? ds.items : ds.users).size;
+      sideFeatures.push({ kind: 'multiHot', name: side === 'user' ? 'rated' : 'raters', vocabSize: other, dim: o.implicitDim, pooling: 'sum' });
+    }
     const plain = sideFeatures.length === 0 && o.hidden.length === 0;
     // Ids alone and no hidden layer: classic biased matrix factorisation (the id embedding is the
     // output). With side features, a linear (or MLP) projection mixes them with the id.
@@ -67,7 +105,8 @@ export interface RecipeResult {
 export async function trainRecipe(ds: Dataset, o: RecipeOptions): Promise<RecipeResult> {
   const started = performance.now();
   const config = recipeConfig(ds, o);
-  const make = () => createModel(config, o.sideFeatures ? { userFeatures: ds.userSide?.table, itemFeatures: ds.itemSide?.table } : {});
+  const features = recipeFeatures(ds, o);
+  const make = () => createModel(config, features);
   const common = { batchSize: o.batchSize, learningRate: o.learningRate, l2: o.l2, seed: o.seed };
   let model = await make();
   const search = model.fit(ds.train, {

@@ -8,4 +8,5 @@ export {
 } from "./embedding";
 export { rowwise_dot, rowwise_dot_backward, add_pair_bias, mse_loss, l2_penalty, embedding_l2 } from "./loss";
 export { adam_update } from "./adam";
-export { score_matrix } from "./score";
+export { score_matrix, topk_reset, score_topk, topk_merge, topk_finish } from "./score";
+export { quantize_rows_i8, score_topk_i8, score_rescore } from "./quantize";

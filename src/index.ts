@@ -107,3 +107,4 @@ export type { Backend, BackendKind, Kernels, HeapStats } from './wasm/backend.js
 export { ReferenceBackend } from './reference/backend.js';
 export { generateSynthetic, type SyntheticOptions, type SyntheticData } from './data/synthetic.js';
 export { rmse, mae } from './eval/regression.js';
+export { createScorer, type Scorer, type ScorerOptions, type TopKOptions, type TopKResult, type Exclusions } from './rank/scorer.js';

@@ -9,6 +9,7 @@ import {
 } from './embedding.js';
 import { rowwiseDot, rowwiseDotBackward, addPairBias, mseLoss, l2Penalty, embeddingL2 } from './loss.js';
 import { adamUpdate } from './adam.js';
+import { topkAccumulate, quantizeRowsI8, approximateScore } from './score.js';
 
 export class ReferenceBackend implements Backend {
   readonly kind = 'reference' as const;
@@ -60,12 +61,79 @@ export class ReferenceBackend implements Backend {
       adam_update: (p, g, m, v, n, lr, b1, b2, eps, decay, bc1, bc2) =>
         adamUpdate(F(p, n), F(g, n), F(m, n), F(v, n), n, lr, b1, b2, eps, decay, bc1, bc2),
       score_matrix: (s, q, items, b, n, d) => scoreMatrix(F(s, b * n), F(q, b * d), F(items, n * d), b, n, d),
+      topk_reset: (counts, b) => I(counts, b).fill(0),
+      score_topk: (outIdx, outScore, counts, queries, items, exOffsets, exIds, b, n, d, k, itemBase) => {
+        const qs = F(queries, b * d), its = F(items, n * d);
+        const offsets = exOffsets === 0 ? null : I(exOffsets, b + 1);
+        for (let q = 0; q < b; q++) {
+          const skip = new Set(offsets ? Array.from(I(exIds, offsets[b]!).subarray(offsets[q]!, offsets[q + 1]!)) : []);
+          const candidates: [number, number][] = [];
+          for (let j = 0; j < n; j++) {
+            if (skip.has(itemBase + j)) continue;
+            let s = 0;
+            for (let c = 0; c < d; c++) s += qs[q * d + c]! * its[j * d + c]!;
+            candidates.push([s, itemBase + j]);
+          }
+          topkAccumulate(I(outIdx, b * k), F(outScore, b * k), I(counts, b), q, k, candidates);
+        }
+      },
+      topk_merge: (outIdx, outScore, counts, candIdx, candScore, b, k, m) => {
+        const ci = I(candIdx, b * m), cs = F(candScore, b * m);
+        for (let q = 0; q < b; q++) {
+          const candidates: [number, number][] = [];
+          for (let c = 0; c < m; c++) if (ci[q * m + c]! >= 0) candidates.push([cs[q * m + c]!, ci[q * m + c]!]);
+          topkAccumulate(I(outIdx, b * k), F(outScore, b * k), I(counts, b), q, k, candidates);
+        }
+      },
+      quantize_rows_i8: (out, scales, x, n, d, dPad) => {
+        const sc = new Float32Array(n);
+        quantizeRowsI8(this.bytes(out, n * dPad), sc, F(x, n * d), n, d, dPad);
+        F(scales, n).set(sc);
+      },
+      score_topk_i8: (outIdx, outScore, counts, qq, qscales, iq, iscales, exOffsets, exIds, b, n, dPad, m, itemBase) => {
+        const qb = this.bytes(qq, b * dPad), ib = this.bytes(iq, n * dPad), qs = F(qscales, b), is = F(iscales, n);
+        const offsets = exOffsets === 0 ? null : I(exOffsets, b + 1);
+        for (let q = 0; q < b; q++) {
+          const skip = new Set(offsets ? Array.from(I(exIds, offsets[b]!).subarray(offsets[q]!, offsets[q + 1]!)) : []);
+          const candidates: [number, number][] = [];
+          for (let j = 0; j < n; j++) {
+            if (!skip.has(itemBase + j)) candidates.push([approximateScore(qb, qs[q]!, ib, is[j]!, dPad, q, j), itemBase + j]);
+          }
+          topkAccumulate(I(outIdx, b * m), F(outScore, b * m), I(counts, b), q, m, candidates);
+        }
+      },
+      score_rescore: (outIdx, outScore, counts, queries, items, candIdx, b, m, d, k) => {
+        const ci = I(candIdx, b * m), qs = F(queries, b * d), its = this.tail(items);
+        I(counts, b).fill(0);
+        for (let q = 0; q < b; q++) {
+          const candidates: [number, number][] = [];
+          for (let c = 0; c < m; c++) {
+            const j = ci[q * m + c]!;
+            if (j < 0) continue;
+            let s = 0;
+            for (let e = 0; e < d; e++) s += qs[q * d + e]! * its[j * d + e]!;
+            candidates.push([s, j]);
+          }
+          topkAccumulate(I(outIdx, b * k), F(outScore, b * k), I(counts, b), q, k, candidates);
+        }
+      },
+      topk_finish: (outIdx, outScore, counts, b, k) => {
+        const idx = I(outIdx, b * k), sc = F(outScore, b * k), cnt = I(counts, b);
+        for (let q = 0; q < b; q++) {
+          topkAccumulate(idx, sc, cnt, q, k, []);
+          for (let c = cnt[q]!; c < k; c++) { idx[q * k + c] = -1; sc[q * k + c] = -Infinity; }
+        }
+      },
     };
   }
 
   /** Every float from p to the end of the heap: for kernels whose extent depends on data (ids). */
   private tail(p: number): Float64Array {
     return new Float64Array(this.buffer, p, (this.buffer.byteLength - p) >> 3);
+  }
+
+  private bytes(p: number, n: number): Int8Array {
+    return new Int8Array(this.buffer, p, n);
   }
 
   private intTail(p: number): Int32Array {

@@ -41,6 +41,18 @@ export interface Kernels {
   adam_update(p: number, g: number, m: number, v: number, n: number, lr: number, beta1: number,
     beta2: number, eps: number, decay: number, bc1: number, bc2: number): void;
   score_matrix(s: number, q: number, items: number, b: number, n: number, d: number): void;
+  topk_reset(counts: number, b: number): void;
+  score_topk(outIdx: number, outScore: number, counts: number, queries: number, items: number, exOffsets: number,
+    exIds: number, b: number, n: number, d: number, k: number, itemBase: number): void;
+  topk_merge(outIdx: number, outScore: number, counts: number, candIdx: number, candScore: number, b: number,
+    k: number, m: number): void;
+  topk_finish(outIdx: number, outScore: number, counts: number, b: number, k: number): void;
+  /** Rows of n×d floats → n×dPad int8 (bytes) with one f32 scale per row. */
+  quantize_rows_i8(out: number, scales: number, x: number, n: number, d: number, dPad: number): void;
+  score_topk_i8(outIdx: number, outScore: number, counts: number, qq: number, qscales: number, iq: number,
+    iscales: number, exOffsets: number, exIds: number, b: number, n: number, dPad: number, m: number, itemBase: number): void;
+  score_rescore(outIdx: number, outScore: number, counts: number, queries: number, items: number, candIdx: number,
+    b: number, m: number, d: number, k: number): void;
 }
 
 /** Which arithmetic runs: the two WASM builds, or the f64 TypeScript reference. */

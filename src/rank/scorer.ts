@@ -1,0 +1,195 @@
+// The low-level scorer: top-k items by dot product for a batch of query embeddings, from any
+// source of embeddings. Fused score + top-k in WASM (the B×N score matrix is never built),
+// optional exclusions per query, an optional int8 item index (per-row scales, integer SIMD,
+// the best candidates re-scored exactly in f32).
+import { fail } from '../errors.js';
+import { loadWasmBackend, type LoadOptions } from '../wasm/load.js';
+import type { Backend } from '../wasm/backend.js';
+import { Buffers } from './buffers.js';
+
+export interface ScorerOptions {
+  /** Worker threads to split the item scan over. Default 1 (the calling thread). */
+  threads?: number;
+  /** 'int8': score with a quantized copy of the items, then re-score the best candidates in f32. */
+  quantize?: 'int8';
+  /** How to load the kernels. */
+  wasm?: LoadOptions;
+  /** int8 only: candidates kept per query for the exact re-scoring pass. Default max(4k, k + 64). */
+  candidates?: (k: number) => number;
+}
+
+/** CSR exclusions: query q skips items ids[offsets[q] … offsets[q+1]). */
+export interface Exclusions {
+  offsets: Int32Array;
+  ids: Int32Array;
+}
+
+export interface TopKOptions {
+  exclude?: Exclusions;
+}
+
+export interface TopKResult {
+  /** B×k item indices, best first; −1 where fewer than k items remain. */
+  indices: Int32Array;
+  /** B×k scores matching indices; −∞ where the index is −1. */
+  scores: Float32Array;
+}
+
+export interface Scorer {
+  /**
+   * The k best items for each query (rows of `queries`, B = queries.length / dim), by dot
+   * product; ties go to the lower item index. `items` (N×dim) may be null to use setItems().
+   */
+  topK(queries: Float32Array, items: Float32Array | null, dim: number, k: number, options?: TopKOptions): TopKResult;
+  /** Uploads the items once for later topK(…, null, …) calls (and quantizes them for int8). */
+  setItems(items: Float32Array, dim: number): void;
+  /** Threads actually used (1 where workers or shared memory are unavailable). */
+  readonly threads: number;
+  readonly quantize: 'int8' | undefined;
+  /** Frees the scorer's memory; it cannot be used afterwards. */
+  close(): void;
+}
+
+function firstNonFinite(values: Float32Array): number {
+  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return i;
+  return -1;
+}
+
+function checkMatrix(values: Float32Array, dim: number, name: string): number {
+  if (!(values instanceof Float32Array)) fail('BAD_INPUT', `${name} must be a Float32Array`);
+  if (values.length === 0) fail('EMPTY_DATA', `${name} is empty`);
+  if (values.length % dim !== 0) {
+    fail('DIMENSION_MISMATCH', `${name} has ${values.length} values, not a multiple of dim ${dim}`);
+  }
+  const bad = firstNonFinite(values);
+  if (bad >= 0) fail('BAD_INPUT', `${name}[${bad}] is ${values[bad]} (row ${Math.floor(bad / dim)}): embeddings must be finite`);
+  return values.length / dim;
+}
+
+/** Validates CSR exclusions and returns them with each query's ids sorted (copied only if needed). */
+export function checkExclusions(ex: Exclusions, b: number, n: number): Exclusions {
+  if (!(ex.offsets instanceof Int32Array) || !(ex.ids instanceof Int32Array)) {
+    fail('BAD_INPUT', 'exclude must be { offsets: Int32Array, ids: Int32Array }');
+  }
+  if (ex.offsets.length !== b + 1) fail('DIMENSION_MISMATCH', `exclude.offsets has length ${ex.offsets.length}; expected queries + 1 = ${b + 1}`);
+  if (ex.offsets[0] !== 0) fail('BAD_INPUT', `exclude.offsets[0] must be 0, got ${ex.offsets[0]}`);
+  for (let q = 0; q < b; q++) {
+    if (ex.offsets[q + 1]! < ex.offsets[q]!) {
+      fail('BAD_INPUT', `exclude.offsets must not decrease: offsets[${q + 1}] = ${ex.offsets[q + 1]} < offsets[${q}] = ${ex.offsets[q]}`);
+    }
+  }
+  if (ex.offsets[b] !== ex.ids.length) fail('DIMENSION_MISMATCH', `exclude.offsets[${b}] = ${ex.offsets[b]} but exclude.ids has length ${ex.ids.length}`);
+  let sorted = true;
+  for (let i = 0; i < ex.ids.length; i++) {
+    const id = ex.ids[i]!;
+    if (id < 0 || id >= n) fail('OUT_OF_RANGE', `exclude.ids[${i}] = ${id} is not an item index (there are ${n} items)`);
+  }
+  for (let q = 0; q < b && sorted; q++) {
+    for (let i = ex.offsets[q]! + 1; i < ex.offsets[q + 1]!; i++) if (ex.ids[i]! < ex.ids[i - 1]!) { sorted = false; break; }
+  }
+  if (sorted) return ex;
+  const ids = Int32Array.from(ex.ids);
+  for (let q = 0; q < b; q++) ids.subarray(ex.offsets[q]!, ex.offsets[q + 1]!).sort();
+  return { offsets: ex.offsets, ids };
+}
+
+/** Pads a dimension to the int8 row width (multiple of 16 bytes). */
+const padded = (dim: number) => Math.ceil(dim / 16) * 16;
+
+export class WasmScorer implements Scorer {
+  readonly threads: number;
+  private readonly buffers: Buffers;
+  private items: { ptr: number; n: number; dim: number; q8: number; scales: number } | null = null;
+  private closed = false;
+
+  constructor(private readonly backend: Backend, readonly quantize: 'int8' | undefined,
+              private readonly candidates: (k: number) => number) {
+    this.buffers = new Buffers(backend);
+    this.threads = 1;
+  }
+
+  private live(): void {
+    if (this.closed) fail('DISPOSED', 'this scorer was closed');
+  }
+
+  setItems(items: Float32Array, dim: number): void {
+    this.live();
+    if (!Number.isInteger(dim) || dim < 1) fail('BAD_INPUT', `dim must be a positive integer, got ${dim}`);
+    const n = checkMatrix(items, dim, 'items');
+    const be = this.backend;
+    const ptr = this.buffers.get('items', items.length * 4);
+    be.floats(ptr, items.length).set(items);
+    let q8 = 0, scales = 0;
+    if (this.quantize === 'int8') {
+      const dPad = padded(dim);
+      q8 = this.buffers.get('items.i8', n * dPad);
+      scales = this.buffers.get('items.scales', n * 4);
+      be.kernels.quantize_rows_i8(q8, scales, ptr, n, dim, dPad);
+    }
+    this.items = { ptr, n, dim, q8, scales };
+  }
+
+  topK(queries: Float32Array, items: Float32Array | null, dim: number, k: number, options: TopKOptions = {}): TopKResult {
+    this.live();
+    if (!Number.isInteger(k) || k < 1) fail('BAD_INPUT', `k must be an integer ≥ 1, got ${k}`);
+    if (!Number.isInteger(dim) || dim < 1) fail('BAD_INPUT', `dim must be a positive integer, got ${dim}`);
+    const b = checkMatrix(queries, dim, 'queries');
+    if (items) {
+      checkMatrix(items, dim, 'items');
+    } else if (!this.items) {
+      fail('BAD_INPUT', 'no items: pass them to topK or call setItems first');
+    } else if (this.items.dim !== dim) {
+      fail('DIMENSION_MISMATCH', `dim is ${dim} but the items set with setItems have dim ${this.items.dim}`);
+    }
+    const n = items ? items.length / dim : this.items!.n;
+    const exclude = options.exclude ? checkExclusions(options.exclude, b, n) : undefined;
+    // Everything is checked: from here on nothing can fail halfway.
+    if (items) this.setItems(items, dim);
+    const be = this.backend, k2 = be.kernels, buf = this.buffers;
+    const it = this.items!;
+    const qPtr = buf.get('queries', queries.length * 4);
+    be.floats(qPtr, queries.length).set(queries);
+    let exOffsets = 0, exIds = 0;
+    if (exclude) {
+      exOffsets = buf.get('ex.offsets', (b + 1) * 4);
+      exIds = buf.get('ex.ids', Math.max(1, exclude.ids.length) * 4);
+      be.ints(exOffsets, b + 1).set(exclude.offsets);
+      be.ints(exIds, exclude.ids.length).set(exclude.ids);
+    }
+    const outIdx = buf.get('out.idx', b * k * 4), outScore = buf.get('out.score', b * k * 4), counts = buf.get('counts', b * 4);
+    if (this.quantize === 'int8') {
+      const m = Math.min(n, Math.max(k, this.candidates(k)));
+      const dPad = padded(dim);
+      const qq = buf.get('queries.i8', b * dPad), qs = buf.get('queries.scales', b * 4);
+      k2.quantize_rows_i8(qq, qs, qPtr, b, dim, dPad);
+      const cIdx = buf.get('cand.idx', b * m * 4), cScore = buf.get('cand.score', b * m * 4), cCounts = buf.get('cand.counts', b * 4);
+      k2.topk_reset(cCounts, b);
+      k2.score_topk_i8(cIdx, cScore, cCounts, qq, qs, it.q8, it.scales, exOffsets, exIds, b, n, dPad, m, 0);
+      k2.topk_finish(cIdx, cScore, cCounts, b, m);
+      k2.score_rescore(outIdx, outScore, counts, qPtr, it.ptr, cIdx, b, m, dim, k);
+    } else {
+      k2.topk_reset(counts, b);
+      k2.score_topk(outIdx, outScore, counts, qPtr, it.ptr, exOffsets, exIds, b, n, dim, k, 0);
+    }
+    k2.topk_finish(outIdx, outScore, counts, b, k);
+    return { indices: Int32Array.from(be.ints(outIdx, b * k)), scores: Float32Array.from(be.floats(outScore, b * k)) };
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.buffers.free();
+    this.items = null;
+    this.closed = true;
+  }
+}
+
+/** Creates a scorer with its own WASM instance; see ScorerOptions. */
+export async function createScorer(options: ScorerOptions = {}): Promise<Scorer> {
+  if (options.quantize !== undefined && options.quantize !== 'int8') {
+    fail('BAD_OPTION', `quantize must be 'int8' or absent, got ${JSON.stringify(options.quantize)}`);
+  }
+  const threads = options.threads ?? 1;
+  if (!Number.isInteger(threads) || threads < 1) fail('BAD_OPTION', `threads must be an integer ≥ 1, got ${threads}`);
+  const backend = await loadWasmBackend(options.wasm);
+  return new WasmScorer(backend, options.quantize, options.candidates ?? ((k) => Math.max(4 * k, k + 64)));
+}

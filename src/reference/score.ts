@@ -1,0 +1,68 @@
+// Reference twin of the fused score + top-k kernel (assembly/score.ts): every score computed, the
+// excluded items dropped, a full sort by (score descending, index ascending), the first k kept,
+// short rows padded with index −1 and score −∞.
+import type { Floats } from '../wasm/backend.js';
+
+export function scoreTopK(outIdx: Int32Array, outScore: Floats, queries: Floats, items: Floats, b: number, n: number,
+  d: number, k: number, exOffsets: Int32Array | null, exIds: Int32Array | null): void {
+  for (let q = 0; q < b; q++) {
+    const skip = new Set(exOffsets ? Array.from(exIds!.subarray(exOffsets[q]!, exOffsets[q + 1]!)) : []);
+    const scored: [number, number][] = [];
+    for (let j = 0; j < n; j++) {
+      if (skip.has(j)) continue;
+      let s = 0;
+      for (let c = 0; c < d; c++) s += queries[q * d + c]! * items[j * d + c]!;
+      scored.push([Math.fround(s), j]);
+    }
+    scored.sort((x, y) => y[0] - x[0] || x[1] - y[1]);
+    for (let c = 0; c < k; c++) {
+      outIdx[q * k + c] = c < scored.length ? scored[c]![1] : -1;
+      outScore[q * k + c] = c < scored.length ? scored[c]![0] : -Infinity;
+    }
+  }
+}
+
+/**
+ * The kernel's three-call protocol over the same memory layout, for the reference backend:
+ * rows hold (while scanning) up to k entries in any order, `counts` how many.
+ */
+export function topkAccumulate(outIdx: Int32Array, outScore: Floats, counts: Int32Array, q: number, k: number,
+  candidates: [number, number][]): void {
+  const kept: [number, number][] = [];
+  for (let c = 0; c < counts[q]!; c++) kept.push([outScore[q * k + c]!, outIdx[q * k + c]!]);
+  kept.push(...candidates);
+  kept.sort((x, y) => y[0] - x[0] || x[1] - y[1]);
+  const n = Math.min(k, kept.length);
+  for (let c = 0; c < n; c++) {
+    outScore[q * k + c] = kept[c]![0];
+    outIdx[q * k + c] = kept[c]![1];
+  }
+  counts[q] = n;
+}
+
+/** Twin of quantize_rows_i8: per-row scale max|x|/127 (1 for a zero row), round half away from zero… to even. */
+export function quantizeRowsI8(out: Int8Array, scales: Float32Array, x: Floats, n: number, d: number, dPad: number): void {
+  for (let r = 0; r < n; r++) {
+    let m = 0;
+    for (let c = 0; c < d; c++) m = Math.max(m, Math.abs(x[r * d + c]!));
+    const scale = m > 0 ? Math.fround(Math.fround(m) / 127) : 1;
+    scales[r] = scale;
+    const inv = Math.fround(1 / scale);
+    for (let c = 0; c < dPad; c++) out[r * dPad + c] = c < d ? roundHalfEven(Math.fround(x[r * d + c]! * inv)) : 0;
+  }
+}
+
+function roundHalfEven(v: number): number {
+  const f = Math.floor(v);
+  const diff = v - f;
+  if (diff > 0.5) return f + 1;
+  if (diff < 0.5) return f;
+  return f % 2 === 0 ? f : f + 1;
+}
+
+/** Twin of the int8 approximate score: qs·is·⟨qq, iq⟩ (exact integer dot). */
+export function approximateScore(qq: Int8Array, qs: number, iq: Int8Array, is: number, dPad: number, q: number, j: number): number {
+  let dot = 0;
+  for (let c = 0; c < dPad; c++) dot += qq[q * dPad + c]! * iq[j * dPad + c]!;
+  return Math.fround(Math.fround(qs * is) * dot);
+}

@@ -100,9 +100,11 @@ export function score_rescore(outIdx: usize, outScore: usize, counts: usize, que
       const y = items + <usize>item * rowBytes;
       let acc = f32x4.splat(0);
       for (let e = 0; e < d4; e += 4) acc = madd(v128.load(x + (<usize>e << 2)), v128.load(y + (<usize>e << 2)), acc);
-      let s = hsum(acc);
-      for (let e = d4; e < d; e++) s += load<f32>(at(x, e)) * load<f32>(at(y, e));
-      offer(hv, hi, counts, q, k, s, item, 0, 0);
+      // Same summation order as score_topk (hsum matches reduce4, then the tail's own sum), so
+      // re-scored values equal the exact path's bit for bit.
+      let tail: f32 = 0;
+      for (let e = d4; e < d; e++) tail += load<f32>(at(x, e)) * load<f32>(at(y, e));
+      offer(hv, hi, counts, q, k, d4 < d ? hsum(acc) + tail : hsum(acc), item, 0, 0);
     }
   }
 }

@@ -10,7 +10,7 @@
 // score is offered to its query's heap only when it beats the current k-th best.
 
 import { gemm_nt } from "./gemm";
-import { madd, hsum, at } from "./simd";
+import { madd, hsum, at, reduce4 } from "./simd";
 
 /** S[b×n] = Q[b×d]·Itemsᵀ (Items is [n×d]). */
 export function score_matrix(s: usize, q: usize, items: usize, b: i32, n: i32, d: i32): void {
@@ -96,6 +96,23 @@ export function offer(hv: usize, hi: usize, counts: usize, q: i32, k: i32, score
   return load<f32>(hv);
 }
 
+/** Offers the lanes of `w` set in `mask` (items g … g+3) in order; returns the new threshold. */
+@inline function offer4(w: v128, mask: i32, hv: usize, hi: usize, counts: usize, q: i32, k: i32, g: i32,
+                        exOffsets: usize, exIds: usize): f32 {
+  let t: f32 = -Infinity;
+  if (mask & 1) t = offer(hv, hi, counts, q, k, f32x4.extract_lane(w, 0), g, exOffsets, exIds);
+  if (mask & 2) t = offer(hv, hi, counts, q, k, f32x4.extract_lane(w, 1), g + 1, exOffsets, exIds);
+  if (mask & 4) t = offer(hv, hi, counts, q, k, f32x4.extract_lane(w, 2), g + 2, exOffsets, exIds);
+  if (mask & 8) t = offer(hv, hi, counts, q, k, f32x4.extract_lane(w, 3), g + 3, exOffsets, exIds);
+  return t;
+}
+
+@inline function dotTail(x: usize, y: usize, from: i32, n: i32): f32 {
+  let s: f32 = 0;
+  for (let e = from; e < n; e++) s += load<f32>(at(x, e)) * load<f32>(at(y, e));
+  return s;
+}
+
 /** counts[q] = 0 for q < b: empties every heap before a scan. */
 export function topk_reset(counts: usize, b: i32): void {
   memory.fill(counts, 0, <usize>b << 2);
@@ -139,23 +156,17 @@ export function score_topk(outIdx: usize, outScore: usize, counts: usize, querie
           s00 = madd(u0, v0, s00); s01 = madd(u0, v1, s01); s02 = madd(u0, v2, s02); s03 = madd(u0, v3, s03);
           s10 = madd(u1, v0, s10); s11 = madd(u1, v1, s11); s12 = madd(u1, v2, s12); s13 = madd(u1, v3, s13);
         }
-        let r00 = hsum(s00), r01 = hsum(s01), r02 = hsum(s02), r03 = hsum(s03);
-        let r10 = hsum(s10), r11 = hsum(s11), r12 = hsum(s12), r13 = hsum(s13);
-        for (let e = d4; e < d; e++) {
-          const u0 = load<f32>(at(x0, e)), u1 = load<f32>(at(x1, e));
-          const v0 = load<f32>(at(y0, e)), v1 = load<f32>(at(y1, e)), v2 = load<f32>(at(y2, e)), v3 = load<f32>(at(y3, e));
-          r00 += u0 * v0; r01 += u0 * v1; r02 += u0 * v2; r03 += u0 * v3;
-          r10 += u1 * v0; r11 += u1 * v1; r12 += u1 * v2; r13 += u1 * v3;
+        let w0 = reduce4(s00, s01, s02, s03), w1 = reduce4(s10, s11, s12, s13);
+        if (d4 < d) {
+          w0 = f32x4.add(w0, f32x4(dotTail(x0, y0, d4, d), dotTail(x0, y1, d4, d), dotTail(x0, y2, d4, d), dotTail(x0, y3, d4, d)));
+          w1 = f32x4.add(w1, f32x4(dotTail(x1, y0, d4, d), dotTail(x1, y1, d4, d), dotTail(x1, y2, d4, d), dotTail(x1, y3, d4, d)));
         }
         const g = itemBase + j;
-        if (r00 > t0 || (r00 == t0 && t0 != -Infinity)) t0 = offer(hv0, hi0, counts, q, k, r00, g, exOffsets, exIds);
-        if (r01 > t0 || (r01 == t0 && t0 != -Infinity)) t0 = offer(hv0, hi0, counts, q, k, r01, g + 1, exOffsets, exIds);
-        if (r02 > t0 || (r02 == t0 && t0 != -Infinity)) t0 = offer(hv0, hi0, counts, q, k, r02, g + 2, exOffsets, exIds);
-        if (r03 > t0 || (r03 == t0 && t0 != -Infinity)) t0 = offer(hv0, hi0, counts, q, k, r03, g + 3, exOffsets, exIds);
-        if (r10 > t1 || (r10 == t1 && t1 != -Infinity)) t1 = offer(hv1, hi1, counts, q + 1, k, r10, g, exOffsets, exIds);
-        if (r11 > t1 || (r11 == t1 && t1 != -Infinity)) t1 = offer(hv1, hi1, counts, q + 1, k, r11, g + 1, exOffsets, exIds);
-        if (r12 > t1 || (r12 == t1 && t1 != -Infinity)) t1 = offer(hv1, hi1, counts, q + 1, k, r12, g + 2, exOffsets, exIds);
-        if (r13 > t1 || (r13 == t1 && t1 != -Infinity)) t1 = offer(hv1, hi1, counts, q + 1, k, r13, g + 3, exOffsets, exIds);
+        // One compare per query for four items: most blocks hold no candidate once heaps are full.
+        const m0 = i32x4.bitmask(f32x4.ge(w0, f32x4.splat(t0)));
+        if (m0 != 0) t0 = offer4(w0, m0, hv0, hi0, counts, q, k, g, exOffsets, exIds);
+        const m1 = i32x4.bitmask(f32x4.ge(w1, f32x4.splat(t1)));
+        if (m1 != 0) t1 = offer4(w1, m1, hv1, hi1, counts, q + 1, k, g, exOffsets, exIds);
       }
       for (; j < c1; j++) {
         const y0 = items + <usize>j * rowBytes;
@@ -167,11 +178,7 @@ export function score_topk(outIdx: usize, outScore: usize, counts: usize, querie
           s1 = madd(v128.load(x1 + o), v0, s1);
         }
         let r0 = hsum(s0), r1 = hsum(s1);
-        for (let e = d4; e < d; e++) {
-          const v0 = load<f32>(at(y0, e));
-          r0 += load<f32>(at(x0, e)) * v0;
-          r1 += load<f32>(at(x1, e)) * v0;
-        }
+        if (d4 < d) { r0 += dotTail(x0, y0, d4, d); r1 += dotTail(x1, y0, d4, d); }
         if (r0 > t0 || (r0 == t0 && t0 != -Infinity)) t0 = offer(hv0, hi0, counts, q, k, r0, itemBase + j, exOffsets, exIds);
         if (r1 > t1 || (r1 == t1 && t1 != -Infinity)) t1 = offer(hv1, hi1, counts, q + 1, k, r1, itemBase + j, exOffsets, exIds);
       }
@@ -190,17 +197,10 @@ export function score_topk(outIdx: usize, outScore: usize, counts: usize, querie
           s0 = madd(u0, v128.load(y0 + o), s0); s1 = madd(u0, v128.load(y1 + o), s1);
           s2 = madd(u0, v128.load(y2 + o), s2); s3 = madd(u0, v128.load(y3 + o), s3);
         }
-        let r0 = hsum(s0), r1 = hsum(s1), r2 = hsum(s2), r3 = hsum(s3);
-        for (let e = d4; e < d; e++) {
-          const u0 = load<f32>(at(x0, e));
-          r0 += u0 * load<f32>(at(y0, e)); r1 += u0 * load<f32>(at(y1, e));
-          r2 += u0 * load<f32>(at(y2, e)); r3 += u0 * load<f32>(at(y3, e));
-        }
-        const g = itemBase + j;
-        if (r0 > t0 || (r0 == t0 && t0 != -Infinity)) t0 = offer(hv0, hi0, counts, q, k, r0, g, exOffsets, exIds);
-        if (r1 > t0 || (r1 == t0 && t0 != -Infinity)) t0 = offer(hv0, hi0, counts, q, k, r1, g + 1, exOffsets, exIds);
-        if (r2 > t0 || (r2 == t0 && t0 != -Infinity)) t0 = offer(hv0, hi0, counts, q, k, r2, g + 2, exOffsets, exIds);
-        if (r3 > t0 || (r3 == t0 && t0 != -Infinity)) t0 = offer(hv0, hi0, counts, q, k, r3, g + 3, exOffsets, exIds);
+        let w0 = reduce4(s0, s1, s2, s3);
+        if (d4 < d) w0 = f32x4.add(w0, f32x4(dotTail(x0, y0, d4, d), dotTail(x0, y1, d4, d), dotTail(x0, y2, d4, d), dotTail(x0, y3, d4, d)));
+        const m0 = i32x4.bitmask(f32x4.ge(w0, f32x4.splat(t0)));
+        if (m0 != 0) t0 = offer4(w0, m0, hv0, hi0, counts, q, k, itemBase + j, exOffsets, exIds);
       }
       for (; j < c1; j++) {
         const y0 = items + <usize>j * rowBytes;
@@ -210,7 +210,7 @@ export function score_topk(outIdx: usize, outScore: usize, counts: usize, querie
           s0 = madd(v128.load(x0 + o), v128.load(y0 + o), s0);
         }
         let r0 = hsum(s0);
-        for (let e = d4; e < d; e++) r0 += load<f32>(at(x0, e)) * load<f32>(at(y0, e));
+        if (d4 < d) r0 += dotTail(x0, y0, d4, d);
         if (r0 > t0 || (r0 == t0 && t0 != -Infinity)) t0 = offer(hv0, hi0, counts, q, k, r0, itemBase + j, exOffsets, exIds);
       }
     }

@@ -6,7 +6,7 @@ export {
   embedding_gather, embedding_scatter_add, embedding_bag, embedding_bag_scatter_add,
   gather_rows, gather_32,
 } from "./embedding";
-export { rowwise_dot, rowwise_dot_backward, add_pair_bias, mse_loss, l2_penalty, embedding_l2 } from "./loss";
+export { rowwise_dot, rowwise_dot_backward, add_pair_bias, mse_loss, l2_penalty, embedding_l2, bce_loss, bpr_loss, softmax_xent } from "./loss";
 export { adam_update } from "./adam";
-export { score_matrix, topk_reset, score_topk, topk_merge, topk_finish } from "./score";
+export { score_matrix, topk_reset, score_topk, topk_merge, topk_finish, rank_targets } from "./score";
 export { quantize_rows_i8, score_topk_i8, score_rescore } from "./quantize";

@@ -101,3 +101,83 @@ export function embedding_l2(dtable: usize, table: usize, ids: usize, n: i32, di
   }
   return total;
 }
+
+@inline function softplus(x: f32): f32 {
+  // log(1 + eˣ) without overflow: x + log(1 + e⁻ˣ) for x > 0.
+  return x > 0 ? x + Mathf.log(1 + Mathf.exp(-x)) : Mathf.log(1 + Mathf.exp(x));
+}
+
+@inline function sigmoid(x: f32): f32 {
+  return x >= 0 ? 1 / (1 + Mathf.exp(-x)) : Mathf.exp(x) / (1 + Mathf.exp(x));
+}
+
+/**
+ * Binary cross-entropy on logits s with labels y ∈ {0, 1}: L = mean(softplus(s) − y·s);
+ * writes ds = (σ(s) − y)/n, returns L (f64).
+ */
+export function bce_loss(ds: usize, s: usize, y: usize, n: i32): f64 {
+  let total: f64 = 0;
+  const inv: f32 = <f32>1 / <f32>n;
+  for (let r = 0; r < n; r++) {
+    const x = load<f32>(at(s, r)), t = load<f32>(at(y, r));
+    total += <f64>(softplus(x) - t * x);
+    store<f32>(at(ds, r), (sigmoid(x) - t) * inv);
+  }
+  return total / <f64>n;
+}
+
+/**
+ * BPR (Rendle et al.): scores s[0, n) of positives and s[n, 2n) of their sampled negatives;
+ * L = mean softplus(−(s⁺ − s⁻)); writes ds for all 2n scores, returns L (f64).
+ */
+export function bpr_loss(ds: usize, s: usize, n: i32): f64 {
+  let total: f64 = 0;
+  const inv: f32 = <f32>1 / <f32>n;
+  for (let r = 0; r < n; r++) {
+    const x = load<f32>(at(s, r)) - load<f32>(at(s, r + n));
+    total += <f64>softplus(-x);
+    const g = sigmoid(-x) * inv;
+    store<f32>(at(ds, r), -g);
+    store<f32>(at(ds, r + n), g);
+  }
+  return total / <f64>n;
+}
+
+/**
+ * In-batch sampled softmax over logits S[n×n] = U·Vᵀ (row i: user i against every item of the
+ * batch; column i is its positive). z_ij = S_ij/τ − logq[j] (logq = 0: no correction), where
+ * logq[j] is the log of item j's sampling probability — subtracting it removes the popularity
+ * bias of in-batch negatives (Yi et al., 2019). Columns j ≠ i whose item id equals item i's
+ * (ids = 0: no check) are accidental hits and are masked out. L = mean_i (logsumexp_j z_ij − z_ii);
+ * writes dS = (softmax(z) − onehot)/(n·τ) (masked entries 0; dS may alias S), returns L (f64).
+ */
+export function softmax_xent(dS: usize, S: usize, logq: usize, ids: usize, n: i32, temperature: f32): f64 {
+  let total: f64 = 0;
+  const invT: f32 = <f32>1 / temperature;
+  const scale: f32 = invT / <f32>n;
+  for (let i = 0; i < n; i++) {
+    const row = at(S, i * n), drow = at(dS, i * n);
+    const own = ids != 0 ? load<i32>(at(ids, i)) : -1;
+    const zi = load<f32>(at(row, i)) * invT - (logq != 0 ? load<f32>(at(logq, i)) : 0);
+    let m: f32 = -Infinity;
+    for (let j = 0; j < n; j++) {
+      const masked = ids != 0 && j != i && load<i32>(at(ids, j)) == own;
+      const z: f32 = masked ? -Infinity : load<f32>(at(row, j)) * invT - (logq != 0 ? load<f32>(at(logq, j)) : 0);
+      store<f32>(at(drow, j), z);
+      if (z > m) m = z;
+    }
+    let sum: f32 = 0;
+    for (let j = 0; j < n; j++) {
+      const e = Mathf.exp(load<f32>(at(drow, j)) - m);
+      store<f32>(at(drow, j), e);
+      sum += e;
+    }
+    total += <f64>(m + Mathf.log(sum) - zi);
+    const inv: f32 = 1 / sum;
+    for (let j = 0; j < n; j++) {
+      const p = load<f32>(at(drow, j)) * inv;
+      store<f32>(at(drow, j), (j == i ? p - 1 : p) * scale);
+    }
+  }
+  return total / <f64>n;
+}

@@ -253,3 +253,30 @@ export function topk_finish(outIdx: usize, outScore: usize, counts: usize, b: i3
     }
   }
 }
+
+/**
+ * Full-ranking positions for evaluation: for each of m target items t of one query, with scores
+ * s[0, n), ranks[c] = 1 + #{j not excluded, j ≠ t : s_j > s_t, or s_j = s_t and j < t}
+ * (the same tie rule as top-k). Excluded ids (sorted or not) are exIds[0, e).
+ */
+export function rank_targets(ranks: usize, s: usize, n: i32, targets: usize, m: i32, exIds: usize, e: i32): void {
+  for (let c = 0; c < m; c++) {
+    const t = load<i32>(at(targets, c));
+    const st = load<f32>(at(s, t));
+    const v = f32x4.splat(st);
+    let above = i32x4.splat(0);
+    let j = 0;
+    for (; j + 4 <= n; j += 4) above = i32x4.sub(above, f32x4.gt(v128.load(at(s, j)), v));
+    let count = i32x4.extract_lane(above, 0) + i32x4.extract_lane(above, 1) + i32x4.extract_lane(above, 2) + i32x4.extract_lane(above, 3);
+    for (; j < n; j++) if (load<f32>(at(s, j)) > st) count++;
+    // Equal scores at lower indices rank ahead.
+    for (let q = 0; q < t; q++) if (load<f32>(at(s, q)) == st) count++;
+    for (let x = 0; x < e; x++) {
+      const ex = load<i32>(at(exIds, x));
+      if (ex == t) continue;
+      const se = load<f32>(at(s, ex));
+      if (se > st || (se == st && ex < t)) count--;
+    }
+    store<i32>(at(ranks, c), count + 1);
+  }
+}

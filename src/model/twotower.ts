@@ -21,6 +21,15 @@ export interface Regularization {
 
 export const NO_REGULARIZATION: Regularization = { l2: 0, biasL2: 0 };
 
+/** Settings of the in-batch softmax: per-row log sampling probabilities (0: none), hit removal, temperature. */
+export interface LossExtras {
+  logq: number;
+  removeAccidentalHits: boolean;
+  temperature: number;
+}
+
+export const NO_EXTRAS: LossExtras = { logq: 0, removeAccidentalHits: false, temperature: 1 };
+
 /** Rows per chunk when predicting or embedding many entities: bounds scratch memory. */
 const CHUNK = 4096;
 
@@ -34,7 +43,10 @@ export class PairScratch {
   dScores = 0;
   dUser = 0;
   dItem = 0;
+  logq = 0;
   private blocks: number[] = [];
+  private matrix = 0;
+  private matrixRows = 0;
 
   constructor(private readonly backend: Backend, private readonly dim: number) {}
 
@@ -55,13 +67,27 @@ export class PairScratch {
     this.dScores = take(n * f);
     this.dUser = take(n * this.dim * f);
     this.dItem = take(n * this.dim * f);
+    this.logq = take(n * f);
     this.capacity = n;
+  }
+
+  /** n×n scratch for in-batch logits (allocated on first use, grown when n grows). */
+  matrixFor(n: number): number {
+    if (n > this.matrixRows) {
+      if (this.matrix) this.backend.free(this.matrix);
+      this.matrix = this.backend.alloc(n * n * this.backend.floatBytes);
+      this.matrixRows = n;
+    }
+    return this.matrix;
   }
 
   free(): void {
     for (const p of this.blocks) this.backend.free(p);
     this.blocks = [];
     this.capacity = 0;
+    if (this.matrix) this.backend.free(this.matrix);
+    this.matrix = 0;
+    this.matrixRows = 0;
   }
 }
 
@@ -150,7 +176,7 @@ export class TwoTower {
    * gradients land in the store's gradient region. Returns the batch's mean loss (which may be
    * non-finite: the caller decides what to do).
    */
-  lossAndGradients(n: number, loss: Loss, reg: Regularization = NO_REGULARIZATION): number {
+  lossAndGradients(n: number, loss: Loss, reg: Regularization = NO_REGULARIZATION, extra: LossExtras = NO_EXTRAS): number {
     const k = this.backend.kernels;
     const p = this.pairs;
     k.zero_f32(this.store.regions.grads, this.store.total);
@@ -158,6 +184,8 @@ export class TwoTower {
     const value = loss.compute({
       backend: this.backend, n, dim: this.dim, user, item, scores: p.scores, targets: p.targets,
       dScores: p.dScores, dUser: p.dUser, dItem: p.dItem,
+      matrix: loss.kind === 'matrix' ? p.matrixFor(n) : 0, logq: extra.logq, ids: extra.removeAccidentalHits ? p.items : 0,
+      temperature: extra.temperature,
     });
     if (!Number.isFinite(value)) return value;
     if (loss.kind === 'pair') {

@@ -96,10 +96,64 @@ export function checkExclusions(ex: Exclusions, b: number, n: number): Exclusion
 /** Pads a dimension to the int8 row width (multiple of 16 bytes). */
 const padded = (dim: number) => Math.ceil(dim / 16) * 16;
 
+/** Where the items are in the heap, f32 and (for int8) quantized. */
+export interface ItemIndex { ptr: number; n: number; dim: number; q8: number; scales: number }
+
+/** Uploads items (n×dim) into `buffers` under `name`, quantizing them when asked. */
+export function uploadItems(backend: Backend, buffers: Buffers, items: Float32Array, dim: number, int8: boolean, name = 'items'): ItemIndex {
+  const n = items.length / dim;
+  const ptr = buffers.get(name, items.length * 4);
+  backend.floats(ptr, items.length).set(items);
+  let q8 = 0, scales = 0;
+  if (int8) {
+    const dPad = padded(dim);
+    q8 = buffers.get(`${name}.i8`, n * dPad);
+    scales = buffers.get(`${name}.scales`, n * 4);
+    backend.kernels.quantize_rows_i8(q8, scales, ptr, n, dim, dPad);
+  }
+  return { ptr, n, dim, q8, scales };
+}
+
+/**
+ * The top-k scan on one backend: queries already checked, exclusions checked and sorted.
+ * Returns copies of the b×k results.
+ */
+export function runTopK(backend: Backend, buffers: Buffers, queries: Float32Array, items: ItemIndex, k: number,
+                        exclude: Exclusions | undefined, candidates?: number): TopKResult {
+  const be = backend, k2 = be.kernels, buf = buffers;
+  const dim = items.dim, n = items.n, b = queries.length / dim;
+  const qPtr = buf.get('queries', queries.length * 4);
+  be.floats(qPtr, queries.length).set(queries);
+  let exOffsets = 0, exIds = 0;
+  if (exclude) {
+    exOffsets = buf.get('ex.offsets', (b + 1) * 4);
+    exIds = buf.get('ex.ids', Math.max(1, exclude.ids.length) * 4);
+    be.ints(exOffsets, b + 1).set(exclude.offsets);
+    be.ints(exIds, exclude.ids.length).set(exclude.ids);
+  }
+  const outIdx = buf.get('out.idx', b * k * 4), outScore = buf.get('out.score', b * k * 4), counts = buf.get('counts', b * 4);
+  if (candidates !== undefined && items.q8 !== 0) {
+    const m = Math.min(n, Math.max(k, candidates));
+    const dPad = padded(dim);
+    const qq = buf.get('queries.i8', b * dPad), qs = buf.get('queries.scales', b * 4);
+    k2.quantize_rows_i8(qq, qs, qPtr, b, dim, dPad);
+    const cIdx = buf.get('cand.idx', b * m * 4), cScore = buf.get('cand.score', b * m * 4), cCounts = buf.get('cand.counts', b * 4);
+    k2.topk_reset(cCounts, b);
+    k2.score_topk_i8(cIdx, cScore, cCounts, qq, qs, items.q8, items.scales, exOffsets, exIds, b, n, dPad, m, 0);
+    k2.topk_finish(cIdx, cScore, cCounts, b, m);
+    k2.score_rescore(outIdx, outScore, counts, qPtr, items.ptr, cIdx, b, m, dim, k);
+  } else {
+    k2.topk_reset(counts, b);
+    k2.score_topk(outIdx, outScore, counts, qPtr, items.ptr, exOffsets, exIds, b, n, dim, k, 0);
+  }
+  k2.topk_finish(outIdx, outScore, counts, b, k);
+  return { indices: Int32Array.from(be.ints(outIdx, b * k)), scores: Float32Array.from(be.floats(outScore, b * k)) };
+}
+
 export class WasmScorer implements Scorer {
   readonly threads: number;
   private readonly buffers: Buffers;
-  private items: { ptr: number; n: number; dim: number; q8: number; scales: number } | null = null;
+  private items: ItemIndex | null = null;
   private closed = false;
 
   constructor(private readonly backend: Backend, readonly quantize: 'int8' | undefined,
@@ -115,18 +169,8 @@ export class WasmScorer implements Scorer {
   setItems(items: Float32Array, dim: number): void {
     this.live();
     if (!Number.isInteger(dim) || dim < 1) fail('BAD_INPUT', `dim must be a positive integer, got ${dim}`);
-    const n = checkMatrix(items, dim, 'items');
-    const be = this.backend;
-    const ptr = this.buffers.get('items', items.length * 4);
-    be.floats(ptr, items.length).set(items);
-    let q8 = 0, scales = 0;
-    if (this.quantize === 'int8') {
-      const dPad = padded(dim);
-      q8 = this.buffers.get('items.i8', n * dPad);
-      scales = this.buffers.get('items.scales', n * 4);
-      be.kernels.quantize_rows_i8(q8, scales, ptr, n, dim, dPad);
-    }
-    this.items = { ptr, n, dim, q8, scales };
+    checkMatrix(items, dim, 'items');
+    this.items = uploadItems(this.backend, this.buffers, items, dim, this.quantize === 'int8');
   }
 
   topK(queries: Float32Array, items: Float32Array | null, dim: number, k: number, options: TopKOptions = {}): TopKResult {
@@ -145,34 +189,7 @@ export class WasmScorer implements Scorer {
     const exclude = options.exclude ? checkExclusions(options.exclude, b, n) : undefined;
     // Everything is checked: from here on nothing can fail halfway.
     if (items) this.setItems(items, dim);
-    const be = this.backend, k2 = be.kernels, buf = this.buffers;
-    const it = this.items!;
-    const qPtr = buf.get('queries', queries.length * 4);
-    be.floats(qPtr, queries.length).set(queries);
-    let exOffsets = 0, exIds = 0;
-    if (exclude) {
-      exOffsets = buf.get('ex.offsets', (b + 1) * 4);
-      exIds = buf.get('ex.ids', Math.max(1, exclude.ids.length) * 4);
-      be.ints(exOffsets, b + 1).set(exclude.offsets);
-      be.ints(exIds, exclude.ids.length).set(exclude.ids);
-    }
-    const outIdx = buf.get('out.idx', b * k * 4), outScore = buf.get('out.score', b * k * 4), counts = buf.get('counts', b * 4);
-    if (this.quantize === 'int8') {
-      const m = Math.min(n, Math.max(k, this.candidates(k)));
-      const dPad = padded(dim);
-      const qq = buf.get('queries.i8', b * dPad), qs = buf.get('queries.scales', b * 4);
-      k2.quantize_rows_i8(qq, qs, qPtr, b, dim, dPad);
-      const cIdx = buf.get('cand.idx', b * m * 4), cScore = buf.get('cand.score', b * m * 4), cCounts = buf.get('cand.counts', b * 4);
-      k2.topk_reset(cCounts, b);
-      k2.score_topk_i8(cIdx, cScore, cCounts, qq, qs, it.q8, it.scales, exOffsets, exIds, b, n, dPad, m, 0);
-      k2.topk_finish(cIdx, cScore, cCounts, b, m);
-      k2.score_rescore(outIdx, outScore, counts, qPtr, it.ptr, cIdx, b, m, dim, k);
-    } else {
-      k2.topk_reset(counts, b);
-      k2.score_topk(outIdx, outScore, counts, qPtr, it.ptr, exOffsets, exIds, b, n, dim, k, 0);
-    }
-    k2.topk_finish(outIdx, outScore, counts, b, k);
-    return { indices: Int32Array.from(be.ints(outIdx, b * k)), scores: Float32Array.from(be.floats(outScore, b * k)) };
+    return runTopK(this.backend, this.buffers, queries, this.items!, k, exclude, this.quantize === 'int8' ? this.candidates(k) : undefined);
   }
 
   close(): void {

@@ -7,9 +7,9 @@ import { reluForward, reluBackward, clampValues } from './activation.js';
 import {
   embeddingGather, embeddingScatterAdd, embeddingBag, embeddingBagScatterAdd, gatherRows, gather,
 } from './embedding.js';
-import { rowwiseDot, rowwiseDotBackward, addPairBias, mseLoss, l2Penalty, embeddingL2 } from './loss.js';
+import { rowwiseDot, rowwiseDotBackward, addPairBias, mseLoss, l2Penalty, embeddingL2, bceLoss, bprLoss, softmaxXent } from './loss.js';
 import { adamUpdate } from './adam.js';
-import { topkAccumulate, quantizeRowsI8, approximateScore } from './score.js';
+import { topkAccumulate, quantizeRowsI8, approximateScore, rankTargets } from './score.js';
 
 export class ReferenceBackend implements Backend {
   readonly kind = 'reference' as const;
@@ -56,6 +56,13 @@ export class ReferenceBackend implements Backend {
           ib === 0 ? null : this.tail(ib), ib === 0 ? null : I(iids, n), n),
       mse_loss: (ds, s, y, n) => mseLoss(F(ds, n), F(s, n), F(y, n), n),
       l2_penalty: (dx, x, n, scale) => l2Penalty(F(dx, n), F(x, n), n, scale),
+      bce_loss: (ds, s, y, n) => bceLoss(F(ds, n), F(s, n), F(y, n), n),
+      bpr_loss: (ds, s, n) => bprLoss(F(ds, 2 * n), F(s, 2 * n), n),
+      softmax_xent: (dS, S, logq, ids, n, t) => {
+        const logits = F(S, n * n).slice();
+        return softmaxXent(F(dS, n * n), logits, logq === 0 ? null : F(logq, n), ids === 0 ? null : I(ids, n), n, t);
+      },
+      rank_targets: (ranks, s, n, targets, m, exIds, e) => rankTargets(I(ranks, m), F(s, n), n, I(targets, m), m, I(exIds, Math.max(e, 0)), e),
       embedding_l2: (dtable, table, ids, n, dim, scale) =>
         embeddingL2(this.tail(dtable), this.tail(table), I(ids, n), n, dim, scale),
       adam_update: (p, g, m, v, n, lr, b1, b2, eps, decay, bc1, bc2) =>

@@ -58,3 +58,40 @@ export function embeddingL2(dtable: Floats, table: Floats, ids: Int32Array, n: n
   }
   return total;
 }
+
+const softplus = (x: number) => (x > 0 ? x + Math.log1p(Math.exp(-x)) : Math.log1p(Math.exp(x)));
+const sigmoid = (x: number) => 1 / (1 + Math.exp(-x));
+
+export function bceLoss(ds: Floats, s: Floats, y: Floats, n: number): number {
+  let total = 0;
+  for (let r = 0; r < n; r++) {
+    total += softplus(s[r]!) - y[r]! * s[r]!;
+    ds[r] = (sigmoid(s[r]!) - y[r]!) / n;
+  }
+  return total / n;
+}
+
+export function bprLoss(ds: Floats, s: Floats, n: number): number {
+  let total = 0;
+  for (let r = 0; r < n; r++) {
+    const x = s[r]! - s[r + n]!;
+    total += softplus(-x);
+    ds[r] = -sigmoid(-x) / n;
+    ds[r + n] = sigmoid(-x) / n;
+  }
+  return total / n;
+}
+
+export function softmaxXent(dS: Floats, S: Floats, logq: Floats | null, ids: Int32Array | null, n: number, temperature: number): number {
+  let total = 0;
+  for (let i = 0; i < n; i++) {
+    const z = Array.from({ length: n }, (_, j) =>
+      ids && j !== i && ids[j] === ids[i] ? -Infinity : S[i * n + j]! / temperature - (logq ? logq[j]! : 0));
+    const m = Math.max(...z);
+    const e = z.map((v) => Math.exp(v - m));
+    const sum = e.reduce((a, b) => a + b, 0);
+    total += m + Math.log(sum) - z[i]!;
+    for (let j = 0; j < n; j++) dS[i * n + j] = (e[j]! / sum - (i === j ? 1 : 0)) / (n * temperature);
+  }
+  return total / n;
+}

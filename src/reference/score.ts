@@ -66,3 +66,17 @@ export function approximateScore(qq: Int8Array, qs: number, iq: Int8Array, is: n
   for (let c = 0; c < dPad; c++) dot += qq[q * dPad + c]! * iq[j * dPad + c]!;
   return Math.fround(Math.fround(qs * is) * dot);
 }
+
+/** Twin of rank_targets. */
+export function rankTargets(ranks: Int32Array, s: Floats, n: number, targets: Int32Array, m: number, exIds: Int32Array, e: number): void {
+  const excluded = new Set(Array.from(exIds.subarray(0, e)));
+  for (let c = 0; c < m; c++) {
+    const t = targets[c]!;
+    let count = 0;
+    for (let j = 0; j < n; j++) {
+      if (j === t || excluded.has(j)) continue;
+      if (s[j]! > s[t]! || (s[j] === s[t] && j < t)) count++;
+    }
+    ranks[c] = count + 1;
+  }
+}

@@ -9,6 +9,8 @@ import { resolveLoss, type LossName } from './losses.js';
 import { adamStep, type AdamSettings } from './adam.js';
 import { rmse } from '../eval/regression.js';
 import { upload, uploadFloats } from '../model/tower.js';
+import { evaluateRanking } from '../eval/ranking.js';
+import { BatchSampler } from './sampler.js';
 
 export interface BatchInfo {
   /** 0-based epoch. */
@@ -25,8 +27,10 @@ export interface EpochInfo {
   epoch: number;
   /** Mean training loss over the epoch's batches (weighted by batch size). */
   loss: number;
-  /** RMSE on options.validation after this epoch, when given. */
+  /** RMSE on options.validation after this epoch (rating losses). */
   validationRmse?: number;
+  /** Recall@20 on options.validation after this epoch, training items excluded (implicit losses). */
+  validationRecall?: number;
   /** Wall-clock seconds the epoch took. */
   seconds: number;
 }
@@ -67,8 +71,21 @@ export interface FitOptions {
   beta2?: number;
   /** Adam's ε. Default 1e-8. */
   epsilon?: number;
-  /** Training loss. Default 'mse'. */
+  /** Training loss: 'mse' on ratings; for implicit feedback 'softmax' (in-batch sampled
+   *  softmax), 'bpr' or 'bce' (logistic, with sampled negatives). Default 'mse'. */
   loss?: LossName;
+  /** Implicit losses: only interactions with rating ≥ this are positives. Default: all. */
+  minRating?: number;
+  /** bce: sampled negatives per positive. Default 4. (bpr samples one.) */
+  negatives?: number;
+  /** bce/bpr: draw negatives uniformly, or by popularity (count^0.75). Default 'uniform'. */
+  negativeSampling?: 'uniform' | 'popularity';
+  /** softmax: temperature τ of the logits ⟨u, v⟩/τ. Default 0.1. */
+  temperature?: number;
+  /** softmax: subtract log q (each item's in-batch sampling probability) from its logits. Default true. */
+  logQCorrection?: boolean;
+  /** softmax: mask other rows of the batch that hold the row's own positive item. Default true. */
+  removeAccidentalHits?: boolean;
   /** Seed of the shuffling. Default: the model's config.seed (or 1). */
   seed?: number;
   /** Shuffle the interactions every epoch. Default true. */
@@ -100,12 +117,13 @@ export interface FitResult {
   stoppedEarly: boolean;
 }
 
-type Resolved = Required<Omit<FitOptions, 'validation' | 'onBatchEnd' | 'onEpochEnd' | 'earlyStopping'>> & FitOptions;
+type Resolved = Required<Omit<FitOptions, 'validation' | 'onBatchEnd' | 'onEpochEnd' | 'earlyStopping' | 'minRating'>> & FitOptions;
 
 function resolveOptions(model: TwoTower, options: FitOptions): Resolved {
   const o: Resolved = {
     epochs: 10, batchSize: 256, learningRate: 0.003, weightDecay: 0, l2: 0, biasL2: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
     loss: 'mse', seed: model.config.seed ?? 1, shuffle: true, validationFraction: 0, schedule: { kind: 'constant' },
+    negatives: 4, negativeSampling: 'uniform', temperature: 0.1, logQCorrection: true, removeAccidentalHits: true,
     ...options,
   };
   const int = (name: keyof FitOptions, min: number) => {
@@ -127,6 +145,12 @@ function resolveOptions(model: TwoTower, options: FitOptions): Resolved {
   finite('beta2', (v) => v >= 0 && v < 1, 'in [0, 1)');
   finite('epsilon', (v) => v > 0, '> 0');
   finite('validationFraction', (v) => v >= 0 && v < 1, 'in [0, 1)');
+  finite('temperature', (v) => v > 0, '> 0');
+  int('negatives', 1);
+  if (o.negativeSampling !== 'uniform' && o.negativeSampling !== 'popularity') {
+    fail('BAD_OPTION', `options.negativeSampling must be 'uniform' or 'popularity', got ${JSON.stringify(o.negativeSampling)}`);
+  }
+  if (o.minRating !== undefined && !Number.isFinite(o.minRating)) fail('BAD_OPTION', `options.minRating must be a number, got ${o.minRating}`);
   const sch = o.schedule;
   if (!sch || !['constant', 'cosine', 'step'].includes(sch.kind)) {
     fail('BAD_OPTION', `options.schedule.kind must be 'constant', 'cosine' or 'step', got ${JSON.stringify(sch?.kind)}`);
@@ -159,6 +183,17 @@ function learningRateAt(o: Resolved, t: number, total: number, epoch: number): n
 }
 
 /** Trains the model in place with Adam; see FitOptions for every setting and its default. */
+/** The interactions rated ≥ threshold (implicit positives). */
+function positivesOf(data: Interactions, threshold: number, name: string): Interactions {
+  const keep: number[] = [];
+  for (let r = 0; r < data.users.length; r++) if (data.ratings[r]! >= threshold) keep.push(r);
+  if (keep.length === 0) fail('EMPTY_DATA', `${name} has no rating ≥ ${threshold}: no positives to train on`);
+  return {
+    users: Int32Array.from(keep, (r) => data.users[r]!), items: Int32Array.from(keep, (r) => data.items[r]!),
+    ratings: Float32Array.from(keep, (r) => data.ratings[r]!),
+  };
+}
+
 /** A seeded random `fraction` of the rows as validation, the rest as training. */
 export function carveValidation(data: Interactions, fraction: number, seed: number): { train: Interactions; validation: Interactions } {
   const n = data.users.length;
@@ -171,7 +206,7 @@ export function carveValidation(data: Interactions, fraction: number, seed: numb
     return {
       users: Int32Array.from(sorted, (r) => data.users[r]!),
       items: Int32Array.from(sorted, (r) => data.items[r]!),
-      ratings: Float32Array.from(sorted, (r) => data.ratings[r]!),
+      ratings: data.ratings ? Float32Array.from(sorted, (r) => data.ratings[r]!) : new Float32Array(sorted.length),
     };
   };
   return { train: pick(order.subarray(0, cut)), validation: pick(order.subarray(cut)) };
@@ -182,8 +217,15 @@ export function fit(model: TwoTower, train: Interactions, options: FitOptions = 
   const o = resolveOptions(model, options);
   const loss = resolveLoss(o.loss);
   model.ensureReady();
-  validateInteractions(train, model.userCount, model.itemCount, 'train');
-  if (o.validation) validateInteractions(o.validation, model.userCount, model.itemCount, 'options.validation');
+  if (loss.kind === 'matrix' && (model.bias.global || model.bias.user || model.bias.item)) {
+    fail('BAD_CONFIG', `loss '${loss.name}' scores pairs by the dot product alone: remove config.bias to train with it`);
+  }
+  validateInteractions(train, model.userCount, model.itemCount, 'train', !loss.implicit || o.minRating !== undefined);
+  if (o.validation) validateInteractions(o.validation, model.userCount, model.itemCount, 'options.validation', !loss.implicit);
+  if (loss.implicit && o.minRating !== undefined) {
+    train = positivesOf(train, o.minRating, 'train');
+    if (o.validation && o.validation.ratings) o.validation = positivesOf(o.validation, o.minRating, 'options.validation');
+  }
   if (!o.validation && o.validationFraction > 0) {
     const carved = carveValidation(train, o.validationFraction, o.seed);
     train = carved.train;
@@ -202,7 +244,9 @@ export function fit(model: TwoTower, train: Interactions, options: FitOptions = 
   const keep = (p: number) => (owned.push(p), p);
   const users = keep(upload(be, train.users));
   const items = keep(upload(be, train.items));
-  const targets = keep(uploadFloats(be, train.ratings));
+  const targets = keep(uploadFloats(be, loss.implicit ? new Float32Array(n) : train.ratings));
+  const rowsPerPositive = loss.name === 'bce' ? 1 + o.negatives : loss.name === 'bpr' ? 2 : 1;
+  const sampler = loss.implicit ? new BatchSampler(train, model.itemCount, o, batchSize * rowsPerPositive) : null;
   const order = keep(upload(be, Int32Array.from({ length: n }, (_, i) => i)));
   // Snapshot of values and both moments: restored if training diverges, so a failed fit
   // leaves the model exactly as it was.
@@ -228,7 +272,7 @@ export function fit(model: TwoTower, train: Interactions, options: FitOptions = 
       for (let i = 0; i < n; i++) mean += train.ratings[i]!;
       store.values(model.bias.global)[0] = mean / n;
     }
-    model.pairs.reserve(batchSize);
+    model.pairs.reserve(batchSize * rowsPerPositive);
     const random = new Random(o.seed);
     const perm = new Int32Array(n);
     for (let i = 0; i < n; i++) perm[i] = i;
@@ -236,7 +280,8 @@ export function fit(model: TwoTower, train: Interactions, options: FitOptions = 
     const history: EpochInfo[] = [];
     let steps = 0;
     const totalSteps = batches * o.epochs;
-    let bestRmse = Infinity;
+    // Early stopping watches the validation RMSE (ratings) or Recall@20 (implicit), as a loss.
+    let bestScore = Infinity;
     let bestEpoch: number | undefined;
     let stale = 0;
     let stoppedEarly = false;
@@ -251,10 +296,18 @@ export function fit(model: TwoTower, train: Interactions, options: FitOptions = 
         const start = b * batchSize;
         const m = Math.min(batchSize, n - start);
         const idx = order + start * 4;
-        k.gather_i32(model.pairs.users, users, idx, m);
-        k.gather_i32(model.pairs.items, items, idx, m);
-        k.gather_f32(model.pairs.targets, targets, idx, m);
-        const value = model.lossAndGradients(m, loss, { l2: o.l2, biasL2: o.biasL2 });
+        let rows = m;
+        if (sampler) {
+          rows = sampler.stage(model, perm.subarray(start, start + m), loss.name, random);
+        } else {
+          k.gather_i32(model.pairs.users, users, idx, m);
+          k.gather_i32(model.pairs.items, items, idx, m);
+          k.gather_f32(model.pairs.targets, targets, idx, m);
+        }
+        const value = model.lossAndGradients(rows, loss, { l2: o.l2, biasL2: o.biasL2 }, {
+          logq: sampler && o.logQCorrection ? model.pairs.logq : 0,
+          removeAccidentalHits: o.removeAccidentalHits, temperature: o.temperature,
+        });
         if (!Number.isFinite(value)) {
           restore();
           fail('DIVERGED', `training diverged: the loss became ${value} at epoch ${epoch + 1}, batch ${b + 1} (try a smaller learningRate); the parameters were restored to their values before fit()`);
@@ -272,13 +325,18 @@ export function fit(model: TwoTower, train: Interactions, options: FitOptions = 
         fail('DIVERGED', `training diverged: ${bad} parameters became NaN or infinite in epoch ${epoch + 1}; the parameters were restored to their values before fit()`);
       }
       const info: EpochInfo = { epoch, loss: total / n, seconds: (performance.now() - epochStart) / 1000 };
-      if (o.validation) {
+      let score: number | undefined;
+      if (o.validation && loss.implicit) {
+        info.validationRecall = evaluateRanking(model, o.validation, { ks: [20], exclude: train }).recall[20]!;
+        score = -info.validationRecall;
+      } else if (o.validation) {
         info.validationRmse = rmse(model.predict(o.validation.users, o.validation.items), o.validation.ratings);
+        score = info.validationRmse;
       }
       history.push(info);
-      if (info.validationRmse !== undefined) {
-        if (info.validationRmse < bestRmse - (stopping?.minDelta ?? 0)) {
-          bestRmse = info.validationRmse;
+      if (score !== undefined) {
+        if (score < bestScore - (stopping?.minDelta ?? 0)) {
+          bestScore = score;
           bestEpoch = epoch;
           stale = 0;
           if (best) k.copy_f32(best, regions.values, store.total);

@@ -37,6 +37,10 @@ export interface Kernels {
   add_pair_bias(s: number, g: number, ub: number, uids: number, ib: number, iids: number, n: number): void;
   mse_loss(ds: number, s: number, y: number, n: number): number;
   l2_penalty(dx: number, x: number, n: number, scale: number): number;
+  bce_loss(ds: number, s: number, y: number, n: number): number;
+  bpr_loss(ds: number, s: number, n: number): number;
+  softmax_xent(dS: number, S: number, logq: number, ids: number, n: number, temperature: number): number;
+  rank_targets(ranks: number, s: number, n: number, targets: number, m: number, exIds: number, e: number): void;
   embedding_l2(dtable: number, table: number, ids: number, n: number, dim: number, scale: number): number;
   adam_update(p: number, g: number, m: number, v: number, n: number, lr: number, beta1: number,
     beta2: number, eps: number, decay: number, bc1: number, bc2: number): void;

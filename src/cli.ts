@@ -5,8 +5,8 @@ import { Command, Option } from 'commander';
 import { TwoTowerError } from './index.js';
 import { integer, positive, nonNegative, fraction, widths, oneOf, column, delimiter } from './cli/args.js';
 import { demo } from './cli/demo.js';
-import { train, evaluate } from './cli/train.js';
-import { RECIPE_DEFAULTS } from './node/recipe.js';
+import { train, evaluate, recommendCommand } from './cli/train.js';
+import { RECIPE_DEFAULTS, IMPLICIT_DEFAULTS } from './node/recipe.js';
 
 function dataOptions(command: Command): Command {
   return command
@@ -42,18 +42,21 @@ dataOptions(program.command('train')
   .option('--test <file>', 'test ratings; without it a split of --data is held out')
   .option('--users <file>', 'user features file (header required; id in the first column)')
   .option('--items <file>', 'item features file (header required; id in the first column)')
-  .option('--no-side-features', 'ignore user and item features, even MovieLens side files found beside --data')
+  .option('--no-side-features', 'ignore user and item features, even MovieLens side files found beside --data (implicit losses ignore them by default)')
   .addOption(new Option('--split <kind>', 'how to hold out a test set when --test is absent').choices(['random', 'temporal', 'leave-last-out']).default('random'))
   .option('--test-fraction <x>', 'fraction held out by --split', fraction('--test-fraction'), 0.2)
-  .addOption(new Option('--loss <loss>', 'training loss').choices(['mse']).default('mse'))
-  .option('--epochs <n>', 'most epochs (early stopping on a 10% validation split picks the number)', integer('--epochs', 1), d.epochs)
+  .addOption(new Option('--loss <loss>', 'mse: ratings; softmax, bpr, bce: implicit feedback (every rating is a positive)').choices(['mse', 'softmax', 'bpr', 'bce']).default('mse'))
+  .option('--min-rating <x>', 'implicit losses: only ratings ≥ x are positives (default: all)', Number)
+  .option('--temperature <t>', 'softmax temperature (default 0.2)', positive('--temperature'))
+  .option('--negatives <n>', 'bce: sampled negatives per positive (default 4)', integer('--negatives', 1))
+  .option('--epochs <n>', `most epochs; early stopping on a 10% validation split picks the number (default ${d.epochs}, implicit ${IMPLICIT_DEFAULTS.epochs})`, integer('--epochs', 1))
   .option('--patience <n>', 'epochs without validation improvement before stopping', integer('--patience', 1), d.patience)
   .option('--no-refit', 'keep the early-stopped model instead of retraining on all the training data')
-  .option('--dim <d>', 'embedding width', integer('--dim', 1), d.dim)
+  .option('--dim <d>', `embedding width (default ${d.dim}, implicit ${IMPLICIT_DEFAULTS.dim})`, integer('--dim', 1))
   .option('--hidden <sizes>', 'hidden layer widths of both towers, e.g. 128,64', widths('--hidden'), d.hidden)
   .option('--lr <x>', 'Adam learning rate', positive('--lr'), d.learningRate)
   .option('--batch <n>', 'ratings per Adam step', integer('--batch', 1), d.batchSize)
-  .option('--l2 <x>', 'per-example L2 penalty on the tower outputs', nonNegative('--l2'), d.l2)
+  .option('--l2 <x>', `per-example L2 penalty on the tower outputs (default ${d.l2}, implicit ${IMPLICIT_DEFAULTS.l2})`, nonNegative('--l2'))
   .option('--implicit-dim <d>', 'width of the implicit feature (users read the items they rated, items their raters; SVD++-style); 0 = off', integer('--implicit-dim', 0), d.implicitDim)
   .option('--seed <n>', 'seed of initialisation, shuffling and splits', integer('--seed', 0), d.seed)
   .option('--out <model>', 'write the trained model here (atomically)'))
@@ -64,6 +67,15 @@ dataOptions(program.command('eval')
   .requiredOption('--model <file>', 'a model written by twotower train --out')
   .requiredOption('--data <file>', 'ratings to score'))
   .action(evaluate);
+
+program.command('recommend')
+  .description('the top items for a user of a saved model (items rated in training are skipped)')
+  .requiredOption('--model <file>', 'a model written by twotower train --out')
+  .requiredOption('--user <id>', 'the user id, as in the training file')
+  .option('-k, --k <n>', 'how many items', integer('-k', 1), 10)
+  .option('--include-seen', 'also recommend items the user rated in training')
+  .option('--json', 'print one JSON object', false)
+  .action(recommendCommand);
 
 program.exitOverride();
 try {

@@ -11,6 +11,9 @@ import type { Interactions } from './data/interactions.js';
 import { rmse, mae } from './eval/regression.js';
 import { encodeModelFile, decodeModelFile } from './io/model-file.js';
 import { Vocabulary } from './data/vocabulary.js';
+import { recommend as recommendItems, similarItems as similar, type RecommendOptions } from './rank/recommend.js';
+import type { TopKResult } from './rank/scorer.js';
+import { evaluateRanking as rankingMetrics, type RankingOptions, type RankingMetrics } from './eval/ranking.js';
 
 export interface CreateModelOptions {
   /** How to load the WASM kernels (build choice, precompiled module, bytes or URL). Default: inlined, auto build. */
@@ -41,7 +44,23 @@ export class Model extends TwoTower {
       userFeatures: this.userTower.table,
       itemFeatures: this.itemTower.table,
       metadata: this.metadata,
+      seen: this.seen,
     });
+  }
+
+  /** Top-k items for each user index (training items skipped unless excludeSeen: false). */
+  recommend(users: ArrayLike<number>, options: RecommendOptions = {}): TopKResult {
+    return recommendItems(this, users, options);
+  }
+
+  /** The k items most similar to `item` by the cosine of their embeddings. */
+  similarItems(item: number, k = 10): TopKResult {
+    return similar(this, item, k);
+  }
+
+  /** Full-ranking metrics (Recall, NDCG, HR, MAP @K, MRR, AUC, coverage); see RankingOptions. */
+  evaluateRanking(test: Pick<Interactions, 'users' | 'items'>, options: RankingOptions = {}): RankingMetrics {
+    return rankingMetrics(this, test, options);
   }
 
   /** RMSE and MAE of predict() against the given ratings. */
@@ -84,6 +103,7 @@ export async function loadModel(bytes: Uint8Array, options: Omit<CreateModelOpti
   if (contents.vocabularies.user) model.vocabularies.users = Vocabulary.fromJSON(contents.vocabularies.user);
   if (contents.vocabularies.item) model.vocabularies.items = Vocabulary.fromJSON(contents.vocabularies.item);
   model.metadata = contents.metadata;
+  model.seen = contents.seen;
   return model;
 }
 
@@ -108,3 +128,5 @@ export { ReferenceBackend } from './reference/backend.js';
 export { generateSynthetic, type SyntheticOptions, type SyntheticData } from './data/synthetic.js';
 export { rmse, mae } from './eval/regression.js';
 export { createScorer, type Scorer, type ScorerOptions, type TopKOptions, type TopKResult, type Exclusions } from './rank/scorer.js';
+export type { RecommendOptions } from './rank/recommend.js';
+export type { RankingOptions, RankingMetrics } from './eval/ranking.js';

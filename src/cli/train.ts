@@ -3,7 +3,10 @@
 // (with --json, exactly one JSON object as its last line).
 import { basename } from 'node:path';
 import { loadDataset, type Dataset } from '../node/dataset.js';
-import { trainRecipe, RECIPE_DEFAULTS } from '../node/recipe.js';
+import { trainRecipe, recipeOptions, type RecipeOptions } from '../node/recipe.js';
+import type { LossName } from '../train/losses.js';
+import type { RatingsData } from '../data/ratings.js';
+import { subset } from '../data/ratings.js';
 import { saveModel, loadModelFile } from '../node/model-io.js';
 import { loadRatingsFile, type RatingsFormat } from '../node/ratings-file.js';
 import { randomHoldout, temporalPerUser, leaveLastOut } from '../data/splits.js';
@@ -30,16 +33,20 @@ export interface TrainFlags extends DataFlags {
   items?: string;
   split: 'random' | 'temporal' | 'leave-last-out';
   testFraction: number;
-  loss: 'mse';
-  epochs: number;
-  dim: number;
+  loss: LossName;
+  minRating?: number;
+  temperature?: number;
+  negatives?: number;
+  epochs?: number;
+  dim?: number;
   hidden: number[];
   lr: number;
   batch: number;
-  l2: number;
+  l2?: number;
   patience: number;
   refit: boolean;
-  sideFeatures: boolean;
+  /** commander's --no-side-features: false when given, else undefined (the loss's default). */
+  sideFeatures?: boolean;
   implicitDim: number;
   seed: number;
   out?: string;
@@ -63,11 +70,18 @@ export async function train(f: TrainFlags): Promise<void> {
     ds.train = split.train;
     ds.test = split.test;
   }
+  const given: Partial<RecipeOptions> = {
+    hidden: f.hidden, batchSize: f.batch, learningRate: f.lr, patience: f.patience, refit: f.refit, implicitDim: f.implicitDim, seed: f.seed,
+  };
+  for (const [key, value] of [['dim', f.dim], ['epochs', f.epochs], ['l2', f.l2], ['sideFeatures', f.sideFeatures === false ? false : undefined],
+    ['minRating', f.minRating], ['temperature', f.temperature], ['negatives', f.negatives]] as const) {
+    if (value !== undefined) (given as Record<string, unknown>)[key] = value;
+  }
+  const options = recipeOptions(f.loss, given);
   const batches = Math.ceil(ds.train.users.length * 0.9 / f.batch);
-  const bar = progressBar(batches * f.epochs, !f.json && process.stderr.isTTY === true);
+  const bar = progressBar(batches * options.epochs, !f.json && process.stderr.isTTY === true);
   const result = await trainRecipe(ds, {
-    ...RECIPE_DEFAULTS, dim: f.dim, hidden: f.hidden, epochs: f.epochs, batchSize: f.batch, learningRate: f.lr, l2: f.l2,
-    patience: f.patience, refit: f.refit, sideFeatures: f.sideFeatures, implicitDim: f.implicitDim, seed: f.seed,
+    ...options,
     onBatchEnd: (epoch, loss) => bar.tick(epoch, loss),
     onEpochEnd: (line) => { bar.stop(); if (!f.json) say(line); },
   });
@@ -76,18 +90,31 @@ export async function train(f: TrainFlags): Promise<void> {
   model.metadata = {
     trainedOn: basename(f.data), ratings: ds.train.users.length, epochs: result.epochs, userSpecs: ds.userSpecs, itemSpecs: ds.itemSpecs,
   };
-  const { rmse, mae } = model.evaluate(ds.test!);
+  const explicit = f.loss === 'mse';
+  const { rmse, mae } = explicit ? model.evaluate(ds.test!) : { rmse: NaN, mae: NaN };
+  // Ranking metrics for every loss: each test user's items ranked among all items, training items excluded.
+  const test = explicit || f.minRating === undefined ? ds.test! : positives(ds.test!, f.minRating);
+  const ranking = model.evaluateRanking(test, { ks: [10, 20], exclude: ds.train });
   if (f.out) {
     await saveModel(f.out, model);
     say(`saved the model to ${f.out}`);
   }
   const summary = {
-    rmse, mae, epochs: result.epochs, trainSeconds: result.seconds, users: ds.users.size - 1, items: ds.items.size - 1,
+    ...(explicit ? { rmse, mae } : {}),
+    'recall@10': ranking.recall[10], 'ndcg@10': ranking.ndcg[10], 'recall@20': ranking.recall[20], 'ndcg@20': ranking.ndcg[20],
+    'hr@10': ranking.hitRate[10], 'map@10': ranking.map[10], mrr: ranking.mrr, auc: ranking.auc, 'coverage@20': ranking.coverage[20],
+    rankedUsers: ranking.users, loss: f.loss, epochs: result.epochs, trainSeconds: result.seconds, users: ds.users.size - 1, items: ds.items.size - 1,
     trainRatings: ds.train.users.length, testRatings: ds.test!.users.length, kernels: model.backend.kind,
     ...(f.out ? { model: f.out } : {}),
   };
   if (f.json) console.log(JSON.stringify(summary));
-  else console.log(`test RMSE ${rmse.toFixed(4)}, MAE ${mae.toFixed(4)} on ${summary.testRatings} ratings; ${result.epochs} epochs in ${result.seconds.toFixed(1)} s`);
+  else {
+    if (explicit) console.log(`test RMSE ${rmse.toFixed(4)}, MAE ${mae.toFixed(4)} on ${summary.testRatings} ratings`);
+    console.log(`ranking over all ${summary.items} items for ${ranking.users} test users (training items excluded): ` +
+      `Recall@10 ${ranking.recall[10]!.toFixed(4)}, NDCG@10 ${ranking.ndcg[10]!.toFixed(4)}, Recall@20 ${ranking.recall[20]!.toFixed(4)}, ` +
+      `NDCG@20 ${ranking.ndcg[20]!.toFixed(4)}, MRR ${ranking.mrr.toFixed(4)}, AUC ${ranking.auc.toFixed(4)}, coverage@20 ${ranking.coverage[20]!.toFixed(4)}`);
+    console.log(`${result.epochs} epochs in ${result.seconds.toFixed(1)} s`);
+  }
   model.dispose();
 }
 
@@ -110,6 +137,38 @@ export async function evaluate(f: EvalFlags): Promise<void> {
     }
     if (f.json) console.log(JSON.stringify(summary));
     else console.log(`RMSE ${rmse.toFixed(4)}, MAE ${mae.toFixed(4)} on ${n} ratings of ${basename(f.data)}`);
+  } finally {
+    model.dispose();
+  }
+}
+
+function positives(data: RatingsData, threshold: number): RatingsData {
+  const rows: number[] = [];
+  for (let r = 0; r < data.users.length; r++) if (data.ratings[r]! >= threshold) rows.push(r);
+  return subset(data, rows);
+}
+
+export interface RecommendFlags {
+  model: string;
+  user: string;
+  k: number;
+  includeSeen?: boolean;
+  json: boolean;
+}
+
+export async function recommendCommand(f: RecommendFlags): Promise<void> {
+  const model = await loadModelFile(f.model);
+  try {
+    const { users, items } = model.vocabularies;
+    if (!users || !items) fail('BAD_MODEL_FILE', `${f.model} has no id vocabularies, so user ids cannot be looked up`);
+    const user = users.lookup(f.user);
+    if (user === 0 && !users.has(f.user)) {
+      fail('UNKNOWN_ID', `user id "${f.user}" is not in ${basename(f.model)} (it knows ${users.size - 1} users)`);
+    }
+    const top = model.recommend([user], { k: f.k, excludeSeen: !f.includeSeen && model.seen !== undefined });
+    const list = Array.from(top.indices).flatMap((j, c) => (j < 0 ? [] : [{ item: items.key(j) ?? String(j), score: top.scores[c]! }]));
+    if (f.json) console.log(JSON.stringify({ user: f.user, items: list }));
+    else list.forEach((x, r) => console.log(`${r + 1}\t${x.item}\t${x.score.toFixed(4)}`));
   } finally {
     model.dispose();
   }

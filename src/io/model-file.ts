@@ -29,6 +29,7 @@ interface Header {
   vocabularies: { user?: VocabularyJSON; item?: VocabularyJSON };
   features: { user?: { count: number; columns: Record<string, ColumnLayout> }; item?: { count: number; columns: Record<string, ColumnLayout> } };
   metadata: Record<string, unknown>;
+  seen?: { offsets: Section; ids: Section };
 }
 
 export interface ModelFileContents {
@@ -40,6 +41,8 @@ export interface ModelFileContents {
   userFeatures?: FeatureTable;
   itemFeatures?: FeatureTable;
   metadata: Record<string, unknown>;
+  /** Each user's training items (CSR), for excluding them from recommendations. */
+  seen?: { offsets: Int32Array; ids: Int32Array };
 }
 
 /** Serialises a model's contents to bytes. */
@@ -80,6 +83,7 @@ export function encodeModelFile(contents: ModelFileContents): Uint8Array {
     vocabularies: contents.vocabularies,
     features: { user: table(contents.userFeatures), item: table(contents.itemFeatures) },
     metadata: contents.metadata,
+    ...(contents.seen ? { seen: { offsets: section(contents.seen.offsets), ids: section(contents.seen.ids) } } : {}),
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const headerLength = Math.ceil(json.length / 4) * 4;
@@ -129,6 +133,7 @@ export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFi
       else sections.push(c.data);
     }
   }
+  if (header.seen) sections.push(header.seen.offsets, header.seen.ids);
   const bodyLength = sections.reduce((end, s) => Math.max(end, s.offset + s.length * 4), 0);
   const expected = bodyStart + bodyLength + 4;
   if (bytes.length < expected) fail('BAD_MODEL_FILE', `${name} is truncated: expected ${expected} bytes, found ${bytes.length}`);
@@ -161,5 +166,6 @@ export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFi
   return {
     config: header.config, optimizerSteps: header.optimizerSteps, parameters, vocabularies: header.vocabularies ?? {},
     userFeatures: table(header.features.user), itemFeatures: table(header.features.item), metadata: header.metadata ?? {},
+    ...(header.seen ? { seen: { offsets: read(header.seen.offsets) as Int32Array, ids: read(header.seen.ids) as Int32Array } } : {}),
   };
 }

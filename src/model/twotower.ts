@@ -10,6 +10,7 @@ import type { FeatureTable } from './features.js';
 import { checkIndices } from '../data/interactions.js';
 import type { Loss } from '../train/losses.js';
 import type { Vocabulary } from '../data/vocabulary.js';
+import { groupByUser } from '../eval/ranking.js';
 
 /** Penalties added to the training loss (0 turns one off). */
 export interface Regularization {
@@ -102,6 +103,8 @@ export class TwoTower {
   optimizerSteps = 0;
   /** Id ↔ index maps of the users and items, when the data came with string ids (files, CLI). */
   vocabularies: { users?: Vocabulary; items?: Vocabulary } = {};
+  /** Each user's training items (CSR, sorted): what recommend() skips with excludeSeen. */
+  seen: { offsets: Int32Array; ids: Int32Array } | undefined;
   /** Free JSON-serialisable facts saved with the model (data source, feature specs, training settings). */
   metadata: Record<string, unknown> = {};
   /** @internal Batch scratch shared by prediction and training. */
@@ -137,6 +140,13 @@ export class TwoTower {
   setUserFeatures(table: FeatureTable): void { this.live(); this.userTower.setFeatures(table); }
   /** Per-item feature columns for the item tower's non-id features. */
   setItemFeatures(table: FeatureTable): void { this.live(); this.itemTower.setFeatures(table); }
+
+  /** Records which items each user interacted with (fit() does this with its training data). */
+  setSeen(users: Int32Array, items: Int32Array): void {
+    checkIndices(users, this.userCount, 'seen users', 'user');
+    checkIndices(items, this.itemCount, 'seen items', 'item');
+    this.seen = groupByUser(users, items, this.userCount);
+  }
 
   /** @internal Throws unless both towers have what they need to run. */
   ensureReady(): void {

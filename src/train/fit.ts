@@ -351,6 +351,7 @@ export function fit(model: TwoTower, train: Interactions, options: FitOptions = 
       }
     }
     if (best && bestEpoch !== undefined && bestEpoch !== history.length - 1) k.copy_f32(regions.values, best, store.total);
+    model.setSeen(train.users, train.items);
     return { history, steps, seconds: (performance.now() - started) / 1000, bestEpoch, stoppedEarly };
   } catch (error) {
     restore(); // whatever failed (a callback too), the model is left as it was before fit()

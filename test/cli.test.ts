@@ -53,6 +53,30 @@ describe('twotower train / eval', () => {
   });
 });
 
+describe('twotower train --loss softmax / recommend', () => {
+  it('trains on implicit feedback, reports ranking metrics, and recommends unseen items', () => {
+    const out = path('implicit.ttm');
+    const r = run('train', '--data', path('train.csv'), '--test', path('test.csv'), '--loss', 'softmax', '--epochs', '3', '--min-rating', '3', '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.last);
+    for (const key of ['recall@10', 'ndcg@10', 'recall@20', 'ndcg@20', 'mrr', 'coverage@20']) {
+      expect(result[key], key).toBeGreaterThan(0);
+      expect(result[key], key).toBeLessThanOrEqual(1);
+    }
+    expect(result.rmse).toBeUndefined();
+    const rec = run('recommend', '--model', out, '--user', 'u3', '-k', '5', '--json');
+    expect(rec.code, rec.stderr).toBe(0);
+    const list = JSON.parse(rec.last);
+    expect(list.user).toBe('u3');
+    expect(list.items).toHaveLength(5);
+    const seen = new Set(readFileSync(path('train.csv'), 'utf8').split('\n').filter((l) => l.startsWith('u3,')).map((l) => l.split(',')[1]));
+    for (const x of list.items) expect(seen.has(x.item)).toBe(false);
+    const unknown = run('recommend', '--model', out, '--user', 'nobody');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/user id "nobody" is not in implicit\.ttm \(it knows 120 users\)/);
+  });
+});
+
 describe('bad input: one clear line, exit code 1, nothing at --out', () => {
   const cases: [string, string, RegExp][] = [
     ['wrong field count', 'userId,movieId,rating\n1,2,3\n1,2\n', /bad\.csv:3: expected 3 fields, found 2/],

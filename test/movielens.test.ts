@@ -4,7 +4,7 @@
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
 import { loadDataset } from '../src/node/index.js';
-import { trainRecipe, RECIPE_DEFAULTS } from '../src/node/recipe.js';
+import { trainRecipe, RECIPE_DEFAULTS, recipeOptions } from '../src/node/recipe.js';
 import { ML100K, HAVE_ML100K } from './data.js';
 
 describe.skipIf(!HAVE_ML100K)('MovieLens 100K u1', () => {
@@ -15,6 +15,18 @@ describe.skipIf(!HAVE_ML100K)('MovieLens 100K u1', () => {
     expect(epochs).toBeGreaterThan(2);
     expect(rmse).toBeLessThanOrEqual(0.945);
     expect(mae).toBeLessThan(0.76);
+    model.dispose();
+  });
+});
+
+describe.skipIf(!HAVE_ML100K)('MovieLens 100K u1, implicit feedback', () => {
+  it('the default softmax recipe reaches Recall@20 ≥ 0.45 (every u1.base rating a positive, u1.test the targets)', async () => {
+    const ds = await loadDataset({ data: join(ML100K, 'u1.base'), test: join(ML100K, 'u1.test') });
+    const { model } = await trainRecipe(ds, recipeOptions('softmax'));
+    const m = model.evaluateRanking(ds.test!, { ks: [10, 20], exclude: ds.train });
+    expect(m.users).toBe(459);
+    expect(m.recall[20]).toBeGreaterThanOrEqual(0.45);
+    expect(m.ndcg[20]).toBeGreaterThan(0.4);
     model.dispose();
   });
 });

@@ -183,8 +183,8 @@ export class TwoTower {
 
   /**
    * @internal Zeroes the gradients, then runs forward, the loss and backward on the n staged rows;
-   * gradients land in the store's gradient region. Returns the batch's mean loss (which may be
-   * non-finite: the caller decides what to do).
+   * gradients land in the store's gradient region. Returns the batch objective, the mean loss
+   * plus the L2 penalties (which may be non-finite: the caller decides what to do).
    */
   lossAndGradients(n: number, loss: Loss, reg: Regularization = NO_REGULARIZATION, extra: LossExtras = NO_EXTRAS): number {
     const k = this.backend.kernels;
@@ -206,18 +206,19 @@ export class TwoTower {
       if (ib) k.embedding_scatter_add(this.store.gradPtr(ib), p.dScores, p.items, n, 1, 1);
     }
     // Per-occurrence L2: each example adds λ(‖u‖² + ‖v‖²) and λ_b(b_u² + b_i²) to the batch-mean loss.
+    let penalty = 0;
     if (reg.l2 > 0) {
-      k.l2_penalty(p.dUser, user, n * this.dim, (2 * reg.l2) / n);
-      k.l2_penalty(p.dItem, item, n * this.dim, (2 * reg.l2) / n);
+      penalty += reg.l2 * k.l2_penalty(p.dUser, user, n * this.dim, (2 * reg.l2) / n) / n;
+      penalty += reg.l2 * k.l2_penalty(p.dItem, item, n * this.dim, (2 * reg.l2) / n) / n;
     }
     if (reg.biasL2 > 0) {
       const { user: ub, item: ib } = this.bias;
-      if (ub) k.embedding_l2(this.store.gradPtr(ub), this.store.ptr(ub), p.users, n, 1, (2 * reg.biasL2) / n);
-      if (ib) k.embedding_l2(this.store.gradPtr(ib), this.store.ptr(ib), p.items, n, 1, (2 * reg.biasL2) / n);
+      if (ub) penalty += reg.biasL2 * k.embedding_l2(this.store.gradPtr(ub), this.store.ptr(ub), p.users, n, 1, (2 * reg.biasL2) / n) / n;
+      if (ib) penalty += reg.biasL2 * k.embedding_l2(this.store.gradPtr(ib), this.store.ptr(ib), p.items, n, 1, (2 * reg.biasL2) / n) / n;
     }
     this.userTower.backward(this.store, p.users, n, p.dUser);
     this.itemTower.backward(this.store, p.items, n, p.dItem);
-    return value;
+    return value + penalty;
   }
 
   /** @internal Copies indices (and targets) for n rows into the pair scratch. */

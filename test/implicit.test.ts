@@ -1,0 +1,201 @@
+// Implicit feedback: the loss kernels against their twins, the softmax gradient through the
+// whole model by finite differences, the direction of the logQ correction on synthetic data
+// where the answer is known, the metrics on a hand-worked ranking, recommend and similarItems.
+import { describe, it, expect, beforeAll } from 'vitest';
+import { createModel, ReferenceBackend, type Model, type TwoTowerConfig } from '../src/index.js';
+import { bceLoss, bprLoss, softmaxXent } from '../src/reference/loss.js';
+import { rankTargets } from '../src/reference/score.js';
+import { inBatchSoftmax, bpr, binaryCrossEntropy } from '../src/train/losses.js';
+import { wasmBuilds, Random, randomFloats, randomInts, putFloats, putInts, getFloats, expectClose, f64 } from './helpers.js';
+import type { WasmBackend } from '../src/wasm/load.js';
+
+let builds: WasmBackend[] = [];
+beforeAll(async () => {
+  builds = await wasmBuilds();
+});
+
+describe('implicit loss kernels against their twins', () => {
+  it('bce, bpr and in-batch softmax (with logQ and accidental hits) on odd sizes', () => {
+    for (const B of builds) {
+      const random = new Random(12);
+      for (const n of [1, 3, 5, 17, 63]) {
+        const s = randomFloats(random, 2 * n, 3), y = Float32Array.from({ length: n }, () => random.int(2));
+        const ds = new Float64Array(n), expected = bceLoss(ds, f64(s), f64(y), n);
+        const [ps, py, pds] = [putFloats(B, s), putFloats(B, y), B.alloc(2 * n * 4)];
+        expect(B.kernels.bce_loss(pds, ps, py, n)).toBeCloseTo(expected, 5);
+        expectClose(getFloats(B, pds, n), ds, 1e-6);
+        const ds2 = new Float64Array(2 * n), expected2 = bprLoss(ds2, f64(s), n);
+        expect(B.kernels.bpr_loss(pds, ps, n)).toBeCloseTo(expected2, 5);
+        expectClose(getFloats(B, pds, 2 * n), ds2, 1e-6);
+        const S = randomFloats(random, n * n), logq = randomFloats(random, n), ids = randomInts(random, n, Math.max(1, n >> 1));
+        for (const [withQ, withIds] of [[false, false], [true, true]]) {
+          const dS = new Float64Array(n * n);
+          const want = softmaxXent(dS, f64(S), withQ ? f64(logq) : null, withIds ? ids : null, n, 0.2);
+          const [pS, pq, pid] = [putFloats(B, S), putFloats(B, logq), putInts(B, ids)];
+          const got = B.kernels.softmax_xent(pS, pS, withQ ? pq : 0, withIds ? pid : 0, n, 0.2);
+          expect(got).toBeCloseTo(want, 4);
+          expectClose(getFloats(B, pS, n * n), dS, 2e-5, 1e-4);
+          [pS, pq, pid].forEach((p) => B.free(p));
+        }
+        [ps, py, pds].forEach((p) => B.free(p));
+      }
+    }
+  });
+
+  it('rank_targets counts the items ranked ahead, with ties to the lower index and exclusions skipped', () => {
+    for (const B of builds) {
+      const scores = Float32Array.of(0.5, 0.9, 0.5, 0.1, 0.9, 0.3);
+      const targets = Int32Array.of(2, 4, 5), ex = Int32Array.of(1);
+      const want = new Int32Array(3);
+      rankTargets(want, f64(scores), 6, targets, 3, ex, 1);
+      // Item 2 (0.5): ahead are 4 (0.9) and 0 (0.5, lower index); 1 is excluded → rank 3.
+      // Item 4 (0.9): nothing ahead once 1 is excluded → rank 1. Item 5 (0.3): 0, 2, 4 → rank 4.
+      expect(Array.from(want)).toEqual([3, 1, 4]);
+      const [ps, pt, pe, pr] = [putFloats(B, scores), putInts(B, targets), putInts(B, ex), B.alloc(12)];
+      B.kernels.rank_targets(pr, ps, 6, pt, 3, pe, 1);
+      expect(Array.from(B.ints(pr, 3))).toEqual([3, 1, 4]);
+      [ps, pt, pe, pr].forEach((p) => B.free(p));
+    }
+  });
+});
+
+const USERS = 6, ITEMS = 8;
+function idConfig(bias = false): TwoTowerConfig {
+  return {
+    dim: 4,
+    user: { features: [{ kind: 'id', name: 'u', vocabSize: USERS, dim: 5 }], hidden: [6] },
+    item: { features: [{ kind: 'id', name: 'i', vocabSize: ITEMS, dim: 3 }, { kind: 'numeric', name: 'x', size: 2 }], hidden: [5] },
+    seed: 4, embeddingInitStd: 0.4, ...(bias ? { bias: { item: true, user: true, global: true } } : {}),
+  };
+}
+const itemFeatures = { count: ITEMS, columns: { x: Float32Array.from({ length: ITEMS * 2 }, (_, i) => Math.sin(i)) } };
+
+describe('implicit gradients by central finite differences (f64 reference)', () => {
+  it.each([
+    ['softmax', inBatchSoftmax, false],
+    ['bpr', bpr, true],
+    ['bce', binaryCrossEntropy, true],
+  ] as const)('%s', async (_name, loss, bias) => {
+    const model = await createModel(idConfig(bias), { backend: new ReferenceBackend(), itemFeatures });
+    const random = new Random(3);
+    const n = 8;
+    const users = randomInts(random, n, USERS), items = Int32Array.of(0, 1, 2, 2, 3, 4, 5, 7);
+    const targets = Float32Array.from({ length: n }, (_, r) => (r % 2 ? 1 : 0));
+    model.stagePairs(users, items, targets);
+    model.backend.floats(model.pairs.logq, n).set(randomFloats(random, n));
+    const extras = { logq: model.pairs.logq, removeAccidentalHits: true, temperature: 0.5 };
+    const lossOf = () => model.lossAndGradients(n, loss, { l2: 0.1, biasL2: 0 }, extras);
+    lossOf();
+    const analytic = new Map(model.store.blocks.map((b) => [b.name, Float64Array.from(model.store.grads(b))]));
+    for (const block of model.store.blocks) {
+      const numeric: number[] = [];
+      for (let i = 0; i < block.size; i++) {
+        const v = () => model.store.values(block);
+        const original = v()[i]!;
+        v()[i] = original + 1e-6;
+        const up = lossOf();
+        v()[i] = original - 1e-6;
+        const down = lossOf();
+        v()[i] = original;
+        numeric.push((up - down) / 2e-6);
+      }
+      expectClose(numeric, analytic.get(block.name)!, 1e-7, 1e-5);
+    }
+    model.dispose();
+  });
+});
+
+describe('the logQ correction', () => {
+  it('on data drawn from a known softmax, the corrected model ranks items closer to the truth and popular items no longer too low', async () => {
+    // Truth: user u clicks item i with probability ∝ exp(⟨p_u, q_i⟩ + popularity_i). In-batch
+    // negatives are drawn ∝ popularity, so without the correction popular items are pushed
+    // down as negatives too often; subtracting log q(item) removes that sampling bias.
+    const random = new Random(21);
+    const nu = 300, ni = 120, k = 4;
+    const p = randomFloats(random, nu * k, 0.7), q = randomFloats(random, ni * k, 0.7);
+    const pop = Float32Array.from({ length: ni }, (_, i) => 2.5 * (1 - i / ni)); // item 0 most popular
+    const truth = (u: number, i: number) => { let s = pop[i]!; for (let c = 0; c < k; c++) s += p[u * k + c]! * q[i * k + c]!; return s; };
+    const users: number[] = [], items: number[] = [];
+    for (let u = 0; u < nu; u++) {
+      const w = Array.from({ length: ni }, (_, i) => Math.exp(truth(u, i)));
+      const total = w.reduce((a, b) => a + b, 0);
+      for (let t = 0; t < 40; t++) {
+        let x = random.next() * total, i = 0;
+        while (x > w[i]! && i < ni - 1) x -= w[i++]!;
+        users.push(u); items.push(i);
+      }
+    }
+    const train = { users: Int32Array.from(users), items: Int32Array.from(items), ratings: new Float32Array(users.length) };
+    const config: TwoTowerConfig = {
+      dim: 8, seed: 2,
+      user: { features: [{ kind: 'id', name: 'u', vocabSize: nu, dim: 8 }], project: false },
+      item: { features: [{ kind: 'id', name: 'i', vocabSize: ni, dim: 8 }], project: false },
+    };
+    const fitWith = async (logQCorrection: boolean) => {
+      const model = await createModel(config);
+      model.fit(train, { loss: 'softmax', epochs: 8, batchSize: 128, learningRate: 0.01, temperature: 1, logQCorrection, seed: 3 });
+      return model;
+    };
+    const corrected = await fitWith(true), uncorrected = await fitWith(false);
+    // How far each model's scores are from the truth, up to a per-user shift (softmax is shift-invariant).
+    const error = (m: Model) => {
+      let e = 0;
+      for (let u = 0; u < nu; u++) {
+        const s = m.predict(new Int32Array(ni).fill(u), Int32Array.from({ length: ni }, (_, i) => i));
+        const diff = Array.from(s, (x, i) => x - truth(u, i));
+        const mean = diff.reduce((a, b) => a + b, 0) / ni;
+        e += diff.reduce((a, d) => a + (d - mean) ** 2, 0) / ni;
+      }
+      return e / nu;
+    };
+    // Mean rank (0 = best) of the 10 most popular items in each user's ranking.
+    const popularRank = (m: Model) => {
+      let total = 0;
+      for (let u = 0; u < nu; u++) {
+        const s = m.predict(new Int32Array(ni).fill(u), Int32Array.from({ length: ni }, (_, i) => i));
+        for (let i = 0; i < 10; i++) total += s.filter((x) => x > s[i]!).length;
+      }
+      return total / (nu * 10);
+    };
+    const truthModel = { predict: (us: Int32Array, is: Int32Array) => Float32Array.from(is, (i, r) => truth(us[r]!, i)) } as unknown as Model;
+    expect(error(corrected)).toBeLessThan(error(uncorrected));
+    const [rankTruth, rankCorrected, rankUncorrected] = [popularRank(truthModel), popularRank(corrected), popularRank(uncorrected)];
+    expect(rankUncorrected).toBeGreaterThan(rankTruth + 5);
+    expect(Math.abs(rankCorrected - rankTruth)).toBeLessThan(Math.abs(rankUncorrected - rankTruth));
+    corrected.dispose();
+    uncorrected.dispose();
+  });
+});
+
+describe('ranking metrics, recommend and similarItems', () => {
+  it('match a hand-worked ranking', async () => {
+    // Pure dot products with fixed embeddings: user 0 = (1, 0); items score 5, 4, 3, 2, 1, 0.
+    const model = await createModel({
+      dim: 2, user: { features: [{ kind: 'id', name: 'u', vocabSize: 1, dim: 2 }], project: false },
+      item: { features: [{ kind: 'id', name: 'i', vocabSize: 6, dim: 2 }], project: false },
+    });
+    model.store.values(model.store.find('user.u.embedding')!).set([1, 0]);
+    model.store.values(model.store.find('item.i.embedding')!).set([5, 0, 4, 0, 3, 0, 2, 0, 1, 0, 0, 0]);
+    // Item 0 was seen in training; test items 2 and 5. Ranking without 0: 1, 2, 3, 4, 5.
+    const m = model.evaluateRanking({ users: Int32Array.of(0, 0), items: Int32Array.of(2, 5) }, { ks: [2, 3], exclude: { users: Int32Array.of(0), items: Int32Array.of(0) } });
+    expect(m.users).toBe(1);
+    expect(m.recall[2]).toBeCloseTo(1 / 2);              // item 2 at position 2
+    expect(m.recall[3]).toBeCloseTo(1 / 2);
+    expect(m.ndcg[2]).toBeCloseTo((1 / Math.log2(3)) / (1 + 1 / Math.log2(3)));
+    expect(m.hitRate[2]).toBe(1);
+    expect(m.map[2]).toBeCloseTo((1 / 2) / 2);
+    expect(m.mrr).toBeCloseTo(1 / 2);
+    // Negatives: items 1, 3, 4. Item 2 beats 3 and 4 (2 of 3); item 5 beats none → AUC 2/6.
+    expect(m.auc).toBeCloseTo(2 / 6);
+    expect(m.coverage[2]).toBeCloseTo(2 / 6);
+    model.setSeen(Int32Array.of(0), Int32Array.of(0));
+    expect(Array.from(model.recommend([0], { k: 3 }).indices)).toEqual([1, 2, 3]);
+    expect(Array.from(model.recommend([0], { k: 3, excludeSeen: false }).indices)).toEqual([0, 1, 2]);
+    expect(Array.from(model.recommend([0], { k: 3, allow: [5, 3, 0] }).indices)).toEqual([3, 5, -1]);
+    expect(() => model.recommend([1])).toThrow(/recommend: users\[0\] = 1 is not a valid user index: the model has 1 users/);
+    expect(() => model.recommend([0], { k: 0 })).toThrow(/k must be an integer ≥ 1, got 0/);
+    model.store.values(model.store.find('item.i.embedding')!).set([1, 0, 0.9, 0.1, 0, 1, -1, 0, 0.1, 0.9, 0.7, 0.7]);
+    expect(Array.from(model.similarItems(0, 2).indices)).toEqual([1, 5]);
+    model.dispose();
+  });
+});

@@ -154,3 +154,27 @@ describe('scorer bad input: a clear error, and the scorer still works afterwards
     expect(Array.from(scorer.topK(Float32Array.of(1, 1), items, 2, 2).indices)).toEqual([2, 0]);
   });
 });
+
+describe('threads', () => {
+  it('a 2-thread pool over shared memory returns exactly what one thread returns (f32 and int8, with exclusions)', async () => {
+    const { createScorer: createNodeScorer } = await import('../src/node/index.js');
+    const random = new Random(8);
+    const d = 24, n = 20_011, b = 7, k = 12;
+    const items = randomFloats(random, n * d), q = randomFloats(random, b * d);
+    const exclude = randomExclusions(random, b, n, 30);
+    for (const quantize of [undefined, 'int8'] as const) {
+      const one = await createNodeScorer({ quantize }), two = await createNodeScorer({ threads: 2, quantize });
+      expect(one.threads).toBe(1);
+      expect(two.threads).toBe(2);
+      for (const ex of [undefined, exclude]) {
+        expect(two.topK(q, items, d, k, ex ? { exclude: ex } : {})).toEqual(one.topK(q, items, d, k, ex ? { exclude: ex } : {}));
+      }
+      // Usable after a rejected call, and k beyond the catalogue pads the same way.
+      expect(() => two.topK(q, items, d, 0)).toThrow(/k must be an integer ≥ 1/);
+      const small = items.subarray(0, 5 * d);
+      expect(two.topK(q, small, d, 8)).toEqual(one.topK(q, small, d, 8));
+      one.close();
+      two.close();
+    }
+  });
+});

@@ -1,5 +1,7 @@
 // twotower/node: the file loaders and model-file I/O, for Node. Re-exports the core too.
 export * from '../index.js';
+// The Node flavour of createScorer (worker_threads for threads > 1) replaces the core one.
+export { createScorer, nodeSpawner } from './threads.js';
 export { loadRatingsFile, detectFormat, type RatingsFileOptions, type LoadedRatings, type RatingsFormat } from './ratings-file.js';
 export { readDelimited, type DelimitedOptions, type Delimiter } from './delimited.js';
 export { loadDataset, type Dataset, type DatasetOptions } from './dataset.js';

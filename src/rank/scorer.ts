@@ -3,7 +3,8 @@
 // optional exclusions per query, an optional int8 item index (per-row scales, integer SIMD,
 // the best candidates re-scored exactly in f32).
 import { fail } from '../errors.js';
-import { loadWasmBackend, type LoadOptions } from '../wasm/load.js';
+import { loadWasmBackend, supportsSharedMemory, type LoadOptions, type WasmBackend } from '../wasm/load.js';
+import { KernelPool, canBlock, type Spawner, type PoolKernel } from './pool.js';
 import type { Backend } from '../wasm/backend.js';
 import { Buffers } from './buffers.js';
 
@@ -150,16 +151,84 @@ export function runTopK(backend: Backend, buffers: Buffers, queries: Float32Arra
   return { indices: Int32Array.from(be.ints(outIdx, b * k)), scores: Float32Array.from(be.floats(outScore, b * k)) };
 }
 
+/**
+ * The same scan split over the pool's threads by item range (ranges of multiples of 4 items);
+ * each thread keeps its own top lists, merged afterwards with the same (score, index) order, so
+ * the result is identical to one thread's.
+ */
+export function runTopKParallel(backend: Backend, buffers: Buffers, pool: KernelPool, queries: Float32Array, items: ItemIndex,
+                                k: number, exclude: Exclusions | undefined, candidates?: number): TopKResult {
+  const be = backend, k2 = be.kernels, buf = buffers;
+  const dim = items.dim, n = items.n, b = queries.length / dim;
+  const threads = Math.max(1, Math.min(pool.size, Math.floor(n / 64)));
+  const int8 = candidates !== undefined && items.q8 !== 0;
+  const kk = int8 ? Math.min(n, Math.max(k, candidates!)) : Math.min(k, n);
+  const dPad = padded(dim);
+  const qPtr = buf.get('queries', queries.length * 4);
+  be.floats(qPtr, queries.length).set(queries);
+  let exOffsets = 0, exIds = 0;
+  if (exclude) {
+    exOffsets = buf.get('ex.offsets', (b + 1) * 4);
+    exIds = buf.get('ex.ids', Math.max(1, exclude.ids.length) * 4);
+    be.ints(exOffsets, b + 1).set(exclude.offsets);
+    be.ints(exIds, exclude.ids.length).set(exclude.ids);
+  }
+  let qq = 0, qs = 0;
+  if (int8) {
+    qq = buf.get('queries.i8', b * dPad);
+    qs = buf.get('queries.scales', b * 4);
+    k2.quantize_rows_i8(qq, qs, qPtr, b, dim, dPad);
+  }
+  const per = Math.ceil(n / threads / 4) * 4;
+  const jobs: { kernel: PoolKernel; args: number[] }[] = [];
+  const parts: { idx: number; score: number; counts: number }[] = [];
+  for (let t = 0; t < threads; t++) {
+    const start = Math.min(n, t * per), len = Math.max(0, Math.min(n, start + per) - start);
+    const part = { idx: buf.get(`part${t}.idx`, b * kk * 4), score: buf.get(`part${t}.score`, b * kk * 4), counts: buf.get(`part${t}.counts`, b * 4) };
+    k2.topk_reset(part.counts, b);
+    parts.push(part);
+    jobs.push(int8
+      ? { kernel: 'score_topk_i8', args: [part.idx, part.score, part.counts, qq, qs, items.q8 + start * dPad, items.scales + start * 4, exOffsets, exIds, b, len, dPad, kk, start] }
+      : { kernel: 'score_topk', args: [part.idx, part.score, part.counts, qPtr, items.ptr + start * dim * 4, exOffsets, exIds, b, len, dim, kk, start] });
+  }
+  pool.run(jobs);
+  const merged = { idx: buf.get('merged.idx', b * kk * 4), score: buf.get('merged.score', b * kk * 4), counts: buf.get('merged.counts', b * 4) };
+  k2.topk_reset(merged.counts, b);
+  for (const part of parts) {
+    k2.topk_finish(part.idx, part.score, part.counts, b, kk);
+    k2.topk_merge(merged.idx, merged.score, merged.counts, part.idx, part.score, b, kk, kk);
+  }
+  k2.topk_finish(merged.idx, merged.score, merged.counts, b, kk);
+  let outIdx = merged.idx, outScore = merged.score;
+  const kOut = Math.min(k, n);
+  if (int8) {
+    outIdx = buf.get('out.idx', b * kOut * 4);
+    outScore = buf.get('out.score', b * kOut * 4);
+    const counts = buf.get('counts', b * 4);
+    k2.score_rescore(outIdx, outScore, counts, qPtr, items.ptr, merged.idx, b, kk, dim, kOut);
+    k2.topk_finish(outIdx, outScore, counts, b, kOut);
+  }
+  const indices = new Int32Array(b * k).fill(-1), scores = new Float32Array(b * k).fill(-Infinity);
+  const gotIdx = be.ints(outIdx, b * kOut), gotScore = be.floats(outScore, b * kOut);
+  for (let r = 0; r < b; r++) {
+    indices.set(gotIdx.subarray(r * kOut, r * kOut + kOut), r * k);
+    scores.set(gotScore.subarray(r * kOut, r * kOut + kOut), r * k);
+  }
+  return { indices, scores };
+}
+
 export class WasmScorer implements Scorer {
-  readonly threads: number;
   private readonly buffers: Buffers;
   private items: ItemIndex | null = null;
   private closed = false;
 
   constructor(private readonly backend: Backend, readonly quantize: 'int8' | undefined,
-              private readonly candidates: (k: number) => number) {
+              private readonly candidates: (k: number) => number, private readonly pool: KernelPool | null = null) {
     this.buffers = new Buffers(backend);
-    this.threads = 1;
+  }
+
+  get threads(): number {
+    return this.pool?.size ?? 1;
   }
 
   private live(): void {
@@ -189,24 +258,47 @@ export class WasmScorer implements Scorer {
     const exclude = options.exclude ? checkExclusions(options.exclude, b, n) : undefined;
     // Everything is checked: from here on nothing can fail halfway.
     if (items) this.setItems(items, dim);
-    return runTopK(this.backend, this.buffers, queries, this.items!, k, exclude, this.quantize === 'int8' ? this.candidates(k) : undefined);
+    const candidates = this.quantize === 'int8' ? this.candidates(k) : undefined;
+    if (this.pool) return runTopKParallel(this.backend, this.buffers, this.pool, queries, this.items!, k, exclude, candidates);
+    const result = runTopK(this.backend, this.buffers, queries, this.items!, Math.min(k, this.items!.n), exclude, candidates);
+    if (k <= this.items!.n) return result;
+    // k beyond the catalogue: pad each row to k.
+    const kk = this.items!.n, rows = queries.length / dim;
+    const indices = new Int32Array(rows * k).fill(-1), scores = new Float32Array(rows * k).fill(-Infinity);
+    for (let r = 0; r < rows; r++) {
+      indices.set(result.indices.subarray(r * kk, r * kk + kk), r * k);
+      scores.set(result.scores.subarray(r * kk, r * kk + kk), r * k);
+    }
+    return { indices, scores };
   }
 
   close(): void {
     if (this.closed) return;
+    this.pool?.close();
     this.buffers.free();
     this.items = null;
     this.closed = true;
   }
 }
 
-/** Creates a scorer with its own WASM instance; see ScorerOptions. */
-export async function createScorer(options: ScorerOptions = {}): Promise<Scorer> {
+/**
+ * Creates a scorer with its own WASM instance; see ScorerOptions. With threads > 1 and a
+ * `spawn` for this platform (the Node entry passes worker_threads), the items are scanned by a
+ * pool over shared memory; where threads cannot run (no shared memory, or a calling thread that
+ * may not block, like a browser's main thread) the scorer uses one thread: see `scorer.threads`.
+ */
+export async function createScorer(options: ScorerOptions = {}, spawn?: Spawner): Promise<Scorer> {
   if (options.quantize !== undefined && options.quantize !== 'int8') {
     fail('BAD_OPTION', `quantize must be 'int8' or absent, got ${JSON.stringify(options.quantize)}`);
   }
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) fail('BAD_OPTION', `threads must be an integer ≥ 1, got ${threads}`);
+  const candidates = options.candidates ?? ((k: number) => Math.max(4 * k, k + 64));
+  if (threads > 1 && spawn && supportsSharedMemory() && canBlock()) {
+    const backend = await loadWasmBackend({ ...options.wasm, shared: true });
+    const pool = await KernelPool.start(backend as WasmBackend, threads, spawn);
+    return new WasmScorer(backend, options.quantize, candidates, pool);
+  }
   const backend = await loadWasmBackend(options.wasm);
-  return new WasmScorer(backend, options.quantize, options.candidates ?? ((k) => Math.max(4 * k, k + 64)));
+  return new WasmScorer(backend, options.quantize, candidates);
 }

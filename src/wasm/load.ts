@@ -5,6 +5,8 @@
 
 import { SIMD_WASM_BASE64 } from './generated/kernels-simd.js';
 import { RELAXED_WASM_BASE64 } from './generated/kernels-relaxed.js';
+import { SIMD_THREADS_WASM_BASE64 } from './generated/kernels-simd-threads.js';
+import { RELAXED_THREADS_WASM_BASE64 } from './generated/kernels-relaxed-threads.js';
 import { AllocationLedger, type Backend, type Floats, type HeapStats, type Kernels } from './backend.js';
 import { fail } from '../errors.js';
 
@@ -19,7 +21,27 @@ export interface LoadOptions {
   bytes?: ArrayBuffer | Uint8Array;
   /** Where to fetch a kernels .wasm file from (browsers; in Node pass `bytes`). */
   url?: string | URL;
+  /**
+   * Use the threads build: its memory is a shared WebAssembly.Memory that worker instances of
+   * the same module can run kernels on. Only the inlined builds. Default false.
+   */
+  shared?: boolean;
 }
+
+/** Whether this host can share WebAssembly memory between threads (SharedArrayBuffer and Atomics). */
+export function supportsSharedMemory(): boolean {
+  try {
+    if (typeof SharedArrayBuffer === 'undefined' || typeof Atomics === 'undefined') return false;
+    new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Pages (64 KiB) of a shared memory: it cannot grow past its maximum, so reserve 2 GiB. */
+const SHARED_INITIAL_PAGES = 32;
+const SHARED_MAXIMUM_PAGES = 32768;
 
 function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   const binary = atob(text);
@@ -28,7 +50,11 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
   return out;
 }
 
-const compiled = new Map<KernelBuild, Promise<WebAssembly.Module>>();
+const compiled = new Map<string, Promise<WebAssembly.Module>>();
+const INLINED: Record<string, string> = {
+  simd: SIMD_WASM_BASE64, relaxed: RELAXED_WASM_BASE64,
+  'simd-threads': SIMD_THREADS_WASM_BASE64, 'relaxed-threads': RELAXED_THREADS_WASM_BASE64,
+};
 
 /** Whether this host runs relaxed SIMD (checked once by validating the relaxed build itself). */
 let relaxedSupported: boolean | undefined;
@@ -37,12 +63,12 @@ export function supportsRelaxedSimd(): boolean {
   return relaxedSupported;
 }
 
-function inlinedModule(build: KernelBuild): Promise<WebAssembly.Module> {
-  let module = compiled.get(build);
+function inlinedModule(build: KernelBuild, shared = false): Promise<WebAssembly.Module> {
+  const key = shared ? `${build}-threads` : build;
+  let module = compiled.get(key);
   if (!module) {
-    const bytes = decodeBase64(build === 'simd' ? SIMD_WASM_BASE64 : RELAXED_WASM_BASE64);
-    module = WebAssembly.compile(bytes);
-    compiled.set(build, module);
+    module = WebAssembly.compile(decodeBase64(INLINED[key]!));
+    compiled.set(key, module);
   }
   return module;
 }
@@ -66,7 +92,7 @@ async function resolveModule(options: LoadOptions): Promise<{ module: WebAssembl
     fail('UNSUPPORTED', 'this host does not run relaxed SIMD (Node 20 needs --experimental-wasm-relaxed-simd)');
   }
   const chosen: KernelBuild = build === 'auto' ? (supportsRelaxedSimd() ? 'relaxed' : 'simd') : build;
-  return { module: await inlinedModule(chosen), build: chosen };
+  return { module: await inlinedModule(chosen, options.shared === true), build: chosen };
 }
 
 interface KernelExports {
@@ -83,14 +109,21 @@ export class WasmBackend implements Backend {
   private readonly exports: KernelExports;
   private readonly ledger = new AllocationLedger();
 
-  constructor(readonly kind: KernelBuild, instance: WebAssembly.Instance) {
+  constructor(readonly kind: KernelBuild, instance: WebAssembly.Instance, readonly module: WebAssembly.Module,
+              private readonly sharedMemory?: WebAssembly.Memory) {
     this.exports = instance.exports as unknown as KernelExports;
     const raw = instance.exports as unknown as Kernels;
     // i32 and f32 gathers are one kernel in WASM (both move 32-bit words).
     this.kernels = { ...raw, gather_i32: this.exports.gather_32, gather_f32: this.exports.gather_32 };
   }
 
-  get memory(): WebAssembly.Memory { return this.exports.memory; }
+  get memory(): WebAssembly.Memory { return this.sharedMemory ?? this.exports.memory; }
+
+  /** True for the threads build: workers may instantiate `module` on `memory`. */
+  get shared(): boolean { return this.sharedMemory !== undefined; }
+
+  /** The raw exports, for worker instances that run kernels by name. */
+  get raw(): Record<string, unknown> { return this.exports as unknown as Record<string, unknown>; }
 
   alloc(bytes: number): number {
     if (!(bytes > 0)) bytes = 16;
@@ -106,27 +139,40 @@ export class WasmBackend implements Backend {
   }
 
   floats(ptr: number, n: number): Floats {
-    return new Float32Array(this.exports.memory.buffer, ptr, n);
+    return new Float32Array(this.memory.buffer, ptr, n);
   }
 
   ints(ptr: number, n: number): Int32Array {
-    return new Int32Array(this.exports.memory.buffer, ptr, n);
+    return new Int32Array(this.memory.buffer, ptr, n);
   }
 
   stats(): HeapStats {
-    return { liveBlocks: this.ledger.liveBlocks, liveBytes: this.ledger.liveBytes, memoryBytes: this.exports.memory.buffer.byteLength };
+    return { liveBlocks: this.ledger.liveBlocks, liveBytes: this.ledger.liveBytes, memoryBytes: this.memory.buffer.byteLength };
   }
 }
 
 /** Compiles (once per build) and instantiates the kernels; each call gives a fresh memory. */
 export async function loadWasmBackend(options: LoadOptions = {}): Promise<WasmBackend> {
+  if (options.shared && (options.module || options.bytes || options.url)) {
+    fail('BAD_OPTION', 'the threads build is only available inlined: pass shared without module, bytes or url');
+  }
+  if (options.shared && !supportsSharedMemory()) fail('UNSUPPORTED', 'this host cannot share WebAssembly memory between threads');
   const { module, build } = await resolveModule(options);
-  const instance = await WebAssembly.instantiate(module, {
+  const memory = options.shared
+    ? new WebAssembly.Memory({ initial: SHARED_INITIAL_PAGES, maximum: SHARED_MAXIMUM_PAGES, shared: true })
+    : undefined;
+  const instance = await instantiateKernels(module, memory);
+  return new WasmBackend(build, instance, module, memory);
+}
+
+/** Instantiates the kernels (on a given shared memory for the threads build). */
+export function instantiateKernels(module: WebAssembly.Module, memory?: WebAssembly.Memory): Promise<WebAssembly.Instance> {
+  return WebAssembly.instantiate(module, {
     env: {
+      ...(memory ? { memory } : {}),
       abort(_msg: number, _file: number, line: number, column: number) {
         throw new Error(`twotower kernel aborted at ${line}:${column}`);
       },
     },
   });
-  return new WasmBackend(build, instance);
 }

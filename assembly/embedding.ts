@@ -81,3 +81,67 @@ export function gather_rows(out: usize, src: usize, rows: usize, n: i32, width: 
 export function gather_32(out: usize, src: usize, idx: usize, n: i32): void {
   for (let r = 0; r < n; r++) store<u32>(at(out, r), load<u32>(at(src, load<i32>(at(idx, r)))));
 }
+
+@inline function dotRow(a: usize, b: usize, dim: i32): f32 {
+  let s: f32 = 0;
+  for (let c = 0; c < dim; c++) s += load<f32>(at(a, c)) * load<f32>(at(b, c));
+  return s;
+}
+
+/**
+ * Attention-pooled multi-hot lookup: for entity e = rows[r] with ids L = ids[offsets[e] …
+ * offsets[e+1]), s_j = ⟨query, table[j]⟩, α = softmax(s) over L, out[r] = Σ α_j table[j]
+ * (zeros for an empty list). `query` is a learned dim-vector; zero makes this mean pooling.
+ */
+export function embedding_bag_attention(out: usize, table: usize, offsets: usize, ids: usize, rows: usize,
+                                        n: i32, dim: i32, ld: i32, query: usize): void {
+  for (let r = 0; r < n; r++) {
+    const e = load<i32>(at(rows, r));
+    const start = load<i32>(at(offsets, e)), end = load<i32>(at(offsets, e + 1));
+    const dst = at(out, r * ld);
+    memory.fill(dst, 0, <usize>dim << 2);
+    if (end <= start) continue;
+    let m: f32 = -Infinity;
+    for (let q = start; q < end; q++) m = max(m, dotRow(query, at(table, load<i32>(at(ids, q)) * dim), dim));
+    let sum: f32 = 0;
+    for (let q = start; q < end; q++) sum += Mathf.exp(dotRow(query, at(table, load<i32>(at(ids, q)) * dim), dim) - m);
+    for (let q = start; q < end; q++) {
+      const row = at(table, load<i32>(at(ids, q)) * dim);
+      addScaledRow(dst, row, Mathf.exp(dotRow(query, row, dim) - m) / sum, dim);
+    }
+  }
+}
+
+/**
+ * Gradient of embedding_bag_attention. With g_j = ⟨dout_r, table[j]⟩ and ḡ = Σ α_j g_j:
+ * dTable[j] += α_j·dout_r + α_j(g_j − ḡ)·query, dQuery += Σ_j α_j(g_j − ḡ)·table[j].
+ */
+export function embedding_bag_attention_backward(dtable: usize, dquery: usize, dout: usize, table: usize, offsets: usize,
+                                                 ids: usize, rows: usize, n: i32, dim: i32, ld: i32, query: usize): void {
+  for (let r = 0; r < n; r++) {
+    const e = load<i32>(at(rows, r));
+    const start = load<i32>(at(offsets, e)), end = load<i32>(at(offsets, e + 1));
+    if (end <= start) continue;
+    const src = at(dout, r * ld);
+    let m: f32 = -Infinity;
+    for (let q = start; q < end; q++) m = max(m, dotRow(query, at(table, load<i32>(at(ids, q)) * dim), dim));
+    let sum: f32 = 0, gbar: f32 = 0;
+    for (let q = start; q < end; q++) {
+      const row = at(table, load<i32>(at(ids, q)) * dim);
+      const w = Mathf.exp(dotRow(query, row, dim) - m);
+      sum += w;
+      gbar += w * dotRow(src, row, dim);
+    }
+    gbar /= sum;
+    for (let q = start; q < end; q++) {
+      const id = load<i32>(at(ids, q));
+      const row = at(table, id * dim);
+      const alpha = Mathf.exp(dotRow(query, row, dim) - m) / sum;
+      const ds = alpha * (dotRow(src, row, dim) - gbar);
+      addScaledRow(dquery, row, ds, dim);
+      const drow = at(dtable, id * dim);
+      addScaledRow(drow, src, alpha, dim);
+      addScaledRow(drow, query, ds, dim);
+    }
+  }
+}

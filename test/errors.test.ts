@@ -95,7 +95,7 @@ describe('bad features', () => {
   it('an unknown feature name lists the ones the tower reads', () => {
     const { itemFeatures } = tinyFeatures();
     expectRejected(() => model.setItemFeatures({ ...itemFeatures, columns: { ...itemFeatures.columns, colour: new Int32Array(9) } }),
-      'UNKNOWN_FEATURE', /unknown feature name "colour" \(the item tower reads: item, tags, words\)/);
+      'UNKNOWN_FEATURE', /unknown feature name "colour" \(the item tower reads: item, tags, words, history\)/);
   });
 
   it('a missing column, a wrong length, an out-of-range category', () => {

@@ -22,6 +22,7 @@ export function tinyConfig(seed = 3): TwoTowerConfig {
         { kind: 'id', name: 'item', vocabSize: ITEMS, dim: 4 },
         { kind: 'multiHot', name: 'tags', vocabSize: 5, dim: 3, pooling: 'mean' },
         { kind: 'multiHot', name: 'words', vocabSize: 6, dim: 2, pooling: 'sum' },
+        { kind: 'multiHot', name: 'history', vocabSize: 5, dim: 3, pooling: 'attention' },
       ],
       hidden: [7],
     },
@@ -47,7 +48,7 @@ export function tinyFeatures(): { userFeatures: FeatureTable; itemFeatures: Feat
         score: Float32Array.from({ length: USERS * 2 }, () => random.normal()),
       },
     },
-    itemFeatures: { count: ITEMS, columns: { tags, words } },
+    itemFeatures: { count: ITEMS, columns: { tags, words, history: { offsets: tags.offsets, ids: Int32Array.from(tags.ids).reverse() } } },
   };
 }
 

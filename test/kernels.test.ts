@@ -253,3 +253,32 @@ describe('relaxed build', () => {
     expect(got[1]).toEqual(['relaxed', [2 ** -24, 2 ** -24, 2 ** -24, 2 ** -24]]);
   });
 });
+
+describe('attention pooling', () => {
+  it('forward and backward match the twin, for both builds, with empty sets and a non-zero query', async () => {
+    const { embeddingBagAttention, embeddingBagAttentionBackward } = await import('../src/reference/embedding.js');
+    for (const B of builds) {
+      const random = new Random(17);
+      for (const dim of [1, 3, 8, 13]) {
+        const vocab = 9, entities = 6, n = 10, ld = dim + 3;
+        const counts = [2, 0, 5, 1, 3, 4];
+        const offsets = new Int32Array(entities + 1);
+        counts.forEach((c, e) => (offsets[e + 1] = offsets[e]! + c));
+        const ids = randomInts(random, offsets[entities]!, vocab), rows = randomInts(random, n, entities);
+        const table = randomFloats(random, vocab * dim), query = randomFloats(random, dim), dout = randomFloats(random, n * ld);
+        const out = new Float64Array(n * ld), dt = new Float64Array(vocab * dim), dq = new Float64Array(dim);
+        embeddingBagAttention(out, f64(table), offsets, ids, rows, n, dim, ld, f64(query));
+        embeddingBagAttentionBackward(dt, dq, f64(dout), f64(table), offsets, ids, rows, n, dim, ld, f64(query));
+        const ptrs = [putFloats(B, table), putInts(B, offsets), putInts(B, ids), putInts(B, rows), putFloats(B, query),
+          putFloats(B, new Float32Array(n * ld)), putFloats(B, dout), putFloats(B, new Float32Array(vocab * dim)), putFloats(B, new Float32Array(dim))];
+        const [pt, po, pids, prows, pq, pout, pdout, pdt, pdq] = ptrs as [number, number, number, number, number, number, number, number, number];
+        B.kernels.embedding_bag_attention(pout, pt, po, pids, prows, n, dim, ld, pq);
+        B.kernels.embedding_bag_attention_backward(pdt, pdq, pdout, pt, po, pids, prows, n, dim, ld, pq);
+        expectClose(getFloats(B, pout, n * ld), out, 1e-5);
+        expectClose(getFloats(B, pdt, vocab * dim), dt, 1e-4);
+        expectClose(getFloats(B, pdq, dim), dq, 1e-4);
+        ptrs.forEach((p) => B.free(p));
+      }
+    }
+  });
+});

@@ -28,8 +28,9 @@ export interface MultiHotFeature {
   name: string;
   vocabSize: number;
   dim: number;
-  /** How the set's embeddings combine. Default 'mean'. */
-  pooling?: 'mean' | 'sum';
+  /** How the set's embeddings combine: their mean, their (weighted) sum, or an attention-weighted
+   *  mean whose scores ⟨a, e_j⟩ use a learned vector a (starting at 0, i.e. at the mean). Default 'mean'. */
+  pooling?: 'mean' | 'sum' | 'attention';
 }
 
 /** A fixed-length numeric vector per entity (already normalised), copied into the input. */
@@ -102,8 +103,8 @@ function validateTower(t: TowerConfig, side: TowerSide, dim: number): number {
       case 'multiHot':
         positiveInt(f.vocabSize, `${where}.vocabSize ("${f.name}")`);
         positiveInt(f.dim, `${where}.dim ("${f.name}")`);
-        if (f.kind === 'multiHot' && f.pooling !== undefined && f.pooling !== 'mean' && f.pooling !== 'sum') {
-          fail('BAD_CONFIG', `${where}.pooling must be 'mean' or 'sum', got ${JSON.stringify(f.pooling)}`);
+        if (f.kind === 'multiHot' && f.pooling !== undefined && !['mean', 'sum', 'attention'].includes(f.pooling)) {
+          fail('BAD_CONFIG', `${where}.pooling must be 'mean', 'sum' or 'attention', got ${JSON.stringify(f.pooling)}`);
         }
         break;
       case 'numeric':

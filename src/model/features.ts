@@ -56,8 +56,16 @@ export function validateFeatureTable(table: FeatureTable, features: FeatureSpec[
   for (const f of features) {
     const where = `${side} feature "${f.name}"`;
     if (f.kind === 'id') {
-      if (columns[f.name] !== undefined) fail('BAD_FEATURE', `${where} is an id feature: it reads the entity index and takes no column`);
-      if (f.vocabSize !== count) fail('DIMENSION_MISMATCH', `${where} has vocabSize ${f.vocabSize} but the table has ${count} rows`);
+      // Without a column, row r is entity r. With one (Int32Array), row r reads id column[r]: how
+      // rows that are not training entities (a new user, with 0 for "unknown") are embedded.
+      const column = columns[f.name];
+      if (column === undefined) {
+        if (f.vocabSize !== count) fail('DIMENSION_MISMATCH', `${where} has vocabSize ${f.vocabSize} but the table has ${count} rows`);
+      } else {
+        if (!(column instanceof Int32Array)) fail('BAD_FEATURE', `${where}: an id column must be an Int32Array of id indices`);
+        if (column.length !== count) fail('DIMENSION_MISMATCH', `${where} has ${column.length} values for ${count} rows`);
+        checkRange(column, f.vocabSize, where);
+      }
       continue;
     }
     const column = columns[f.name];

@@ -19,6 +19,8 @@ interface FeatureSlot {
   readonly column: number;
   /** Embedding table (absent for numeric features). */
   readonly table?: ParamBlock;
+  /** Attention pooling's learned query vector. */
+  readonly attention?: ParamBlock;
   /** Uploaded column data in the heap (0 when not applicable). */
   data: number;
   offsets: number;
@@ -50,7 +52,9 @@ export class Tower {
     for (const spec of config.features) {
       const table = spec.kind === 'numeric' ? undefined
         : store.declare(`${side}.${spec.name}.embedding`, [spec.vocabSize, spec.dim], { kind: 'normal', std: embeddingStd });
-      this.slots.push({ spec, column, table, data: 0, offsets: 0, ids: 0, weights: 0 });
+      const attention = spec.kind === 'multiHot' && spec.pooling === 'attention'
+        ? store.declare(`${side}.${spec.name}.attention`, [spec.dim], { kind: 'zeros' }) : undefined;
+      this.slots.push({ spec, column, table, attention, data: 0, offsets: 0, ids: 0, weights: 0 });
       column += featureWidth(spec);
     }
     this.inputWidth = column;
@@ -89,6 +93,14 @@ export class Tower {
     return this.count > 0 && this.slots.every((s) => s.spec.kind === 'id' || s.data !== 0 || s.offsets !== 0);
   }
 
+  /** Rows this tower's id feature reads: the entity indices themselves, or an id column. */
+  private idRows(slot: FeatureSlot, rows: number, n: number): number {
+    if (slot.data === 0) return rows;
+    const ids = this.catIds.get(slot)!;
+    this.be.kernels.gather_i32(ids, slot.data, rows, n);
+    return ids;
+  }
+
   /** Validates then uploads per-entity feature columns; on error nothing changes. */
   setFeatures(table: FeatureTable): void {
     validateFeatureTable(table, this.config.features, this.side);
@@ -96,7 +108,7 @@ export class Tower {
     this.freeFeatureData();
     for (const slot of this.slots) {
       const column = table.columns[slot.spec.name];
-      if (slot.spec.kind === 'categorical') {
+      if (slot.spec.kind === 'categorical' || (slot.spec.kind === 'id' && column !== undefined)) {
         slot.data = upload(be, column as Int32Array);
       } else if (slot.spec.kind === 'numeric') {
         slot.data = uploadFloats(be, column as Float32Array);
@@ -135,7 +147,7 @@ export class Tower {
     this.dx0 = this.learnsInputs ? take(n * this.inputWidth * f) : 0;
     this.acts = this.layers.map((l) => take(n * l.outWidth * f));
     this.dActs = this.layers.map((l) => take(n * l.outWidth * f));
-    for (const slot of this.slots) if (slot.spec.kind === 'categorical') this.catIds.set(slot, take(n * 4));
+    for (const slot of this.slots) if (slot.spec.kind === 'categorical' || slot.spec.kind === 'id') this.catIds.set(slot, take(n * 4));
     this.capacity = n;
   }
 
@@ -155,11 +167,13 @@ export class Tower {
       const out = this.x0 + slot.column * f;
       const spec = slot.spec;
       if (spec.kind === 'id') {
-        k.embedding_gather(out, store.ptr(slot.table!), rows, n, spec.dim, ld);
+        k.embedding_gather(out, store.ptr(slot.table!), this.idRows(slot, rows, n), n, spec.dim, ld);
       } else if (spec.kind === 'categorical') {
         const ids = this.catIds.get(slot)!;
         k.gather_i32(ids, slot.data, rows, n);
         k.embedding_gather(out, store.ptr(slot.table!), ids, n, spec.dim, ld);
+      } else if (spec.kind === 'multiHot' && slot.attention) {
+        k.embedding_bag_attention(out, store.ptr(slot.table!), slot.offsets, slot.ids, rows, n, spec.dim, ld, store.ptr(slot.attention));
       } else if (spec.kind === 'multiHot') {
         k.embedding_bag(out, store.ptr(slot.table!), slot.offsets, slot.ids, slot.weights, rows, n, spec.dim, ld,
           spec.pooling === 'sum' ? 0 : 1);
@@ -207,9 +221,12 @@ export class Tower {
       const spec = slot.spec;
       const src = dY + slot.column * f;
       if (spec.kind === 'id') {
-        k.embedding_scatter_add(store.gradPtr(slot.table!), src, rows, n, spec.dim, ld);
+        k.embedding_scatter_add(store.gradPtr(slot.table!), src, slot.data === 0 ? rows : this.catIds.get(slot)!, n, spec.dim, ld);
       } else if (spec.kind === 'categorical') {
         k.embedding_scatter_add(store.gradPtr(slot.table!), src, this.catIds.get(slot)!, n, spec.dim, ld);
+      } else if (spec.kind === 'multiHot' && slot.attention) {
+        k.embedding_bag_attention_backward(store.gradPtr(slot.table!), store.gradPtr(slot.attention), src, store.ptr(slot.table!),
+          slot.offsets, slot.ids, rows, n, spec.dim, ld, store.ptr(slot.attention));
       } else if (spec.kind === 'multiHot') {
         k.embedding_bag_scatter_add(store.gradPtr(slot.table!), src, slot.offsets, slot.ids, slot.weights, rows, n,
           spec.dim, ld, spec.pooling === 'sum' ? 0 : 1);

@@ -6,6 +6,7 @@ import { denseForward, denseBackwardInput, denseBackwardWeight, biasBackward, sc
 import { reluForward, reluBackward, clampValues } from './activation.js';
 import {
   embeddingGather, embeddingScatterAdd, embeddingBag, embeddingBagScatterAdd, gatherRows, gather,
+  embeddingBagAttention, embeddingBagAttentionBackward,
 } from './embedding.js';
 import { rowwiseDot, rowwiseDotBackward, addPairBias, mseLoss, l2Penalty, embeddingL2, bceLoss, bprLoss, softmaxXent } from './loss.js';
 import { adamUpdate } from './adam.js';
@@ -45,6 +46,11 @@ export class ReferenceBackend implements Backend {
       embedding_bag_scatter_add: (dtable, dout, offsets, ids, weights, rows, n, dim, ld, mean) =>
         embeddingBagScatterAdd(this.tail(dtable), this.tail(dout), this.intTail(offsets), this.intTail(ids),
           weights === 0 ? null : this.tail(weights), I(rows, n), n, dim, ld, mean !== 0),
+      embedding_bag_attention: (out, table, offsets, ids, rows, n, dim, ld, query) =>
+        embeddingBagAttention(this.tail(out), this.tail(table), this.intTail(offsets), this.intTail(ids), I(rows, n), n, dim, ld, F(query, dim)),
+      embedding_bag_attention_backward: (dtable, dquery, dout, table, offsets, ids, rows, n, dim, ld, query) =>
+        embeddingBagAttentionBackward(this.tail(dtable), F(dquery, dim), this.tail(dout), this.tail(table), this.intTail(offsets),
+          this.intTail(ids), I(rows, n), n, dim, ld, F(query, dim)),
       gather_rows: (out, src, rows, n, width, ld) => gatherRows(this.tail(out), this.tail(src), I(rows, n), n, width, ld),
       gather_i32: (out, src, idx, n) => gather(I(out, n), this.intTail(src), I(idx, n), n),
       gather_f32: (out, src, idx, n) => gather(F(out, n), this.tail(src), I(idx, n), n),

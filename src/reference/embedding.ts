@@ -51,3 +51,53 @@ export function gatherRows(out: Floats, src: Floats, rows: Int32Array, n: number
 export function gather<T extends Floats | Int32Array>(out: T, src: T, idx: Int32Array, n: number): void {
   for (let r = 0; r < n; r++) out[r] = src[idx[r]!]!;
 }
+
+function attentionWeights(table: Floats, ids: Int32Array, start: number, end: number, dim: number, query: Floats): number[] {
+  const s: number[] = [];
+  for (let q = start; q < end; q++) {
+    let t = 0;
+    for (let c = 0; c < dim; c++) t += query[c]! * table[ids[q]! * dim + c]!;
+    s.push(t);
+  }
+  const m = Math.max(...s);
+  const e = s.map((x) => Math.exp(x - m));
+  const sum = e.reduce((a, b) => a + b, 0);
+  return e.map((x) => x / sum);
+}
+
+export function embeddingBagAttention(out: Floats, table: Floats, offsets: Int32Array, ids: Int32Array, rows: Int32Array,
+  n: number, dim: number, ld: number, query: Floats): void {
+  for (let r = 0; r < n; r++) {
+    const e = rows[r]!, start = offsets[e]!, end = offsets[e + 1]!;
+    for (let c = 0; c < dim; c++) out[r * ld + c] = 0;
+    if (end <= start) continue;
+    const alpha = attentionWeights(table, ids, start, end, dim, query);
+    for (let q = start; q < end; q++) {
+      for (let c = 0; c < dim; c++) out[r * ld + c] = out[r * ld + c]! + alpha[q - start]! * table[ids[q]! * dim + c]!;
+    }
+  }
+}
+
+export function embeddingBagAttentionBackward(dtable: Floats, dquery: Floats, dout: Floats, table: Floats, offsets: Int32Array,
+  ids: Int32Array, rows: Int32Array, n: number, dim: number, ld: number, query: Floats): void {
+  for (let r = 0; r < n; r++) {
+    const e = rows[r]!, start = offsets[e]!, end = offsets[e + 1]!;
+    if (end <= start) continue;
+    const alpha = attentionWeights(table, ids, start, end, dim, query);
+    const g: number[] = [];
+    for (let q = start; q < end; q++) {
+      let t = 0;
+      for (let c = 0; c < dim; c++) t += dout[r * ld + c]! * table[ids[q]! * dim + c]!;
+      g.push(t);
+    }
+    const gbar = alpha.reduce((a, al, j) => a + al * g[j]!, 0);
+    for (let q = start; q < end; q++) {
+      const j = q - start, id = ids[q]!;
+      const ds = alpha[j]! * (g[j]! - gbar);
+      for (let c = 0; c < dim; c++) {
+        dquery[c] = dquery[c]! + ds * table[id * dim + c]!;
+        dtable[id * dim + c] = dtable[id * dim + c]! + alpha[j]! * dout[r * ld + c]! + ds * query[c]!;
+      }
+    }
+  }
+}

@@ -28,6 +28,10 @@ export interface Kernels {
   embedding_bag_scatter_add(dtable: number, dout: number, offsets: number, ids: number, weights: number,
     rows: number, n: number, dim: number, ld: number, mean: number): void;
   gather_rows(out: number, src: number, rows: number, n: number, width: number, ld: number): void;
+  embedding_bag_attention(out: number, table: number, offsets: number, ids: number, rows: number, n: number, dim: number,
+    ld: number, query: number): void;
+  embedding_bag_attention_backward(dtable: number, dquery: number, dout: number, table: number, offsets: number, ids: number,
+    rows: number, n: number, dim: number, ld: number, query: number): void;
   /** out[r] = src[idx[r]] over i32 values. */
   gather_i32(out: number, src: number, idx: number, n: number): void;
   /** out[r] = src[idx[r]] over floats. */

@@ -11,7 +11,7 @@ import type { Interactions } from './data/interactions.js';
 import { rmse, mae } from './eval/regression.js';
 import { encodeModelFile, decodeModelFile } from './io/model-file.js';
 import { Vocabulary } from './data/vocabulary.js';
-import { recommend as recommendItems, similarItems as similar, type RecommendOptions } from './rank/recommend.js';
+import { recommend as recommendItems, similarItems as similar, recommendForHistory as fromHistory, type RecommendOptions, type HistoryOptions } from './rank/recommend.js';
 import type { TopKResult } from './rank/scorer.js';
 import { evaluateRanking as rankingMetrics, type RankingOptions, type RankingMetrics } from './eval/ranking.js';
 
@@ -51,6 +51,11 @@ export class Model extends TwoTower {
   /** Top-k items for each user index (training items skipped unless excludeSeen: false). */
   recommend(users: ArrayLike<number>, options: RecommendOptions = {}): TopKResult {
     return recommendItems(this, users, options);
+  }
+
+  /** Cold start: top-k items for users not in the model, from the item indices each interacted with. */
+  recommendForHistory(histories: ArrayLike<number>[], options: HistoryOptions = {}): TopKResult {
+    return fromHistory(this, histories, options);
   }
 
   /** The k items most similar to `item` by the cosine of their embeddings. */
@@ -128,5 +133,5 @@ export { ReferenceBackend } from './reference/backend.js';
 export { generateSynthetic, type SyntheticOptions, type SyntheticData } from './data/synthetic.js';
 export { rmse, mae } from './eval/regression.js';
 export { createScorer, type Scorer, type ScorerOptions, type TopKOptions, type TopKResult, type Exclusions } from './rank/scorer.js';
-export type { RecommendOptions } from './rank/recommend.js';
+export type { RecommendOptions, HistoryOptions } from './rank/recommend.js';
 export type { RankingOptions, RankingMetrics } from './eval/ranking.js';

@@ -77,6 +77,23 @@ describe('twotower train --loss softmax / recommend', () => {
   });
 });
 
+describe('twotower recommend --history (cold start)', () => {
+  it('serves a user the model has not seen from the items they interacted with', () => {
+    const out = path('history.ttm');
+    const r = run('train', '--data', path('train.csv'), '--loss', 'softmax', '--history', '20', '--epochs', '2', '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const rec = run('recommend', '--model', out, '--user', 'newcomer', '--history', 'm1,m2,m3', '-k', '4', '--json');
+    expect(rec.code, rec.stderr).toBe(0);
+    const result = JSON.parse(rec.last);
+    expect(result.coldStart).toBe(true);
+    expect(result.items).toHaveLength(4);
+    for (const x of result.items) expect(['m1', 'm2', 'm3']).not.toContain(x.item);
+    const bad = run('recommend', '--model', out, '--history', 'm1,zzz');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--history: item id "zzz" is not in history\.ttm/);
+  });
+});
+
 describe('bad input: one clear line, exit code 1, nothing at --out', () => {
   const cases: [string, string, RegExp][] = [
     ['wrong field count', 'userId,movieId,rating\n1,2,3\n1,2\n', /bad\.csv:3: expected 3 fields, found 2/],

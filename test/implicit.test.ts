@@ -199,3 +199,43 @@ describe('ranking metrics, recommend and similarItems', () => {
     model.dispose();
   });
 });
+
+describe('history-pooled user tower and cold start', () => {
+  it.each(['mean', 'attention'] as const)('a new user is served from their items alone (%s pooling)', async (pooling) => {
+    // 4 clusters of 10 items; each user interacts with 6 items of one cluster.
+    const random = new Random(30);
+    const nu = 200, ni = 40;
+    const users: number[] = [], items: number[] = [];
+    const history: number[][] = Array.from({ length: nu + 1 }, () => []);
+    for (let u = 1; u <= nu; u++) {
+      const cluster = u % 4;
+      const mine = new Set<number>();
+      while (mine.size < 6) mine.add(cluster * 10 + random.int(10));
+      for (const i of mine) { users.push(u); items.push(i); history[u]!.push(i); }
+    }
+    const offsets = new Int32Array(nu + 2);
+    history.forEach((h, u) => (offsets[u + 1] = offsets[u]! + h.length));
+    const model = await createModel({
+      dim: 8, seed: 5,
+      user: { features: [{ kind: 'id', name: 'user', vocabSize: nu + 1, dim: 8 }, { kind: 'multiHot', name: 'history', vocabSize: ni, dim: 8, pooling }] },
+      item: { features: [{ kind: 'id', name: 'item', vocabSize: ni, dim: 8 }], project: false },
+    }, { userFeatures: { count: nu + 1, columns: { history: { offsets, ids: Int32Array.from(history.flat()) } } } });
+    model.fit({ users: Int32Array.from(users), items: Int32Array.from(items), ratings: new Float32Array(users.length) },
+      { loss: 'softmax', epochs: 30, batchSize: 64, learningRate: 0.01, temperature: 0.2, seed: 2 });
+    const newcomer = [20, 23, 27]; // cluster 2
+    const top = model.recommendForHistory([newcomer], { k: 5 });
+    const fromCluster = Array.from(top.indices).filter((i) => i >= 20 && i < 30).length;
+    expect(fromCluster).toBeGreaterThanOrEqual(4);
+    for (const i of newcomer) expect(Array.from(top.indices)).not.toContain(i);
+    // The model's own users are untouched by the cold-start pass.
+    expect(model.userCount).toBe(nu + 1);
+    expect(model.recommend([1], { k: 3 }).indices).toEqual(model.recommend([1], { k: 3 }).indices);
+    model.dispose();
+  });
+
+  it('a model without a history feature says so', async () => {
+    const model = await createModel(idConfig(), { itemFeatures });
+    expect(() => model.recommendForHistory([[1, 2]])).toThrow(/the user tower has no multi-hot feature "history" over the 8 items/);
+    model.dispose();
+  });
+});

@@ -48,6 +48,8 @@ export interface TrainFlags extends DataFlags {
   /** commander's --no-side-features: false when given, else undefined (the loss's default). */
   sideFeatures?: boolean;
   implicitDim: number;
+  history: number;
+  historyPooling: 'mean' | 'attention';
   seed: number;
   out?: string;
 }
@@ -72,6 +74,7 @@ export async function train(f: TrainFlags): Promise<void> {
   }
   const given: Partial<RecipeOptions> = {
     hidden: f.hidden, batchSize: f.batch, learningRate: f.lr, patience: f.patience, refit: f.refit, implicitDim: f.implicitDim, seed: f.seed,
+    history: f.history, historyPooling: f.historyPooling,
   };
   for (const [key, value] of [['dim', f.dim], ['epochs', f.epochs], ['l2', f.l2], ['sideFeatures', f.sideFeatures === false ? false : undefined],
     ['minRating', f.minRating], ['temperature', f.temperature], ['negatives', f.negatives]] as const) {
@@ -150,7 +153,9 @@ function positives(data: RatingsData, threshold: number): RatingsData {
 
 export interface RecommendFlags {
   model: string;
-  user: string;
+  user?: string;
+  /** Comma-separated item ids: recommend for a new user who interacted with these. */
+  history?: string;
   k: number;
   includeSeen?: boolean;
   json: boolean;
@@ -161,13 +166,23 @@ export async function recommendCommand(f: RecommendFlags): Promise<void> {
   try {
     const { users, items } = model.vocabularies;
     if (!users || !items) fail('BAD_MODEL_FILE', `${f.model} has no id vocabularies, so user ids cannot be looked up`);
-    const user = users.lookup(f.user);
-    if (user === 0 && !users.has(f.user)) {
-      fail('UNKNOWN_ID', `user id "${f.user}" is not in ${basename(f.model)} (it knows ${users.size - 1} users)`);
+    const known = f.user !== undefined && users.has(f.user);
+    let top;
+    if (known) {
+      top = model.recommend([users.lookup(f.user!)], { k: f.k, excludeSeen: !f.includeSeen && model.seen !== undefined });
+    } else if (f.history !== undefined) {
+      // Cold start: a user the model has not seen, embedded from the items they interacted with.
+      const ids = f.history.split(',').map((x) => x.trim()).filter((x) => x !== '');
+      const unknown = ids.filter((x) => !items.has(x));
+      if (unknown.length) fail('UNKNOWN_ID', `--history: item id "${unknown[0]}" is not in ${basename(f.model)}`);
+      top = model.recommendForHistory([ids.map((x) => items.lookup(x))], { k: f.k, excludeSeen: !f.includeSeen });
+    } else if (f.user === undefined) {
+      fail('BAD_OPTION', 'recommend needs --user ID, or --history ITEM,ITEM,… for a user the model has not seen');
+    } else {
+      fail('UNKNOWN_ID', `user id "${f.user}" is not in ${basename(f.model)} (it knows ${users.size - 1} users); pass --history ITEM,ITEM,… to recommend from their items`);
     }
-    const top = model.recommend([user], { k: f.k, excludeSeen: !f.includeSeen && model.seen !== undefined });
     const list = Array.from(top.indices).flatMap((j, c) => (j < 0 ? [] : [{ item: items.key(j) ?? String(j), score: top.scores[c]! }]));
-    if (f.json) console.log(JSON.stringify({ user: f.user, items: list }));
+    if (f.json) console.log(JSON.stringify({ user: f.user ?? null, coldStart: !known, items: list }));
     else list.forEach((x, r) => console.log(`${r + 1}\t${x.item}\t${x.score.toFixed(4)}`));
   } finally {
     model.dispose();

@@ -278,6 +278,21 @@ export class TwoTower {
     return out;
   }
 
+  /**
+   * Embeddings of users described by a feature table of their own (rows are not the model's
+   * users; an id column picks their id embedding). The model's user table is put back after.
+   */
+  embedUsersWith(table: FeatureTable): Float32Array {
+    this.ensureReady();
+    const saved = this.userTower.table;
+    this.userTower.setFeatures(table);
+    try {
+      return this.userEmbeddings();
+    } finally {
+      if (saved) this.userTower.setFeatures(saved);
+    }
+  }
+
   /** Copies of every parameter block, by name (e.g. "user.dense0.weight"). */
   parameters(): Record<string, Float32Array> {
     this.live();

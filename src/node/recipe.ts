@@ -28,6 +28,11 @@ export interface RecipeOptions {
   /** Width of the implicit-feedback feature: each user also reads the items they rated (SVD++'s
    *  Σ y_j / √|N(u)|), each item the users who rated it. 0 turns it off. */
   implicitDim: number;
+  /** Users also read their last N training items (by time, else file order) as a pooled
+   *  "history" feature, which lets recommendForHistory serve new users. 0 = off. */
+  history: number;
+  /** How the history is pooled. */
+  historyPooling: 'mean' | 'attention';
   /** 'mse' trains on ratings; 'softmax', 'bpr' or 'bce' treat every rating (≥ minRating) as a positive. */
   loss: LossName;
   /** Implicit losses: ratings below this are not positives. Default: all ratings count. */
@@ -43,7 +48,7 @@ export interface RecipeOptions {
 
 export const RECIPE_DEFAULTS: RecipeOptions = {
   dim: 32, hidden: [], epochs: 40, batchSize: 256, learningRate: 0.003, l2: 0.1, validationFraction: 0.1, patience: 3,
-  refit: true, sideFeatures: true, implicitDim: 0, loss: 'mse', temperature: 0.2, negatives: 4, seed: 1,
+  refit: true, sideFeatures: true, implicitDim: 0, history: 0, historyPooling: 'mean', loss: 'mse', temperature: 0.2, negatives: 4, seed: 1,
 };
 
 /**
@@ -76,11 +81,23 @@ function implicitColumn(keys: Int32Array, values: Int32Array, count: number): Mu
   return { offsets, ids, weights };
 }
 
+/** Each user's last `n` training items, latest last (by timestamp when the data has one). */
+function historyColumn(ds: Dataset, n: number, users: number): MultiHotColumn {
+  const rows: number[][] = Array.from({ length: users }, () => []);
+  ds.train.users.forEach((u, r) => rows[u]!.push(r));
+  const t = ds.train.timestamps;
+  const lists = rows.map((list) => (t ? list.sort((a, b) => t[a]! - t[b]! || a - b) : list).slice(-n).map((r) => ds.train.items[r]!));
+  const offsets = new Int32Array(users + 1);
+  lists.forEach((l, u) => (offsets[u + 1] = offsets[u]! + l.length));
+  return { offsets, ids: Int32Array.from(lists.flat()) };
+}
+
 /** The feature tables the recipe's towers read: side features and the implicit lists. */
 export function recipeFeatures(ds: Dataset, o: RecipeOptions): { userFeatures?: FeatureTable; itemFeatures?: FeatureTable } {
   const table = (side: 'user' | 'item'): FeatureTable | undefined => {
     const count = (side === 'user' ? ds.users : ds.items).size;
     const columns: FeatureTable['columns'] = { ...(o.sideFeatures ? (side === 'user' ? ds.userSide : ds.itemSide)?.table.columns : {}) };
+    if (side === 'user' && o.history > 0) columns.history = historyColumn(ds, o.history, count);
     if (o.implicitDim > 0) {
       columns[side === 'user' ? 'rated' : 'raters'] = side === 'user'
         ? implicitColumn(ds.train.users, ds.train.items, count) : implicitColumn(ds.train.items, ds.train.users, count);
@@ -94,6 +111,9 @@ export function recipeConfig(ds: Dataset, o: RecipeOptions): TwoTowerConfig {
   const tower = (side: 'user' | 'item') => {
     const count = (side === 'user' ? ds.users : ds.items).size;
     const sideFeatures: FeatureSpec[] = [...(o.sideFeatures ? (side === 'user' ? ds.userSide : ds.itemSide)?.features ?? [] : [])];
+    if (side === 'user' && o.history > 0) {
+      sideFeatures.push({ kind: 'multiHot', name: 'history', vocabSize: ds.items.size, dim: o.dim, pooling: o.historyPooling });
+    }
     if (o.implicitDim > 0) {
       const other = (side === 'user' ? ds.items : ds.users).size;
       sideFeatures.push({ kind: 'multiHot', name: side === 'user' ? 'rated' : 'raters', vocabSize: other, dim: o.implicitDim, pooling: 'sum' });

@@ -18,19 +18,73 @@ export interface RecommendOptions {
 
 /** Top-k items for each user: B×k indices and scores, best first (−1 / −∞ pad short rows). */
 export function recommend(model: TwoTower, users: ArrayLike<number>, options: RecommendOptions = {}): TopKResult {
-  const k = options.k ?? 10;
-  if (!Number.isInteger(k) || k < 1) fail('BAD_INPUT', `k must be an integer ≥ 1, got ${k}`);
   model.ensureReady();
   if (users.length === 0) fail('EMPTY_DATA', 'recommend: no users given');
   checkIndices(users, model.userCount, 'recommend: users', 'user');
   const excludeSeen = options.excludeSeen ?? true;
   if (excludeSeen && !model.seen) fail('NO_HISTORY', 'recommend: the model has no training history to exclude; train it with fit() or pass excludeSeen: false');
+  const seen = excludeSeen
+    ? Array.from(users, (u) => model.seen!.ids.subarray(model.seen!.offsets[u]!, model.seen!.offsets[u + 1]!)) : null;
+  const { queries, items, dim } = retrievalEmbeddings(model, users);
+  return rankFor(model, queries, items, dim, seen, options);
+}
+
+export interface HistoryOptions extends RecommendOptions {
+  /** The user tower's multi-hot feature over items that holds a user's history. Default 'history'. */
+  feature?: string;
+}
+
+/**
+ * Cold start: recommendations for users who are not in the model, from the items they
+ * interacted with. Each user is embedded with the id embedding of index 0 (the unknown user in
+ * vocabularies built by twotower) and the given item list as the history feature; other user
+ * features take their "missing" values. Their own items are skipped unless excludeSeen: false.
+ */
+export function recommendForHistory(model: TwoTower, histories: ArrayLike<number>[], options: HistoryOptions = {}): TopKResult {
+  model.ensureReady();
+  if (histories.length === 0) fail('EMPTY_DATA', 'recommendForHistory: no users given');
+  const name = options.feature ?? 'history';
+  const spec = model.config.user.features.find((f) => f.name === name);
+  if (!spec || spec.kind !== 'multiHot' || spec.vocabSize !== model.itemCount) {
+    fail('NO_HISTORY', `the user tower has no multi-hot feature "${name}" over the ${model.itemCount} items: train it with one to recommend from a history`);
+  }
+  histories.forEach((h, r) => checkIndices(h, model.itemCount, `recommendForHistory: histories[${r}]`, 'item'));
+  const b = histories.length;
+  const columns: Record<string, Int32Array | Float32Array | { offsets: Int32Array; ids: Int32Array }> = {};
+  for (const f of model.config.user.features) {
+    if (f.kind === 'id') columns[f.name] = new Int32Array(b);
+    else if (f.kind === 'categorical') columns[f.name] = new Int32Array(b);
+    else if (f.kind === 'numeric') columns[f.name] = new Float32Array(b * f.size);
+    else {
+      const lists = f.name === name ? histories.map((h) => Array.from(h)) : histories.map(() => []);
+      const offsets = new Int32Array(b + 1);
+      lists.forEach((l, r) => (offsets[r + 1] = offsets[r]! + l.length));
+      columns[f.name] = { offsets, ids: Int32Array.from(lists.flat()) };
+    }
+  }
+  const queries = model.embedUsersWith({ count: b, columns });
+  const { items, dim } = retrievalEmbeddings(model, [0]);
+  const seen = (options.excludeSeen ?? true) ? histories.map((h) => Int32Array.from(h)) : null;
+  return rankFor(model, dim === model.dim ? queries : withBiasColumn(queries, model.dim), items, dim, seen, options);
+}
+
+function withBiasColumn(u: Float32Array, d: number): Float32Array {
+  const b = u.length / d, out = new Float32Array(b * (d + 1));
+  for (let r = 0; r < b; r++) { out.set(u.subarray(r * d, r * d + d), r * (d + 1)); out[r * (d + 1) + d] = 1; }
+  return out;
+}
+
+/** Ranks all (or the allowed) items for given queries, skipping each row's `seen` items. */
+function rankFor(model: TwoTower, queries: Float32Array, all: Float32Array, dim: number, seenLists: ArrayLike<number>[] | null,
+                 options: RecommendOptions): TopKResult {
+  const k = options.k ?? 10;
+  if (!Number.isInteger(k) || k < 1) fail('BAD_INPUT', `k must be an integer ≥ 1, got ${k}`);
   const allow = options.allow ? Int32Array.from(options.allow) : null;
   if (allow) {
     checkIndices(allow, model.itemCount, 'recommend: allow', 'item');
     if (allow.length === 0) fail('EMPTY_DATA', 'recommend: the allow list is empty');
   }
-  const { queries, items: all, dim } = retrievalEmbeddings(model, users);
+  const users = { length: queries.length / dim };
   // Restricted to an allow-list: score only those rows, then map positions back to item indices.
   let items = all;
   const position = new Map<number, number>();
@@ -40,17 +94,17 @@ export function recommend(model: TwoTower, users: ArrayLike<number>, options: Re
   }
   const n = items.length / dim;
   let exclude;
-  if (excludeSeen) {
+  if (seenLists) {
     const offsets = new Int32Array(users.length + 1);
     const ids: number[] = [];
     for (let r = 0; r < users.length; r++) {
-      const u = users[r]!;
-      for (const item of model.seen!.ids.subarray(model.seen!.offsets[u]!, model.seen!.offsets[u + 1]!)) {
+      const before = ids.length;
+      for (const item of [...new Set(Array.from(seenLists[r]!))].sort((a, b) => a - b)) {
         if (!allow) ids.push(item);
         else if (position.has(item)) ids.push(position.get(item)!);
       }
       offsets[r + 1] = ids.length;
-      if (allow) ids.splice(offsets[r]!, ids.length - offsets[r]!, ...ids.slice(offsets[r]!).sort((a, b) => a - b));
+      if (allow) ids.splice(before, ids.length - before, ...ids.slice(before).sort((a, b) => a - b));
     }
     exclude = { offsets, ids: Int32Array.from(ids) };
   }

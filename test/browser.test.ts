@@ -40,7 +40,11 @@ beforeAll(async () => {
     }
     try {
       const body = await readFile(join(ROOT, path));
-      res.writeHead(200, { 'content-type': TYPES[extname(path)] ?? 'application/octet-stream' }).end(body);
+      // Cross-origin isolation, so that the page may share WebAssembly memory with workers.
+      res.writeHead(200, {
+        'content-type': TYPES[extname(path)] ?? 'application/octet-stream',
+        'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp',
+      }).end(body);
     } catch {
       res.writeHead(404).end();
     }
@@ -111,5 +115,29 @@ describe.skipIf(!available)('in headless Chromium', () => {
       return Array.from(model.predict(${JSON.stringify(users)}, ${JSON.stringify(items)}));
     })()`);
     expect(got).toEqual(expected);
+  });
+
+  it('runs a 2-thread scorer on Web Workers inside a worker of a cross-origin isolated page, equal to one thread', async () => {
+    const result = await page.evaluate(`new Promise((resolve) => {
+      const worker = new Worker('/test/browser/threads-worker.js', { type: 'module' });
+      worker.onmessage = (event) => resolve(event.data);
+      worker.onerror = (event) => resolve({ error: event.message });
+      worker.postMessage('go');
+    })`) as { threads?: number; same?: boolean; isolated?: boolean; error?: string };
+    expect(result.error).toBeUndefined();
+    expect(result.isolated).toBe(true);
+    expect(result.threads).toBe(2);
+    expect(result.same).toBe(true);
+  });
+
+  it('on the page\'s main thread (which may not block) a scorer asked for 2 threads uses 1', async () => {
+    const threads = await page.evaluate(`(async () => {
+      const tt = await import('/dist/twotower.browser.js');
+      const s = await tt.createScorer({ threads: 2 });
+      const t = s.threads;
+      s.close();
+      return t;
+    })()`);
+    expect(threads).toBe(1);
   });
 });

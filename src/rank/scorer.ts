@@ -15,6 +15,12 @@ export interface ScorerOptions {
   quantize?: 'int8';
   /** How to load the kernels. */
   wasm?: LoadOptions;
+  /**
+   * Browsers: where the pool's Web Worker script is (dist/twotower.worker.js). Default: beside
+   * the bundle that contains this code. Threads in a browser need a cross-origin isolated page
+   * and a calling thread that may block (a Worker, not the page's main thread).
+   */
+  workerUrl?: string | URL;
   /** int8 only: candidates kept per query for the exact re-scoring pass. Default max(4k, k + 64). */
   candidates?: (k: number) => number;
 }
@@ -281,6 +287,18 @@ export class WasmScorer implements Scorer {
   }
 }
 
+/** Web Workers as the pool's threads, where the host has them and shares memory (cross-origin isolated). */
+function webSpawner(url?: string | URL): Spawner | undefined {
+  const g = globalThis as { Worker?: new (url: string | URL, options?: { type?: string }) => { postMessage(m: unknown): void; terminate(): void }; crossOriginIsolated?: boolean };
+  if (typeof g.Worker !== 'function' || g.crossOriginIsolated !== true) return undefined;
+  const where = url ?? new URL('./twotower.worker.js', import.meta.url);
+  return (init) => {
+    const worker = new g.Worker!(where, { type: 'module' });
+    worker.postMessage(init);
+    return { terminate: () => worker.terminate() };
+  };
+}
+
 /**
  * Creates a scorer with its own WASM instance; see ScorerOptions. With threads > 1 and a
  * `spawn` for this platform (the Node entry passes worker_threads), the items are scanned by a
@@ -294,6 +312,7 @@ export async function createScorer(options: ScorerOptions = {}, spawn?: Spawner)
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1) fail('BAD_OPTION', `threads must be an integer ≥ 1, got ${threads}`);
   const candidates = options.candidates ?? ((k: number) => Math.max(4 * k, k + 64));
+  spawn ??= webSpawner(options.workerUrl);
   if (threads > 1 && spawn && supportsSharedMemory() && canBlock()) {
     const backend = await loadWasmBackend({ ...options.wasm, shared: true });
     const pool = await KernelPool.start(backend as WasmBackend, threads, spawn);

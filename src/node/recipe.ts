@@ -58,9 +58,13 @@ export const RECIPE_DEFAULTS: RecipeOptions = {
  */
 export const IMPLICIT_DEFAULTS: Partial<RecipeOptions> = { dim: 64, l2: 0.3, sideFeatures: false, epochs: 30 };
 
+/** bpr and bce need a much lighter output penalty than the softmax (measured on u1: 0.47 / 0.50 Recall@20 at 0.01, 0.29 at 0.3). */
+const POINTWISE_IMPLICIT_L2 = 0.01;
+
 /** Recipe options for a loss: the defaults, the implicit overrides where they apply, then `given`. */
 export function recipeOptions(loss: LossName, given: Partial<RecipeOptions> = {}): RecipeOptions {
-  return { ...RECIPE_DEFAULTS, ...(loss === 'mse' ? {} : IMPLICIT_DEFAULTS), loss, ...given };
+  const implicit = loss === 'mse' ? {} : { ...IMPLICIT_DEFAULTS, ...(loss === 'softmax' ? {} : { l2: POINTWISE_IMPLICIT_L2 }) };
+  return { ...RECIPE_DEFAULTS, ...implicit, loss, ...given };
 }
 
 /** The model config the recipe trains for a dataset. */

@@ -1,5 +1,5 @@
 // The module's exports: every kernel, and the allocator. One file per operation family.
-export { alloc, free, zero_f32, copy_f32, count_nonfinite } from "./memory";
+export { alloc, free, zero_f32, copy_f32, count_nonfinite, stream_sum } from "./memory";
 export { dense_forward, dense_backward_input, dense_backward_weight, bias_backward } from "./dense";
 export { relu_forward, relu_backward, clamp_f32 } from "./activation";
 export {

@@ -8,13 +8,16 @@ export interface Case {
   name: string;
   /** Who does it, e.g. "twotower relaxed". */
   impl: string;
-  run: () => void;
+  /** One timed operation (may be async: ONNX Runtime's run is). */
+  run: () => unknown;
   /** Floating-point operations per run (a multiply-add counts 2). */
   flops?: number;
   /** Training examples per run. */
   examples?: number;
-  /** Throws if the implementation's result is wrong; called once before timing. */
-  check?: () => void;
+  /** Bytes read per run (bandwidth cases). */
+  bytes?: number;
+  /** Throws if the implementation's result is wrong; called once before timing. May return a note. */
+  check?: () => unknown;
 }
 
 export interface Record {
@@ -25,9 +28,14 @@ export interface Record {
   maxMs: number;
   gflops?: number;
   examplesPerSecond?: number;
-  /** Speed relative to the case named as baseline in the same run (> 1: faster than it). */
-  ratio?: number;
-  ratioTo?: string;
+  /** Speed relative to TensorFlow.js 'wasm' on the same case, in the same run (> 1: faster). */
+  ratioVsTfjsWasm?: number;
+  /** Speed relative to onnxruntime-node (1 thread) on the same case, in the same run. */
+  ratioVsOrtNode?: number;
+  /** GB/s for bandwidth cases. */
+  gbps?: number;
+  /** Anything else worth reporting (e.g. recall@10 of an approximate method). */
+  note?: string;
 }
 
 export interface MeasureOptions {
@@ -43,8 +51,15 @@ function median(values: number[]): number {
   return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
 }
 
-export async function measure(cases: Case[], options: MeasureOptions, baseline?: string): Promise<Record[]> {
-  for (const c of cases) c.check?.();
+export const TFJS_WASM = 'TensorFlow.js wasm';
+export const ORT_NODE = 'onnxruntime-node 1 thread';
+
+export async function measure(cases: Case[], options: MeasureOptions): Promise<Record[]> {
+  const notes = new Map<Case, string>();
+  for (const c of cases) {
+    const note = await c.check?.();
+    if (typeof note === 'string') notes.set(c, note);
+  }
   const rounds = new Map<Case, { p50: number[]; min: number; max: number }>(cases.map((c) => [c, { p50: [], min: Infinity, max: 0 }]));
   for (let r = 0; r < options.rounds; r++) {
     for (const c of cases) {
@@ -65,16 +80,15 @@ export async function measure(cases: Case[], options: MeasureOptions, baseline?:
     const rec: Record = { name: c.name, impl: c.impl, medianMs, minMs: acc.min, maxMs: acc.max };
     if (c.flops) rec.gflops = c.flops / (medianMs * 1e6);
     if (c.examples) rec.examplesPerSecond = c.examples / (medianMs / 1000);
+    if (c.bytes) rec.gbps = c.bytes / (medianMs * 1e6);
+    if (notes.has(c)) rec.note = notes.get(c);
     return rec;
   });
-  if (baseline) {
-    for (const rec of records) {
-      const base = records.find((b) => b.name === rec.name && b.impl === baseline);
-      if (base) {
-        rec.ratio = base.medianMs / rec.medianMs;
-        rec.ratioTo = baseline;
-      }
-    }
+  for (const rec of records) {
+    const tfjs = records.find((b) => b.name === rec.name && b.impl === TFJS_WASM);
+    if (tfjs) rec.ratioVsTfjsWasm = tfjs.medianMs / rec.medianMs;
+    const ort = records.find((b) => b.name === rec.name && b.impl === ORT_NODE);
+    if (ort) rec.ratioVsOrtNode = ort.medianMs / rec.medianMs;
   }
   return records;
 }
@@ -82,11 +96,12 @@ export async function measure(cases: Case[], options: MeasureOptions, baseline?:
 const fmt = (x: number | undefined, digits: number) => (x === undefined ? '' : x.toFixed(digits));
 
 export function table(records: Record[]): string {
-  const rows = [['case', 'implementation', 'median ms', 'min ms', 'max ms', 'GFLOP/s', 'examples/s', 'ratio']];
+  const rows = [['case', 'implementation', 'median ms', 'min ms', 'max ms', 'GFLOP/s', 'examples/s', '× tfjs-wasm', '× ort-node', 'note']];
   for (const r of records) {
-    rows.push([r.name, r.impl, fmt(r.medianMs, 3), fmt(r.minMs, 3), fmt(r.maxMs, 3), fmt(r.gflops, 1),
+    rows.push([r.name, r.impl, fmt(r.medianMs, 3), fmt(r.minMs, 3), fmt(r.maxMs, 3), r.gbps !== undefined ? `${r.gbps.toFixed(1)} GB/s` : fmt(r.gflops, 1),
       r.examplesPerSecond === undefined ? '' : Math.round(r.examplesPerSecond).toLocaleString('en-US'),
-      r.ratio === undefined ? '' : `${r.ratio.toFixed(2)}× vs ${r.ratioTo}`]);
+      r.ratioVsTfjsWasm === undefined ? '' : `${r.ratioVsTfjsWasm.toFixed(2)}×`,
+      r.ratioVsOrtNode === undefined ? '' : `${r.ratioVsOrtNode.toFixed(2)}×`, r.note ?? '']);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
   const line = (row: string[]) => `| ${row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(' | ')} |`;

@@ -27,6 +27,7 @@ export class ReferenceBackend implements Backend {
     this.kernels = {
       zero_f32: (p, n) => F(p, n).fill(0),
       copy_f32: (dst, src, n) => F(dst, n).set(F(src, n).slice()),
+      stream_sum: (p, n) => { let s = 0; for (const x of F(p, n)) s += x; return s; },
       count_nonfinite: (p, n) => Array.prototype.filter.call(F(p, n), (x: number) => !Number.isFinite(x)).length,
       dense_forward: (y, x, w, b, m, k, n) => denseForward(F(y, m * n), F(x, m * k), F(w, k * n), Fo(b, n), m, k, n),
       dense_backward_input: (dx, dy, w, m, k, n) => denseBackwardInput(F(dx, m * k), F(dy, m * n), F(w, k * n), m, k, n),

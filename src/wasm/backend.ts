@@ -14,6 +14,8 @@ export interface Kernels {
   zero_f32(p: number, n: number): void;
   copy_f32(dst: number, src: number, n: number): void;
   count_nonfinite(p: number, n: number): number;
+  /** Sum of n floats, read once (the bandwidth floor of a scan). */
+  stream_sum(p: number, n: number): number;
   dense_forward(y: number, x: number, w: number, b: number, m: number, k: number, n: number): void;
   dense_backward_input(dx: number, dy: number, w: number, m: number, k: number, n: number): void;
   dense_backward_weight(dw: number, x: number, dy: number, m: number, k: number, n: number, accumulate: number): void;

@@ -14,6 +14,8 @@ export interface Case {
   flops?: number;
   /** Training examples per run. */
   examples?: number;
+  /** Seconds per run: timed in the first round only, once after one warm-up run. */
+  slow?: boolean;
   /** Bytes read per run (bandwidth cases). */
   bytes?: number;
   /** Throws if the implementation's result is wrong; called once before timing. May return a note. */
@@ -63,7 +65,10 @@ export async function measure(cases: Case[], options: MeasureOptions): Promise<R
   const rounds = new Map<Case, { p50: number[]; min: number; max: number }>(cases.map((c) => [c, { p50: [], min: Infinity, max: 0 }]));
   for (let r = 0; r < options.rounds; r++) {
     for (const c of cases) {
-      const bench = new Bench({ time: options.time, warmupTime: Math.min(100, options.time / 2), iterations: 3 });
+      if (c.slow && r > 0) continue;
+      const bench = c.slow
+        ? new Bench({ time: 0, iterations: 1, warmupIterations: 1, warmupTime: 0 })
+        : new Bench({ time: options.time, warmupTime: Math.min(100, options.time / 2), warmupIterations: 2, iterations: 3 });
       bench.add(`${c.impl} ${c.name}`, c.run);
       await bench.run();
       const result = bench.tasks[0]!.result;

@@ -1,35 +1,70 @@
-// npm run bench [-- --json] [-- --quick]: every suite, a table on stdout (or one JSON array).
-// Run by `npm run bench` with --experimental-wasm-relaxed-simd so both WASM builds are measured.
+// npm run bench [-- --json] [-- --quick] [-- --only=dense,scoring,training,memory,movielens]
+// Every suite, each contender checked against the reference first, timed in interleaved rounds;
+// a table per suite on stdout, or with --json one JSON array of records. Run by `npm run bench`
+// with --experimental-wasm-relaxed-simd so that twotower's relaxed-SIMD build is measured.
 import { cpus } from 'node:os';
-import { measure, table, type Record } from './harness.js';
+import { spawnSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { measure, table, type Record, type Case } from './harness.js';
 import { denseCases } from './dense.js';
-import { trainCases } from './train.js';
+import { trainCases, tfjsTrainCases } from './train.js';
+import { scoringCases } from './scoring.js';
 import { movieLensFolds, foldTable } from './movielens.js';
+import { supportsRelaxedSimd } from '../src/wasm/load.js';
 
-const args = new Set(process.argv.slice(2));
-const json = args.has('--json');
-const quick = args.has('--quick');
-const options = quick ? { rounds: 2, time: 100 } : { rounds: 5, time: 400 };
-
+const args = process.argv.slice(2);
+const json = args.includes('--json');
+const quick = args.includes('--quick');
+const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const wanted = (suite: string) => !only || only.includes(suite);
+const options = quick ? { rounds: 2, time: 100 } : { rounds: 4, time: 300 };
 const records: Record[] = [];
 const say = (line: string) => { if (!json) console.log(line); };
-say(`twotower bench, ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'} ×${cpus().length}, Node ${process.version}`);
-for (const [title, cases, baseline] of [
-  ['Dense kernels', denseCases, 'twotower simd'],
-  ['Training', trainCases, 'twotower simd'],
-] as const) {
-  const suite = await measure(await cases(), options, baseline);
-  records.push(...suite);
-  say(`\n${title}\n${table(suite)}`);
+
+say(`twotower bench, ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'} ×${cpus().length}, Node ${process.version}, ` +
+  `twotower kernels: ${supportsRelaxedSimd() ? 'relaxed SIMD' : 'SIMD'}; TensorFlow.js 4.22 'wasm' backend (XNNPACK, SIMD, 1 thread in Node) and 'cpu'; ` +
+  `onnxruntime-web 1.30 (WASM) and onnxruntime-node 1.30 (native CPU)`);
+
+async function suite(title: string, cases: Case[] | Promise<Case[]>, cleanup?: () => Promise<void>): Promise<void> {
+  const measured = await measure(await cases, options);
+  records.push(...measured);
+  say(`\n${title}\n${table(measured)}`);
+  await cleanup?.();
 }
-const folds = args.has('--no-movielens') ? null : await movieLensFolds();
-if (folds) {
-  for (const f of folds) {
-    records.push({ name: `MovieLens 100K u${f.fold}: load + train (RMSE ${f.rmse.toFixed(4)})`, impl: 'twotower', medianMs: (f.loadSeconds + f.trainSeconds) * 1000,
-      minMs: (f.loadSeconds + f.trainSeconds) * 1000, maxMs: (f.loadSeconds + f.trainSeconds) * 1000 });
+
+if (wanted('dense')) await suite('Dense kernels', denseCases());
+if (wanted('scoring')) {
+  const scoring = await scoringCases();
+  await suite('Batch scoring with top-10', scoring.cases, scoring.close);
+}
+if (wanted('training')) await suite('Training step', (async () => [...(await trainCases()), ...(await tfjsTrainCases())])());
+if (wanted('memory')) {
+  const child = fileURLToPath(new URL('./memory-child.ts', import.meta.url));
+  const rows: string[] = [];
+  for (const workload of ['twotower-scoring', 'tfjs-scoring', 'twotower-training', 'tfjs-training']) {
+    const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', child, workload], { encoding: 'utf8', timeout: 300_000 });
+    const line = r.stdout.trim().split('\n').pop() ?? '';
+    try {
+      const { maxRssMB } = JSON.parse(line) as { maxRssMB: number };
+      rows.push(`| ${workload} | ${maxRssMB.toFixed(0)} |`);
+      records.push({ name: `peak resident memory: ${workload.replace('-', ' ')}`, impl: workload.split('-')[0]!, medianMs: NaN, minMs: NaN, maxMs: NaN, note: `${maxRssMB.toFixed(0)} MB` });
+    } catch {
+      rows.push(`| ${workload} | failed: ${r.stderr.split('\n').find((l) => l.includes('Error')) ?? r.status} |`);
+    }
   }
-  say(`\nMovieLens 100K, official folds, CLI defaults (twotower train --data uK.base --test uK.test)\n${foldTable(folds)}`);
-} else {
-  say('\nMovieLens 100K: not found (set TWOTOWER_DATA), skipped');
+  say(`\nPeak resident memory (each workload in its own process: 10 × top-10 of 256 × 100k × 64, or 50 training steps)\n| workload | max RSS MB |\n|:--|--:|\n${rows.join('\n')}`);
+}
+if (wanted('movielens')) {
+  const folds = await movieLensFolds();
+  if (folds) {
+    for (const f of folds) {
+      const ms = (f.loadSeconds + f.trainSeconds) * 1000;
+      records.push({ name: `MovieLens 100K u${f.fold}, load + train with the CLI defaults`, impl: 'twotower', medianMs: ms, minMs: ms, maxMs: ms, note: `RMSE ${f.rmse.toFixed(4)}` });
+    }
+    say(`\nMovieLens 100K end to end, official folds, CLI defaults (twotower train --data uK.base --test uK.test)\n${foldTable(folds)}`);
+  } else {
+    say('\nMovieLens 100K: not found (set TWOTOWER_DATA), skipped');
+  }
 }
 if (json) console.log(JSON.stringify(records));
+process.exit(0);

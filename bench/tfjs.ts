@@ -1,7 +1,7 @@
 // TensorFlow.js as the peer: the same work on its 'wasm' backend (XNNPACK, SIMD; one thread in
 // Node) and its 'cpu' backend (plain JavaScript kernels).
-import * as tf from '@tensorflow/tfjs-core';
-import '@tensorflow/tfjs-backend-cpu';
+// The union package: tfjs-core with every gradient registered, and the cpu backend.
+import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { createRequire } from 'node:module';
 import { dirname } from 'node:path';

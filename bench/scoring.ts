@@ -84,11 +84,14 @@ export async function scoringCases(options: { plainJs?: boolean } = {}): Promise
   const require = createRequire(import.meta.url);
   ortWeb.env.wasm.wasmPaths = dirname(require.resolve('onnxruntime-web')) + '/';
   ortWeb.env.wasm.numThreads = 2;
+  // ONNX Runtime's intra-op threads spin between runs by default, which would steal the core the
+  // next contender runs on: make them sleep, so that the interleaved runs measure each alone.
+  const noSpin = { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } };
   const sessions = {
-    node1: await ortNode.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential' }),
-    node2: await ortNode.InferenceSession.create(model, { intraOpNumThreads: 2, interOpNumThreads: 1, executionMode: 'sequential' }),
-    web1: await ortWeb.InferenceSession.create(model, { intraOpNumThreads: 1, executionProviders: ['wasm'] }),
-    web2: await ortWeb.InferenceSession.create(model, { intraOpNumThreads: 2, executionProviders: ['wasm'] }),
+    node1: await ortNode.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', ...noSpin }),
+    node2: await ortNode.InferenceSession.create(model, { intraOpNumThreads: 2, interOpNumThreads: 1, executionMode: 'sequential', ...noSpin }),
+    web1: await ortWeb.InferenceSession.create(model, { intraOpNumThreads: 1, executionProviders: ['wasm'], ...noSpin }),
+    web2: await ortWeb.InferenceSession.create(model, { intraOpNumThreads: 2, executionProviders: ['wasm'], ...noSpin }),
   };
   closers.push(async () => { for (const s of Object.values(sessions)) await s.release(); });
 

@@ -121,14 +121,8 @@ export function uploadItems(backend: Backend, buffers: Buffers, items: Float32Ar
   return { ptr, n, dim, q8, scales };
 }
 
-/**
- * The top-k scan on one backend: queries already checked, exclusions checked and sorted.
- * Returns copies of the b×k results.
- */
-export function runTopK(backend: Backend, buffers: Buffers, queries: Float32Array, items: ItemIndex, k: number,
-                        exclude: Exclusions | undefined, candidates?: number): TopKResult {
-  const be = backend, k2 = be.kernels, buf = buffers;
-  const dim = items.dim, n = items.n, b = queries.length / dim;
+/** Copies the queries and the exclusion lists into the heap (0 pointers for no exclusions). */
+function stageQueries(be: Backend, buf: Buffers, queries: Float32Array, b: number, exclude: Exclusions | undefined) {
   const qPtr = buf.get('queries', queries.length * 4);
   be.floats(qPtr, queries.length).set(queries);
   let exOffsets = 0, exIds = 0;
@@ -138,6 +132,18 @@ export function runTopK(backend: Backend, buffers: Buffers, queries: Float32Arra
     be.ints(exOffsets, b + 1).set(exclude.offsets);
     be.ints(exIds, exclude.ids.length).set(exclude.ids);
   }
+  return { qPtr, exOffsets, exIds };
+}
+
+/**
+ * The top-k scan on one backend: queries already checked, exclusions checked and sorted.
+ * Returns copies of the b×k results.
+ */
+export function runTopK(backend: Backend, buffers: Buffers, queries: Float32Array, items: ItemIndex, k: number,
+                        exclude: Exclusions | undefined, candidates?: number): TopKResult {
+  const be = backend, k2 = be.kernels, buf = buffers;
+  const dim = items.dim, n = items.n, b = queries.length / dim;
+  const { qPtr, exOffsets, exIds } = stageQueries(be, buf, queries, b, exclude);
   const outIdx = buf.get('out.idx', b * k * 4), outScore = buf.get('out.score', b * k * 4), counts = buf.get('counts', b * 4);
   if (candidates !== undefined && items.q8 !== 0) {
     const m = Math.min(n, Math.max(k, candidates));
@@ -170,15 +176,7 @@ export function runTopKParallel(backend: Backend, buffers: Buffers, pool: Kernel
   const int8 = candidates !== undefined && items.q8 !== 0;
   const kk = int8 ? Math.min(n, Math.max(k, candidates!)) : Math.min(k, n);
   const dPad = padded(dim);
-  const qPtr = buf.get('queries', queries.length * 4);
-  be.floats(qPtr, queries.length).set(queries);
-  let exOffsets = 0, exIds = 0;
-  if (exclude) {
-    exOffsets = buf.get('ex.offsets', (b + 1) * 4);
-    exIds = buf.get('ex.ids', Math.max(1, exclude.ids.length) * 4);
-    be.ints(exOffsets, b + 1).set(exclude.offsets);
-    be.ints(exIds, exclude.ids.length).set(exclude.ids);
-  }
+  const { qPtr, exOffsets, exIds } = stageQueries(be, buf, queries, b, exclude);
   let qq = 0, qs = 0;
   if (int8) {
     qq = buf.get('queries.i8', b * dPad);

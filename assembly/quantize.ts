@@ -29,6 +29,13 @@ export function quantize_rows_i8(out: usize, scales: usize, x: usize, n: i32, d:
   return i32x4.add(acc, i32x4.add(lo, hi));
 }
 
+/** dot16 with the first operand already widened to i16 (low and high halves). */
+@inline function dotWide(al: v128, ah: v128, b: v128, acc: v128): v128 {
+  const lo = i32x4.dot_i16x8_s(al, i16x8.extend_low_i8x16_s(b));
+  const hi = i32x4.dot_i16x8_s(ah, i16x8.extend_high_i8x16_s(b));
+  return i32x4.add(acc, i32x4.add(lo, hi));
+}
+
 @inline function isum(v: v128): i32 {
   return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
 }
@@ -55,11 +62,13 @@ export function score_topk_i8(outIdx: usize, outScore: usize, counts: usize, qq:
         const y0 = iq + <usize>(j * dPad), y1 = y0 + <usize>dPad, y2 = y1 + <usize>dPad, y3 = y2 + <usize>dPad;
         let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
         for (let e = 0; e < dPad; e += 16) {
+          // The query's 16 bytes widened once, used against four items.
           const u = v128.load(x + <usize>e);
-          a0 = dot16(u, v128.load(y0 + <usize>e), a0);
-          a1 = dot16(u, v128.load(y1 + <usize>e), a1);
-          a2 = dot16(u, v128.load(y2 + <usize>e), a2);
-          a3 = dot16(u, v128.load(y3 + <usize>e), a3);
+          const ul = i16x8.extend_low_i8x16_s(u), uh = i16x8.extend_high_i8x16_s(u);
+          a0 = dotWide(ul, uh, v128.load(y0 + <usize>e), a0);
+          a1 = dotWide(ul, uh, v128.load(y1 + <usize>e), a1);
+          a2 = dotWide(ul, uh, v128.load(y2 + <usize>e), a2);
+          a3 = dotWide(ul, uh, v128.load(y3 + <usize>e), a3);
         }
         const r0 = sq * load<f32>(at(iscales, j)) * <f32>isum(a0);
         const r1 = sq * load<f32>(at(iscales, j + 1)) * <f32>isum(a1);

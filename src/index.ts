@@ -105,6 +105,7 @@ export async function loadModel(bytes: Uint8Array, options: Omit<CreateModelOpti
     model.store.values(block).set(values);
   }
   model.optimizerSteps = contents.optimizerSteps;
+  model.revision++;
   if (contents.vocabularies.user) model.vocabularies.users = Vocabulary.fromJSON(contents.vocabularies.user);
   if (contents.vocabularies.item) model.vocabularies.items = Vocabulary.fromJSON(contents.vocabularies.item);
   model.metadata = contents.metadata;

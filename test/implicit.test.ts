@@ -239,3 +239,25 @@ describe('history-pooled user tower and cold start', () => {
     model.dispose();
   });
 });
+
+describe('recommend caches the item index until the model changes', () => {
+  it('a second call reuses it, and fit() or new item features invalidate it', async () => {
+    const model = await createModel(idConfig(true), { itemFeatures });
+    const data = { users: Int32Array.of(0, 1, 2, 3, 4, 5, 0, 1), items: Int32Array.of(0, 1, 2, 3, 4, 5, 6, 7), ratings: Float32Array.of(1, 2, 3, 4, 5, 1, 2, 3) };
+    model.fit(data, { epochs: 1, batchSize: 4 });
+    const first = model.recommend([0, 1], { k: 4 });
+    const blocks = model.backend.stats().liveBlocks;
+    expect(model.recommend([0, 1], { k: 4 })).toEqual(first);
+    expect(model.backend.stats().liveBlocks).toBe(blocks);
+    model.fit(data, { epochs: 3, batchSize: 4, learningRate: 0.05 });
+    const after = model.recommend([0, 1], { k: 4 });
+    const fresh = await createModel(idConfig(true), { itemFeatures });
+    for (const b of model.store.blocks) fresh.store.values(fresh.store.find(b.name)!).set(model.store.values(b));
+    fresh.seen = model.seen;
+    expect(after).toEqual(fresh.recommend([0, 1], { k: 4 }));
+    expect(after.scores).not.toEqual(first.scores);
+    model.dispose();
+    fresh.dispose();
+    expect(model.backend.stats().liveBlocks).toBe(0);
+  });
+});

@@ -43,6 +43,16 @@ export function groupByUser(users: Int32Array, items: Int32Array, userCount: num
   return { offsets, ids: Int32Array.from(ids) };
 }
 
+/** The users' queries for retrieval: u, or [u, 1] when the model has item biases. */
+export function retrievalQueries(model: TwoTower, users: ArrayLike<number>): { queries: Float32Array; dim: number } {
+  const d = model.dim;
+  const u = model.userEmbeddings(users);
+  if (!model.bias.item) return { queries: u, dim: d };
+  const b = users.length, queries = new Float32Array(b * (d + 1));
+  for (let r = 0; r < b; r++) { queries.set(u.subarray(r * d, r * d + d), r * (d + 1)); queries[r * (d + 1) + d] = 1; }
+  return { queries, dim: d + 1 };
+}
+
 /** Queries and items of a model as pure dot products: [u, 1]·[v, b_item] carries the item bias. */
 export function retrievalEmbeddings(model: TwoTower, users: ArrayLike<number>): { queries: Float32Array; items: Float32Array; dim: number } {
   const d = model.dim;

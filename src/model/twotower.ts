@@ -107,6 +107,13 @@ export class TwoTower {
   seen: { offsets: Int32Array; ids: Int32Array } | undefined;
   /** Free JSON-serialisable facts saved with the model (data source, feature specs, training settings). */
   metadata: Record<string, unknown> = {};
+  /**
+   * Bumped whenever parameters or feature tables change through the API (fit, set*Features,
+   * loading): caches of derived data (the item index of recommend) compare against it.
+   */
+  revision = 0;
+  /** @internal Derived data freed with the model (recommend's item index). */
+  readonly caches = new Map<string, { revision: number; free(): void }>();
   /** @internal Batch scratch shared by prediction and training. */
   readonly pairs: PairScratch;
   private disposed = false;
@@ -137,9 +144,9 @@ export class TwoTower {
   }
 
   /** Per-user feature columns for the user tower's non-id features. Validated; on error nothing changes. */
-  setUserFeatures(table: FeatureTable): void { this.live(); this.userTower.setFeatures(table); }
+  setUserFeatures(table: FeatureTable): void { this.live(); this.userTower.setFeatures(table); this.revision++; }
   /** Per-item feature columns for the item tower's non-id features. */
-  setItemFeatures(table: FeatureTable): void { this.live(); this.itemTower.setFeatures(table); }
+  setItemFeatures(table: FeatureTable): void { this.live(); this.itemTower.setFeatures(table); this.revision++; }
 
   /** Records which items each user interacted with (fit() does this with its training data). */
   setSeen(users: Int32Array, items: Int32Array): void {
@@ -304,6 +311,8 @@ export class TwoTower {
   /** Frees the model's heap memory. The model cannot be used afterwards. */
   dispose(): void {
     if (this.disposed) return;
+    for (const cache of this.caches.values()) cache.free();
+    this.caches.clear();
     this.pairs.free();
     this.userTower.free();
     this.itemTower.free();

@@ -4,8 +4,8 @@ import type { TwoTower } from '../model/twotower.js';
 import { fail } from '../errors.js';
 import { checkIndices } from '../data/interactions.js';
 import { Buffers } from './buffers.js';
-import { runTopK, uploadItems, type TopKResult } from './scorer.js';
-import { retrievalEmbeddings } from '../eval/ranking.js';
+import { runTopK, uploadItems, type TopKResult, type ItemIndex } from './scorer.js';
+import { retrievalEmbeddings, retrievalQueries } from '../eval/ranking.js';
 
 export interface RecommendOptions {
   /** Items per user. Default 10. */
@@ -25,8 +25,8 @@ export function recommend(model: TwoTower, users: ArrayLike<number>, options: Re
   if (excludeSeen && !model.seen) fail('NO_HISTORY', 'recommend: the model has no training history to exclude; train it with fit() or pass excludeSeen: false');
   const seen = excludeSeen
     ? Array.from(users, (u) => model.seen!.ids.subarray(model.seen!.offsets[u]!, model.seen!.offsets[u + 1]!)) : null;
-  const { queries, items, dim } = retrievalEmbeddings(model, users);
-  return rankFor(model, queries, items, dim, seen, options);
+  const { queries, dim } = retrievalQueries(model, users);
+  return rankFor(model, queries, dim, seen, options);
 }
 
 export interface HistoryOptions extends RecommendOptions {
@@ -63,9 +63,9 @@ export function recommendForHistory(model: TwoTower, histories: ArrayLike<number
     }
   }
   const queries = model.embedUsersWith({ count: b, columns });
-  const { items, dim } = retrievalEmbeddings(model, [0]);
+  const dim = model.bias.item ? model.dim + 1 : model.dim;
   const seen = (options.excludeSeen ?? true) ? histories.map((h) => Int32Array.from(h)) : null;
-  return rankFor(model, dim === model.dim ? queries : withBiasColumn(queries, model.dim), items, dim, seen, options);
+  return rankFor(model, dim === model.dim ? queries : withBiasColumn(queries, model.dim), dim, seen, options);
 }
 
 function withBiasColumn(u: Float32Array, d: number): Float32Array {
@@ -74,8 +74,26 @@ function withBiasColumn(u: Float32Array, d: number): Float32Array {
   return out;
 }
 
+interface CachedIndex { revision: number; buffers: Buffers; index: ItemIndex; free(): void }
+
+/**
+ * The model's item embeddings (with the bias column) uploaded as a scan index, kept between
+ * calls until the model changes (model.revision): recommend() then embeds only its users.
+ */
+function cachedItemIndex(model: TwoTower): ItemIndex {
+  const have = model.caches.get('recommend.items') as CachedIndex | undefined;
+  if (have && have.revision === model.revision) return have.index;
+  have?.free();
+  const { items, dim } = retrievalEmbeddings(model, [0]);
+  const buffers = new Buffers(model.backend);
+  const index = uploadItems(model.backend, buffers, items, dim, false, 'recommend.items');
+  const entry: CachedIndex = { revision: model.revision, buffers, index, free: () => buffers.free() };
+  model.caches.set('recommend.items', entry);
+  return index;
+}
+
 /** Ranks all (or the allowed) items for given queries, skipping each row's `seen` items. */
-function rankFor(model: TwoTower, queries: Float32Array, all: Float32Array, dim: number, seenLists: ArrayLike<number>[] | null,
+function rankFor(model: TwoTower, queries: Float32Array, dim: number, seenLists: ArrayLike<number>[] | null,
                  options: RecommendOptions): TopKResult {
   const k = options.k ?? 10;
   if (!Number.isInteger(k) || k < 1) fail('BAD_INPUT', `k must be an integer ≥ 1, got ${k}`);
@@ -86,13 +104,15 @@ function rankFor(model: TwoTower, queries: Float32Array, all: Float32Array, dim:
   }
   const users = { length: queries.length / dim };
   // Restricted to an allow-list: score only those rows, then map positions back to item indices.
-  let items = all;
+  let items: Float32Array | null = null;
   const position = new Map<number, number>();
   if (allow) {
-    items = new Float32Array(allow.length * dim);
-    allow.forEach((item, p) => { items.set(all.subarray(item * dim, item * dim + dim), p * dim); position.set(item, p); });
+    const all = retrievalEmbeddings(model, [0]).items;
+    const subset = new Float32Array(allow.length * dim);
+    allow.forEach((item, p) => { subset.set(all.subarray(item * dim, item * dim + dim), p * dim); position.set(item, p); });
+    items = subset;
   }
-  const n = items.length / dim;
+  const n = allow ? allow.length : model.itemCount;
   let exclude;
   if (seenLists) {
     const offsets = new Int32Array(users.length + 1);
@@ -110,7 +130,7 @@ function rankFor(model: TwoTower, queries: Float32Array, all: Float32Array, dim:
   }
   const buffers = new Buffers(model.backend);
   try {
-    const index = uploadItems(model.backend, buffers, items, dim, false);
+    const index = items ? uploadItems(model.backend, buffers, items, dim, false) : cachedItemIndex(model);
     const result = runTopK(model.backend, buffers, queries, index, Math.min(k, n), exclude);
     const b = users.length;
     const out = { indices: new Int32Array(b * k).fill(-1), scores: new Float32Array(b * k).fill(-Infinity) };

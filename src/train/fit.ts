@@ -259,6 +259,7 @@ export function fit(model: TwoTower, train: Interactions, options: FitOptions = 
   k.copy_f32(snapshot + 2 * stride, regions.v, store.total);
   const stepsBefore = model.optimizerSteps;
   const restore = () => {
+    model.revision++;
     k.copy_f32(regions.values, snapshot, store.total);
     k.copy_f32(regions.m, snapshot + stride, store.total);
     k.copy_f32(regions.v, snapshot + 2 * stride, store.total);
@@ -352,6 +353,7 @@ export function fit(model: TwoTower, train: Interactions, options: FitOptions = 
     }
     if (best && bestEpoch !== undefined && bestEpoch !== history.length - 1) k.copy_f32(regions.values, best, store.total);
     model.setSeen(train.users, train.items);
+    model.revision++;
     return { history, steps, seconds: (performance.now() - started) / 1000, bestEpoch, stoppedEarly };
   } catch (error) {
     restore(); // whatever failed (a callback too), the model is left as it was before fit()

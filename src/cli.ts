@@ -60,6 +60,7 @@ dataOptions(program.command('train')
   .option('--implicit-dim <d>', 'width of the implicit feature (users read the items they rated, items their raters; SVD++-style); 0 = off', integer('--implicit-dim', 0), d.implicitDim)
   .option('--history <n>', 'users also read their last n training items (pooled), so new users can be served from their items; 0 = off', integer('--history', 0), d.history)
   .addOption(new Option('--history-pooling <kind>', 'how the history is pooled').choices(['mean', 'attention']).default('mean'))
+  .option('--hash-ids <n>', 'hash user and item ids into n buckets each instead of listing them (open-ended id spaces)', integer('--hash-ids', 1))
   .option('--seed <n>', 'seed of initialisation, shuffling and splits', integer('--seed', 0), d.seed)
   .option('--out <model>', 'write the trained model here (atomically)'))
   .action(train);

@@ -53,6 +53,18 @@ describe('twotower train / eval', () => {
   });
 });
 
+describe('twotower train --hash-ids', () => {
+  it('hashes ids into buckets instead of listing them', () => {
+    const r = run('train', '--data', path('train.csv'), '--test', path('test.csv'), '--hash-ids', '64', '--epochs', '2', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.last);
+    expect(result.hashBuckets).toBe(64);
+    expect(result.users).toBe(64);
+    expect(result.rmse).toBeGreaterThan(0);
+    expect(r.stderr).toMatch(/ids hashed into 64 buckets each/);
+  });
+});
+
 describe('twotower train --loss softmax / recommend', () => {
   it('trains on implicit feedback, reports ranking metrics, and recommends unseen items', () => {
     const out = path('implicit.ttm');

@@ -50,6 +50,7 @@ export interface TrainFlags extends DataFlags {
   implicitDim: number;
   history: number;
   historyPooling: 'mean' | 'attention';
+  hashIds?: number;
   seed: number;
   out?: string;
 }
@@ -62,7 +63,7 @@ export async function train(f: TrainFlags): Promise<void> {
   const say = (line: string) => console.error(line);
   const ds: Dataset = await loadDataset({
     data: f.data, test: f.test, users: f.users, items: f.items, format: f.format, columns: mapping(f),
-    delimiter: f.delimiter, header: f.header,
+    delimiter: f.delimiter, header: f.header, hashBuckets: f.hashIds,
   });
   ds.notes.forEach((n) => say(n));
   if (!ds.test) {
@@ -106,8 +107,9 @@ export async function train(f: TrainFlags): Promise<void> {
     ...(explicit ? { rmse, mae } : {}),
     'recall@10': ranking.recall[10], 'ndcg@10': ranking.ndcg[10], 'recall@20': ranking.recall[20], 'ndcg@20': ranking.ndcg[20],
     'hr@10': ranking.hitRate[10], 'map@10': ranking.map[10], mrr: ranking.mrr, auc: ranking.auc, 'coverage@20': ranking.coverage[20],
-    rankedUsers: ranking.users, loss: f.loss, epochs: result.epochs, trainSeconds: result.seconds, users: ds.users.size - 1, items: ds.items.size - 1,
-    trainRatings: ds.train.users.length, testRatings: ds.test!.users.length, kernels: model.backend.kind,
+    rankedUsers: ranking.users, loss: f.loss, epochs: result.epochs, trainSeconds: result.seconds,
+    users: f.hashIds ? ds.users.size : ds.users.size - 1, items: f.hashIds ? ds.items.size : ds.items.size - 1,
+    trainRatings: ds.train.users.length, testRatings: ds.test!.users.length, ...(f.hashIds ? { hashBuckets: f.hashIds } : {}), kernels: model.backend.kind,
     ...(f.out ? { model: f.out } : {}),
   };
   if (f.json) console.log(JSON.stringify(summary));

@@ -1,6 +1,7 @@
 // Everything the CLI needs from files: ratings (train, optional test), vocabularies, and side
 // features, with notes saying what was found and used (Node only).
 import { basename } from 'node:path';
+import { fail } from '../errors.js';
 import { Vocabulary } from '../data/vocabulary.js';
 import { buildSideFeatures, type BuiltSideFeatures, type SideFeatureSpec } from '../data/side-features.js';
 import type { ColumnMapping, RatingsData } from '../data/ratings.js';
@@ -19,6 +20,9 @@ export interface DatasetOptions {
   header?: boolean | 'auto';
   /** Look for MovieLens side files beside the ratings. Default true. */
   autoSideFiles?: boolean;
+  /** Hash user and item ids into this many buckets each instead of keeping a vocabulary
+   *  (for id spaces too large or open-ended to list; distinct ids may share a bucket). */
+  hashBuckets?: number;
 }
 
 export interface Dataset {
@@ -37,11 +41,14 @@ export interface Dataset {
 
 export async function loadDataset(o: DatasetOptions): Promise<Dataset> {
   const notes: string[] = [];
-  const found = o.autoSideFiles === false ? {} : findMovieLensSideFiles(o.data);
+  const found = o.autoSideFiles === false || o.hashBuckets !== undefined ? {} : findMovieLensSideFiles(o.data);
   const userFile: SideFileSpec | undefined = o.users ? genericSideFile(o.users, basename(o.users)) : found.users;
   const itemFile: SideFileSpec | undefined = o.items ? genericSideFile(o.items, basename(o.items)) : found.items;
-  const users = new Vocabulary();
-  const items = new Vocabulary();
+  if (o.hashBuckets !== undefined && (userFile || itemFile)) {
+    fail('BAD_OPTION', 'hashed ids cannot be matched with users/items files: drop --hash-ids or the side files (--no-side-features)');
+  }
+  const users = o.hashBuckets ? new Vocabulary('hash', o.hashBuckets) : new Vocabulary();
+  const items = o.hashBuckets ? new Vocabulary('hash', o.hashBuckets) : new Vocabulary();
   const sides = await Promise.all([userFile, itemFile].map(async (spec) => {
     if (!spec) return undefined;
     const source = await readSideFile(spec);
@@ -78,6 +85,6 @@ export async function loadDataset(o: DatasetOptions): Promise<Dataset> {
     out.itemSpecs = itemSource.features;
     notes.push(`item features from ${itemSource.spec.label}: ${itemSource.features.map((f) => f.name).join(', ')}`);
   }
-  notes.push(`${users.size - 1} users, ${items.size - 1} items`);
+  notes.push(o.hashBuckets ? `ids hashed into ${o.hashBuckets} buckets each` : `${users.size - 1} users, ${items.size - 1} items`);
   return out;
 }

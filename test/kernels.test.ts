@@ -122,7 +122,7 @@ describe.each(['simd', 'relaxed'] as const)('%s build', (kind) => {
 
   it('embedding_bag and its scatter match for mean and sum pooling, weights, and empty sets', () => {
     const random = new Random(7);
-    for (const entities of [1, 5, 17]) for (const dim of [1, 3, 8, 13]) for (const mean of [true, false]) for (const weighted of [false, true]) {
+    for (const entities of [1, 5, 17]) for (const dim of [1, 3, 8, 13, 16, 21, 33]) for (const mean of [true, false]) for (const weighted of [false, true]) {
       const vocab = 11, ld = dim + 2, n = 9;
       const counts = Array.from({ length: entities }, (_, e) => (e % 4 === 3 ? 0 : 1 + random.int(4)));
       const offsets = new Int32Array(entities + 1);

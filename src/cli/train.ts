@@ -47,7 +47,7 @@ export interface TrainFlags extends DataFlags {
   refit: boolean;
   /** commander's --no-side-features: false when given, else undefined (the loss's default). */
   sideFeatures?: boolean;
-  implicitDim: number;
+  implicitDim?: number;
   history: number;
   historyPooling: 'mean' | 'attention';
   hashIds?: number;
@@ -74,11 +74,11 @@ export async function train(f: TrainFlags): Promise<void> {
     ds.test = split.test;
   }
   const given: Partial<RecipeOptions> = {
-    hidden: f.hidden, batchSize: f.batch, learningRate: f.lr, patience: f.patience, refit: f.refit, implicitDim: f.implicitDim, seed: f.seed,
+    hidden: f.hidden, batchSize: f.batch, learningRate: f.lr, patience: f.patience, refit: f.refit, seed: f.seed,
     history: f.history, historyPooling: f.historyPooling,
   };
   for (const [key, value] of [['dim', f.dim], ['epochs', f.epochs], ['l2', f.l2], ['sideFeatures', f.sideFeatures === false ? false : undefined],
-    ['minRating', f.minRating], ['temperature', f.temperature], ['negatives', f.negatives]] as const) {
+    ['minRating', f.minRating], ['temperature', f.temperature], ['negatives', f.negatives], ['implicitDim', f.implicitDim]] as const) {
     if (value !== undefined) (given as Record<string, unknown>)[key] = value;
   }
   const options = recipeOptions(f.loss, given);

@@ -48,7 +48,7 @@ export interface RecipeOptions {
 
 export const RECIPE_DEFAULTS: RecipeOptions = {
   dim: 32, hidden: [], epochs: 40, batchSize: 256, learningRate: 0.003, l2: 0.1, validationFraction: 0.1, patience: 3,
-  refit: true, sideFeatures: true, implicitDim: 0, history: 0, historyPooling: 'mean', loss: 'mse', temperature: 0.2, negatives: 4, seed: 1,
+  refit: true, sideFeatures: true, implicitDim: 32, history: 0, historyPooling: 'mean', loss: 'mse', temperature: 0.2, negatives: 4, seed: 1,
 };
 
 /**
@@ -56,7 +56,7 @@ export const RECIPE_DEFAULTS: RecipeOptions = {
  * wider id embeddings, no side features and no biases (the in-batch softmax scores by the dot
  * product alone), a stronger output penalty, and temperature 0.2.
  */
-export const IMPLICIT_DEFAULTS: Partial<RecipeOptions> = { dim: 64, l2: 0.3, sideFeatures: false, epochs: 30 };
+export const IMPLICIT_DEFAULTS: Partial<RecipeOptions> = { dim: 64, l2: 0.3, sideFeatures: false, epochs: 30, implicitDim: 0 };
 
 /** bpr and bce need a much lighter output penalty than the softmax (measured on u1: 0.47 / 0.50 Recall@20 at 0.01, 0.29 at 0.3). */
 const POINTWISE_IMPLICIT_L2 = 0.01;

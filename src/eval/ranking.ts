@@ -105,7 +105,7 @@ export function evaluateRanking(model: TwoTower, test: Pick<Interactions, 'users
     for (let start = 0; start < evalUsers.length; start += chunk) {
       const users = evalUsers.slice(start, start + chunk);
       const b = users.length;
-      const { queries, dim } = retrievalEmbeddings(model, users);
+      const { queries, dim } = retrievalQueries(model, users);
       const exOffsets = new Int32Array(b + 1);
       const exIds: number[] = [];
       users.forEach((u, r) => {

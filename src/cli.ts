@@ -3,9 +3,11 @@
 // line naming the problem and exit with code 1; nothing is half-written at --out.
 import { Command, Option } from 'commander';
 import { TwoTowerError } from './index.js';
-import { integer, positive, nonNegative, fraction, widths, oneOf, column, delimiter } from './cli/args.js';
+import { integer, positive, nonNegative, fraction, widths, column, delimiter } from './cli/args.js';
 import { demo } from './cli/demo.js';
-import { train, evaluate, recommendCommand } from './cli/train.js';
+import { train } from './cli/train.js';
+import { evaluate } from './cli/eval.js';
+import { recommendCommand } from './cli/recommend.js';
 import { RECIPE_DEFAULTS, IMPLICIT_DEFAULTS } from './node/recipe.js';
 
 function dataOptions(command: Command): Command {

@@ -43,13 +43,6 @@ export function widths(name: string) {
   };
 }
 
-export function oneOf<T extends string>(name: string, values: readonly T[]) {
-  return (value: string): T => {
-    if (!values.includes(value as T)) throw new InvalidArgumentError(`${name} must be one of ${values.join(', ')}, got ${JSON.stringify(value)}`);
-    return value as T;
-  };
-}
-
 /** A column given by 0-based index or by header name. */
 export function column(value: string): number | string {
   return /^\d+$/.test(value) ? Number(value) : value;

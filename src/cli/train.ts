@@ -1,16 +1,15 @@
-// `twotower train` and `twotower eval`: explicit-feedback training on rating files, and scoring a
-// saved model on another file. Human-readable lines go to stderr; stdout carries the results
-// (with --json, exactly one JSON object as its last line).
+// `twotower train`: training on a rating file (explicit or implicit feedback) with the default
+// recipe, then RMSE/MAE and full-ranking metrics on the test set. Human-readable lines go to
+// stderr; stdout carries the results (with --json, exactly one JSON object as its last line).
 import { basename } from 'node:path';
 import { loadDataset, type Dataset } from '../node/dataset.js';
 import { trainRecipe, recipeOptions, type RecipeOptions } from '../node/recipe.js';
 import type { LossName } from '../train/losses.js';
 import type { RatingsData } from '../data/ratings.js';
 import { subset } from '../data/ratings.js';
-import { saveModel, loadModelFile } from '../node/model-io.js';
-import { loadRatingsFile, type RatingsFormat } from '../node/ratings-file.js';
+import { saveModel } from '../node/model-io.js';
+import type { RatingsFormat } from '../node/ratings-file.js';
 import { randomHoldout, temporalPerUser, leaveLastOut } from '../data/splits.js';
-import { fail } from '../errors.js';
 import type { ColumnMapping } from '../data/ratings.js';
 import type { Delimiter } from '../node/delimited.js';
 import { progressBar } from './progress.js';
@@ -55,7 +54,7 @@ export interface TrainFlags extends DataFlags {
   out?: string;
 }
 
-function mapping(f: DataFlags): ColumnMapping {
+export function mapping(f: DataFlags): ColumnMapping {
   return { user: f.userCol, item: f.itemCol, rating: f.ratingCol, time: f.timeCol };
 }
 
@@ -123,70 +122,8 @@ export async function train(f: TrainFlags): Promise<void> {
   model.dispose();
 }
 
-export interface EvalFlags extends DataFlags {
-  model: string;
-  data: string;
-}
-
-export async function evaluate(f: EvalFlags): Promise<void> {
-  const model = await loadModelFile(f.model);
-  try {
-    const { users, items } = model.vocabularies;
-    if (!users || !items) fail('BAD_MODEL_FILE', `${f.model} has no id vocabularies (it was not trained from files), so ids in ${f.data} cannot be mapped`);
-    const loaded = await loadRatingsFile(f.data, { format: f.format, columns: mapping(f), delimiter: f.delimiter, header: f.header, users, items });
-    const { rmse, mae } = model.evaluate(loaded.data);
-    const n = loaded.data.users.length;
-    const summary = { rmse, mae, ratings: n, unknownUsers: loaded.unknownUsers, unknownItems: loaded.unknownItems, users: users.size - 1, items: items.size - 1 };
-    if (loaded.unknownUsers || loaded.unknownItems) {
-      console.error(`${loaded.unknownUsers} ratings have users and ${loaded.unknownItems} have items the model has not seen: scored from biases only`);
-    }
-    if (f.json) console.log(JSON.stringify(summary));
-    else console.log(`RMSE ${rmse.toFixed(4)}, MAE ${mae.toFixed(4)} on ${n} ratings of ${basename(f.data)}`);
-  } finally {
-    model.dispose();
-  }
-}
-
 function positives(data: RatingsData, threshold: number): RatingsData {
   const rows: number[] = [];
   for (let r = 0; r < data.users.length; r++) if (data.ratings[r]! >= threshold) rows.push(r);
   return subset(data, rows);
-}
-
-export interface RecommendFlags {
-  model: string;
-  user?: string;
-  /** Comma-separated item ids: recommend for a new user who interacted with these. */
-  history?: string;
-  k: number;
-  includeSeen?: boolean;
-  json: boolean;
-}
-
-export async function recommendCommand(f: RecommendFlags): Promise<void> {
-  const model = await loadModelFile(f.model);
-  try {
-    const { users, items } = model.vocabularies;
-    if (!users || !items) fail('BAD_MODEL_FILE', `${f.model} has no id vocabularies, so user ids cannot be looked up`);
-    const known = f.user !== undefined && users.has(f.user);
-    let top;
-    if (known) {
-      top = model.recommend([users.lookup(f.user!)], { k: f.k, excludeSeen: !f.includeSeen && model.seen !== undefined });
-    } else if (f.history !== undefined) {
-      // Cold start: a user the model has not seen, embedded from the items they interacted with.
-      const ids = f.history.split(',').map((x) => x.trim()).filter((x) => x !== '');
-      const unknown = ids.filter((x) => !items.has(x));
-      if (unknown.length) fail('UNKNOWN_ID', `--history: item id "${unknown[0]}" is not in ${basename(f.model)}`);
-      top = model.recommendForHistory([ids.map((x) => items.lookup(x))], { k: f.k, excludeSeen: !f.includeSeen });
-    } else if (f.user === undefined) {
-      fail('BAD_OPTION', 'recommend needs --user ID, or --history ITEM,ITEM,… for a user the model has not seen');
-    } else {
-      fail('UNKNOWN_ID', `user id "${f.user}" is not in ${basename(f.model)} (it knows ${users.size - 1} users); pass --history ITEM,ITEM,… to recommend from their items`);
-    }
-    const list = Array.from(top.indices).flatMap((j, c) => (j < 0 ? [] : [{ item: items.key(j) ?? String(j), score: top.scores[c]! }]));
-    if (f.json) console.log(JSON.stringify({ user: f.user ?? null, coldStart: !known, items: list }));
-    else list.forEach((x, r) => console.log(`${r + 1}\t${x.item}\t${x.score.toFixed(4)}`));
-  } finally {
-    model.dispose();
-  }
 }

@@ -34,25 +34,37 @@ export function embedding_scatter_add(dtable: usize, dout: usize, ids: usize, n:
   }
 }
 
+/** How many of ids[start, end) are not `skip`. */
+@inline function kept(ids: usize, start: i32, end: i32, skip: i32): i32 {
+  let count = end - start;
+  if (skip >= 0) for (let q = start; q < end; q++) if (load<i32>(at(ids, q)) == skip) count--;
+  return count;
+}
+
 /**
  * Pooled multi-hot lookup. Entity e = rows[r] owns the id list ids[offsets[e] .. offsets[e+1])
  * with optional weights (weights = 0: all 1). out[r] = Σ w·table[id], divided by the number of
- * ids when `mean` (an entity with no ids gives a zero row).
+ * ids when `mean` (an entity with no ids gives a zero row). With skip ≠ 0, row r leaves the id
+ * skip[r] out of its set (a history that must not contain the item being scored).
  */
 export function embedding_bag(out: usize, table: usize, offsets: usize, ids: usize, weights: usize,
-                              rows: usize, n: i32, dim: i32, ld: i32, mean: bool): void {
+                              rows: usize, skip: usize, n: i32, dim: i32, ld: i32, mean: bool): void {
   const dim16 = dim & ~15;
   for (let r = 0; r < n; r++) {
     const e = load<i32>(at(rows, r));
     const start = load<i32>(at(offsets, e));
     const end = load<i32>(at(offsets, e + 1));
     const dst = at(out, r * ld);
-    const norm: f32 = mean && end > start ? <f32>1 / <f32>(end - start) : 1;
+    const leave: i32 = skip != 0 ? load<i32>(at(skip, r)) : -1;
+    const count = kept(ids, start, end, leave);
+    const norm: f32 = mean && count > 0 ? <f32>1 / <f32>count : 1;
     // Sixteen columns at a time summed in registers over the whole set, stored once.
     for (let c = 0; c < dim16; c += 16) {
       let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
       for (let q = start; q < end; q++) {
-        const row = at(table, load<i32>(at(ids, q)) * dim + c);
+        const id = load<i32>(at(ids, q));
+        if (id == leave) continue;
+        const row = at(table, id * dim + c);
         const w = f32x4.splat(weights != 0 ? load<f32>(at(weights, q)) : 1);
         a0 = f32x4.add(a0, f32x4.mul(w, v128.load(row)));
         a1 = f32x4.add(a1, f32x4.mul(w, v128.load(row, 16)));
@@ -68,6 +80,7 @@ export function embedding_bag(out: usize, table: usize, offsets: usize, ids: usi
     if (dim16 < dim) {
       for (let c = dim16; c < dim; c++) store<f32>(at(dst, c), 0);
       for (let q = start; q < end; q++) {
+        if (load<i32>(at(ids, q)) == leave) continue;
         const w: f32 = weights != 0 ? load<f32>(at(weights, q)) : 1;
         const row = at(table, load<i32>(at(ids, q)) * dim);
         for (let c = dim16; c < dim; c++) store<f32>(at(dst, c), load<f32>(at(dst, c)) + w * norm * load<f32>(at(row, c)));
@@ -78,7 +91,7 @@ export function embedding_bag(out: usize, table: usize, offsets: usize, ids: usi
 
 /** Gradient of embedding_bag: dTable[id] += w·dOut[r] (÷ count when `mean`). */
 export function embedding_bag_scatter_add(dtable: usize, dout: usize, offsets: usize, ids: usize,
-                                          weights: usize, rows: usize, n: i32, dim: i32, ld: i32,
+                                          weights: usize, rows: usize, skip: usize, n: i32, dim: i32, ld: i32,
                                           mean: bool): void {
   const dim16 = dim & ~15;
   for (let r = 0; r < n; r++) {
@@ -86,14 +99,18 @@ export function embedding_bag_scatter_add(dtable: usize, dout: usize, offsets: u
     const start = load<i32>(at(offsets, e));
     const end = load<i32>(at(offsets, e + 1));
     const src = at(dout, r * ld);
-    const norm: f32 = mean && end > start ? <f32>1 / <f32>(end - start) : 1;
+    const leave: i32 = skip != 0 ? load<i32>(at(skip, r)) : -1;
+    const count = kept(ids, start, end, leave);
+    const norm: f32 = mean && count > 0 ? <f32>1 / <f32>count : 1;
     // The row's gradient (×norm) held in registers, sixteen columns at a time.
     for (let c = 0; c < dim16; c += 16) {
       const nv = f32x4.splat(norm);
       const g0 = f32x4.mul(v128.load(at(src, c)), nv), g1 = f32x4.mul(v128.load(at(src, c + 4)), nv);
       const g2 = f32x4.mul(v128.load(at(src, c + 8)), nv), g3 = f32x4.mul(v128.load(at(src, c + 12)), nv);
       for (let q = start; q < end; q++) {
-        const row = at(dtable, load<i32>(at(ids, q)) * dim + c);
+        const id = load<i32>(at(ids, q));
+        if (id == leave) continue;
+        const row = at(dtable, id * dim + c);
         const w = f32x4.splat(weights != 0 ? load<f32>(at(weights, q)) : 1);
         v128.store(row, f32x4.add(v128.load(row), f32x4.mul(w, g0)));
         v128.store(row, f32x4.add(v128.load(row, 16), f32x4.mul(w, g1)), 16);
@@ -102,6 +119,7 @@ export function embedding_bag_scatter_add(dtable: usize, dout: usize, offsets: u
       }
     }
     for (let q = start; q < end && dim16 < dim; q++) {
+      if (load<i32>(at(ids, q)) == leave) continue;
       const w: f32 = weights != 0 ? load<f32>(at(weights, q)) : 1;
       const row = at(dtable, load<i32>(at(ids, q)) * dim);
       for (let c = dim16; c < dim; c++) store<f32>(at(row, c), load<f32>(at(row, c)) + w * norm * load<f32>(at(src, c)));

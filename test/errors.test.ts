@@ -101,7 +101,7 @@ describe('bad features', () => {
   it('a missing column, a wrong length, an out-of-range category', () => {
     const { userFeatures } = tinyFeatures();
     const columns = userFeatures.columns;
-    expectRejected(() => model.setUserFeatures({ count: 7, columns: { group: columns.group! } }), 'MISSING_FEATURE', /user feature "score": no column given/);
+    expectRejected(() => model.setUserFeatures({ count: 7, columns: { group: columns.group!, seen: columns.seen! } }), 'MISSING_FEATURE', /user feature "score": no column given/);
     expectRejected(() => model.setUserFeatures({ count: 7, columns: { ...columns, score: new Float32Array(13) } }), 'DIMENSION_MISMATCH',
       /user feature "score" has 13 values; expected 7 rows × size 2 = 14/);
     expectRejected(() => model.setUserFeatures({ count: 7, columns: { ...columns, group: Int32Array.from([0, 1, 2, 3, 4, 0, 1]) } }),
@@ -142,7 +142,7 @@ describe('bad calls to predict() and createModel()', () => {
 
   it('a tower that reads features cannot run before they are set', async () => {
     const bare = await createModel(tinyConfig());
-    expect(() => bare.predict([0], [0])).toThrow(/the user tower reads features \(user, group, score\) but none were set/);
+    expect(() => bare.predict([0], [0])).toThrow(/the user tower reads features \(user, group, score, seen\) but none were set/);
     bare.dispose();
   });
 });

@@ -14,6 +14,7 @@ export function tinyConfig(seed = 3): TwoTowerConfig {
         { kind: 'id', name: 'user', vocabSize: USERS, dim: 3 },
         { kind: 'categorical', name: 'group', vocabSize: 4, dim: 2 },
         { kind: 'numeric', name: 'score', size: 2 },
+        { kind: 'multiHot', name: 'seen', vocabSize: ITEMS, dim: 2, pooling: 'mean', excludeScoredItem: true },
       ],
       hidden: [6, 5],
     },
@@ -46,6 +47,8 @@ export function tinyFeatures(): { userFeatures: FeatureTable; itemFeatures: Feat
       columns: {
         group: Int32Array.from({ length: USERS }, (_, u) => u % 4),
         score: Float32Array.from({ length: USERS * 2 }, () => random.normal()),
+        // Each user's "history": items (u, u+1, u+3) mod 9, so scored items are often in it.
+        seen: { offsets: Int32Array.from({ length: USERS + 1 }, (_, u) => 3 * u), ids: Int32Array.from({ length: 3 * USERS }, (_, i) => (Math.floor(i / 3) + [0, 1, 3][i % 3]!) % ITEMS) },
       },
     },
     itemFeatures: { count: ITEMS, columns: { tags, words, history: { offsets: tags.offsets, ids: Int32Array.from(tags.ids).reverse() } } },

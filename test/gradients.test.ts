@@ -48,7 +48,7 @@ describe('model gradients', () => {
       expect(expected.some((g) => g !== 0), `${block.name} gets some gradient`).toBe(true);
     }
     expect(model.store.blocks.map((b) => b.name)).toEqual([
-      'user.user.embedding', 'user.group.embedding', 'user.dense0.weight', 'user.dense0.bias', 'user.dense1.weight',
+      'user.user.embedding', 'user.group.embedding', 'user.seen.embedding', 'user.dense0.weight', 'user.dense0.bias', 'user.dense1.weight',
       'user.dense1.bias', 'user.dense2.weight', 'user.dense2.bias', 'item.item.embedding', 'item.tags.embedding',
       'item.words.embedding', 'item.history.embedding', 'item.history.attention', 'item.dense0.weight', 'item.dense0.bias', 'item.dense1.weight', 'item.dense1.bias',
       'bias.global', 'bias.user', 'bias.item',

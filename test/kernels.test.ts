@@ -120,7 +120,7 @@ describe.each(['simd', 'relaxed'] as const)('%s build', (kind) => {
     }
   });
 
-  it('embedding_bag and its scatter match for mean and sum pooling, weights, and empty sets', () => {
+  it('embedding_bag and its scatter match for mean and sum pooling, weights, empty sets and a skipped id per row', () => {
     const random = new Random(7);
     for (const entities of [1, 5, 17]) for (const dim of [1, 3, 8, 13, 16, 21, 33]) for (const mean of [true, false]) for (const weighted of [false, true]) {
       const vocab = 11, ld = dim + 2, n = 9;
@@ -132,14 +132,16 @@ describe.each(['simd', 'relaxed'] as const)('%s build', (kind) => {
       const rows = randomInts(random, n, entities);
       const table = randomFloats(random, vocab * dim), dout = randomFloats(random, n * ld);
       const expOut = new Float64Array(n * ld), expDt = new Float64Array(vocab * dim);
-      emb.embeddingBag(expOut, f64(table), offsets, ids, weighted ? f64(weights) : null, rows, n, dim, ld, mean);
-      emb.embeddingBagScatterAdd(expDt, f64(dout), offsets, ids, weighted ? f64(weights) : null, rows, n, dim, ld, mean);
+      // Rows skip one of their ids half the time (the item being scored), −1 (none) otherwise.
+      const skip = Int32Array.from(rows, (e, r) => (r % 2 && offsets[e + 1]! > offsets[e]! ? ids[offsets[e]!]! : -1));
+      emb.embeddingBag(expOut, f64(table), offsets, ids, weighted ? f64(weights) : null, rows, skip, n, dim, ld, mean);
+      emb.embeddingBagScatterAdd(expDt, f64(dout), offsets, ids, weighted ? f64(weights) : null, rows, skip, n, dim, ld, mean);
       const B = be();
       const ptrs = [putFloats(B, table), putInts(B, offsets), putInts(B, ids), putFloats(B, weights), putInts(B, rows),
-        putFloats(B, new Float32Array(n * ld)), putFloats(B, dout), putFloats(B, new Float32Array(vocab * dim))];
-      const [pt, po, pids, pw, prows, pout, pdout, pdt] = ptrs as [number, number, number, number, number, number, number, number];
-      B.kernels.embedding_bag(pout, pt, po, pids, weighted ? pw : 0, prows, n, dim, ld, mean ? 1 : 0);
-      B.kernels.embedding_bag_scatter_add(pdt, pdout, po, pids, weighted ? pw : 0, prows, n, dim, ld, mean ? 1 : 0);
+        putFloats(B, new Float32Array(n * ld)), putFloats(B, dout), putFloats(B, new Float32Array(vocab * dim)), putInts(B, skip)];
+      const [pt, po, pids, pw, prows, pout, pdout, pdt, pskip] = ptrs as [number, number, number, number, number, number, number, number, number];
+      B.kernels.embedding_bag(pout, pt, po, pids, weighted ? pw : 0, prows, pskip, n, dim, ld, mean ? 1 : 0);
+      B.kernels.embedding_bag_scatter_add(pdt, pdout, po, pids, weighted ? pw : 0, prows, pskip, n, dim, ld, mean ? 1 : 0);
       expectClose(getFloats(B, pout, n * ld), expOut, tol(8));
       expectClose(getFloats(B, pdt, vocab * dim), expDt, tol(32));
       ptrs.forEach((p) => B.free(p));

@@ -31,6 +31,12 @@ export interface MultiHotFeature {
   /** How the set's embeddings combine: their mean, their (weighted) sum, or an attention-weighted
    *  mean whose scores ⟨a, e_j⟩ use a learned vector a (starting at 0, i.e. at the mean). Default 'mean'. */
   pooling?: 'mean' | 'sum' | 'attention';
+  /**
+   * User tower only, for a history over the items: when a (user, item) pair is scored, leave
+   * that item out of the user's set, so that training never sees a positive in its own history.
+   * Not with attention pooling. Default false.
+   */
+  excludeScoredItem?: boolean;
 }
 
 /** A fixed-length numeric vector per entity (already normalised), copied into the input. */
@@ -105,6 +111,9 @@ function validateTower(t: TowerConfig, side: TowerSide, dim: number): number {
         positiveInt(f.dim, `${where}.dim ("${f.name}")`);
         if (f.kind === 'multiHot' && f.pooling !== undefined && !['mean', 'sum', 'attention'].includes(f.pooling)) {
           fail('BAD_CONFIG', `${where}.pooling must be 'mean', 'sum' or 'attention', got ${JSON.stringify(f.pooling)}`);
+        }
+        if (f.kind === 'multiHot' && f.excludeScoredItem && (side !== 'user' || f.pooling === 'attention')) {
+          fail('BAD_CONFIG', `${where}.excludeScoredItem is for a user-tower history with mean or sum pooling`);
         }
         break;
       case 'numeric':

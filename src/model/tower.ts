@@ -45,6 +45,8 @@ export class Tower {
   private acts: number[] = [];
   private dActs: number[] = [];
   private catIds = new Map<FeatureSlot, number>();
+  /** The `scored` pointer of the last forward call, which backward must use too. */
+  private scored = 0;
 
   constructor(readonly side: TowerSide, readonly config: TowerConfig, readonly dim: number,
               store: ParameterStore, embeddingStd: number) {
@@ -158,8 +160,13 @@ export class Tower {
     this.capacity = 0;
   }
 
-  /** Embeds rows (i32 entity indices at `rows`, n ≤ reserved) and returns the n×dim output pointer. */
-  forward(store: ParameterStore, rows: number, n: number): number {
+  /**
+   * Embeds rows (i32 entity indices at `rows`, n ≤ reserved) and returns the n×dim output
+   * pointer. `scored` (i32 per row, or 0) is the item each row is being scored against: features
+   * marked excludeScoredItem leave it out of their set.
+   */
+  forward(store: ParameterStore, rows: number, n: number, scored = 0): number {
+    this.scored = scored;
     const k = this.be.kernels;
     const f = this.be.floatBytes;
     const ld = this.inputWidth;
@@ -175,8 +182,8 @@ export class Tower {
       } else if (spec.kind === 'multiHot' && slot.attention) {
         k.embedding_bag_attention(out, store.ptr(slot.table!), slot.offsets, slot.ids, rows, n, spec.dim, ld, store.ptr(slot.attention));
       } else if (spec.kind === 'multiHot') {
-        k.embedding_bag(out, store.ptr(slot.table!), slot.offsets, slot.ids, slot.weights, rows, n, spec.dim, ld,
-          spec.pooling === 'sum' ? 0 : 1);
+        k.embedding_bag(out, store.ptr(slot.table!), slot.offsets, slot.ids, slot.weights, rows,
+          spec.excludeScoredItem ? scored : 0, n, spec.dim, ld, spec.pooling === 'sum' ? 0 : 1);
       } else {
         k.gather_rows(out, slot.data, rows, n, spec.size, ld);
       }
@@ -228,8 +235,8 @@ export class Tower {
         k.embedding_bag_attention_backward(store.gradPtr(slot.table!), store.gradPtr(slot.attention), src, store.ptr(slot.table!),
           slot.offsets, slot.ids, rows, n, spec.dim, ld, store.ptr(slot.attention));
       } else if (spec.kind === 'multiHot') {
-        k.embedding_bag_scatter_add(store.gradPtr(slot.table!), src, slot.offsets, slot.ids, slot.weights, rows, n,
-          spec.dim, ld, spec.pooling === 'sum' ? 0 : 1);
+        k.embedding_bag_scatter_add(store.gradPtr(slot.table!), src, slot.offsets, slot.ids, slot.weights, rows,
+          spec.excludeScoredItem ? this.scored : 0, n, spec.dim, ld, spec.pooling === 'sum' ? 0 : 1);
       }
     }
   }

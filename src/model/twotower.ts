@@ -177,7 +177,7 @@ export class TwoTower {
     const p = this.pairs;
     this.userTower.reserve(n);
     this.itemTower.reserve(n);
-    const user = this.userTower.forward(this.store, p.users, n);
+    const user = this.userTower.forward(this.store, p.users, n, p.items);
     const item = this.itemTower.forward(this.store, p.items, n);
     k.rowwise_dot(p.scores, user, item, n, this.dim);
     const { global, user: ub, item: ib } = this.bias;

@@ -41,12 +41,12 @@ export class ReferenceBackend implements Backend {
         embeddingGather(this.tail(out), this.tail(table), this.intTail(ids), n, dim, ld),
       embedding_scatter_add: (dtable, dout, ids, n, dim, ld) =>
         embeddingScatterAdd(this.tail(dtable), this.tail(dout), this.intTail(ids), n, dim, ld),
-      embedding_bag: (out, table, offsets, ids, weights, rows, n, dim, ld, mean) =>
+      embedding_bag: (out, table, offsets, ids, weights, rows, skip, n, dim, ld, mean) =>
         embeddingBag(this.tail(out), this.tail(table), this.intTail(offsets), this.intTail(ids),
-          weights === 0 ? null : this.tail(weights), I(rows, n), n, dim, ld, mean !== 0),
-      embedding_bag_scatter_add: (dtable, dout, offsets, ids, weights, rows, n, dim, ld, mean) =>
+          weights === 0 ? null : this.tail(weights), I(rows, n), skip === 0 ? null : I(skip, n), n, dim, ld, mean !== 0),
+      embedding_bag_scatter_add: (dtable, dout, offsets, ids, weights, rows, skip, n, dim, ld, mean) =>
         embeddingBagScatterAdd(this.tail(dtable), this.tail(dout), this.intTail(offsets), this.intTail(ids),
-          weights === 0 ? null : this.tail(weights), I(rows, n), n, dim, ld, mean !== 0),
+          weights === 0 ? null : this.tail(weights), I(rows, n), skip === 0 ? null : I(skip, n), n, dim, ld, mean !== 0),
       embedding_bag_attention: (out, table, offsets, ids, rows, n, dim, ld, query) =>
         embeddingBagAttention(this.tail(out), this.tail(table), this.intTail(offsets), this.intTail(ids), I(rows, n), n, dim, ld, F(query, dim)),
       embedding_bag_attention_backward: (dtable, dquery, dout, table, offsets, ids, rows, n, dim, ld, query) =>

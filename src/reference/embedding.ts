@@ -17,26 +17,33 @@ function bagScale(weights: Floats | null, q: number, count: number, mean: boolea
   return (weights ? weights[q]! : 1) * (mean && count > 0 ? 1 / count : 1);
 }
 
+/** The positions of a row's set that take part: all but those holding the row's skipped id. */
+function bagPositions(ids: Int32Array, start: number, end: number, skip: Int32Array | null, r: number): number[] {
+  const out: number[] = [];
+  for (let q = start; q < end; q++) if (!skip || ids[q] !== skip[r]) out.push(q);
+  return out;
+}
+
 export function embeddingBag(out: Floats, table: Floats, offsets: Int32Array, ids: Int32Array, weights: Floats | null,
-  rows: Int32Array, n: number, dim: number, ld: number, mean: boolean): void {
+  rows: Int32Array, skip: Int32Array | null, n: number, dim: number, ld: number, mean: boolean): void {
   for (let r = 0; r < n; r++) {
     const e = rows[r]!;
-    const start = offsets[e]!, end = offsets[e + 1]!;
+    const kept = bagPositions(ids, offsets[e]!, offsets[e + 1]!, skip, r);
     for (let c = 0; c < dim; c++) {
       let s = 0;
-      for (let q = start; q < end; q++) s += bagScale(weights, q, end - start, mean) * table[ids[q]! * dim + c]!;
+      for (const q of kept) s += bagScale(weights, q, kept.length, mean) * table[ids[q]! * dim + c]!;
       out[r * ld + c] = s;
     }
   }
 }
 
 export function embeddingBagScatterAdd(dtable: Floats, dout: Floats, offsets: Int32Array, ids: Int32Array,
-  weights: Floats | null, rows: Int32Array, n: number, dim: number, ld: number, mean: boolean): void {
+  weights: Floats | null, rows: Int32Array, skip: Int32Array | null, n: number, dim: number, ld: number, mean: boolean): void {
   for (let r = 0; r < n; r++) {
     const e = rows[r]!;
-    const start = offsets[e]!, end = offsets[e + 1]!;
-    for (let q = start; q < end; q++) {
-      const w = bagScale(weights, q, end - start, mean);
+    const kept = bagPositions(ids, offsets[e]!, offsets[e + 1]!, skip, r);
+    for (const q of kept) {
+      const w = bagScale(weights, q, kept.length, mean);
       for (let c = 0; c < dim; c++) dtable[ids[q]! * dim + c] = dtable[ids[q]! * dim + c]! + w * dout[r * ld + c]!;
     }
   }

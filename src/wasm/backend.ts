@@ -26,9 +26,9 @@ export interface Kernels {
   embedding_gather(out: number, table: number, ids: number, n: number, dim: number, ld: number): void;
   embedding_scatter_add(dtable: number, dout: number, ids: number, n: number, dim: number, ld: number): void;
   embedding_bag(out: number, table: number, offsets: number, ids: number, weights: number, rows: number,
-    n: number, dim: number, ld: number, mean: number): void;
+    skip: number, n: number, dim: number, ld: number, mean: number): void;
   embedding_bag_scatter_add(dtable: number, dout: number, offsets: number, ids: number, weights: number,
-    rows: number, n: number, dim: number, ld: number, mean: number): void;
+    rows: number, skip: number, n: number, dim: number, ld: number, mean: number): void;
   gather_rows(out: number, src: number, rows: number, n: number, width: number, ld: number): void;
   embedding_bag_attention(out: number, table: number, offsets: number, ids: number, rows: number, n: number, dim: number,
     ld: number, query: number): void;

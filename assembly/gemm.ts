@@ -10,7 +10,7 @@
 //
 // All matrices are row-major f32; pointers are byte addresses; C never aliases A or B.
 
-import { madd, hsum, at } from "./simd";
+import { madd, hsum, at, dotTail } from "./simd";
 
 @inline function initAcc(c: usize, bias: usize, accumulate: bool, j: i32): v128 {
   if (accumulate) return v128.load(at(c, j));
@@ -154,13 +154,6 @@ export function gemm_nn(c: usize, a: usize, b: usize, bias: usize, rows: i32, in
   let r = 0;
   for (; r + 4 <= rows; r += 4) nnRows4(c, a, b, bias, r, inner, n, aRow, aInner, accumulate);
   for (; r < rows; r++) nnRows1(c, a, b, bias, r, inner, n, aRow, aInner, accumulate);
-}
-
-/** Dot product of rows `x` and `y` of length n (scalar tail after the vector part). */
-@inline function dotTail(x: usize, y: usize, from: i32, n: i32): f32 {
-  let s: f32 = 0;
-  for (let j = from; j < n; j++) s += load<f32>(at(x, j)) * load<f32>(at(y, j));
-  return s;
 }
 
 /**

@@ -2,7 +2,7 @@
 // scored with integer SIMD (i8 → i16 → i32 dot products), the best candidates then re-scored in
 // f32 by the caller's exact pass. Four times less memory traffic than f32 for the same rows.
 
-import { at, madd, hsum } from "./simd";
+import { at, madd, hsum, dotTail } from "./simd";
 import { offer } from "./score";
 
 /**
@@ -111,9 +111,7 @@ export function score_rescore(outIdx: usize, outScore: usize, counts: usize, que
       for (let e = 0; e < d4; e += 4) acc = madd(v128.load(x + (<usize>e << 2)), v128.load(y + (<usize>e << 2)), acc);
       // Same summation order as score_topk (hsum matches reduce4, then the tail's own sum), so
       // re-scored values equal the exact path's bit for bit.
-      let tail: f32 = 0;
-      for (let e = d4; e < d; e++) tail += load<f32>(at(x, e)) * load<f32>(at(y, e));
-      offer(hv, hi, counts, q, k, d4 < d ? hsum(acc) + tail : hsum(acc), item, 0, 0);
+      offer(hv, hi, counts, q, k, d4 < d ? hsum(acc) + dotTail(x, y, d4, d) : hsum(acc), item, 0, 0);
     }
   }
 }

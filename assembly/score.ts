@@ -10,7 +10,7 @@
 // score is offered to its query's heap only when it beats the current k-th best.
 
 import { gemm_nt } from "./gemm";
-import { madd, hsum, at, reduce4 } from "./simd";
+import { madd, hsum, at, reduce4, dotTail } from "./simd";
 
 /** S[b×n] = Q[b×d]·Itemsᵀ (Items is [n×d]). */
 export function score_matrix(s: usize, q: usize, items: usize, b: i32, n: i32, d: i32): void {
@@ -105,12 +105,6 @@ export function offer(hv: usize, hi: usize, counts: usize, q: i32, k: i32, score
   if (mask & 4) t = offer(hv, hi, counts, q, k, f32x4.extract_lane(w, 2), g + 2, exOffsets, exIds);
   if (mask & 8) t = offer(hv, hi, counts, q, k, f32x4.extract_lane(w, 3), g + 3, exOffsets, exIds);
   return t;
-}
-
-@inline function dotTail(x: usize, y: usize, from: i32, n: i32): f32 {
-  let s: f32 = 0;
-  for (let e = from; e < n; e++) s += load<f32>(at(x, e)) * load<f32>(at(y, e));
-  return s;
 }
 
 /** counts[q] = 0 for q < b: empties every heap before a scan. */

@@ -27,3 +27,10 @@
   const cd = f32x4.add(v128.shuffle<f32>(c, d, 0, 4, 2, 6), v128.shuffle<f32>(c, d, 1, 5, 3, 7));
   return f32x4.add(v128.shuffle<f32>(ab, cd, 0, 1, 4, 5), v128.shuffle<f32>(ab, cd, 2, 3, 6, 7));
 }
+
+/** Σ x[j]·y[j] for j in [from, n), in order: the scalar tail after a vector loop. */
+@inline export function dotTail(x: usize, y: usize, from: i32, n: i32): f32 {
+  let s: f32 = 0;
+  for (let j = from; j < n; j++) s += load<f32>(at(x, j)) * load<f32>(at(y, j));
+  return s;
+}

@@ -162,19 +162,3 @@ export function subset(data: RatingsData, indices: ArrayLike<number>): RatingsDa
   if (times) out.timestamps = times;
   return out;
 }
-
-/** Rows of both, a then b. */
-export function concat(a: RatingsData, b: RatingsData): RatingsData {
-  const join = <T extends Int32Array | Float32Array | Float64Array>(x: T, y: T, ctor: new (n: number) => T): T => {
-    const out = new ctor(x.length + y.length);
-    out.set(x as never);
-    out.set(y as never, x.length);
-    return out;
-  };
-  const out: RatingsData = {
-    users: join(a.users, b.users, Int32Array), items: join(a.items, b.items, Int32Array),
-    ratings: join(a.ratings, b.ratings, Float32Array),
-  };
-  if (a.timestamps && b.timestamps) out.timestamps = join(a.timestamps, b.timestamps, Float64Array);
-  return out;
-}

@@ -43,27 +43,34 @@ export function groupByUser(users: Int32Array, items: Int32Array, userCount: num
   return { offsets, ids: Int32Array.from(ids) };
 }
 
-/** The users' queries for retrieval: u, or [u, 1] when the model has item biases. */
-export function retrievalQueries(model: TwoTower, users: ArrayLike<number>): { queries: Float32Array; dim: number } {
-  const d = model.dim;
-  const u = model.userEmbeddings(users);
-  if (!model.bias.item) return { queries: u, dim: d };
-  const b = users.length, queries = new Float32Array(b * (d + 1));
-  for (let r = 0; r < b; r++) { queries.set(u.subarray(r * d, r * d + d), r * (d + 1)); queries[r * (d + 1) + d] = 1; }
-  return { queries, dim: d + 1 };
+/** Rows of width d copied into rows of width d + 1 whose last column is last(r). */
+function widen(rows: Float32Array, d: number, last: (r: number) => number): Float32Array {
+  const n = rows.length / d, out = new Float32Array(n * (d + 1));
+  for (let r = 0; r < n; r++) {
+    out.set(rows.subarray(r * d, r * d + d), r * (d + 1));
+    out[r * (d + 1) + d] = last(r);
+  }
+  return out;
 }
 
-/** Queries and items of a model as pure dot products: [u, 1]·[v, b_item] carries the item bias. */
-export function retrievalEmbeddings(model: TwoTower, users: ArrayLike<number>): { queries: Float32Array; items: Float32Array; dim: number } {
-  const d = model.dim;
-  const itemBias = model.bias.item ? model.store.values(model.bias.item) : null;
-  const u = model.userEmbeddings(users), v = model.itemEmbeddings();
-  if (!itemBias) return { queries: u, items: v, dim: d };
-  const n = model.itemCount, b = users.length;
-  const queries = new Float32Array(b * (d + 1)), items = new Float32Array(n * (d + 1));
-  for (let r = 0; r < b; r++) { queries.set(u.subarray(r * d, r * d + d), r * (d + 1)); queries[r * (d + 1) + d] = 1; }
-  for (let j = 0; j < n; j++) { items.set(v.subarray(j * d, j * d + d), j * (d + 1)); items[j * (d + 1) + d] = itemBias[j]!; }
-  return { queries, items, dim: d + 1 };
+// Retrieval as pure dot products: [u, 1]·[v, b_item] carries the item bias, where there is one.
+
+/** Queries from user embeddings u (n×dim): u itself, or [u, 1] when the model has item biases. */
+export function retrievalQueriesFrom(model: TwoTower, u: Float32Array): { queries: Float32Array; dim: number } {
+  return model.bias.item ? { queries: widen(u, model.dim, () => 1), dim: model.dim + 1 } : { queries: u, dim: model.dim };
+}
+
+/** The given users' retrieval queries. */
+export function retrievalQueries(model: TwoTower, users: ArrayLike<number>): { queries: Float32Array; dim: number } {
+  return retrievalQueriesFrom(model, model.userEmbeddings(users));
+}
+
+/** Every item's retrieval row: v, or [v, b_item]. */
+export function retrievalItems(model: TwoTower): { items: Float32Array; dim: number } {
+  const v = model.itemEmbeddings();
+  if (!model.bias.item) return { items: v, dim: model.dim };
+  const bias = model.store.values(model.bias.item);
+  return { items: widen(v, model.dim, (j) => bias[j]!), dim: model.dim + 1 };
 }
 
 export function evaluateRanking(model: TwoTower, test: Pick<Interactions, 'users' | 'items'>, options: RankingOptions = {}): RankingMetrics {
@@ -100,8 +107,8 @@ export function evaluateRanking(model: TwoTower, test: Pick<Interactions, 'users
   const covered = new Map<number, Set<number>>(ks.map((k) => [k, new Set<number>()]));
   try {
     const chunk = Math.max(1, Math.min(256, Math.floor((8 << 20) / (4 * n))));
-    const embeddedAll = retrievalEmbeddings(model, [0]);
-    const items = uploadItems(be, buffers, embeddedAll.items, embeddedAll.dim, false, 'eval.items');
+    const all = retrievalItems(model);
+    const items = uploadItems(be, buffers, all.items, all.dim, false, 'eval.items');
     for (let start = 0; start < evalUsers.length; start += chunk) {
       const users = evalUsers.slice(start, start + chunk);
       const b = users.length;

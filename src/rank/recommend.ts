@@ -5,7 +5,7 @@ import { fail } from '../errors.js';
 import { checkIndices } from '../data/interactions.js';
 import { Buffers } from './buffers.js';
 import { runTopK, uploadItems, type TopKResult, type ItemIndex } from './scorer.js';
-import { retrievalEmbeddings, retrievalQueries } from '../eval/ranking.js';
+import { retrievalItems, retrievalQueries, retrievalQueriesFrom } from '../eval/ranking.js';
 
 export interface RecommendOptions {
   /** Items per user. Default 10. */
@@ -63,15 +63,9 @@ export function recommendForHistory(model: TwoTower, histories: ArrayLike<number
     }
   }
   const queries = model.embedUsersWith({ count: b, columns });
-  const dim = model.bias.item ? model.dim + 1 : model.dim;
+  const retrieval = retrievalQueriesFrom(model, queries);
   const seen = (options.excludeSeen ?? true) ? histories.map((h) => Int32Array.from(h)) : null;
-  return rankFor(model, dim === model.dim ? queries : withBiasColumn(queries, model.dim), dim, seen, options);
-}
-
-function withBiasColumn(u: Float32Array, d: number): Float32Array {
-  const b = u.length / d, out = new Float32Array(b * (d + 1));
-  for (let r = 0; r < b; r++) { out.set(u.subarray(r * d, r * d + d), r * (d + 1)); out[r * (d + 1) + d] = 1; }
-  return out;
+  return rankFor(model, retrieval.queries, retrieval.dim, seen, options);
 }
 
 interface CachedIndex { revision: number; buffers: Buffers; index: ItemIndex; free(): void }
@@ -84,7 +78,7 @@ function cachedItemIndex(model: TwoTower): ItemIndex {
   const have = model.caches.get('recommend.items') as CachedIndex | undefined;
   if (have && have.revision === model.revision) return have.index;
   have?.free();
-  const { items, dim } = retrievalEmbeddings(model, [0]);
+  const { items, dim } = retrievalItems(model);
   const buffers = new Buffers(model.backend);
   const index = uploadItems(model.backend, buffers, items, dim, false, 'recommend.items');
   const entry: CachedIndex = { revision: model.revision, buffers, index, free: () => buffers.free() };
@@ -107,7 +101,7 @@ function rankFor(model: TwoTower, queries: Float32Array, dim: number, seenLists:
   let items: Float32Array | null = null;
   const position = new Map<number, number>();
   if (allow) {
-    const all = retrievalEmbeddings(model, [0]).items;
+    const all = retrievalItems(model).items;
     const subset = new Float32Array(allow.length * dim);
     allow.forEach((item, p) => { subset.set(all.subarray(item * dim, item * dim + dim), p * dim); position.set(item, p); });
     items = subset;

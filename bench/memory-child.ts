@@ -21,16 +21,19 @@ if (which === 'twotower-scoring') {
   for (let i = 0; i < 10; i++) tf.tidy(() => tf.topk(tf.matMul(q, itemsT), 10).indices.dataSync());
 } else if (which === 'twotower-training') {
   const { benchModel, BATCH } = await import('./train.js');
-  const { squaredError } = await import('../src/train/losses.js');
-  const { adamStep } = await import('../src/train/adam.js');
+  const { squaredError } = await import('../src/train/losses/mse.js');
+  const { lossAndGradients, optimizerStep } = await import('../src/train/step.js');
+  const { planOptimizers } = await import('../src/train/optimizers/index.js');
+  const { internals } = await import('../src/api/model.js');
   const { supportsRelaxedSimd } = await import('../src/wasm/load.js');
-  const model = await benchModel(supportsRelaxedSimd() ? 'relaxed' : 'simd');
+  const core = internals(await benchModel(supportsRelaxedSimd() ? 'relaxed' : 'simd'));
   const users = Int32Array.from({ length: BATCH }, () => random.int(4096)), its = Int32Array.from({ length: BATCH }, () => random.int(4096));
-  const n = model.stagePairs(users, its, Float32Array.from({ length: BATCH }, () => random.normal()));
+  const n = core.stagePairs(users, its, Float32Array.from({ length: BATCH }, () => random.normal()));
   const settings = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
+  const plans = planOptimizers(core.store.groups, undefined, settings.learningRate);
   for (let i = 0; i < 50; i++) {
-    model.lossAndGradients(n, squaredError);
-    adamStep(model.backend, model.store, ++model.optimizerSteps, settings);
+    lossAndGradients(core, n, squaredError);
+    optimizerStep(core, plans, settings);
   }
 } else if (which === 'tfjs-training') {
   const { tfjsTrainCases } = await import('./train.js');

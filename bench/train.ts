@@ -4,8 +4,10 @@
 // assembly and shuffling to the step.
 import type { Case } from './harness.js';
 import { createModel, type Model, type TwoTowerConfig } from '../src/index.js';
-import { squaredError } from '../src/train/losses.js';
-import { adamStep } from '../src/train/adam.js';
+import { squaredError } from '../src/train/losses/mse.js';
+import { lossAndGradients, optimizerStep } from '../src/train/step.js';
+import { planOptimizers } from '../src/train/optimizers/index.js';
+import { internals } from '../src/api/model.js';
 import { Random } from '../src/util/random.js';
 
 export const BATCH = 1024;
@@ -34,19 +36,20 @@ export async function trainCases(): Promise<Case[]> {
   const cases: Case[] = [];
   for (const build of ['simd', 'relaxed'] as const) {
     const model = await benchModel(build);
-    const n = model.stagePairs(users.subarray(0, BATCH), items.subarray(0, BATCH), ratings.subarray(0, BATCH));
+    const core = internals(model);
+    const n = core.stagePairs(users.subarray(0, BATCH), items.subarray(0, BATCH), ratings.subarray(0, BATCH));
     const settings = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
+    const plans = planOptimizers(core.store.groups, undefined, settings.learningRate);
     const step = () => {
-      model.lossAndGradients(n, squaredError);
-      model.optimizerSteps += 1;
-      adamStep(model.backend, model.store, model.optimizerSteps, settings);
+      lossAndGradients(core, n, squaredError);
+      optimizerStep(core, plans, settings);
     };
     cases.push({
       name: `train step, batch ${BATCH}, towers 64→128→64`, impl: `twotower ${build}`, examples: BATCH, run: step,
       check: () => {
-        const first = model.lossAndGradients(n, squaredError);
+        const first = lossAndGradients(core, n, squaredError);
         for (let i = 0; i < 20; i++) step();
-        const later = model.lossAndGradients(n, squaredError);
+        const later = lossAndGradients(core, n, squaredError);
         if (!(later < first)) throw new Error(`${build}: the loss did not fall over 20 steps (${first} → ${later})`);
       },
     });

@@ -1,7 +1,7 @@
 // Adam: a two-step example worked by hand, then many steps of the WASM kernel against the twin.
 import { describe, it, expect, beforeAll } from 'vitest';
 import type { WasmBackend } from '../src/wasm/load.js';
-import { adamUpdate } from '../src/reference/adam.js';
+import { adamUpdate } from '../src/reference/optimizers.js';
 import { wasmBuilds, Random, randomFloats, putFloats, getFloats, expectClose, f64 } from './helpers.js';
 
 let builds: WasmBackend[] = [];

@@ -43,13 +43,13 @@ describe('bad input to fit()', () => {
   it.each([NaN, Infinity, -Infinity])('a %s target names its index', (bad) => {
     const data = tinyBatch(10);
     data.ratings[6] = bad;
-    expectRejected(() => model.fit(data), 'BAD_TARGET', new RegExp(`train\\.ratings\\[6\\] is ${bad}`));
+    expectRejected(() => model.fit(data), 'BAD_INPUT', new RegExp(`train\\.ratings\\[6\\] is ${bad}`));
   });
 
   it('a non-finite validation target is caught before training starts', () => {
     const validation = tinyBatch(5);
     validation.ratings[2] = NaN;
-    expectRejected(() => model.fit(tinyBatch(10), { validation }), 'BAD_TARGET', /options\.validation\.ratings\[2\] is NaN/);
+    expectRejected(() => model.fit(tinyBatch(10), { validation }), 'BAD_INPUT', /options\.validation\.ratings\[2\] is NaN/);
   });
 
   it('empty data', () => {
@@ -105,7 +105,7 @@ describe('bad features', () => {
     expectRejected(() => model.setUserFeatures({ count: 7, columns: { ...columns, score: new Float32Array(13) } }), 'DIMENSION_MISMATCH',
       /user feature "score" has 13 values; expected 7 rows × size 2 = 14/);
     expectRejected(() => model.setUserFeatures({ count: 7, columns: { ...columns, group: Int32Array.from([0, 1, 2, 3, 4, 0, 1]) } }),
-      'BAD_FEATURE', /user feature "group"\[4\] = 4 is out of range \[0, 4\)/);
+      'OUT_OF_RANGE', /user feature "group"\[4\] = 4 is out of range \[0, 4\)/);
     expectRejected(() => model.setUserFeatures({ count: 8, columns }), 'DIMENSION_MISMATCH', /vocabSize 7 but the table has 8 rows/);
   });
 
@@ -113,10 +113,10 @@ describe('bad features', () => {
     const { userFeatures, itemFeatures } = tinyFeatures();
     const score = Float32Array.from(userFeatures.columns.score as Float32Array);
     score[3] = NaN;
-    expectRejected(() => model.setUserFeatures({ count: 7, columns: { ...userFeatures.columns, score } }), 'BAD_FEATURE',
+    expectRejected(() => model.setUserFeatures({ count: 7, columns: { ...userFeatures.columns, score } }), 'BAD_INPUT',
       /user feature "score"\[3\] is NaN/);
     const tags = { offsets: Int32Array.from([0, 1, 3, 2, 4, 6, 7, 8, 10, 11]), ids: new Int32Array(11) };
-    expectRejected(() => model.setItemFeatures({ count: 9, columns: { ...itemFeatures.columns, tags } }), 'BAD_FEATURE',
+    expectRejected(() => model.setItemFeatures({ count: 9, columns: { ...itemFeatures.columns, tags } }), 'BAD_INPUT',
       /offsets must not decrease: offsets\[3\] = 2 < offsets\[2\] = 3/);
   });
 });

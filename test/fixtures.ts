@@ -1,6 +1,6 @@
 // A small model that uses every feature kind, hidden layers and all three biases, with data.
 import type { TwoTowerConfig } from '../src/index.js';
-import type { FeatureTable } from '../src/model/features.js';
+import type { FeatureTable } from '../src/index.js';
 import { Random } from '../src/util/random.js';
 
 export const USERS = 7;

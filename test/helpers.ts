@@ -1,7 +1,9 @@
 // Shared test helpers: both WASM builds, seeded random arrays, heap staging, closeness checks.
 import { expect } from 'vitest';
 import { loadWasmBackend, type WasmBackend } from '../src/wasm/load.js';
-import type { Backend, Floats } from '../src/wasm/backend.js';
+import type { Backend, Floats } from '../src/backend/contract.js';
+import { internals, type Model } from '../src/api/model.js';
+import type { TwoTower } from '../src/model/twotower.js';
 import { Random } from '../src/util/random.js';
 
 /** The plain SIMD build and the relaxed-SIMD (FMA) build; vitest runs with the V8 flag for the latter. */
@@ -55,6 +57,11 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   if (worst >= 0) {
     expect.fail(`element ${worst}: got ${actual[worst]}, expected ${expected[worst]} (atol ${atol}, rtol ${rtol})`);
   }
+}
+
+/** The internal core of a public Model, for tests of internals (parameter store, staging). */
+export function core(model: Model): TwoTower {
+  return internals(model);
 }
 
 export function f64(values: ArrayLike<number>): Float64Array {

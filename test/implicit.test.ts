@@ -5,8 +5,10 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import { createModel, ReferenceBackend, type Model, type TwoTowerConfig } from '../src/index.js';
 import { bceLoss, bprLoss, softmaxXent } from '../src/reference/loss.js';
 import { rankTargets } from '../src/reference/score.js';
-import { inBatchSoftmax, bpr, binaryCrossEntropy } from '../src/train/losses.js';
-import { wasmBuilds, Random, randomFloats, randomInts, putFloats, putInts, getFloats, expectClose, f64 } from './helpers.js';
+import { LOSSES } from '../src/train/losses/index.js';
+import { lossAndGradients } from '../src/train/step.js';
+import { TrainScratch } from '../src/train/scratch.js';
+import { wasmBuilds, Random, randomFloats, randomInts, putFloats, putInts, getFloats, expectClose, f64, core } from './helpers.js';
 import type { WasmBackend } from '../src/wasm/load.js';
 
 let builds: WasmBackend[] = [];
@@ -72,25 +74,28 @@ const itemFeatures = { count: ITEMS, columns: { x: Float32Array.from({ length: I
 
 describe('implicit gradients by central finite differences (f64 reference)', () => {
   it.each([
-    ['softmax', inBatchSoftmax, false],
-    ['bpr', bpr, true],
-    ['bce', binaryCrossEntropy, true],
+    ['softmax', LOSSES.softmax, false],
+    ['bpr', LOSSES.bpr, true],
+    ['bce', LOSSES.bce, true],
   ] as const)('%s', async (_name, loss, bias) => {
     const model = await createModel(idConfig(bias), { backend: new ReferenceBackend(), itemFeatures });
     const random = new Random(3);
     const n = 8;
     const users = randomInts(random, n, USERS), items = Int32Array.of(0, 1, 2, 2, 3, 4, 5, 7);
     const targets = Float32Array.from({ length: n }, (_, r) => (r % 2 ? 1 : 0));
-    model.stagePairs(users, items, targets);
-    model.backend.floats(model.pairs.logq, n).set(randomFloats(random, n));
-    const extras = { logq: model.pairs.logq, removeAccidentalHits: true, temperature: 0.5 };
-    const lossOf = () => model.lossAndGradients(n, loss, { l2: 0.1, biasL2: 0 }, extras);
+    const c = core(model), store = c.store;
+    c.stagePairs(users, items, targets);
+    const scratch = TrainScratch.of(c);
+    scratch.reserve(n);
+    c.backend.floats(scratch.logq, n).set(randomFloats(random, n));
+    const settings = { negatives: 1, logQCorrection: true, removeAccidentalHits: true, temperature: 0.5 };
+    const lossOf = () => lossAndGradients(c, n, loss, { l2: 0.1, biasL2: 0 }, settings);
     lossOf();
-    const analytic = new Map(model.store.blocks.map((b) => [b.name, Float64Array.from(model.store.grads(b))]));
-    for (const block of model.store.blocks) {
+    const analytic = new Map(store.blocks.map((b) => [b.name, Float64Array.from(store.grads(b))]));
+    for (const block of store.blocks) {
       const numeric: number[] = [];
       for (let i = 0; i < block.size; i++) {
-        const v = () => model.store.values(block);
+        const v = () => store.values(block);
         const original = v()[i]!;
         v()[i] = original + 1e-6;
         const up = lossOf();
@@ -174,8 +179,7 @@ describe('ranking metrics, recommend and similarItems', () => {
       dim: 2, user: { features: [{ kind: 'id', name: 'u', vocabSize: 1, dim: 2 }], project: false },
       item: { features: [{ kind: 'id', name: 'i', vocabSize: 6, dim: 2 }], project: false },
     });
-    model.store.values(model.store.find('user.u.embedding')!).set([1, 0]);
-    model.store.values(model.store.find('item.i.embedding')!).set([5, 0, 4, 0, 3, 0, 2, 0, 1, 0, 0, 0]);
+    model.setParameters({ 'user.u.embedding': [1, 0], 'item.i.embedding': [5, 0, 4, 0, 3, 0, 2, 0, 1, 0, 0, 0] });
     // Item 0 was seen in training; test items 2 and 5. Ranking without 0: 1, 2, 3, 4, 5.
     const m = model.evaluateRanking({ users: Int32Array.of(0, 0), items: Int32Array.of(2, 5) }, { ks: [2, 3], exclude: { users: Int32Array.of(0), items: Int32Array.of(0) } });
     expect(m.users).toBe(1);
@@ -194,7 +198,7 @@ describe('ranking metrics, recommend and similarItems', () => {
     expect(Array.from(model.recommend([0], { k: 3, allow: [5, 3, 0] }).indices)).toEqual([3, 5, -1]);
     expect(() => model.recommend([1])).toThrow(/recommend: users\[0\] = 1 is not a valid user index: the model has 1 users/);
     expect(() => model.recommend([0], { k: 0 })).toThrow(/k must be an integer ≥ 1, got 0/);
-    model.store.values(model.store.find('item.i.embedding')!).set([1, 0, 0.9, 0.1, 0, 1, -1, 0, 0.1, 0.9, 0.7, 0.7]);
+    model.setParameters({ 'item.i.embedding': [1, 0, 0.9, 0.1, 0, 1, -1, 0, 0.1, 0.9, 0.7, 0.7] });
     expect(Array.from(model.similarItems(0, 2).indices)).toEqual([1, 5]);
     model.dispose();
   });
@@ -246,18 +250,18 @@ describe('recommend caches the item index until the model changes', () => {
     const data = { users: Int32Array.of(0, 1, 2, 3, 4, 5, 0, 1), items: Int32Array.of(0, 1, 2, 3, 4, 5, 6, 7), ratings: Float32Array.of(1, 2, 3, 4, 5, 1, 2, 3) };
     model.fit(data, { epochs: 1, batchSize: 4 });
     const first = model.recommend([0, 1], { k: 4 });
-    const blocks = model.backend.stats().liveBlocks;
+    const blocks = model.memory().liveBlocks;
     expect(model.recommend([0, 1], { k: 4 })).toEqual(first);
-    expect(model.backend.stats().liveBlocks).toBe(blocks);
+    expect(model.memory().liveBlocks).toBe(blocks);
     model.fit(data, { epochs: 3, batchSize: 4, learningRate: 0.05 });
     const after = model.recommend([0, 1], { k: 4 });
     const fresh = await createModel(idConfig(true), { itemFeatures });
-    for (const b of model.store.blocks) fresh.store.values(fresh.store.find(b.name)!).set(model.store.values(b));
-    fresh.seen = model.seen;
+    fresh.setParameters(model.parameters());
+    core(fresh).seen = core(model).seen;
     expect(after).toEqual(fresh.recommend([0, 1], { k: 4 }));
     expect(after.scores).not.toEqual(first.scores);
     model.dispose();
     fresh.dispose();
-    expect(model.backend.stats().liveBlocks).toBe(0);
+    expect(model.memory().liveBlocks).toBe(0);
   });
 });

@@ -20,8 +20,15 @@ const tol = (terms: number) => 2e-6 * Math.sqrt(terms) + 1e-6;
 describe.each(['simd', 'relaxed'] as const)('%s build', (kind) => {
   const be = () => builds.find((b) => b.kind === kind)!;
 
-  it('runs the requested build', () => {
-    expect(be().kind).toBe(kind);
+  it('is the build it claims: the relaxed build fuses multiply-add (one rounding), the plain build rounds twice', () => {
+    // x·w = 1 + 2⁻¹¹ + 2⁻²⁴ is not an f32: rounded first (plain SIMD) it is 1 + 2⁻¹¹, and adding
+    // the bias −(1 + 2⁻¹¹) gives 0; fused (relaxed_madd on an FMA host, as here) it gives 2⁻²⁴.
+    const B = be();
+    const x = Math.fround(1 + 2 ** -12), bias = -(1 + 2 ** -11);
+    const [px, pw, pb, py] = [putFloats(B, [x]), putFloats(B, [x, x, x, x]), putFloats(B, [bias, bias, bias, bias]), B.alloc(16)];
+    B.kernels.dense_forward(py, px, pw, pb, 1, 1, 4);
+    expect(Array.from(getFloats(B, py, 4))).toEqual(new Array(4).fill(kind === 'relaxed' ? 2 ** -24 : 0));
+    [px, pw, pb, py].forEach((p) => B.free(p));
   });
 
   it('dense_forward matches X·W + b, with and without bias, on odd shapes', () => {

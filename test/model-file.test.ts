@@ -19,7 +19,7 @@ beforeAll(async () => {
   model.fit(tinyBatch(300, 8), { epochs: 3, batchSize: 32 });
   const vocab = new Vocabulary();
   ['a', 'b', 'c'].forEach((k) => vocab.add(k));
-  model.vocabularies.users = vocab.freeze();
+  model.setVocabularies({ users: vocab.freeze() });
   model.metadata = { trainedOn: 'tiny' };
   bytes = model.toBytes();
 });

@@ -3,13 +3,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createScorer, type Scorer } from '../src/index.js';
 import { scoreTopK } from '../src/reference/score.js';
-import { wasmBuilds, Random, randomFloats, expectClose } from './helpers.js';
-import type { WasmBackend } from '../src/wasm/load.js';
-
-let builds: WasmBackend[] = [];
-beforeAll(async () => {
-  builds = await wasmBuilds();
-});
+import { Random, randomFloats, expectClose } from './helpers.js';
 
 /** Small integers: every dot product is exact in f32 and f64, and ties are everywhere. */
 function integerMatrix(random: Random, rows: number, d: number, range = 2): Float32Array {

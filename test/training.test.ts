@@ -36,15 +36,15 @@ describe('training', () => {
     const model = await createModel(tinyConfig(), tinyFeatures());
     const data = tinyBatch(64 * 10, 2);
     model.fit(data, { epochs: 1, batchSize: 64 });
-    const before = model.backend.stats();
+    const before = model.memory();
     model.fit(data, { epochs: 100, batchSize: 64 });
-    const after = model.backend.stats();
+    const after = model.memory();
     expect(model.optimizerSteps).toBe(1010);
     expect(after.liveBlocks).toBe(before.liveBlocks);
     expect(after.liveBytes).toBe(before.liveBytes);
     expect(after.memoryBytes).toBe(before.memoryBytes);
     model.dispose();
-    expect(model.backend.stats().liveBlocks).toBe(0);
+    expect(model.memory().liveBlocks).toBe(0);
   });
 
   it('reports every batch and epoch, and stops when onEpochEnd returns false', async () => {
@@ -85,14 +85,19 @@ describe('fit options', () => {
 
   it('early stopping on a carved validation split stops, reports the best epoch and restores its weights', async () => {
     const model = await make();
+    const weightsAfter: Record<string, Float32Array>[] = [];
     const result = model.fit(data.train, {
       epochs: 200, learningRate: 0.02, batchSize: 64, validationFraction: 0.2, earlyStopping: { patience: 2 },
+      onEpochEnd: () => void weightsAfter.push(model.parameters()),
     });
     expect(result.stoppedEarly).toBe(true);
     expect(result.history.length).toBeLessThan(200);
     const rmses = result.history.map((h) => h.validationRmse!);
     expect(result.bestEpoch).toBe(rmses.indexOf(Math.min(...rmses)));
     expect(result.history.length - 1 - result.bestEpoch!).toBe(2);
+    // The weights left in the model are the best epoch's, not the last epoch's.
+    expect(model.parameters()).toEqual(weightsAfter[result.bestEpoch!]);
+    expect(model.parameters()).not.toEqual(weightsAfter[weightsAfter.length - 1]);
     model.dispose();
   });
 

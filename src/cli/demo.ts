@@ -24,7 +24,7 @@ export async function demo(o: DemoOptions): Promise<void> {
   const data = generateSynthetic({ users: o.users, items: o.items, seed: o.seed, ratingsPerUser: Math.min(200, o.items) });
   const model = await createModel(data.suggestedConfig(), { userFeatures: data.userFeatures, itemFeatures: data.itemFeatures });
   log(`twotower demo: synthetic ratings, ${o.users} users × ${o.items} items, ${data.train.users.length} train / ${data.test.users.length} test ratings (seed ${o.seed})`);
-  log(`kernels: WASM ${model.backend.kind === 'relaxed' ? 'relaxed SIMD (fused multiply-add)' : 'SIMD'}`);
+  log(`kernels: WASM ${model.kernels === 'relaxed' ? 'relaxed SIMD (fused multiply-add)' : 'SIMD'}`);
   log(`user tower: ${describeTower(model, 'user')}`);
   log(`item tower: ${describeTower(model, 'item')}`);
   const batches = Math.ceil(data.train.users.length / o.batch);
@@ -60,7 +60,7 @@ export async function demo(o: DemoOptions): Promise<void> {
   if (o.json) {
     console.log(JSON.stringify({
       rmse, mae, floorRmse: data.floorRmse, epochs: result.history.length, trainSeconds: result.seconds,
-      examplesPerSecond: examples / result.seconds, kernels: model.backend.kind,
+      examplesPerSecond: examples / result.seconds, kernels: model.kernels,
       history: result.history, top,
     }));
   }

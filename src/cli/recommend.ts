@@ -22,7 +22,7 @@ export async function recommendCommand(f: RecommendFlags): Promise<void> {
     const known = f.user !== undefined && users.has(f.user);
     let top;
     if (known) {
-      top = model.recommend([users.lookup(f.user!)], { k: f.k, excludeSeen: !f.includeSeen && model.seen !== undefined });
+      top = model.recommend([users.lookup(f.user!)], { k: f.k, excludeSeen: !f.includeSeen && model.hasTrainingHistory });
     } else if (f.history !== undefined) {
       // Cold start: a user the model has not seen, embedded from the items they interacted with.
       const ids = f.history.split(',').map((x) => x.trim()).filter((x) => x !== '');

@@ -4,7 +4,7 @@
 import { basename } from 'node:path';
 import { loadDataset, type Dataset } from '../node/dataset.js';
 import { trainRecipe, recipeOptions, type RecipeOptions } from '../node/recipe.js';
-import type { LossName } from '../train/losses.js';
+import type { LossName } from '../train/losses/index.js';
 import type { RatingsData } from '../data/ratings.js';
 import { subset } from '../data/ratings.js';
 import { saveModel } from '../node/model-io.js';
@@ -108,7 +108,7 @@ export async function train(f: TrainFlags): Promise<void> {
     'hr@10': ranking.hitRate[10], 'map@10': ranking.map[10], mrr: ranking.mrr, auc: ranking.auc, 'coverage@20': ranking.coverage[20],
     rankedUsers: ranking.users, loss: f.loss, epochs: result.epochs, trainSeconds: result.seconds,
     users: f.hashIds ? ds.users.size : ds.users.size - 1, items: f.hashIds ? ds.items.size : ds.items.size - 1,
-    trainRatings: ds.train.users.length, testRatings: ds.test!.users.length, ...(f.hashIds ? { hashBuckets: f.hashIds } : {}), kernels: model.backend.kind,
+    trainRatings: ds.train.users.length, testRatings: ds.test!.users.length, ...(f.hashIds ? { hashBuckets: f.hashIds } : {}), kernels: model.kernels,
     ...(f.out ? { model: f.out } : {}),
   };
   if (f.json) console.log(JSON.stringify(summary));

@@ -16,22 +16,22 @@ export interface Interactions {
  */
 export function validateInteractions(data: Interactions, userCount: number, itemCount: number, name: string,
                                      needsRatings = true): void {
-  if (!data || typeof data !== 'object') fail('BAD_DATA', `${name} must be { users, items, ratings }`);
-  if (!(data.users instanceof Int32Array)) fail('BAD_DATA', `${name}.users must be an Int32Array`);
-  if (!(data.items instanceof Int32Array)) fail('BAD_DATA', `${name}.items must be an Int32Array`);
+  if (!data || typeof data !== 'object') fail('BAD_INPUT', `${name} must be { users, items, ratings }`);
+  if (!(data.users instanceof Int32Array)) fail('BAD_INPUT', `${name}.users must be an Int32Array`);
+  if (!(data.items instanceof Int32Array)) fail('BAD_INPUT', `${name}.items must be an Int32Array`);
   const n = data.users.length;
   if (n === 0) fail('EMPTY_DATA', `${name} is empty: it has no interactions`);
   if (data.items.length !== n) {
     fail('DIMENSION_MISMATCH', `${name}.items has ${data.items.length} entries but ${name}.users has ${n}`);
   }
   if (needsRatings) {
-    if (!(data.ratings instanceof Float32Array)) fail('BAD_DATA', `${name}.ratings must be a Float32Array`);
+    if (!(data.ratings instanceof Float32Array)) fail('BAD_INPUT', `${name}.ratings must be a Float32Array`);
     if (data.ratings.length !== n) {
       fail('DIMENSION_MISMATCH', `${name}.ratings has ${data.ratings.length} entries but ${name}.users has ${n}`);
     }
     for (let i = 0; i < n; i++) {
       const r = data.ratings[i]!;
-      if (!Number.isFinite(r)) fail('BAD_TARGET', `${name}.ratings[${i}] is ${r}: targets must be finite numbers`);
+      if (!Number.isFinite(r)) fail('BAD_INPUT', `${name}.ratings[${i}] is ${r}: targets must be finite numbers`);
     }
   }
   checkIndices(data.users, userCount, `${name}.users`, 'user');

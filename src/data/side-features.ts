@@ -3,8 +3,8 @@
 // to encode it; the result is a FeatureTable ordered by entity index and the FeatureSpecs the
 // tower config needs. Entity 0 is the out-of-vocabulary entity: it gets "missing" values.
 import { fail } from '../errors.js';
-import type { FeatureSpec } from '../model/config.js';
-import type { FeatureTable, FeatureColumn } from '../model/features.js';
+import type { FeatureSpec } from '../config/model.js';
+import type { FeatureTable, FeatureColumn } from '../config/feature-table.js';
 import { Vocabulary, fnv1a } from './vocabulary.js';
 
 export type SideFeatureSpec =

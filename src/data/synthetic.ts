@@ -5,8 +5,8 @@
 // as `floorRmse` (≈ noise). It is the default data of the demo and of the quality tests.
 import { Random } from '../util/random.js';
 import type { Interactions } from './interactions.js';
-import type { FeatureTable } from '../model/features.js';
-import type { TwoTowerConfig } from '../model/config.js';
+import type { FeatureTable } from '../config/feature-table.js';
+import type { TwoTowerConfig } from '../config/model.js';
 import { fail } from '../errors.js';
 
 export interface SyntheticOptions {

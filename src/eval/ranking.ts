@@ -6,9 +6,11 @@
 import type { TwoTower } from '../model/twotower.js';
 import type { Interactions } from '../data/interactions.js';
 import { checkIndices } from '../data/interactions.js';
+import { csrRow, csrSelect, groupByRow } from '../data/csr.js';
 import { fail } from '../errors.js';
-import { Buffers } from '../rank/buffers.js';
+import { Buffers } from '../backend/heap.js';
 import { runTopK, uploadItems } from '../rank/scorer.js';
+import { retrievalItems, retrievalQueries } from '../rank/retrieval.js';
 
 export interface RankingOptions {
   /** Cut-offs. Default [10, 20]. */
@@ -29,50 +31,6 @@ export interface RankingMetrics {
   auc: number;
 }
 
-/** Per-user sorted unique item lists (CSR) from parallel arrays. */
-export function groupByUser(users: Int32Array, items: Int32Array, userCount: number): { offsets: Int32Array; ids: Int32Array } {
-  const lists: number[][] = Array.from({ length: userCount }, () => []);
-  for (let r = 0; r < users.length; r++) lists[users[r]!]!.push(items[r]!);
-  const offsets = new Int32Array(userCount + 1);
-  const ids: number[] = [];
-  lists.forEach((l, u) => {
-    const unique = [...new Set(l)].sort((a, b) => a - b);
-    ids.push(...unique);
-    offsets[u + 1] = ids.length;
-  });
-  return { offsets, ids: Int32Array.from(ids) };
-}
-
-/** Rows of width d copied into rows of width d + 1 whose last column is last(r). */
-function widen(rows: Float32Array, d: number, last: (r: number) => number): Float32Array {
-  const n = rows.length / d, out = new Float32Array(n * (d + 1));
-  for (let r = 0; r < n; r++) {
-    out.set(rows.subarray(r * d, r * d + d), r * (d + 1));
-    out[r * (d + 1) + d] = last(r);
-  }
-  return out;
-}
-
-// Retrieval as pure dot products: [u, 1]·[v, b_item] carries the item bias, where there is one.
-
-/** Queries from user embeddings u (n×dim): u itself, or [u, 1] when the model has item biases. */
-export function retrievalQueriesFrom(model: TwoTower, u: Float32Array): { queries: Float32Array; dim: number } {
-  return model.bias.item ? { queries: widen(u, model.dim, () => 1), dim: model.dim + 1 } : { queries: u, dim: model.dim };
-}
-
-/** The given users' retrieval queries. */
-export function retrievalQueries(model: TwoTower, users: ArrayLike<number>): { queries: Float32Array; dim: number } {
-  return retrievalQueriesFrom(model, model.userEmbeddings(users));
-}
-
-/** Every item's retrieval row: v, or [v, b_item]. */
-export function retrievalItems(model: TwoTower): { items: Float32Array; dim: number } {
-  const v = model.itemEmbeddings();
-  if (!model.bias.item) return { items: v, dim: model.dim };
-  const bias = model.store.values(model.bias.item);
-  return { items: widen(v, model.dim, (j) => bias[j]!), dim: model.dim + 1 };
-}
-
 export function evaluateRanking(model: TwoTower, test: Pick<Interactions, 'users' | 'items'>, options: RankingOptions = {}): RankingMetrics {
   const ks = options.ks ?? [10, 20];
   if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1)) fail('BAD_OPTION', `ks must be positive integers, got ${JSON.stringify(ks)}`);
@@ -84,14 +42,14 @@ export function evaluateRanking(model: TwoTower, test: Pick<Interactions, 'users
     checkIndices(options.exclude.users, nu, 'exclude.users', 'user');
     checkIndices(options.exclude.items, n, 'exclude.items', 'item');
   }
-  const seen = options.exclude ? groupByUser(options.exclude.users, options.exclude.items, nu) : null;
-  const truth = groupByUser(test.users, test.items, nu);
+  const seen = options.exclude ? groupByRow(options.exclude.users, options.exclude.items, nu) : null;
+  const truth = groupByRow(test.users, test.items, nu);
   // Users to evaluate, and their relevant items not in their training set.
   const evalUsers: number[] = [];
   const relevant: number[][] = [];
   for (let u = 0; u < nu; u++) {
-    const own = Array.from(truth.ids.subarray(truth.offsets[u]!, truth.offsets[u + 1]!));
-    const skip = seen ? new Set(seen.ids.subarray(seen.offsets[u]!, seen.offsets[u + 1]!)) : new Set<number>();
+    const own = Array.from(csrRow(truth, u));
+    const skip = new Set(seen ? csrRow(seen, u) : []);
     const kept = own.filter((i) => !skip.has(i));
     if (kept.length > 0) {
       evalUsers.push(u);
@@ -113,13 +71,7 @@ export function evaluateRanking(model: TwoTower, test: Pick<Interactions, 'users
       const users = evalUsers.slice(start, start + chunk);
       const b = users.length;
       const { queries, dim } = retrievalQueries(model, users);
-      const exOffsets = new Int32Array(b + 1);
-      const exIds: number[] = [];
-      users.forEach((u, r) => {
-        if (seen) exIds.push(...seen.ids.subarray(seen.offsets[u]!, seen.offsets[u + 1]!));
-        exOffsets[r + 1] = exIds.length;
-      });
-      const exclude = { offsets: exOffsets, ids: Int32Array.from(exIds) };
+      const exclude = seen ? csrSelect(seen, users) : undefined;
       const top = runTopK(be, buffers, queries, items, Math.min(K, n), exclude);
       // Full rows of scores for MRR and AUC.
       const scores = buffers.get('eval.scores', b * n * 4);
@@ -150,7 +102,7 @@ export function evaluateRanking(model: TwoTower, test: Pick<Interactions, 'users
           out.hitRate[k]! += hits > 0 ? 1 : 0;
           out.map[k]! += ap / ideal;
         }
-        const ex = seen ? seen.ids.subarray(seen.offsets[u]!, seen.offsets[u + 1]!) : new Int32Array(0);
+        const ex = seen ? csrRow(seen, u) : new Int32Array(0);
         const targets = buffers.get('eval.targets', rel.length * 4), ranks = buffers.get('eval.ranks', rel.length * 4);
         const exPtr = buffers.get('eval.ex', Math.max(1, ex.length) * 4);
         be.ints(targets, rel.length).set(rel);

@@ -8,8 +8,8 @@
 // truncated files and checksum mismatches with an error that says which.
 import { fail } from '../errors.js';
 import { crc32 } from '../util/crc32.js';
-import type { TwoTowerConfig } from '../model/config.js';
-import type { FeatureTable, FeatureColumn, MultiHotColumn } from '../model/features.js';
+import type { TwoTowerConfig } from '../config/model.js';
+import type { FeatureTable, FeatureColumn, MultiHotColumn } from '../config/feature-table.js';
 import type { VocabularyJSON } from '../data/vocabulary.js';
 
 export const FORMAT_VERSION = 1;

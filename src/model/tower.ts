@@ -1,9 +1,13 @@
-// One tower: entity indices → feature lookups concatenated into X0 → Dense(+ReLU)… → Dense → the
-// d-dimensional embedding. Forward and backward sit side by side; each step is one kernel call.
-import type { Backend } from '../wasm/backend.js';
-import { featureWidth, type FeatureSpec, type TowerConfig, type TowerSide, type IdFeature } from './config.js';
+// One tower: entity indices → each feature's columns of X0 (by its kind's module) → Dense(+ReLU)…
+// → Dense → the d-dimensional embedding. Forward and backward sit side by side; each step is one
+// kernel call.
+import type { Backend } from '../backend/contract.js';
+import { fail } from '../errors.js';
+import type { TowerConfig, TowerSide, IdFeature } from '../config/model.js';
+import type { FeatureTable } from '../config/feature-table.js';
 import type { ParamBlock, ParameterStore } from './parameters.js';
-import { validateFeatureTable, type FeatureTable, type MultiHotColumn } from './features.js';
+import { featureKind, type FeatureSlot, type FeaturePass } from './features/index.js';
+import { validateFeatureTable } from './features/table.js';
 
 interface DenseLayer {
   readonly w: ParamBlock;
@@ -11,21 +15,6 @@ interface DenseLayer {
   readonly inWidth: number;
   readonly outWidth: number;
   readonly relu: boolean;
-}
-
-interface FeatureSlot {
-  readonly spec: FeatureSpec;
-  /** First column of this feature in X0. */
-  readonly column: number;
-  /** Embedding table (absent for numeric features). */
-  readonly table?: ParamBlock;
-  /** Attention pooling's learned query vector. */
-  readonly attention?: ParamBlock;
-  /** Uploaded column data in the heap (0 when not applicable). */
-  data: number;
-  offsets: number;
-  ids: number;
-  weights: number;
 }
 
 export class Tower {
@@ -37,6 +26,8 @@ export class Tower {
   count = 0;
   /** The feature table last set (kept for saving the model). */
   table: FeatureTable | undefined;
+  /** Does any input feature carry gradient back to parameters of its own? */
+  private readonly learnsInputs: boolean;
   private backend: Backend | null = null;
   private capacity = 0;
   private scratch: number[] = [];
@@ -44,7 +35,6 @@ export class Tower {
   private dx0 = 0;
   private acts: number[] = [];
   private dActs: number[] = [];
-  private catIds = new Map<FeatureSlot, number>();
   /** The `scored` pointer of the last forward call, which backward must use too. */
   private scored = 0;
 
@@ -52,14 +42,13 @@ export class Tower {
               store: ParameterStore, embeddingStd: number) {
     let column = 0;
     for (const spec of config.features) {
-      const table = spec.kind === 'numeric' ? undefined
-        : store.declare(`${side}.${spec.name}.embedding`, [spec.vocabSize, spec.dim], { kind: 'normal', std: embeddingStd });
-      const attention = spec.kind === 'multiHot' && spec.pooling === 'attention'
-        ? store.declare(`${side}.${spec.name}.attention`, [spec.dim], { kind: 'zeros' }) : undefined;
-      this.slots.push({ spec, column, table, attention, data: 0, offsets: 0, ids: 0, weights: 0 });
-      column += featureWidth(spec);
+      const kind = featureKind(spec);
+      const params = kind.declare(spec, `${side}.${spec.name}`, store, embeddingStd);
+      this.slots.push({ spec, column, params, data: {}, rowIds: 0 });
+      column += kind.width(spec);
     }
     this.inputWidth = column;
+    this.learnsInputs = this.slots.some((s) => featureKind(s.spec).backward !== undefined);
     this.idFeature = config.features.find((f): f is IdFeature => f.kind === 'id');
     if (this.idFeature) this.count = this.idFeature.vocabSize;
     const widths = [...(config.hidden ?? [])];
@@ -69,16 +58,11 @@ export class Tower {
       const relu = l < (config.hidden ?? []).length;
       // He-uniform before a ReLU keeps activations' variance; Glorot-uniform for the linear output.
       const limit = relu ? Math.sqrt(6 / inWidth) : Math.sqrt(6 / (inWidth + outWidth));
-      const w = store.declare(`${side}.dense${l}.weight`, [inWidth, outWidth], { kind: 'uniform', limit });
-      const b = store.declare(`${side}.dense${l}.bias`, [outWidth], { kind: 'zeros' });
+      const w = store.declare(`${side}.dense${l}.weight`, [inWidth, outWidth], { kind: 'uniform', limit }, 'dense');
+      const b = store.declare(`${side}.dense${l}.bias`, [outWidth], { kind: 'zeros' }, 'dense');
       this.layers.push({ w, b, inWidth, outWidth, relu });
       inWidth = outWidth;
     });
-  }
-
-  /** Does any input feature carry gradient back to a table? */
-  private get learnsInputs(): boolean {
-    return this.slots.some((s) => s.table !== undefined);
   }
 
   attach(backend: Backend): void {
@@ -86,21 +70,13 @@ export class Tower {
   }
 
   private get be(): Backend {
-    if (!this.backend) throw new Error('Tower: not attached');
+    if (!this.backend) fail('INTERNAL', `the ${this.side} tower is not attached to a backend`);
     return this.backend;
   }
 
   /** Whether every feature has its data: true for an id-only tower, else after setFeatures(). */
   get ready(): boolean {
-    return this.count > 0 && this.slots.every((s) => s.spec.kind === 'id' || s.data !== 0 || s.offsets !== 0);
-  }
-
-  /** Rows this tower's id feature reads: the entity indices themselves, or an id column. */
-  private idRows(slot: FeatureSlot, rows: number, n: number): number {
-    if (slot.data === 0) return rows;
-    const ids = this.catIds.get(slot)!;
-    this.be.kernels.gather_i32(ids, slot.data, rows, n);
-    return ids;
+    return this.count > 0 && this.slots.every((s) => !featureKind(s.spec).needsColumn || Object.keys(s.data).length > 0);
   }
 
   /** Validates then uploads per-entity feature columns; on error nothing changes. */
@@ -108,29 +84,15 @@ export class Tower {
     validateFeatureTable(table, this.config.features, this.side);
     const be = this.be;
     this.freeFeatureData();
-    for (const slot of this.slots) {
-      const column = table.columns[slot.spec.name];
-      if (slot.spec.kind === 'categorical' || (slot.spec.kind === 'id' && column !== undefined)) {
-        slot.data = upload(be, column as Int32Array);
-      } else if (slot.spec.kind === 'numeric') {
-        slot.data = uploadFloats(be, column as Float32Array);
-      } else if (slot.spec.kind === 'multiHot') {
-        const bag = column as MultiHotColumn;
-        slot.offsets = upload(be, bag.offsets);
-        slot.ids = upload(be, bag.ids);
-        slot.weights = bag.weights ? uploadFloats(be, bag.weights) : 0;
-      }
-    }
+    for (const slot of this.slots) slot.data = featureKind(slot.spec).upload(be, slot.spec, table.columns[slot.spec.name]);
     this.count = table.count;
     this.table = table;
   }
 
   private freeFeatureData(): void {
     for (const slot of this.slots) {
-      for (const key of ['data', 'offsets', 'ids', 'weights'] as const) {
-        if (slot[key] !== 0) this.be.free(slot[key]);
-        slot[key] = 0;
-      }
+      for (const ptr of Object.values(slot.data)) if (ptr !== 0) this.be.free(ptr);
+      slot.data = {};
     }
   }
 
@@ -149,15 +111,20 @@ export class Tower {
     this.dx0 = this.learnsInputs ? take(n * this.inputWidth * f) : 0;
     this.acts = this.layers.map((l) => take(n * l.outWidth * f));
     this.dActs = this.layers.map((l) => take(n * l.outWidth * f));
-    for (const slot of this.slots) if (slot.spec.kind === 'categorical' || slot.spec.kind === 'id') this.catIds.set(slot, take(n * 4));
+    for (const slot of this.slots) if (featureKind(slot.spec).rowScratch) slot.rowIds = take(n * 4);
     this.capacity = n;
   }
 
   private freeScratch(): void {
     for (const p of this.scratch) this.be.free(p);
     this.scratch = [];
-    this.catIds.clear();
+    for (const slot of this.slots) slot.rowIds = 0;
     this.capacity = 0;
+  }
+
+  private pass(store: ParameterStore, rows: number, n: number, at: number): FeaturePass {
+    const be = this.be;
+    return { be, k: be.kernels, store, rows, n, at, ld: this.inputWidth, scored: this.scored };
   }
 
   /**
@@ -169,25 +136,7 @@ export class Tower {
     this.scored = scored;
     const k = this.be.kernels;
     const f = this.be.floatBytes;
-    const ld = this.inputWidth;
-    for (const slot of this.slots) {
-      const out = this.x0 + slot.column * f;
-      const spec = slot.spec;
-      if (spec.kind === 'id') {
-        k.embedding_gather(out, store.ptr(slot.table!), this.idRows(slot, rows, n), n, spec.dim, ld);
-      } else if (spec.kind === 'categorical') {
-        const ids = this.catIds.get(slot)!;
-        k.gather_i32(ids, slot.data, rows, n);
-        k.embedding_gather(out, store.ptr(slot.table!), ids, n, spec.dim, ld);
-      } else if (spec.kind === 'multiHot' && slot.attention) {
-        k.embedding_bag_attention(out, store.ptr(slot.table!), slot.offsets, slot.ids, rows, n, spec.dim, ld, store.ptr(slot.attention));
-      } else if (spec.kind === 'multiHot') {
-        k.embedding_bag(out, store.ptr(slot.table!), slot.offsets, slot.ids, slot.weights, rows,
-          spec.excludeScoredItem ? scored : 0, n, spec.dim, ld, spec.pooling === 'sum' ? 0 : 1);
-      } else {
-        k.gather_rows(out, slot.data, rows, n, spec.size, ld);
-      }
-    }
+    for (const slot of this.slots) featureKind(slot.spec).forward(slot, this.pass(store, rows, n, this.x0 + slot.column * f));
     let input = this.x0;
     this.layers.forEach((layer, l) => {
       const out = this.acts[l]!;
@@ -222,23 +171,8 @@ export class Tower {
         return;
       }
     }
-    // dY is now the gradient of X0 (n × inputWidth): scatter each feature's block to its table.
-    const ld = this.inputWidth;
-    for (const slot of this.slots) {
-      const spec = slot.spec;
-      const src = dY + slot.column * f;
-      if (spec.kind === 'id') {
-        k.embedding_scatter_add(store.gradPtr(slot.table!), src, slot.data === 0 ? rows : this.catIds.get(slot)!, n, spec.dim, ld);
-      } else if (spec.kind === 'categorical') {
-        k.embedding_scatter_add(store.gradPtr(slot.table!), src, this.catIds.get(slot)!, n, spec.dim, ld);
-      } else if (spec.kind === 'multiHot' && slot.attention) {
-        k.embedding_bag_attention_backward(store.gradPtr(slot.table!), store.gradPtr(slot.attention), src, store.ptr(slot.table!),
-          slot.offsets, slot.ids, rows, n, spec.dim, ld, store.ptr(slot.attention));
-      } else if (spec.kind === 'multiHot') {
-        k.embedding_bag_scatter_add(store.gradPtr(slot.table!), src, slot.offsets, slot.ids, slot.weights, rows,
-          spec.excludeScoredItem ? this.scored : 0, n, spec.dim, ld, spec.pooling === 'sum' ? 0 : 1);
-      }
-    }
+    // dY is now the gradient of X0 (n × inputWidth): each feature takes its block of columns.
+    for (const slot of this.slots) featureKind(slot.spec).backward?.(slot, this.pass(store, rows, n, dY + slot.column * f));
   }
 
   free(): void {
@@ -247,18 +181,4 @@ export class Tower {
     this.freeFeatureData();
     this.backend = null;
   }
-}
-
-/** Copies an Int32Array into a fresh heap block and returns its address. */
-export function upload(be: Backend, values: Int32Array): number {
-  const p = be.alloc(Math.max(1, values.length) * 4);
-  be.ints(p, values.length).set(values);
-  return p;
-}
-
-/** Copies floats into a fresh heap block (converted to the backend's float width). */
-export function uploadFloats(be: Backend, values: Float32Array | Float64Array): number {
-  const p = be.alloc(Math.max(1, values.length) * be.floatBytes);
-  be.floats(p, values.length).set(values);
-  return p;
 }

@@ -1,55 +1,32 @@
-// The two-tower model: a user tower and an item tower into one d-dimensional space, the score
-// of a pair being ⟨u, v⟩ plus optional global / user / item biases. Parameters, gradients and
-// Adam moments live in one ParameterStore in the backend's heap.
-import type { Backend } from '../wasm/backend.js';
+// The two-tower model's core: a user tower and an item tower into one d-dimensional space, the
+// score of a pair being ⟨u, v⟩ plus optional global / user / item biases. Parameters, gradients
+// and optimizer state live in one ParameterStore in the backend's heap. This class is internal:
+// users hold a Model (src/api/model.ts), which wraps it; training (src/train/) drives its
+// forward and backward passes.
+import type { Backend } from '../backend/contract.js';
 import { fail } from '../errors.js';
-import { validateConfig, type TwoTowerConfig, type TowerSide } from './config.js';
+import type { TwoTowerConfig, TowerSide } from '../config/model.js';
+import type { FeatureTable } from '../config/feature-table.js';
+import { validateConfig } from './validate-config.js';
 import { ParameterStore, type ParamBlock } from './parameters.js';
 import { Tower } from './tower.js';
-import type { FeatureTable } from './features.js';
 import { checkIndices } from '../data/interactions.js';
-import type { Loss } from '../train/losses.js';
 import type { Vocabulary } from '../data/vocabulary.js';
-import { groupByUser } from '../eval/ranking.js';
-
-/** Penalties added to the training loss (0 turns one off). */
-export interface Regularization {
-  /** λ of the per-example penalty λ·(‖u‖² + ‖v‖²) on both towers' output embeddings. */
-  l2: number;
-  /** λ of the per-example penalty λ·(b_u² + b_i²) on the user and item biases. */
-  biasL2: number;
-}
-
-export const NO_REGULARIZATION: Regularization = { l2: 0, biasL2: 0 };
-
-/** Settings of the in-batch softmax: per-row log sampling probabilities (0: none), hit removal, temperature. */
-export interface LossExtras {
-  logq: number;
-  removeAccidentalHits: boolean;
-  temperature: number;
-}
-
-export const NO_EXTRAS: LossExtras = { logq: 0, removeAccidentalHits: false, temperature: 1 };
+import { groupByRow, type Csr } from '../data/csr.js';
 
 /** Rows per chunk when predicting or embedding many entities: bounds scratch memory. */
 const CHUNK = 4096;
 
-/** Heap scratch for a batch of (user, item, target) rows and everything computed from it. */
+/** Heap scratch for a batch of (user, item, target) rows and their scores. */
 export class PairScratch {
   capacity = 0;
   users = 0;
   items = 0;
   targets = 0;
   scores = 0;
-  dScores = 0;
-  dUser = 0;
-  dItem = 0;
-  logq = 0;
   private blocks: number[] = [];
-  private matrix = 0;
-  private matrixRows = 0;
 
-  constructor(private readonly backend: Backend, private readonly dim: number) {}
+  constructor(private readonly backend: Backend) {}
 
   reserve(n: number): void {
     if (n <= this.capacity) return;
@@ -65,34 +42,19 @@ export class PairScratch {
     this.items = take(n * 4);
     this.targets = take(n * f);
     this.scores = take(n * f);
-    this.dScores = take(n * f);
-    this.dUser = take(n * this.dim * f);
-    this.dItem = take(n * this.dim * f);
-    this.logq = take(n * f);
     this.capacity = n;
-  }
-
-  /** n×n scratch for in-batch logits (allocated on first use, grown when n grows). */
-  matrixFor(n: number): number {
-    if (n > this.matrixRows) {
-      if (this.matrix) this.backend.free(this.matrix);
-      this.matrix = this.backend.alloc(n * n * this.backend.floatBytes);
-      this.matrixRows = n;
-    }
-    return this.matrix;
   }
 
   free(): void {
     for (const p of this.blocks) this.backend.free(p);
     this.blocks = [];
     this.capacity = 0;
-    if (this.matrix) this.backend.free(this.matrix);
-    this.matrix = 0;
-    this.matrixRows = 0;
   }
 }
 
 export class TwoTower {
+  /** Set by dispose(). */
+  private disposed = false;
   readonly config: TwoTowerConfig;
   readonly backend: Backend;
   readonly store = new ParameterStore();
@@ -104,7 +66,7 @@ export class TwoTower {
   /** Id ↔ index maps of the users and items, when the data came with string ids (files, CLI). */
   vocabularies: { users?: Vocabulary; items?: Vocabulary } = {};
   /** Each user's training items (CSR, sorted): what recommend() skips with excludeSeen. */
-  seen: { offsets: Int32Array; ids: Int32Array } | undefined;
+  seen: Csr | undefined;
   /** Free JSON-serialisable facts saved with the model (data source, feature specs, training settings). */
   metadata: Record<string, unknown> = {};
   /**
@@ -112,11 +74,12 @@ export class TwoTower {
    * loading): caches of derived data (the item index of recommend) compare against it.
    */
   revision = 0;
-  /** @internal Derived data freed with the model (recommend's item index). */
+  /** Derived data freed with the model (recommend's item index), each valid for one revision. */
   readonly caches = new Map<string, { revision: number; free(): void }>();
-  /** @internal Batch scratch shared by prediction and training. */
+  /** Batch scratch shared by prediction and training. */
   readonly pairs: PairScratch;
-  private disposed = false;
+  /** Training scratch owned by src/train/ (freed with the model). */
+  readonly disposables = new Set<{ free(): void }>();
 
   constructor(config: TwoTowerConfig, backend: Backend) {
     validateConfig(config);
@@ -125,13 +88,13 @@ export class TwoTower {
     const std = config.embeddingInitStd ?? 0.05;
     this.userTower = new Tower('user', config.user, config.dim, this.store, std);
     this.itemTower = new Tower('item', config.item, config.dim, this.store, std);
-    if (config.bias?.global) this.bias.global = this.store.declare('bias.global', [1], { kind: 'zeros' });
-    if (config.bias?.user) this.bias.user = this.store.declare('bias.user', [this.userTower.idFeature!.vocabSize], { kind: 'zeros' });
-    if (config.bias?.item) this.bias.item = this.store.declare('bias.item', [this.itemTower.idFeature!.vocabSize], { kind: 'zeros' });
+    if (config.bias?.global) this.bias.global = this.store.declare('bias.global', [1], { kind: 'zeros' }, 'bias');
+    if (config.bias?.user) this.bias.user = this.store.declare('bias.user', [this.userTower.idFeature!.vocabSize], { kind: 'zeros' }, 'bias');
+    if (config.bias?.item) this.bias.item = this.store.declare('bias.item', [this.itemTower.idFeature!.vocabSize], { kind: 'zeros' }, 'bias');
     this.store.allocate(backend, config.seed ?? 1);
     this.userTower.attach(backend);
     this.itemTower.attach(backend);
-    this.pairs = new PairScratch(backend, config.dim);
+    this.pairs = new PairScratch(backend);
   }
 
   get dim(): number { return this.config.dim; }
@@ -139,7 +102,7 @@ export class TwoTower {
   get userCount(): number { return this.userTower.count; }
   get itemCount(): number { return this.itemTower.count; }
 
-  private tower(side: TowerSide): Tower {
+  tower(side: TowerSide): Tower {
     return side === 'user' ? this.userTower : this.itemTower;
   }
 
@@ -152,10 +115,10 @@ export class TwoTower {
   setSeen(users: Int32Array, items: Int32Array): void {
     checkIndices(users, this.userCount, 'seen users', 'user');
     checkIndices(items, this.itemCount, 'seen items', 'item');
-    this.seen = groupByUser(users, items, this.userCount);
+    this.seen = groupByRow(users, items, this.userCount);
   }
 
-  /** @internal Throws unless both towers have what they need to run. */
+  /** Throws unless both towers have what they need to run. */
   ensureReady(): void {
     this.live();
     for (const side of ['user', 'item'] as const) {
@@ -167,11 +130,11 @@ export class TwoTower {
     }
   }
 
-  private live(): void {
+  live(): void {
     if (this.disposed) fail('DISPOSED', 'this model was disposed');
   }
 
-  /** @internal Runs both towers and the pair score on the n rows staged in `pairs`. */
+  /** Runs both towers and the pair score on the n rows staged in `pairs`. */
   forwardPairs(n: number): { user: number; item: number } {
     const k = this.backend.kernels;
     const p = this.pairs;
@@ -188,47 +151,7 @@ export class TwoTower {
     return { user, item };
   }
 
-  /**
-   * @internal Zeroes the gradients, then runs forward, the loss and backward on the n staged rows;
-   * gradients land in the store's gradient region. Returns the batch objective, the mean loss
-   * plus the L2 penalties (which may be non-finite: the caller decides what to do).
-   */
-  lossAndGradients(n: number, loss: Loss, reg: Regularization = NO_REGULARIZATION, extra: LossExtras = NO_EXTRAS): number {
-    const k = this.backend.kernels;
-    const p = this.pairs;
-    k.zero_f32(this.store.regions.grads, this.store.total);
-    const { user, item } = this.forwardPairs(n);
-    const value = loss.compute({
-      backend: this.backend, n, dim: this.dim, user, item, scores: p.scores, targets: p.targets,
-      dScores: p.dScores, dUser: p.dUser, dItem: p.dItem,
-      matrix: loss.kind === 'matrix' ? p.matrixFor(n) : 0, logq: extra.logq, ids: extra.removeAccidentalHits ? p.items : 0,
-      temperature: extra.temperature,
-    });
-    if (!Number.isFinite(value)) return value;
-    if (loss.kind === 'pair') {
-      k.rowwise_dot_backward(p.dUser, p.dItem, p.dScores, user, item, n, this.dim);
-      const { global, user: ub, item: ib } = this.bias;
-      if (global) k.bias_backward(this.store.gradPtr(global), p.dScores, n, 1, 1);
-      if (ub) k.embedding_scatter_add(this.store.gradPtr(ub), p.dScores, p.users, n, 1, 1);
-      if (ib) k.embedding_scatter_add(this.store.gradPtr(ib), p.dScores, p.items, n, 1, 1);
-    }
-    // Per-occurrence L2: each example adds λ(‖u‖² + ‖v‖²) and λ_b(b_u² + b_i²) to the batch-mean loss.
-    let penalty = 0;
-    if (reg.l2 > 0) {
-      penalty += reg.l2 * k.l2_penalty(p.dUser, user, n * this.dim, (2 * reg.l2) / n) / n;
-      penalty += reg.l2 * k.l2_penalty(p.dItem, item, n * this.dim, (2 * reg.l2) / n) / n;
-    }
-    if (reg.biasL2 > 0) {
-      const { user: ub, item: ib } = this.bias;
-      if (ub) penalty += reg.biasL2 * k.embedding_l2(this.store.gradPtr(ub), this.store.ptr(ub), p.users, n, 1, (2 * reg.biasL2) / n) / n;
-      if (ib) penalty += reg.biasL2 * k.embedding_l2(this.store.gradPtr(ib), this.store.ptr(ib), p.items, n, 1, (2 * reg.biasL2) / n) / n;
-    }
-    this.userTower.backward(this.store, p.users, n, p.dUser);
-    this.itemTower.backward(this.store, p.items, n, p.dItem);
-    return value + penalty;
-  }
-
-  /** @internal Copies indices (and targets) for n rows into the pair scratch. */
+  /** Copies indices (and targets) for n rows into the pair scratch. */
   stagePairs(users: ArrayLike<number>, items: ArrayLike<number>, targets?: ArrayLike<number>): number {
     const n = users.length;
     this.pairs.reserve(n);
@@ -313,6 +236,8 @@ export class TwoTower {
     if (this.disposed) return;
     for (const cache of this.caches.values()) cache.free();
     this.caches.clear();
+    for (const d of this.disposables) d.free();
+    this.disposables.clear();
     this.pairs.free();
     this.userTower.free();
     this.itemTower.free();

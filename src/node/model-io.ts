@@ -4,7 +4,7 @@
 import { writeFile, rename, rm, readFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { fail } from '../errors.js';
-import { loadModel, type Model, type CreateModelOptions } from '../index.js';
+import { loadModel, type Model, type LoadModelOptions } from '../index.js';
 
 export async function saveModel(path: string, model: Model): Promise<void> {
   const bytes = model.toBytes();
@@ -18,7 +18,7 @@ export async function saveModel(path: string, model: Model): Promise<void> {
   }
 }
 
-export async function loadModelFile(path: string, options: Omit<CreateModelOptions, 'userFeatures' | 'itemFeatures'> = {}): Promise<Model> {
+export async function loadModelFile(path: string, options: Omit<LoadModelOptions, 'name'> = {}): Promise<Model> {
   let bytes: Uint8Array;
   try {
     bytes = await readFile(path);

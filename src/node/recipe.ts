@@ -180,7 +180,7 @@ export async function trainRecipe(ds: Dataset, o: RecipeOptions): Promise<Recipe
       onEpochEnd: (e) => o.onEpochEnd?.(`final epoch ${e.epoch + 1}/${epochs}: train loss ${e.loss.toFixed(4)} (${e.seconds.toFixed(2)} s)`),
     });
   }
-  model.vocabularies = { users: ds.users, items: ds.items };
+  model.setVocabularies({ users: ds.users, items: ds.items });
   model.setSeen(ds.train.users, ds.train.items);
   return { model, search, final, epochs, seconds: (performance.now() - started) / 1000 };
 }

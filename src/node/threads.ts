@@ -3,7 +3,7 @@
 import { Worker } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import type { Spawner } from '../rank/pool.js';
+import type { Spawner } from '../wasm/pool.js';
 import { createScorer as createCoreScorer, type Scorer, type ScorerOptions } from '../rank/scorer.js';
 
 /** The compiled worker script beside this file (or in dist/ when running from sources). */

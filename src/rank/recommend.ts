@@ -1,11 +1,15 @@
 // Model-level ranking: the top items for users (their training items skipped by default, an
 // optional allow-list), and the items most similar to an item (cosine of item embeddings).
 import type { TwoTower } from '../model/twotower.js';
+import type { FeatureColumn } from '../config/feature-table.js';
 import { fail } from '../errors.js';
 import { checkIndices } from '../data/interactions.js';
-import { Buffers } from './buffers.js';
-import { runTopK, uploadItems, type TopKResult, type ItemIndex } from './scorer.js';
-import { retrievalItems, retrievalQueries, retrievalQueriesFrom } from '../eval/ranking.js';
+import { csrFromLists, csrRow, type Csr } from '../data/csr.js';
+import { Buffers } from '../backend/heap.js';
+import { featureKind } from '../model/features/index.js';
+import { runTopK, uploadItems, type ItemIndex } from './scorer.js';
+import { padRows, type TopKResult } from './topk-result.js';
+import { retrievalItems, retrievalQueries, retrievalQueriesFrom } from './retrieval.js';
 
 export interface RecommendOptions {
   /** Items per user. Default 10. */
@@ -23,8 +27,7 @@ export function recommend(model: TwoTower, users: ArrayLike<number>, options: Re
   checkIndices(users, model.userCount, 'recommend: users', 'user');
   const excludeSeen = options.excludeSeen ?? true;
   if (excludeSeen && !model.seen) fail('NO_HISTORY', 'recommend: the model has no training history to exclude; train it with fit() or pass excludeSeen: false');
-  const seen = excludeSeen
-    ? Array.from(users, (u) => model.seen!.ids.subarray(model.seen!.offsets[u]!, model.seen!.offsets[u + 1]!)) : null;
+  const seen = excludeSeen ? Array.from(users, (u) => csrRow(model.seen!, u)) : null;
   const { queries, dim } = retrievalQueries(model, users);
   return rankFor(model, queries, dim, seen, options);
 }
@@ -50,17 +53,11 @@ export function recommendForHistory(model: TwoTower, histories: ArrayLike<number
   }
   histories.forEach((h, r) => checkIndices(h, model.itemCount, `recommendForHistory: histories[${r}]`, 'item'));
   const b = histories.length;
-  const columns: Record<string, Int32Array | Float32Array | { offsets: Int32Array; ids: Int32Array }> = {};
+  // Every other feature takes its kind's "nothing known" column (id 0, category 0, empty sets, zeros).
+  const columns: Record<string, FeatureColumn> = {};
   for (const f of model.config.user.features) {
-    if (f.kind === 'id') columns[f.name] = new Int32Array(b);
-    else if (f.kind === 'categorical') columns[f.name] = new Int32Array(b);
-    else if (f.kind === 'numeric') columns[f.name] = new Float32Array(b * f.size);
-    else {
-      const lists = f.name === name ? histories.map((h) => Array.from(h)) : histories.map(() => []);
-      const offsets = new Int32Array(b + 1);
-      lists.forEach((l, r) => (offsets[r + 1] = offsets[r]! + l.length));
-      columns[f.name] = { offsets, ids: Int32Array.from(lists.flat()) };
-    }
+    const column = f.name === name ? csrFromLists(histories) : featureKind(f).unknownColumn(f, b);
+    if (column) columns[f.name] = column;
   }
   const queries = model.embedUsersWith({ count: b, columns });
   const retrieval = retrievalQueriesFrom(model, queries);
@@ -90,7 +87,7 @@ function cachedItemIndex(model: TwoTower): ItemIndex {
 function rankFor(model: TwoTower, queries: Float32Array, dim: number, seenLists: ArrayLike<number>[] | null,
                  options: RecommendOptions): TopKResult {
   const k = options.k ?? 10;
-  if (!Number.isInteger(k) || k < 1) fail('BAD_INPUT', `k must be an integer ≥ 1, got ${k}`);
+  if (!Number.isInteger(k) || k < 1) fail('BAD_OPTION', `k must be an integer ≥ 1, got ${k}`);
   const allow = options.allow ? Int32Array.from(options.allow) : null;
   if (allow) {
     checkIndices(allow, model.itemCount, 'recommend: allow', 'item');
@@ -107,36 +104,16 @@ function rankFor(model: TwoTower, queries: Float32Array, dim: number, seenLists:
     items = subset;
   }
   const n = allow ? allow.length : model.itemCount;
-  let exclude;
-  if (seenLists) {
-    const offsets = new Int32Array(users.length + 1);
-    const ids: number[] = [];
-    for (let r = 0; r < users.length; r++) {
-      const before = ids.length;
-      for (const item of [...new Set(Array.from(seenLists[r]!))].sort((a, b) => a - b)) {
-        if (!allow) ids.push(item);
-        else if (position.has(item)) ids.push(position.get(item)!);
-      }
-      offsets[r + 1] = ids.length;
-      if (allow) ids.splice(before, ids.length - before, ...ids.slice(before).sort((a, b) => a - b));
-    }
-    exclude = { offsets, ids: Int32Array.from(ids) };
-  }
+  // Each row's seen items as scan positions (item indices, or positions in the allow-list), sorted.
+  const exclude: Csr | undefined = seenLists
+    ? csrFromLists(seenLists.map((list) => (allow ? Array.from(list).filter((i) => position.has(i)).map((i) => position.get(i)!) : list)), true)
+    : undefined;
   const buffers = new Buffers(model.backend);
   try {
     const index = items ? uploadItems(model.backend, buffers, items, dim, false) : cachedItemIndex(model);
-    const result = runTopK(model.backend, buffers, queries, index, Math.min(k, n), exclude);
-    const b = users.length;
-    const out = { indices: new Int32Array(b * k).fill(-1), scores: new Float32Array(b * k).fill(-Infinity) };
     const kk = Math.min(k, n);
-    for (let r = 0; r < b; r++) {
-      for (let c = 0; c < kk; c++) {
-        const j = result.indices[r * kk + c]!;
-        out.indices[r * k + c] = j < 0 ? -1 : allow ? allow[j]! : j;
-        out.scores[r * k + c] = result.scores[r * kk + c]!;
-      }
-    }
-    return out;
+    const result = runTopK(model.backend, buffers, queries, index, kk, exclude);
+    return padRows(result.indices, result.scores, users.length, kk, k, allow ? (j) => allow[j]! : undefined);
   } finally {
     buffers.free();
   }
@@ -144,7 +121,7 @@ function rankFor(model: TwoTower, queries: Float32Array, dim: number, seenLists:
 
 /** The k items whose embeddings have the highest cosine similarity with `item`'s (itself excluded). */
 export function similarItems(model: TwoTower, item: number, k = 10): TopKResult {
-  if (!Number.isInteger(k) || k < 1) fail('BAD_INPUT', `k must be an integer ≥ 1, got ${k}`);
+  if (!Number.isInteger(k) || k < 1) fail('BAD_OPTION', `k must be an integer ≥ 1, got ${k}`);
   model.ensureReady();
   checkIndices([item], model.itemCount, 'similarItems: item', 'item');
   const d = model.dim, n = model.itemCount;
@@ -160,12 +137,9 @@ export function similarItems(model: TwoTower, item: number, k = 10): TopKResult 
     const index = uploadItems(model.backend, buffers, v, d, false);
     const query = v.slice(item * d, item * d + d);
     const kk = Math.min(k, n - 1);
-    if (kk < 1) return { indices: new Int32Array(k).fill(-1), scores: new Float32Array(k).fill(-Infinity) };
+    if (kk < 1) return padRows([], [], 1, 0, k);
     const r = runTopK(model.backend, buffers, query, index, kk, { offsets: Int32Array.of(0, 1), ids: Int32Array.of(item) });
-    const out = { indices: new Int32Array(k).fill(-1), scores: new Float32Array(k).fill(-Infinity) };
-    out.indices.set(r.indices);
-    out.scores.set(r.scores);
-    return out;
+    return padRows(r.indices, r.scores, 1, kk, k);
   } finally {
     buffers.free();
   }

@@ -4,9 +4,13 @@
 // the best candidates re-scored exactly in f32).
 import { fail } from '../errors.js';
 import { loadWasmBackend, supportsSharedMemory, type LoadOptions, type WasmBackend } from '../wasm/load.js';
-import { KernelPool, canBlock, type Spawner, type PoolKernel } from './pool.js';
-import type { Backend } from '../wasm/backend.js';
-import { Buffers } from './buffers.js';
+import { KernelPool, canBlock, runJob, type Spawner, type PoolJob } from '../wasm/pool.js';
+import type { Backend } from '../backend/contract.js';
+import type { KernelExports } from '../backend/generated/kernels.js';
+import { Buffers } from '../backend/heap.js';
+import { padRows, type TopKResult } from './topk-result.js';
+
+export type { TopKResult } from './topk-result.js';
 
 export interface ScorerOptions {
   /** Worker threads to split the item scan over. Default 1 (the calling thread). */
@@ -33,13 +37,6 @@ export interface Exclusions {
 
 export interface TopKOptions {
   exclude?: Exclusions;
-}
-
-export interface TopKResult {
-  /** B×k item indices, best first; −1 where fewer than k items remain. */
-  indices: Int32Array;
-  /** B×k scores matching indices; −∞ where the index is −1. */
-  scores: Float32Array;
 }
 
 export interface Scorer {
@@ -100,6 +97,28 @@ export function checkExclusions(ex: Exclusions, b: number, n: number): Exclusion
   return { offsets: ex.offsets, ids };
 }
 
+/** The arguments of one f32 scan (score_topk), by name: built as a record, passed in the kernel's order. */
+export interface ScanArgs {
+  outIdx: number; outScore: number; counts: number; queries: number; items: number; exOffsets: number; exIds: number;
+  b: number; n: number; d: number; k: number; itemBase: number;
+}
+
+/** The arguments of one int8 scan (score_topk_i8), by name. */
+export interface ScanArgsI8 {
+  outIdx: number; outScore: number; counts: number; qq: number; qscales: number; iq: number; iscales: number;
+  exOffsets: number; exIds: number; b: number; n: number; dPad: number; m: number; itemBase: number;
+}
+
+export function scanJob(a: ScanArgs): PoolJob {
+  const args: Parameters<KernelExports['score_topk']> = [a.outIdx, a.outScore, a.counts, a.queries, a.items, a.exOffsets, a.exIds, a.b, a.n, a.d, a.k, a.itemBase];
+  return { kernel: 'score_topk', args };
+}
+
+export function scanJobI8(a: ScanArgsI8): PoolJob {
+  const args: Parameters<KernelExports['score_topk_i8']> = [a.outIdx, a.outScore, a.counts, a.qq, a.qscales, a.iq, a.iscales, a.exOffsets, a.exIds, a.b, a.n, a.dPad, a.m, a.itemBase];
+  return { kernel: 'score_topk_i8', args };
+}
+
 /** Pads a dimension to the int8 row width (multiple of 16 bytes). */
 const padded = (dim: number) => Math.ceil(dim / 16) * 16;
 
@@ -152,12 +171,12 @@ export function runTopK(backend: Backend, buffers: Buffers, queries: Float32Arra
     k2.quantize_rows_i8(qq, qs, qPtr, b, dim, dPad);
     const cIdx = buf.get('cand.idx', b * m * 4), cScore = buf.get('cand.score', b * m * 4), cCounts = buf.get('cand.counts', b * 4);
     k2.topk_reset(cCounts, b);
-    k2.score_topk_i8(cIdx, cScore, cCounts, qq, qs, items.q8, items.scales, exOffsets, exIds, b, n, dPad, m, 0);
+    runJob(k2, scanJobI8({ outIdx: cIdx, outScore: cScore, counts: cCounts, qq, qscales: qs, iq: items.q8, iscales: items.scales, exOffsets, exIds, b, n, dPad, m, itemBase: 0 }));
     k2.topk_finish(cIdx, cScore, cCounts, b, m);
     k2.score_rescore(outIdx, outScore, counts, qPtr, items.ptr, cIdx, b, m, dim, k);
   } else {
     k2.topk_reset(counts, b);
-    k2.score_topk(outIdx, outScore, counts, qPtr, items.ptr, exOffsets, exIds, b, n, dim, k, 0);
+    runJob(k2, scanJob({ outIdx, outScore, counts, queries: qPtr, items: items.ptr, exOffsets, exIds, b, n, d: dim, k, itemBase: 0 }));
   }
   k2.topk_finish(outIdx, outScore, counts, b, k);
   return { indices: Int32Array.from(be.ints(outIdx, b * k)), scores: Float32Array.from(be.floats(outScore, b * k)) };
@@ -184,16 +203,17 @@ export function runTopKParallel(backend: Backend, buffers: Buffers, pool: Kernel
     k2.quantize_rows_i8(qq, qs, qPtr, b, dim, dPad);
   }
   const per = Math.ceil(n / threads / 4) * 4;
-  const jobs: { kernel: PoolKernel; args: number[] }[] = [];
+  const jobs: PoolJob[] = [];
   const parts: { idx: number; score: number; counts: number }[] = [];
   for (let t = 0; t < threads; t++) {
     const start = Math.min(n, t * per), len = Math.max(0, Math.min(n, start + per) - start);
     const part = { idx: buf.get(`part${t}.idx`, b * kk * 4), score: buf.get(`part${t}.score`, b * kk * 4), counts: buf.get(`part${t}.counts`, b * 4) };
     k2.topk_reset(part.counts, b);
     parts.push(part);
+    const out = { outIdx: part.idx, outScore: part.score, counts: part.counts, exOffsets, exIds, b, n: len, itemBase: start };
     jobs.push(int8
-      ? { kernel: 'score_topk_i8', args: [part.idx, part.score, part.counts, qq, qs, items.q8 + start * dPad, items.scales + start * 4, exOffsets, exIds, b, len, dPad, kk, start] }
-      : { kernel: 'score_topk', args: [part.idx, part.score, part.counts, qPtr, items.ptr + start * dim * 4, exOffsets, exIds, b, len, dim, kk, start] });
+      ? scanJobI8({ ...out, qq, qscales: qs, iq: items.q8 + start * dPad, iscales: items.scales + start * 4, dPad, m: kk })
+      : scanJob({ ...out, queries: qPtr, items: items.ptr + start * dim * 4, d: dim, k: kk }));
   }
   pool.run(jobs);
   const merged = { idx: buf.get('merged.idx', b * kk * 4), score: buf.get('merged.score', b * kk * 4), counts: buf.get('merged.counts', b * 4) };
@@ -212,13 +232,7 @@ export function runTopKParallel(backend: Backend, buffers: Buffers, pool: Kernel
     k2.score_rescore(outIdx, outScore, counts, qPtr, items.ptr, merged.idx, b, kk, dim, kOut);
     k2.topk_finish(outIdx, outScore, counts, b, kOut);
   }
-  const indices = new Int32Array(b * k).fill(-1), scores = new Float32Array(b * k).fill(-Infinity);
-  const gotIdx = be.ints(outIdx, b * kOut), gotScore = be.floats(outScore, b * kOut);
-  for (let r = 0; r < b; r++) {
-    indices.set(gotIdx.subarray(r * kOut, r * kOut + kOut), r * k);
-    scores.set(gotScore.subarray(r * kOut, r * kOut + kOut), r * k);
-  }
-  return { indices, scores };
+  return padRows(be.ints(outIdx, b * kOut), be.floats(outScore, b * kOut), b, kOut, k);
 }
 
 export class WasmScorer implements Scorer {
@@ -248,7 +262,7 @@ export class WasmScorer implements Scorer {
 
   topK(queries: Float32Array, items: Float32Array | null, dim: number, k: number, options: TopKOptions = {}): TopKResult {
     this.live();
-    if (!Number.isInteger(k) || k < 1) fail('BAD_INPUT', `k must be an integer ≥ 1, got ${k}`);
+    if (!Number.isInteger(k) || k < 1) fail('BAD_OPTION', `k must be an integer ≥ 1, got ${k}`);
     if (!Number.isInteger(dim) || dim < 1) fail('BAD_INPUT', `dim must be a positive integer, got ${dim}`);
     const b = checkMatrix(queries, dim, 'queries');
     if (items) {
@@ -264,16 +278,10 @@ export class WasmScorer implements Scorer {
     if (items) this.setItems(items, dim);
     const candidates = this.quantize === 'int8' ? this.candidates(k) : undefined;
     if (this.pool) return runTopKParallel(this.backend, this.buffers, this.pool, queries, this.items!, k, exclude, candidates);
-    const result = runTopK(this.backend, this.buffers, queries, this.items!, Math.min(k, this.items!.n), exclude, candidates);
-    if (k <= this.items!.n) return result;
+    const kk = Math.min(k, this.items!.n);
+    const result = runTopK(this.backend, this.buffers, queries, this.items!, kk, exclude, candidates);
     // k beyond the catalogue: pad each row to k.
-    const kk = this.items!.n, rows = queries.length / dim;
-    const indices = new Int32Array(rows * k).fill(-1), scores = new Float32Array(rows * k).fill(-Infinity);
-    for (let r = 0; r < rows; r++) {
-      indices.set(result.indices.subarray(r * kk, r * kk + kk), r * k);
-      scores.set(result.scores.subarray(r * kk, r * kk + kk), r * k);
-    }
-    return { indices, scores };
+    return kk === k ? result : padRows(result.indices, result.scores, b, kk, k);
   }
 
   close(): void {

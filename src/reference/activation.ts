@@ -1,5 +1,5 @@
 // Reference twins of assembly/activation.ts.
-import type { Floats } from '../wasm/backend.js';
+import type { Floats } from '../backend/contract.js';
 
 export function reluForward(y: Floats, x: Floats, n: number): void {
   for (let i = 0; i < n; i++) y[i] = x[i]! > 0 ? x[i]! : 0;

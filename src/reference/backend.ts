@@ -1,7 +1,7 @@
 // The TypeScript reference as a Backend: the same pointer-level contract as the WASM kernels,
 // over a heap of its own in which every float is an f64. Running the model on it gives f64
 // gradients for finite-difference checks, and a second opinion on every WASM result.
-import { AllocationLedger, type Backend, type Floats, type HeapStats, type Kernels } from '../wasm/backend.js';
+import { AllocationLedger, type Backend, type Floats, type HeapStats, type Kernels } from '../backend/contract.js';
 import { denseForward, denseBackwardInput, denseBackwardWeight, biasBackward, scoreMatrix } from './dense.js';
 import { reluForward, reluBackward, clampValues } from './activation.js';
 import {
@@ -9,7 +9,7 @@ import {
   embeddingBagAttention, embeddingBagAttentionBackward,
 } from './embedding.js';
 import { rowwiseDot, rowwiseDotBackward, addPairBias, mseLoss, l2Penalty, embeddingL2, bceLoss, bprLoss, softmaxXent } from './loss.js';
-import { adamUpdate } from './adam.js';
+import { adamUpdate, sgdUpdate } from './optimizers.js';
 import { topkAccumulate, quantizeRowsI8, approximateScore, rankTargets } from './score.js';
 
 export class ReferenceBackend implements Backend {
@@ -74,6 +74,7 @@ export class ReferenceBackend implements Backend {
         embeddingL2(this.tail(dtable), this.tail(table), I(ids, n), n, dim, scale),
       adam_update: (p, g, m, v, n, lr, b1, b2, eps, decay, bc1, bc2) =>
         adamUpdate(F(p, n), F(g, n), F(m, n), F(v, n), n, lr, b1, b2, eps, decay, bc1, bc2),
+      sgd_update: (p, g, n, lr, decay) => sgdUpdate(F(p, n), F(g, n), n, lr, decay),
       score_matrix: (s, q, items, b, n, d) => scoreMatrix(F(s, b * n), F(q, b * d), F(items, n * d), b, n, d),
       topk_reset: (counts, b) => I(counts, b).fill(0),
       score_topk: (outIdx, outScore, counts, queries, items, exOffsets, exIds, b, n, d, k, itemBase) => {

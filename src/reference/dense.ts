@@ -1,7 +1,7 @@
 // Reference twins of assembly/dense.ts and assembly/score.ts: the plain loops the kernels must
 // agree with. Same argument order and shapes; arrays instead of pointers. Arithmetic happens in
 // f64 (JavaScript numbers) and is stored in the arrays' own precision.
-import type { Floats } from '../wasm/backend.js';
+import type { Floats } from '../backend/contract.js';
 
 export function denseForward(y: Floats, x: Floats, w: Floats, b: Floats | null, m: number, k: number, n: number): void {
   for (let i = 0; i < m; i++) {

@@ -1,5 +1,5 @@
 // Reference twins of assembly/embedding.ts.
-import type { Floats } from '../wasm/backend.js';
+import type { Floats } from '../backend/contract.js';
 
 export function embeddingGather(out: Floats, table: Floats, ids: Int32Array, n: number, dim: number, ld: number): void {
   for (let r = 0; r < n; r++) {

@@ -1,5 +1,5 @@
 // Reference twins of assembly/loss.ts.
-import type { Floats } from '../wasm/backend.js';
+import type { Floats } from '../backend/contract.js';
 
 export function rowwiseDot(s: Floats, u: Floats, v: Floats, n: number, d: number): void {
   for (let r = 0; r < n; r++) {

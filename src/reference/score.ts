@@ -1,7 +1,7 @@
 // Reference twin of the fused score + top-k kernel (assembly/score.ts): every score computed, the
 // excluded items dropped, a full sort by (score descending, index ascending), the first k kept,
 // short rows padded with index −1 and score −∞.
-import type { Floats } from '../wasm/backend.js';
+import type { Floats } from '../backend/contract.js';
 
 export function scoreTopK(outIdx: Int32Array, outScore: Floats, queries: Floats, items: Floats, b: number, n: number,
   d: number, k: number, exOffsets: Int32Array | null, exIds: Int32Array | null): void {

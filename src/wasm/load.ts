@@ -7,7 +7,8 @@ import { SIMD_WASM_BASE64 } from './generated/kernels-simd.js';
 import { RELAXED_WASM_BASE64 } from './generated/kernels-relaxed.js';
 import { SIMD_THREADS_WASM_BASE64 } from './generated/kernels-simd-threads.js';
 import { RELAXED_THREADS_WASM_BASE64 } from './generated/kernels-relaxed-threads.js';
-import { AllocationLedger, type Backend, type Floats, type HeapStats, type Kernels } from './backend.js';
+import { AllocationLedger, type Backend, type Floats, type HeapStats, type Kernels } from '../backend/contract.js';
+import { KERNEL_ARITY, type KernelExports } from '../backend/generated/kernels.js';
 import { fail } from '../errors.js';
 
 export type KernelBuild = 'simd' | 'relaxed';
@@ -95,26 +96,35 @@ async function resolveModule(options: LoadOptions): Promise<{ module: WebAssembl
   return { module: await inlinedModule(chosen, options.shared === true), build: chosen };
 }
 
-interface KernelExports {
-  memory: WebAssembly.Memory;
-  alloc(bytes: number): number;
-  free(ptr: number): void;
-  gather_32(out: number, src: number, idx: number, n: number): void;
+/** The instance's exports: the generated kernel signatures and, for builds that own it, the memory. */
+type ModuleExports = KernelExports & { memory: WebAssembly.Memory };
+
+/**
+ * Checks that an instance exports every kernel this package calls, with the arity it was
+ * generated with: a .wasm file from another version fails here, by name, not later in a call.
+ */
+function checkExports(exports: WebAssembly.Exports): ModuleExports {
+  for (const [name, arity] of Object.entries(KERNEL_ARITY)) {
+    const fn = exports[name];
+    if (typeof fn !== 'function') fail('LOAD_FAILED', `the kernel module does not export ${name}(): is it a twotower kernels .wasm of this version?`);
+    if (fn.length !== arity) fail('LOAD_FAILED', `the kernel module's ${name}() takes ${fn.length} arguments, this version expects ${arity}`);
+  }
+  return exports as unknown as ModuleExports;
 }
 
 /** One instance of the kernel module: its own memory and allocator. */
 export class WasmBackend implements Backend {
   readonly floatBytes = 4 as const;
   readonly kernels: Kernels;
-  private readonly exports: KernelExports;
+  private readonly exports: ModuleExports;
   private readonly ledger = new AllocationLedger();
 
   constructor(readonly kind: KernelBuild, instance: WebAssembly.Instance, readonly module: WebAssembly.Module,
               private readonly sharedMemory?: WebAssembly.Memory) {
-    this.exports = instance.exports as unknown as KernelExports;
-    const raw = instance.exports as unknown as Kernels;
+    this.exports = checkExports(instance.exports);
+    const { alloc: _alloc, free: _free, memory: _memory, gather_32, ...kernels } = this.exports;
     // i32 and f32 gathers are one kernel in WASM (both move 32-bit words).
-    this.kernels = { ...raw, gather_i32: this.exports.gather_32, gather_f32: this.exports.gather_32 };
+    this.kernels = { ...kernels, gather_i32: gather_32, gather_f32: gather_32 };
   }
 
   get memory(): WebAssembly.Memory { return this.sharedMemory ?? this.exports.memory; }
@@ -122,8 +132,6 @@ export class WasmBackend implements Backend {
   /** True for the threads build: workers may instantiate `module` on `memory`. */
   get shared(): boolean { return this.sharedMemory !== undefined; }
 
-  /** The raw exports, for worker instances that run kernels by name. */
-  get raw(): Record<string, unknown> { return this.exports as unknown as Record<string, unknown>; }
 
   alloc(bytes: number): number {
     if (!(bytes > 0)) bytes = 16;
@@ -171,7 +179,7 @@ export function instantiateKernels(module: WebAssembly.Module, memory?: WebAssem
     env: {
       ...(memory ? { memory } : {}),
       abort(_msg: number, _file: number, line: number, column: number) {
-        throw new Error(`twotower kernel aborted at ${line}:${column}`);
+        fail('KERNEL_FAILED', `a twotower kernel aborted at ${line}:${column}`);
       },
     },
   });

@@ -5,13 +5,21 @@
 // woken with Atomics.notify and waited on with Atomics.wait. The calling thread takes a share
 // of every job itself, then waits for the others, so the API stays synchronous. Hosts whose
 // calling thread may not block (a browser's main thread) get no pool: threads = 1.
-import type { WasmBackend } from '../wasm/load.js';
+import { fail } from '../errors.js';
+import { KERNEL_ARITY, type KernelExports } from '../backend/generated/kernels.js';
+import type { WasmBackend } from './load.js';
 
 export const SLOT_INTS = 16;
 export const STATE = { STARTING: -2, FAILED: -1, IDLE: 0, READY: 1, DONE: 2, QUIT: 3 } as const;
 /** Kernels a worker can run, by number. */
 export const KERNELS = ['score_topk', 'score_topk_i8'] as const;
 export type PoolKernel = (typeof KERNELS)[number];
+
+/**
+ * One thread's share of a scan: a kernel and its arguments, typed by the generated signature
+ * (the tuple is checked against the kernel's parameter list at compile time).
+ */
+export type PoolJob = { [K in PoolKernel]: { kernel: K; args: Parameters<KernelExports[K]> } }[PoolKernel];
 
 /** What a platform (worker_threads, Web Workers) provides to start one worker. */
 export interface WorkerInit {
@@ -61,10 +69,10 @@ export class KernelPool {
     const deadline = Date.now() + 30_000;
     for (let i = 1; i < threads; i++) {
       while (Atomics.load(pool.view(), pool.slot(i)) === STATE.STARTING) {
-        if (Date.now() > deadline) { pool.close(); throw new Error('worker threads did not start within 30 s'); }
+        if (Date.now() > deadline) { pool.close(); fail('WORKER_FAILED', `worker threads did not start within 30 s (thread ${i} of ${threads})`); }
         await new Promise((resolve) => setTimeout(resolve, 2));
       }
-      if (Atomics.load(pool.view(), pool.slot(i)) === STATE.FAILED) { pool.close(); throw new Error(`worker thread ${i} failed to start`); }
+      if (Atomics.load(pool.view(), pool.slot(i)) === STATE.FAILED) { pool.close(); fail('WORKER_FAILED', `worker thread ${i} failed to start`); }
     }
     return pool;
   }
@@ -73,7 +81,7 @@ export class KernelPool {
    * Runs jobs[t] on thread t (jobs[0] on the calling thread) and returns when all are done.
    * Each job is a kernel name and its integer arguments (pointers, sizes).
    */
-  run(jobs: { kernel: PoolKernel; args: number[] }[]): void {
+  run(jobs: PoolJob[]): void {
     const ctrl = this.view();
     for (let t = 1; t < jobs.length; t++) {
       const s = this.slot(t);
@@ -83,12 +91,12 @@ export class KernelPool {
       Atomics.notify(ctrl, s);
     }
     const own = jobs[0]!;
-    (this.backend.raw[own.kernel] as (...a: number[]) => void)(...own.args);
+    runJob(this.backend.kernels, own);
     for (let t = 1; t < jobs.length; t++) {
       const s = this.slot(t);
       let state: number;
       while ((state = Atomics.load(this.view(), s)) === STATE.READY) Atomics.wait(this.view(), s, STATE.READY, 1000);
-      if (state !== STATE.DONE) throw new Error(`worker thread ${t} failed (state ${state})`);
+      if (state !== STATE.DONE) fail('WORKER_FAILED', `worker thread ${t} failed while running ${jobs[t]!.kernel} (state ${state})`);
       Atomics.store(this.view(), s, STATE.IDLE);
     }
   }
@@ -106,6 +114,12 @@ export class KernelPool {
   }
 }
 
+/** Calls a job's kernel with its typed arguments. */
+export function runJob(kernels: Pick<KernelExports, PoolKernel>, job: PoolJob): void {
+  if (job.kernel === 'score_topk') kernels.score_topk(...job.args);
+  else kernels.score_topk_i8(...job.args);
+}
+
 /**
  * The body of a worker thread, the same on every platform: instantiate the module on the shared
  * memory, mark the slot idle, then run posted jobs until told to quit.
@@ -113,9 +127,9 @@ export class KernelPool {
 export async function workerMain(init: WorkerInit, instantiate: (m: WebAssembly.Module, mem: WebAssembly.Memory) => Promise<WebAssembly.Instance>): Promise<void> {
   const slot = (init.control >> 2) + init.index * SLOT_INTS;
   const view = () => new Int32Array(init.memory.buffer);
-  let exports: Record<string, unknown>;
+  let exports: KernelExports;
   try {
-    exports = (await instantiate(init.module, init.memory)).exports as Record<string, unknown>;
+    exports = (await instantiate(init.module, init.memory)).exports as unknown as KernelExports;
   } catch (error) {
     Atomics.store(view(), slot, STATE.FAILED);
     throw error;
@@ -130,9 +144,10 @@ export async function workerMain(init: WorkerInit, instantiate: (m: WebAssembly.
     if (state === STATE.QUIT) return;
     const ctrl = view();
     const kernel = KERNELS[ctrl[slot + 1]!]!;
-    const args = Array.from(ctrl.subarray(slot + 2, slot + SLOT_INTS));
+    // The slot holds the arguments the caller wrote from a typed PoolJob of this kernel.
+    const args = Array.from(ctrl.subarray(slot + 2, slot + 2 + KERNEL_ARITY[kernel]));
     try {
-      (exports[kernel] as (...a: number[]) => void)(...args);
+      runJob(exports, { kernel, args } as PoolJob);
       Atomics.store(view(), slot, STATE.DONE);
     } catch {
       Atomics.store(view(), slot, STATE.FAILED);

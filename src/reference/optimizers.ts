@@ -1,5 +1,6 @@
-// Reference twin of assembly/adam.ts (AdamW form: decay applied to p before the Adam step).
-import type { Floats } from '../wasm/backend.js';
+// Reference twins of the optimizer kernels: assembly/adam.ts (AdamW form: decay applied to p
+// before the Adam step) and assembly/sgd.ts.
+import type { Floats } from '../backend/contract.js';
 
 export function adamUpdate(p: Floats, g: Floats, m: Floats, v: Floats, n: number, lr: number, beta1: number,
   beta2: number, eps: number, decay: number, bc1: number, bc2: number): void {
@@ -10,4 +11,8 @@ export function adamUpdate(p: Floats, g: Floats, m: Floats, v: Floats, n: number
     const denom = Math.sqrt(v[i]! / bc2) + eps;
     p[i] = p[i]! * (1 - lr * decay) - (lr / bc1) * m[i]! / denom;
   }
+}
+
+export function sgdUpdate(p: Floats, g: Floats, n: number, lr: number, decay: number): void {
+  for (let i = 0; i < n; i++) p[i] = p[i]! * (1 - lr * decay) - lr * g[i]!;
 }

@@ -1,0 +1,285 @@
+// The public model: what users hold. It wraps the internal core (src/model/twotower.ts) in a
+// private field, so the parameter store, scratch, caches and revision counter are out of reach:
+// every change goes through a method that keeps derived data (recommend's item index) valid.
+import { fail, TwoTowerError } from '../errors.js';
+import type { Backend, BackendKind, HeapStats } from '../backend/contract.js';
+import type { TwoTowerConfig } from '../config/model.js';
+import type { FeatureTable } from '../config/feature-table.js';
+import type { Interactions } from '../data/interactions.js';
+import { Vocabulary } from '../data/vocabulary.js';
+import { csrRow } from '../data/csr.js';
+import { TwoTower } from '../model/twotower.js';
+import { loadWasmBackend, type LoadOptions } from '../wasm/load.js';
+import { fit as fitCore } from '../train/fit.js';
+import type { FitOptions, FitResult } from '../train/options.js';
+import { rmse, mae } from '../eval/regression.js';
+import { evaluateRanking, type RankingOptions, type RankingMetrics } from '../eval/ranking.js';
+import { recommend, similarItems, recommendForHistory, type RecommendOptions, type HistoryOptions } from '../rank/recommend.js';
+import type { TopKResult } from '../rank/topk-result.js';
+import { encodeModelFile, decodeModelFile } from '../io/model-file.js';
+
+export interface CreateModelOptions {
+  /** How to load the WASM kernels (build choice, precompiled module, bytes or URL). Default: inlined, 'auto' build. */
+  wasm?: LoadOptions;
+  /** Run on this backend instead of WASM (e.g. `new ReferenceBackend()` for f64 checks). Default: WASM. */
+  backend?: Backend;
+  /** Per-user feature columns, when the user tower reads more than its id. Default none. */
+  userFeatures?: FeatureTable;
+  /** Per-item feature columns, when the item tower reads more than its id. Default none. */
+  itemFeatures?: FeatureTable;
+}
+
+export interface LoadModelOptions {
+  /** How to load the WASM kernels. Default: inlined, 'auto' build. */
+  wasm?: LoadOptions;
+  /** Run on this backend instead of WASM. Default: WASM. */
+  backend?: Backend;
+  /** The file's name, for error messages. Default 'model file'. */
+  name?: string;
+}
+
+/** The id ↔ index maps of a model's users and items, where it was trained from string ids. */
+export interface ModelVocabularies {
+  users?: Vocabulary;
+  items?: Vocabulary;
+}
+
+let coreOf: (model: Model) => TwoTower;
+let wrap: (core: TwoTower) => Model;
+
+/** A trained or trainable two-tower model. Make one with createModel() or loadModel(). */
+export class Model {
+  readonly #core: TwoTower;
+
+  private constructor(core: TwoTower) {
+    this.#core = core;
+  }
+
+  static {
+    coreOf = (model) => model.#core;
+    wrap = (core) => new Model(core);
+  }
+
+  /** A copy of the model's configuration. */
+  get config(): TwoTowerConfig {
+    return structuredClone(this.#core.config);
+  }
+  /** Width of the shared embedding space. */
+  get dim(): number {
+    return this.#core.dim;
+  }
+  /** Number of users the model can score (0 until user features are set, without an id feature). */
+  get userCount(): number {
+    return this.#core.userCount;
+  }
+  /** Number of items the model can score. */
+  get itemCount(): number {
+    return this.#core.itemCount;
+  }
+  /** Which arithmetic runs the model: 'simd' or 'relaxed' WASM, or the f64 'reference'. */
+  get kernels(): BackendKind {
+    return this.#core.backend.kind;
+  }
+  /** Optimizer steps taken so far; bias corrections continue from here on the next fit(). */
+  get optimizerSteps(): number {
+    return this.#core.optimizerSteps;
+  }
+  /** Heap blocks and bytes the model's backend holds (memory use; leak checks). */
+  memory(): HeapStats {
+    return this.#core.backend.stats();
+  }
+
+  /** The id ↔ index maps of users and items, when the data came with string ids (files, CLI). */
+  get vocabularies(): Readonly<ModelVocabularies> {
+    return { ...this.#core.vocabularies };
+  }
+  /** Attaches id vocabularies (saved with the model); each must cover the model's entities. */
+  setVocabularies(vocabularies: ModelVocabularies): void {
+    this.#core.live();
+    for (const [side, v] of [['user', vocabularies.users], ['item', vocabularies.items]] as const) {
+      if (v === undefined) continue;
+      if (!(v instanceof Vocabulary)) fail('BAD_INPUT', `vocabularies.${side}s must be a Vocabulary`);
+      const count = side === 'user' ? this.userCount : this.itemCount;
+      if (v.size > count) fail('DIMENSION_MISMATCH', `vocabularies.${side}s maps ${v.size} indices but the model has ${count} ${side}s`);
+    }
+    this.#core.vocabularies = { ...vocabularies };
+  }
+
+  /** Free JSON-serialisable facts saved with the model (data source, settings). */
+  get metadata(): Record<string, unknown> {
+    return this.#core.metadata;
+  }
+  set metadata(value: Record<string, unknown>) {
+    if (!value || typeof value !== 'object') fail('BAD_INPUT', 'metadata must be an object');
+    this.#core.metadata = value;
+  }
+
+  /** Whether the model knows each user's training items (what recommend() skips by default). */
+  get hasTrainingHistory(): boolean {
+    return this.#core.seen !== undefined;
+  }
+  /** The training items of user index `user` (sorted item indices; empty without a history). */
+  seenItems(user: number): Int32Array {
+    const seen = this.#core.seen;
+    if (!seen) return new Int32Array(0);
+    if (!Number.isInteger(user) || user < 0 || user >= this.userCount) fail('OUT_OF_RANGE', `user ${user} is not a user index: the model has ${this.userCount} users`);
+    return Int32Array.from(csrRow(seen, user));
+  }
+  /** Records which items each user interacted with (fit() does this with its training data). */
+  setSeen(users: Int32Array, items: Int32Array): void {
+    this.#core.live();
+    this.#core.setSeen(users, items);
+  }
+
+  /** Per-user feature columns for the user tower's features. Validated; on error nothing changes. */
+  setUserFeatures(table: FeatureTable): void {
+    this.#core.setUserFeatures(table);
+  }
+  /** Per-item feature columns for the item tower's features. Validated; on error nothing changes. */
+  setItemFeatures(table: FeatureTable): void {
+    this.#core.setItemFeatures(table);
+  }
+
+  /** Trains in place; see FitOptions for every setting and its default. */
+  fit(train: Interactions, options: FitOptions = {}): FitResult {
+    return fitCore(this.#core, train, options);
+  }
+
+  /** Scores (user, item) index pairs: ⟨u, v⟩ plus the configured biases (the predicted rating). */
+  predict(users: ArrayLike<number>, items: ArrayLike<number>): Float32Array {
+    return this.#core.predict(users, items);
+  }
+
+  /** RMSE and MAE of predict() against the given ratings. */
+  evaluate(data: Interactions): { rmse: number; mae: number } {
+    const predictions = this.predict(data.users, data.items);
+    return { rmse: rmse(predictions, data.ratings), mae: mae(predictions, data.ratings) };
+  }
+
+  /** Top-k items for each user index (training items skipped unless excludeSeen: false). */
+  recommend(users: ArrayLike<number>, options: RecommendOptions = {}): TopKResult {
+    return recommend(this.#core, users, options);
+  }
+
+  /** Cold start: top-k items for users not in the model, from the item indices each interacted with. */
+  recommendForHistory(histories: ArrayLike<number>[], options: HistoryOptions = {}): TopKResult {
+    return recommendForHistory(this.#core, histories, options);
+  }
+
+  /** The k items most similar to `item` by the cosine of their embeddings. */
+  similarItems(item: number, k = 10): TopKResult {
+    return similarItems(this.#core, item, k);
+  }
+
+  /** Full-ranking metrics (Recall, NDCG, HR, MAP @K, MRR, AUC, coverage); see RankingOptions. */
+  evaluateRanking(test: Pick<Interactions, 'users' | 'items'>, options: RankingOptions = {}): RankingMetrics {
+    return evaluateRanking(this.#core, test, options);
+  }
+
+  /** Embeddings of the given user indices (default: all), n×dim row-major. */
+  userEmbeddings(users?: ArrayLike<number>): Float32Array {
+    return this.#core.userEmbeddings(users);
+  }
+  /** Embeddings of the given item indices (default: all), n×dim row-major. */
+  itemEmbeddings(items?: ArrayLike<number>): Float32Array {
+    return this.#core.itemEmbeddings(items);
+  }
+
+  /** Copies of every parameter block, by name (e.g. "user.dense0.weight"). */
+  parameters(): Record<string, Float32Array> {
+    return this.#core.parameters();
+  }
+
+  /**
+   * Overwrites parameter blocks by name (any subset of parameters()). Every block is checked
+   * (known name, length, finite values) before any is written; caches built from the old
+   * values (recommend's item index) are invalidated.
+   */
+  setParameters(values: Record<string, ArrayLike<number>>): void {
+    const core = this.#core;
+    core.live();
+    if (!values || typeof values !== 'object') fail('BAD_INPUT', 'setParameters needs an object of parameter blocks by name');
+    const writes = Object.entries(values).map(([name, data]) => {
+      const block = core.store.find(name);
+      if (!block) fail('BAD_INPUT', `setParameters: unknown parameter block "${name}" (see parameters() for the names)`);
+      if (!data || data.length !== block.size) fail('DIMENSION_MISMATCH', `setParameters: block "${name}" has ${block.size} values, got ${data?.length}`);
+      for (let i = 0; i < data.length; i++) {
+        if (!Number.isFinite(data[i]!)) fail('BAD_INPUT', `setParameters: ${name}[${i}] is ${data[i]} (must be finite)`);
+      }
+      return { block, data };
+    });
+    for (const { block, data } of writes) core.store.values(block).set(data);
+    core.revision++;
+  }
+
+  /** The model as a versioned binary file (config, parameters, vocabularies, feature tables, checksum). */
+  toBytes(): Uint8Array {
+    const core = this.#core;
+    core.ensureReady();
+    return encodeModelFile({
+      config: core.config,
+      optimizerSteps: core.optimizerSteps,
+      parameters: core.parameters(),
+      vocabularies: { user: core.vocabularies.users?.toJSON(), item: core.vocabularies.items?.toJSON() },
+      userFeatures: core.userTower.table,
+      itemFeatures: core.itemTower.table,
+      metadata: core.metadata,
+      seen: core.seen,
+    });
+  }
+
+  /** Frees the model's memory. The model cannot be used afterwards (calls throw DISPOSED). */
+  dispose(): void {
+    this.#core.dispose();
+  }
+}
+
+/** @internal The core behind a public Model, for the package's own modules and tests. */
+export function internals(model: Model): TwoTower {
+  return coreOf(model);
+}
+
+/** Builds a model from its config, with freshly initialised (seeded) parameters. */
+export async function createModel(config: TwoTowerConfig, options: CreateModelOptions = {}): Promise<Model> {
+  const backend = options.backend ?? (await loadWasmBackend(options.wasm));
+  const core = new TwoTower(config, backend);
+  try {
+    if (options.userFeatures) core.setUserFeatures(options.userFeatures);
+    if (options.itemFeatures) core.setItemFeatures(options.itemFeatures);
+  } catch (error) {
+    core.dispose();
+    throw error;
+  }
+  return wrap(core);
+}
+
+/**
+ * Rebuilds a model from the bytes of a model file (see Model.toBytes). Throws a TwoTowerError
+ * for a file that is not a model, is truncated or corrupted, or has a newer format version.
+ */
+export async function loadModel(bytes: Uint8Array, options: LoadModelOptions = {}): Promise<Model> {
+  const contents = decodeModelFile(bytes, options.name);
+  const model = await createModel(contents.config, { wasm: options.wasm, backend: options.backend, userFeatures: contents.userFeatures, itemFeatures: contents.itemFeatures });
+  const core = coreOf(model);
+  try {
+    for (const block of core.store.blocks) {
+      const values = contents.parameters[block.name];
+      if (!values || values.length !== block.size) {
+        throw new TwoTowerError('BAD_MODEL_FILE', `${options.name ?? 'model file'} is corrupted: parameter block "${block.name}" is ${values ? `${values.length} values, expected ${block.size}` : 'missing'}`);
+      }
+      core.store.values(block).set(values);
+    }
+    core.optimizerSteps = contents.optimizerSteps;
+    core.revision++;
+    core.vocabularies = {
+      users: contents.vocabularies.user ? Vocabulary.fromJSON(contents.vocabularies.user) : undefined,
+      items: contents.vocabularies.item ? Vocabulary.fromJSON(contents.vocabularies.item) : undefined,
+    };
+    core.metadata = contents.metadata;
+    core.seen = contents.seen;
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return model;
+}

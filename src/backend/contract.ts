@@ -1,0 +1,71 @@
+// The pointer-level contract between the model code and whatever runs the arithmetic: the WASM
+// kernels (f32, src/wasm/) or their TypeScript reference twins (f64, src/reference/). Model code
+// is written once against this interface; pointers are byte addresses into the backend's heap,
+// every float occupies `floatBytes` bytes there, ints 4.
+import { fail } from '../errors.js';
+import type { KernelExports } from './generated/kernels.js';
+
+/** Row-major float storage as a backend exposes it: f32 in WASM, f64 in the reference. */
+export type Floats = Float32Array | Float64Array;
+
+/**
+ * The kernels, derived from the compiled module's exports (src/backend/generated/kernels.ts is
+ * written from asc's bindings of assembly/index.ts): everything but the allocator, with the one
+ * 32-bit gather seen twice, for i32 and for float data (the same kernel in WASM; the reference
+ * stores floats as f64, so it needs two).
+ */
+export type Kernels = Omit<KernelExports, 'alloc' | 'free' | 'gather_32'> & {
+  /** out[r] = src[idx[r]] over i32 values. */
+  gather_i32: KernelExports['gather_32'];
+  /** out[r] = src[idx[r]] over floats. */
+  gather_f32: KernelExports['gather_32'];
+};
+
+/** Which arithmetic runs: the two WASM builds, or the f64 TypeScript reference. */
+export type BackendKind = 'simd' | 'relaxed' | 'reference';
+
+export interface HeapStats {
+  /** Blocks allocated and not yet freed. */
+  liveBlocks: number;
+  /** Bytes in those blocks, as requested. */
+  liveBytes: number;
+  /** Size of the whole memory (WASM: memory.buffer.byteLength). */
+  memoryBytes: number;
+}
+
+export interface Backend {
+  readonly kind: BackendKind;
+  readonly kernels: Kernels;
+  /** Bytes per float element in this backend's heap (4 for WASM, 8 for the reference). */
+  readonly floatBytes: 4 | 8;
+  /** Allocates `bytes` bytes, 16-byte aligned, and returns the byte address (never 0). */
+  alloc(bytes: number): number;
+  free(ptr: number): void;
+  /** A view of n floats at ptr. Views may detach when memory grows: take a fresh one per use. */
+  floats(ptr: number, n: number): Floats;
+  /** A view of n i32 values at ptr; same lifetime rule as `floats`. */
+  ints(ptr: number, n: number): Int32Array;
+  stats(): HeapStats;
+}
+
+/** Tracks live allocations so tests can prove that training does not leak heap blocks. */
+export class AllocationLedger {
+  private readonly sizes = new Map<number, number>();
+  private bytes = 0;
+  add(ptr: number, bytes: number): void {
+    this.sizes.set(ptr, bytes);
+    this.bytes += bytes;
+  }
+  remove(ptr: number): void {
+    const size = this.sizes.get(ptr);
+    if (size === undefined) fail('INTERNAL', `free of a pointer that is not allocated: ${ptr}`);
+    this.sizes.delete(ptr);
+    this.bytes -= size;
+  }
+  get liveBlocks(): number {
+    return this.sizes.size;
+  }
+  get liveBytes(): number {
+    return this.bytes;
+  }
+}

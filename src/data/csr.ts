@@ -1,0 +1,46 @@
+// Compressed sparse rows: row r owns ids[offsets[r] … offsets[r+1]). The one place the package
+// builds them (training histories, exclusion lists, multi-hot columns, evaluation ground truth).
+
+export interface Csr {
+  offsets: Int32Array;
+  ids: Int32Array;
+}
+
+/** Row r's ids (a view, not a copy). */
+export function csrRow(csr: Csr, r: number): Int32Array {
+  return csr.ids.subarray(csr.offsets[r]!, csr.offsets[r + 1]!);
+}
+
+/** Rows from lists, in order; with `sortUnique`, each row's ids sorted ascending without repeats. */
+export function csrFromLists(lists: readonly ArrayLike<number>[], sortUnique = false): Csr {
+  const rows = sortUnique ? lists.map((l) => Int32Array.from(new Set(Array.from(l))).sort()) : lists;
+  const offsets = new Int32Array(rows.length + 1);
+  rows.forEach((l, r) => (offsets[r + 1] = offsets[r]! + l.length));
+  const ids = new Int32Array(offsets[rows.length]!);
+  rows.forEach((l, r) => ids.set(l, offsets[r]!));
+  return { offsets, ids };
+}
+
+/** Per-row sorted unique id lists from parallel (row, id) arrays, rows in [0, rowCount). */
+export function groupByRow(rows: ArrayLike<number>, ids: ArrayLike<number>, rowCount: number): Csr {
+  const lists: number[][] = Array.from({ length: rowCount }, () => []);
+  for (let i = 0; i < rows.length; i++) lists[rows[i]!]!.push(ids[i]!);
+  return csrFromLists(lists, true);
+}
+
+/** The rows `picked` of a CSR, in that order (each row copied as is). */
+export function csrSelect(csr: Csr, picked: ArrayLike<number>): Csr {
+  return csrFromLists(Array.from(picked, (r) => csrRow(csr, r)));
+}
+
+/** Is `id` in row r? The row must be sorted ascending (binary search). */
+export function csrHas(csr: Csr, r: number, id: number): boolean {
+  let lo = csr.offsets[r]!, hi = csr.offsets[r + 1]!;
+  const end = hi;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (csr.ids[mid]! < id) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo < end && csr.ids[lo] === id;
+}

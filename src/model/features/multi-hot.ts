@@ -1,0 +1,64 @@
+// A set of tokens per entity (genres, tags, a user's history of items), CSR-style, pooled into
+// one vector: the mean or the (weighted) sum of the set's embeddings, or an attention-weighted
+// mean whose scores ⟨a, e_j⟩ use a learned vector a (starting at 0, i.e. at the mean).
+import type { MultiHotFeature } from '../../config/model.js';
+import type { MultiHotColumn } from '../../config/feature-table.js';
+import { upload, uploadFloats } from '../../backend/heap.js';
+import { fail } from '../../errors.js';
+import { checkBag, positiveInt } from './checks.js';
+import type { FeatureKind } from './kind.js';
+import type { ParamBlock } from '../parameters.js';
+
+const POOLINGS = ['mean', 'sum', 'attention'] as const;
+
+export const multiHotKind: FeatureKind<MultiHotFeature> = {
+  kind: 'multiHot',
+  validateSpec(spec, where, side) {
+    positiveInt(spec.vocabSize, `${where}.vocabSize ("${spec.name}")`);
+    positiveInt(spec.dim, `${where}.dim ("${spec.name}")`);
+    if (spec.pooling !== undefined && !POOLINGS.includes(spec.pooling)) {
+      fail('BAD_CONFIG', `${where}.pooling must be 'mean', 'sum' or 'attention', got ${JSON.stringify(spec.pooling)}`);
+    }
+    if (spec.excludeScoredItem && (side !== 'user' || spec.pooling === 'attention')) {
+      fail('BAD_CONFIG', `${where}.excludeScoredItem is for a user-tower history with mean or sum pooling`);
+    }
+  },
+  width: (spec) => spec.dim,
+  declare(spec, prefix, store, std): Record<string, ParamBlock> {
+    const table = store.declare(`${prefix}.embedding`, [spec.vocabSize, spec.dim], { kind: 'normal', std }, 'embedding');
+    if (spec.pooling !== 'attention') return { table };
+    return { table, attention: store.declare(`${prefix}.attention`, [spec.dim], { kind: 'zeros' }, 'dense') };
+  },
+  needsColumn: true,
+  validateColumn(spec, column, count, where) {
+    if (column === undefined) fail('MISSING_FEATURE', `${where}: no column given`);
+    checkBag(column, count, spec.vocabSize, where);
+  },
+  upload(be, _spec, column) {
+    const bag = column as MultiHotColumn;
+    return { offsets: upload(be, bag.offsets), ids: upload(be, bag.ids), weights: bag.weights ? uploadFloats(be, bag.weights) : 0 };
+  },
+  rowScratch: false,
+  unknownColumn: (_spec, rows) => ({ offsets: new Int32Array(rows + 1), ids: new Int32Array(0) }),
+  forward(slot, pass) {
+    const { spec, params, data } = slot;
+    const table = pass.store.ptr(params.table!);
+    if (params.attention) {
+      pass.k.embedding_bag_attention(pass.at, table, data.offsets!, data.ids!, pass.rows, pass.n, spec.dim, pass.ld, pass.store.ptr(params.attention));
+    } else {
+      pass.k.embedding_bag(pass.at, table, data.offsets!, data.ids!, data.weights!, pass.rows, spec.excludeScoredItem ? pass.scored : 0,
+        pass.n, spec.dim, pass.ld, spec.pooling === 'sum' ? 0 : 1);
+    }
+  },
+  backward(slot, pass) {
+    const { spec, params, data } = slot;
+    const s = pass.store;
+    if (params.attention) {
+      pass.k.embedding_bag_attention_backward(s.gradPtr(params.table!), s.gradPtr(params.attention), pass.at, s.ptr(params.table!),
+        data.offsets!, data.ids!, pass.rows, pass.n, spec.dim, pass.ld, s.ptr(params.attention));
+    } else {
+      pass.k.embedding_bag_scatter_add(s.gradPtr(params.table!), pass.at, data.offsets!, data.ids!, data.weights!, pass.rows,
+        spec.excludeScoredItem ? pass.scored : 0, pass.n, spec.dim, pass.ld, spec.pooling === 'sum' ? 0 : 1);
+    }
+  },
+};

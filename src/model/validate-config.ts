@@ -1,0 +1,59 @@
+// Checks a model config before anything is allocated: each feature by its kind's module, then
+// what concerns the towers and the model as a whole. Throws a TwoTowerError naming the field.
+import { fail } from '../errors.js';
+import type { TowerConfig, TowerSide, TwoTowerConfig } from '../config/model.js';
+import { FEATURE_KINDS, featureKind } from './features/index.js';
+import { positiveInt } from './features/checks.js';
+
+/** Returns the tower's input width. */
+function validateTower(t: TowerConfig, side: TowerSide, dim: number): number {
+  if (!t || !Array.isArray(t.features) || t.features.length === 0) {
+    fail('BAD_CONFIG', `config.${side}.features must list at least one feature`);
+  }
+  const names = new Set<string>();
+  let width = 0;
+  t.features.forEach((f, i) => {
+    const where = `config.${side}.features[${i}]`;
+    if (!f || typeof f.name !== 'string' || f.name === '') fail('BAD_CONFIG', `${where}.name must be a non-empty string`);
+    if (names.has(f.name)) fail('BAD_CONFIG', `${where}: duplicate feature name "${f.name}"`);
+    names.add(f.name);
+    if (!Object.hasOwn(FEATURE_KINDS, f.kind)) {
+      const kinds = Object.keys(FEATURE_KINDS).map((k) => `'${k}'`).join(', ');
+      fail('BAD_CONFIG', `${where}.kind must be one of ${kinds}, got ${JSON.stringify((f as { kind?: unknown }).kind)}`);
+    }
+    const kind = featureKind(f);
+    kind.validateSpec(f, where, side);
+    width += kind.width(f);
+  });
+  if (t.features.filter((f) => f.kind === 'id').length > 1) fail('BAD_CONFIG', `config.${side} has more than one id feature`);
+  (t.hidden ?? []).forEach((h, i) => positiveInt(h, `config.${side}.hidden[${i}]`));
+  if (t.project === false && (t.hidden ?? []).length === 0 && width !== dim) {
+    fail('BAD_CONFIG', `config.${side}.project is false, so its input width (${width}) must equal config.dim (${dim})`);
+  }
+  if (t.project === false && (t.hidden ?? []).length > 0 && t.hidden![t.hidden!.length - 1] !== dim) {
+    fail('BAD_CONFIG', `config.${side}.project is false, so its last hidden width must equal config.dim (${dim})`);
+  }
+  return width;
+}
+
+export function validateConfig(config: TwoTowerConfig): void {
+  if (!config || typeof config !== 'object') fail('BAD_CONFIG', 'config must be an object');
+  positiveInt(config.dim, 'config.dim');
+  validateTower(config.user, 'user', config.dim);
+  validateTower(config.item, 'item', config.dim);
+  for (const side of ['user', 'item'] as const) {
+    if (config.bias?.[side] && !config[side].features.some((f) => f.kind === 'id')) {
+      fail('BAD_CONFIG', `config.bias.${side} needs an id feature in config.${side}.features to key the bias on`);
+    }
+  }
+  if (config.ratingRange !== undefined) {
+    const r = config.ratingRange;
+    if (!Array.isArray(r) || r.length !== 2 || !Number.isFinite(r[0]) || !Number.isFinite(r[1]) || !(r[0] < r[1])) {
+      fail('BAD_CONFIG', `config.ratingRange must be [min, max] with min < max, got ${JSON.stringify(r)}`);
+    }
+  }
+  if (config.seed !== undefined && !Number.isInteger(config.seed)) fail('BAD_CONFIG', `config.seed must be an integer, got ${config.seed}`);
+  if (config.embeddingInitStd !== undefined && !(config.embeddingInitStd >= 0)) {
+    fail('BAD_CONFIG', `config.embeddingInitStd must be ≥ 0, got ${config.embeddingInitStd}`);
+  }
+}

@@ -1,0 +1,99 @@
+// The contract of a training loss: one module per loss (mse.ts, bce.ts, bpr.ts, softmax.ts),
+// listed in index.ts. A loss says how a batch is laid out from its positives (what rows it
+// needs, what the sampler stages), computes its value and the gradients it owns, and gives its
+// name to the CLI. A 'pair' loss reads the pair scores s (⟨U, V⟩ plus biases) and writes ds;
+// the trainer back-propagates through the dot product and the biases. A 'matrix' loss (the
+// in-batch softmax, scoring every user of the batch against every item of it) writes dU and dV.
+import type { Backend } from '../../backend/contract.js';
+import type { TwoTower } from '../../model/twotower.js';
+import type { Interactions } from '../../data/interactions.js';
+import type { Random } from '../../util/random.js';
+import type { ImplicitSampler } from '../implicit-sampler.js';
+import type { TrainScratch } from '../scratch.js';
+
+/** The fit options a loss reads. */
+export interface LossSettings {
+  /** Sampled negatives per positive (bce). */
+  negatives: number;
+  /** Logit temperature τ (softmax). */
+  temperature: number;
+  /** Subtract log q from each item's logit (softmax). */
+  logQCorrection: boolean;
+  /** Mask other rows of the batch that hold the row's own positive item (softmax). */
+  removeAccidentalHits: boolean;
+}
+
+/** One batch to lay out in the model's pair scratch (`core.pairs`): users, items, targets. */
+export interface StageContext {
+  core: TwoTower;
+  /** The training interactions (positives only, for implicit losses). */
+  train: Interactions;
+  /** The same arrays uploaded to the heap (i32 users and items, float targets), for gather kernels. */
+  heap: { users: number; items: number; targets: number };
+  /** This batch's examples: rows of `train`, as a JS view and as i32 in the heap. */
+  rows: Int32Array;
+  rowsPtr: number;
+  /** Negatives and log q (implicit losses only). */
+  sampler: ImplicitSampler | null;
+  random: Random;
+  scratch: TrainScratch;
+  settings: LossSettings;
+}
+
+/** One staged batch after both towers ran (byte addresses). */
+export interface LossBatch {
+  backend: Backend;
+  /** Rows in the batch. */
+  n: number;
+  /** Embedding width. */
+  dim: number;
+  /** n×dim user embeddings, n×dim item embeddings, n scores, n targets, n item indices. */
+  user: number;
+  item: number;
+  scores: number;
+  targets: number;
+  items: number;
+  /** Outputs: n score gradients ('pair'), or n×dim embedding gradients ('matrix'). */
+  dScores: number;
+  dUser: number;
+  dItem: number;
+  scratch: TrainScratch;
+  settings: LossSettings;
+}
+
+export interface Loss {
+  /** The name options and the CLI use. */
+  readonly name: string;
+  /** One line for help texts. */
+  readonly summary: string;
+  readonly kind: 'pair' | 'matrix';
+  /** Implicit feedback: targets come from the loss (positives and sampled negatives), not ratings. */
+  readonly implicit: boolean;
+  /** Defaults the training recipe (CLI) uses with this loss, where they differ from its own. */
+  readonly recipeDefaults?: { l2?: number };
+  /** Batch rows per positive: the largest batch is batchSize × this. */
+  rowsPerPositive(settings: LossSettings): number;
+  /** Writes the batch for ctx.rows into the pair scratch; returns its row count. */
+  stage(ctx: StageContext): number;
+  /** Writes the gradients this loss owns and returns the batch's mean loss. */
+  compute(batch: LossBatch): number;
+}
+
+/** Copies JS-side batch rows into the model's pair scratch. */
+export function writePairs(core: TwoTower, users: Int32Array, items: Int32Array, targets: Float32Array, count: number): void {
+  const be = core.backend, p = core.pairs;
+  be.ints(p.users, count).set(users.subarray(0, count));
+  be.ints(p.items, count).set(items.subarray(0, count));
+  be.floats(p.targets, count).set(targets.subarray(0, count));
+}
+
+/** JS-side staging arrays of at least `n` rows, kept per sampler (no allocation per batch). */
+const staging = new WeakMap<object, { users: Int32Array; items: Int32Array; targets: Float32Array }>();
+export function stagingRows(owner: object, n: number): { users: Int32Array; items: Int32Array; targets: Float32Array } {
+  let rows = staging.get(owner);
+  if (!rows || rows.users.length < n) {
+    rows = { users: new Int32Array(n), items: new Int32Array(n), targets: new Float32Array(n) };
+    staging.set(owner, rows);
+  }
+  return rows;
+}

@@ -1,0 +1,183 @@
+// fit()'s options: every setting with its default, their validation, and the learning-rate
+// schedule.
+import { fail } from '../errors.js';
+import type { Interactions } from '../data/interactions.js';
+import { LOSS_NAMES, type LossName } from './losses/index.js';
+import type { OptimizerOptions } from './optimizers/index.js';
+
+export interface BatchInfo {
+  /** 0-based epoch. */
+  epoch: number;
+  /** 0-based batch within the epoch. */
+  batch: number;
+  /** Batches per epoch. */
+  batches: number;
+  /** Mean loss of this batch. */
+  loss: number;
+}
+
+export interface EpochInfo {
+  epoch: number;
+  /** Mean training loss over the epoch's batches (weighted by batch size). */
+  loss: number;
+  /** RMSE on options.validation after this epoch (rating losses). */
+  validationRmse?: number;
+  /** Recall@20 on options.validation after this epoch, training items excluded (implicit losses). */
+  validationRecall?: number;
+  /** Wall-clock seconds the epoch took. */
+  seconds: number;
+}
+
+/** How the learning rate changes over the steps of one fit() call. */
+export type LearningRateSchedule =
+  | { kind: 'constant' }
+  /** Cosine decay from learningRate to learningRate·final over all planned steps. */
+  | { kind: 'cosine'; final?: number }
+  /** Multiply by `factor` every `every` epochs. */
+  | { kind: 'step'; every: number; factor: number };
+
+export interface EarlyStopping {
+  /** Epochs without improvement of the validation RMSE before stopping. Default 3. */
+  patience?: number;
+  /** Smallest decrease that counts as an improvement. Default 0. */
+  minDelta?: number;
+  /** Put back the weights of the best epoch when training ends. Default true. */
+  restoreBest?: boolean;
+}
+
+export interface FitOptions {
+  /** Passes over the training data. Default 10. */
+  epochs?: number;
+  /** Interactions per Adam step. Default 256. */
+  batchSize?: number;
+  /** The optimizers' step size (before the schedule). Default 0.003. */
+  learningRate?: number;
+  /** Optimizer per kind of parameter group (dense layers, embedding tables, biases). Default Adam for all. */
+  optimizers?: OptimizerOptions;
+  /** Decoupled weight decay (AdamW) applied to every parameter. Default 0. */
+  weightDecay?: number;
+  /** Per-example L2 penalty λ·(‖u‖² + ‖v‖²) on the towers' output embeddings. Default 0. */
+  l2?: number;
+  /** Per-example L2 penalty on the user and item biases. Default 0. */
+  biasL2?: number;
+  /** Adam's β1. Default 0.9. */
+  beta1?: number;
+  /** Adam's β2. Default 0.999. */
+  beta2?: number;
+  /** Adam's ε. Default 1e-8. */
+  epsilon?: number;
+  /** Training loss (src/train/losses/): 'mse' on ratings; for implicit feedback 'softmax'
+   *  (in-batch sampled softmax), 'bpr' or 'bce' (logistic, with sampled negatives). Default 'mse'. */
+  loss?: LossName;
+  /** Implicit losses: only interactions with rating ≥ this are positives. Default: all. */
+  minRating?: number;
+  /** bce: sampled negatives per positive. Default 4. (bpr samples one.) */
+  negatives?: number;
+  /** bce/bpr: draw negatives uniformly, or by popularity (count^0.75). Default 'uniform'. */
+  negativeSampling?: 'uniform' | 'popularity';
+  /** softmax: temperature τ of the logits ⟨u, v⟩/τ. Default 0.1. */
+  temperature?: number;
+  /** softmax: subtract log q (each item's in-batch sampling probability) from its logits. Default true. */
+  logQCorrection?: boolean;
+  /** softmax: mask other rows of the batch that hold the row's own positive item. Default true. */
+  removeAccidentalHits?: boolean;
+  /** Seed of the shuffling. Default: the model's config.seed (or 1). */
+  seed?: number;
+  /** Shuffle the interactions every epoch. Default true. */
+  shuffle?: boolean;
+  /** Held-out interactions, scored after every epoch. */
+  validation?: Interactions;
+  /** Without `validation`: carve this fraction of the training rows (seeded) as validation. Default 0. */
+  validationFraction?: number;
+  /** Stop when the validation metric (RMSE, or Recall@20 for implicit losses) stops improving (needs validation or validationFraction). */
+  earlyStopping?: EarlyStopping;
+  /** Learning-rate schedule. Default constant. */
+  schedule?: LearningRateSchedule;
+  /** Called after every batch (drive a progress bar from here). */
+  onBatchEnd?: (info: BatchInfo) => void;
+  /** Called after every epoch; return false to stop training early. */
+  onEpochEnd?: (info: EpochInfo) => void | boolean;
+}
+
+export interface FitResult {
+  /** One record per completed epoch. */
+  history: EpochInfo[];
+  /** Adam steps taken by this call. */
+  steps: number;
+  /** Wall-clock seconds of the whole call. */
+  seconds: number;
+  /** Epoch (0-based) with the lowest validation RMSE, when validating. */
+  bestEpoch?: number;
+  /** True when early stopping ended training before `epochs`. */
+  stoppedEarly: boolean;
+}
+
+export type ResolvedFitOptions = Required<Omit<FitOptions, 'validation' | 'onBatchEnd' | 'onEpochEnd' | 'earlyStopping' | 'minRating' | 'optimizers'>> & FitOptions;
+
+/** The options with their defaults, validated; `seed` defaults to the model's config.seed. */
+export function resolveOptions(options: FitOptions, modelSeed: number): ResolvedFitOptions {
+  if (options.loss !== undefined && !LOSS_NAMES.includes(options.loss)) {
+    fail('BAD_OPTION', `unknown loss ${JSON.stringify(options.loss)}; available: ${LOSS_NAMES.join(', ')}`);
+  }
+  const o: ResolvedFitOptions = {
+    epochs: 10, batchSize: 256, learningRate: 0.003, weightDecay: 0, l2: 0, biasL2: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
+    loss: 'mse', seed: modelSeed, shuffle: true, validationFraction: 0, schedule: { kind: 'constant' },
+    negatives: 4, negativeSampling: 'uniform', temperature: 0.1, logQCorrection: true, removeAccidentalHits: true,
+    ...options,
+  };
+  const int = (name: keyof FitOptions, min: number) => {
+    const v = o[name] as number;
+    if (!Number.isInteger(v) || v < min) fail('BAD_OPTION', `options.${name} must be an integer ≥ ${min}, got ${v}`);
+  };
+  int('epochs', 1);
+  int('batchSize', 1);
+  int('seed', -(2 ** 31));
+  const finite = (name: keyof FitOptions, ok: (v: number) => boolean, rule: string) => {
+    const v = o[name] as number;
+    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) fail('BAD_OPTION', `options.${name} must be ${rule}, got ${v}`);
+  };
+  finite('learningRate', (v) => v > 0, '> 0');
+  finite('weightDecay', (v) => v >= 0, '≥ 0');
+  finite('l2', (v) => v >= 0, '≥ 0');
+  finite('biasL2', (v) => v >= 0, '≥ 0');
+  finite('beta1', (v) => v >= 0 && v < 1, 'in [0, 1)');
+  finite('beta2', (v) => v >= 0 && v < 1, 'in [0, 1)');
+  finite('epsilon', (v) => v > 0, '> 0');
+  finite('validationFraction', (v) => v >= 0 && v < 1, 'in [0, 1)');
+  finite('temperature', (v) => v > 0, '> 0');
+  int('negatives', 1);
+  if (o.negativeSampling !== 'uniform' && o.negativeSampling !== 'popularity') {
+    fail('BAD_OPTION', `options.negativeSampling must be 'uniform' or 'popularity', got ${JSON.stringify(o.negativeSampling)}`);
+  }
+  if (o.minRating !== undefined && !Number.isFinite(o.minRating)) fail('BAD_OPTION', `options.minRating must be a number, got ${o.minRating}`);
+  const sch = o.schedule;
+  if (!sch || !['constant', 'cosine', 'step'].includes(sch.kind)) {
+    fail('BAD_OPTION', `options.schedule.kind must be 'constant', 'cosine' or 'step', got ${JSON.stringify(sch?.kind)}`);
+  }
+  if (sch.kind === 'cosine' && sch.final !== undefined && !(sch.final >= 0 && sch.final <= 1)) {
+    fail('BAD_OPTION', `options.schedule.final must be in [0, 1], got ${sch.final}`);
+  }
+  if (sch.kind === 'step' && !(Number.isInteger(sch.every) && sch.every >= 1 && sch.factor > 0)) {
+    fail('BAD_OPTION', `options.schedule needs an integer every ≥ 1 and factor > 0, got every ${sch.every}, factor ${sch.factor}`);
+  }
+  if (o.earlyStopping) {
+    const p = o.earlyStopping.patience ?? 3;
+    if (!Number.isInteger(p) || p < 1) fail('BAD_OPTION', `options.earlyStopping.patience must be an integer ≥ 1, got ${p}`);
+    if (!o.validation && !(o.validationFraction > 0)) {
+      fail('BAD_OPTION', 'options.earlyStopping needs validation data: pass options.validation or options.validationFraction');
+    }
+  }
+  return o;
+}
+
+/** Learning rate at step t (0-based) of `total`, in epoch `epoch`. */
+export function learningRateAt(o: ResolvedFitOptions, t: number, total: number, epoch: number): number {
+  const s = o.schedule;
+  if (s.kind === 'cosine') {
+    const final = s.final ?? 0.05;
+    return o.learningRate * (final + (1 - final) * 0.5 * (1 + Math.cos((Math.PI * t) / Math.max(1, total))));
+  }
+  if (s.kind === 'step') return o.learningRate * s.factor ** Math.floor(epoch / s.every);
+  return o.learningRate;
+}
+

@@ -1,0 +1,55 @@
+// Training data as fit() consumes it: validated against the model, reduced to positives for
+// implicit losses (minRating), a validation split carved when asked.
+import { fail } from '../errors.js';
+import { validateInteractions, type Interactions } from '../data/interactions.js';
+import type { TwoTower } from '../model/twotower.js';
+import { Random } from '../util/random.js';
+import type { Loss } from './losses/index.js';
+import type { ResolvedFitOptions } from './options.js';
+
+/** The interactions rated ≥ threshold (implicit positives). */
+function positivesOf(data: Interactions, threshold: number, name: string): Interactions {
+  const keep: number[] = [];
+  for (let r = 0; r < data.users.length; r++) if (data.ratings[r]! >= threshold) keep.push(r);
+  if (keep.length === 0) fail('EMPTY_DATA', `${name} has no rating ≥ ${threshold}: no positives to train on`);
+  return {
+    users: Int32Array.from(keep, (r) => data.users[r]!), items: Int32Array.from(keep, (r) => data.items[r]!),
+    ratings: Float32Array.from(keep, (r) => data.ratings[r]!),
+  };
+}
+
+/** A seeded random `fraction` of the rows as validation, the rest as training. */
+export function carveValidation(data: Interactions, fraction: number, seed: number): { train: Interactions; validation: Interactions } {
+  const n = data.users.length;
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  new Random(seed ^ 0x5eed).shuffle(order);
+  const cut = n - Math.max(1, Math.round(n * fraction));
+  if (cut < 1) fail('BAD_OPTION', `validationFraction ${fraction} leaves no training rows out of ${n}`);
+  const pick = (rows: Int32Array): Interactions => {
+    const sorted = Int32Array.from(rows).sort();
+    return {
+      users: Int32Array.from(sorted, (r) => data.users[r]!),
+      items: Int32Array.from(sorted, (r) => data.items[r]!),
+      ratings: data.ratings ? Float32Array.from(sorted, (r) => data.ratings[r]!) : new Float32Array(sorted.length),
+    };
+  };
+  return { train: pick(order.subarray(0, cut)), validation: pick(order.subarray(cut)) };
+}
+
+/** Checks everything fit() is given against the model and returns the data it trains and validates on. */
+export function prepareData(core: TwoTower, data: Interactions, o: ResolvedFitOptions, loss: Loss): { train: Interactions; validation?: Interactions } {
+  validateInteractions(data, core.userCount, core.itemCount, 'train', !loss.implicit || o.minRating !== undefined);
+  let validation = o.validation;
+  if (validation) validateInteractions(validation, core.userCount, core.itemCount, 'options.validation', !loss.implicit);
+  let train = data;
+  if (loss.implicit && o.minRating !== undefined) {
+    train = positivesOf(train, o.minRating, 'train');
+    if (validation && validation.ratings) validation = positivesOf(validation, o.minRating, 'options.validation');
+  }
+  if (!validation && o.validationFraction > 0) {
+    const carved = carveValidation(train, o.validationFraction, o.seed);
+    train = carved.train;
+    validation = carved.validation;
+  }
+  return { train, validation };
+}

@@ -1,0 +1,70 @@
+// One training step's arithmetic on the rows staged in the model's pair scratch: zero the
+// gradients, run both towers, the loss, the penalties and backward (gradients land in the
+// parameter store), then one optimizer call per parameter group.
+import type { TwoTower } from '../model/twotower.js';
+import type { Loss, LossSettings } from './losses/index.js';
+import type { GroupPlan, OptimizerSettings } from './optimizers/index.js';
+import { TrainScratch } from './scratch.js';
+
+/** Penalties added to the training loss (0 turns one off). */
+export interface Regularization {
+  /** λ of the per-example penalty λ·(‖u‖² + ‖v‖²) on both towers' output embeddings. */
+  l2: number;
+  /** λ of the per-example penalty λ·(b_u² + b_i²) on the user and item biases. */
+  biasL2: number;
+}
+
+export const NO_REGULARIZATION: Regularization = { l2: 0, biasL2: 0 };
+
+export const DEFAULT_LOSS_SETTINGS: LossSettings = { negatives: 4, temperature: 1, logQCorrection: false, removeAccidentalHits: false };
+
+/**
+ * Zeroes the gradients, then runs forward, the loss and backward on the n staged rows. Returns
+ * the batch objective, the mean loss plus the L2 penalties; when it is not finite, backward is
+ * skipped and the caller decides what to do.
+ */
+export function lossAndGradients(core: TwoTower, n: number, loss: Loss, reg: Regularization = NO_REGULARIZATION,
+                                 settings: LossSettings = DEFAULT_LOSS_SETTINGS): number {
+  const k = core.backend.kernels;
+  const p = core.pairs;
+  const store = core.store;
+  const scratch = TrainScratch.of(core);
+  scratch.reserve(n);
+  const dim = core.dim;
+  k.zero_f32(store.regions.grads, store.total);
+  const { user, item } = core.forwardPairs(n);
+  const value = loss.compute({
+    backend: core.backend, n, dim, user, item, scores: p.scores, targets: p.targets, items: p.items,
+    dScores: scratch.dScores, dUser: scratch.dUser, dItem: scratch.dItem, scratch, settings,
+  });
+  if (!Number.isFinite(value)) return value;
+  const { global, user: ub, item: ib } = core.bias;
+  if (loss.kind === 'pair') {
+    k.rowwise_dot_backward(scratch.dUser, scratch.dItem, scratch.dScores, user, item, n, dim);
+    if (global) k.bias_backward(store.gradPtr(global), scratch.dScores, n, 1, 1);
+    if (ub) k.embedding_scatter_add(store.gradPtr(ub), scratch.dScores, p.users, n, 1, 1);
+    if (ib) k.embedding_scatter_add(store.gradPtr(ib), scratch.dScores, p.items, n, 1, 1);
+  }
+  // Per-occurrence L2: each example adds λ(‖u‖² + ‖v‖²) and λ_b(b_u² + b_i²) to the batch-mean loss.
+  let penalty = 0;
+  if (reg.l2 > 0) {
+    penalty += (reg.l2 * k.l2_penalty(scratch.dUser, user, n * dim, (2 * reg.l2) / n)) / n;
+    penalty += (reg.l2 * k.l2_penalty(scratch.dItem, item, n * dim, (2 * reg.l2) / n)) / n;
+  }
+  if (reg.biasL2 > 0) {
+    if (ub) penalty += (reg.biasL2 * k.embedding_l2(store.gradPtr(ub), store.ptr(ub), p.users, n, 1, (2 * reg.biasL2) / n)) / n;
+    if (ib) penalty += (reg.biasL2 * k.embedding_l2(store.gradPtr(ib), store.ptr(ib), p.items, n, 1, (2 * reg.biasL2) / n)) / n;
+  }
+  core.userTower.backward(store, p.users, n, scratch.dUser);
+  core.itemTower.backward(store, p.items, n, scratch.dItem);
+  return value + penalty;
+}
+
+/** Takes optimizer step number core.optimizerSteps + 1 on every group, each with its own optimizer. */
+export function optimizerStep(core: TwoTower, plans: readonly GroupPlan[], settings: OptimizerSettings): void {
+  core.optimizerSteps += 1;
+  for (const plan of plans) {
+    plan.optimizer.step(core.backend, plan.group, core.store.groupPointers(plan.group), core.optimizerSteps,
+      { ...settings, learningRate: settings.learningRate * plan.rateFactor });
+  }
+}

@@ -9,6 +9,7 @@ import { train } from './cli/train.js';
 import { evaluate } from './cli/eval.js';
 import { recommendCommand } from './cli/recommend.js';
 import { RECIPE_DEFAULTS, IMPLICIT_DEFAULTS } from './node/recipe.js';
+import { LOSSES, LOSS_NAMES } from './train/losses/index.js';
 
 function dataOptions(command: Command): Command {
   return command
@@ -47,7 +48,7 @@ dataOptions(program.command('train')
   .option('--no-side-features', 'ignore user and item features, even MovieLens side files found beside --data (implicit losses ignore them by default)')
   .addOption(new Option('--split <kind>', 'how to hold out a test set when --test is absent').choices(['random', 'temporal', 'leave-last-out']).default('random'))
   .option('--test-fraction <x>', 'fraction held out by --split', fraction('--test-fraction'), 0.2)
-  .addOption(new Option('--loss <loss>', 'mse: ratings; softmax, bpr, bce: implicit feedback (every rating is a positive)').choices(['mse', 'softmax', 'bpr', 'bce']).default('mse'))
+  .addOption(new Option('--loss <loss>', `the training loss; ${LOSS_NAMES.map((n) => `${n}: ${LOSSES[n].summary}`).join('; ')}. Implicit losses treat every rating as a positive`).choices(LOSS_NAMES).default('mse'))
   .option('--min-rating <x>', 'implicit losses: only ratings ≥ x are positives (default: all)', Number)
   .option('--temperature <t>', 'softmax temperature (default 0.2)', positive('--temperature'))
   .option('--negatives <n>', 'bce: sampled negatives per positive (default 4)', integer('--negatives', 1))

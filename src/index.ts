@@ -1,7 +1,7 @@
 // twotower: the public API. Everything a user imports comes from here (re-exports only);
 // nothing here imports a Node-only module, so the same entry point runs in browsers.
 export { Model, createModel, loadModel, type CreateModelOptions, type LoadModelOptions, type ModelVocabularies } from './api/model.js';
-export { TwoTowerError, type ErrorCode } from './errors.js';
+export { TwoTowerError, ERROR_CODES, type ErrorCode } from './errors.js';
 
 // Configuration and data shapes.
 export type {

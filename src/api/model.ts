@@ -52,6 +52,7 @@ export class Model {
   readonly #core: TwoTower;
 
   private constructor(core: TwoTower) {
+    if (!(core instanceof TwoTower)) fail('BAD_OPTION', 'a Model is made by createModel() or loadModel(), not by new Model()');
     this.#core = core;
   }
 

@@ -4,7 +4,7 @@
 import { basename } from 'node:path';
 import { loadDataset, type Dataset } from '../node/dataset.js';
 import { trainRecipe, recipeOptions, type RecipeOptions } from '../node/recipe.js';
-import type { LossName } from '../train/losses/index.js';
+import { LOSSES, type LossName } from '../train/losses/index.js';
 import type { RatingsData } from '../data/ratings.js';
 import { subset } from '../data/ratings.js';
 import { saveModel } from '../node/model-io.js';
@@ -93,7 +93,7 @@ export async function train(f: TrainFlags): Promise<void> {
   model.metadata = {
     trainedOn: basename(f.data), ratings: ds.train.users.length, epochs: result.epochs, userSpecs: ds.userSpecs, itemSpecs: ds.itemSpecs,
   };
-  const explicit = f.loss === 'mse';
+  const explicit = !LOSSES[f.loss].implicit;
   const { rmse, mae } = explicit ? model.evaluate(ds.test!) : { rmse: NaN, mae: NaN };
   // Ranking metrics for every loss: each test user's items ranked among all items, training items excluded.
   const test = explicit || f.minRating === undefined ? ds.test! : positives(ds.test!, f.minRating);

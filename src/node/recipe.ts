@@ -5,6 +5,7 @@
 // the benchmarks so that both measure the same thing.
 import { createModel, type Model, type TwoTowerConfig, type FeatureSpec, type FitResult, type FeatureTable, type MultiHotColumn, type LossName } from '../index.js';
 import type { Dataset } from './dataset.js';
+import { resolveLoss } from '../train/losses/index.js';
 
 export interface RecipeOptions {
   /** Embedding width. Default 32. */
@@ -58,12 +59,12 @@ export const RECIPE_DEFAULTS: RecipeOptions = {
  */
 export const IMPLICIT_DEFAULTS: Partial<RecipeOptions> = { dim: 64, l2: 0.3, sideFeatures: false, epochs: 30, implicitDim: 0 };
 
-/** bpr and bce need a much lighter output penalty than the softmax (measured on u1: 0.47 / 0.50 Recall@20 at 0.01, 0.29 at 0.3). */
-const POINTWISE_IMPLICIT_L2 = 0.01;
-
 /** Recipe options for a loss: the defaults, the implicit overrides where they apply, then `given`. */
 export function recipeOptions(loss: LossName, given: Partial<RecipeOptions> = {}): RecipeOptions {
-  const implicit = loss === 'mse' ? {} : { ...IMPLICIT_DEFAULTS, ...(loss === 'softmax' ? {} : { l2: POINTWISE_IMPLICIT_L2 }) };
+  // Each loss module may carry its own recipe defaults (bpr and bce need a much lighter output
+  // penalty than the softmax: on u1, 0.47 / 0.50 Recall@20 at l2 0.01, 0.29 at 0.3).
+  const module = resolveLoss(loss);
+  const implicit = module.implicit ? { ...IMPLICIT_DEFAULTS, ...module.recipeDefaults } : {};
   return { ...RECIPE_DEFAULTS, ...implicit, loss, ...given };
 }
 
@@ -130,8 +131,10 @@ export function recipeConfig(ds: Dataset, o: RecipeOptions): TwoTowerConfig {
     const features: FeatureSpec[] = [{ kind: 'id', name: side, vocabSize: count, dim: o.dim }, ...sideFeatures];
     return { features, hidden: o.hidden, project: !plain };
   };
-  if (o.loss !== 'mse') {
-    return { dim: o.dim, user: tower('user'), item: tower('item'), seed: o.seed, ...(o.loss === 'softmax' ? {} : { bias: { item: true } }) };
+  const loss = resolveLoss(o.loss);
+  if (loss.implicit) {
+    // A matrix loss (the in-batch softmax) scores by the dot product alone: no biases.
+    return { dim: o.dim, user: tower('user'), item: tower('item'), seed: o.seed, ...(loss.kind === 'matrix' ? {} : { bias: { item: true } }) };
   }
   let lo = Infinity, hi = -Infinity;
   for (const r of ds.train.ratings) { if (r < lo) lo = r; if (r > hi) hi = r; }

@@ -27,7 +27,9 @@ export const ERROR_CODES = [
   'BAD_LINE',
   /** A data file lacks a column the command needs. */
   'MISSING_COLUMN',
+  /** A file named by the caller does not exist. */
   'FILE_NOT_FOUND',
+  /** A file could not be written (the old file, if any, is left as it was). */
   'WRITE_FAILED',
   /** Bytes that are not a model file, or one that is truncated or corrupted. */
   'BAD_MODEL_FILE',

@@ -2,6 +2,8 @@
 // pre-transposed as an initializer), then TopK(k) along the items. Built here with onnx-proto.
 import onnxProto from 'onnx-proto';
 
+// onnx-proto's generated classes are untyped here: the builder below is checked by running it.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 const { onnx } = onnxProto as unknown as { onnx: Record<string, any> };
 
 export function matmulTopKModel(itemsT: Float32Array, dim: number, n: number, k: number): Uint8Array {

@@ -9,7 +9,7 @@ import { measure, table, type Record, type Case } from './harness.js';
 import { denseCases } from './dense.js';
 import { trainCases, tfjsTrainCases } from './train.js';
 import { scoringCases } from './scoring.js';
-import { movieLensFolds, foldTable } from './movielens.js';
+import { movieLensFolds, foldTable, movieLensRankingFolds, rankingFoldTable } from './movielens.js';
 import { supportsRelaxedSimd } from '../src/wasm/load.js';
 
 const args = process.argv.slice(2);
@@ -62,6 +62,12 @@ if (wanted('movielens')) {
       records.push({ name: `MovieLens 100K u${f.fold}, load + train with the CLI defaults`, impl: 'twotower', medianMs: ms, minMs: ms, maxMs: ms, note: `RMSE ${f.rmse.toFixed(4)}` });
     }
     say(`\nMovieLens 100K end to end, official folds, CLI defaults (twotower train --data uK.base --test uK.test)\n${foldTable(folds)}`);
+    const ranking = (await movieLensRankingFolds())!;
+    for (const f of ranking) {
+      const ms = f.trainSeconds * 1000;
+      records.push({ name: `MovieLens 100K u${f.fold}, implicit (--loss softmax) recipe`, impl: 'twotower', medianMs: ms, minMs: ms, maxMs: ms, note: `Recall@20 ${f.recall20.toFixed(4)}` });
+    }
+    say(`\nMovieLens 100K implicit feedback, official folds, twotower train --loss softmax (every rating a positive)\n${rankingFoldTable(ranking)}`);
   } else {
     say('\nMovieLens 100K: not found (set TWOTOWER_DATA), skipped');
   }

@@ -1,7 +1,8 @@
-// The pair score s[r] = ⟨U[r], V[r]⟩ (+ biases) and pointwise losses on it. Future losses
-// (logistic, BPR, in-batch softmax) live here too and share the same argument order.
+// The pair score s[r] = ⟨U[r], V[r]⟩ (+ biases), the training losses on it (squared error,
+// logistic, BPR, in-batch softmax) and the L2 penalties, in the one argument order: outputs,
+// inputs, sizes, scalar settings.
 
-import { madd, hsum, at } from "./simd";
+import { madd, hsum, at, dotTail } from "./simd";
 
 /** s[r] = Σ_c U[r,c]·V[r,c] for r < n; U, V are [n×d]. */
 export function rowwise_dot(s: usize, u: usize, v: usize, n: i32, d: i32): void {
@@ -10,9 +11,8 @@ export function rowwise_dot(s: usize, u: usize, v: usize, n: i32, d: i32): void 
     const ur = at(u, r * d), vr = at(v, r * d);
     let acc = f32x4.splat(0);
     for (let c = 0; c < d4; c += 4) acc = madd(v128.load(at(ur, c)), v128.load(at(vr, c)), acc);
-    let t = hsum(acc);
-    for (let c = d4; c < d; c++) t += load<f32>(at(ur, c)) * load<f32>(at(vr, c));
-    store<f32>(at(s, r), t);
+    // The canonical order (simd.ts): the tail summed on its own, then added once.
+    store<f32>(at(s, r), d4 < d ? hsum(acc) + dotTail(ur, vr, d4, d) : hsum(acc));
   }
 }
 

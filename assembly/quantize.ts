@@ -109,8 +109,8 @@ export function score_rescore(outIdx: usize, outScore: usize, counts: usize, que
       const y = items + <usize>item * rowBytes;
       let acc = f32x4.splat(0);
       for (let e = 0; e < d4; e += 4) acc = madd(v128.load(x + (<usize>e << 2)), v128.load(y + (<usize>e << 2)), acc);
-      // Same summation order as score_topk (hsum matches reduce4, then the tail's own sum), so
-      // re-scored values equal the exact path's bit for bit.
+      // The canonical summation order (simd.ts), as in score_topk: re-scored values equal the
+      // exact path's bit for bit.
       offer(hv, hi, counts, q, k, d4 < d ? hsum(acc) + dotTail(x, y, d4, d) : hsum(acc), item, 0, 0);
     }
   }

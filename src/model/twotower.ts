@@ -61,7 +61,7 @@ export class TwoTower {
   readonly userTower: Tower;
   readonly itemTower: Tower;
   readonly bias: { global?: ParamBlock; user?: ParamBlock; item?: ParamBlock } = {};
-  /** Adam steps taken so far; bias correction continues from here on the next fit(). */
+  /** Optimizer steps taken so far; Adam's bias correction continues from here on the next fit(). */
   optimizerSteps = 0;
   /** Id ↔ index maps of the users and items, when the data came with string ids (files, CLI). */
   vocabularies: { users?: Vocabulary; items?: Vocabulary } = {};

@@ -48,13 +48,13 @@ export interface EarlyStopping {
 export interface FitOptions {
   /** Passes over the training data. Default 10. */
   epochs?: number;
-  /** Interactions per Adam step. Default 256. */
+  /** Interactions per optimizer step. Default 256. */
   batchSize?: number;
   /** The optimizers' step size (before the schedule). Default 0.003. */
   learningRate?: number;
   /** Optimizer per kind of parameter group (dense layers, embedding tables, biases). Default Adam for all. */
   optimizers?: OptimizerOptions;
-  /** Decoupled weight decay (AdamW) applied to every parameter. Default 0. */
+  /** Decoupled weight decay (AdamW; also applied by sgd) on every parameter. Default 0. */
   weightDecay?: number;
   /** Per-example L2 penalty λ·(‖u‖² + ‖v‖²) on the towers' output embeddings. Default 0. */
   l2?: number;
@@ -102,7 +102,7 @@ export interface FitOptions {
 export interface FitResult {
   /** One record per completed epoch. */
   history: EpochInfo[];
-  /** Adam steps taken by this call. */
+  /** Optimizer steps taken by this call. */
   steps: number;
   /** Wall-clock seconds of the whole call. */
   seconds: number;

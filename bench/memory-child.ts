@@ -30,7 +30,7 @@ if (which === 'twotower-scoring') {
   const users = Int32Array.from({ length: BATCH }, () => random.int(4096)), its = Int32Array.from({ length: BATCH }, () => random.int(4096));
   const n = core.stagePairs(users, its, Float32Array.from({ length: BATCH }, () => random.normal()));
   const settings = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
-  const plans = planOptimizers(core.store.groups, undefined, settings.learningRate);
+  const plans = planOptimizers(core.store, undefined, settings.learningRate);
   for (let i = 0; i < 50; i++) {
     lossAndGradients(core, n, squaredError);
     optimizerStep(core, plans, settings);

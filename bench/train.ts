@@ -39,7 +39,7 @@ export async function trainCases(): Promise<Case[]> {
     const core = internals(model);
     const n = core.stagePairs(users.subarray(0, BATCH), items.subarray(0, BATCH), ratings.subarray(0, BATCH));
     const settings = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
-    const plans = planOptimizers(core.store.groups, undefined, settings.learningRate);
+    const plans = planOptimizers(core.store, undefined, settings.learningRate);
     const step = () => {
       lossAndGradients(core, n, squaredError);
       optimizerStep(core, plans, settings);

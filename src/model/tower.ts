@@ -122,9 +122,13 @@ export class Tower {
     this.capacity = 0;
   }
 
+  /** The batch a feature works on (one object per tower, refilled: forward allocates nothing). */
+  private readonly batch: FeaturePass = { be: null!, k: null!, store: null!, rows: 0, n: 0, at: 0, ld: 0, scored: 0 };
+
   private pass(store: ParameterStore, rows: number, n: number, at: number): FeaturePass {
-    const be = this.be;
-    return { be, k: be.kernels, store, rows, n, at, ld: this.inputWidth, scored: this.scored };
+    const be = this.be, p = this.batch;
+    p.be = be; p.k = be.kernels; p.store = store; p.rows = rows; p.n = n; p.at = at; p.ld = this.inputWidth; p.scored = this.scored;
+    return p;
   }
 
   /**

@@ -46,7 +46,7 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
   if (loss.kind === 'matrix' && (core.bias.global || core.bias.user || core.bias.item)) {
     fail('BAD_CONFIG', `loss '${loss.name}' scores pairs by the dot product alone: remove config.bias to train with it`);
   }
-  const plans = planOptimizers(core.store.groups, o.optimizers, o.learningRate);
+  const plans = planOptimizers(core.store, o.optimizers, o.learningRate);
   const { train, validation } = prepareData(core, data, o, loss);
   const settings: LossSettings = { negatives: o.negatives, temperature: o.temperature, logQCorrection: o.logQCorrection, removeAccidentalHits: o.removeAccidentalHits };
   const n = train.users.length;

@@ -63,8 +63,14 @@ export function lossAndGradients(core: TwoTower, n: number, loss: Loss, reg: Reg
 /** Takes optimizer step number core.optimizerSteps + 1 on every group, each with its own optimizer. */
 export function optimizerStep(core: TwoTower, plans: readonly GroupPlan[], settings: OptimizerSettings): void {
   core.optimizerSteps += 1;
-  for (const plan of plans) {
-    plan.optimizer.step(core.backend, plan.group, core.store.groupPointers(plan.group), core.optimizerSteps,
-      { ...settings, learningRate: settings.learningRate * plan.rateFactor });
-  }
+  const own = groupSettings.get(plans) ?? plans.map(() => ({ ...settings }));
+  groupSettings.set(plans, own);
+  plans.forEach((plan, i) => {
+    const mine = Object.assign(own[i]!, settings);
+    mine.learningRate = settings.learningRate * plan.rateFactor;
+    plan.optimizer.step(core.backend, plan.group, plan.at, core.optimizerSteps, mine);
+  });
 }
+
+/** One reusable settings object per group of a plan (a step allocates nothing). */
+const groupSettings = new WeakMap<readonly GroupPlan[], OptimizerSettings[]>();

@@ -1,6 +1,6 @@
 // The registry of optimizers, and how fit() assigns one to each parameter group.
 import { fail } from '../../errors.js';
-import type { GroupKind, ParamGroup } from '../../model/parameters.js';
+import type { GroupKind, ParamGroup, ParameterStore, RegionPointers } from '../../model/parameters.js';
 import type { Optimizer } from './optimizer.js';
 import { adam } from './adam.js';
 import { sgd } from './sgd.js';
@@ -33,13 +33,15 @@ const OPTION_OF: Record<GroupKind, keyof OptimizerOptions> = { dense: 'dense', e
 /** A group with its optimizer and its learning-rate factor relative to options.learningRate. */
 export interface GroupPlan {
   group: ParamGroup;
+  /** The group's addresses in the store's regions (fixed once allocated). */
+  at: RegionPointers;
   optimizer: Optimizer;
   /** This group's base rate divided by the global base rate. */
   rateFactor: number;
 }
 
 /** Validates the options and gives every group its optimizer. */
-export function planOptimizers(groups: readonly ParamGroup[], options: OptimizerOptions | undefined, learningRate: number): GroupPlan[] {
+export function planOptimizers(store: ParameterStore, options: OptimizerOptions | undefined, learningRate: number): GroupPlan[] {
   if (options !== undefined && (typeof options !== 'object' || options === null)) {
     fail('BAD_OPTION', `options.optimizers must be an object { dense?, embeddings?, biases? }, got ${JSON.stringify(options)}`);
   }
@@ -57,7 +59,7 @@ export function planOptimizers(groups: readonly ParamGroup[], options: Optimizer
     return { optimizer: OPTIMIZERS[choice.name], rateFactor: rate / learningRate };
   };
   const byKind = new Map((['dense', 'embedding', 'bias'] as const).map((kind) => [kind, resolve(OPTION_OF[kind])]));
-  return groups.map((group) => ({ group, ...byKind.get(group.kind)! }));
+  return store.groups.map((group) => ({ group, at: store.groupPointers(group), ...byKind.get(group.kind)! }));
 }
 
 export type { Optimizer, OptimizerSettings } from './optimizer.js';

@@ -62,7 +62,9 @@ export async function measure(cases: Case[], options: MeasureOptions): Promise<R
     const note = await c.check?.();
     if (typeof note === 'string') notes.set(c, note);
   }
-  const rounds = new Map<Case, { p50: number[]; min: number; max: number }>(cases.map((c) => [c, { p50: [], min: Infinity, max: 0 }]));
+  const rounds = new Map<Case, { p50: number[]; min: number; max: number }>(
+    cases.map((c) => [c, { p50: [], min: Infinity, max: 0 }]),
+  );
   for (let r = 0; r < options.rounds; r++) {
     for (const c of cases) {
       if (c.slow && r > 0) continue;
@@ -72,7 +74,8 @@ export async function measure(cases: Case[], options: MeasureOptions): Promise<R
       bench.add(`${c.impl} ${c.name}`, c.run);
       await bench.run();
       const result = bench.tasks[0]!.result;
-      if (!('latency' in result)) throw new Error(`${c.impl} ${c.name}: ${result.state} ${'error' in result ? String(result.error) : ''}`);
+      if (!('latency' in result))
+        throw new Error(`${c.impl} ${c.name}: ${result.state} ${'error' in result ? String(result.error) : ''}`);
       const acc = rounds.get(c)!;
       acc.p50.push(result.latency.p50);
       acc.min = Math.min(acc.min, result.latency.min);
@@ -101,14 +104,29 @@ export async function measure(cases: Case[], options: MeasureOptions): Promise<R
 const fmt = (x: number | undefined, digits: number) => (x === undefined ? '' : x.toFixed(digits));
 
 export function table(records: Record[]): string {
-  const rows = [['case', 'implementation', 'median ms', 'min ms', 'max ms', 'GFLOP/s', 'examples/s', '× tfjs-wasm', '× ort-node', 'note']];
+  const rows = [
+    ['case', 'implementation', 'median ms', 'min ms', 'max ms', 'GFLOP/s', 'examples/s', '× tfjs-wasm', '× ort-node', 'note'],
+  ];
   for (const r of records) {
-    rows.push([r.name, r.impl, fmt(r.medianMs, 3), fmt(r.minMs, 3), fmt(r.maxMs, 3), r.gbps !== undefined ? `${r.gbps.toFixed(1)} GB/s` : fmt(r.gflops, 1),
+    rows.push([
+      r.name,
+      r.impl,
+      fmt(r.medianMs, 3),
+      fmt(r.minMs, 3),
+      fmt(r.maxMs, 3),
+      r.gbps !== undefined ? `${r.gbps.toFixed(1)} GB/s` : fmt(r.gflops, 1),
       r.examplesPerSecond === undefined ? '' : Math.round(r.examplesPerSecond).toLocaleString('en-US'),
       r.ratioVsTfjsWasm === undefined ? '' : `${r.ratioVsTfjsWasm.toFixed(2)}×`,
-      r.ratioVsOrtNode === undefined ? '' : `${r.ratioVsOrtNode.toFixed(2)}×`, r.note ?? '']);
+      r.ratioVsOrtNode === undefined ? '' : `${r.ratioVsOrtNode.toFixed(2)}×`,
+      r.note ?? '',
+    ]);
   }
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((row) => row[i]!.length)));
-  const line = (row: string[]) => `| ${row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(' | ')} |`;
-  return [line(rows[0]!), `|${widths.map((w, i) => (i < 2 ? ':' : '-') + '-'.repeat(w) + (i < 2 ? '-' : ':')).join('|')}|`, ...rows.slice(1).map(line)].join('\n');
+  const line = (row: string[]) =>
+    `| ${row.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join(' | ')} |`;
+  return [
+    line(rows[0]!),
+    `|${widths.map((w, i) => (i < 2 ? ':' : '-') + '-'.repeat(w) + (i < 2 ? '-' : ':')).join('|')}|`,
+    ...rows.slice(1).map(line),
+  ].join('\n');
 }

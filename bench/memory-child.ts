@@ -4,7 +4,9 @@ import { Random } from '../src/util/random.js';
 
 const which = process.argv[2];
 const random = new Random(1);
-const N = 100_000, D = 64, B = 256;
+const N = 100_000,
+  D = 64,
+  B = 256;
 const items = Float32Array.from({ length: N * D }, () => random.normal());
 const queries = Float32Array.from({ length: B * D }, () => random.normal());
 
@@ -27,8 +29,13 @@ if (which === 'twotower-scoring') {
   const { internals } = await import('../src/api/model.js');
   const { supportsRelaxedSimd } = await import('../src/wasm/load.js');
   const core = internals(await benchModel(supportsRelaxedSimd() ? 'relaxed' : 'simd'));
-  const users = Int32Array.from({ length: BATCH }, () => random.int(4096)), its = Int32Array.from({ length: BATCH }, () => random.int(4096));
-  const n = core.stagePairs(users, its, Float32Array.from({ length: BATCH }, () => random.normal()));
+  const users = Int32Array.from({ length: BATCH }, () => random.int(4096)),
+    its = Int32Array.from({ length: BATCH }, () => random.int(4096));
+  const n = core.stagePairs(
+    users,
+    its,
+    Float32Array.from({ length: BATCH }, () => random.normal()),
+  );
   const settings = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
   const plans = planOptimizers(core.store, undefined, settings.learningRate);
   for (let i = 0; i < 50; i++) {

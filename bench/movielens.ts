@@ -6,13 +6,23 @@ import { existsSync } from 'node:fs';
 import { loadDataset } from '../src/node/dataset.js';
 import { trainRecipe, RECIPE_DEFAULTS, recipeOptions, type RecipeOptions } from '../src/node/recipe.js';
 
-export interface FoldResult { fold: number; rmse: number; mae: number; epochs: number; loadSeconds: number; trainSeconds: number }
+export interface FoldResult {
+  fold: number;
+  rmse: number;
+  mae: number;
+  epochs: number;
+  loadSeconds: number;
+  trainSeconds: number;
+}
 
 export function dataDir(): string {
   return resolve(process.env.TWOTOWER_DATA ?? resolve(import.meta.dirname, '../../shared/data'), 'ml-100k');
 }
 
-export async function movieLensFolds(options: Partial<RecipeOptions> = {}, folds = [1, 2, 3, 4, 5]): Promise<FoldResult[] | null> {
+export async function movieLensFolds(
+  options: Partial<RecipeOptions> = {},
+  folds = [1, 2, 3, 4, 5],
+): Promise<FoldResult[] | null> {
   const dir = dataDir();
   if (!existsSync(join(dir, 'u1.base'))) return null;
   const results: FoldResult[] = [];
@@ -31,12 +41,25 @@ export async function movieLensFolds(options: Partial<RecipeOptions> = {}, folds
 
 export function foldTable(results: FoldResult[]): string {
   const mean = (f: (r: FoldResult) => number) => results.reduce((s, r) => s + f(r), 0) / results.length;
-  const rows = results.map((r) => `| u${r.fold} | ${r.rmse.toFixed(4)} | ${r.mae.toFixed(4)} | ${r.epochs} | ${r.loadSeconds.toFixed(2)} | ${r.trainSeconds.toFixed(2)} |`);
-  return ['| fold | RMSE | MAE | epochs | load s | train s |', '|:--|--:|--:|--:|--:|--:|', ...rows,
-    `| mean | ${mean((r) => r.rmse).toFixed(4)} | ${mean((r) => r.mae).toFixed(4)} | | ${mean((r) => r.loadSeconds).toFixed(2)} | ${mean((r) => r.trainSeconds).toFixed(2)} |`].join('\n');
+  const rows = results.map(
+    (r) =>
+      `| u${r.fold} | ${r.rmse.toFixed(4)} | ${r.mae.toFixed(4)} | ${r.epochs} | ${r.loadSeconds.toFixed(2)} | ${r.trainSeconds.toFixed(2)} |`,
+  );
+  return [
+    '| fold | RMSE | MAE | epochs | load s | train s |',
+    '|:--|--:|--:|--:|--:|--:|',
+    ...rows,
+    `| mean | ${mean((r) => r.rmse).toFixed(4)} | ${mean((r) => r.mae).toFixed(4)} | | ${mean((r) => r.loadSeconds).toFixed(2)} | ${mean((r) => r.trainSeconds).toFixed(2)} |`,
+  ].join('\n');
 }
 
-export interface RankingFoldResult { fold: number; recall20: number; ndcg20: number; epochs: number; trainSeconds: number }
+export interface RankingFoldResult {
+  fold: number;
+  recall20: number;
+  ndcg20: number;
+  epochs: number;
+  trainSeconds: number;
+}
 
 /** The implicit-feedback recipe (`--loss softmax`) on each fold: Recall@20 and NDCG@20, training items excluded. */
 export async function movieLensRankingFolds(folds = [1, 2, 3, 4, 5]): Promise<RankingFoldResult[] | null> {
@@ -57,7 +80,13 @@ export async function movieLensRankingFolds(folds = [1, 2, 3, 4, 5]): Promise<Ra
 
 export function rankingFoldTable(results: RankingFoldResult[]): string {
   const mean = (f: (r: RankingFoldResult) => number) => results.reduce((s, r) => s + f(r), 0) / results.length;
-  const rows = results.map((r) => `| u${r.fold} | ${r.recall20.toFixed(4)} | ${r.ndcg20.toFixed(4)} | ${r.epochs} | ${r.trainSeconds.toFixed(2)} |`);
-  return ['| fold | Recall@20 | NDCG@20 | epochs | train s |', '|:--|--:|--:|--:|--:|', ...rows,
-    `| mean | ${mean((r) => r.recall20).toFixed(4)} | ${mean((r) => r.ndcg20).toFixed(4)} | | ${mean((r) => r.trainSeconds).toFixed(2)} |`].join('\n');
+  const rows = results.map(
+    (r) => `| u${r.fold} | ${r.recall20.toFixed(4)} | ${r.ndcg20.toFixed(4)} | ${r.epochs} | ${r.trainSeconds.toFixed(2)} |`,
+  );
+  return [
+    '| fold | Recall@20 | NDCG@20 | epochs | train s |',
+    '|:--|--:|--:|--:|--:|',
+    ...rows,
+    `| mean | ${mean((r) => r.recall20).toFixed(4)} | ${mean((r) => r.ndcg20).toFixed(4)} | | ${mean((r) => r.trainSeconds).toFixed(2)} |`,
+  ].join('\n');
 }

@@ -15,15 +15,22 @@ import { supportsRelaxedSimd } from '../src/wasm/load.js';
 const args = process.argv.slice(2);
 const json = args.includes('--json');
 const quick = args.includes('--quick');
-const only = args.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const only = args
+  .find((a) => a.startsWith('--only='))
+  ?.slice(7)
+  .split(',');
 const wanted = (suite: string) => !only || only.includes(suite);
 const options = quick ? { rounds: 2, time: 100 } : { rounds: 4, time: 300 };
 const records: Record[] = [];
-const say = (line: string) => { if (!json) console.log(line); };
+const say = (line: string) => {
+  if (!json) console.log(line);
+};
 
-say(`twotower bench, ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'} ×${cpus().length}, Node ${process.version}, ` +
-  `twotower kernels: ${supportsRelaxedSimd() ? 'relaxed SIMD' : 'SIMD'}; TensorFlow.js 4.22 'wasm' backend (XNNPACK, SIMD, 1 thread in Node) and 'cpu'; ` +
-  `onnxruntime-web 1.30 (WASM) and onnxruntime-node 1.30 (native CPU)`);
+say(
+  `twotower bench, ${new Date().toISOString().slice(0, 10)}, ${cpus()[0]?.model ?? 'unknown CPU'} ×${cpus().length}, Node ${process.version}, ` +
+    `twotower kernels: ${supportsRelaxedSimd() ? 'relaxed SIMD' : 'SIMD'}; TensorFlow.js 4.22 'wasm' backend (XNNPACK, SIMD, 1 thread in Node) and 'cpu'; ` +
+    `onnxruntime-web 1.30 (WASM) and onnxruntime-node 1.30 (native CPU)`,
+);
 
 async function suite(title: string, cases: Case[] | Promise<Case[]>, cleanup?: () => Promise<void>): Promise<void> {
   const measured = await measure(await cases, options);
@@ -42,32 +49,62 @@ if (wanted('memory')) {
   const child = fileURLToPath(new URL('./memory-child.ts', import.meta.url));
   const rows: string[] = [];
   for (const workload of ['twotower-scoring', 'tfjs-scoring', 'twotower-training', 'tfjs-training']) {
-    const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', child, workload], { encoding: 'utf8', timeout: 300_000 });
+    const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', child, workload], {
+      encoding: 'utf8',
+      timeout: 300_000,
+    });
     const line = r.stdout.trim().split('\n').pop() ?? '';
     try {
       const { maxRssMB } = JSON.parse(line) as { maxRssMB: number };
       rows.push(`| ${workload} | ${maxRssMB.toFixed(0)} |`);
-      records.push({ name: `peak resident memory: ${workload.replace('-', ' ')}`, impl: workload.split('-')[0]!, medianMs: NaN, minMs: NaN, maxMs: NaN, note: `${maxRssMB.toFixed(0)} MB` });
+      records.push({
+        name: `peak resident memory: ${workload.replace('-', ' ')}`,
+        impl: workload.split('-')[0]!,
+        medianMs: NaN,
+        minMs: NaN,
+        maxMs: NaN,
+        note: `${maxRssMB.toFixed(0)} MB`,
+      });
     } catch {
       rows.push(`| ${workload} | failed: ${r.stderr.split('\n').find((l) => l.includes('Error')) ?? r.status} |`);
     }
   }
-  say(`\nPeak resident memory (each workload in its own process: 10 × top-10 of 256 × 100k × 64, or 50 training steps)\n| workload | max RSS MB |\n|:--|--:|\n${rows.join('\n')}`);
+  say(
+    `\nPeak resident memory (each workload in its own process: 10 × top-10 of 256 × 100k × 64, or 50 training steps)\n| workload | max RSS MB |\n|:--|--:|\n${rows.join('\n')}`,
+  );
 }
 if (wanted('movielens')) {
   const folds = await movieLensFolds();
   if (folds) {
     for (const f of folds) {
       const ms = (f.loadSeconds + f.trainSeconds) * 1000;
-      records.push({ name: `MovieLens 100K u${f.fold}, load + train with the CLI defaults`, impl: 'twotower', medianMs: ms, minMs: ms, maxMs: ms, note: `RMSE ${f.rmse.toFixed(4)}` });
+      records.push({
+        name: `MovieLens 100K u${f.fold}, load + train with the CLI defaults`,
+        impl: 'twotower',
+        medianMs: ms,
+        minMs: ms,
+        maxMs: ms,
+        note: `RMSE ${f.rmse.toFixed(4)}`,
+      });
     }
-    say(`\nMovieLens 100K end to end, official folds, CLI defaults (twotower train --data uK.base --test uK.test)\n${foldTable(folds)}`);
+    say(
+      `\nMovieLens 100K end to end, official folds, CLI defaults (twotower train --data uK.base --test uK.test)\n${foldTable(folds)}`,
+    );
     const ranking = (await movieLensRankingFolds())!;
     for (const f of ranking) {
       const ms = f.trainSeconds * 1000;
-      records.push({ name: `MovieLens 100K u${f.fold}, implicit (--loss softmax) recipe`, impl: 'twotower', medianMs: ms, minMs: ms, maxMs: ms, note: `Recall@20 ${f.recall20.toFixed(4)}` });
+      records.push({
+        name: `MovieLens 100K u${f.fold}, implicit (--loss softmax) recipe`,
+        impl: 'twotower',
+        medianMs: ms,
+        minMs: ms,
+        maxMs: ms,
+        note: `Recall@20 ${f.recall20.toFixed(4)}`,
+      });
     }
-    say(`\nMovieLens 100K implicit feedback, official folds, twotower train --loss softmax (every rating a positive)\n${rankingFoldTable(ranking)}`);
+    say(
+      `\nMovieLens 100K implicit feedback, official folds, twotower train --loss softmax (every rating a positive)\n${rankingFoldTable(ranking)}`,
+    );
   } else {
     say('\nMovieLens 100K: not found (set TWOTOWER_DATA), skipped');
   }

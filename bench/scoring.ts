@@ -28,12 +28,14 @@ function sameTopK(name: string, want: Int32Array, got: ArrayLike<number | bigint
     for (let c = 0; c < K; c++) if (!a.has(Number(got[r * K + c]))) mismatches++;
   }
   // Random Gaussian scores leave 10th/11th near-ties: allow one swap in a thousand entries.
-  if (mismatches > Math.max(1, (b * K) / 1000)) throw new Error(`${name}: ${mismatches} of ${b * K} top-10 entries differ from twotower's`);
+  if (mismatches > Math.max(1, (b * K) / 1000))
+    throw new Error(`${name}: ${mismatches} of ${b * K} top-10 entries differ from twotower's`);
 }
 
 function jsTopK(q: Float32Array, items: Float32Array, b: number): Int32Array {
   const out = new Int32Array(b * K);
-  const best = new Float64Array(K), idx = new Int32Array(K);
+  const best = new Float64Array(K),
+    idx = new Int32Array(K);
   for (let r = 0; r < b; r++) {
     best.fill(-Infinity);
     idx.fill(-1);
@@ -42,7 +44,11 @@ function jsTopK(q: Float32Array, items: Float32Array, b: number): Int32Array {
       for (let c = 0; c < D; c++) s += q[r * D + c]! * items[j * D + c]!;
       if (s <= best[K - 1]!) continue;
       let p = K - 1;
-      while (p > 0 && best[p - 1]! < s) { best[p] = best[p - 1]!; idx[p] = idx[p - 1]!; p--; }
+      while (p > 0 && best[p - 1]! < s) {
+        best[p] = best[p - 1]!;
+        idx[p] = idx[p - 1]!;
+        p--;
+      }
       best[p] = s;
       idx[p] = j;
     }
@@ -65,17 +71,25 @@ export async function scoringCases(options: { plainJs?: boolean } = {}): Promise
   const cases: Case[] = [];
 
   const scorers = {
-    one: await createScorer({ threads: 1 }), two: await createScorer({ threads: 2 }),
-    int8: await createScorer({ quantize: 'int8' }), int8two: await createScorer({ quantize: 'int8', threads: 2 }),
+    one: await createScorer({ threads: 1 }),
+    two: await createScorer({ threads: 2 }),
+    int8: await createScorer({ quantize: 'int8' }),
+    int8two: await createScorer({ quantize: 'int8', threads: 2 }),
   };
-  for (const s of Object.values(scorers)) { s.setItems(items, D); closers.push(() => s.close()); }
+  for (const s of Object.values(scorers)) {
+    s.setItems(items, D);
+    closers.push(() => s.close());
+  }
 
   // TensorFlow.js: items pre-transposed (d × N) on each backend.
   await useBackend('wasm');
   const tfWasm = { itemsT: tf.tensor2d(itemsT, [D, N]) };
   await useBackend('cpu');
   const tfCpu = { itemsT: tf.tensor2d(itemsT, [D, N]) };
-  closers.push(() => { tfWasm.itemsT.dispose(); tfCpu.itemsT.dispose(); });
+  closers.push(() => {
+    tfWasm.itemsT.dispose();
+    tfCpu.itemsT.dispose();
+  });
 
   // ONNX Runtime: one model, sessions per runtime and thread count.
   const model = matmulTopKModel(itemsT, D, N, K);
@@ -88,12 +102,24 @@ export async function scoringCases(options: { plainJs?: boolean } = {}): Promise
   // next contender runs on: make them sleep, so that the interleaved runs measure each alone.
   const noSpin = { extra: { session: { intra_op: { allow_spinning: '0' }, inter_op: { allow_spinning: '0' } } } };
   const sessions = {
-    node1: await ortNode.InferenceSession.create(model, { intraOpNumThreads: 1, interOpNumThreads: 1, executionMode: 'sequential', ...noSpin }),
-    node2: await ortNode.InferenceSession.create(model, { intraOpNumThreads: 2, interOpNumThreads: 1, executionMode: 'sequential', ...noSpin }),
+    node1: await ortNode.InferenceSession.create(model, {
+      intraOpNumThreads: 1,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      ...noSpin,
+    }),
+    node2: await ortNode.InferenceSession.create(model, {
+      intraOpNumThreads: 2,
+      interOpNumThreads: 1,
+      executionMode: 'sequential',
+      ...noSpin,
+    }),
     web1: await ortWeb.InferenceSession.create(model, { intraOpNumThreads: 1, executionProviders: ['wasm'], ...noSpin }),
     web2: await ortWeb.InferenceSession.create(model, { intraOpNumThreads: 2, executionProviders: ['wasm'], ...noSpin }),
   };
-  closers.push(async () => { for (const s of Object.values(sessions)) await s.release(); });
+  closers.push(async () => {
+    for (const s of Object.values(sessions)) await s.release();
+  });
 
   // The bandwidth floor: the f32 item matrix streamed once by a SIMD read loop.
   const floor = await loadWasmBackend();
@@ -107,7 +133,10 @@ export async function scoringCases(options: { plainJs?: boolean } = {}): Promise
     const reference = scorers.one.topK(q, null, D, K).indices;
     const qWasm = (await useBackend('wasm'), tf.tensor2d(q, [b, D]));
     const qCpu = (await useBackend('cpu'), tf.tensor2d(q, [b, D]));
-    closers.push(() => { qWasm.dispose(); qCpu.dispose(); });
+    closers.push(() => {
+      qWasm.dispose();
+      qCpu.dispose();
+    });
     const tfTopK = async (backend: 'wasm' | 'cpu') => {
       await useBackend(backend);
       const { qt, itemsT: it } = backend === 'wasm' ? { qt: qWasm, itemsT: tfWasm.itemsT } : { qt: qCpu, itemsT: tfCpu.itemsT };
@@ -117,15 +146,24 @@ export async function scoringCases(options: { plainJs?: boolean } = {}): Promise
       result.indices.dispose();
       return idx;
     };
-    const ortRun = async (session: { run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown }>> }, Tensor: new (t: 'float32', d: Float32Array, dims: number[]) => unknown) => {
+    const ortRun = async (
+      session: { run(feeds: Record<string, unknown>): Promise<Record<string, { data: unknown }>> },
+      Tensor: new (t: 'float32', d: Float32Array, dims: number[]) => unknown,
+    ) => {
       const out = await session.run({ queries: new Tensor('float32', q, [b, D]) });
       return out.indices!.data as BigInt64Array;
     };
     const tw = (label: string, scorer: typeof scorers.one, exact: boolean): Case => ({
-      name, impl: label, flops, run: () => scorer.topK(q, null, D, K),
+      name,
+      impl: label,
+      flops,
+      run: () => scorer.topK(q, null, D, K),
       check: () => {
         const got = scorer.topK(q, null, D, K).indices;
-        if (exact) { sameTopK(label, reference, got, b); return undefined; }
+        if (exact) {
+          sameTopK(label, reference, got, b);
+          return undefined;
+        }
         let hits = 0;
         for (let r = 0; r < b; r++) {
           const want = new Set(reference.subarray(r * K, r * K + K));
@@ -139,19 +177,74 @@ export async function scoringCases(options: { plainJs?: boolean } = {}): Promise
       tw('twotower 2 threads', scorers.two, true),
       tw('twotower int8, 1 thread', scorers.int8, false),
       tw('twotower int8, 2 threads', scorers.int8two, false),
-      { name, impl: TFJS_WASM, flops, run: () => tfTopK('wasm'), check: async () => sameTopK(TFJS_WASM, reference, await tfTopK('wasm'), b) },
-      { name, impl: 'TensorFlow.js cpu', flops, slow: b > 1, run: () => tfTopK('cpu'), check: async () => sameTopK('tfjs cpu', reference, await tfTopK('cpu'), b) },
-      { name, impl: ORT_NODE, flops, run: () => ortRun(sessions.node1, ortNode.Tensor as never), check: async () => sameTopK(ORT_NODE, reference, await ortRun(sessions.node1, ortNode.Tensor as never), b) },
-      { name, impl: 'onnxruntime-node 2 threads', flops, run: () => ortRun(sessions.node2, ortNode.Tensor as never), check: async () => sameTopK('ort-node 2', reference, await ortRun(sessions.node2, ortNode.Tensor as never), b) },
-      { name, impl: 'onnxruntime-web 1 thread', flops, run: () => ortRun(sessions.web1, ortWeb.Tensor as never), check: async () => sameTopK('ort-web 1', reference, await ortRun(sessions.web1, ortWeb.Tensor as never), b) },
-      { name, impl: 'onnxruntime-web 2 threads', flops, run: () => ortRun(sessions.web2, ortWeb.Tensor as never), check: async () => sameTopK('ort-web 2', reference, await ortRun(sessions.web2, ortWeb.Tensor as never), b) },
+      {
+        name,
+        impl: TFJS_WASM,
+        flops,
+        run: () => tfTopK('wasm'),
+        check: async () => sameTopK(TFJS_WASM, reference, await tfTopK('wasm'), b),
+      },
+      {
+        name,
+        impl: 'TensorFlow.js cpu',
+        flops,
+        slow: b > 1,
+        run: () => tfTopK('cpu'),
+        check: async () => sameTopK('tfjs cpu', reference, await tfTopK('cpu'), b),
+      },
+      {
+        name,
+        impl: ORT_NODE,
+        flops,
+        run: () => ortRun(sessions.node1, ortNode.Tensor as never),
+        check: async () => sameTopK(ORT_NODE, reference, await ortRun(sessions.node1, ortNode.Tensor as never), b),
+      },
+      {
+        name,
+        impl: 'onnxruntime-node 2 threads',
+        flops,
+        run: () => ortRun(sessions.node2, ortNode.Tensor as never),
+        check: async () => sameTopK('ort-node 2', reference, await ortRun(sessions.node2, ortNode.Tensor as never), b),
+      },
+      {
+        name,
+        impl: 'onnxruntime-web 1 thread',
+        flops,
+        run: () => ortRun(sessions.web1, ortWeb.Tensor as never),
+        check: async () => sameTopK('ort-web 1', reference, await ortRun(sessions.web1, ortWeb.Tensor as never), b),
+      },
+      {
+        name,
+        impl: 'onnxruntime-web 2 threads',
+        flops,
+        run: () => ortRun(sessions.web2, ortWeb.Tensor as never),
+        check: async () => sameTopK('ort-web 2', reference, await ortRun(sessions.web2, ortWeb.Tensor as never), b),
+      },
     );
     if (options.plainJs !== false) {
-      cases.push({ name, impl: 'plain JavaScript loop', flops, slow: b > 1, run: () => jsTopK(q, items, b), check: () => sameTopK('plain JS', reference, jsTopK(q, items, b), b) });
+      cases.push({
+        name,
+        impl: 'plain JavaScript loop',
+        flops,
+        slow: b > 1,
+        run: () => jsTopK(q, items, b),
+        check: () => sameTopK('plain JS', reference, jsTopK(q, items, b), b),
+      });
     }
     if (b === 1) {
-      cases.push({ name, impl: 'bandwidth floor (read the items once)', bytes: items.length * 4, run: () => floor.kernels.stream_sum(itemsPtr, items.length) });
+      cases.push({
+        name,
+        impl: 'bandwidth floor (read the items once)',
+        bytes: items.length * 4,
+        run: () => floor.kernels.stream_sum(itemsPtr, items.length),
+      });
     }
   }
-  return { cases, close: async () => { for (const c of closers) await c(); floor.free(itemsPtr); } };
+  return {
+    cases,
+    close: async () => {
+      for (const c of closers) await c();
+      floor.free(itemsPtr);
+    },
+  };
 }

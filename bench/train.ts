@@ -45,7 +45,10 @@ export async function trainCases(): Promise<Case[]> {
       optimizerStep(core, plans, settings);
     };
     cases.push({
-      name: `train step, batch ${BATCH}, towers 64→128→64`, impl: `twotower ${build}`, examples: BATCH, run: step,
+      name: `train step, batch ${BATCH}, towers 64→128→64`,
+      impl: `twotower ${build}`,
+      examples: BATCH,
+      run: step,
       check: () => {
         const first = lossAndGradients(core, n, squaredError);
         for (let i = 0; i < 20; i++) step();
@@ -55,7 +58,9 @@ export async function trainCases(): Promise<Case[]> {
     });
     const fitModel = await benchModel(build);
     cases.push({
-      name: `fit() epoch of ${EPOCH.toLocaleString('en-US')} examples, batch ${BATCH}`, impl: `twotower ${build}`, examples: EPOCH,
+      name: `fit() epoch of ${EPOCH.toLocaleString('en-US')} examples, batch ${BATCH}`,
+      impl: `twotower ${build}`,
+      examples: EPOCH,
       run: () => fitModel.fit({ users, items, ratings }, { epochs: 1, batchSize: BATCH, learningRate: 1e-3 }),
     });
   }
@@ -73,24 +78,47 @@ export async function tfjsTrainCases(): Promise<Case[]> {
   for (const backend of ['wasm', 'cpu'] as const) {
     await useBackend(backend);
     const random = new Random(4);
-    const tensor = (shape: number[], scale: number) => tf.tensor(Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => scale * random.normal()), shape);
+    const tensor = (shape: number[], scale: number) =>
+      tf.tensor(
+        Float32Array.from({ length: shape.reduce((a, b) => a * b) }, () => scale * random.normal()),
+        shape,
+      );
     const layer = (i: number, o: number) => ({ w: tf.variable(tensor([i, o], Math.sqrt(2 / i))), b: tf.variable(tf.zeros([o])) });
-    const towers = [[layer(64, 128), layer(128, 64)], [layer(64, 128), layer(128, 64)]] as const;
-    const xu = tensor([BATCH, 64], 1 / 8), xi = tensor([BATCH, 64], 1 / 8), y = tensor([BATCH], 1);
+    const towers = [
+      [layer(64, 128), layer(128, 64)],
+      [layer(64, 128), layer(128, 64)],
+    ] as const;
+    const xu = tensor([BATCH, 64], 1 / 8),
+      xi = tensor([BATCH, 64], 1 / 8),
+      y = tensor([BATCH], 1);
     const optimizer = tf.train.adam(1e-3);
-    const forward = (x: ReturnType<typeof tensor>, t: typeof towers[0]) =>
+    const forward = (x: ReturnType<typeof tensor>, t: (typeof towers)[0]) =>
       tf.add(tf.matMul(tf.relu(tf.add(tf.matMul(x, t[0].w), t[0].b)), t[1].w), t[1].b);
     const step = async () => {
       await useBackend(backend);
-      const cost = optimizer.minimize(() => tf.losses.meanSquaredError(y, tf.sum(tf.mul(forward(xu, towers[0]), forward(xi, towers[1])), 1)) as never, true);
+      const cost = optimizer.minimize(
+        () => tf.losses.meanSquaredError(y, tf.sum(tf.mul(forward(xu, towers[0]), forward(xi, towers[1])), 1)) as never,
+        true,
+      );
       cost!.dataSync();
       cost!.dispose();
     };
     cases.push({
-      name: `train step, batch ${BATCH}, towers 64→128→64`, impl: backend === 'wasm' ? TFJS_WASM : 'TensorFlow.js cpu', examples: BATCH, run: step,
+      name: `train step, batch ${BATCH}, towers 64→128→64`,
+      impl: backend === 'wasm' ? TFJS_WASM : 'TensorFlow.js cpu',
+      examples: BATCH,
+      run: step,
       check: async () => {
         await useBackend(backend);
-        const loss = () => tf.tidy(() => (tf.losses.meanSquaredError(y, tf.sum(tf.mul(forward(xu, towers[0]), forward(xi, towers[1])), 1)) as ReturnType<typeof tensor>).dataSync()[0]!);
+        const loss = () =>
+          tf.tidy(
+            () =>
+              (
+                tf.losses.meanSquaredError(y, tf.sum(tf.mul(forward(xu, towers[0]), forward(xi, towers[1])), 1)) as ReturnType<
+                  typeof tensor
+                >
+              ).dataSync()[0]!,
+          );
         const first = loss();
         for (let i = 0; i < 5; i++) await step();
         if (!(loss() < first)) throw new Error(`TensorFlow.js ${backend}: the loss did not fall`);

@@ -15,7 +15,19 @@ import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
 
 function parseArgs(argv) {
-  const o = { build: 'simd', baseline: '', new: '', rounds: 15, n: 100_000, d: 64, b: 256, k: 10, odd: true, batch: true, clock: 'cpu' };
+  const o = {
+    build: 'simd',
+    baseline: '',
+    new: '',
+    rounds: 15,
+    n: 100_000,
+    d: 64,
+    b: 256,
+    k: 10,
+    odd: true,
+    batch: true,
+    clock: 'cpu',
+  };
   for (let i = 0; i < argv.length; i++) {
     const a = argv[i];
     const next = () => {
@@ -35,7 +47,9 @@ function parseArgs(argv) {
     else if (a === '--no-batch') o.batch = false;
     else if (a === '--clock') o.clock = next();
     else if (a === '--help' || a === '-h') {
-      console.log('usage: node scripts/compare-scoring.mjs [--build simd|relaxed] [--baseline FILE] [--new FILE] [--rounds R] [--n N] [--d D] [--b B] [--k K] [--no-odd] [--no-batch] [--clock cpu|wall]');
+      console.log(
+        'usage: node scripts/compare-scoring.mjs [--build simd|relaxed] [--baseline FILE] [--new FILE] [--rounds R] [--n N] [--d D] [--b B] [--k K] [--no-odd] [--no-batch] [--clock cpu|wall]',
+      );
       process.exit(0);
     } else throw new Error(`unknown argument ${a}`);
   }
@@ -57,7 +71,8 @@ function gaussian(seed) {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
   return () => {
-    const u = 1 - uniform(), v = uniform();
+    const u = 1 - uniform(),
+      v = uniform();
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * v);
   };
 }
@@ -66,7 +81,9 @@ function gaussian(seed) {
 async function instantiate(file, label) {
   const bytes = readFileSync(file);
   if (!WebAssembly.validate(bytes)) {
-    throw new Error(`${file} does not validate here${/relaxed/.test(file) ? ' (relaxed builds need node --experimental-wasm-relaxed-simd)' : ''}`);
+    throw new Error(
+      `${file} does not validate here${/relaxed/.test(file) ? ' (relaxed builds need node --experimental-wasm-relaxed-simd)' : ''}`,
+    );
   }
   const module = await WebAssembly.compile(bytes);
   const env = {
@@ -118,7 +135,8 @@ function results(inst, b, k) {
 
 /** Same top-k index set for every query? Returns the number of rows that differ and the max score gap. */
 function compareResults(a, c, b, k) {
-  let rows = 0, gap = 0;
+  let rows = 0,
+    gap = 0;
   for (let q = 0; q < b; q++) {
     const sa = new Set(a.idx.subarray(q * k, q * k + k));
     if (![...c.idx.subarray(q * k, q * k + k)].every((j) => sa.has(j))) rows++;
@@ -128,7 +146,8 @@ function compareResults(a, c, b, k) {
 }
 
 const median = (xs) => {
-  const s = [...xs].sort((u, v) => u - v), m = s.length >> 1;
+  const s = [...xs].sort((u, v) => u - v),
+    m = s.length >> 1;
   return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
 };
 
@@ -198,16 +217,33 @@ async function main() {
     const time = (inst) => timeCalls(inst, cs.calls, cs.b, o.n, cs.d, o.k, o.b);
     // Warm up every instance (tier-up to the optimizing compiler) before timing.
     for (let w = 0; w < 3; w++) for (const inst of [...base, ...next]) time(inst);
-    const tb = [], tn = [], ratios = [];
+    const tb = [],
+      tn = [],
+      ratios = [];
     for (let r = 0; r < o.rounds; r++) {
       // B N N B, then N B B N: each build runs first, last, after itself and after the other.
       let b0, n0, n1, b1;
-      if (r % 2 === 0) { b0 = time(base[0]); n0 = time(next[0]); n1 = time(next[1]); b1 = time(base[1]); }
-      else { n1 = time(next[1]); b1 = time(base[1]); b0 = time(base[0]); n0 = time(next[0]); }
-      const a = (b0 + b1) / 2, c = (n0 + n1) / 2;
-      tb.push(a); tn.push(c); ratios.push(c / a);
+      if (r % 2 === 0) {
+        b0 = time(base[0]);
+        n0 = time(next[0]);
+        n1 = time(next[1]);
+        b1 = time(base[1]);
+      } else {
+        n1 = time(next[1]);
+        b1 = time(base[1]);
+        b0 = time(base[0]);
+        n0 = time(next[0]);
+      }
+      const a = (b0 + b1) / 2,
+        c = (n0 + n1) / 2;
+      tb.push(a);
+      tn.push(c);
+      ratios.push(c / a);
     }
-    const mb = median(tb), mn = median(tn), lb = Math.min(...tb), ln = Math.min(...tn);
+    const mb = median(tb),
+      mn = median(tn),
+      lb = Math.min(...tb),
+      ln = Math.min(...tn);
     const gflops = (ms) => (2 * cs.b * o.n * cs.d) / (ms * 1e6);
     rows.push({
       case: `${cs.name} d=${cs.d}`,

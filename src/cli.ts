@@ -27,7 +27,8 @@ function dataOptions(command: Command): Command {
 const program = new Command();
 program.name('twotower').description('Two-tower recommendation models trained with Adam, on WebAssembly SIMD kernels.');
 
-program.command('demo')
+program
+  .command('demo')
   .description('train on built-in synthetic ratings with a known noise floor, report test RMSE and top items')
   .option('--epochs <n>', 'passes over the training data', integer('--epochs', 1), 12)
   .option('--batch <n>', 'interactions per Adam step', integer('--batch', 1), 512)
@@ -39,42 +40,82 @@ program.command('demo')
   .action(demo);
 
 const d = RECIPE_DEFAULTS;
-dataOptions(program.command('train')
-  .description('train a rating model on a file; report RMSE and MAE on --test (or on a held-out split)')
-  .requiredOption('--data <file>', 'training ratings (MovieLens u.data/uN.base, ratings.csv, or any delimited file)')
-  .option('--test <file>', 'test ratings; without it a split of --data is held out')
-  .option('--users <file>', 'user features file (header required; id in the first column)')
-  .option('--items <file>', 'item features file (header required; id in the first column)')
-  .option('--no-side-features', 'ignore user and item features, even MovieLens side files found beside --data (implicit losses ignore them by default)')
-  .addOption(new Option('--split <kind>', 'how to hold out a test set when --test is absent').choices(['random', 'temporal', 'leave-last-out']).default('random'))
-  .option('--test-fraction <x>', 'fraction held out by --split', fraction('--test-fraction'), 0.2)
-  .addOption(new Option('--loss <loss>', `the training loss; ${LOSS_NAMES.map((n) => `${n}: ${LOSSES[n].summary}`).join('; ')}. Implicit losses treat every rating as a positive`).choices(LOSS_NAMES).default('mse'))
-  .option('--min-rating <x>', 'implicit losses: only ratings ≥ x are positives (default: all)', Number)
-  .option('--temperature <t>', 'softmax temperature (default 0.2)', positive('--temperature'))
-  .option('--negatives <n>', 'bce: sampled negatives per positive (default 4)', integer('--negatives', 1))
-  .option('--epochs <n>', `most epochs; early stopping on a 10% validation split picks the number (default ${d.epochs}, implicit ${IMPLICIT_DEFAULTS.epochs})`, integer('--epochs', 1))
-  .option('--patience <n>', 'epochs without validation improvement before stopping', integer('--patience', 1), d.patience)
-  .option('--no-refit', 'keep the early-stopped model instead of retraining on all the training data')
-  .option('--dim <d>', `embedding width (default ${d.dim}, implicit ${IMPLICIT_DEFAULTS.dim})`, integer('--dim', 1))
-  .option('--hidden <sizes>', 'hidden layer widths of both towers, e.g. 128,64', widths('--hidden'), d.hidden)
-  .option('--lr <x>', 'Adam learning rate', positive('--lr'), d.learningRate)
-  .option('--batch <n>', 'ratings per Adam step', integer('--batch', 1), d.batchSize)
-  .option('--l2 <x>', `per-example L2 penalty on the tower outputs (default ${d.l2}; softmax ${IMPLICIT_DEFAULTS.l2}; bpr, bce 0.01)`, nonNegative('--l2'))
-  .option('--implicit-dim <d>', `width of the implicit feature (users read the items they rated, items their raters; SVD++-style); 0 = off (default ${d.implicitDim} for mse, 0 for implicit losses)`, integer('--implicit-dim', 0))
-  .option('--history <n>', 'users also read their last n training items (pooled), so new users can be served from their items; 0 = off', integer('--history', 0), d.history)
-  .addOption(new Option('--history-pooling <kind>', 'how the history is pooled').choices(['mean', 'attention']).default('mean'))
-  .option('--hash-ids <n>', 'hash user and item ids into n buckets each instead of listing them (open-ended id spaces)', integer('--hash-ids', 1))
-  .option('--seed <n>', 'seed of initialisation, shuffling and splits', integer('--seed', 0), d.seed)
-  .option('--out <model>', 'write the trained model here (atomically)'))
-  .action(train);
+dataOptions(
+  program
+    .command('train')
+    .description('train a rating model on a file; report RMSE and MAE on --test (or on a held-out split)')
+    .requiredOption('--data <file>', 'training ratings (MovieLens u.data/uN.base, ratings.csv, or any delimited file)')
+    .option('--test <file>', 'test ratings; without it a split of --data is held out')
+    .option('--users <file>', 'user features file (header required; id in the first column)')
+    .option('--items <file>', 'item features file (header required; id in the first column)')
+    .option(
+      '--no-side-features',
+      'ignore user and item features, even MovieLens side files found beside --data (implicit losses ignore them by default)',
+    )
+    .addOption(
+      new Option('--split <kind>', 'how to hold out a test set when --test is absent')
+        .choices(['random', 'temporal', 'leave-last-out'])
+        .default('random'),
+    )
+    .option('--test-fraction <x>', 'fraction held out by --split', fraction('--test-fraction'), 0.2)
+    .addOption(
+      new Option(
+        '--loss <loss>',
+        `the training loss; ${LOSS_NAMES.map((n) => `${n}: ${LOSSES[n].summary}`).join('; ')}. Implicit losses treat every rating as a positive`,
+      )
+        .choices(LOSS_NAMES)
+        .default('mse'),
+    )
+    .option('--min-rating <x>', 'implicit losses: only ratings ≥ x are positives (default: all)', Number)
+    .option('--temperature <t>', 'softmax temperature (default 0.2)', positive('--temperature'))
+    .option('--negatives <n>', 'bce: sampled negatives per positive (default 4)', integer('--negatives', 1))
+    .option(
+      '--epochs <n>',
+      `most epochs; early stopping on a 10% validation split picks the number (default ${d.epochs}, implicit ${IMPLICIT_DEFAULTS.epochs})`,
+      integer('--epochs', 1),
+    )
+    .option('--patience <n>', 'epochs without validation improvement before stopping', integer('--patience', 1), d.patience)
+    .option('--no-refit', 'keep the early-stopped model instead of retraining on all the training data')
+    .option('--dim <d>', `embedding width (default ${d.dim}, implicit ${IMPLICIT_DEFAULTS.dim})`, integer('--dim', 1))
+    .option('--hidden <sizes>', 'hidden layer widths of both towers, e.g. 128,64', widths('--hidden'), d.hidden)
+    .option('--lr <x>', 'Adam learning rate', positive('--lr'), d.learningRate)
+    .option('--batch <n>', 'ratings per Adam step', integer('--batch', 1), d.batchSize)
+    .option(
+      '--l2 <x>',
+      `per-example L2 penalty on the tower outputs (default ${d.l2}; softmax ${IMPLICIT_DEFAULTS.l2}; bpr, bce 0.01)`,
+      nonNegative('--l2'),
+    )
+    .option(
+      '--implicit-dim <d>',
+      `width of the implicit feature (users read the items they rated, items their raters; SVD++-style); 0 = off (default ${d.implicitDim} for mse, 0 for implicit losses)`,
+      integer('--implicit-dim', 0),
+    )
+    .option(
+      '--history <n>',
+      'users also read their last n training items (pooled), so new users can be served from their items; 0 = off',
+      integer('--history', 0),
+      d.history,
+    )
+    .addOption(new Option('--history-pooling <kind>', 'how the history is pooled').choices(['mean', 'attention']).default('mean'))
+    .option(
+      '--hash-ids <n>',
+      'hash user and item ids into n buckets each instead of listing them (open-ended id spaces)',
+      integer('--hash-ids', 1),
+    )
+    .option('--seed <n>', 'seed of initialisation, shuffling and splits', integer('--seed', 0), d.seed)
+    .option('--out <model>', 'write the trained model here (atomically)'),
+).action(train);
 
-dataOptions(program.command('eval')
-  .description('RMSE and MAE of a saved model on a ratings file')
-  .requiredOption('--model <file>', 'a model written by twotower train --out')
-  .requiredOption('--data <file>', 'ratings to score'))
-  .action(evaluate);
+dataOptions(
+  program
+    .command('eval')
+    .description('RMSE and MAE of a saved model on a ratings file')
+    .requiredOption('--model <file>', 'a model written by twotower train --out')
+    .requiredOption('--data <file>', 'ratings to score'),
+).action(evaluate);
 
-program.command('recommend')
+program
+  .command('recommend')
   .description('the top items for a user of a saved model (items rated in training are skipped)')
   .requiredOption('--model <file>', 'a model written by twotower train --out')
   .option('--user <id>', 'the user id, as in the training file')

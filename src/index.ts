@@ -1,11 +1,26 @@
 // twotower: the public API. Everything a user imports comes from here (re-exports only);
 // nothing here imports a Node-only module, so the same entry point runs in browsers.
-export { Model, createModel, loadModel, type CreateModelOptions, type LoadModelOptions, type ModelVocabularies } from './api/model.js';
+export {
+  Model,
+  createModel,
+  loadModel,
+  type CreateModelOptions,
+  type LoadModelOptions,
+  type ModelVocabularies,
+} from './api/model.js';
 export { TwoTowerError, ERROR_CODES, type ErrorCode } from './errors.js';
 
 // Configuration and data shapes.
 export type {
-  TwoTowerConfig, TowerConfig, FeatureSpec, FeatureKindName, IdFeature, CategoricalFeature, MultiHotFeature, NumericFeature, TowerSide,
+  TwoTowerConfig,
+  TowerConfig,
+  FeatureSpec,
+  FeatureKindName,
+  IdFeature,
+  CategoricalFeature,
+  MultiHotFeature,
+  NumericFeature,
+  TowerSide,
 } from './config/model.js';
 export type { FeatureTable, FeatureColumn, MultiHotColumn } from './config/feature-table.js';
 export type { Interactions } from './data/interactions.js';

@@ -26,7 +26,10 @@ function bc(beta: number, t: number): number {
 describe('adam_update', () => {
   it.each(HAND)('matches the hand-worked two-step example (decay $decay)', ({ decay, p: expected }) => {
     for (const B of builds) {
-      const p = putFloats(B, [1]), m = putFloats(B, [0]), v = putFloats(B, [0]), g = putFloats(B, [0.5]);
+      const p = putFloats(B, [1]),
+        m = putFloats(B, [0]),
+        v = putFloats(B, [0]),
+        g = putFloats(B, [0.5]);
       B.kernels.adam_update(p, g, m, v, 1, 0.1, 0.9, 0.999, 1e-8, decay, bc(0.9, 1), bc(0.999, 1));
       expect(B.floats(p, 1)[0]).toBeCloseTo(expected[0]!, 6);
       expect(B.floats(m, 1)[0]).toBeCloseTo(0.05, 7);
@@ -41,7 +44,9 @@ describe('adam_update', () => {
   });
 
   it('the same example through the twin', () => {
-    const p = f64([1]), m = f64([0]), v = f64([0]);
+    const p = f64([1]),
+      m = f64([0]),
+      v = f64([0]);
     adamUpdate(p, f64([0.5]), m, v, 1, 0.1, 0.9, 0.999, 1e-8, 0, bc(0.9, 1), bc(0.999, 1));
     adamUpdate(p, f64([-1]), m, v, 1, 0.1, 0.9, 0.999, 1e-8, 0, bc(0.9, 2), bc(0.999, 2));
     expect(p[0]).toBeCloseTo(0.9366104, 7);
@@ -53,7 +58,12 @@ describe('adam_update', () => {
       const n = 130;
       const p0 = randomFloats(random, n);
       const ref = { p: f64(p0), m: new Float64Array(n), v: new Float64Array(n) };
-      const [pp, pm, pv, pg] = [putFloats(B, p0), putFloats(B, new Float32Array(n)), putFloats(B, new Float32Array(n)), B.alloc(n * 4)];
+      const [pp, pm, pv, pg] = [
+        putFloats(B, p0),
+        putFloats(B, new Float32Array(n)),
+        putFloats(B, new Float32Array(n)),
+        B.alloc(n * 4),
+      ];
       for (let t = 1; t <= 50; t++) {
         const g = randomFloats(random, n, 0.1);
         B.floats(pg, n).set(g);

@@ -13,7 +13,8 @@ const ROOT = resolve(import.meta.dirname, '..');
 
 function idConfig(): TwoTowerConfig {
   return {
-    dim: 4, seed: 2,
+    dim: 4,
+    seed: 2,
     user: { features: [{ kind: 'id', name: 'u', vocabSize: 20, dim: 4 }], hidden: [6] },
     item: { features: [{ kind: 'id', name: 'i', vocabSize: 30, dim: 4 }], hidden: [6] },
     bias: { item: true },
@@ -24,7 +25,20 @@ describe('the public Model', () => {
   it('has no reachable internals: no store, scratch, caches or revision counter', async () => {
     const model = await createModel(tinyConfig(), tinyFeatures());
     const members = new Set<string>([...Object.keys(model), ...Object.getOwnPropertyNames(Model.prototype)]);
-    for (const internal of ['store', 'pairs', 'caches', 'revision', 'backend', 'userTower', 'itemTower', 'bias', 'seen', 'stagePairs', 'forwardPairs', 'ensureReady']) {
+    for (const internal of [
+      'store',
+      'pairs',
+      'caches',
+      'revision',
+      'backend',
+      'userTower',
+      'itemTower',
+      'bias',
+      'seen',
+      'stagePairs',
+      'forwardPairs',
+      'ensureReady',
+    ]) {
       expect(members.has(internal), internal).toBe(false);
       expect((model as unknown as Record<string, unknown>)[internal], internal).toBeUndefined();
     }
@@ -41,12 +55,19 @@ describe('the public Model', () => {
   it('setParameters validates every block before writing any, and recommend sees the new values', async () => {
     const model = await createModel(idConfig());
     const data = generateSynthetic({ users: 20, items: 30, ratingsPerUser: 10, seed: 1 });
-    model.fit({ users: data.train.users.map((u) => u % 20), items: data.train.items.map((i) => i % 30), ratings: data.train.ratings }, { epochs: 1 });
+    model.fit(
+      { users: data.train.users.map((u) => u % 20), items: data.train.items.map((i) => i % 30), ratings: data.train.ratings },
+      { epochs: 1 },
+    );
     const first = model.recommend([0, 1], { k: 5, excludeSeen: false });
     const params = model.parameters();
     const before = model.parameters();
-    expect(() => model.setParameters({ 'bias.item': new Float32Array(30), 'user.dense0.weight': new Float32Array(3) })).toThrow(TwoTowerError);
-    expect(() => model.setParameters({ 'bias.item': Float32Array.of(NaN, ...new Float32Array(29)) })).toThrow(/bias.item\[0\] is NaN/);
+    expect(() => model.setParameters({ 'bias.item': new Float32Array(30), 'user.dense0.weight': new Float32Array(3) })).toThrow(
+      TwoTowerError,
+    );
+    expect(() => model.setParameters({ 'bias.item': Float32Array.of(NaN, ...new Float32Array(29)) })).toThrow(
+      /bias.item\[0\] is NaN/,
+    );
     expect(() => model.setParameters({ nope: [] })).toThrow(/unknown parameter block "nope"/);
     expect(model.parameters()).toEqual(before);
     // Lift item 29 far above every other item: the next recommend must put it first.
@@ -64,8 +85,10 @@ describe('the public Model', () => {
     const table = readFileSync(resolve(ROOT, 'docs/errors.md'), 'utf8');
     for (const code of ERROR_CODES) expect(table, code).toMatch(new RegExp(`\\| \`${code}\` \\|`));
     const thrown = new Set<string>();
-    const walk = (dir: string): string[] => readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
-      e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : []);
+    const walk = (dir: string): string[] =>
+      readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+        e.isDirectory() ? walk(join(dir, e.name)) : e.name.endsWith('.ts') ? [join(dir, e.name)] : [],
+      );
     for (const file of walk(resolve(ROOT, 'src'))) {
       for (const m of readFileSync(file, 'utf8').matchAll(/(?:fail|TwoTowerError)\(\s*'([A-Z_]+)'/g)) thrown.add(m[1]!);
     }
@@ -74,7 +97,8 @@ describe('the public Model', () => {
   });
 
   it('the worker pool and kernel aborts report TwoTowerErrors, not plain Errors', () => {
-    const pool = readFileSync(resolve(ROOT, 'src/wasm/pool.ts'), 'utf8') + readFileSync(resolve(ROOT, 'src/wasm/load.ts'), 'utf8');
+    const pool =
+      readFileSync(resolve(ROOT, 'src/wasm/pool.ts'), 'utf8') + readFileSync(resolve(ROOT, 'src/wasm/load.ts'), 'utf8');
     expect(pool).not.toMatch(/throw new Error\(/);
   });
 });
@@ -85,14 +109,22 @@ describe('optimizers per parameter group', () => {
     const data = { users: Int32Array.of(0, 1, 2, 3), items: Int32Array.of(0, 1, 2, 3), ratings: Float32Array.of(1, 2, 3, 4) };
     const c = core(model);
     const before = model.parameters();
-    model.fit(data, { epochs: 1, batchSize: 4, shuffle: false, learningRate: 0.01, optimizers: { embeddings: { name: 'sgd', learningRate: 0.5 } } });
+    model.fit(data, {
+      epochs: 1,
+      batchSize: 4,
+      shuffle: false,
+      learningRate: 0.01,
+      optimizers: { embeddings: { name: 'sgd', learningRate: 0.5 } },
+    });
     const after = model.parameters();
     // SGD keeps no state: the embedding tables' moments stay 0. Adam's groups have moments.
-    const m = (name: string) => c.backend.floats(c.store.regions.m + c.store.find(name)!.offset * c.backend.floatBytes, c.store.find(name)!.size);
+    const m = (name: string) =>
+      c.backend.floats(c.store.regions.m + c.store.find(name)!.offset * c.backend.floatBytes, c.store.find(name)!.size);
     expect(Array.from(m('user.u.embedding')).every((x) => x === 0)).toBe(true);
     expect(Array.from(m('user.dense0.weight')).some((x) => x !== 0)).toBe(true);
     // One SGD step of 0.5 on a table: Δ = −0.5·g, so rows the batch never touched do not move.
-    const moved = (name: string, row: number, dim: number) => after[name]!.subarray(row * dim, row * dim + dim).some((x, i) => x !== before[name]![row * dim + i]);
+    const moved = (name: string, row: number, dim: number) =>
+      after[name]!.subarray(row * dim, row * dim + dim).some((x, i) => x !== before[name]![row * dim + i]);
     expect(moved('user.u.embedding', 0, 4)).toBe(true);
     expect(moved('user.u.embedding', 10, 4)).toBe(false);
     // The same fit with Adam everywhere moves a touched table row by about lr (Adam's first step is ±lr per weight).
@@ -109,9 +141,15 @@ describe('optimizers per parameter group', () => {
   it('unknown optimizers and group kinds are refused by name', async () => {
     const model = await createModel(tinyConfig(), tinyFeatures());
     const batch = tinyBatch(20);
-    expect(() => model.fit(batch, { optimizers: { embeddings: 'lion' as 'adam' } })).toThrow(/options.optimizers.embeddings: unknown optimizer "lion"; available: adam, sgd/);
-    expect(() => model.fit(batch, { optimizers: { tables: 'sgd' } as never })).toThrow(/options.optimizers.tables: unknown group kind/);
-    expect(() => model.fit(batch, { optimizers: { dense: { name: 'sgd', learningRate: -1 } } })).toThrow(/learningRate must be > 0/);
+    expect(() => model.fit(batch, { optimizers: { embeddings: 'lion' as 'adam' } })).toThrow(
+      /options.optimizers.embeddings: unknown optimizer "lion"; available: adam, sgd/,
+    );
+    expect(() => model.fit(batch, { optimizers: { tables: 'sgd' } as never })).toThrow(
+      /options.optimizers.tables: unknown group kind/,
+    );
+    expect(() => model.fit(batch, { optimizers: { dense: { name: 'sgd', learningRate: -1 } } })).toThrow(
+      /learningRate must be > 0/,
+    );
     model.dispose();
   });
 
@@ -125,8 +163,15 @@ describe('optimizers per parameter group', () => {
     }
     expect(offset).toBe(total);
     expect(groups.map((g) => `${g.kind}:${g.name}`)).toEqual([
-      'embedding:user.user.embedding', 'embedding:user.group.embedding', 'embedding:user.seen.embedding', 'dense:dense',
-      'embedding:item.item.embedding', 'embedding:item.tags.embedding', 'embedding:item.words.embedding', 'embedding:item.history.embedding', 'bias:bias',
+      'embedding:user.user.embedding',
+      'embedding:user.group.embedding',
+      'embedding:user.seen.embedding',
+      'dense:dense',
+      'embedding:item.item.embedding',
+      'embedding:item.tags.embedding',
+      'embedding:item.words.embedding',
+      'embedding:item.history.embedding',
+      'bias:bias',
     ]);
     model.dispose();
   });

@@ -46,7 +46,10 @@ function sourceFiles(dir: string): string[] {
 /** Every relative import and re-export of a file, resolved to a path under src/. */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
-  const found = [...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+['"](\.[^'"]+)['"]/g), ...text.matchAll(/import\(\s*['"](\.[^'"]+)['"]\s*\)/g)];
+  const found = [
+    ...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+['"](\.[^'"]+)['"]/g),
+    ...text.matchAll(/import\(\s*['"](\.[^'"]+)['"]\s*\)/g),
+  ];
   return found.map((m) => resolve(dirname(file), m[1]!.replace(/\.js$/, '.ts')));
 }
 
@@ -60,7 +63,11 @@ describe('architecture', () => {
 
   it('the table itself points one way: no layer reaches itself through others', () => {
     const reaches = (from: string, seen = new Set<string>()): Set<string> => {
-      for (const to of ALLOWED[from]!) if (!seen.has(to)) { seen.add(to); reaches(to, seen); }
+      for (const to of ALLOWED[from]!)
+        if (!seen.has(to)) {
+          seen.add(to);
+          reaches(to, seen);
+        }
       return seen;
     };
     for (const layer of Object.keys(ALLOWED)) expect(reaches(layer).has(layer), `${layer} reaches itself`).toBe(false);
@@ -74,7 +81,8 @@ describe('architecture', () => {
       for (const target of importsOf(file)) {
         const to = layerOf(target);
         arrows++;
-        if (to !== from && !ALLOWED[from]!.includes(to)) violations.push(`${relative(SRC, file)} → ${relative(SRC, target)} (${from} → ${to})`);
+        if (to !== from && !ALLOWED[from]!.includes(to))
+          violations.push(`${relative(SRC, file)} → ${relative(SRC, target)} (${from} → ${to})`);
       }
     }
     expect(arrows).toBeGreaterThan(150);
@@ -87,7 +95,10 @@ describe('architecture', () => {
     const cycles: string[] = [];
     const visit = (f: string, path: string[]) => {
       if (state.get(f) === 'done') return;
-      if (state.get(f) === 'open') { cycles.push([...path.slice(path.indexOf(f)), f].map((p) => relative(SRC, p)).join(' → ')); return; }
+      if (state.get(f) === 'open') {
+        cycles.push([...path.slice(path.indexOf(f)), f].map((p) => relative(SRC, p)).join(' → '));
+        return;
+      }
       state.set(f, 'open');
       for (const t of graph.get(f)!) visit(t, [...path, f]);
       state.set(f, 'done');
@@ -98,9 +109,14 @@ describe('architecture', () => {
 
   it('Node-only modules stay in node/ and cli/; WebAssembly.* stays in wasm/', () => {
     for (const file of files) {
-      const layer = layerOf(file), text = readFileSync(file, 'utf8');
-      if (layer !== 'node' && layer !== 'cli') expect(text, relative(SRC, file)).not.toMatch(/from\s+['"]node:|from\s+['"](fs|path|os|worker_threads|child_process)['"]/);
-      if (layer !== 'wasm') expect(text, relative(SRC, file)).not.toMatch(/\bWebAssembly\.(instantiate|compile|validate|Memory|Module\b\()/);
+      const layer = layerOf(file),
+        text = readFileSync(file, 'utf8');
+      if (layer !== 'node' && layer !== 'cli')
+        expect(text, relative(SRC, file)).not.toMatch(
+          /from\s+['"]node:|from\s+['"](fs|path|os|worker_threads|child_process)['"]/,
+        );
+      if (layer !== 'wasm')
+        expect(text, relative(SRC, file)).not.toMatch(/\bWebAssembly\.(instantiate|compile|validate|Memory|Module\b\()/);
     }
   });
 });

@@ -16,18 +16,32 @@ const SPLIT = { gather_32: ['gather_i32', 'gather_f32'] } as const;
 async function moduleExports(file: string): Promise<Record<string, number>> {
   const module = await WebAssembly.compile(readFileSync(resolve(ROOT, 'build', file)));
   const memory = new WebAssembly.Memory({ initial: 32, maximum: 32768, shared: file.includes('threads') });
-  const instance = await WebAssembly.instantiate(module, { env: { memory, abort: () => { throw new Error('abort'); } } });
-  return Object.fromEntries(Object.entries(instance.exports).filter(([, v]) => typeof v === 'function').map(([k, v]) => [k, (v as (...a: unknown[]) => unknown).length]));
+  const instance = await WebAssembly.instantiate(module, {
+    env: {
+      memory,
+      abort: () => {
+        throw new Error('abort');
+      },
+    },
+  });
+  return Object.fromEntries(
+    Object.entries(instance.exports)
+      .filter(([, v]) => typeof v === 'function')
+      .map(([k, v]) => [k, (v as (...a: unknown[]) => unknown).length]),
+  );
 }
 
 describe('kernel bindings', () => {
   it.each(['kernels-simd.wasm', 'kernels-relaxed.wasm', 'kernels-simd-threads.wasm', 'kernels-relaxed-threads.wasm'])(
-    '%s exports exactly the generated functions, with the generated arities', async (file) => {
+    '%s exports exactly the generated functions, with the generated arities',
+    async (file) => {
       expect(await moduleExports(file)).toEqual({ ...KERNEL_ARITY });
-    });
+    },
+  );
 
   it('the generated argument names agree with the arities, and follow outputs-first naming for the scans', () => {
-    for (const [name, args] of Object.entries(KERNEL_ARGUMENTS)) expect(args.length, name).toBe(KERNEL_ARITY[name as keyof typeof KERNEL_ARITY]);
+    for (const [name, args] of Object.entries(KERNEL_ARGUMENTS))
+      expect(args.length, name).toBe(KERNEL_ARITY[name as keyof typeof KERNEL_ARITY]);
     expect(KERNEL_ARGUMENTS.score_topk.slice(0, 3)).toEqual(['outIdx', 'outScore', 'counts']);
   });
 
@@ -44,6 +58,9 @@ describe('kernel bindings', () => {
   it('a module that lacks a kernel is refused at load time, by name', async () => {
     // A valid module exporting only memory: loadWasmBackend must name the first missing kernel.
     const bytes = Uint8Array.from([0, 97, 115, 109, 1, 0, 0, 0, 5, 3, 1, 0, 1, 7, 10, 1, 6, 109, 101, 109, 111, 114, 121, 2, 0]);
-    await expect(loadWasmBackend({ bytes })).rejects.toMatchObject({ code: 'LOAD_FAILED', message: expect.stringMatching(/does not export alloc\(\)/) });
+    await expect(loadWasmBackend({ bytes })).rejects.toMatchObject({
+      code: 'LOAD_FAILED',
+      message: expect.stringMatching(/does not export alloc\(\)/),
+    });
   });
 });

@@ -17,7 +17,12 @@ import { scenario } from './browser/scenario.js';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '..');
 const SERVED = ['/dist/', '/build/', '/test/browser/'];
-const TYPES: Record<string, string> = { '.js': 'text/javascript', '.html': 'text/html', '.wasm': 'application/wasm', '.map': 'application/json' };
+const TYPES: Record<string, string> = {
+  '.js': 'text/javascript',
+  '.html': 'text/html',
+  '.wasm': 'application/wasm',
+  '.map': 'application/json',
+};
 
 const available = existsSync(CHROMIUM) && existsSync(join(ROOT, 'dist/twotower.browser.js'));
 if (!available && process.env.CI === 'true') {
@@ -41,10 +46,13 @@ beforeAll(async () => {
     try {
       const body = await readFile(join(ROOT, path));
       // Cross-origin isolation, so that the page may share WebAssembly memory with workers.
-      res.writeHead(200, {
-        'content-type': TYPES[extname(path)] ?? 'application/octet-stream',
-        'cross-origin-opener-policy': 'same-origin', 'cross-origin-embedder-policy': 'require-corp',
-      }).end(body);
+      res
+        .writeHead(200, {
+          'content-type': TYPES[extname(path)] ?? 'application/octet-stream',
+          'cross-origin-opener-policy': 'same-origin',
+          'cross-origin-embedder-policy': 'require-corp',
+        })
+        .end(body);
     } catch {
       res.writeHead(404).end();
     }
@@ -55,8 +63,16 @@ beforeAll(async () => {
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
-      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
   });
   page = await context.newPage();
   await page.goto(`${origin}/test/browser/index.html`);
@@ -80,7 +96,7 @@ function inBrowser(wasm: object): Promise<Result> {
 }
 
 describe.skipIf(!available)('in headless Chromium', () => {
-  it('trains from the bundle with inlined kernels: the loss falls and predictions equal Node\'s within 1e-5', async () => {
+  it("trains from the bundle with inlined kernels: the loss falls and predictions equal Node's within 1e-5", async () => {
     const browser = await inBrowser({ build: 'relaxed' });
     const node: Result = await scenario(twotower, { build: 'relaxed' });
     expect(browser.kernels).toBe('relaxed');
@@ -88,7 +104,9 @@ describe.skipIf(!available)('in headless Chromium', () => {
     expect(browser.after).toBeLessThan(browser.before);
     expect(browser.losses.at(-1)).toBeLessThan(browser.losses[0]!);
     expect(browser.predictions).toHaveLength(50);
-    browser.predictions.forEach((p, i) => expect(Math.abs(p - node.predictions[i]!), `prediction ${i}`).toBeLessThanOrEqual(1e-5));
+    browser.predictions.forEach((p, i) =>
+      expect(Math.abs(p - node.predictions[i]!), `prediction ${i}`).toBeLessThanOrEqual(1e-5),
+    );
   });
 
   it('picks relaxed SIMD on its own, and loads the plain build from a URL', async () => {
@@ -97,15 +115,22 @@ describe.skipIf(!available)('in headless Chromium', () => {
     const fromUrl = await inBrowser({ url: `${origin}/build/kernels-simd.wasm` });
     const node: Result = await scenario(twotower, { build: 'simd' });
     expect(fromUrl.kernels).toBe('simd');
-    fromUrl.predictions.forEach((p, i) => expect(Math.abs(p - node.predictions[i]!), `prediction ${i}`).toBeLessThanOrEqual(1e-5));
+    fromUrl.predictions.forEach((p, i) =>
+      expect(Math.abs(p - node.predictions[i]!), `prediction ${i}`).toBeLessThanOrEqual(1e-5),
+    );
   });
 
   it('loads a model file from bytes and predicts exactly as Node does', async () => {
     const data = twotower.generateSynthetic({ users: 40, items: 30, ratingsPerUser: 10, seed: 2 });
-    const model = await twotower.createModel(data.suggestedConfig(8), { wasm: { build: 'simd' }, userFeatures: data.userFeatures, itemFeatures: data.itemFeatures });
+    const model = await twotower.createModel(data.suggestedConfig(8), {
+      wasm: { build: 'simd' },
+      userFeatures: data.userFeatures,
+      itemFeatures: data.itemFeatures,
+    });
     model.fit(data.train, { epochs: 2, batchSize: 32 });
     const bytes = Buffer.from(model.toBytes()).toString('base64');
-    const users = Array.from(data.test.users.subarray(0, 20)), items = Array.from(data.test.items.subarray(0, 20));
+    const users = Array.from(data.test.users.subarray(0, 20)),
+      items = Array.from(data.test.items.subarray(0, 20));
     const expected = Array.from(model.predict(users, items));
     model.dispose();
     const got = await page.evaluate(`(async () => {
@@ -118,19 +143,19 @@ describe.skipIf(!available)('in headless Chromium', () => {
   });
 
   it('runs a 2-thread scorer on Web Workers inside a worker of a cross-origin isolated page, equal to one thread', async () => {
-    const result = await page.evaluate(`new Promise((resolve) => {
+    const result = (await page.evaluate(`new Promise((resolve) => {
       const worker = new Worker('/test/browser/threads-worker.js', { type: 'module' });
       worker.onmessage = (event) => resolve(event.data);
       worker.onerror = (event) => resolve({ error: event.message });
       worker.postMessage('go');
-    })`) as { threads?: number; same?: boolean; isolated?: boolean; error?: string };
+    })`)) as { threads?: number; same?: boolean; isolated?: boolean; error?: string };
     expect(result.error).toBeUndefined();
     expect(result.isolated).toBe(true);
     expect(result.threads).toBe(2);
     expect(result.same).toBe(true);
   });
 
-  it('on the page\'s main thread (which may not block) a scorer asked for 2 threads uses 1', async () => {
+  it("on the page's main thread (which may not block) a scorer asked for 2 threads uses 1", async () => {
     const threads = await page.evaluate(`(async () => {
       const tt = await import('/dist/twotower.browser.js');
       const s = await tt.createScorer({ threads: 2 });

@@ -23,7 +23,9 @@ beforeAll(() => {
   dir = mkdtempSync(join(tmpdir(), 'twotower-cli-'));
   const data = generateSynthetic({ users: 120, items: 80, ratingsPerUser: 30, seed: 4 });
   const csv = (d: typeof data.train) =>
-    'userId,movieId,rating,timestamp\n' + Array.from(d.users, (u, i) => `u${u},m${d.items[i]},${d.ratings[i]!.toFixed(2)},${1000 + i}`).join('\n') + '\n';
+    'userId,movieId,rating,timestamp\n' +
+    Array.from(d.users, (u, i) => `u${u},m${d.items[i]},${d.ratings[i]!.toFixed(2)},${1000 + i}`).join('\n') +
+    '\n';
   write('train.csv', csv(data.train));
   write('test.csv', csv(data.test));
 });
@@ -55,7 +57,18 @@ describe('twotower train / eval', () => {
 
 describe('twotower train --hash-ids', () => {
   it('hashes ids into buckets instead of listing them', () => {
-    const r = run('train', '--data', path('train.csv'), '--test', path('test.csv'), '--hash-ids', '64', '--epochs', '2', '--json');
+    const r = run(
+      'train',
+      '--data',
+      path('train.csv'),
+      '--test',
+      path('test.csv'),
+      '--hash-ids',
+      '64',
+      '--epochs',
+      '2',
+      '--json',
+    );
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.last);
     expect(result.hashBuckets).toBe(64);
@@ -68,7 +81,22 @@ describe('twotower train --hash-ids', () => {
 describe('twotower train --loss softmax / recommend', () => {
   it('trains on implicit feedback, reports ranking metrics, and recommends unseen items', () => {
     const out = path('implicit.ttm');
-    const r = run('train', '--data', path('train.csv'), '--test', path('test.csv'), '--loss', 'softmax', '--epochs', '3', '--min-rating', '3', '--out', out, '--json');
+    const r = run(
+      'train',
+      '--data',
+      path('train.csv'),
+      '--test',
+      path('test.csv'),
+      '--loss',
+      'softmax',
+      '--epochs',
+      '3',
+      '--min-rating',
+      '3',
+      '--out',
+      out,
+      '--json',
+    );
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.last);
     for (const key of ['recall@10', 'ndcg@10', 'recall@20', 'ndcg@20', 'mrr', 'coverage@20']) {
@@ -81,7 +109,12 @@ describe('twotower train --loss softmax / recommend', () => {
     const list = JSON.parse(rec.last);
     expect(list.user).toBe('u3');
     expect(list.items).toHaveLength(5);
-    const seen = new Set(readFileSync(path('train.csv'), 'utf8').split('\n').filter((l) => l.startsWith('u3,')).map((l) => l.split(',')[1]));
+    const seen = new Set(
+      readFileSync(path('train.csv'), 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('u3,'))
+        .map((l) => l.split(',')[1]),
+    );
     for (const x of list.items) expect(seen.has(x.item)).toBe(false);
     const unknown = run('recommend', '--model', out, '--user', 'nobody');
     expect(unknown.code).toBe(1);
@@ -92,7 +125,20 @@ describe('twotower train --loss softmax / recommend', () => {
 describe('twotower recommend --history (cold start)', () => {
   it('serves a user the model has not seen from the items they interacted with', () => {
     const out = path('history.ttm');
-    const r = run('train', '--data', path('train.csv'), '--loss', 'softmax', '--history', '20', '--epochs', '2', '--out', out, '--json');
+    const r = run(
+      'train',
+      '--data',
+      path('train.csv'),
+      '--loss',
+      'softmax',
+      '--history',
+      '20',
+      '--epochs',
+      '2',
+      '--out',
+      out,
+      '--json',
+    );
     expect(r.code, r.stderr).toBe(0);
     const rec = run('recommend', '--model', out, '--user', 'newcomer', '--history', 'm1,m2,m3', '-k', '4', '--json');
     expect(rec.code, rec.stderr).toBe(0);
@@ -109,10 +155,18 @@ describe('twotower recommend --history (cold start)', () => {
 describe('bad input: one clear line, exit code 1, nothing at --out', () => {
   const cases: [string, string, RegExp][] = [
     ['wrong field count', 'userId,movieId,rating\n1,2,3\n1,2\n', /bad\.csv:3: expected 3 fields, found 2/],
-    ['rating not a number', 'userId,movieId,rating\n1,2,3\n1,3,abc\n', /bad\.csv:3: field "rating" \(column 3\) is "abc", not a finite number/],
+    [
+      'rating not a number',
+      'userId,movieId,rating\n1,2,3\n1,3,abc\n',
+      /bad\.csv:3: field "rating" \(column 3\) is "abc", not a finite number/,
+    ],
     ['NaN rating', 'userId,movieId,rating\n1,2,NaN\n', /bad\.csv:2: field "rating" \(column 3\) is "NaN", not a finite number/],
     ['empty file', '', /bad\.csv: the file is empty/],
-    ['missing column', 'userId,movieId,stars_given\n1,2,3\n', /bad\.csv: no rating column \(header: userId, movieId, stars_given; name it with --rating-col\)/],
+    [
+      'missing column',
+      'userId,movieId,stars_given\n1,2,3\n',
+      /bad\.csv: no rating column \(header: userId, movieId, stars_given; name it with --rating-col\)/,
+    ],
   ];
   it.each(cases)('%s', (_label, text, message) => {
     write('bad.csv', text);
@@ -145,8 +199,16 @@ describe('bad input: one clear line, exit code 1, nothing at --out', () => {
     const good = readFileSync(path('model.ttm'));
     const variants: [string, Uint8Array, RegExp][] = [
       ['truncated.ttm', good.subarray(0, good.length - 10), /truncated\.ttm is truncated/],
-      ['corrupt.ttm', Uint8Array.from(good, (b, i) => (i === good.length - 20 ? b ^ 1 : b)), /corrupt\.ttm is corrupted: checksum/],
-      ['newer.ttm', Uint8Array.from(good, (b, i) => (i === 8 ? 99 : b)), /newer\.ttm has format version 99, newer than this twotower reads/],
+      [
+        'corrupt.ttm',
+        Uint8Array.from(good, (b, i) => (i === good.length - 20 ? b ^ 1 : b)),
+        /corrupt\.ttm is corrupted: checksum/,
+      ],
+      [
+        'newer.ttm',
+        Uint8Array.from(good, (b, i) => (i === 8 ? 99 : b)),
+        /newer\.ttm has format version 99, newer than this twotower reads/,
+      ],
     ];
     for (const [name, bytes, message] of variants) {
       writeFileSync(path(name), bytes);

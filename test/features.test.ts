@@ -1,6 +1,15 @@
 // Vocabularies, declarative side features and splits.
 import { describe, it, expect } from 'vitest';
-import { Vocabulary, buildSideFeatures, randomHoldout, kFold, temporalPerUser, leaveLastOut, type RatingsData, type SideSource } from '../src/index.js';
+import {
+  Vocabulary,
+  buildSideFeatures,
+  randomHoldout,
+  kFold,
+  temporalPerUser,
+  leaveLastOut,
+  type RatingsData,
+  type SideSource,
+} from '../src/index.js';
 import { Random } from '../src/util/random.js';
 
 describe('Vocabulary', () => {
@@ -65,22 +74,30 @@ describe('side features', () => {
     const flags = c.flags as { offsets: Int32Array; ids: Int32Array };
     expect(Array.from(flags.ids)).toEqual([0, 1, 0]);
     expect(built.features.map((f) => `${f.name}:${f.kind}:${'vocabSize' in f ? f.vocabSize : f.size}`)).toEqual([
-      'age:categorical:5', 'job:categorical:3', 'tags:multiHot:3', 'bio:multiHot:64', 'score:numeric:1', 'flags:multiHot:2',
+      'age:categorical:5',
+      'job:categorical:3',
+      'tags:multiHot:3',
+      'bio:multiHot:64',
+      'score:numeric:1',
+      'flags:multiHot:2',
     ]);
   });
 
   it('an id the ratings use but the side file lacks is an error naming both', () => {
     const more = new Vocabulary();
     ['u1', 'u9'].forEach((k) => more.add(k));
-    expect(() => buildSideFeatures('user', source, more, [])).toThrow(/user id "u9" appears in the ratings but not in people\.csv/);
+    expect(() => buildSideFeatures('user', source, more, [])).toThrow(
+      /user id "u9" appears in the ratings but not in people\.csv/,
+    );
   });
 
   it('a number that does not parse names the file, line and column', () => {
     const bad: SideSource = { ...source, rows: new Map([['u1', { fields: ['u1', 'old'], line: 7 }]]) };
     const one = new Vocabulary();
     one.add('u1');
-    expect(() => buildSideFeatures('user', bad, one, [{ kind: 'numeric', name: 'age', column: 1 }]))
-      .toThrow(/people\.csv:7: feature "age" \(column 2\) is "old", not a number/);
+    expect(() => buildSideFeatures('user', bad, one, [{ kind: 'numeric', name: 'age', column: 1 }])).toThrow(
+      /people\.csv:7: feature "age" \(column 2\) is "old", not a number/,
+    );
   });
 });
 
@@ -101,7 +118,9 @@ describe('splits', () => {
   const data = ratings(1000, 30);
 
   it('random holdout: the fraction asked, disjoint, complete, and the same for a seed', () => {
-    const a = randomHoldout(data, 0.2, 5), b = randomHoldout(data, 0.2, 5), c = randomHoldout(data, 0.2, 6);
+    const a = randomHoldout(data, 0.2, 5),
+      b = randomHoldout(data, 0.2, 5),
+      c = randomHoldout(data, 0.2, 6);
     expect(a.test.users.length).toBe(200);
     expect(a.train.users.length).toBe(800);
     expect([...keys(a.train), ...keys(a.test)].sort()).toEqual(keys(data).sort());
@@ -116,7 +135,7 @@ describe('splits', () => {
     for (const f of folds) expect(f.train.users.length).toBe(800);
   });
 
-  it('temporal per user: each user\'s test ratings are no older than their training ratings', () => {
+  it("temporal per user: each user's test ratings are no older than their training ratings", () => {
     const { train, test } = temporalPerUser(data, 0.25);
     expect(train.users.length + test.users.length).toBe(1000);
     const latestTrain = new Map<number, number>();
@@ -129,7 +148,9 @@ describe('splits', () => {
     expect(new Set(test.users).size).toBe(test.users.length);
     expect(test.users.length).toBe(new Set(data.users).size);
     test.users.forEach((u, i) => {
-      const own = Array.from(data.users.keys()).filter((r) => data.users[r] === u).map((r) => data.timestamps![r]!);
+      const own = Array.from(data.users.keys())
+        .filter((r) => data.users[r] === u)
+        .map((r) => data.timestamps![r]!);
       expect(test.timestamps![i]).toBe(Math.max(...own));
     });
     expect(train.users.length + test.users.length).toBe(1000);

@@ -35,7 +35,10 @@ export function tinyConfig(seed = 3): TwoTowerConfig {
 
 export function tinyFeatures(): { userFeatures: FeatureTable; itemFeatures: FeatureTable } {
   const random = new Random(5);
-  const tags = { offsets: Int32Array.from([0, 1, 3, 3, 4, 6, 7, 8, 10, 11]), ids: Int32Array.from([0, 1, 2, 3, 4, 0, 2, 1, 3, 4, 0]) };
+  const tags = {
+    offsets: Int32Array.from([0, 1, 3, 3, 4, 6, 7, 8, 10, 11]),
+    ids: Int32Array.from([0, 1, 2, 3, 4, 0, 2, 1, 3, 4, 0]),
+  };
   const words = {
     offsets: Int32Array.from([0, 2, 3, 4, 4, 5, 7, 8, 9, 10]),
     ids: Int32Array.from([1, 2, 3, 4, 5, 0, 1, 2, 3, 4]),
@@ -48,10 +51,16 @@ export function tinyFeatures(): { userFeatures: FeatureTable; itemFeatures: Feat
         group: Int32Array.from({ length: USERS }, (_, u) => u % 4),
         score: Float32Array.from({ length: USERS * 2 }, () => random.normal()),
         // Each user's "history": items (u, u+1, u+3) mod 9, so scored items are often in it.
-        seen: { offsets: Int32Array.from({ length: USERS + 1 }, (_, u) => 3 * u), ids: Int32Array.from({ length: 3 * USERS }, (_, i) => (Math.floor(i / 3) + [0, 1, 3][i % 3]!) % ITEMS) },
+        seen: {
+          offsets: Int32Array.from({ length: USERS + 1 }, (_, u) => 3 * u),
+          ids: Int32Array.from({ length: 3 * USERS }, (_, i) => (Math.floor(i / 3) + [0, 1, 3][i % 3]!) % ITEMS),
+        },
       },
     },
-    itemFeatures: { count: ITEMS, columns: { tags, words, history: { offsets: tags.offsets, ids: Int32Array.from(tags.ids).reverse() } } },
+    itemFeatures: {
+      count: ITEMS,
+      columns: { tags, words, history: { offsets: tags.offsets, ids: Int32Array.from(tags.ids).reverse() } },
+    },
   };
 }
 

@@ -8,7 +8,18 @@ import { rankTargets } from '../src/reference/score.js';
 import { LOSSES } from '../src/train/losses/index.js';
 import { lossAndGradients } from '../src/train/step.js';
 import { TrainScratch } from '../src/train/scratch.js';
-import { wasmBuilds, Random, randomFloats, randomInts, putFloats, putInts, getFloats, expectClose, f64, core } from './helpers.js';
+import {
+  wasmBuilds,
+  Random,
+  randomFloats,
+  randomInts,
+  putFloats,
+  putInts,
+  getFloats,
+  expectClose,
+  f64,
+  core,
+} from './helpers.js';
 import type { WasmBackend } from '../src/wasm/load.js';
 
 let builds: WasmBackend[] = [];
@@ -21,16 +32,24 @@ describe('implicit loss kernels against their twins', () => {
     for (const B of builds) {
       const random = new Random(12);
       for (const n of [1, 3, 5, 17, 63]) {
-        const s = randomFloats(random, 2 * n, 3), y = Float32Array.from({ length: n }, () => random.int(2));
-        const ds = new Float64Array(n), expected = bceLoss(ds, f64(s), f64(y), n);
+        const s = randomFloats(random, 2 * n, 3),
+          y = Float32Array.from({ length: n }, () => random.int(2));
+        const ds = new Float64Array(n),
+          expected = bceLoss(ds, f64(s), f64(y), n);
         const [ps, py, pds] = [putFloats(B, s), putFloats(B, y), B.alloc(2 * n * 4)];
         expect(B.kernels.bce_loss(pds, ps, py, n)).toBeCloseTo(expected, 5);
         expectClose(getFloats(B, pds, n), ds, 1e-6);
-        const ds2 = new Float64Array(2 * n), expected2 = bprLoss(ds2, f64(s), n);
+        const ds2 = new Float64Array(2 * n),
+          expected2 = bprLoss(ds2, f64(s), n);
         expect(B.kernels.bpr_loss(pds, ps, n)).toBeCloseTo(expected2, 5);
         expectClose(getFloats(B, pds, 2 * n), ds2, 1e-6);
-        const S = randomFloats(random, n * n), logq = randomFloats(random, n), ids = randomInts(random, n, Math.max(1, n >> 1));
-        for (const [withQ, withIds] of [[false, false], [true, true]]) {
+        const S = randomFloats(random, n * n),
+          logq = randomFloats(random, n),
+          ids = randomInts(random, n, Math.max(1, n >> 1));
+        for (const [withQ, withIds] of [
+          [false, false],
+          [true, true],
+        ]) {
           const dS = new Float64Array(n * n);
           const want = softmaxXent(dS, f64(S), withQ ? f64(logq) : null, withIds ? ids : null, n, 0.2);
           const [pS, pq, pid] = [putFloats(B, S), putFloats(B, logq), putInts(B, ids)];
@@ -47,7 +66,8 @@ describe('implicit loss kernels against their twins', () => {
   it('rank_targets counts the items ranked ahead, with ties to the lower index and exclusions skipped', () => {
     for (const B of builds) {
       const scores = Float32Array.of(0.5, 0.9, 0.5, 0.1, 0.9, 0.3);
-      const targets = Int32Array.of(2, 4, 5), ex = Int32Array.of(1);
+      const targets = Int32Array.of(2, 4, 5),
+        ex = Int32Array.of(1);
       const want = new Int32Array(3);
       rankTargets(want, f64(scores), 6, targets, 3, ex, 1);
       // Item 2 (0.5): ahead are 4 (0.9) and 0 (0.5, lower index); 1 is excluded → rank 3.
@@ -61,13 +81,22 @@ describe('implicit loss kernels against their twins', () => {
   });
 });
 
-const USERS = 6, ITEMS = 8;
+const USERS = 6,
+  ITEMS = 8;
 function idConfig(bias = false): TwoTowerConfig {
   return {
     dim: 4,
     user: { features: [{ kind: 'id', name: 'u', vocabSize: USERS, dim: 5 }], hidden: [6] },
-    item: { features: [{ kind: 'id', name: 'i', vocabSize: ITEMS, dim: 3 }, { kind: 'numeric', name: 'x', size: 2 }], hidden: [5] },
-    seed: 4, embeddingInitStd: 0.4, ...(bias ? { bias: { item: true, user: true, global: true } } : {}),
+    item: {
+      features: [
+        { kind: 'id', name: 'i', vocabSize: ITEMS, dim: 3 },
+        { kind: 'numeric', name: 'x', size: 2 },
+      ],
+      hidden: [5],
+    },
+    seed: 4,
+    embeddingInitStd: 0.4,
+    ...(bias ? { bias: { item: true, user: true, global: true } } : {}),
   };
 }
 const itemFeatures = { count: ITEMS, columns: { x: Float32Array.from({ length: ITEMS * 2 }, (_, i) => Math.sin(i)) } };
@@ -81,9 +110,11 @@ describe('implicit gradients by central finite differences (f64 reference)', () 
     const model = await createModel(idConfig(bias), { backend: new ReferenceBackend(), itemFeatures });
     const random = new Random(3);
     const n = 8;
-    const users = randomInts(random, n, USERS), items = Int32Array.of(0, 1, 2, 2, 3, 4, 5, 7);
+    const users = randomInts(random, n, USERS),
+      items = Int32Array.of(0, 1, 2, 2, 3, 4, 5, 7);
     const targets = Float32Array.from({ length: n }, (_, r) => (r % 2 ? 1 : 0));
-    const c = core(model), store = c.store;
+    const c = core(model),
+      store = c.store;
     c.stagePairs(users, items, targets);
     const scratch = TrainScratch.of(c);
     scratch.reserve(n);
@@ -116,37 +147,60 @@ describe('the logQ correction', () => {
     // negatives are drawn ∝ popularity, so without the correction popular items are pushed
     // down as negatives too often; subtracting log q(item) removes that sampling bias.
     const random = new Random(21);
-    const nu = 300, ni = 120, k = 4;
-    const p = randomFloats(random, nu * k, 0.7), q = randomFloats(random, ni * k, 0.7);
+    const nu = 300,
+      ni = 120,
+      k = 4;
+    const p = randomFloats(random, nu * k, 0.7),
+      q = randomFloats(random, ni * k, 0.7);
     const pop = Float32Array.from({ length: ni }, (_, i) => 2.5 * (1 - i / ni)); // item 0 most popular
-    const truth = (u: number, i: number) => { let s = pop[i]!; for (let c = 0; c < k; c++) s += p[u * k + c]! * q[i * k + c]!; return s; };
-    const users: number[] = [], items: number[] = [];
+    const truth = (u: number, i: number) => {
+      let s = pop[i]!;
+      for (let c = 0; c < k; c++) s += p[u * k + c]! * q[i * k + c]!;
+      return s;
+    };
+    const users: number[] = [],
+      items: number[] = [];
     for (let u = 0; u < nu; u++) {
       const w = Array.from({ length: ni }, (_, i) => Math.exp(truth(u, i)));
       const total = w.reduce((a, b) => a + b, 0);
       for (let t = 0; t < 40; t++) {
-        let x = random.next() * total, i = 0;
+        let x = random.next() * total,
+          i = 0;
         while (x > w[i]! && i < ni - 1) x -= w[i++]!;
-        users.push(u); items.push(i);
+        users.push(u);
+        items.push(i);
       }
     }
     const train = { users: Int32Array.from(users), items: Int32Array.from(items), ratings: new Float32Array(users.length) };
     const config: TwoTowerConfig = {
-      dim: 8, seed: 2,
+      dim: 8,
+      seed: 2,
       user: { features: [{ kind: 'id', name: 'u', vocabSize: nu, dim: 8 }], project: false },
       item: { features: [{ kind: 'id', name: 'i', vocabSize: ni, dim: 8 }], project: false },
     };
     const fitWith = async (logQCorrection: boolean) => {
       const model = await createModel(config);
-      model.fit(train, { loss: 'softmax', epochs: 8, batchSize: 128, learningRate: 0.01, temperature: 1, logQCorrection, seed: 3 });
+      model.fit(train, {
+        loss: 'softmax',
+        epochs: 8,
+        batchSize: 128,
+        learningRate: 0.01,
+        temperature: 1,
+        logQCorrection,
+        seed: 3,
+      });
       return model;
     };
-    const corrected = await fitWith(true), uncorrected = await fitWith(false);
+    const corrected = await fitWith(true),
+      uncorrected = await fitWith(false);
     // How far each model's scores are from the truth, up to a per-user shift (softmax is shift-invariant).
     const error = (m: Model) => {
       let e = 0;
       for (let u = 0; u < nu; u++) {
-        const s = m.predict(new Int32Array(ni).fill(u), Int32Array.from({ length: ni }, (_, i) => i));
+        const s = m.predict(
+          new Int32Array(ni).fill(u),
+          Int32Array.from({ length: ni }, (_, i) => i),
+        );
         const diff = Array.from(s, (x, i) => x - truth(u, i));
         const mean = diff.reduce((a, b) => a + b, 0) / ni;
         e += diff.reduce((a, d) => a + (d - mean) ** 2, 0) / ni;
@@ -157,14 +211,23 @@ describe('the logQ correction', () => {
     const popularRank = (m: Model) => {
       let total = 0;
       for (let u = 0; u < nu; u++) {
-        const s = m.predict(new Int32Array(ni).fill(u), Int32Array.from({ length: ni }, (_, i) => i));
+        const s = m.predict(
+          new Int32Array(ni).fill(u),
+          Int32Array.from({ length: ni }, (_, i) => i),
+        );
         for (let i = 0; i < 10; i++) total += s.filter((x) => x > s[i]!).length;
       }
       return total / (nu * 10);
     };
-    const truthModel = { predict: (us: Int32Array, is: Int32Array) => Float32Array.from(is, (i, r) => truth(us[r]!, i)) } as unknown as Model;
+    const truthModel = {
+      predict: (us: Int32Array, is: Int32Array) => Float32Array.from(is, (i, r) => truth(us[r]!, i)),
+    } as unknown as Model;
     expect(error(corrected)).toBeLessThan(error(uncorrected));
-    const [rankTruth, rankCorrected, rankUncorrected] = [popularRank(truthModel), popularRank(corrected), popularRank(uncorrected)];
+    const [rankTruth, rankCorrected, rankUncorrected] = [
+      popularRank(truthModel),
+      popularRank(corrected),
+      popularRank(uncorrected),
+    ];
     expect(rankUncorrected).toBeGreaterThan(rankTruth + 5);
     expect(Math.abs(rankCorrected - rankTruth)).toBeLessThan(Math.abs(rankUncorrected - rankTruth));
     corrected.dispose();
@@ -176,18 +239,22 @@ describe('ranking metrics, recommend and similarItems', () => {
   it('match a hand-worked ranking', async () => {
     // Pure dot products with fixed embeddings: user 0 = (1, 0); items score 5, 4, 3, 2, 1, 0.
     const model = await createModel({
-      dim: 2, user: { features: [{ kind: 'id', name: 'u', vocabSize: 1, dim: 2 }], project: false },
+      dim: 2,
+      user: { features: [{ kind: 'id', name: 'u', vocabSize: 1, dim: 2 }], project: false },
       item: { features: [{ kind: 'id', name: 'i', vocabSize: 6, dim: 2 }], project: false },
     });
     model.setParameters({ 'user.u.embedding': [1, 0], 'item.i.embedding': [5, 0, 4, 0, 3, 0, 2, 0, 1, 0, 0, 0] });
     // Item 0 was seen in training; test items 2 and 5. Ranking without 0: 1, 2, 3, 4, 5.
-    const m = model.evaluateRanking({ users: Int32Array.of(0, 0), items: Int32Array.of(2, 5) }, { ks: [2, 3], exclude: { users: Int32Array.of(0), items: Int32Array.of(0) } });
+    const m = model.evaluateRanking(
+      { users: Int32Array.of(0, 0), items: Int32Array.of(2, 5) },
+      { ks: [2, 3], exclude: { users: Int32Array.of(0), items: Int32Array.of(0) } },
+    );
     expect(m.users).toBe(1);
-    expect(m.recall[2]).toBeCloseTo(1 / 2);              // item 2 at position 2
+    expect(m.recall[2]).toBeCloseTo(1 / 2); // item 2 at position 2
     expect(m.recall[3]).toBeCloseTo(1 / 2);
-    expect(m.ndcg[2]).toBeCloseTo((1 / Math.log2(3)) / (1 + 1 / Math.log2(3)));
+    expect(m.ndcg[2]).toBeCloseTo(1 / Math.log2(3) / (1 + 1 / Math.log2(3)));
     expect(m.hitRate[2]).toBe(1);
-    expect(m.map[2]).toBeCloseTo((1 / 2) / 2);
+    expect(m.map[2]).toBeCloseTo(1 / 2 / 2);
     expect(m.mrr).toBeCloseTo(1 / 2);
     // Negatives: items 1, 3, 4. Item 2 beats 3 and 4 (2 of 3); item 5 beats none → AUC 2/6.
     expect(m.auc).toBeCloseTo(2 / 6);
@@ -208,24 +275,41 @@ describe('history-pooled user tower and cold start', () => {
   it.each(['mean', 'attention'] as const)('a new user is served from their items alone (%s pooling)', async (pooling) => {
     // 4 clusters of 10 items; each user interacts with 6 items of one cluster.
     const random = new Random(30);
-    const nu = 200, ni = 40;
-    const users: number[] = [], items: number[] = [];
+    const nu = 200,
+      ni = 40;
+    const users: number[] = [],
+      items: number[] = [];
     const history: number[][] = Array.from({ length: nu + 1 }, () => []);
     for (let u = 1; u <= nu; u++) {
       const cluster = u % 4;
       const mine = new Set<number>();
       while (mine.size < 6) mine.add(cluster * 10 + random.int(10));
-      for (const i of mine) { users.push(u); items.push(i); history[u]!.push(i); }
+      for (const i of mine) {
+        users.push(u);
+        items.push(i);
+        history[u]!.push(i);
+      }
     }
     const offsets = new Int32Array(nu + 2);
     history.forEach((h, u) => (offsets[u + 1] = offsets[u]! + h.length));
-    const model = await createModel({
-      dim: 8, seed: 5,
-      user: { features: [{ kind: 'id', name: 'user', vocabSize: nu + 1, dim: 8 }, { kind: 'multiHot', name: 'history', vocabSize: ni, dim: 8, pooling }] },
-      item: { features: [{ kind: 'id', name: 'item', vocabSize: ni, dim: 8 }], project: false },
-    }, { userFeatures: { count: nu + 1, columns: { history: { offsets, ids: Int32Array.from(history.flat()) } } } });
-    model.fit({ users: Int32Array.from(users), items: Int32Array.from(items), ratings: new Float32Array(users.length) },
-      { loss: 'softmax', epochs: 30, batchSize: 64, learningRate: 0.01, temperature: 0.2, seed: 2 });
+    const model = await createModel(
+      {
+        dim: 8,
+        seed: 5,
+        user: {
+          features: [
+            { kind: 'id', name: 'user', vocabSize: nu + 1, dim: 8 },
+            { kind: 'multiHot', name: 'history', vocabSize: ni, dim: 8, pooling },
+          ],
+        },
+        item: { features: [{ kind: 'id', name: 'item', vocabSize: ni, dim: 8 }], project: false },
+      },
+      { userFeatures: { count: nu + 1, columns: { history: { offsets, ids: Int32Array.from(history.flat()) } } } },
+    );
+    model.fit(
+      { users: Int32Array.from(users), items: Int32Array.from(items), ratings: new Float32Array(users.length) },
+      { loss: 'softmax', epochs: 30, batchSize: 64, learningRate: 0.01, temperature: 0.2, seed: 2 },
+    );
     const newcomer = [20, 23, 27]; // cluster 2
     const top = model.recommendForHistory([newcomer], { k: 5 });
     const fromCluster = Array.from(top.indices).filter((i) => i >= 20 && i < 30).length;
@@ -239,7 +323,9 @@ describe('history-pooled user tower and cold start', () => {
 
   it('a model without a history feature says so', async () => {
     const model = await createModel(idConfig(), { itemFeatures });
-    expect(() => model.recommendForHistory([[1, 2]])).toThrow(/the user tower has no multi-hot feature "history" over the 8 items/);
+    expect(() => model.recommendForHistory([[1, 2]])).toThrow(
+      /the user tower has no multi-hot feature "history" over the 8 items/,
+    );
     model.dispose();
   });
 });
@@ -247,7 +333,11 @@ describe('history-pooled user tower and cold start', () => {
 describe('recommend caches the item index until the model changes', () => {
   it('a second call reuses it, and fit() or new item features invalidate it', async () => {
     const model = await createModel(idConfig(true), { itemFeatures });
-    const data = { users: Int32Array.of(0, 1, 2, 3, 4, 5, 0, 1), items: Int32Array.of(0, 1, 2, 3, 4, 5, 6, 7), ratings: Float32Array.of(1, 2, 3, 4, 5, 1, 2, 3) };
+    const data = {
+      users: Int32Array.of(0, 1, 2, 3, 4, 5, 0, 1),
+      items: Int32Array.of(0, 1, 2, 3, 4, 5, 6, 7),
+      ratings: Float32Array.of(1, 2, 3, 4, 5, 1, 2, 3),
+    };
     model.fit(data, { epochs: 1, batchSize: 4 });
     const first = model.recommend([0, 1], { k: 4 });
     const blocks = model.memory().liveBlocks;

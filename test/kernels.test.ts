@@ -7,7 +7,18 @@ import * as ref from '../src/reference/dense.js';
 import * as act from '../src/reference/activation.js';
 import * as emb from '../src/reference/embedding.js';
 import * as loss from '../src/reference/loss.js';
-import { wasmBuilds, ODD_SIZES, Random, randomFloats, randomInts, putFloats, putInts, getFloats, expectClose, f64 } from './helpers.js';
+import {
+  wasmBuilds,
+  ODD_SIZES,
+  Random,
+  randomFloats,
+  randomInts,
+  putFloats,
+  putInts,
+  getFloats,
+  expectClose,
+  f64,
+} from './helpers.js';
 
 let builds: WasmBackend[] = [];
 beforeAll(async () => {
@@ -24,7 +35,8 @@ describe.each(['simd', 'relaxed'] as const)('%s build', (kind) => {
     // x·w = 1 + 2⁻¹¹ + 2⁻²⁴ is not an f32: rounded first (plain SIMD) it is 1 + 2⁻¹¹, and adding
     // the bias −(1 + 2⁻¹¹) gives 0; fused (relaxed_madd on an FMA host, as here) it gives 2⁻²⁴.
     const B = be();
-    const x = Math.fround(1 + 2 ** -12), bias = -(1 + 2 ** -11);
+    const x = Math.fround(1 + 2 ** -12),
+      bias = -(1 + 2 ** -11);
     const [px, pw, pb, py] = [putFloats(B, [x]), putFloats(B, [x, x, x, x]), putFloats(B, [bias, bias, bias, bias]), B.alloc(16)];
     B.kernels.dense_forward(py, px, pw, pb, 1, 1, 4);
     expect(Array.from(getFloats(B, py, 4))).toEqual(new Array(4).fill(kind === 'relaxed' ? 2 ** -24 : 0));
@@ -33,69 +45,85 @@ describe.each(['simd', 'relaxed'] as const)('%s build', (kind) => {
 
   it('dense_forward matches X·W + b, with and without bias, on odd shapes', () => {
     const random = new Random(1);
-    for (const m of ODD_SIZES) for (const k of [1, 5, 17, 63]) for (const n of [1, 3, 8, 13, 130]) {
-      const x = randomFloats(random, m * k), w = randomFloats(random, k * n), b = randomFloats(random, n);
-      for (const withBias of [true, false]) {
-        const expected = new Float64Array(m * n);
-        ref.denseForward(expected, f64(x), f64(w), withBias ? f64(b) : null, m, k, n);
-        const B = be();
-        const [px, pw, pb, py] = [putFloats(B, x), putFloats(B, w), putFloats(B, b), B.alloc(m * n * 4)];
-        B.kernels.dense_forward(py, px, pw, withBias ? pb : 0, m, k, n);
-        expectClose(getFloats(B, py, m * n), expected, tol(k));
-        [px, pw, pb, py].forEach((p) => B.free(p));
-      }
-    }
+    for (const m of ODD_SIZES)
+      for (const k of [1, 5, 17, 63])
+        for (const n of [1, 3, 8, 13, 130]) {
+          const x = randomFloats(random, m * k),
+            w = randomFloats(random, k * n),
+            b = randomFloats(random, n);
+          for (const withBias of [true, false]) {
+            const expected = new Float64Array(m * n);
+            ref.denseForward(expected, f64(x), f64(w), withBias ? f64(b) : null, m, k, n);
+            const B = be();
+            const [px, pw, pb, py] = [putFloats(B, x), putFloats(B, w), putFloats(B, b), B.alloc(m * n * 4)];
+            B.kernels.dense_forward(py, px, pw, withBias ? pb : 0, m, k, n);
+            expectClose(getFloats(B, py, m * n), expected, tol(k));
+            [px, pw, pb, py].forEach((p) => B.free(p));
+          }
+        }
   });
 
   it('dense_backward_input matches dY·Wᵀ on odd shapes', () => {
     const random = new Random(2);
-    for (const m of ODD_SIZES) for (const k of [1, 3, 5, 17, 63]) for (const n of [1, 4, 7, 17, 130]) {
-      const dy = randomFloats(random, m * n), w = randomFloats(random, k * n);
-      const expected = new Float64Array(m * k);
-      ref.denseBackwardInput(expected, f64(dy), f64(w), m, k, n);
-      const B = be();
-      const [pdy, pw, pdx] = [putFloats(B, dy), putFloats(B, w), B.alloc(m * k * 4)];
-      B.kernels.dense_backward_input(pdx, pdy, pw, m, k, n);
-      expectClose(getFloats(B, pdx, m * k), expected, tol(n));
-      [pdy, pw, pdx].forEach((p) => B.free(p));
-    }
+    for (const m of ODD_SIZES)
+      for (const k of [1, 3, 5, 17, 63])
+        for (const n of [1, 4, 7, 17, 130]) {
+          const dy = randomFloats(random, m * n),
+            w = randomFloats(random, k * n);
+          const expected = new Float64Array(m * k);
+          ref.denseBackwardInput(expected, f64(dy), f64(w), m, k, n);
+          const B = be();
+          const [pdy, pw, pdx] = [putFloats(B, dy), putFloats(B, w), B.alloc(m * k * 4)];
+          B.kernels.dense_backward_input(pdx, pdy, pw, m, k, n);
+          expectClose(getFloats(B, pdx, m * k), expected, tol(n));
+          [pdy, pw, pdx].forEach((p) => B.free(p));
+        }
   });
 
   it('dense_backward_weight matches Xᵀ·dY, overwriting and accumulating', () => {
     const random = new Random(3);
-    for (const m of ODD_SIZES) for (const k of [1, 3, 5, 17]) for (const n of [1, 4, 9, 17, 130]) {
-      const x = randomFloats(random, m * k), dy = randomFloats(random, m * n), start = randomFloats(random, k * n);
-      for (const accumulate of [false, true]) {
-        const expected = f64(start);
-        ref.denseBackwardWeight(expected, f64(x), f64(dy), m, k, n, accumulate);
-        const B = be();
-        const [px, pdy, pdw] = [putFloats(B, x), putFloats(B, dy), putFloats(B, start)];
-        B.kernels.dense_backward_weight(pdw, px, pdy, m, k, n, accumulate ? 1 : 0);
-        expectClose(getFloats(B, pdw, k * n), expected, tol(m + 1));
-        [px, pdy, pdw].forEach((p) => B.free(p));
-      }
-    }
+    for (const m of ODD_SIZES)
+      for (const k of [1, 3, 5, 17])
+        for (const n of [1, 4, 9, 17, 130]) {
+          const x = randomFloats(random, m * k),
+            dy = randomFloats(random, m * n),
+            start = randomFloats(random, k * n);
+          for (const accumulate of [false, true]) {
+            const expected = f64(start);
+            ref.denseBackwardWeight(expected, f64(x), f64(dy), m, k, n, accumulate);
+            const B = be();
+            const [px, pdy, pdw] = [putFloats(B, x), putFloats(B, dy), putFloats(B, start)];
+            B.kernels.dense_backward_weight(pdw, px, pdy, m, k, n, accumulate ? 1 : 0);
+            expectClose(getFloats(B, pdw, k * n), expected, tol(m + 1));
+            [px, pdy, pdw].forEach((p) => B.free(p));
+          }
+        }
   });
 
   it('bias_backward matches column sums', () => {
     const random = new Random(4);
-    for (const m of ODD_SIZES) for (const n of ODD_SIZES) for (const accumulate of [false, true]) {
-      const dy = randomFloats(random, m * n), start = randomFloats(random, n);
-      const expected = f64(start);
-      ref.biasBackward(expected, f64(dy), m, n, accumulate);
-      const B = be();
-      const [pdy, pdb] = [putFloats(B, dy), putFloats(B, start)];
-      B.kernels.bias_backward(pdb, pdy, m, n, accumulate ? 1 : 0);
-      expectClose(getFloats(B, pdb, n), expected, tol(m + 1));
-      [pdy, pdb].forEach((p) => B.free(p));
-    }
+    for (const m of ODD_SIZES)
+      for (const n of ODD_SIZES)
+        for (const accumulate of [false, true]) {
+          const dy = randomFloats(random, m * n),
+            start = randomFloats(random, n);
+          const expected = f64(start);
+          ref.biasBackward(expected, f64(dy), m, n, accumulate);
+          const B = be();
+          const [pdy, pdb] = [putFloats(B, dy), putFloats(B, start)];
+          B.kernels.bias_backward(pdb, pdy, m, n, accumulate ? 1 : 0);
+          expectClose(getFloats(B, pdb, n), expected, tol(m + 1));
+          [pdy, pdb].forEach((p) => B.free(p));
+        }
   });
 
   it('relu forward and backward match exactly, in place too', () => {
     const random = new Random(5);
     for (const n of ODD_SIZES) {
-      const x = randomFloats(random, n), dy = randomFloats(random, n);
-      const y = new Float64Array(n), dx = new Float64Array(n);
+      const x = randomFloats(random, n),
+        dy = randomFloats(random, n);
+      const y = new Float64Array(n),
+        dx = new Float64Array(n);
       act.reluForward(y, f64(x), n);
       act.reluBackward(dx, f64(dy), y, n);
       const B = be();
@@ -110,101 +138,198 @@ describe.each(['simd', 'relaxed'] as const)('%s build', (kind) => {
 
   it('embedding gather and scatter-add match, with strided output and repeated ids', () => {
     const random = new Random(6);
-    for (const n of ODD_SIZES) for (const dim of [1, 3, 4, 17]) {
-      const vocab = 7, ld = dim + 5;
-      const table = randomFloats(random, vocab * dim), ids = randomInts(random, n, vocab);
-      const out0 = randomFloats(random, n * ld), dout = randomFloats(random, n * ld), dt0 = randomFloats(random, vocab * dim);
-      const expOut = f64(out0), expDt = f64(dt0);
-      emb.embeddingGather(expOut, f64(table), ids, n, dim, ld);
-      emb.embeddingScatterAdd(expDt, f64(dout), ids, n, dim, ld);
-      const B = be();
-      const [pt, pids, pout, pdout, pdt] = [putFloats(B, table), putInts(B, ids), putFloats(B, out0), putFloats(B, dout), putFloats(B, dt0)];
-      B.kernels.embedding_gather(pout, pt, pids, n, dim, ld);
-      B.kernels.embedding_scatter_add(pdt, pdout, pids, n, dim, ld);
-      expect(getFloats(B, pout, n * ld)).toEqual(expOut);
-      expectClose(getFloats(B, pdt, vocab * dim), expDt, tol(n + 1));
-      [pt, pids, pout, pdout, pdt].forEach((p) => B.free(p));
-    }
+    for (const n of ODD_SIZES)
+      for (const dim of [1, 3, 4, 17]) {
+        const vocab = 7,
+          ld = dim + 5;
+        const table = randomFloats(random, vocab * dim),
+          ids = randomInts(random, n, vocab);
+        const out0 = randomFloats(random, n * ld),
+          dout = randomFloats(random, n * ld),
+          dt0 = randomFloats(random, vocab * dim);
+        const expOut = f64(out0),
+          expDt = f64(dt0);
+        emb.embeddingGather(expOut, f64(table), ids, n, dim, ld);
+        emb.embeddingScatterAdd(expDt, f64(dout), ids, n, dim, ld);
+        const B = be();
+        const [pt, pids, pout, pdout, pdt] = [
+          putFloats(B, table),
+          putInts(B, ids),
+          putFloats(B, out0),
+          putFloats(B, dout),
+          putFloats(B, dt0),
+        ];
+        B.kernels.embedding_gather(pout, pt, pids, n, dim, ld);
+        B.kernels.embedding_scatter_add(pdt, pdout, pids, n, dim, ld);
+        expect(getFloats(B, pout, n * ld)).toEqual(expOut);
+        expectClose(getFloats(B, pdt, vocab * dim), expDt, tol(n + 1));
+        [pt, pids, pout, pdout, pdt].forEach((p) => B.free(p));
+      }
   });
 
   it('embedding_bag and its scatter match for mean and sum pooling, weights, empty sets and a skipped id per row', () => {
     const random = new Random(7);
-    for (const entities of [1, 5, 17]) for (const dim of [1, 3, 8, 13, 16, 21, 33]) for (const mean of [true, false]) for (const weighted of [false, true]) {
-      const vocab = 11, ld = dim + 2, n = 9;
-      const counts = Array.from({ length: entities }, (_, e) => (e % 4 === 3 ? 0 : 1 + random.int(4)));
-      const offsets = new Int32Array(entities + 1);
-      counts.forEach((c, e) => (offsets[e + 1] = offsets[e]! + c));
-      const ids = randomInts(random, offsets[entities]!, vocab);
-      const weights = randomFloats(random, ids.length);
-      const rows = randomInts(random, n, entities);
-      const table = randomFloats(random, vocab * dim), dout = randomFloats(random, n * ld);
-      const expOut = new Float64Array(n * ld), expDt = new Float64Array(vocab * dim);
-      // Rows skip one of their ids half the time (the item being scored), −1 (none) otherwise.
-      const skip = Int32Array.from(rows, (e, r) => (r % 2 && offsets[e + 1]! > offsets[e]! ? ids[offsets[e]!]! : -1));
-      emb.embeddingBag(expOut, f64(table), offsets, ids, weighted ? f64(weights) : null, rows, skip, n, dim, ld, mean);
-      emb.embeddingBagScatterAdd(expDt, f64(dout), offsets, ids, weighted ? f64(weights) : null, rows, skip, n, dim, ld, mean);
-      const B = be();
-      const ptrs = [putFloats(B, table), putInts(B, offsets), putInts(B, ids), putFloats(B, weights), putInts(B, rows),
-        putFloats(B, new Float32Array(n * ld)), putFloats(B, dout), putFloats(B, new Float32Array(vocab * dim)), putInts(B, skip)];
-      const [pt, po, pids, pw, prows, pout, pdout, pdt, pskip] = ptrs as [number, number, number, number, number, number, number, number, number];
-      B.kernels.embedding_bag(pout, pt, po, pids, weighted ? pw : 0, prows, pskip, n, dim, ld, mean ? 1 : 0);
-      B.kernels.embedding_bag_scatter_add(pdt, pdout, po, pids, weighted ? pw : 0, prows, pskip, n, dim, ld, mean ? 1 : 0);
-      expectClose(getFloats(B, pout, n * ld), expOut, tol(8));
-      expectClose(getFloats(B, pdt, vocab * dim), expDt, tol(32));
-      ptrs.forEach((p) => B.free(p));
-    }
+    for (const entities of [1, 5, 17])
+      for (const dim of [1, 3, 8, 13, 16, 21, 33])
+        for (const mean of [true, false])
+          for (const weighted of [false, true]) {
+            const vocab = 11,
+              ld = dim + 2,
+              n = 9;
+            const counts = Array.from({ length: entities }, (_, e) => (e % 4 === 3 ? 0 : 1 + random.int(4)));
+            const offsets = new Int32Array(entities + 1);
+            counts.forEach((c, e) => (offsets[e + 1] = offsets[e]! + c));
+            const ids = randomInts(random, offsets[entities]!, vocab);
+            const weights = randomFloats(random, ids.length);
+            const rows = randomInts(random, n, entities);
+            const table = randomFloats(random, vocab * dim),
+              dout = randomFloats(random, n * ld);
+            const expOut = new Float64Array(n * ld),
+              expDt = new Float64Array(vocab * dim);
+            // Rows skip one of their ids half the time (the item being scored), −1 (none) otherwise.
+            const skip = Int32Array.from(rows, (e, r) => (r % 2 && offsets[e + 1]! > offsets[e]! ? ids[offsets[e]!]! : -1));
+            emb.embeddingBag(expOut, f64(table), offsets, ids, weighted ? f64(weights) : null, rows, skip, n, dim, ld, mean);
+            emb.embeddingBagScatterAdd(
+              expDt,
+              f64(dout),
+              offsets,
+              ids,
+              weighted ? f64(weights) : null,
+              rows,
+              skip,
+              n,
+              dim,
+              ld,
+              mean,
+            );
+            const B = be();
+            const ptrs = [
+              putFloats(B, table),
+              putInts(B, offsets),
+              putInts(B, ids),
+              putFloats(B, weights),
+              putInts(B, rows),
+              putFloats(B, new Float32Array(n * ld)),
+              putFloats(B, dout),
+              putFloats(B, new Float32Array(vocab * dim)),
+              putInts(B, skip),
+            ];
+            const [pt, po, pids, pw, prows, pout, pdout, pdt, pskip] = ptrs as [
+              number,
+              number,
+              number,
+              number,
+              number,
+              number,
+              number,
+              number,
+              number,
+            ];
+            B.kernels.embedding_bag(pout, pt, po, pids, weighted ? pw : 0, prows, pskip, n, dim, ld, mean ? 1 : 0);
+            B.kernels.embedding_bag_scatter_add(pdt, pdout, po, pids, weighted ? pw : 0, prows, pskip, n, dim, ld, mean ? 1 : 0);
+            expectClose(getFloats(B, pout, n * ld), expOut, tol(8));
+            expectClose(getFloats(B, pdt, vocab * dim), expDt, tol(32));
+            ptrs.forEach((p) => B.free(p));
+          }
   });
 
   it('gather_rows and gather_32 copy exactly', () => {
     const random = new Random(8);
-    for (const n of ODD_SIZES) for (const width of [1, 2, 5]) {
-      const count = 9, ld = width + 3;
-      const src = randomFloats(random, count * width), rows = randomInts(random, n, count);
-      const expected = new Float64Array(n * ld), gathered = new Int32Array(n);
-      emb.gatherRows(expected, f64(src), rows, n, width, ld);
-      const column = randomInts(random, count, 1000);
-      emb.gather(gathered, column, rows, n);
-      const B = be();
-      const [ps, pr, pout, pc, pg] = [putFloats(B, src), putInts(B, rows), putFloats(B, new Float32Array(n * ld)), putInts(B, column), B.alloc(n * 4)];
-      B.kernels.gather_rows(pout, ps, pr, n, width, ld);
-      B.kernels.gather_i32(pg, pc, pr, n);
-      expect(getFloats(B, pout, n * ld)).toEqual(expected);
-      expect(Int32Array.from(B.ints(pg, n))).toEqual(gathered);
-      [ps, pr, pout, pc, pg].forEach((p) => B.free(p));
-    }
+    for (const n of ODD_SIZES)
+      for (const width of [1, 2, 5]) {
+        const count = 9,
+          ld = width + 3;
+        const src = randomFloats(random, count * width),
+          rows = randomInts(random, n, count);
+        const expected = new Float64Array(n * ld),
+          gathered = new Int32Array(n);
+        emb.gatherRows(expected, f64(src), rows, n, width, ld);
+        const column = randomInts(random, count, 1000);
+        emb.gather(gathered, column, rows, n);
+        const B = be();
+        const [ps, pr, pout, pc, pg] = [
+          putFloats(B, src),
+          putInts(B, rows),
+          putFloats(B, new Float32Array(n * ld)),
+          putInts(B, column),
+          B.alloc(n * 4),
+        ];
+        B.kernels.gather_rows(pout, ps, pr, n, width, ld);
+        B.kernels.gather_i32(pg, pc, pr, n);
+        expect(getFloats(B, pout, n * ld)).toEqual(expected);
+        expect(Int32Array.from(B.ints(pg, n))).toEqual(gathered);
+        [ps, pr, pout, pc, pg].forEach((p) => B.free(p));
+      }
   });
 
   it('rowwise dot, its backward, pair biases and mse match', () => {
     const random = new Random(9);
-    for (const n of ODD_SIZES) for (const d of [1, 3, 4, 17, 64]) {
-      const u = randomFloats(random, n * d), v = randomFloats(random, n * d), y = randomFloats(random, n);
-      const ub = randomFloats(random, 6), ib = randomFloats(random, 5), g = randomFloats(random, 1);
-      const uids = randomInts(random, n, 6), iids = randomInts(random, n, 5);
-      const s = new Float64Array(n), ds = new Float64Array(n), du = new Float64Array(n * d), dv = new Float64Array(n * d);
-      loss.rowwiseDot(s, f64(u), f64(v), n, d);
-      loss.addPairBias(s, f64(g), f64(ub), uids, f64(ib), iids, n);
-      const expectedLoss = loss.mseLoss(ds, s, f64(y), n);
-      loss.rowwiseDotBackward(du, dv, ds, f64(u), f64(v), n, d);
-      const B = be();
-      const ptrs = [putFloats(B, u), putFloats(B, v), putFloats(B, y), putFloats(B, ub), putFloats(B, ib), putFloats(B, g),
-        putInts(B, uids), putInts(B, iids), B.alloc(n * 4), B.alloc(n * 4), B.alloc(n * d * 4), B.alloc(n * d * 4)];
-      const [pu, pv, py, pub, pib, pg, puids, piids, ps, pds, pdu, pdv] = ptrs as number[] as [number, number, number, number, number, number, number, number, number, number, number, number];
-      B.kernels.rowwise_dot(ps, pu, pv, n, d);
-      B.kernels.add_pair_bias(ps, pg, pub, puids, pib, piids, n);
-      expectClose(getFloats(B, ps, n), s, tol(d + 3));
-      const value = B.kernels.mse_loss(pds, ps, py, n);
-      expect(value).toBeCloseTo(expectedLoss, 4);
-      expectClose(getFloats(B, pds, n), ds, tol(d + 3) * 4);
-      B.kernels.rowwise_dot_backward(pdu, pdv, pds, pu, pv, n, d);
-      expectClose(getFloats(B, pdu, n * d), du, tol(d + 3) * 8);
-      expectClose(getFloats(B, pdv, n * d), dv, tol(d + 3) * 8);
-      ptrs.forEach((p) => B.free(p));
-    }
+    for (const n of ODD_SIZES)
+      for (const d of [1, 3, 4, 17, 64]) {
+        const u = randomFloats(random, n * d),
+          v = randomFloats(random, n * d),
+          y = randomFloats(random, n);
+        const ub = randomFloats(random, 6),
+          ib = randomFloats(random, 5),
+          g = randomFloats(random, 1);
+        const uids = randomInts(random, n, 6),
+          iids = randomInts(random, n, 5);
+        const s = new Float64Array(n),
+          ds = new Float64Array(n),
+          du = new Float64Array(n * d),
+          dv = new Float64Array(n * d);
+        loss.rowwiseDot(s, f64(u), f64(v), n, d);
+        loss.addPairBias(s, f64(g), f64(ub), uids, f64(ib), iids, n);
+        const expectedLoss = loss.mseLoss(ds, s, f64(y), n);
+        loss.rowwiseDotBackward(du, dv, ds, f64(u), f64(v), n, d);
+        const B = be();
+        const ptrs = [
+          putFloats(B, u),
+          putFloats(B, v),
+          putFloats(B, y),
+          putFloats(B, ub),
+          putFloats(B, ib),
+          putFloats(B, g),
+          putInts(B, uids),
+          putInts(B, iids),
+          B.alloc(n * 4),
+          B.alloc(n * 4),
+          B.alloc(n * d * 4),
+          B.alloc(n * d * 4),
+        ];
+        const [pu, pv, py, pub, pib, pg, puids, piids, ps, pds, pdu, pdv] = ptrs as number[] as [
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+        ];
+        B.kernels.rowwise_dot(ps, pu, pv, n, d);
+        B.kernels.add_pair_bias(ps, pg, pub, puids, pib, piids, n);
+        expectClose(getFloats(B, ps, n), s, tol(d + 3));
+        const value = B.kernels.mse_loss(pds, ps, py, n);
+        expect(value).toBeCloseTo(expectedLoss, 4);
+        expectClose(getFloats(B, pds, n), ds, tol(d + 3) * 4);
+        B.kernels.rowwise_dot_backward(pdu, pdv, pds, pu, pv, n, d);
+        expectClose(getFloats(B, pdu, n * d), du, tol(d + 3) * 8);
+        expectClose(getFloats(B, pdv, n * d), dv, tol(d + 3) * 8);
+        ptrs.forEach((p) => B.free(p));
+      }
   });
 
   it('add_pair_bias leaves out terms whose pointer is 0', () => {
     const B = be();
-    const ps = putFloats(B, [1, 2]), pg = putFloats(B, [0.5]), pub = putFloats(B, [10, 20]), pids = putInts(B, [1, 0]);
+    const ps = putFloats(B, [1, 2]),
+      pg = putFloats(B, [0.5]),
+      pub = putFloats(B, [10, 20]),
+      pids = putInts(B, [1, 0]);
     B.kernels.add_pair_bias(ps, 0, pub, pids, 0, 0, 2);
     expect(Array.from(B.floats(ps, 2))).toEqual([21, 12]);
     B.kernels.add_pair_bias(ps, pg, 0, 0, 0, 0, 2);
@@ -214,16 +339,19 @@ describe.each(['simd', 'relaxed'] as const)('%s build', (kind) => {
 
   it('score_matrix matches Q·Itemsᵀ on odd shapes', () => {
     const random = new Random(10);
-    for (const b of [1, 2, 3, 5, 17]) for (const n of ODD_SIZES) for (const d of [1, 3, 16, 17, 64]) {
-      const q = randomFloats(random, b * d), items = randomFloats(random, n * d);
-      const expected = new Float64Array(b * n);
-      ref.scoreMatrix(expected, f64(q), f64(items), b, n, d);
-      const B = be();
-      const [pq, pi, ps] = [putFloats(B, q), putFloats(B, items), B.alloc(b * n * 4)];
-      B.kernels.score_matrix(ps, pq, pi, b, n, d);
-      expectClose(getFloats(B, ps, b * n), expected, tol(d));
-      [pq, pi, ps].forEach((p) => B.free(p));
-    }
+    for (const b of [1, 2, 3, 5, 17])
+      for (const n of ODD_SIZES)
+        for (const d of [1, 3, 16, 17, 64]) {
+          const q = randomFloats(random, b * d),
+            items = randomFloats(random, n * d);
+          const expected = new Float64Array(b * n);
+          ref.scoreMatrix(expected, f64(q), f64(items), b, n, d);
+          const B = be();
+          const [pq, pi, ps] = [putFloats(B, q), putFloats(B, items), B.alloc(b * n * 4)];
+          B.kernels.score_matrix(ps, pq, pi, b, n, d);
+          expectClose(getFloats(B, ps, b * n), expected, tol(d));
+          [pq, pi, ps].forEach((p) => B.free(p));
+        }
   });
 
   it('count_nonfinite, zero_f32 and copy_f32 behave', () => {
@@ -251,7 +379,9 @@ describe('relaxed build', () => {
     const a = 1 + 2 ** -12;
     const c = -(1 + 2 ** -11);
     const got = builds.map((B) => {
-      const x = putFloats(B, [a]), dy = putFloats(B, [a, a, a, a]), dw = putFloats(B, [c, c, c, c]);
+      const x = putFloats(B, [a]),
+        dy = putFloats(B, [a, a, a, a]),
+        dw = putFloats(B, [c, c, c, c]);
       // dW[1×4] += Xᵀ·dY with m = k = 1: one madd per lane in the vector path.
       B.kernels.dense_backward_weight(dw, x, dy, 1, 1, 4, 1);
       const out = Array.from(B.floats(dw, 4));
@@ -269,18 +399,45 @@ describe('attention pooling', () => {
     for (const B of builds) {
       const random = new Random(17);
       for (const dim of [1, 3, 8, 13]) {
-        const vocab = 9, entities = 6, n = 10, ld = dim + 3;
+        const vocab = 9,
+          entities = 6,
+          n = 10,
+          ld = dim + 3;
         const counts = [2, 0, 5, 1, 3, 4];
         const offsets = new Int32Array(entities + 1);
         counts.forEach((c, e) => (offsets[e + 1] = offsets[e]! + c));
-        const ids = randomInts(random, offsets[entities]!, vocab), rows = randomInts(random, n, entities);
-        const table = randomFloats(random, vocab * dim), query = randomFloats(random, dim), dout = randomFloats(random, n * ld);
-        const out = new Float64Array(n * ld), dt = new Float64Array(vocab * dim), dq = new Float64Array(dim);
+        const ids = randomInts(random, offsets[entities]!, vocab),
+          rows = randomInts(random, n, entities);
+        const table = randomFloats(random, vocab * dim),
+          query = randomFloats(random, dim),
+          dout = randomFloats(random, n * ld);
+        const out = new Float64Array(n * ld),
+          dt = new Float64Array(vocab * dim),
+          dq = new Float64Array(dim);
         embeddingBagAttention(out, f64(table), offsets, ids, rows, n, dim, ld, f64(query));
         embeddingBagAttentionBackward(dt, dq, f64(dout), f64(table), offsets, ids, rows, n, dim, ld, f64(query));
-        const ptrs = [putFloats(B, table), putInts(B, offsets), putInts(B, ids), putInts(B, rows), putFloats(B, query),
-          putFloats(B, new Float32Array(n * ld)), putFloats(B, dout), putFloats(B, new Float32Array(vocab * dim)), putFloats(B, new Float32Array(dim))];
-        const [pt, po, pids, prows, pq, pout, pdout, pdt, pdq] = ptrs as [number, number, number, number, number, number, number, number, number];
+        const ptrs = [
+          putFloats(B, table),
+          putInts(B, offsets),
+          putInts(B, ids),
+          putInts(B, rows),
+          putFloats(B, query),
+          putFloats(B, new Float32Array(n * ld)),
+          putFloats(B, dout),
+          putFloats(B, new Float32Array(vocab * dim)),
+          putFloats(B, new Float32Array(dim)),
+        ];
+        const [pt, po, pids, prows, pq, pout, pdout, pdt, pdq] = ptrs as [
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+          number,
+        ];
         B.kernels.embedding_bag_attention(pout, pt, po, pids, prows, n, dim, ld, pq);
         B.kernels.embedding_bag_attention_backward(pdt, pdq, pdout, pt, po, pids, prows, n, dim, ld, pq);
         expectClose(getFloats(B, pout, n * ld), out, 1e-5);

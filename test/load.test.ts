@@ -19,7 +19,8 @@ describe('loading the kernels', () => {
   it('accepts the raw .wasm bytes and a precompiled module, with the same results as the inlined build', async () => {
     const bytes = readFileSync(join(ROOT, 'build/kernels-simd.wasm'));
     const module = await WebAssembly.compile(bytes);
-    const users = [0, 1, 2, 6], items = [8, 7, 0, 3];
+    const users = [0, 1, 2, 6],
+      items = [8, 7, 0, 3];
     const predict = async (wasm: object) => {
       const model = await createModel(tinyConfig(), { wasm, ...tinyFeatures() });
       const out = model.predict(users, items);
@@ -32,7 +33,9 @@ describe('loading the kernels', () => {
   });
 
   it('rejects an unknown build name', async () => {
-    await expect(loadWasmBackend({ build: 'avx' as never })).rejects.toThrow(/build must be 'auto', 'simd' or 'relaxed', got "avx"/);
+    await expect(loadWasmBackend({ build: 'avx' as never })).rejects.toThrow(
+      /build must be 'auto', 'simd' or 'relaxed', got "avx"/,
+    );
   });
 
   it('keeps parameters valid when the heap grows under them', async () => {
@@ -59,8 +62,11 @@ describe('the core is browser-safe', () => {
       }
     };
     walk(join(ROOT, 'src'));
-    const nodeOnly = (f: string) => f.endsWith('cli.ts') || f.includes(`${join('src', 'node')}/`) || f.includes(`${join('src', 'cli')}/`);
-    const offenders = files.filter((f) => !nodeOnly(f) && /from ['"](node:|\.\.?\/node\/)|require\(['"]node:|import\(['"]node:/.test(readFileSync(f, 'utf8')));
+    const nodeOnly = (f: string) =>
+      f.endsWith('cli.ts') || f.includes(`${join('src', 'node')}/`) || f.includes(`${join('src', 'cli')}/`);
+    const offenders = files.filter(
+      (f) => !nodeOnly(f) && /from ['"](node:|\.\.?\/node\/)|require\(['"]node:|import\(['"]node:/.test(readFileSync(f, 'utf8')),
+    );
     expect(files.length).toBeGreaterThan(10);
     expect(offenders).toEqual([]);
   });

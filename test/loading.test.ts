@@ -68,9 +68,15 @@ describe('delimited files', () => {
 describe('MovieLens "latest" CSVs', () => {
   it('finds movies.csv beside ratings.csv and encodes quoted titles and A|B genres', async () => {
     const sub = mkdtempSync(join(dir, 'latest-'));
-    writeFileSync(join(sub, 'ratings.csv'), 'userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,3,4.0,964981247\n2,1,5.0,964982224\n');
-    writeFileSync(join(sub, 'movies.csv'), 'movieId,title,genres\n1,Toy Story (1995),Adventure|Animation|Children\n' +
-      '3,"Grumpier Old Men, The (1995)",Comedy|Romance\n5,Father of the Bride Part II (1995),(no genres listed)\n');
+    writeFileSync(
+      join(sub, 'ratings.csv'),
+      'userId,movieId,rating,timestamp\n1,1,4.0,964982703\n1,3,4.0,964981247\n2,1,5.0,964982224\n',
+    );
+    writeFileSync(
+      join(sub, 'movies.csv'),
+      'movieId,title,genres\n1,Toy Story (1995),Adventure|Animation|Children\n' +
+        '3,"Grumpier Old Men, The (1995)",Comedy|Romance\n5,Father of the Bride Part II (1995),(no genres listed)\n',
+    );
     const ds = await loadDataset({ data: join(sub, 'ratings.csv') });
     expect(ds.notes.join('\n')).toMatch(/item features from MovieLens movies\.csv: genres, year, title/);
     expect(ds.items.size - 1).toBe(3);

@@ -11,7 +11,8 @@ import { tinyConfig, tinyFeatures, tinyBatch } from './fixtures.js';
 let model: Model;
 let bytes: Uint8Array;
 let dir = '';
-const users = [0, 1, 2, 3, 4, 5, 6], items = [8, 7, 6, 5, 4, 3, 2];
+const users = [0, 1, 2, 3, 4, 5, 6],
+  items = [8, 7, 6, 5, 4, 3, 2];
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'twotower-model-'));
@@ -37,7 +38,9 @@ describe('model files', () => {
   });
 
   it('a truncated file says so', async () => {
-    await expect(loadModel(bytes.subarray(0, bytes.length - 100), { name: 'm.ttm' })).rejects.toThrow(/m\.ttm is truncated: expected \d+ bytes, found \d+/);
+    await expect(loadModel(bytes.subarray(0, bytes.length - 100), { name: 'm.ttm' })).rejects.toThrow(
+      /m\.ttm is truncated: expected \d+ bytes, found \d+/,
+    );
     await expect(loadModel(bytes.subarray(0, 30), { name: 'm.ttm' })).rejects.toThrow(/m\.ttm is truncated/);
   });
 
@@ -50,12 +53,15 @@ describe('model files', () => {
   it('a newer format version asks for an upgrade', async () => {
     const newer = Uint8Array.from(bytes);
     new DataView(newer.buffer).setUint32(8, FORMAT_VERSION + 1, true);
-    await expect(loadModel(newer, { name: 'm.ttm' })).rejects.toThrow(new RegExp(`format version ${FORMAT_VERSION + 1}, newer than this twotower reads \\(${FORMAT_VERSION}\\)`));
+    await expect(loadModel(newer, { name: 'm.ttm' })).rejects.toThrow(
+      new RegExp(`format version ${FORMAT_VERSION + 1}, newer than this twotower reads \\(${FORMAT_VERSION}\\)`),
+    );
   });
 
   it('something else entirely is not a model file', async () => {
-    await expect(loadModel(new TextEncoder().encode('userId,movieId,rating\n1,2,3\n'), { name: 'ratings.csv' }))
-      .rejects.toThrow(/ratings\.csv is not a twotower model file/);
+    await expect(loadModel(new TextEncoder().encode('userId,movieId,rating\n1,2,3\n'), { name: 'ratings.csv' })).rejects.toThrow(
+      /ratings\.csv is not a twotower model file/,
+    );
   });
 
   it('saves atomically: a failed save leaves the old file intact and no temporary behind', async () => {

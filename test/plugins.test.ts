@@ -22,8 +22,12 @@ export const implicitSquaredError: Loss = {
     let count = 0;
     for (const r of rows) {
       const user = train.users[r]!;
-      out.users[count] = user; out.items[count] = train.items[r]!; out.targets[count++] = 1;
-      out.users[count] = user; out.items[count] = sampler!.negative(user, random); out.targets[count++] = 0;
+      out.users[count] = user;
+      out.items[count] = train.items[r]!;
+      out.targets[count++] = 1;
+      out.users[count] = user;
+      out.items[count] = sampler!.negative(user, random);
+      out.targets[count++] = 0;
     }
     writePairs(core, out.users, out.items, out.targets, count);
     return count;
@@ -32,7 +36,8 @@ export const implicitSquaredError: Loss = {
 };
 
 const config: TwoTowerConfig = {
-  dim: 3, seed: 4,
+  dim: 3,
+  seed: 4,
   user: { features: [{ kind: 'id', name: 'u', vocabSize: 6, dim: 3 }], hidden: [4] },
   item: { features: [{ kind: 'id', name: 'i', vocabSize: 8, dim: 3 }], hidden: [4] },
   bias: { item: true },
@@ -42,16 +47,31 @@ describe('a loss added through the Loss interface alone', () => {
   it('stages positives with sampled negatives and gets gradients that match central finite differences (f64)', async () => {
     const model = await createModel(config, { backend: new ReferenceBackend() });
     const c = core(model);
-    const train = { users: Int32Array.of(0, 1, 2, 3, 4, 5, 0, 1), items: Int32Array.of(0, 1, 2, 3, 4, 5, 6, 7), ratings: new Float32Array(8) };
+    const train = {
+      users: Int32Array.of(0, 1, 2, 3, 4, 5, 0, 1),
+      items: Int32Array.of(0, 1, 2, 3, 4, 5, 6, 7),
+      ratings: new Float32Array(8),
+    };
     const sampler = new ImplicitSampler(train, c.itemCount, 'uniform');
     const settings = { negatives: 1, temperature: 1, logQCorrection: false, removeAccidentalHits: false };
     const rows = Int32Array.of(0, 3, 5, 6);
     c.pairs.reserve(8);
-    const n = implicitSquaredError.stage({ core: c, train, heap: { users: 0, items: 0, targets: 0 }, rows, rowsPtr: 0, sampler, random: new Random(1), scratch: TrainScratch.of(c), settings });
+    const n = implicitSquaredError.stage({
+      core: c,
+      train,
+      heap: { users: 0, items: 0, targets: 0 },
+      rows,
+      rowsPtr: 0,
+      sampler,
+      random: new Random(1),
+      scratch: TrainScratch.of(c),
+      settings,
+    });
     expect(n).toBe(8);
     const staged = Array.from(c.backend.floats(c.pairs.targets, n));
     expect(staged).toEqual([1, 0, 1, 0, 1, 0, 1, 0]);
-    const users = Array.from(c.backend.ints(c.pairs.users, n)), items = Array.from(c.backend.ints(c.pairs.items, n));
+    const users = Array.from(c.backend.ints(c.pairs.users, n)),
+      items = Array.from(c.backend.ints(c.pairs.items, n));
     // Rows come in pairs: the positive as given, then a negative for the same user.
     for (let r = 0; r < n; r += 2) {
       expect([users[r], items[r]]).toEqual([train.users[rows[r / 2]!], train.items[rows[r / 2]!]]);
@@ -92,11 +112,17 @@ describe('registries', () => {
 
   it('every feature kind is registered under its kind and only numeric learns nothing of its own', () => {
     for (const [kind, module] of Object.entries(FEATURE_KINDS)) expect(module.kind).toBe(kind);
-    expect(Object.entries(FEATURE_KINDS).filter(([, m]) => m.backward === undefined).map(([k]) => k)).toEqual(['numeric']);
+    expect(
+      Object.entries(FEATURE_KINDS)
+        .filter(([, m]) => m.backward === undefined)
+        .map(([k]) => k),
+    ).toEqual(['numeric']);
   });
 
   it('an unknown feature kind in a config is refused, listing the registered kinds', async () => {
     const bad = { ...config, item: { features: [{ kind: 'image', name: 'pic' }] } } as unknown as TwoTowerConfig;
-    await expect(createModel(bad)).rejects.toThrow(/config.item.features\[0\].kind must be one of 'id', 'categorical', 'multiHot', 'numeric', got "image"/);
+    await expect(createModel(bad)).rejects.toThrow(
+      /config.item.features\[0\].kind must be one of 'id', 'categorical', 'multiHot', 'numeric', got "image"/,
+    );
   });
 });

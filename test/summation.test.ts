@@ -13,6 +13,7 @@
 // The relaxed build fuses the lane multiply-adds, so it has its own (equally canonical) bits.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { loadWasmBackend, type WasmBackend } from '../src/wasm/load.js';
+import type { Scorer } from '../src/rank/scorer.js';
 
 const DIMS = [1, 3, 4, 7, 16, 63, 64, 65];
 /** Queries per test: batches are drawn from these. */
@@ -94,7 +95,9 @@ function expectSameBits(got: Float32Array, want: Float32Array, n: number, label:
   for (let i = 0; i < got.length; i++) {
     if (gb[i] !== wb[i] || Number.isNaN(got[i]!)) {
       if (bad.length < 5) {
-        bad.push(`(query ${Math.floor(i / n)}, item ${i % n}): ${got[i]} [0x${gb[i]!.toString(16)}] vs ${want[i]} [0x${wb[i]!.toString(16)}]`);
+        bad.push(
+          `(query ${Math.floor(i / n)}, item ${i % n}): ${got[i]} [0x${gb[i]!.toString(16)}] vs ${want[i]} [0x${wb[i]!.toString(16)}]`,
+        );
       } else {
         bad.push('');
       }
@@ -134,19 +137,34 @@ class Heap {
  * into table[query row · width + item index]; `rows` maps the batch rows to table rows and
  * `ids` maps the scanned item indices to table columns (identity when absent).
  */
-function scanInto(be: WasmBackend, table: Float32Array, width: number, q: Float32Array, rows: number[], items: Float32Array,
-                  from: number, n: number, d: number, ids?: Int32Array): void {
+function scanInto(
+  be: WasmBackend,
+  table: Float32Array,
+  width: number,
+  q: Float32Array,
+  rows: number[],
+  items: Float32Array,
+  from: number,
+  n: number,
+  d: number,
+  ids?: Int32Array,
+): void {
   const heap = new Heap(be);
-  const b = rows.length, k = n;
+  const b = rows.length,
+    k = n;
   const batch = new Float32Array(b * d);
   rows.forEach((r, i) => batch.set(q.subarray(r * d, r * d + d), i * d));
-  const pq = heap.floats(batch), pItems = heap.floats(items);
-  const outIdx = heap.alloc(b * k * 4), outScore = heap.alloc(b * k * 4), counts = heap.alloc(b * 4);
+  const pq = heap.floats(batch),
+    pItems = heap.floats(items);
+  const outIdx = heap.alloc(b * k * 4),
+    outScore = heap.alloc(b * k * 4),
+    counts = heap.alloc(b * 4);
   const K = be.kernels;
   K.topk_reset(counts, b);
   K.score_topk(outIdx, outScore, counts, pq, pItems + from * d * 4, 0, 0, b, n, d, k, from);
   K.topk_finish(outIdx, outScore, counts, b, k);
-  const idx = be.ints(outIdx, b * k), score = be.floats(outScore, b * k);
+  const idx = be.ints(outIdx, b * k),
+    score = be.floats(outScore, b * k);
   for (let i = 0; i < b; i++) {
     const seen = new Set<number>();
     for (let c = 0; c < k; c++) {
@@ -178,7 +196,8 @@ describe.each(['simd', 'relaxed'] as const)('one summation order, %s build', (bu
 
   describe.each(DIMS)('d = %i', (d) => {
     const random = new Random(1000 + d);
-    const q = gaussian(random, B * d), items = gaussian(random, N * d);
+    const q = gaussian(random, B * d),
+      items = gaussian(random, N * d);
     let alone: Float32Array;
     beforeAll(() => {
       alone = aloneTable(be, q, items, d);
@@ -207,8 +226,14 @@ describe.each(['simd', 'relaxed'] as const)('one summation order, %s build', (bu
           const rows = range(size).map((i) => (start + i) % B);
           const t = nanTable(B, N);
           scanInto(be, t, N, q, rows, items, 0, N, d);
-          rows.forEach((r, i) => expectSameBits(t.subarray(r * N, r * N + N), alone.slice(r * N, r * N + N), N,
-            `query ${r} at position ${i} of a batch of ${size}`));
+          rows.forEach((r, i) =>
+            expectSameBits(
+              t.subarray(r * N, r * N + N),
+              alone.slice(r * N, r * N + N),
+              N,
+              `query ${r} at position ${i} of a batch of ${size}`,
+            ),
+          );
         }
       }
     });
@@ -222,8 +247,12 @@ describe.each(['simd', 'relaxed'] as const)('one summation order, %s build', (bu
             const t = nanTable(B, N);
             scanInto(be, t, N, q, rows, items, from, end - from, d);
             for (const r of rows) {
-              expectSameBits(t.subarray(r * N + from, r * N + end), alone.slice(r * N + from, r * N + end), N,
-                `query ${r}, items [${from}, ${end}) of ${N}`);
+              expectSameBits(
+                t.subarray(r * N + from, r * N + end),
+                alone.slice(r * N + from, r * N + end),
+                N,
+                `query ${r}, items [${from}, ${end}) of ${N}`,
+              );
             }
           }
         }
@@ -233,23 +262,31 @@ describe.each(['simd', 'relaxed'] as const)('one summation order, %s build', (bu
         perm.forEach((src, i) => shuffled.set(items.subarray(src * d, src * d + d), i * d));
         const t = nanTable(B, N);
         scanInto(be, t, N, q, rows, shuffled, 0, N, d, perm);
-        for (const r of rows) expectSameBits(t.subarray(r * N, r * N + N), alone.slice(r * N, r * N + N), N, `query ${r}, shuffled items`);
+        for (const r of rows)
+          expectSameBits(t.subarray(r * N, r * N + N), alone.slice(r * N, r * N + N), N, `query ${r}, shuffled items`);
       }
     });
 
-    it('score_rescore (the int8 index\'s exact pass) equals score_topk, in any candidate order', () => {
+    it("score_rescore (the int8 index's exact pass) equals score_topk, in any candidate order", () => {
       const heap = new Heap(be);
-      const m = N + 2, k = N;
+      const m = N + 2,
+        k = N;
       // Each query's candidates: every item, shuffled, and two empty (−1) slots.
       const cand = new Int32Array(B * m);
       for (let i = 0; i < B; i++) {
         cand.set(random.shuffled([...range(N), -1, -1]), i * m);
       }
-      const pq = heap.floats(q), pItems = heap.floats(items), pCand = heap.ints(cand);
-      const outIdx = heap.alloc(B * k * 4), outScore = heap.alloc(B * k * 4), counts = heap.alloc(B * 4);
+      const pq = heap.floats(q),
+        pItems = heap.floats(items),
+        pCand = heap.ints(cand);
+      const outIdx = heap.alloc(B * k * 4),
+        outScore = heap.alloc(B * k * 4),
+        counts = heap.alloc(B * 4);
       be.kernels.score_rescore(outIdx, outScore, counts, pq, pItems, pCand, B, m, d, k);
       be.kernels.topk_finish(outIdx, outScore, counts, B, k);
-      const t = nanTable(B, N), idx = be.ints(outIdx, B * k), score = be.floats(outScore, B * k);
+      const t = nanTable(B, N),
+        idx = be.ints(outIdx, B * k),
+        score = be.floats(outScore, B * k);
       for (let i = 0; i < B * k; i++) t[Math.floor(i / k) * N + idx[i]!] = score[i]!;
       heap.free();
       expectSameBits(t, alone, N, 'score_rescore vs score_topk alone');
@@ -258,7 +295,9 @@ describe.each(['simd', 'relaxed'] as const)('one summation order, %s build', (bu
     it('score_matrix (gemm_nt) equals score_topk', () => {
       for (const b of [B, 1, 3]) {
         const heap = new Heap(be);
-        const ps = heap.alloc(b * N * 4), pq = heap.floats(q.subarray(0, b * d)), pItems = heap.floats(items);
+        const ps = heap.alloc(b * N * 4),
+          pq = heap.floats(q.subarray(0, b * d)),
+          pItems = heap.floats(items);
         be.kernels.score_matrix(ps, pq, pItems, b, N, d);
         const t = Float32Array.from(be.floats(ps, b * N));
         heap.free();
@@ -268,14 +307,17 @@ describe.each(['simd', 'relaxed'] as const)('one summation order, %s build', (bu
 
     it('rowwise_dot equals score_topk', () => {
       const heap = new Heap(be);
-      const u = new Float32Array(B * N * d), v = new Float32Array(B * N * d);
+      const u = new Float32Array(B * N * d),
+        v = new Float32Array(B * N * d);
       for (let i = 0; i < B; i++) {
         for (let j = 0; j < N; j++) {
           u.set(q.subarray(i * d, i * d + d), (i * N + j) * d);
           v.set(items.subarray(j * d, j * d + d), (i * N + j) * d);
         }
       }
-      const ps = heap.alloc(B * N * 4), pu = heap.floats(u), pv = heap.floats(v);
+      const ps = heap.alloc(B * N * 4),
+        pu = heap.floats(u),
+        pv = heap.floats(v);
       be.kernels.rowwise_dot(ps, pu, pv, B * N, d);
       const t = Float32Array.from(be.floats(ps, B * N));
       heap.free();
@@ -287,7 +329,6 @@ describe.each(['simd', 'relaxed'] as const)('one summation order, %s build', (bu
 // The threads build is another module (shared memory) and splits the scan by item range, each
 // worker with its own blocks and tail; createScorer is the way users reach it.
 describe.each(['simd', 'relaxed'] as const)('one summation order across threads, %s build', (build) => {
-  type Scorer = Awaited<ReturnType<typeof import('../src/node/index.js')['createScorer']>>;
   let be: WasmBackend;
   let one: Scorer, two: Scorer, int8: Scorer;
   beforeAll(async () => {
@@ -309,20 +350,26 @@ describe.each(['simd', 'relaxed'] as const)('one summation order across threads,
   });
 
   // 203 items: two threads scan [0, 104) and [104, 203), the second ending in a tail of three.
-  const n = 203, b = 5;
+  const n = 203,
+    b = 5;
   it.each(DIMS)('d = %i: 2 threads, 1 thread, int8 re-scoring and the kernel alone agree bit for bit', (d) => {
     const random = new Random(2000 + d);
-    const q = gaussian(random, b * d), items = gaussian(random, n * d);
+    const q = gaussian(random, b * d),
+      items = gaussian(random, n * d);
     const alone = aloneTable(be, q, items, d, b, n);
     if (build === 'simd') expectSameBits(alone, tableOf(canonicalDot, q, items, b, n, d), n, 'alone vs TypeScript canonical');
-    for (const [name, scorer] of [['1 thread', one], ['2 threads', two]] as const) {
+    for (const [name, scorer] of [
+      ['1 thread', one],
+      ['2 threads', two],
+    ] as const) {
       const got = scorer.topK(q, items, d, n);
       const t = nanTable(b, n);
       for (let i = 0; i < b * n; i++) t[Math.floor(i / n) * n + got.indices[i]!] = got.scores[i]!;
       expectSameBits(t, alone, n, name);
     }
     // int8: the items found are re-scored exactly; each returned score is that pair's score.
-    const k = 10, got = int8.topK(q, items, d, k);
+    const k = 10,
+      got = int8.topK(q, items, d, k);
     expect(Math.min(...got.indices)).toBeGreaterThanOrEqual(0);
     const want = Float32Array.from(got.indices, (j, i) => alone[Math.floor(i / k) * n + j]!);
     expectSameBits(got.scores, want, k, 'int8 index, re-scored (row = query, column = rank)');

@@ -11,14 +11,17 @@ function integerMatrix(random: Random, rows: number, d: number, range = 2): Floa
 }
 
 function expected(q: Float32Array, items: Float32Array, d: number, k: number, ex?: { offsets: Int32Array; ids: Int32Array }) {
-  const b = q.length / d, n = items.length / d;
-  const indices = new Int32Array(b * k), scores = new Float64Array(b * k);
+  const b = q.length / d,
+    n = items.length / d;
+  const indices = new Int32Array(b * k),
+    scores = new Float64Array(b * k);
   scoreTopK(indices, scores, q, items, b, n, d, k, ex?.offsets ?? null, ex?.ids ?? null);
   return { indices, scores: Float32Array.from(scores) };
 }
 
 function randomExclusions(random: Random, b: number, n: number, perQuery: number) {
-  const offsets = new Int32Array(b + 1), ids: number[] = [];
+  const offsets = new Int32Array(b + 1),
+    ids: number[] = [];
   for (let q = 0; q < b; q++) {
     const mine = new Set<number>();
     while (mine.size < Math.min(perQuery, n)) mine.add(random.int(n));
@@ -36,16 +39,20 @@ describe.each(['simd', 'relaxed'] as const)('fused top-k, %s build', (build) => 
 
   it('equals the full sort on odd shapes, with and without exclusions (exact integer scores)', () => {
     const random = new Random(1);
-    for (const b of [1, 2, 3, 5]) for (const n of [1, 3, 5, 17, 63, 130, 1031]) for (const d of [1, 3, 4, 17]) for (const k of [1, 3, 10, 200]) {
-      const q = integerMatrix(random, b, d), items = integerMatrix(random, n, d);
-      const ex = randomExclusions(random, b, n, 3);
-      for (const exclude of [undefined, ex]) {
-        const got = scorer.topK(q, items, d, k, exclude ? { exclude } : {});
-        const want = expected(q, items, d, k, exclude);
-        expect(got.indices, `b${b} n${n} d${d} k${k}`).toEqual(want.indices);
-        expect(got.scores).toEqual(want.scores);
-      }
-    }
+    for (const b of [1, 2, 3, 5])
+      for (const n of [1, 3, 5, 17, 63, 130, 1031])
+        for (const d of [1, 3, 4, 17])
+          for (const k of [1, 3, 10, 200]) {
+            const q = integerMatrix(random, b, d),
+              items = integerMatrix(random, n, d);
+            const ex = randomExclusions(random, b, n, 3);
+            for (const exclude of [undefined, ex]) {
+              const got = scorer.topK(q, items, d, k, exclude ? { exclude } : {});
+              const want = expected(q, items, d, k, exclude);
+              expect(got.indices, `b${b} n${n} d${d} k${k}`).toEqual(want.indices);
+              expect(got.scores).toEqual(want.scores);
+            }
+          }
   });
 
   it('all-equal scores: the k lowest indices, in order', () => {
@@ -77,13 +84,18 @@ describe.each(['simd', 'relaxed'] as const)('fused top-k, %s build', (build) => 
 
   it('random float embeddings: same scores as the twin within f32 tolerance, and each index has its score', () => {
     const random = new Random(3);
-    const d = 64, n = 5000, b = 9, k = 10;
-    const q = randomFloats(random, b * d), items = randomFloats(random, n * d);
+    const d = 64,
+      n = 5000,
+      b = 9,
+      k = 10;
+    const q = randomFloats(random, b * d),
+      items = randomFloats(random, n * d);
     const got = scorer.topK(q, items, d, k);
     const want = expected(q, items, d, k);
     expectClose(got.scores, want.scores, 1e-4);
     for (let r = 0; r < b * k; r++) {
-      const j = got.indices[r]!, qi = Math.floor(r / k);
+      const j = got.indices[r]!,
+        qi = Math.floor(r / k);
       let s = 0;
       for (let c = 0; c < d; c++) s += q[qi * d + c]! * items[j * d + c]!;
       expect(Math.abs(s - got.scores[r]!)).toBeLessThan(1e-4);
@@ -92,7 +104,8 @@ describe.each(['simd', 'relaxed'] as const)('fused top-k, %s build', (build) => 
 
   it('items set once are reused, and give the same result as passing them', () => {
     const random = new Random(4);
-    const items = randomFloats(random, 300 * 8), q = randomFloats(random, 3 * 8);
+    const items = randomFloats(random, 300 * 8),
+      q = randomFloats(random, 3 * 8);
     scorer.setItems(items, 8);
     expect(scorer.topK(q, null, 8, 7)).toEqual(scorer.topK(q, items, 8, 7));
   });
@@ -101,13 +114,19 @@ describe.each(['simd', 'relaxed'] as const)('fused top-k, %s build', (build) => 
 describe('int8 index', () => {
   it('recall@10 against exact ≥ 0.99 on 100,000 random items, with exclusions honoured', async () => {
     const random = new Random(5);
-    const d = 64, n = 100_000, b = 32, k = 10;
-    const items = randomFloats(random, n * d), q = randomFloats(random, b * d);
-    const exact = await createScorer(), int8 = await createScorer({ quantize: 'int8' });
+    const d = 64,
+      n = 100_000,
+      b = 32,
+      k = 10;
+    const items = randomFloats(random, n * d),
+      q = randomFloats(random, b * d);
+    const exact = await createScorer(),
+      int8 = await createScorer({ quantize: 'int8' });
     exact.setItems(items, d);
     int8.setItems(items, d);
     const exclude = randomExclusions(random, b, n, 50);
-    const want = exact.topK(q, null, d, k, { exclude }), got = int8.topK(q, null, d, k, { exclude });
+    const want = exact.topK(q, null, d, k, { exclude }),
+      got = int8.topK(q, null, d, k, { exclude });
     let hits = 0;
     for (let r = 0; r < b; r++) {
       const truth = new Set(want.indices.subarray(r * k, r * k + k));
@@ -135,13 +154,30 @@ describe('scorer bad input: a clear error, and the scorer still works afterwards
   const cases: [string, () => unknown, RegExp][] = [
     ['k = 0', () => scorer.topK(Float32Array.of(1, 0), items, 2, 0), /k must be an integer ≥ 1, got 0/],
     ['k < 0', () => scorer.topK(Float32Array.of(1, 0), items, 2, -3), /k must be an integer ≥ 1, got -3/],
-    ['dimension mismatch', () => scorer.topK(Float32Array.of(1, 0, 2), items, 2, 1), /queries has 3 values, not a multiple of dim 2/],
+    [
+      'dimension mismatch',
+      () => scorer.topK(Float32Array.of(1, 0, 2), items, 2, 1),
+      /queries has 3 values, not a multiple of dim 2/,
+    ],
     ['NaN in queries', () => scorer.topK(Float32Array.of(1, NaN), items, 2, 1), /queries\[1\] is NaN \(row 0\)/],
-    ['Infinity in items', () => scorer.topK(Float32Array.of(1, 0), Float32Array.of(1, 0, Infinity, 1), 2, 1), /items\[2\] is Infinity \(row 1\)/],
-    ['offsets not monotone', () => scorer.topK(Float32Array.of(1, 0, 0, 1), items, 2, 1, { exclude: { offsets: Int32Array.of(0, 2, 1), ids: Int32Array.of(0) } }),
-      /exclude\.offsets must not decrease: offsets\[2\] = 1 < offsets\[1\] = 2/],
-    ['ids out of range', () => scorer.topK(Float32Array.of(1, 0), items, 2, 1, { exclude: { offsets: Int32Array.of(0, 1), ids: Int32Array.of(3) } }),
-      /exclude\.ids\[0\] = 3 is not an item index \(there are 3 items\)/],
+    [
+      'Infinity in items',
+      () => scorer.topK(Float32Array.of(1, 0), Float32Array.of(1, 0, Infinity, 1), 2, 1),
+      /items\[2\] is Infinity \(row 1\)/,
+    ],
+    [
+      'offsets not monotone',
+      () =>
+        scorer.topK(Float32Array.of(1, 0, 0, 1), items, 2, 1, {
+          exclude: { offsets: Int32Array.of(0, 2, 1), ids: Int32Array.of(0) },
+        }),
+      /exclude\.offsets must not decrease: offsets\[2\] = 1 < offsets\[1\] = 2/,
+    ],
+    [
+      'ids out of range',
+      () => scorer.topK(Float32Array.of(1, 0), items, 2, 1, { exclude: { offsets: Int32Array.of(0, 1), ids: Int32Array.of(3) } }),
+      /exclude\.ids\[0\] = 3 is not an item index \(there are 3 items\)/,
+    ],
   ];
   it.each(cases)('%s', (_label, run, message) => {
     expect(run).toThrow(message);
@@ -153,11 +189,16 @@ describe('threads', () => {
   it('a 2-thread pool over shared memory returns exactly what one thread returns (f32 and int8, with exclusions)', async () => {
     const { createScorer: createNodeScorer } = await import('../src/node/index.js');
     const random = new Random(8);
-    const d = 24, n = 20_011, b = 7, k = 12;
-    const items = randomFloats(random, n * d), q = randomFloats(random, b * d);
+    const d = 24,
+      n = 20_011,
+      b = 7,
+      k = 12;
+    const items = randomFloats(random, n * d),
+      q = randomFloats(random, b * d);
     const exclude = randomExclusions(random, b, n, 30);
     for (const quantize of [undefined, 'int8'] as const) {
-      const one = await createNodeScorer({ quantize }), two = await createNodeScorer({ threads: 2, quantize });
+      const one = await createNodeScorer({ quantize }),
+        two = await createNodeScorer({ threads: 2, quantize });
       expect(one.threads).toBe(1);
       expect(two.threads).toBe(2);
       for (const ex of [undefined, exclude]) {

@@ -15,7 +15,9 @@ describe('training', () => {
       model.dispose();
       return params;
     };
-    const a = await run(5), b = await run(5), c = await run(6);
+    const a = await run(5),
+      b = await run(5),
+      c = await run(6);
     for (const name of Object.keys(a)) expect(b[name], name).toEqual(a[name]);
     expect(Object.keys(a).some((name) => a[name]!.some((x, i) => x !== c[name]![i]))).toBe(true);
   });
@@ -52,7 +54,8 @@ describe('training', () => {
     const data = tinyBatch(100, 3);
     const batches: number[] = [];
     const result = model.fit(data, {
-      epochs: 5, batchSize: 30,
+      epochs: 5,
+      batchSize: 30,
       onBatchEnd: (b) => batches.push(b.batch),
       onEpochEnd: (e) => e.epoch < 1,
     });
@@ -62,12 +65,14 @@ describe('training', () => {
     model.dispose();
   });
 
-  it('predict equals the dot product of the towers\' embeddings plus the biases', async () => {
+  it("predict equals the dot product of the towers' embeddings plus the biases", async () => {
     const model = await createModel(tinyConfig(), tinyFeatures());
     model.fit(tinyBatch(200, 4), { epochs: 2, batchSize: 50 });
-    const users = Int32Array.from([0, 3, 6]), items = Int32Array.from([8, 1, 4]);
+    const users = Int32Array.from([0, 3, 6]),
+      items = Int32Array.from([8, 1, 4]);
     const predicted = model.predict(users, items);
-    const u = model.userEmbeddings(users), v = model.itemEmbeddings(items);
+    const u = model.userEmbeddings(users),
+      v = model.itemEmbeddings(items);
     const p = model.parameters();
     for (let r = 0; r < 3; r++) {
       let s = p['bias.global']![0]! + p['bias.user']![users[r]!]! + p['bias.item']![items[r]!]!;
@@ -87,7 +92,11 @@ describe('fit options', () => {
     const model = await make();
     const weightsAfter: Record<string, Float32Array>[] = [];
     const result = model.fit(data.train, {
-      epochs: 200, learningRate: 0.02, batchSize: 64, validationFraction: 0.2, earlyStopping: { patience: 2 },
+      epochs: 200,
+      learningRate: 0.02,
+      batchSize: 64,
+      validationFraction: 0.2,
+      earlyStopping: { patience: 2 },
       onEpochEnd: () => void weightsAfter.push(model.parameters()),
     });
     expect(result.stoppedEarly).toBe(true);
@@ -113,8 +122,14 @@ describe('fit options', () => {
       let before: Record<string, Float32Array> = {};
       let after: Record<string, Float32Array> = {};
       model.fit(data.train, {
-        epochs: 4, batchSize: 128, learningRate: 0.003, schedule,
-        onEpochEnd: (e) => { if (e.epoch === 2) before = model.parameters(); if (e.epoch === 3) after = model.parameters(); },
+        epochs: 4,
+        batchSize: 128,
+        learningRate: 0.003,
+        schedule,
+        onEpochEnd: (e) => {
+          if (e.epoch === 2) before = model.parameters();
+          if (e.epoch === 3) after = model.parameters();
+        },
       });
       let d = 0;
       for (const name of Object.keys(before)) before[name]!.forEach((x, i) => (d += (x - after[name]![i]!) ** 2));

@@ -97,11 +97,15 @@ export class Model {
   /** Attaches id vocabularies (saved with the model); each must cover the model's entities. */
   setVocabularies(vocabularies: ModelVocabularies): void {
     this.#core.live();
-    for (const [side, v] of [['user', vocabularies.users], ['item', vocabularies.items]] as const) {
+    for (const [side, v] of [
+      ['user', vocabularies.users],
+      ['item', vocabularies.items],
+    ] as const) {
       if (v === undefined) continue;
       if (!(v instanceof Vocabulary)) fail('BAD_INPUT', `vocabularies.${side}s must be a Vocabulary`);
       const count = side === 'user' ? this.userCount : this.itemCount;
-      if (v.size > count) fail('DIMENSION_MISMATCH', `vocabularies.${side}s maps ${v.size} indices but the model has ${count} ${side}s`);
+      if (v.size > count)
+        fail('DIMENSION_MISMATCH', `vocabularies.${side}s maps ${v.size} indices but the model has ${count} ${side}s`);
     }
     this.#core.vocabularies = { ...vocabularies };
   }
@@ -123,7 +127,8 @@ export class Model {
   seenItems(user: number): Int32Array {
     const seen = this.#core.seen;
     if (!seen) return new Int32Array(0);
-    if (!Number.isInteger(user) || user < 0 || user >= this.userCount) fail('OUT_OF_RANGE', `user ${user} is not a user index: the model has ${this.userCount} users`);
+    if (!Number.isInteger(user) || user < 0 || user >= this.userCount)
+      fail('OUT_OF_RANGE', `user ${user} is not a user index: the model has ${this.userCount} users`);
     return Int32Array.from(csrRow(seen, user));
   }
   /** Records which items each user interacted with (fit() does this with its training data). */
@@ -203,7 +208,8 @@ export class Model {
     const writes = Object.entries(values).map(([name, data]) => {
       const block = core.store.find(name);
       if (!block) fail('BAD_INPUT', `setParameters: unknown parameter block "${name}" (see parameters() for the names)`);
-      if (!data || data.length !== block.size) fail('DIMENSION_MISMATCH', `setParameters: block "${name}" has ${block.size} values, got ${data?.length}`);
+      if (!data || data.length !== block.size)
+        fail('DIMENSION_MISMATCH', `setParameters: block "${name}" has ${block.size} values, got ${data?.length}`);
       for (let i = 0; i < data.length; i++) {
         if (!Number.isFinite(data[i]!)) fail('BAD_INPUT', `setParameters: ${name}[${i}] is ${data[i]} (must be finite)`);
       }
@@ -260,13 +266,21 @@ export async function createModel(config: TwoTowerConfig, options: CreateModelOp
  */
 export async function loadModel(bytes: Uint8Array, options: LoadModelOptions = {}): Promise<Model> {
   const contents = decodeModelFile(bytes, options.name);
-  const model = await createModel(contents.config, { wasm: options.wasm, backend: options.backend, userFeatures: contents.userFeatures, itemFeatures: contents.itemFeatures });
+  const model = await createModel(contents.config, {
+    wasm: options.wasm,
+    backend: options.backend,
+    userFeatures: contents.userFeatures,
+    itemFeatures: contents.itemFeatures,
+  });
   const core = coreOf(model);
   try {
     for (const block of core.store.blocks) {
       const values = contents.parameters[block.name];
       if (!values || values.length !== block.size) {
-        throw new TwoTowerError('BAD_MODEL_FILE', `${options.name ?? 'model file'} is corrupted: parameter block "${block.name}" is ${values ? `${values.length} values, expected ${block.size}` : 'missing'}`);
+        throw new TwoTowerError(
+          'BAD_MODEL_FILE',
+          `${options.name ?? 'model file'} is corrupted: parameter block "${block.name}" is ${values ? `${values.length} values, expected ${block.size}` : 'missing'}`,
+        );
       }
       core.store.values(block).set(values);
     }

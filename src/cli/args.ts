@@ -4,7 +4,8 @@ import { InvalidArgumentError } from 'commander';
 export function integer(name: string, min: number) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isInteger(n) || n < min) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}`);
+    if (!Number.isInteger(n) || n < min)
+      throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}`);
     return n;
   };
 }
@@ -12,7 +13,8 @@ export function integer(name: string, min: number) {
 export function positive(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${name} must be a number > 0, got ${JSON.stringify(value)}`);
+    if (!Number.isFinite(n) || n <= 0)
+      throw new InvalidArgumentError(`${name} must be a number > 0, got ${JSON.stringify(value)}`);
     return n;
   };
 }
@@ -20,7 +22,8 @@ export function positive(name: string) {
 export function nonNegative(name: string) {
   return (value: string): number => {
     const n = Number(value);
-    if (!Number.isFinite(n) || n < 0) throw new InvalidArgumentError(`${name} must be a number ≥ 0, got ${JSON.stringify(value)}`);
+    if (!Number.isFinite(n) || n < 0)
+      throw new InvalidArgumentError(`${name} must be a number ≥ 0, got ${JSON.stringify(value)}`);
     return n;
   };
 }
@@ -38,7 +41,8 @@ export function widths(name: string) {
   return (value: string): number[] => {
     if (value === '' || value === 'none') return [];
     const list = value.split(',').map((v) => Number(v.trim()));
-    if (list.some((n) => !Number.isInteger(n) || n < 1)) throw new InvalidArgumentError(`${name} must be comma-separated positive integers, got ${JSON.stringify(value)}`);
+    if (list.some((n) => !Number.isInteger(n) || n < 1))
+      throw new InvalidArgumentError(`${name} must be comma-separated positive integers, got ${JSON.stringify(value)}`);
     return list;
   };
 }
@@ -49,7 +53,18 @@ export function column(value: string): number | string {
 }
 
 export function delimiter(value: string): ',' | '\t' | '|' | ';' | 'auto' {
-  const map: Record<string, ',' | '\t' | '|' | ';' | 'auto'> = { ',': ',', comma: ',', '\t': '\t', '\\t': '\t', tab: '\t', '|': '|', pipe: '|', ';': ';', semicolon: ';', auto: 'auto' };
+  const map: Record<string, ',' | '\t' | '|' | ';' | 'auto'> = {
+    ',': ',',
+    comma: ',',
+    '\t': '\t',
+    '\\t': '\t',
+    tab: '\t',
+    '|': '|',
+    pipe: '|',
+    ';': ';',
+    semicolon: ';',
+    auto: 'auto',
+  };
   const d = map[value];
   if (!d) throw new InvalidArgumentError(`--delimiter must be comma, tab, pipe, semicolon or auto, got ${JSON.stringify(value)}`);
   return d;

@@ -2,12 +2,15 @@
 import cliProgress from 'cli-progress';
 
 export function progressBar(total: number, enabled: boolean, label = 'training') {
-  const bar = new cliProgress.SingleBar({
-    stream: process.stderr,
-    format: `${label} |{bar}| {percentage}% | epoch {epoch} | loss {loss}`,
-    hideCursor: true,
-    clearOnComplete: true,
-  }, cliProgress.Presets.shades_classic);
+  const bar = new cliProgress.SingleBar(
+    {
+      stream: process.stderr,
+      format: `${label} |{bar}| {percentage}% | epoch {epoch} | loss {loss}`,
+      hideCursor: true,
+      clearOnComplete: true,
+    },
+    cliProgress.Presets.shades_classic,
+  );
   let started = false;
   return {
     tick(epoch: number, loss: number) {

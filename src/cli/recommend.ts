@@ -25,16 +25,24 @@ export async function recommendCommand(f: RecommendFlags): Promise<void> {
       top = model.recommend([users.lookup(f.user!)], { k: f.k, excludeSeen: !f.includeSeen && model.hasTrainingHistory });
     } else if (f.history !== undefined) {
       // Cold start: a user the model has not seen, embedded from the items they interacted with.
-      const ids = f.history.split(',').map((x) => x.trim()).filter((x) => x !== '');
+      const ids = f.history
+        .split(',')
+        .map((x) => x.trim())
+        .filter((x) => x !== '');
       const unknown = ids.filter((x) => !items.has(x));
       if (unknown.length) fail('UNKNOWN_ID', `--history: item id "${unknown[0]}" is not in ${basename(f.model)}`);
       top = model.recommendForHistory([ids.map((x) => items.lookup(x))], { k: f.k, excludeSeen: !f.includeSeen });
     } else if (f.user === undefined) {
       fail('BAD_OPTION', 'recommend needs --user ID, or --history ITEM,ITEM,… for a user the model has not seen');
     } else {
-      fail('UNKNOWN_ID', `user id "${f.user}" is not in ${basename(f.model)} (it knows ${users.size - 1} users); pass --history ITEM,ITEM,… to recommend from their items`);
+      fail(
+        'UNKNOWN_ID',
+        `user id "${f.user}" is not in ${basename(f.model)} (it knows ${users.size - 1} users); pass --history ITEM,ITEM,… to recommend from their items`,
+      );
     }
-    const list = Array.from(top.indices).flatMap((j, c) => (j < 0 ? [] : [{ item: items.key(j) ?? String(j), score: top.scores[c]! }]));
+    const list = Array.from(top.indices).flatMap((j, c) =>
+      j < 0 ? [] : [{ item: items.key(j) ?? String(j), score: top.scores[c]! }],
+    );
     if (f.json) console.log(JSON.stringify({ user: f.user ?? null, coldStart: !known, items: list }));
     else list.forEach((x, r) => console.log(`${r + 1}\t${x.item}\t${x.score.toFixed(4)}`));
   } finally {

@@ -61,37 +61,71 @@ export function mapping(f: DataFlags): ColumnMapping {
 export async function train(f: TrainFlags): Promise<void> {
   const say = (line: string) => console.error(line);
   const ds: Dataset = await loadDataset({
-    data: f.data, test: f.test, users: f.users, items: f.items, format: f.format, columns: mapping(f),
-    delimiter: f.delimiter, header: f.header, hashBuckets: f.hashIds,
+    data: f.data,
+    test: f.test,
+    users: f.users,
+    items: f.items,
+    format: f.format,
+    columns: mapping(f),
+    delimiter: f.delimiter,
+    header: f.header,
+    hashBuckets: f.hashIds,
   });
   ds.notes.forEach((n) => say(n));
   if (!ds.test) {
-    const split = f.split === 'temporal' ? temporalPerUser(ds.train, f.testFraction)
-      : f.split === 'leave-last-out' ? leaveLastOut(ds.train) : randomHoldout(ds.train, f.testFraction, f.seed);
-    say(`no --test: holding out ${split.test.users.length} ratings (${f.split}${f.split === 'leave-last-out' ? '' : `, ${f.testFraction}`}) as the test set`);
+    const split =
+      f.split === 'temporal'
+        ? temporalPerUser(ds.train, f.testFraction)
+        : f.split === 'leave-last-out'
+          ? leaveLastOut(ds.train)
+          : randomHoldout(ds.train, f.testFraction, f.seed);
+    say(
+      `no --test: holding out ${split.test.users.length} ratings (${f.split}${f.split === 'leave-last-out' ? '' : `, ${f.testFraction}`}) as the test set`,
+    );
     ds.train = split.train;
     ds.test = split.test;
   }
   const given: Partial<RecipeOptions> = {
-    hidden: f.hidden, batchSize: f.batch, learningRate: f.lr, patience: f.patience, refit: f.refit, seed: f.seed,
-    history: f.history, historyPooling: f.historyPooling,
+    hidden: f.hidden,
+    batchSize: f.batch,
+    learningRate: f.lr,
+    patience: f.patience,
+    refit: f.refit,
+    seed: f.seed,
+    history: f.history,
+    historyPooling: f.historyPooling,
   };
-  for (const [key, value] of [['dim', f.dim], ['epochs', f.epochs], ['l2', f.l2], ['sideFeatures', f.sideFeatures === false ? false : undefined],
-    ['minRating', f.minRating], ['temperature', f.temperature], ['negatives', f.negatives], ['implicitDim', f.implicitDim]] as const) {
+  for (const [key, value] of [
+    ['dim', f.dim],
+    ['epochs', f.epochs],
+    ['l2', f.l2],
+    ['sideFeatures', f.sideFeatures === false ? false : undefined],
+    ['minRating', f.minRating],
+    ['temperature', f.temperature],
+    ['negatives', f.negatives],
+    ['implicitDim', f.implicitDim],
+  ] as const) {
     if (value !== undefined) (given as Record<string, unknown>)[key] = value;
   }
   const options = recipeOptions(f.loss, given);
-  const batches = Math.ceil(ds.train.users.length * 0.9 / f.batch);
+  const batches = Math.ceil((ds.train.users.length * 0.9) / f.batch);
   const bar = progressBar(batches * options.epochs, !f.json && process.stderr.isTTY === true);
   const result = await trainRecipe(ds, {
     ...options,
     onBatchEnd: (epoch, loss) => bar.tick(epoch, loss),
-    onEpochEnd: (line) => { bar.stop(); if (!f.json) say(line); },
+    onEpochEnd: (line) => {
+      bar.stop();
+      if (!f.json) say(line);
+    },
   });
   bar.stop();
   const model = result.model;
   model.metadata = {
-    trainedOn: basename(f.data), ratings: ds.train.users.length, epochs: result.epochs, userSpecs: ds.userSpecs, itemSpecs: ds.itemSpecs,
+    trainedOn: basename(f.data),
+    ratings: ds.train.users.length,
+    epochs: result.epochs,
+    userSpecs: ds.userSpecs,
+    itemSpecs: ds.itemSpecs,
   };
   const explicit = !LOSSES[f.loss].implicit;
   const { rmse, mae } = explicit ? model.evaluate(ds.test!) : { rmse: NaN, mae: NaN };
@@ -104,19 +138,35 @@ export async function train(f: TrainFlags): Promise<void> {
   }
   const summary = {
     ...(explicit ? { rmse, mae } : {}),
-    'recall@10': ranking.recall[10], 'ndcg@10': ranking.ndcg[10], 'recall@20': ranking.recall[20], 'ndcg@20': ranking.ndcg[20],
-    'hr@10': ranking.hitRate[10], 'map@10': ranking.map[10], mrr: ranking.mrr, auc: ranking.auc, 'coverage@20': ranking.coverage[20],
-    rankedUsers: ranking.users, loss: f.loss, epochs: result.epochs, trainSeconds: result.seconds,
-    users: f.hashIds ? ds.users.size : ds.users.size - 1, items: f.hashIds ? ds.items.size : ds.items.size - 1,
-    trainRatings: ds.train.users.length, testRatings: ds.test!.users.length, ...(f.hashIds ? { hashBuckets: f.hashIds } : {}), kernels: model.kernels,
+    'recall@10': ranking.recall[10],
+    'ndcg@10': ranking.ndcg[10],
+    'recall@20': ranking.recall[20],
+    'ndcg@20': ranking.ndcg[20],
+    'hr@10': ranking.hitRate[10],
+    'map@10': ranking.map[10],
+    mrr: ranking.mrr,
+    auc: ranking.auc,
+    'coverage@20': ranking.coverage[20],
+    rankedUsers: ranking.users,
+    loss: f.loss,
+    epochs: result.epochs,
+    trainSeconds: result.seconds,
+    users: f.hashIds ? ds.users.size : ds.users.size - 1,
+    items: f.hashIds ? ds.items.size : ds.items.size - 1,
+    trainRatings: ds.train.users.length,
+    testRatings: ds.test!.users.length,
+    ...(f.hashIds ? { hashBuckets: f.hashIds } : {}),
+    kernels: model.kernels,
     ...(f.out ? { model: f.out } : {}),
   };
   if (f.json) console.log(JSON.stringify(summary));
   else {
     if (explicit) console.log(`test RMSE ${rmse.toFixed(4)}, MAE ${mae.toFixed(4)} on ${summary.testRatings} ratings`);
-    console.log(`ranking over all ${summary.items} items for ${ranking.users} test users (training items excluded): ` +
-      `Recall@10 ${ranking.recall[10]!.toFixed(4)}, NDCG@10 ${ranking.ndcg[10]!.toFixed(4)}, Recall@20 ${ranking.recall[20]!.toFixed(4)}, ` +
-      `NDCG@20 ${ranking.ndcg[20]!.toFixed(4)}, MRR ${ranking.mrr.toFixed(4)}, AUC ${ranking.auc.toFixed(4)}, coverage@20 ${ranking.coverage[20]!.toFixed(4)}`);
+    console.log(
+      `ranking over all ${summary.items} items for ${ranking.users} test users (training items excluded): ` +
+        `Recall@10 ${ranking.recall[10]!.toFixed(4)}, NDCG@10 ${ranking.ndcg[10]!.toFixed(4)}, Recall@20 ${ranking.recall[20]!.toFixed(4)}, ` +
+        `NDCG@20 ${ranking.ndcg[20]!.toFixed(4)}, MRR ${ranking.mrr.toFixed(4)}, AUC ${ranking.auc.toFixed(4)}, coverage@20 ${ranking.coverage[20]!.toFixed(4)}`,
+    );
     console.log(`${result.epochs} epochs in ${result.seconds.toFixed(1)} s`);
   }
   model.dispose();

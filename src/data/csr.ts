@@ -35,7 +35,8 @@ export function csrSelect(csr: Csr, picked: ArrayLike<number>): Csr {
 
 /** Is `id` in row r? The row must be sorted ascending (binary search). */
 export function csrHas(csr: Csr, r: number, id: number): boolean {
-  let lo = csr.offsets[r]!, hi = csr.offsets[r + 1]!;
+  let lo = csr.offsets[r]!,
+    hi = csr.offsets[r + 1]!;
   const end = hi;
   while (lo < hi) {
     const mid = (lo + hi) >>> 1;

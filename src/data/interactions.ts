@@ -14,8 +14,13 @@ export interface Interactions {
  * Checks shapes, index ranges and target values; throws a TwoTowerError naming the array, index
  * and value. `name` says which argument is checked ("train", "options.validation", …).
  */
-export function validateInteractions(data: Interactions, userCount: number, itemCount: number, name: string,
-                                     needsRatings = true): void {
+export function validateInteractions(
+  data: Interactions,
+  userCount: number,
+  itemCount: number,
+  name: string,
+  needsRatings = true,
+): void {
   if (!data || typeof data !== 'object') fail('BAD_INPUT', `${name} must be { users, items, ratings }`);
   if (!(data.users instanceof Int32Array)) fail('BAD_INPUT', `${name}.users must be an Int32Array`);
   if (!(data.items instanceof Int32Array)) fail('BAD_INPUT', `${name}.items must be an Int32Array`);

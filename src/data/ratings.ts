@@ -44,7 +44,12 @@ export function looksLikeHeader(fields: string[], mapping: ColumnMapping): boole
  * Resolves the mapping against a header (or positions 0–3 without one). Throws naming the file
  * and the column that is missing.
  */
-export function resolveColumns(file: string, header: string[] | null, mapping: ColumnMapping, fieldCount: number): ResolvedColumns {
+export function resolveColumns(
+  file: string,
+  header: string[] | null,
+  mapping: ColumnMapping,
+  fieldCount: number,
+): ResolvedColumns {
   const lower = header?.map((h) => h.trim().toLowerCase());
   const find = (key: keyof ColumnMapping, fallback: number | undefined, required: boolean): number | undefined => {
     const given = mapping[key];
@@ -65,7 +70,10 @@ export function resolveColumns(file: string, header: string[] | null, mapping: C
     }
     if (index === undefined) {
       if (!required) return undefined;
-      fail('MISSING_COLUMN', `${file}: no ${key} column` + (header ? ` (header: ${header.join(', ')}; name it with --${key}-col)` : ''));
+      fail(
+        'MISSING_COLUMN',
+        `${file}: no ${key} column` + (header ? ` (header: ${header.join(', ')}; name it with --${key}-col)` : ''),
+      );
     }
     if (index >= fieldCount) fail('MISSING_COLUMN', `${file}: the ${key} column is ${index} but lines have ${fieldCount} fields`);
     return index;
@@ -94,8 +102,13 @@ export class RatingsBuilder {
   unknownUsers = 0;
   unknownItems = 0;
 
-  constructor(readonly file: string, readonly columns: ResolvedColumns, readonly userVocab: Vocabulary,
-              readonly itemVocab: Vocabulary, readonly options: RatingsBuilderOptions = {}) {
+  constructor(
+    readonly file: string,
+    readonly columns: ResolvedColumns,
+    readonly userVocab: Vocabulary,
+    readonly itemVocab: Vocabulary,
+    readonly options: RatingsBuilderOptions = {},
+  ) {
     this.times = columns.time !== undefined ? new Growable(Float64Array) : null;
   }
 
@@ -134,7 +147,10 @@ export class RatingsBuilder {
   private number(raw: string, field: string, column: number, line: number): number {
     const value = Number(raw.trim());
     if (raw.trim() === '' || !Number.isFinite(value)) {
-      fail('BAD_LINE', `${this.file}:${line}: field "${field}" (column ${column + 1}) is ${JSON.stringify(raw)}, not a finite number`);
+      fail(
+        'BAD_LINE',
+        `${this.file}:${line}: field "${field}" (column ${column + 1}) is ${JSON.stringify(raw)}, not a finite number`,
+      );
     }
     return value;
   }

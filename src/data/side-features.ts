@@ -19,7 +19,13 @@ export type SideFeatureSpec =
   /** Words of a text field (titles), lower-cased and hashed into `buckets`, mean-pooled. */
   | { kind: 'tokens'; name: string; column: number | string; buckets: number; dim?: number }
   /** A number, standardised ('zscore', the default), scaled to [0, 1] ('minmax') or as is; missing → the mean. */
-  | { kind: 'numeric'; name: string; column: number | string; normalize?: 'zscore' | 'minmax' | 'none'; transform?: 'year' | 'log1p' };
+  | {
+      kind: 'numeric';
+      name: string;
+      column: number | string;
+      normalize?: 'zscore' | 'minmax' | 'none';
+      transform?: 'year' | 'log1p';
+    };
 
 export interface SideRow {
   fields: string[];
@@ -45,7 +51,8 @@ const DEFAULT_DIM = 8;
 function columnIndex(source: SideSource, column: number | string, feature: string): number {
   if (typeof column === 'number') return column;
   const at = source.header?.findIndex((h) => h.trim().toLowerCase() === column.toLowerCase()) ?? -1;
-  if (at < 0) fail('MISSING_COLUMN', `${source.file}: feature "${feature}" reads column "${column}", which the file does not have`);
+  if (at < 0)
+    fail('MISSING_COLUMN', `${source.file}: feature "${feature}" reads column "${column}", which the file does not have`);
   return at;
 }
 
@@ -65,7 +72,10 @@ function parseNumber(raw: string, transform: 'year' | 'log1p' | undefined): numb
 function bag(lists: number[][]): FeatureColumn {
   const offsets = new Int32Array(lists.length + 1);
   let total = 0;
-  lists.forEach((l, e) => { total += l.length; offsets[e + 1] = total; });
+  lists.forEach((l, e) => {
+    total += l.length;
+    offsets[e + 1] = total;
+  });
   const ids = new Int32Array(total);
   lists.forEach((l, e) => ids.set(l, offsets[e]!));
   return { offsets, ids };
@@ -75,8 +85,12 @@ function bag(lists: number[][]): FeatureColumn {
  * Encodes `specs` for every entity of `entities` (index 1… ; 0 is OOV). Every entity must have a
  * row in the source: an id the ratings use but the side file lacks is an error.
  */
-export function buildSideFeatures(side: 'user' | 'item', source: SideSource, entities: Vocabulary,
-                                  specs: SideFeatureSpec[]): BuiltSideFeatures {
+export function buildSideFeatures(
+  side: 'user' | 'item',
+  source: SideSource,
+  entities: Vocabulary,
+  specs: SideFeatureSpec[],
+): BuiltSideFeatures {
   const count = entities.size;
   const rows: (SideRow | undefined)[] = [undefined];
   for (let e = 1; e < count; e++) {
@@ -91,7 +105,11 @@ export function buildSideFeatures(side: 'user' | 'item', source: SideSource, ent
     const dim = 'dim' in spec && spec.dim !== undefined ? spec.dim : DEFAULT_DIM;
     const field = (row: SideRow, index: number): string => {
       const value = row.fields[index];
-      if (value === undefined) fail('BAD_LINE', `${source.file}:${row.line}: feature "${spec.name}" reads column ${index + 1}, but the line has ${row.fields.length} fields`);
+      if (value === undefined)
+        fail(
+          'BAD_LINE',
+          `${source.file}:${row.line}: feature "${spec.name}" reads column ${index + 1}, but the line has ${row.fields.length} fields`,
+        );
       return value;
     };
     switch (spec.kind) {
@@ -108,7 +126,11 @@ export function buildSideFeatures(side: 'user' | 'item', source: SideSource, ent
         columns[spec.name] = Int32Array.from(rows, (row) => {
           if (!row) return 0;
           const value = parseNumber(field(row, at), spec.transform);
-          if (Number.isNaN(value)) fail('BAD_LINE', `${source.file}:${row.line}: feature "${spec.name}" (column ${at + 1}) is ${JSON.stringify(field(row, at))}, not a number`);
+          if (Number.isNaN(value))
+            fail(
+              'BAD_LINE',
+              `${source.file}:${row.line}: feature "${spec.name}" (column ${at + 1}) is ${JSON.stringify(field(row, at))}, not a number`,
+            );
           if (value === undefined) return 0;
           let b = 1;
           while (b - 1 < bounds.length && bounds[b - 1]! <= value) b++;
@@ -122,7 +144,10 @@ export function buildSideFeatures(side: 'user' | 'item', source: SideSource, ent
         const vocab = new Vocabulary();
         const lists = rows.map((row) => {
           if (!row) return [];
-          const tokens = field(row, at).split(spec.separator).map((t) => t.trim()).filter((t) => t !== '' && t !== '(no genres listed)');
+          const tokens = field(row, at)
+            .split(spec.separator)
+            .map((t) => t.trim())
+            .filter((t) => t !== '' && t !== '(no genres listed)');
           return [...new Set(tokens.map((t) => vocab.add(t)))];
         });
         columns[spec.name] = bag(lists);
@@ -131,7 +156,9 @@ export function buildSideFeatures(side: 'user' | 'item', source: SideSource, ent
       }
       case 'flags': {
         const at = spec.columns.map((c) => columnIndex(source, c, spec.name));
-        const lists = rows.map((row) => (row ? at.flatMap((index, flag) => (field(row, index).trim() === '1' ? [flag] : [])) : []));
+        const lists = rows.map((row) =>
+          row ? at.flatMap((index, flag) => (field(row, index).trim() === '1' ? [flag] : [])) : [],
+        );
         columns[spec.name] = bag(lists);
         features.push({ kind: 'multiHot', name: spec.name, vocabSize: at.length, dim, pooling: 'mean' });
         break;
@@ -140,7 +167,10 @@ export function buildSideFeatures(side: 'user' | 'item', source: SideSource, ent
         const at = columnIndex(source, spec.column, spec.name);
         const lists = rows.map((row) => {
           if (!row) return [];
-          const words = field(row, at).toLowerCase().split(/[^\p{L}\p{N}]+/u).filter((w) => w.length > 1);
+          const words = field(row, at)
+            .toLowerCase()
+            .split(/[^\p{L}\p{N}]+/u)
+            .filter((w) => w.length > 1);
           return [...new Set(words.map((w) => fnv1a(w) % spec.buckets))].sort((a, b) => a - b);
         });
         columns[spec.name] = bag(lists);
@@ -152,13 +182,18 @@ export function buildSideFeatures(side: 'user' | 'item', source: SideSource, ent
         const raw = rows.map((row) => {
           if (!row) return undefined;
           const value = parseNumber(field(row, at), spec.transform);
-          if (Number.isNaN(value)) fail('BAD_LINE', `${source.file}:${row.line}: feature "${spec.name}" (column ${at + 1}) is ${JSON.stringify(field(row, at))}, not a number`);
+          if (Number.isNaN(value))
+            fail(
+              'BAD_LINE',
+              `${source.file}:${row.line}: feature "${spec.name}" (column ${at + 1}) is ${JSON.stringify(field(row, at))}, not a number`,
+            );
           return value;
         });
         const present = raw.filter((v): v is number => v !== undefined);
         const mean = present.length ? present.reduce((a, b) => a + b, 0) / present.length : 0;
         const sd = present.length ? Math.sqrt(present.reduce((a, b) => a + (b - mean) ** 2, 0) / present.length) || 1 : 1;
-        const lo = Math.min(...present, 0), hi = Math.max(...present, 1);
+        const lo = Math.min(...present, 0),
+          hi = Math.max(...present, 1);
         const normalize = spec.normalize ?? 'zscore';
         columns[spec.name] = Float32Array.from(raw, (v) => {
           const x = v ?? mean;
@@ -168,7 +203,10 @@ export function buildSideFeatures(side: 'user' | 'item', source: SideSource, ent
         break;
       }
       default:
-        fail('BAD_CONFIG', `side feature "${(spec as { name?: string }).name}": unknown kind ${JSON.stringify((spec as { kind?: unknown }).kind)}`);
+        fail(
+          'BAD_CONFIG',
+          `side feature "${(spec as { name?: string }).name}": unknown kind ${JSON.stringify((spec as { kind?: unknown }).kind)}`,
+        );
     }
   }
   return { table: { count, columns }, features };

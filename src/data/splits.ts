@@ -34,7 +34,8 @@ export function kFold(data: RatingsData, k = 5, seed = 1): Split[] {
   const order = shuffled(n, seed);
   const folds: Split[] = [];
   for (let f = 0; f < k; f++) {
-    const lo = Math.floor((f * n) / k), hi = Math.floor(((f + 1) * n) / k);
+    const lo = Math.floor((f * n) / k),
+      hi = Math.floor(((f + 1) * n) / k);
     const test = order.slice(lo, hi).sort();
     const train = Int32Array.from([...order.subarray(0, lo), ...order.subarray(hi)]).sort();
     folds.push({ train: subset(data, train), test: subset(data, test) });
@@ -59,18 +60,29 @@ function rowsByUser(data: RatingsData): Map<number, number[]> {
 /** Each user's latest `fraction` of ratings is the test set (users with one rating stay in train). */
 export function temporalPerUser(data: RatingsData, fraction = 0.2): Split {
   checkFraction(fraction);
-  const train: number[] = [], test: number[] = [];
+  const train: number[] = [],
+    test: number[] = [];
   for (const rows of rowsByUser(data).values()) {
     const held = rows.length < 2 ? 0 : Math.max(1, Math.round(rows.length * fraction));
     train.push(...rows.slice(0, rows.length - held));
     test.push(...rows.slice(rows.length - held));
   }
-  return { train: subset(data, train.sort((a, b) => a - b)), test: subset(data, test.sort((a, b) => a - b)) };
+  return {
+    train: subset(
+      data,
+      train.sort((a, b) => a - b),
+    ),
+    test: subset(
+      data,
+      test.sort((a, b) => a - b),
+    ),
+  };
 }
 
 /** Each user's single latest rating is the test set (users with one rating stay in train). */
 export function leaveLastOut(data: RatingsData): Split {
-  const train: number[] = [], test: number[] = [];
+  const train: number[] = [],
+    test: number[] = [];
   for (const rows of rowsByUser(data).values()) {
     if (rows.length < 2) train.push(...rows);
     else {
@@ -78,5 +90,14 @@ export function leaveLastOut(data: RatingsData): Split {
       test.push(rows[rows.length - 1]!);
     }
   }
-  return { train: subset(data, train.sort((a, b) => a - b)), test: subset(data, test.sort((a, b) => a - b)) };
+  return {
+    train: subset(
+      data,
+      train.sort((a, b) => a - b),
+    ),
+    test: subset(
+      data,
+      test.sort((a, b) => a - b),
+    ),
+  };
 }

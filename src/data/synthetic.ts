@@ -54,12 +54,18 @@ export function generateSynthetic(options: SyntheticOptions = {}): SyntheticData
   const noise = options.noise ?? 0.5;
   const testFraction = options.testFraction ?? 0.2;
   const random = new Random(options.seed ?? 42);
-  for (const [name, v] of [['users', nu], ['items', ni], ['ratingsPerUser', per], ['factors', k]] as const) {
+  for (const [name, v] of [
+    ['users', nu],
+    ['items', ni],
+    ['ratingsPerUser', per],
+    ['factors', k],
+  ] as const) {
     if (!Number.isInteger(v) || v <= 0) fail('BAD_OPTION', `synthetic ${name} must be a positive integer, got ${v}`);
   }
   if (per > ni) fail('BAD_OPTION', `synthetic ratingsPerUser (${per}) cannot exceed items (${ni})`);
   if (!(noise >= 0)) fail('BAD_OPTION', `synthetic noise must be ≥ 0, got ${noise}`);
-  if (!(testFraction > 0 && testFraction < 1)) fail('BAD_OPTION', `synthetic testFraction must be in (0, 1), got ${testFraction}`);
+  if (!(testFraction > 0 && testFraction < 1))
+    fail('BAD_OPTION', `synthetic testFraction must be in (0, 1), got ${testFraction}`);
 
   const gauss = (n: number, std: number) => Float64Array.from({ length: n }, () => std * random.normal());
   // Hidden factors: a part shared through side features, and a personal part.
@@ -71,7 +77,8 @@ export function generateSynthetic(options: SyntheticOptions = {}): SyntheticData
   const bu = new Float64Array(nu);
   for (let u = 0; u < nu; u++) {
     age[u] = random.int(AGE_BUCKETS);
-    const a0 = random.normal(), a1 = random.normal();
+    const a0 = random.normal(),
+      a1 = random.normal();
     activity[2 * u] = a0;
     activity[2 * u + 1] = a1;
     bu[u] = 0.25 * a0 + 0.15 * random.normal();
@@ -127,7 +134,9 @@ export function generateSynthetic(options: SyntheticOptions = {}): SyntheticData
     }
   }
   const pack = (rows: number[][]): Interactions => ({
-    users: Int32Array.from(rows[0]!), items: Int32Array.from(rows[1]!), ratings: Float32Array.from(rows[2]!),
+    users: Int32Array.from(rows[0]!),
+    items: Int32Array.from(rows[1]!),
+    ratings: Float32Array.from(rows[2]!),
   });
   const test = pack(testRows);
   let se = 0;

@@ -31,11 +31,17 @@ export interface RankingMetrics {
   auc: number;
 }
 
-export function evaluateRanking(model: TwoTower, test: Pick<Interactions, 'users' | 'items'>, options: RankingOptions = {}): RankingMetrics {
+export function evaluateRanking(
+  model: TwoTower,
+  test: Pick<Interactions, 'users' | 'items'>,
+  options: RankingOptions = {},
+): RankingMetrics {
   const ks = options.ks ?? [10, 20];
-  if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1)) fail('BAD_OPTION', `ks must be positive integers, got ${JSON.stringify(ks)}`);
+  if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1))
+    fail('BAD_OPTION', `ks must be positive integers, got ${JSON.stringify(ks)}`);
   model.ensureReady();
-  const nu = model.userCount, n = model.itemCount;
+  const nu = model.userCount,
+    n = model.itemCount;
   checkIndices(test.users, nu, 'test.users', 'user');
   checkIndices(test.items, n, 'test.items', 'item');
   if (options.exclude) {
@@ -60,8 +66,22 @@ export function evaluateRanking(model: TwoTower, test: Pick<Interactions, 'users
   const K = Math.max(...ks);
   const be = model.backend;
   const buffers = new Buffers(be);
-  const out: RankingMetrics = { users: evalUsers.length, recall: {}, ndcg: {}, hitRate: {}, map: {}, coverage: {}, mrr: 0, auc: 0 };
-  for (const k of ks) { out.recall[k] = 0; out.ndcg[k] = 0; out.hitRate[k] = 0; out.map[k] = 0; }
+  const out: RankingMetrics = {
+    users: evalUsers.length,
+    recall: {},
+    ndcg: {},
+    hitRate: {},
+    map: {},
+    coverage: {},
+    mrr: 0,
+    auc: 0,
+  };
+  for (const k of ks) {
+    out.recall[k] = 0;
+    out.ndcg[k] = 0;
+    out.hitRate[k] = 0;
+    out.map[k] = 0;
+  }
   const covered = new Map<number, Set<number>>(ks.map((k) => [k, new Set<number>()]));
   try {
     const chunk = Math.max(1, Math.min(256, Math.floor((8 << 20) / (4 * n))));
@@ -83,7 +103,9 @@ export function evaluateRanking(model: TwoTower, test: Pick<Interactions, 'users
         const relSet = new Set(rel);
         const row = top.indices.subarray(r * Math.min(K, n), (r + 1) * Math.min(K, n));
         for (const k of ks) {
-          let hits = 0, dcg = 0, ap = 0;
+          let hits = 0,
+            dcg = 0,
+            ap = 0;
           for (let p = 0; p < Math.min(k, row.length); p++) {
             const j = row[p]!;
             if (j < 0) break;
@@ -103,7 +125,8 @@ export function evaluateRanking(model: TwoTower, test: Pick<Interactions, 'users
           out.map[k]! += ap / ideal;
         }
         const ex = seen ? csrRow(seen, u) : new Int32Array(0);
-        const targets = buffers.get('eval.targets', rel.length * 4), ranks = buffers.get('eval.ranks', rel.length * 4);
+        const targets = buffers.get('eval.targets', rel.length * 4),
+          ranks = buffers.get('eval.ranks', rel.length * 4);
         const exPtr = buffers.get('eval.ex', Math.max(1, ex.length) * 4);
         be.ints(targets, rel.length).set(rel);
         be.ints(exPtr, ex.length).set(ex);
@@ -126,7 +149,10 @@ export function evaluateRanking(model: TwoTower, test: Pick<Interactions, 'users
   }
   const m = evalUsers.length;
   for (const k of ks) {
-    out.recall[k]! /= m; out.ndcg[k]! /= m; out.hitRate[k]! /= m; out.map[k]! /= m;
+    out.recall[k]! /= m;
+    out.ndcg[k]! /= m;
+    out.hitRate[k]! /= m;
+    out.map[k]! /= m;
     out.coverage[k] = covered.get(k)!.size / n;
   }
   out.mrr /= m;

@@ -15,7 +15,11 @@ import type { VocabularyJSON } from '../data/vocabulary.js';
 export const FORMAT_VERSION = 1;
 const MAGIC = 'TWOTOWER';
 
-interface Section { type: 'f32' | 'i32'; offset: number; length: number }
+interface Section {
+  type: 'f32' | 'i32';
+  offset: number;
+  length: number;
+}
 
 type ColumnLayout =
   | { kind: 'i32'; data: Section }
@@ -27,7 +31,10 @@ interface Header {
   optimizerSteps: number;
   parameters: { total: number; blocks: { name: string; offset: number; size: number }[]; data: Section };
   vocabularies: { user?: VocabularyJSON; item?: VocabularyJSON };
-  features: { user?: { count: number; columns: Record<string, ColumnLayout> }; item?: { count: number; columns: Record<string, ColumnLayout> } };
+  features: {
+    user?: { count: number; columns: Record<string, ColumnLayout> };
+    item?: { count: number; columns: Record<string, ColumnLayout> };
+  };
   metadata: Record<string, unknown>;
   seen?: { offsets: Section; ids: Section };
 }
@@ -71,7 +78,12 @@ export function encodeModelFile(contents: ModelFileContents): Uint8Array {
       else if (column instanceof Float32Array) columns[name] = { kind: 'f32', data: section(column) };
       else {
         const bag = column as MultiHotColumn;
-        columns[name] = { kind: 'bag', offsets: section(bag.offsets), ids: section(bag.ids), ...(bag.weights ? { weights: section(bag.weights) } : {}) };
+        columns[name] = {
+          kind: 'bag',
+          offsets: section(bag.offsets),
+          ids: section(bag.ids),
+          ...(bag.weights ? { weights: section(bag.weights) } : {}),
+        };
       }
     }
     return { count: t.count, columns };
@@ -115,10 +127,17 @@ export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFi
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
   if (version > FORMAT_VERSION) {
-    fail('MODEL_FILE_VERSION', `${name} has format version ${version}, newer than this twotower reads (${FORMAT_VERSION}): upgrade twotower to load it`);
+    fail(
+      'MODEL_FILE_VERSION',
+      `${name} has format version ${version}, newer than this twotower reads (${FORMAT_VERSION}): upgrade twotower to load it`,
+    );
   }
   const headerLength = view.getUint32(12, true);
-  if (16 + headerLength + 4 > bytes.length) fail('BAD_MODEL_FILE', `${name} is truncated: its header alone needs ${16 + headerLength + 4} bytes, the file has ${bytes.length}`);
+  if (16 + headerLength + 4 > bytes.length)
+    fail(
+      'BAD_MODEL_FILE',
+      `${name} is truncated: its header alone needs ${16 + headerLength + 4} bytes, the file has ${bytes.length}`,
+    );
   let header: Header;
   try {
     header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + headerLength))) as Header;
@@ -140,11 +159,16 @@ export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFi
   if (bytes.length > expected) fail('BAD_MODEL_FILE', `${name} is corrupted: expected ${expected} bytes, found ${bytes.length}`);
   const stored = view.getUint32(bytes.length - 4, true);
   const actual = crc32(bytes.subarray(0, bytes.length - 4));
-  if (stored !== actual) fail('BAD_MODEL_FILE', `${name} is corrupted: checksum ${actual.toString(16)} does not match the stored ${stored.toString(16)}`);
+  if (stored !== actual)
+    fail(
+      'BAD_MODEL_FILE',
+      `${name} is corrupted: checksum ${actual.toString(16)} does not match the stored ${stored.toString(16)}`,
+    );
   const read = (s: Section): Float32Array | Int32Array => {
     const out = s.type === 'f32' ? new Float32Array(s.length) : new Int32Array(s.length);
     const at = bodyStart + s.offset;
-    for (let i = 0; i < s.length; i++) out[i] = s.type === 'f32' ? view.getFloat32(at + i * 4, true) : view.getInt32(at + i * 4, true);
+    for (let i = 0; i < s.length; i++)
+      out[i] = s.type === 'f32' ? view.getFloat32(at + i * 4, true) : view.getInt32(at + i * 4, true);
     return out;
   };
   const flat = read(header.parameters.data) as Float32Array;
@@ -155,8 +179,11 @@ export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFi
     const columns: Record<string, FeatureColumn> = {};
     for (const [col, layout] of Object.entries(t.columns)) {
       if (layout.kind === 'bag') {
-        columns[col] = { offsets: read(layout.offsets) as Int32Array, ids: read(layout.ids) as Int32Array,
-          ...(layout.weights ? { weights: read(layout.weights) as Float32Array } : {}) };
+        columns[col] = {
+          offsets: read(layout.offsets) as Int32Array,
+          ids: read(layout.ids) as Int32Array,
+          ...(layout.weights ? { weights: read(layout.weights) as Float32Array } : {}),
+        };
       } else {
         columns[col] = read(layout.data);
       }
@@ -164,8 +191,15 @@ export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFi
     return { count: t.count, columns };
   };
   return {
-    config: header.config, optimizerSteps: header.optimizerSteps, parameters, vocabularies: header.vocabularies ?? {},
-    userFeatures: table(header.features.user), itemFeatures: table(header.features.item), metadata: header.metadata ?? {},
-    ...(header.seen ? { seen: { offsets: read(header.seen.offsets) as Int32Array, ids: read(header.seen.ids) as Int32Array } } : {}),
+    config: header.config,
+    optimizerSteps: header.optimizerSteps,
+    parameters,
+    vocabularies: header.vocabularies ?? {},
+    userFeatures: table(header.features.user),
+    itemFeatures: table(header.features.item),
+    metadata: header.metadata ?? {},
+    ...(header.seen
+      ? { seen: { offsets: read(header.seen.offsets) as Int32Array, ids: read(header.seen.ids) as Int32Array } }
+      : {}),
   };
 }

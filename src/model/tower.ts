@@ -38,8 +38,13 @@ export class Tower {
   /** The `scored` pointer of the last forward call, which backward must use too. */
   private scored = 0;
 
-  constructor(readonly side: TowerSide, readonly config: TowerConfig, readonly dim: number,
-              store: ParameterStore, embeddingStd: number) {
+  constructor(
+    readonly side: TowerSide,
+    readonly config: TowerConfig,
+    readonly dim: number,
+    store: ParameterStore,
+    embeddingStd: number,
+  ) {
     let column = 0;
     for (const spec of config.features) {
       const kind = featureKind(spec);
@@ -126,8 +131,16 @@ export class Tower {
   private readonly batch: FeaturePass = { be: null!, k: null!, store: null!, rows: 0, n: 0, at: 0, ld: 0, scored: 0 };
 
   private pass(store: ParameterStore, rows: number, n: number, at: number): FeaturePass {
-    const be = this.be, p = this.batch;
-    p.be = be; p.k = be.kernels; p.store = store; p.rows = rows; p.n = n; p.at = at; p.ld = this.inputWidth; p.scored = this.scored;
+    const be = this.be,
+      p = this.batch;
+    p.be = be;
+    p.k = be.kernels;
+    p.store = store;
+    p.rows = rows;
+    p.n = n;
+    p.at = at;
+    p.ld = this.inputWidth;
+    p.scored = this.scored;
     return p;
   }
 

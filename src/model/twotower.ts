@@ -89,27 +89,43 @@ export class TwoTower {
     this.userTower = new Tower('user', config.user, config.dim, this.store, std);
     this.itemTower = new Tower('item', config.item, config.dim, this.store, std);
     if (config.bias?.global) this.bias.global = this.store.declare('bias.global', [1], { kind: 'zeros' }, 'bias');
-    if (config.bias?.user) this.bias.user = this.store.declare('bias.user', [this.userTower.idFeature!.vocabSize], { kind: 'zeros' }, 'bias');
-    if (config.bias?.item) this.bias.item = this.store.declare('bias.item', [this.itemTower.idFeature!.vocabSize], { kind: 'zeros' }, 'bias');
+    if (config.bias?.user)
+      this.bias.user = this.store.declare('bias.user', [this.userTower.idFeature!.vocabSize], { kind: 'zeros' }, 'bias');
+    if (config.bias?.item)
+      this.bias.item = this.store.declare('bias.item', [this.itemTower.idFeature!.vocabSize], { kind: 'zeros' }, 'bias');
     this.store.allocate(backend, config.seed ?? 1);
     this.userTower.attach(backend);
     this.itemTower.attach(backend);
     this.pairs = new PairScratch(backend);
   }
 
-  get dim(): number { return this.config.dim; }
+  get dim(): number {
+    return this.config.dim;
+  }
   /** Number of users the model can score (0 until user features are set, without an id feature). */
-  get userCount(): number { return this.userTower.count; }
-  get itemCount(): number { return this.itemTower.count; }
+  get userCount(): number {
+    return this.userTower.count;
+  }
+  get itemCount(): number {
+    return this.itemTower.count;
+  }
 
   tower(side: TowerSide): Tower {
     return side === 'user' ? this.userTower : this.itemTower;
   }
 
   /** Per-user feature columns for the user tower's non-id features. Validated; on error nothing changes. */
-  setUserFeatures(table: FeatureTable): void { this.live(); this.userTower.setFeatures(table); this.revision++; }
+  setUserFeatures(table: FeatureTable): void {
+    this.live();
+    this.userTower.setFeatures(table);
+    this.revision++;
+  }
   /** Per-item feature columns for the item tower's non-id features. */
-  setItemFeatures(table: FeatureTable): void { this.live(); this.itemTower.setFeatures(table); this.revision++; }
+  setItemFeatures(table: FeatureTable): void {
+    this.live();
+    this.itemTower.setFeatures(table);
+    this.revision++;
+  }
 
   /** Records which items each user interacted with (fit() does this with its training data). */
   setSeen(users: Int32Array, items: Int32Array): void {
@@ -125,7 +141,10 @@ export class TwoTower {
       const t = this.tower(side);
       if (!t.ready) {
         const setter = side === 'user' ? 'setUserFeatures' : 'setItemFeatures';
-        fail('MISSING_FEATURE', `the ${side} tower reads features (${t.config.features.map((f) => f.name).join(', ')}) but none were set: call ${setter}() or pass ${side}Features to createModel()`);
+        fail(
+          'MISSING_FEATURE',
+          `the ${side} tower reads features (${t.config.features.map((f) => f.name).join(', ')}) but none were set: call ${setter}() or pass ${side}Features to createModel()`,
+        );
       }
     }
   }
@@ -145,8 +164,15 @@ export class TwoTower {
     k.rowwise_dot(p.scores, user, item, n, this.dim);
     const { global, user: ub, item: ib } = this.bias;
     if (global || ub || ib) {
-      k.add_pair_bias(p.scores, global ? this.store.ptr(global) : 0, ub ? this.store.ptr(ub) : 0, p.users,
-        ib ? this.store.ptr(ib) : 0, p.items, n);
+      k.add_pair_bias(
+        p.scores,
+        global ? this.store.ptr(global) : 0,
+        ub ? this.store.ptr(ub) : 0,
+        p.users,
+        ib ? this.store.ptr(ib) : 0,
+        p.items,
+        n,
+      );
     }
     return { user, item };
   }
@@ -186,9 +212,13 @@ export class TwoTower {
   }
 
   /** Embeddings of the given users (default: all), n×dim row-major. */
-  userEmbeddings(users?: ArrayLike<number>): Float32Array { return this.embed('user', users); }
+  userEmbeddings(users?: ArrayLike<number>): Float32Array {
+    return this.embed('user', users);
+  }
   /** Embeddings of the given items (default: all), n×dim row-major. */
-  itemEmbeddings(items?: ArrayLike<number>): Float32Array { return this.embed('item', items); }
+  itemEmbeddings(items?: ArrayLike<number>): Float32Array {
+    return this.embed('item', items);
+  }
 
   private embed(side: TowerSide, indices?: ArrayLike<number>): Float32Array {
     this.ensureReady();

@@ -18,7 +18,9 @@ function validateTower(t: TowerConfig, side: TowerSide, dim: number): number {
     if (names.has(f.name)) fail('BAD_CONFIG', `${where}: duplicate feature name "${f.name}"`);
     names.add(f.name);
     if (!Object.hasOwn(FEATURE_KINDS, f.kind)) {
-      const kinds = Object.keys(FEATURE_KINDS).map((k) => `'${k}'`).join(', ');
+      const kinds = Object.keys(FEATURE_KINDS)
+        .map((k) => `'${k}'`)
+        .join(', ');
       fail('BAD_CONFIG', `${where}.kind must be one of ${kinds}, got ${JSON.stringify((f as { kind?: unknown }).kind)}`);
     }
     const kind = featureKind(f);
@@ -52,7 +54,8 @@ export function validateConfig(config: TwoTowerConfig): void {
       fail('BAD_CONFIG', `config.ratingRange must be [min, max] with min < max, got ${JSON.stringify(r)}`);
     }
   }
-  if (config.seed !== undefined && !Number.isInteger(config.seed)) fail('BAD_CONFIG', `config.seed must be an integer, got ${config.seed}`);
+  if (config.seed !== undefined && !Number.isInteger(config.seed))
+    fail('BAD_CONFIG', `config.seed must be an integer, got ${config.seed}`);
   if (config.embeddingInitStd !== undefined && !(config.embeddingInitStd >= 0)) {
     fail('BAD_CONFIG', `config.embeddingInitStd must be ≥ 0, got ${config.embeddingInitStd}`);
   }

@@ -45,34 +45,57 @@ export async function loadDataset(o: DatasetOptions): Promise<Dataset> {
   const userFile: SideFileSpec | undefined = o.users ? genericSideFile(o.users, basename(o.users)) : found.users;
   const itemFile: SideFileSpec | undefined = o.items ? genericSideFile(o.items, basename(o.items)) : found.items;
   if (o.hashBuckets !== undefined && (userFile || itemFile)) {
-    fail('BAD_OPTION', 'hashed ids cannot be matched with users/items files: drop --hash-ids or the side files (--no-side-features)');
+    fail(
+      'BAD_OPTION',
+      'hashed ids cannot be matched with users/items files: drop --hash-ids or the side files (--no-side-features)',
+    );
   }
   const users = o.hashBuckets ? new Vocabulary('hash', o.hashBuckets) : new Vocabulary();
   const items = o.hashBuckets ? new Vocabulary('hash', o.hashBuckets) : new Vocabulary();
-  const sides = await Promise.all([userFile, itemFile].map(async (spec) => {
-    if (!spec) return undefined;
-    const source = await readSideFile(spec);
-    return { spec, source, features: spec.features ?? inferSideFeatures(source, spec.idColumn) };
-  }));
+  const sides = await Promise.all(
+    [userFile, itemFile].map(async (spec) => {
+      if (!spec) return undefined;
+      const source = await readSideFile(spec);
+      return { spec, source, features: spec.features ?? inferSideFeatures(source, spec.idColumn) };
+    }),
+  );
   const [userSource, itemSource] = sides;
   // Side files list every entity: their ids, in file order, are the vocabulary.
-  if (userSource) { for (const id of userSource.source.rows.keys()) users.add(id); users.freeze(); }
-  if (itemSource) { for (const id of itemSource.source.rows.keys()) items.add(id); items.freeze(); }
+  if (userSource) {
+    for (const id of userSource.source.rows.keys()) users.add(id);
+    users.freeze();
+  }
+  if (itemSource) {
+    for (const id of itemSource.source.rows.keys()) items.add(id);
+    items.freeze();
+  }
   const idSource = { users: userSource?.source.file, items: itemSource?.source.file };
-  const read = (path: string) => loadRatingsFile(path, {
-    format: o.format, columns: o.columns, delimiter: o.delimiter, header: o.header, users, items,
-    builder: { knownIdsOnly: Boolean(userSource || itemSource), idSource },
-  });
+  const read = (path: string) =>
+    loadRatingsFile(path, {
+      format: o.format,
+      columns: o.columns,
+      delimiter: o.delimiter,
+      header: o.header,
+      users,
+      items,
+      builder: { knownIdsOnly: Boolean(userSource || itemSource), idSource },
+    });
   const train = await read(o.data);
-  notes.push(`ratings: ${basename(o.data)} (${train.format === 'movielens' ? 'MovieLens 100K format' : `delimited by ${JSON.stringify(train.delimiter)}${train.header ? ', with header' : ''}`}), ${train.data.users.length} ratings`);
+  notes.push(
+    `ratings: ${basename(o.data)} (${train.format === 'movielens' ? 'MovieLens 100K format' : `delimited by ${JSON.stringify(train.delimiter)}${train.header ? ', with header' : ''}`}), ${train.data.users.length} ratings`,
+  );
   users.freeze();
   items.freeze();
   let test: RatingsData | undefined;
   if (o.test) {
     const loaded = await read(o.test);
     test = loaded.data;
-    notes.push(`test: ${basename(o.test)}, ${test.users.length} ratings` +
-      (loaded.unknownUsers || loaded.unknownItems ? `; ${loaded.unknownUsers} with users and ${loaded.unknownItems} with items unseen in training (scored as unknown)` : ''));
+    notes.push(
+      `test: ${basename(o.test)}, ${test.users.length} ratings` +
+        (loaded.unknownUsers || loaded.unknownItems
+          ? `; ${loaded.unknownUsers} with users and ${loaded.unknownItems} with items unseen in training (scored as unknown)`
+          : ''),
+    );
   }
   const out: Dataset = { train: train.data, test, users, items, notes };
   if (userSource) {
@@ -85,6 +108,8 @@ export async function loadDataset(o: DatasetOptions): Promise<Dataset> {
     out.itemSpecs = itemSource.features;
     notes.push(`item features from ${itemSource.spec.label}: ${itemSource.features.map((f) => f.name).join(', ')}`);
   }
-  notes.push(o.hashBuckets ? `ids hashed into ${o.hashBuckets} buckets each` : `${users.size - 1} users, ${items.size - 1} items`);
+  notes.push(
+    o.hashBuckets ? `ids hashed into ${o.hashBuckets} buckets each` : `${users.size - 1} users, ${items.size - 1} items`,
+  );
   return out;
 }

@@ -55,20 +55,26 @@ export function sniffDelimiter(line: string): Delimiter {
  * Streams the file's records to `onRow(fields, line)`. Empty lines are skipped. Throws a
  * TwoTowerError naming the file and line for malformed quoting.
  */
-export async function readDelimited(path: string, options: DelimitedOptions,
-                                    onRow: (fields: string[], line: number) => void): Promise<{ delimiter: Delimiter }> {
+export async function readDelimited(
+  path: string,
+  options: DelimitedOptions,
+  onRow: (fields: string[], line: number) => void,
+): Promise<{ delimiter: Delimiter }> {
   const encoding = options.encoding ?? 'utf8';
-  const delimiter = !options.delimiter || options.delimiter === 'auto' ? sniffDelimiter(firstLine(path, encoding)) : options.delimiter;
+  const delimiter =
+    !options.delimiter || options.delimiter === 'auto' ? sniffDelimiter(firstLine(path, encoding)) : options.delimiter;
   // csv-parse's own line info costs 4× its parsing time; counting here is exact for every line,
   // empty lines included, and for quoted fields that span lines.
   const quotes = options.quotes !== false;
-  const parser = createReadStream(path, { encoding }).pipe(parse({
-    delimiter,
-    quote: quotes ? '"' : false,
-    relax_column_count: true,
-    skip_empty_lines: false,
-    bom: true,
-  }));
+  const parser = createReadStream(path, { encoding }).pipe(
+    parse({
+      delimiter,
+      quote: quotes ? '"' : false,
+      relax_column_count: true,
+      skip_empty_lines: false,
+      bom: true,
+    }),
+  );
   let line = 0;
   try {
     for await (const record of parser as AsyncIterable<string[]>) {

@@ -3,7 +3,12 @@ import { basename } from 'node:path';
 import { fail } from '../errors.js';
 import { Vocabulary } from '../data/vocabulary.js';
 import {
-  RatingsBuilder, resolveColumns, looksLikeHeader, type ColumnMapping, type RatingsData, type RatingsBuilderOptions,
+  RatingsBuilder,
+  resolveColumns,
+  looksLikeHeader,
+  type ColumnMapping,
+  type RatingsData,
+  type RatingsBuilderOptions,
 } from '../data/ratings.js';
 import { firstLine, readDelimited, sniffDelimiter, type Delimiter } from './delimited.js';
 
@@ -55,11 +60,19 @@ export async function loadRatingsFile(path: string, options: RatingsFileOptions 
   const items = options.items ?? new Vocabulary();
   const mapping = options.columns ?? {};
   const first = firstLine(path);
-  const delimiter: Delimiter = format === 'movielens' ? '\t'
-    : !options.delimiter || options.delimiter === 'auto' ? sniffDelimiter(first) : options.delimiter;
+  const delimiter: Delimiter =
+    format === 'movielens'
+      ? '\t'
+      : !options.delimiter || options.delimiter === 'auto'
+        ? sniffDelimiter(first)
+        : options.delimiter;
   const firstFields = first.split(delimiter);
-  const hasHeader = format === 'movielens' ? false
-    : options.header === 'auto' || options.header === undefined ? looksLikeHeader(firstFields, mapping) : options.header;
+  const hasHeader =
+    format === 'movielens'
+      ? false
+      : options.header === 'auto' || options.header === undefined
+        ? looksLikeHeader(firstFields, mapping)
+        : options.header;
   let header: string[] | null = null;
   let builder: RatingsBuilder | null = null;
   await readDelimited(path, { delimiter, quotes: format !== 'movielens' }, (fields, line) => {
@@ -76,7 +89,13 @@ export async function loadRatingsFile(path: string, options: RatingsFileOptions 
   if (!builder) fail('EMPTY_DATA', `${file}: no ratings (the file is empty)`);
   const b = builder as RatingsBuilder;
   return {
-    data: b.finish(), users, items, format, delimiter, header,
-    unknownUsers: b.unknownUsers, unknownItems: b.unknownItems,
+    data: b.finish(),
+    users,
+    items,
+    format,
+    delimiter,
+    header,
+    unknownUsers: b.unknownUsers,
+    unknownItems: b.unknownItems,
   };
 }

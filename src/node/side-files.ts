@@ -31,13 +31,27 @@ export const MOVIELENS_100K_USERS: SideFeatureSpec[] = [
 
 export const MOVIELENS_100K_ITEMS: SideFeatureSpec[] = [
   { kind: 'flags', name: 'genres', columns: ML100K_GENRES, dim: 8 },
-  { kind: 'bucketized', name: 'year', column: 2, transform: 'year', boundaries: [1940, 1960, 1970, 1980, 1990, 1994, 1996, 1998], dim: 4 },
+  {
+    kind: 'bucketized',
+    name: 'year',
+    column: 2,
+    transform: 'year',
+    boundaries: [1940, 1960, 1970, 1980, 1990, 1994, 1996, 1998],
+    dim: 4,
+  },
   { kind: 'tokens', name: 'title', column: 1, buckets: 4096, dim: 8 },
 ];
 
 export const MOVIELENS_LATEST_ITEMS: SideFeatureSpec[] = [
   { kind: 'multiHot', name: 'genres', column: 'genres', separator: '|', dim: 8 },
-  { kind: 'bucketized', name: 'year', column: 'title', transform: 'year', boundaries: [1940, 1960, 1970, 1980, 1990, 2000, 2005, 2010, 2015], dim: 4 },
+  {
+    kind: 'bucketized',
+    name: 'year',
+    column: 'title',
+    transform: 'year',
+    boundaries: [1940, 1960, 1970, 1980, 1990, 2000, 2005, 2010, 2015],
+    dim: 4,
+  },
   { kind: 'tokens', name: 'title', column: 'title', buckets: 8192, dim: 8 },
 ];
 
@@ -46,12 +60,41 @@ export function findMovieLensSideFiles(ratingsPath: string): { users?: SideFileS
   const dir = dirname(ratingsPath);
   if (existsSync(join(dir, 'u.user')) && existsSync(join(dir, 'u.item'))) {
     return {
-      users: { path: join(dir, 'u.user'), delimiter: '|', encoding: 'utf8', quotes: false, header: false, idColumn: 0, features: MOVIELENS_100K_USERS, label: 'MovieLens 100K u.user' },
-      items: { path: join(dir, 'u.item'), delimiter: '|', encoding: 'latin1', quotes: false, header: false, idColumn: 0, features: MOVIELENS_100K_ITEMS, label: 'MovieLens 100K u.item' },
+      users: {
+        path: join(dir, 'u.user'),
+        delimiter: '|',
+        encoding: 'utf8',
+        quotes: false,
+        header: false,
+        idColumn: 0,
+        features: MOVIELENS_100K_USERS,
+        label: 'MovieLens 100K u.user',
+      },
+      items: {
+        path: join(dir, 'u.item'),
+        delimiter: '|',
+        encoding: 'latin1',
+        quotes: false,
+        header: false,
+        idColumn: 0,
+        features: MOVIELENS_100K_ITEMS,
+        label: 'MovieLens 100K u.item',
+      },
     };
   }
   if (existsSync(join(dir, 'movies.csv')) && /ratings/.test(basename(ratingsPath))) {
-    return { items: { path: join(dir, 'movies.csv'), delimiter: ',', encoding: 'utf8', quotes: true, header: true, idColumn: 0, features: MOVIELENS_LATEST_ITEMS, label: 'MovieLens movies.csv' } };
+    return {
+      items: {
+        path: join(dir, 'movies.csv'),
+        delimiter: ',',
+        encoding: 'utf8',
+        quotes: true,
+        header: true,
+        idColumn: 0,
+        features: MOVIELENS_LATEST_ITEMS,
+        label: 'MovieLens movies.csv',
+      },
+    };
   }
   return {};
 }

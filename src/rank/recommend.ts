@@ -26,7 +26,8 @@ export function recommend(model: TwoTower, users: ArrayLike<number>, options: Re
   if (users.length === 0) fail('EMPTY_DATA', 'recommend: no users given');
   checkIndices(users, model.userCount, 'recommend: users', 'user');
   const excludeSeen = options.excludeSeen ?? true;
-  if (excludeSeen && !model.seen) fail('NO_HISTORY', 'recommend: the model has no training history to exclude; train it with fit() or pass excludeSeen: false');
+  if (excludeSeen && !model.seen)
+    fail('NO_HISTORY', 'recommend: the model has no training history to exclude; train it with fit() or pass excludeSeen: false');
   const seen = excludeSeen ? Array.from(users, (u) => csrRow(model.seen!, u)) : null;
   const { queries, dim } = retrievalQueries(model, users);
   return rankFor(model, queries, dim, seen, options);
@@ -49,7 +50,10 @@ export function recommendForHistory(model: TwoTower, histories: ArrayLike<number
   const name = options.feature ?? 'history';
   const spec = model.config.user.features.find((f) => f.name === name);
   if (!spec || spec.kind !== 'multiHot' || spec.vocabSize !== model.itemCount) {
-    fail('NO_HISTORY', `the user tower has no multi-hot feature "${name}" over the ${model.itemCount} items: train it with one to recommend from a history`);
+    fail(
+      'NO_HISTORY',
+      `the user tower has no multi-hot feature "${name}" over the ${model.itemCount} items: train it with one to recommend from a history`,
+    );
   }
   histories.forEach((h, r) => checkIndices(h, model.itemCount, `recommendForHistory: histories[${r}]`, 'item'));
   const b = histories.length;
@@ -65,7 +69,12 @@ export function recommendForHistory(model: TwoTower, histories: ArrayLike<number
   return rankFor(model, retrieval.queries, retrieval.dim, seen, options);
 }
 
-interface CachedIndex { revision: number; buffers: Buffers; index: ItemIndex; free(): void }
+interface CachedIndex {
+  revision: number;
+  buffers: Buffers;
+  index: ItemIndex;
+  free(): void;
+}
 
 /**
  * The model's item embeddings (with the bias column) uploaded as a scan index, kept between
@@ -84,8 +93,13 @@ function cachedItemIndex(model: TwoTower): ItemIndex {
 }
 
 /** Ranks all (or the allowed) items for given queries, skipping each row's `seen` items. */
-function rankFor(model: TwoTower, queries: Float32Array, dim: number, seenLists: ArrayLike<number>[] | null,
-                 options: RecommendOptions): TopKResult {
+function rankFor(
+  model: TwoTower,
+  queries: Float32Array,
+  dim: number,
+  seenLists: ArrayLike<number>[] | null,
+  options: RecommendOptions,
+): TopKResult {
   const k = options.k ?? 10;
   if (!Number.isInteger(k) || k < 1) fail('BAD_OPTION', `k must be an integer ≥ 1, got ${k}`);
   const allow = options.allow ? Int32Array.from(options.allow) : null;
@@ -100,13 +114,25 @@ function rankFor(model: TwoTower, queries: Float32Array, dim: number, seenLists:
   if (allow) {
     const all = retrievalItems(model).items;
     const subset = new Float32Array(allow.length * dim);
-    allow.forEach((item, p) => { subset.set(all.subarray(item * dim, item * dim + dim), p * dim); position.set(item, p); });
+    allow.forEach((item, p) => {
+      subset.set(all.subarray(item * dim, item * dim + dim), p * dim);
+      position.set(item, p);
+    });
     items = subset;
   }
   const n = allow ? allow.length : model.itemCount;
   // Each row's seen items as scan positions (item indices, or positions in the allow-list), sorted.
   const exclude: Csr | undefined = seenLists
-    ? csrFromLists(seenLists.map((list) => (allow ? Array.from(list).filter((i) => position.has(i)).map((i) => position.get(i)!) : list)), true)
+    ? csrFromLists(
+        seenLists.map((list) =>
+          allow
+            ? Array.from(list)
+                .filter((i) => position.has(i))
+                .map((i) => position.get(i)!)
+            : list,
+        ),
+        true,
+      )
     : undefined;
   const buffers = new Buffers(model.backend);
   try {
@@ -124,7 +150,8 @@ export function similarItems(model: TwoTower, item: number, k = 10): TopKResult 
   if (!Number.isInteger(k) || k < 1) fail('BAD_OPTION', `k must be an integer ≥ 1, got ${k}`);
   model.ensureReady();
   checkIndices([item], model.itemCount, 'similarItems: item', 'item');
-  const d = model.dim, n = model.itemCount;
+  const d = model.dim,
+    n = model.itemCount;
   const v = model.itemEmbeddings();
   for (let j = 0; j < n; j++) {
     let norm = 0;

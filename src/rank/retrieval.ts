@@ -5,7 +5,8 @@ import type { TwoTower } from '../model/twotower.js';
 
 /** Rows of width d copied into rows of width d + 1 whose last column is last(r). */
 function widen(rows: Float32Array, d: number, last: (r: number) => number): Float32Array {
-  const n = rows.length / d, out = new Float32Array(n * (d + 1));
+  const n = rows.length / d,
+    out = new Float32Array(n * (d + 1));
   for (let r = 0; r < n; r++) {
     out.set(rows.subarray(r * d, r * d + d), r * (d + 1));
     out[r * (d + 1) + d] = last(r);

@@ -75,21 +75,30 @@ export function checkExclusions(ex: Exclusions, b: number, n: number): Exclusion
   if (!(ex.offsets instanceof Int32Array) || !(ex.ids instanceof Int32Array)) {
     fail('BAD_INPUT', 'exclude must be { offsets: Int32Array, ids: Int32Array }');
   }
-  if (ex.offsets.length !== b + 1) fail('DIMENSION_MISMATCH', `exclude.offsets has length ${ex.offsets.length}; expected queries + 1 = ${b + 1}`);
+  if (ex.offsets.length !== b + 1)
+    fail('DIMENSION_MISMATCH', `exclude.offsets has length ${ex.offsets.length}; expected queries + 1 = ${b + 1}`);
   if (ex.offsets[0] !== 0) fail('BAD_INPUT', `exclude.offsets[0] must be 0, got ${ex.offsets[0]}`);
   for (let q = 0; q < b; q++) {
     if (ex.offsets[q + 1]! < ex.offsets[q]!) {
-      fail('BAD_INPUT', `exclude.offsets must not decrease: offsets[${q + 1}] = ${ex.offsets[q + 1]} < offsets[${q}] = ${ex.offsets[q]}`);
+      fail(
+        'BAD_INPUT',
+        `exclude.offsets must not decrease: offsets[${q + 1}] = ${ex.offsets[q + 1]} < offsets[${q}] = ${ex.offsets[q]}`,
+      );
     }
   }
-  if (ex.offsets[b] !== ex.ids.length) fail('DIMENSION_MISMATCH', `exclude.offsets[${b}] = ${ex.offsets[b]} but exclude.ids has length ${ex.ids.length}`);
+  if (ex.offsets[b] !== ex.ids.length)
+    fail('DIMENSION_MISMATCH', `exclude.offsets[${b}] = ${ex.offsets[b]} but exclude.ids has length ${ex.ids.length}`);
   let sorted = true;
   for (let i = 0; i < ex.ids.length; i++) {
     const id = ex.ids[i]!;
     if (id < 0 || id >= n) fail('OUT_OF_RANGE', `exclude.ids[${i}] = ${id} is not an item index (there are ${n} items)`);
   }
   for (let q = 0; q < b && sorted; q++) {
-    for (let i = ex.offsets[q]! + 1; i < ex.offsets[q + 1]!; i++) if (ex.ids[i]! < ex.ids[i - 1]!) { sorted = false; break; }
+    for (let i = ex.offsets[q]! + 1; i < ex.offsets[q + 1]!; i++)
+      if (ex.ids[i]! < ex.ids[i - 1]!) {
+        sorted = false;
+        break;
+      }
   }
   if (sorted) return ex;
   const ids = Int32Array.from(ex.ids);
@@ -99,23 +108,73 @@ export function checkExclusions(ex: Exclusions, b: number, n: number): Exclusion
 
 /** The arguments of one f32 scan (score_topk), by name: built as a record, passed in the kernel's order. */
 export interface ScanArgs {
-  outIdx: number; outScore: number; counts: number; queries: number; items: number; exOffsets: number; exIds: number;
-  b: number; n: number; d: number; k: number; itemBase: number;
+  outIdx: number;
+  outScore: number;
+  counts: number;
+  queries: number;
+  items: number;
+  exOffsets: number;
+  exIds: number;
+  b: number;
+  n: number;
+  d: number;
+  k: number;
+  itemBase: number;
 }
 
 /** The arguments of one int8 scan (score_topk_i8), by name. */
 export interface ScanArgsI8 {
-  outIdx: number; outScore: number; counts: number; qq: number; qscales: number; iq: number; iscales: number;
-  exOffsets: number; exIds: number; b: number; n: number; dPad: number; m: number; itemBase: number;
+  outIdx: number;
+  outScore: number;
+  counts: number;
+  qq: number;
+  qscales: number;
+  iq: number;
+  iscales: number;
+  exOffsets: number;
+  exIds: number;
+  b: number;
+  n: number;
+  dPad: number;
+  m: number;
+  itemBase: number;
 }
 
 export function scanJob(a: ScanArgs): PoolJob {
-  const args: Parameters<KernelExports['score_topk']> = [a.outIdx, a.outScore, a.counts, a.queries, a.items, a.exOffsets, a.exIds, a.b, a.n, a.d, a.k, a.itemBase];
+  const args: Parameters<KernelExports['score_topk']> = [
+    a.outIdx,
+    a.outScore,
+    a.counts,
+    a.queries,
+    a.items,
+    a.exOffsets,
+    a.exIds,
+    a.b,
+    a.n,
+    a.d,
+    a.k,
+    a.itemBase,
+  ];
   return { kernel: 'score_topk', args };
 }
 
 export function scanJobI8(a: ScanArgsI8): PoolJob {
-  const args: Parameters<KernelExports['score_topk_i8']> = [a.outIdx, a.outScore, a.counts, a.qq, a.qscales, a.iq, a.iscales, a.exOffsets, a.exIds, a.b, a.n, a.dPad, a.m, a.itemBase];
+  const args: Parameters<KernelExports['score_topk_i8']> = [
+    a.outIdx,
+    a.outScore,
+    a.counts,
+    a.qq,
+    a.qscales,
+    a.iq,
+    a.iscales,
+    a.exOffsets,
+    a.exIds,
+    a.b,
+    a.n,
+    a.dPad,
+    a.m,
+    a.itemBase,
+  ];
   return { kernel: 'score_topk_i8', args };
 }
 
@@ -123,14 +182,28 @@ export function scanJobI8(a: ScanArgsI8): PoolJob {
 const padded = (dim: number) => Math.ceil(dim / 16) * 16;
 
 /** Where the items are in the heap, f32 and (for int8) quantized. */
-export interface ItemIndex { ptr: number; n: number; dim: number; q8: number; scales: number }
+export interface ItemIndex {
+  ptr: number;
+  n: number;
+  dim: number;
+  q8: number;
+  scales: number;
+}
 
 /** Uploads items (n×dim) into `buffers` under `name`, quantizing them when asked. */
-export function uploadItems(backend: Backend, buffers: Buffers, items: Float32Array, dim: number, int8: boolean, name = 'items'): ItemIndex {
+export function uploadItems(
+  backend: Backend,
+  buffers: Buffers,
+  items: Float32Array,
+  dim: number,
+  int8: boolean,
+  name = 'items',
+): ItemIndex {
   const n = items.length / dim;
   const ptr = buffers.get(name, items.length * 4);
   backend.floats(ptr, items.length).set(items);
-  let q8 = 0, scales = 0;
+  let q8 = 0,
+    scales = 0;
   if (int8) {
     const dPad = padded(dim);
     q8 = buffers.get(`${name}.i8`, n * dPad);
@@ -144,7 +217,8 @@ export function uploadItems(backend: Backend, buffers: Buffers, items: Float32Ar
 function stageQueries(be: Backend, buf: Buffers, queries: Float32Array, b: number, exclude: Exclusions | undefined) {
   const qPtr = buf.get('queries', queries.length * 4);
   be.floats(qPtr, queries.length).set(queries);
-  let exOffsets = 0, exIds = 0;
+  let exOffsets = 0,
+    exIds = 0;
   if (exclude) {
     exOffsets = buf.get('ex.offsets', (b + 1) * 4);
     exIds = buf.get('ex.ids', Math.max(1, exclude.ids.length) * 4);
@@ -158,25 +232,62 @@ function stageQueries(be: Backend, buf: Buffers, queries: Float32Array, b: numbe
  * The top-k scan on one backend: queries already checked, exclusions checked and sorted.
  * Returns copies of the b×k results.
  */
-export function runTopK(backend: Backend, buffers: Buffers, queries: Float32Array, items: ItemIndex, k: number,
-                        exclude: Exclusions | undefined, candidates?: number): TopKResult {
-  const be = backend, k2 = be.kernels, buf = buffers;
-  const dim = items.dim, n = items.n, b = queries.length / dim;
+export function runTopK(
+  backend: Backend,
+  buffers: Buffers,
+  queries: Float32Array,
+  items: ItemIndex,
+  k: number,
+  exclude: Exclusions | undefined,
+  candidates?: number,
+): TopKResult {
+  const be = backend,
+    k2 = be.kernels,
+    buf = buffers;
+  const dim = items.dim,
+    n = items.n,
+    b = queries.length / dim;
   const { qPtr, exOffsets, exIds } = stageQueries(be, buf, queries, b, exclude);
-  const outIdx = buf.get('out.idx', b * k * 4), outScore = buf.get('out.score', b * k * 4), counts = buf.get('counts', b * 4);
+  const outIdx = buf.get('out.idx', b * k * 4),
+    outScore = buf.get('out.score', b * k * 4),
+    counts = buf.get('counts', b * 4);
   if (candidates !== undefined && items.q8 !== 0) {
     const m = Math.min(n, Math.max(k, candidates));
     const dPad = padded(dim);
-    const qq = buf.get('queries.i8', b * dPad), qs = buf.get('queries.scales', b * 4);
+    const qq = buf.get('queries.i8', b * dPad),
+      qs = buf.get('queries.scales', b * 4);
     k2.quantize_rows_i8(qq, qs, qPtr, b, dim, dPad);
-    const cIdx = buf.get('cand.idx', b * m * 4), cScore = buf.get('cand.score', b * m * 4), cCounts = buf.get('cand.counts', b * 4);
+    const cIdx = buf.get('cand.idx', b * m * 4),
+      cScore = buf.get('cand.score', b * m * 4),
+      cCounts = buf.get('cand.counts', b * 4);
     k2.topk_reset(cCounts, b);
-    runJob(k2, scanJobI8({ outIdx: cIdx, outScore: cScore, counts: cCounts, qq, qscales: qs, iq: items.q8, iscales: items.scales, exOffsets, exIds, b, n, dPad, m, itemBase: 0 }));
+    runJob(
+      k2,
+      scanJobI8({
+        outIdx: cIdx,
+        outScore: cScore,
+        counts: cCounts,
+        qq,
+        qscales: qs,
+        iq: items.q8,
+        iscales: items.scales,
+        exOffsets,
+        exIds,
+        b,
+        n,
+        dPad,
+        m,
+        itemBase: 0,
+      }),
+    );
     k2.topk_finish(cIdx, cScore, cCounts, b, m);
     k2.score_rescore(outIdx, outScore, counts, qPtr, items.ptr, cIdx, b, m, dim, k);
   } else {
     k2.topk_reset(counts, b);
-    runJob(k2, scanJob({ outIdx, outScore, counts, queries: qPtr, items: items.ptr, exOffsets, exIds, b, n, d: dim, k, itemBase: 0 }));
+    runJob(
+      k2,
+      scanJob({ outIdx, outScore, counts, queries: qPtr, items: items.ptr, exOffsets, exIds, b, n, d: dim, k, itemBase: 0 }),
+    );
   }
   k2.topk_finish(outIdx, outScore, counts, b, k);
   return { indices: Int32Array.from(be.ints(outIdx, b * k)), scores: Float32Array.from(be.floats(outScore, b * k)) };
@@ -187,16 +298,29 @@ export function runTopK(backend: Backend, buffers: Buffers, queries: Float32Arra
  * each thread keeps its own top lists, merged afterwards with the same (score, index) order, so
  * the result is identical to one thread's.
  */
-export function runTopKParallel(backend: Backend, buffers: Buffers, pool: KernelPool, queries: Float32Array, items: ItemIndex,
-                                k: number, exclude: Exclusions | undefined, candidates?: number): TopKResult {
-  const be = backend, k2 = be.kernels, buf = buffers;
-  const dim = items.dim, n = items.n, b = queries.length / dim;
+export function runTopKParallel(
+  backend: Backend,
+  buffers: Buffers,
+  pool: KernelPool,
+  queries: Float32Array,
+  items: ItemIndex,
+  k: number,
+  exclude: Exclusions | undefined,
+  candidates?: number,
+): TopKResult {
+  const be = backend,
+    k2 = be.kernels,
+    buf = buffers;
+  const dim = items.dim,
+    n = items.n,
+    b = queries.length / dim;
   const threads = Math.max(1, Math.min(pool.size, Math.floor(n / 64)));
   const int8 = candidates !== undefined && items.q8 !== 0;
   const kk = int8 ? Math.min(n, Math.max(k, candidates!)) : Math.min(k, n);
   const dPad = padded(dim);
   const { qPtr, exOffsets, exIds } = stageQueries(be, buf, queries, b, exclude);
-  let qq = 0, qs = 0;
+  let qq = 0,
+    qs = 0;
   if (int8) {
     qq = buf.get('queries.i8', b * dPad);
     qs = buf.get('queries.scales', b * 4);
@@ -206,24 +330,36 @@ export function runTopKParallel(backend: Backend, buffers: Buffers, pool: Kernel
   const jobs: PoolJob[] = [];
   const parts: { idx: number; score: number; counts: number }[] = [];
   for (let t = 0; t < threads; t++) {
-    const start = Math.min(n, t * per), len = Math.max(0, Math.min(n, start + per) - start);
-    const part = { idx: buf.get(`part${t}.idx`, b * kk * 4), score: buf.get(`part${t}.score`, b * kk * 4), counts: buf.get(`part${t}.counts`, b * 4) };
+    const start = Math.min(n, t * per),
+      len = Math.max(0, Math.min(n, start + per) - start);
+    const part = {
+      idx: buf.get(`part${t}.idx`, b * kk * 4),
+      score: buf.get(`part${t}.score`, b * kk * 4),
+      counts: buf.get(`part${t}.counts`, b * 4),
+    };
     k2.topk_reset(part.counts, b);
     parts.push(part);
     const out = { outIdx: part.idx, outScore: part.score, counts: part.counts, exOffsets, exIds, b, n: len, itemBase: start };
-    jobs.push(int8
-      ? scanJobI8({ ...out, qq, qscales: qs, iq: items.q8 + start * dPad, iscales: items.scales + start * 4, dPad, m: kk })
-      : scanJob({ ...out, queries: qPtr, items: items.ptr + start * dim * 4, d: dim, k: kk }));
+    jobs.push(
+      int8
+        ? scanJobI8({ ...out, qq, qscales: qs, iq: items.q8 + start * dPad, iscales: items.scales + start * 4, dPad, m: kk })
+        : scanJob({ ...out, queries: qPtr, items: items.ptr + start * dim * 4, d: dim, k: kk }),
+    );
   }
   pool.run(jobs);
-  const merged = { idx: buf.get('merged.idx', b * kk * 4), score: buf.get('merged.score', b * kk * 4), counts: buf.get('merged.counts', b * 4) };
+  const merged = {
+    idx: buf.get('merged.idx', b * kk * 4),
+    score: buf.get('merged.score', b * kk * 4),
+    counts: buf.get('merged.counts', b * 4),
+  };
   k2.topk_reset(merged.counts, b);
   for (const part of parts) {
     k2.topk_finish(part.idx, part.score, part.counts, b, kk);
     k2.topk_merge(merged.idx, merged.score, merged.counts, part.idx, part.score, b, kk, kk);
   }
   k2.topk_finish(merged.idx, merged.score, merged.counts, b, kk);
-  let outIdx = merged.idx, outScore = merged.score;
+  let outIdx = merged.idx,
+    outScore = merged.score;
   const kOut = Math.min(k, n);
   if (int8) {
     outIdx = buf.get('out.idx', b * kOut * 4);
@@ -240,8 +376,12 @@ export class WasmScorer implements Scorer {
   private items: ItemIndex | null = null;
   private closed = false;
 
-  constructor(private readonly backend: Backend, readonly quantize: 'int8' | undefined,
-              private readonly candidates: (k: number) => number, private readonly pool: KernelPool | null = null) {
+  constructor(
+    private readonly backend: Backend,
+    readonly quantize: 'int8' | undefined,
+    private readonly candidates: (k: number) => number,
+    private readonly pool: KernelPool | null = null,
+  ) {
     this.buffers = new Buffers(backend);
   }
 
@@ -295,7 +435,10 @@ export class WasmScorer implements Scorer {
 
 /** Web Workers as the pool's threads, where the host has them and shares memory (cross-origin isolated). */
 function webSpawner(url?: string | URL): Spawner | undefined {
-  const g = globalThis as { Worker?: new (url: string | URL, options?: { type?: string }) => { postMessage(m: unknown): void; terminate(): void }; crossOriginIsolated?: boolean };
+  const g = globalThis as {
+    Worker?: new (url: string | URL, options?: { type?: string }) => { postMessage(m: unknown): void; terminate(): void };
+    crossOriginIsolated?: boolean;
+  };
   if (typeof g.Worker !== 'function' || g.crossOriginIsolated !== true) return undefined;
   const where = url ?? new URL('./twotower.worker.js', import.meta.url);
   return (init) => {

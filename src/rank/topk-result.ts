@@ -11,8 +11,14 @@ export interface TopKResult {
  * Rows of width `have` widened to width `k` (k ≥ have), padded with −1 / −∞; `mapIndex` maps
  * each kept index (e.g. a position in an allow-list back to the item index).
  */
-export function padRows(indices: ArrayLike<number>, scores: ArrayLike<number>, rows: number, have: number, k: number,
-                        mapIndex?: (j: number) => number): TopKResult {
+export function padRows(
+  indices: ArrayLike<number>,
+  scores: ArrayLike<number>,
+  rows: number,
+  have: number,
+  k: number,
+  mapIndex?: (j: number) => number,
+): TopKResult {
   const out: TopKResult = { indices: new Int32Array(rows * k).fill(-1), scores: new Float32Array(rows * k).fill(-Infinity) };
   for (let r = 0; r < rows; r++) {
     for (let c = 0; c < have; c++) {

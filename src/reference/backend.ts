@@ -5,10 +5,26 @@ import { AllocationLedger, type Backend, type Floats, type HeapStats, type Kerne
 import { denseForward, denseBackwardInput, denseBackwardWeight, biasBackward, scoreMatrix } from './dense.js';
 import { reluForward, reluBackward, clampValues } from './activation.js';
 import {
-  embeddingGather, embeddingScatterAdd, embeddingBag, embeddingBagScatterAdd, gatherRows, gather,
-  embeddingBagAttention, embeddingBagAttentionBackward,
+  embeddingGather,
+  embeddingScatterAdd,
+  embeddingBag,
+  embeddingBagScatterAdd,
+  gatherRows,
+  gather,
+  embeddingBagAttention,
+  embeddingBagAttentionBackward,
 } from './embedding.js';
-import { rowwiseDot, rowwiseDotBackward, addPairBias, mseLoss, l2Penalty, embeddingL2, bceLoss, bprLoss, softmaxXent } from './loss.js';
+import {
+  rowwiseDot,
+  rowwiseDotBackward,
+  addPairBias,
+  mseLoss,
+  l2Penalty,
+  embeddingL2,
+  bceLoss,
+  bprLoss,
+  softmaxXent,
+} from './loss.js';
 import { adamUpdate, sgdUpdate } from './optimizers.js';
 import { topkAccumulate, quantizeRowsI8, approximateScore, rankTargets } from './score.js';
 
@@ -27,7 +43,11 @@ export class ReferenceBackend implements Backend {
     this.kernels = {
       zero_f32: (p, n) => F(p, n).fill(0),
       copy_f32: (dst, src, n) => F(dst, n).set(F(src, n).slice()),
-      stream_sum: (p, n) => { let s = 0; for (const x of F(p, n)) s += x; return s; },
+      stream_sum: (p, n) => {
+        let s = 0;
+        for (const x of F(p, n)) s += x;
+        return s;
+      },
       count_nonfinite: (p, n) => Array.prototype.filter.call(F(p, n), (x: number) => !Number.isFinite(x)).length,
       dense_forward: (y, x, w, b, m, k, n) => denseForward(F(y, m * n), F(x, m * k), F(w, k * n), Fo(b, n), m, k, n),
       dense_backward_input: (dx, dy, w, m, k, n) => denseBackwardInput(F(dx, m * k), F(dy, m * n), F(w, k * n), m, k, n),
@@ -42,16 +62,59 @@ export class ReferenceBackend implements Backend {
       embedding_scatter_add: (dtable, dout, ids, n, dim, ld) =>
         embeddingScatterAdd(this.tail(dtable), this.tail(dout), this.intTail(ids), n, dim, ld),
       embedding_bag: (out, table, offsets, ids, weights, rows, skip, n, dim, ld, mean) =>
-        embeddingBag(this.tail(out), this.tail(table), this.intTail(offsets), this.intTail(ids),
-          weights === 0 ? null : this.tail(weights), I(rows, n), skip === 0 ? null : I(skip, n), n, dim, ld, mean !== 0),
+        embeddingBag(
+          this.tail(out),
+          this.tail(table),
+          this.intTail(offsets),
+          this.intTail(ids),
+          weights === 0 ? null : this.tail(weights),
+          I(rows, n),
+          skip === 0 ? null : I(skip, n),
+          n,
+          dim,
+          ld,
+          mean !== 0,
+        ),
       embedding_bag_scatter_add: (dtable, dout, offsets, ids, weights, rows, skip, n, dim, ld, mean) =>
-        embeddingBagScatterAdd(this.tail(dtable), this.tail(dout), this.intTail(offsets), this.intTail(ids),
-          weights === 0 ? null : this.tail(weights), I(rows, n), skip === 0 ? null : I(skip, n), n, dim, ld, mean !== 0),
+        embeddingBagScatterAdd(
+          this.tail(dtable),
+          this.tail(dout),
+          this.intTail(offsets),
+          this.intTail(ids),
+          weights === 0 ? null : this.tail(weights),
+          I(rows, n),
+          skip === 0 ? null : I(skip, n),
+          n,
+          dim,
+          ld,
+          mean !== 0,
+        ),
       embedding_bag_attention: (out, table, offsets, ids, rows, n, dim, ld, query) =>
-        embeddingBagAttention(this.tail(out), this.tail(table), this.intTail(offsets), this.intTail(ids), I(rows, n), n, dim, ld, F(query, dim)),
+        embeddingBagAttention(
+          this.tail(out),
+          this.tail(table),
+          this.intTail(offsets),
+          this.intTail(ids),
+          I(rows, n),
+          n,
+          dim,
+          ld,
+          F(query, dim),
+        ),
       embedding_bag_attention_backward: (dtable, dquery, dout, table, offsets, ids, rows, n, dim, ld, query) =>
-        embeddingBagAttentionBackward(this.tail(dtable), F(dquery, dim), this.tail(dout), this.tail(table), this.intTail(offsets),
-          this.intTail(ids), I(rows, n), n, dim, ld, F(query, dim)),
+        embeddingBagAttentionBackward(
+          this.tail(dtable),
+          F(dquery, dim),
+          this.tail(dout),
+          this.tail(table),
+          this.intTail(offsets),
+          this.intTail(ids),
+          I(rows, n),
+          n,
+          dim,
+          ld,
+          F(query, dim),
+        ),
       gather_rows: (out, src, rows, n, width, ld) => gatherRows(this.tail(out), this.tail(src), I(rows, n), n, width, ld),
       gather_i32: (out, src, idx, n) => gather(I(out, n), this.intTail(src), I(idx, n), n),
       gather_f32: (out, src, idx, n) => gather(F(out, n), this.tail(src), I(idx, n), n),
@@ -59,8 +122,15 @@ export class ReferenceBackend implements Backend {
       rowwise_dot_backward: (du, dv, ds, u, v, n, d) =>
         rowwiseDotBackward(F(du, n * d), F(dv, n * d), F(ds, n), F(u, n * d), F(v, n * d), n, d),
       add_pair_bias: (s, g, ub, uids, ib, iids, n) =>
-        addPairBias(F(s, n), Fo(g, 1), ub === 0 ? null : this.tail(ub), ub === 0 ? null : I(uids, n),
-          ib === 0 ? null : this.tail(ib), ib === 0 ? null : I(iids, n), n),
+        addPairBias(
+          F(s, n),
+          Fo(g, 1),
+          ub === 0 ? null : this.tail(ub),
+          ub === 0 ? null : I(uids, n),
+          ib === 0 ? null : this.tail(ib),
+          ib === 0 ? null : I(iids, n),
+          n,
+        ),
       mse_loss: (ds, s, y, n) => mseLoss(F(ds, n), F(s, n), F(y, n), n),
       l2_penalty: (dx, x, n, scale) => l2Penalty(F(dx, n), F(x, n), n, scale),
       bce_loss: (ds, s, y, n) => bceLoss(F(ds, n), F(s, n), F(y, n), n),
@@ -69,7 +139,8 @@ export class ReferenceBackend implements Backend {
         const logits = F(S, n * n).slice();
         return softmaxXent(F(dS, n * n), logits, logq === 0 ? null : F(logq, n), ids === 0 ? null : I(ids, n), n, t);
       },
-      rank_targets: (ranks, s, n, targets, m, exIds, e) => rankTargets(I(ranks, m), F(s, n), n, I(targets, m), m, I(exIds, Math.max(e, 0)), e),
+      rank_targets: (ranks, s, n, targets, m, exIds, e) =>
+        rankTargets(I(ranks, m), F(s, n), n, I(targets, m), m, I(exIds, Math.max(e, 0)), e),
       embedding_l2: (dtable, table, ids, n, dim, scale) =>
         embeddingL2(this.tail(dtable), this.tail(table), I(ids, n), n, dim, scale),
       adam_update: (p, g, m, v, n, lr, b1, b2, eps, decay, bc1, bc2) =>
@@ -78,7 +149,8 @@ export class ReferenceBackend implements Backend {
       score_matrix: (s, q, items, b, n, d) => scoreMatrix(F(s, b * n), F(q, b * d), F(items, n * d), b, n, d),
       topk_reset: (counts, b) => I(counts, b).fill(0),
       score_topk: (outIdx, outScore, counts, queries, items, exOffsets, exIds, b, n, d, k, itemBase) => {
-        const qs = F(queries, b * d), its = F(items, n * d);
+        const qs = F(queries, b * d),
+          its = F(items, n * d);
         const offsets = exOffsets === 0 ? null : I(exOffsets, b + 1);
         for (let q = 0; q < b; q++) {
           const skip = new Set(offsets ? Array.from(I(exIds, offsets[b]!).subarray(offsets[q]!, offsets[q + 1]!)) : []);
@@ -93,7 +165,8 @@ export class ReferenceBackend implements Backend {
         }
       },
       topk_merge: (outIdx, outScore, counts, candIdx, candScore, b, k, m) => {
-        const ci = I(candIdx, b * m), cs = F(candScore, b * m);
+        const ci = I(candIdx, b * m),
+          cs = F(candScore, b * m);
         for (let q = 0; q < b; q++) {
           const candidates: [number, number][] = [];
           for (let c = 0; c < m; c++) if (ci[q * m + c]! >= 0) candidates.push([cs[q * m + c]!, ci[q * m + c]!]);
@@ -106,7 +179,10 @@ export class ReferenceBackend implements Backend {
         F(scales, n).set(sc);
       },
       score_topk_i8: (outIdx, outScore, counts, qq, qscales, iq, iscales, exOffsets, exIds, b, n, dPad, m, itemBase) => {
-        const qb = this.bytes(qq, b * dPad), ib = this.bytes(iq, n * dPad), qs = F(qscales, b), is = F(iscales, n);
+        const qb = this.bytes(qq, b * dPad),
+          ib = this.bytes(iq, n * dPad),
+          qs = F(qscales, b),
+          is = F(iscales, n);
         const offsets = exOffsets === 0 ? null : I(exOffsets, b + 1);
         for (let q = 0; q < b; q++) {
           const skip = new Set(offsets ? Array.from(I(exIds, offsets[b]!).subarray(offsets[q]!, offsets[q + 1]!)) : []);
@@ -118,7 +194,9 @@ export class ReferenceBackend implements Backend {
         }
       },
       score_rescore: (outIdx, outScore, counts, queries, items, candIdx, b, m, d, k) => {
-        const ci = I(candIdx, b * m), qs = F(queries, b * d), its = this.tail(items);
+        const ci = I(candIdx, b * m),
+          qs = F(queries, b * d),
+          its = this.tail(items);
         I(counts, b).fill(0);
         for (let q = 0; q < b; q++) {
           const candidates: [number, number][] = [];
@@ -133,10 +211,15 @@ export class ReferenceBackend implements Backend {
         }
       },
       topk_finish: (outIdx, outScore, counts, b, k) => {
-        const idx = I(outIdx, b * k), sc = F(outScore, b * k), cnt = I(counts, b);
+        const idx = I(outIdx, b * k),
+          sc = F(outScore, b * k),
+          cnt = I(counts, b);
         for (let q = 0; q < b; q++) {
           topkAccumulate(idx, sc, cnt, q, k, []);
-          for (let c = cnt[q]!; c < k; c++) { idx[q * k + c] = -1; sc[q * k + c] = -Infinity; }
+          for (let c = cnt[q]!; c < k; c++) {
+            idx[q * k + c] = -1;
+            sc[q * k + c] = -Infinity;
+          }
         }
       },
     };

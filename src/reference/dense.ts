@@ -23,7 +23,15 @@ export function denseBackwardInput(dx: Floats, dy: Floats, w: Floats, m: number,
   }
 }
 
-export function denseBackwardWeight(dw: Floats, x: Floats, dy: Floats, m: number, k: number, n: number, accumulate: boolean): void {
+export function denseBackwardWeight(
+  dw: Floats,
+  x: Floats,
+  dy: Floats,
+  m: number,
+  k: number,
+  n: number,
+  accumulate: boolean,
+): void {
   for (let p = 0; p < k; p++) {
     for (let j = 0; j < n; j++) {
       let s = accumulate ? dw[p * n + j]! : 0;

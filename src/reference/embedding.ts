@@ -24,8 +24,19 @@ function bagPositions(ids: Int32Array, start: number, end: number, skip: Int32Ar
   return out;
 }
 
-export function embeddingBag(out: Floats, table: Floats, offsets: Int32Array, ids: Int32Array, weights: Floats | null,
-  rows: Int32Array, skip: Int32Array | null, n: number, dim: number, ld: number, mean: boolean): void {
+export function embeddingBag(
+  out: Floats,
+  table: Floats,
+  offsets: Int32Array,
+  ids: Int32Array,
+  weights: Floats | null,
+  rows: Int32Array,
+  skip: Int32Array | null,
+  n: number,
+  dim: number,
+  ld: number,
+  mean: boolean,
+): void {
   for (let r = 0; r < n; r++) {
     const e = rows[r]!;
     const kept = bagPositions(ids, offsets[e]!, offsets[e + 1]!, skip, r);
@@ -37,8 +48,19 @@ export function embeddingBag(out: Floats, table: Floats, offsets: Int32Array, id
   }
 }
 
-export function embeddingBagScatterAdd(dtable: Floats, dout: Floats, offsets: Int32Array, ids: Int32Array,
-  weights: Floats | null, rows: Int32Array, skip: Int32Array | null, n: number, dim: number, ld: number, mean: boolean): void {
+export function embeddingBagScatterAdd(
+  dtable: Floats,
+  dout: Floats,
+  offsets: Int32Array,
+  ids: Int32Array,
+  weights: Floats | null,
+  rows: Int32Array,
+  skip: Int32Array | null,
+  n: number,
+  dim: number,
+  ld: number,
+  mean: boolean,
+): void {
   for (let r = 0; r < n; r++) {
     const e = rows[r]!;
     const kept = bagPositions(ids, offsets[e]!, offsets[e + 1]!, skip, r);
@@ -72,10 +94,21 @@ function attentionWeights(table: Floats, ids: Int32Array, start: number, end: nu
   return e.map((x) => x / sum);
 }
 
-export function embeddingBagAttention(out: Floats, table: Floats, offsets: Int32Array, ids: Int32Array, rows: Int32Array,
-  n: number, dim: number, ld: number, query: Floats): void {
+export function embeddingBagAttention(
+  out: Floats,
+  table: Floats,
+  offsets: Int32Array,
+  ids: Int32Array,
+  rows: Int32Array,
+  n: number,
+  dim: number,
+  ld: number,
+  query: Floats,
+): void {
   for (let r = 0; r < n; r++) {
-    const e = rows[r]!, start = offsets[e]!, end = offsets[e + 1]!;
+    const e = rows[r]!,
+      start = offsets[e]!,
+      end = offsets[e + 1]!;
     for (let c = 0; c < dim; c++) out[r * ld + c] = 0;
     if (end <= start) continue;
     const alpha = attentionWeights(table, ids, start, end, dim, query);
@@ -85,10 +118,23 @@ export function embeddingBagAttention(out: Floats, table: Floats, offsets: Int32
   }
 }
 
-export function embeddingBagAttentionBackward(dtable: Floats, dquery: Floats, dout: Floats, table: Floats, offsets: Int32Array,
-  ids: Int32Array, rows: Int32Array, n: number, dim: number, ld: number, query: Floats): void {
+export function embeddingBagAttentionBackward(
+  dtable: Floats,
+  dquery: Floats,
+  dout: Floats,
+  table: Floats,
+  offsets: Int32Array,
+  ids: Int32Array,
+  rows: Int32Array,
+  n: number,
+  dim: number,
+  ld: number,
+  query: Floats,
+): void {
   for (let r = 0; r < n; r++) {
-    const e = rows[r]!, start = offsets[e]!, end = offsets[e + 1]!;
+    const e = rows[r]!,
+      start = offsets[e]!,
+      end = offsets[e + 1]!;
     if (end <= start) continue;
     const alpha = attentionWeights(table, ids, start, end, dim, query);
     const g: number[] = [];
@@ -99,7 +145,8 @@ export function embeddingBagAttentionBackward(dtable: Floats, dquery: Floats, do
     }
     const gbar = alpha.reduce((a, al, j) => a + al * g[j]!, 0);
     for (let q = start; q < end; q++) {
-      const j = q - start, id = ids[q]!;
+      const j = q - start,
+        id = ids[q]!;
       const ds = alpha[j]! * (g[j]! - gbar);
       for (let c = 0; c < dim; c++) {
         dquery[c] = dquery[c]! + ds * table[id * dim + c]!;

@@ -18,8 +18,15 @@ export function rowwiseDotBackward(du: Floats, dv: Floats, ds: Floats, u: Floats
   }
 }
 
-export function addPairBias(s: Floats, g: Floats | null, ub: Floats | null, uids: Int32Array | null,
-  ib: Floats | null, iids: Int32Array | null, n: number): void {
+export function addPairBias(
+  s: Floats,
+  g: Floats | null,
+  ub: Floats | null,
+  uids: Int32Array | null,
+  ib: Floats | null,
+  iids: Int32Array | null,
+  n: number,
+): void {
   for (let r = 0; r < n; r++) {
     let t = s[r]! + (g ? g[0]! : 0);
     if (ub) t += ub[uids![r]!]!;
@@ -82,11 +89,19 @@ export function bprLoss(ds: Floats, s: Floats, n: number): number {
   return total / n;
 }
 
-export function softmaxXent(dS: Floats, S: Floats, logq: Floats | null, ids: Int32Array | null, n: number, temperature: number): number {
+export function softmaxXent(
+  dS: Floats,
+  S: Floats,
+  logq: Floats | null,
+  ids: Int32Array | null,
+  n: number,
+  temperature: number,
+): number {
   let total = 0;
   for (let i = 0; i < n; i++) {
     const z = Array.from({ length: n }, (_, j) =>
-      ids && j !== i && ids[j] === ids[i] ? -Infinity : S[i * n + j]! / temperature - (logq ? logq[j]! : 0));
+      ids && j !== i && ids[j] === ids[i] ? -Infinity : S[i * n + j]! / temperature - (logq ? logq[j]! : 0),
+    );
     const m = Math.max(...z);
     const e = z.map((v) => Math.exp(v - m));
     const sum = e.reduce((a, b) => a + b, 0);

@@ -3,8 +3,18 @@
 // short rows padded with index −1 and score −∞.
 import type { Floats } from '../backend/contract.js';
 
-export function scoreTopK(outIdx: Int32Array, outScore: Floats, queries: Floats, items: Floats, b: number, n: number,
-  d: number, k: number, exOffsets: Int32Array | null, exIds: Int32Array | null): void {
+export function scoreTopK(
+  outIdx: Int32Array,
+  outScore: Floats,
+  queries: Floats,
+  items: Floats,
+  b: number,
+  n: number,
+  d: number,
+  k: number,
+  exOffsets: Int32Array | null,
+  exIds: Int32Array | null,
+): void {
   for (let q = 0; q < b; q++) {
     const skip = new Set(exOffsets ? Array.from(exIds!.subarray(exOffsets[q]!, exOffsets[q + 1]!)) : []);
     const scored: [number, number][] = [];
@@ -26,8 +36,14 @@ export function scoreTopK(outIdx: Int32Array, outScore: Floats, queries: Floats,
  * The kernel's three-call protocol over the same memory layout, for the reference backend:
  * rows hold (while scanning) up to k entries in any order, `counts` how many.
  */
-export function topkAccumulate(outIdx: Int32Array, outScore: Floats, counts: Int32Array, q: number, k: number,
-  candidates: [number, number][]): void {
+export function topkAccumulate(
+  outIdx: Int32Array,
+  outScore: Floats,
+  counts: Int32Array,
+  q: number,
+  k: number,
+  candidates: [number, number][],
+): void {
   const kept: [number, number][] = [];
   for (let c = 0; c < counts[q]!; c++) kept.push([outScore[q * k + c]!, outIdx[q * k + c]!]);
   kept.push(...candidates);
@@ -61,14 +77,30 @@ function roundHalfEven(v: number): number {
 }
 
 /** Twin of the int8 approximate score: qs·is·⟨qq, iq⟩ (exact integer dot). */
-export function approximateScore(qq: Int8Array, qs: number, iq: Int8Array, is: number, dPad: number, q: number, j: number): number {
+export function approximateScore(
+  qq: Int8Array,
+  qs: number,
+  iq: Int8Array,
+  is: number,
+  dPad: number,
+  q: number,
+  j: number,
+): number {
   let dot = 0;
   for (let c = 0; c < dPad; c++) dot += qq[q * dPad + c]! * iq[j * dPad + c]!;
   return Math.fround(Math.fround(qs * is) * dot);
 }
 
 /** Twin of rank_targets. */
-export function rankTargets(ranks: Int32Array, s: Floats, n: number, targets: Int32Array, m: number, exIds: Int32Array, e: number): void {
+export function rankTargets(
+  ranks: Int32Array,
+  s: Floats,
+  n: number,
+  targets: Int32Array,
+  m: number,
+  exIds: Int32Array,
+  e: number,
+): void {
   const excluded = new Set(Array.from(exIds.subarray(0, e)));
   for (let c = 0; c < m; c++) {
     const t = targets[c]!;

@@ -12,7 +12,10 @@ export class EpochTracker {
   private readonly minDelta: number;
   private readonly best: Snapshot | null;
 
-  constructor(core: TwoTower, private readonly stopping: EarlyStopping | undefined) {
+  constructor(
+    core: TwoTower,
+    private readonly stopping: EarlyStopping | undefined,
+  ) {
     this.patience = stopping?.patience ?? 3;
     this.minDelta = stopping?.minDelta ?? 0;
     this.best = stopping && (stopping.restoreBest ?? true) ? new Snapshot(core, true) : null;

@@ -10,7 +10,14 @@ import { rmse } from '../eval/regression.js';
 import { evaluateRanking } from '../eval/ranking.js';
 import { resolveLoss, type Loss, type LossSettings } from './losses/index.js';
 import { planOptimizers } from './optimizers/index.js';
-import { resolveOptions, learningRateAt, type FitOptions, type FitResult, type EpochInfo, type ResolvedFitOptions } from './options.js';
+import {
+  resolveOptions,
+  learningRateAt,
+  type FitOptions,
+  type FitResult,
+  type EpochInfo,
+  type ResolvedFitOptions,
+} from './options.js';
 import { prepareData } from './prepare.js';
 import { Snapshot } from './snapshot.js';
 import { EpochTracker } from './early-stopping.js';
@@ -19,7 +26,13 @@ import { TrainScratch } from './scratch.js';
 import { lossAndGradients, optimizerStep } from './step.js';
 
 /** The validation metric after an epoch, as a loss (lower is better), recorded into `info`. */
-function validate(core: TwoTower, loss: Loss, train: Interactions, validation: Interactions | undefined, info: EpochInfo): number | undefined {
+function validate(
+  core: TwoTower,
+  loss: Loss,
+  train: Interactions,
+  validation: Interactions | undefined,
+  info: EpochInfo,
+): number | undefined {
   if (!validation) return undefined;
   if (loss.implicit) {
     info.validationRecall = evaluateRanking(core, validation, { ks: [20], exclude: train }).recall[20]!;
@@ -48,7 +61,12 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
   }
   const plans = planOptimizers(core.store, o.optimizers, o.learningRate);
   const { train, validation } = prepareData(core, data, o, loss);
-  const settings: LossSettings = { negatives: o.negatives, temperature: o.temperature, logQCorrection: o.logQCorrection, removeAccidentalHits: o.removeAccidentalHits };
+  const settings: LossSettings = {
+    negatives: o.negatives,
+    temperature: o.temperature,
+    logQCorrection: o.logQCorrection,
+    removeAccidentalHits: o.removeAccidentalHits,
+  };
   const n = train.users.length;
   const batchSize = Math.min(o.batchSize, n);
   const be = core.backend;
@@ -64,7 +82,12 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
       items: heapBlock(upload(be, train.items)),
       targets: heapBlock(uploadFloats(be, loss.implicit ? new Float32Array(n) : train.ratings)),
     };
-    const order = heapBlock(upload(be, Int32Array.from({ length: n }, (_, i) => i)));
+    const order = heapBlock(
+      upload(
+        be,
+        Int32Array.from({ length: n }, (_, i) => i),
+      ),
+    );
     const sampler = loss.implicit ? new ImplicitSampler(train, core.itemCount, o.negativeSampling) : null;
     const rowsPerBatch = batchSize * loss.rowsPerPositive(settings);
     core.pairs.reserve(rowsPerBatch);
@@ -90,14 +113,33 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
       for (let b = 0; b < batches; b++) {
         const start = b * batchSize;
         const m = Math.min(batchSize, n - start);
-        const rows = loss.stage({ core, train, heap, rows: perm.subarray(start, start + m), rowsPtr: order + start * 4, sampler, random, scratch, settings });
+        const rows = loss.stage({
+          core,
+          train,
+          heap,
+          rows: perm.subarray(start, start + m),
+          rowsPtr: order + start * 4,
+          sampler,
+          random,
+          scratch,
+          settings,
+        });
         const value = lossAndGradients(core, rows, loss, regularization, settings);
         if (!Number.isFinite(value)) {
           snapshot.restore();
-          fail('DIVERGED', `training diverged: the loss became ${value} at epoch ${epoch + 1}, batch ${b + 1} (try a smaller learningRate); the parameters were restored to their values before fit()`);
+          fail(
+            'DIVERGED',
+            `training diverged: the loss became ${value} at epoch ${epoch + 1}, batch ${b + 1} (try a smaller learningRate); the parameters were restored to their values before fit()`,
+          );
         }
         const learningRate = learningRateAt(o, steps, totalSteps, epoch);
-        optimizerStep(core, plans, { learningRate, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, weightDecay: o.weightDecay });
+        optimizerStep(core, plans, {
+          learningRate,
+          beta1: o.beta1,
+          beta2: o.beta2,
+          epsilon: o.epsilon,
+          weightDecay: o.weightDecay,
+        });
         steps += 1;
         total += value * m;
         o.onBatchEnd?.({ epoch, batch: b, batches, loss: value });
@@ -105,7 +147,10 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
       const bad = be.kernels.count_nonfinite(core.store.regions.values, core.store.total);
       if (bad > 0) {
         snapshot.restore();
-        fail('DIVERGED', `training diverged: ${bad} parameters became NaN or infinite in epoch ${epoch + 1}; the parameters were restored to their values before fit()`);
+        fail(
+          'DIVERGED',
+          `training diverged: ${bad} parameters became NaN or infinite in epoch ${epoch + 1}; the parameters were restored to their values before fit()`,
+        );
       }
       const info: EpochInfo = { epoch, loss: total / n, seconds: (performance.now() - epochStart) / 1000 };
       const score = validate(core, loss, train, validation, info);

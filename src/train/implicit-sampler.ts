@@ -12,7 +12,11 @@ export class ImplicitSampler {
   private readonly seen: Csr;
   private readonly cumulative: Float64Array | null;
 
-  constructor(train: Interactions, private readonly itemCount: number, sampling: 'uniform' | 'popularity') {
+  constructor(
+    train: Interactions,
+    private readonly itemCount: number,
+    sampling: 'uniform' | 'popularity',
+  ) {
     const counts = new Float64Array(itemCount);
     for (const i of train.items) counts[i]! += 1;
     const total = train.items.length;
@@ -33,7 +37,8 @@ export class ImplicitSampler {
   private draw(random: Random): number {
     if (!this.cumulative) return random.int(this.itemCount);
     const x = random.next() * this.cumulative[this.itemCount - 1]!;
-    let lo = 0, hi = this.itemCount - 1;
+    let lo = 0,
+      hi = this.itemCount - 1;
     while (lo < hi) {
       const mid = (lo + hi) >>> 1;
       if (this.cumulative[mid]! <= x) lo = mid + 1;

@@ -112,7 +112,10 @@ export interface FitResult {
   stoppedEarly: boolean;
 }
 
-export type ResolvedFitOptions = Required<Omit<FitOptions, 'validation' | 'onBatchEnd' | 'onEpochEnd' | 'earlyStopping' | 'minRating' | 'optimizers'>> & FitOptions;
+export type ResolvedFitOptions = Required<
+  Omit<FitOptions, 'validation' | 'onBatchEnd' | 'onEpochEnd' | 'earlyStopping' | 'minRating' | 'optimizers'>
+> &
+  FitOptions;
 
 /** The options with their defaults, validated; `seed` defaults to the model's config.seed. */
 export function resolveOptions(options: FitOptions, modelSeed: number): ResolvedFitOptions {
@@ -120,9 +123,25 @@ export function resolveOptions(options: FitOptions, modelSeed: number): Resolved
     fail('BAD_OPTION', `unknown loss ${JSON.stringify(options.loss)}; available: ${LOSS_NAMES.join(', ')}`);
   }
   const o: ResolvedFitOptions = {
-    epochs: 10, batchSize: 256, learningRate: 0.003, weightDecay: 0, l2: 0, biasL2: 0, beta1: 0.9, beta2: 0.999, epsilon: 1e-8,
-    loss: 'mse', seed: modelSeed, shuffle: true, validationFraction: 0, schedule: { kind: 'constant' },
-    negatives: 4, negativeSampling: 'uniform', temperature: 0.1, logQCorrection: true, removeAccidentalHits: true,
+    epochs: 10,
+    batchSize: 256,
+    learningRate: 0.003,
+    weightDecay: 0,
+    l2: 0,
+    biasL2: 0,
+    beta1: 0.9,
+    beta2: 0.999,
+    epsilon: 1e-8,
+    loss: 'mse',
+    seed: modelSeed,
+    shuffle: true,
+    validationFraction: 0,
+    schedule: { kind: 'constant' },
+    negatives: 4,
+    negativeSampling: 'uniform',
+    temperature: 0.1,
+    logQCorrection: true,
+    removeAccidentalHits: true,
     ...options,
   };
   const int = (name: keyof FitOptions, min: number) => {
@@ -149,7 +168,8 @@ export function resolveOptions(options: FitOptions, modelSeed: number): Resolved
   if (o.negativeSampling !== 'uniform' && o.negativeSampling !== 'popularity') {
     fail('BAD_OPTION', `options.negativeSampling must be 'uniform' or 'popularity', got ${JSON.stringify(o.negativeSampling)}`);
   }
-  if (o.minRating !== undefined && !Number.isFinite(o.minRating)) fail('BAD_OPTION', `options.minRating must be a number, got ${o.minRating}`);
+  if (o.minRating !== undefined && !Number.isFinite(o.minRating))
+    fail('BAD_OPTION', `options.minRating must be a number, got ${o.minRating}`);
   const sch = o.schedule;
   if (!sch || !['constant', 'cosine', 'step'].includes(sch.kind)) {
     fail('BAD_OPTION', `options.schedule.kind must be 'constant', 'cosine' or 'step', got ${JSON.stringify(sch?.kind)}`);
@@ -158,7 +178,10 @@ export function resolveOptions(options: FitOptions, modelSeed: number): Resolved
     fail('BAD_OPTION', `options.schedule.final must be in [0, 1], got ${sch.final}`);
   }
   if (sch.kind === 'step' && !(Number.isInteger(sch.every) && sch.every >= 1 && sch.factor > 0)) {
-    fail('BAD_OPTION', `options.schedule needs an integer every ≥ 1 and factor > 0, got every ${sch.every}, factor ${sch.factor}`);
+    fail(
+      'BAD_OPTION',
+      `options.schedule needs an integer every ≥ 1 and factor > 0, got every ${sch.every}, factor ${sch.factor}`,
+    );
   }
   if (o.earlyStopping) {
     const p = o.earlyStopping.patience ?? 3;
@@ -180,4 +203,3 @@ export function learningRateAt(o: ResolvedFitOptions, t: number, total: number, 
   if (s.kind === 'step') return o.learningRate * s.factor ** Math.floor(epoch / s.every);
   return o.learningRate;
 }
-

@@ -13,13 +13,18 @@ function positivesOf(data: Interactions, threshold: number, name: string): Inter
   for (let r = 0; r < data.users.length; r++) if (data.ratings[r]! >= threshold) keep.push(r);
   if (keep.length === 0) fail('EMPTY_DATA', `${name} has no rating ≥ ${threshold}: no positives to train on`);
   return {
-    users: Int32Array.from(keep, (r) => data.users[r]!), items: Int32Array.from(keep, (r) => data.items[r]!),
+    users: Int32Array.from(keep, (r) => data.users[r]!),
+    items: Int32Array.from(keep, (r) => data.items[r]!),
     ratings: Float32Array.from(keep, (r) => data.ratings[r]!),
   };
 }
 
 /** A seeded random `fraction` of the rows as validation, the rest as training. */
-export function carveValidation(data: Interactions, fraction: number, seed: number): { train: Interactions; validation: Interactions } {
+export function carveValidation(
+  data: Interactions,
+  fraction: number,
+  seed: number,
+): { train: Interactions; validation: Interactions } {
   const n = data.users.length;
   const order = Int32Array.from({ length: n }, (_, i) => i);
   new Random(seed ^ 0x5eed).shuffle(order);
@@ -37,7 +42,12 @@ export function carveValidation(data: Interactions, fraction: number, seed: numb
 }
 
 /** Checks everything fit() is given against the model and returns the data it trains and validates on. */
-export function prepareData(core: TwoTower, data: Interactions, o: ResolvedFitOptions, loss: Loss): { train: Interactions; validation?: Interactions } {
+export function prepareData(
+  core: TwoTower,
+  data: Interactions,
+  o: ResolvedFitOptions,
+  loss: Loss,
+): { train: Interactions; validation?: Interactions } {
   validateInteractions(data, core.userCount, core.itemCount, 'train', !loss.implicit || o.minRating !== undefined);
   let validation = o.validation;
   if (validation) validateInteractions(validation, core.userCount, core.itemCount, 'options.validation', !loss.implicit);

@@ -13,7 +13,10 @@ export class TrainScratch {
   dItem = 0;
   logq = 0;
 
-  private constructor(private readonly backend: Backend, private readonly dim: number) {
+  private constructor(
+    private readonly backend: Backend,
+    private readonly dim: number,
+  ) {
     this.buffers = new Buffers(backend);
   }
 

@@ -9,7 +9,10 @@ export class Snapshot {
   private readonly steps: number;
 
   /** Copies values, m and v (or only the values, for a best-weights copy). */
-  constructor(private readonly core: TwoTower, private readonly valuesOnly = false) {
+  constructor(
+    private readonly core: TwoTower,
+    private readonly valuesOnly = false,
+  ) {
     const { store, backend } = core;
     this.ptr = backend.alloc((valuesOnly ? 1 : 3) * Math.max(4, store.total) * backend.floatBytes);
     this.steps = core.optimizerSteps;
@@ -23,7 +26,8 @@ export class Snapshot {
   /** Overwrites the copy with the model's current state. */
   take(): void {
     const { store, backend } = this.core;
-    const k = backend.kernels, r = store.regions;
+    const k = backend.kernels,
+      r = store.regions;
     k.copy_f32(this.ptr, r.values, store.total);
     if (this.valuesOnly) return;
     k.copy_f32(this.ptr + this.stride, r.m, store.total);
@@ -33,7 +37,8 @@ export class Snapshot {
   /** Puts the copy back (values, state and the step count it was taken at). */
   restore(): void {
     const { store, backend } = this.core;
-    const k = backend.kernels, r = store.regions;
+    const k = backend.kernels,
+      r = store.regions;
     this.core.revision++;
     k.copy_f32(r.values, this.ptr, store.total);
     if (this.valuesOnly) return;

@@ -16,15 +16,25 @@ export interface Regularization {
 
 export const NO_REGULARIZATION: Regularization = { l2: 0, biasL2: 0 };
 
-export const DEFAULT_LOSS_SETTINGS: LossSettings = { negatives: 4, temperature: 1, logQCorrection: false, removeAccidentalHits: false };
+export const DEFAULT_LOSS_SETTINGS: LossSettings = {
+  negatives: 4,
+  temperature: 1,
+  logQCorrection: false,
+  removeAccidentalHits: false,
+};
 
 /**
  * Zeroes the gradients, then runs forward, the loss and backward on the n staged rows. Returns
  * the batch objective, the mean loss plus the L2 penalties; when it is not finite, backward is
  * skipped and the caller decides what to do.
  */
-export function lossAndGradients(core: TwoTower, n: number, loss: Loss, reg: Regularization = NO_REGULARIZATION,
-                                 settings: LossSettings = DEFAULT_LOSS_SETTINGS): number {
+export function lossAndGradients(
+  core: TwoTower,
+  n: number,
+  loss: Loss,
+  reg: Regularization = NO_REGULARIZATION,
+  settings: LossSettings = DEFAULT_LOSS_SETTINGS,
+): number {
   const k = core.backend.kernels;
   const p = core.pairs;
   const store = core.store;
@@ -34,8 +44,19 @@ export function lossAndGradients(core: TwoTower, n: number, loss: Loss, reg: Reg
   k.zero_f32(store.regions.grads, store.total);
   const { user, item } = core.forwardPairs(n);
   const value = loss.compute({
-    backend: core.backend, n, dim, user, item, scores: p.scores, targets: p.targets, items: p.items,
-    dScores: scratch.dScores, dUser: scratch.dUser, dItem: scratch.dItem, scratch, settings,
+    backend: core.backend,
+    n,
+    dim,
+    user,
+    item,
+    scores: p.scores,
+    targets: p.targets,
+    items: p.items,
+    dScores: scratch.dScores,
+    dUser: scratch.dUser,
+    dItem: scratch.dItem,
+    scratch,
+    settings,
   });
   if (!Number.isFinite(value)) return value;
   const { global, user: ub, item: ib } = core.bias;

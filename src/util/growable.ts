@@ -7,7 +7,10 @@ export class Growable<T extends Int32Array | Float32Array | Float64Array> {
   private data: T;
   length = 0;
 
-  constructor(private readonly ctor: TypedCtor<T>, capacity = 1024) {
+  constructor(
+    private readonly ctor: TypedCtor<T>,
+    capacity = 1024,
+  ) {
     this.data = new ctor(capacity);
   }
 

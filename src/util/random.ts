@@ -22,7 +22,10 @@ export class Random {
 
   constructor(seed: number) {
     const next = splitmix32(seed);
-    this.a = next(); this.b = next(); this.c = next(); this.d = next();
+    this.a = next();
+    this.b = next();
+    this.c = next();
+    this.d = next();
     for (let i = 0; i < 12; i++) this.uint32();
   }
 

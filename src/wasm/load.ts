@@ -53,8 +53,10 @@ function decodeBase64(text: string): Uint8Array<ArrayBuffer> {
 
 const compiled = new Map<string, Promise<WebAssembly.Module>>();
 const INLINED: Record<string, string> = {
-  simd: SIMD_WASM_BASE64, relaxed: RELAXED_WASM_BASE64,
-  'simd-threads': SIMD_THREADS_WASM_BASE64, 'relaxed-threads': RELAXED_THREADS_WASM_BASE64,
+  simd: SIMD_WASM_BASE64,
+  relaxed: RELAXED_WASM_BASE64,
+  'simd-threads': SIMD_THREADS_WASM_BASE64,
+  'relaxed-threads': RELAXED_THREADS_WASM_BASE64,
 };
 
 /** Whether this host runs relaxed SIMD (checked once by validating the relaxed build itself). */
@@ -106,8 +108,10 @@ type ModuleExports = KernelExports & { memory: WebAssembly.Memory };
 function checkExports(exports: WebAssembly.Exports): ModuleExports {
   for (const [name, arity] of Object.entries(KERNEL_ARITY)) {
     const fn = exports[name];
-    if (typeof fn !== 'function') fail('LOAD_FAILED', `the kernel module does not export ${name}(): is it a twotower kernels .wasm of this version?`);
-    if (fn.length !== arity) fail('LOAD_FAILED', `the kernel module's ${name}() takes ${fn.length} arguments, this version expects ${arity}`);
+    if (typeof fn !== 'function')
+      fail('LOAD_FAILED', `the kernel module does not export ${name}(): is it a twotower kernels .wasm of this version?`);
+    if (fn.length !== arity)
+      fail('LOAD_FAILED', `the kernel module's ${name}() takes ${fn.length} arguments, this version expects ${arity}`);
   }
   return exports as unknown as ModuleExports;
 }
@@ -119,19 +123,26 @@ export class WasmBackend implements Backend {
   private readonly exports: ModuleExports;
   private readonly ledger = new AllocationLedger();
 
-  constructor(readonly kind: KernelBuild, instance: WebAssembly.Instance, readonly module: WebAssembly.Module,
-              private readonly sharedMemory?: WebAssembly.Memory) {
+  constructor(
+    readonly kind: KernelBuild,
+    instance: WebAssembly.Instance,
+    readonly module: WebAssembly.Module,
+    private readonly sharedMemory?: WebAssembly.Memory,
+  ) {
     this.exports = checkExports(instance.exports);
     const { alloc: _alloc, free: _free, memory: _memory, gather_32, ...kernels } = this.exports;
     // i32 and f32 gathers are one kernel in WASM (both move 32-bit words).
     this.kernels = { ...kernels, gather_i32: gather_32, gather_f32: gather_32 };
   }
 
-  get memory(): WebAssembly.Memory { return this.sharedMemory ?? this.exports.memory; }
+  get memory(): WebAssembly.Memory {
+    return this.sharedMemory ?? this.exports.memory;
+  }
 
   /** True for the threads build: workers may instantiate `module` on `memory`. */
-  get shared(): boolean { return this.sharedMemory !== undefined; }
-
+  get shared(): boolean {
+    return this.sharedMemory !== undefined;
+  }
 
   alloc(bytes: number): number {
     if (!(bytes > 0)) bytes = 16;

@@ -47,7 +47,11 @@ export class KernelPool {
   private readonly workers: SpawnedWorker[] = [];
   private closed = false;
 
-  private constructor(private readonly backend: WasmBackend, private readonly control: number, readonly size: number) {}
+  private constructor(
+    private readonly backend: WasmBackend,
+    private readonly control: number,
+    readonly size: number,
+  ) {}
 
   private view(): Int32Array {
     return new Int32Array(this.backend.memory.buffer);
@@ -69,10 +73,16 @@ export class KernelPool {
     const deadline = Date.now() + 30_000;
     for (let i = 1; i < threads; i++) {
       while (Atomics.load(pool.view(), pool.slot(i)) === STATE.STARTING) {
-        if (Date.now() > deadline) { pool.close(); fail('WORKER_FAILED', `worker threads did not start within 30 s (thread ${i} of ${threads})`); }
+        if (Date.now() > deadline) {
+          pool.close();
+          fail('WORKER_FAILED', `worker threads did not start within 30 s (thread ${i} of ${threads})`);
+        }
         await new Promise((resolve) => setTimeout(resolve, 2));
       }
-      if (Atomics.load(pool.view(), pool.slot(i)) === STATE.FAILED) { pool.close(); fail('WORKER_FAILED', `worker thread ${i} failed to start`); }
+      if (Atomics.load(pool.view(), pool.slot(i)) === STATE.FAILED) {
+        pool.close();
+        fail('WORKER_FAILED', `worker thread ${i} failed to start`);
+      }
     }
     return pool;
   }
@@ -96,7 +106,8 @@ export class KernelPool {
       const s = this.slot(t);
       let state: number;
       while ((state = Atomics.load(this.view(), s)) === STATE.READY) Atomics.wait(this.view(), s, STATE.READY, 1000);
-      if (state !== STATE.DONE) fail('WORKER_FAILED', `worker thread ${t} failed while running ${jobs[t]!.kernel} (state ${state})`);
+      if (state !== STATE.DONE)
+        fail('WORKER_FAILED', `worker thread ${t} failed while running ${jobs[t]!.kernel} (state ${state})`);
       Atomics.store(this.view(), s, STATE.IDLE);
     }
   }
@@ -124,7 +135,10 @@ export function runJob(kernels: Pick<KernelExports, PoolKernel>, job: PoolJob): 
  * The body of a worker thread, the same on every platform: instantiate the module on the shared
  * memory, mark the slot idle, then run posted jobs until told to quit.
  */
-export async function workerMain(init: WorkerInit, instantiate: (m: WebAssembly.Module, mem: WebAssembly.Memory) => Promise<WebAssembly.Instance>): Promise<void> {
+export async function workerMain(
+  init: WorkerInit,
+  instantiate: (m: WebAssembly.Module, mem: WebAssembly.Memory) => Promise<WebAssembly.Instance>,
+): Promise<void> {
   const slot = (init.control >> 2) + init.index * SLOT_INTS;
   const view = () => new Int32Array(init.memory.buffer);
   let exports: KernelExports;

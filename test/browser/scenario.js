@@ -4,7 +4,9 @@
 export async function scenario(tt, wasm) {
   const data = tt.generateSynthetic({ users: 60, items: 40, ratingsPerUser: 20, seed: 3 });
   const model = await tt.createModel(data.suggestedConfig(8), {
-    wasm, userFeatures: data.userFeatures, itemFeatures: data.itemFeatures,
+    wasm,
+    userFeatures: data.userFeatures,
+    itemFeatures: data.itemFeatures,
   });
   const before = model.evaluate(data.train).rmse;
   const result = model.fit(data.train, { epochs: 4, batchSize: 64, learningRate: 0.01, seed: 9 });

@@ -6,15 +6,26 @@ self.onmessage = async () => {
   try {
     let seed = 7;
     const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
-    const d = 32, n = 30_000, b = 5, k = 10;
-    const items = Float32Array.from({ length: n * d }, next), queries = Float32Array.from({ length: b * d }, next);
-    const one = await tt.createScorer({ threads: 1 }), two = await tt.createScorer({ threads: 2 });
-    const a = one.topK(queries, items, d, k), c = two.topK(queries, items, d, k);
+    const d = 32,
+      n = 30_000,
+      b = 5,
+      k = 10;
+    const items = Float32Array.from({ length: n * d }, next),
+      queries = Float32Array.from({ length: b * d }, next);
+    const one = await tt.createScorer({ threads: 1 }),
+      two = await tt.createScorer({ threads: 2 });
+    const a = one.topK(queries, items, d, k),
+      c = two.topK(queries, items, d, k);
     const same = a.indices.every((x, i) => x === c.indices[i]) && a.scores.every((x, i) => x === c.scores[i]);
-    self.postMessage({ threads: two.threads, same, isolated: self.crossOriginIsolated, first: Array.from(c.indices.subarray(0, k)) });
+    self.postMessage({
+      threads: two.threads,
+      same,
+      isolated: self.crossOriginIsolated,
+      first: Array.from(c.indices.subarray(0, k)),
+    });
     one.close();
     two.close();
   } catch (error) {
-    self.postMessage({ error: String(error && error.stack || error) });
+    self.postMessage({ error: String((error && error.stack) || error) });
   }
 };

@@ -13,7 +13,9 @@ export const categoricalKind: FeatureKind<CategoricalFeature> = {
     positiveInt(spec.dim, `${where}.dim ("${spec.name}")`);
   },
   width: (spec) => spec.dim,
-  declare: (spec, prefix, store, std) => ({ table: store.declare(`${prefix}.embedding`, [spec.vocabSize, spec.dim], { kind: 'normal', std }, 'embedding') }),
+  declare: (spec, prefix, store, std) => ({
+    table: store.declare(`${prefix}.embedding`, [spec.vocabSize, spec.dim], { kind: 'normal', std }, 'embedding'),
+  }),
   needsColumn: true,
   validateColumn(spec, column, count, where) {
     if (column === undefined) fail('MISSING_FEATURE', `${where}: no column given`);

@@ -22,7 +22,13 @@ export function checkFinite(values: Float32Array, where: string): void {
 }
 
 /** One Int32Array value per row, each in [0, limit). */
-export function checkIndexColumn(column: unknown, count: number, limit: number, where: string, what: string): asserts column is Int32Array {
+export function checkIndexColumn(
+  column: unknown,
+  count: number,
+  limit: number,
+  where: string,
+  what: string,
+): asserts column is Int32Array {
   if (!(column instanceof Int32Array)) fail('BAD_INPUT', `${where} must be an Int32Array (${what})`);
   if (column.length !== count) fail('DIMENSION_MISMATCH', `${where} has ${column.length} values for ${count} rows`);
   checkRange(column, limit, where);
@@ -34,11 +40,15 @@ export function checkBag(column: unknown, count: number, limit: number, where: s
   if (!bag || !(bag.offsets instanceof Int32Array) || !(bag.ids instanceof Int32Array)) {
     fail('BAD_INPUT', `${where} must be { offsets: Int32Array, ids: Int32Array, weights?: Float32Array }`);
   }
-  if (bag.offsets.length !== count + 1) fail('DIMENSION_MISMATCH', `${where}.offsets has length ${bag.offsets.length}; expected count + 1 = ${count + 1}`);
+  if (bag.offsets.length !== count + 1)
+    fail('DIMENSION_MISMATCH', `${where}.offsets has length ${bag.offsets.length}; expected count + 1 = ${count + 1}`);
   if (bag.offsets[0] !== 0) fail('BAD_INPUT', `${where}.offsets[0] must be 0, got ${bag.offsets[0]}`);
   for (let e = 0; e < count; e++) {
     if (bag.offsets[e + 1]! < bag.offsets[e]!) {
-      fail('BAD_INPUT', `${where}.offsets must not decrease: offsets[${e + 1}] = ${bag.offsets[e + 1]} < offsets[${e}] = ${bag.offsets[e]}`);
+      fail(
+        'BAD_INPUT',
+        `${where}.offsets must not decrease: offsets[${e + 1}] = ${bag.offsets[e + 1]} < offsets[${e}] = ${bag.offsets[e]}`,
+      );
     }
   }
   if (bag.offsets[count] !== bag.ids.length) {

@@ -22,16 +22,20 @@ export const idKind: FeatureKind<IdFeature> = {
     positiveInt(spec.dim, `${where}.dim ("${spec.name}")`);
   },
   width: (spec) => spec.dim,
-  declare: (spec, prefix, store, std) => ({ table: store.declare(`${prefix}.embedding`, [spec.vocabSize, spec.dim], { kind: 'normal', std }, 'embedding') }),
+  declare: (spec, prefix, store, std) => ({
+    table: store.declare(`${prefix}.embedding`, [spec.vocabSize, spec.dim], { kind: 'normal', std }, 'embedding'),
+  }),
   needsColumn: false,
   validateColumn(spec, column, count, where) {
     if (column === undefined) {
-      if (spec.vocabSize !== count) fail('DIMENSION_MISMATCH', `${where} has vocabSize ${spec.vocabSize} but the table has ${count} rows`);
+      if (spec.vocabSize !== count)
+        fail('DIMENSION_MISMATCH', `${where} has vocabSize ${spec.vocabSize} but the table has ${count} rows`);
       return;
     }
     checkIndexColumn(column, count, spec.vocabSize, where, 'an id column holds id indices');
   },
-  upload: (be, _spec, column): Record<string, number> => (column === undefined ? {} : { column: upload(be, column as Int32Array) }),
+  upload: (be, _spec, column): Record<string, number> =>
+    column === undefined ? {} : { column: upload(be, column as Int32Array) },
   rowScratch: true,
   unknownColumn: (_spec, rows) => new Int32Array(rows),
   forward(slot, pass) {

@@ -36,7 +36,11 @@ export const multiHotKind: FeatureKind<MultiHotFeature> = {
   },
   upload(be, _spec, column) {
     const bag = column as MultiHotColumn;
-    return { offsets: upload(be, bag.offsets), ids: upload(be, bag.ids), weights: bag.weights ? uploadFloats(be, bag.weights) : 0 };
+    return {
+      offsets: upload(be, bag.offsets),
+      ids: upload(be, bag.ids),
+      weights: bag.weights ? uploadFloats(be, bag.weights) : 0,
+    };
   },
   rowScratch: false,
   unknownColumn: (_spec, rows) => ({ offsets: new Int32Array(rows + 1), ids: new Int32Array(0) }),
@@ -44,21 +48,64 @@ export const multiHotKind: FeatureKind<MultiHotFeature> = {
     const { spec, params, data } = slot;
     const table = pass.store.ptr(params.table!);
     if (params.attention) {
-      pass.k.embedding_bag_attention(pass.at, table, data.offsets!, data.ids!, pass.rows, pass.n, spec.dim, pass.ld, pass.store.ptr(params.attention));
+      pass.k.embedding_bag_attention(
+        pass.at,
+        table,
+        data.offsets!,
+        data.ids!,
+        pass.rows,
+        pass.n,
+        spec.dim,
+        pass.ld,
+        pass.store.ptr(params.attention),
+      );
     } else {
-      pass.k.embedding_bag(pass.at, table, data.offsets!, data.ids!, data.weights!, pass.rows, spec.excludeScoredItem ? pass.scored : 0,
-        pass.n, spec.dim, pass.ld, spec.pooling === 'sum' ? 0 : 1);
+      pass.k.embedding_bag(
+        pass.at,
+        table,
+        data.offsets!,
+        data.ids!,
+        data.weights!,
+        pass.rows,
+        spec.excludeScoredItem ? pass.scored : 0,
+        pass.n,
+        spec.dim,
+        pass.ld,
+        spec.pooling === 'sum' ? 0 : 1,
+      );
     }
   },
   backward(slot, pass) {
     const { spec, params, data } = slot;
     const s = pass.store;
     if (params.attention) {
-      pass.k.embedding_bag_attention_backward(s.gradPtr(params.table!), s.gradPtr(params.attention), pass.at, s.ptr(params.table!),
-        data.offsets!, data.ids!, pass.rows, pass.n, spec.dim, pass.ld, s.ptr(params.attention));
+      pass.k.embedding_bag_attention_backward(
+        s.gradPtr(params.table!),
+        s.gradPtr(params.attention),
+        pass.at,
+        s.ptr(params.table!),
+        data.offsets!,
+        data.ids!,
+        pass.rows,
+        pass.n,
+        spec.dim,
+        pass.ld,
+        s.ptr(params.attention),
+      );
     } else {
-      pass.k.embedding_bag_scatter_add(s.gradPtr(params.table!), pass.at, data.offsets!, data.ids!, data.weights!, pass.rows,
-        spec.excludeScoredItem ? pass.scored : 0, pass.n, spec.dim, pass.ld, spec.pooling === 'sum' ? 0 : 1);
+      pass.k.embedding_bag_scatter_add(
+        s.gradPtr(params.table!),
+        pass.at,
+        data.offsets!,
+        data.ids!,
+        data.weights!,
+        pass.rows,
+        spec.excludeScoredItem ? pass.scored : 0,
+        pass.n,
+        spec.dim,
+        pass.ld,
+        spec.pooling === 'sum' ? 0 : 1,
+      );
     }
   },
 };

@@ -18,7 +18,10 @@ export const numericKind: FeatureKind<NumericFeature> = {
     if (column === undefined) fail('MISSING_FEATURE', `${where}: no column given`);
     if (!(column instanceof Float32Array)) fail('BAD_INPUT', `${where} must be a Float32Array (count × size values)`);
     if (column.length !== count * spec.size) {
-      fail('DIMENSION_MISMATCH', `${where} has ${column.length} values; expected ${count} rows × size ${spec.size} = ${count * spec.size}`);
+      fail(
+        'DIMENSION_MISMATCH',
+        `${where} has ${column.length} values; expected ${count} rows × size ${spec.size} = ${count * spec.size}`,
+      );
     }
     checkFinite(column, where);
   },

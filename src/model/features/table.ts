@@ -9,12 +9,16 @@ import { featureKind } from './index.js';
 export function validateFeatureTable(table: FeatureTable, features: readonly FeatureSpec[], side: TowerSide): void {
   if (!table || typeof table !== 'object') fail('BAD_INPUT', `${side} features must be an object { count, columns }`);
   const count = table.count;
-  if (!Number.isInteger(count) || count <= 0) fail('BAD_INPUT', `${side} features: count must be a positive integer, got ${count}`);
+  if (!Number.isInteger(count) || count <= 0)
+    fail('BAD_INPUT', `${side} features: count must be a positive integer, got ${count}`);
   const columns = table.columns ?? {};
   const known = new Set(features.map((f) => f.name));
   for (const name of Object.keys(columns)) {
     if (!known.has(name)) {
-      fail('UNKNOWN_FEATURE', `${side} features: unknown feature name "${name}" (the ${side} tower reads: ${[...known].join(', ')})`);
+      fail(
+        'UNKNOWN_FEATURE',
+        `${side} features: unknown feature name "${name}" (the ${side} tower reads: ${[...known].join(', ')})`,
+      );
     }
   }
   for (const f of features) featureKind(f).validateColumn(f, columns[f.name], count, `${side} feature "${f.name}"`);

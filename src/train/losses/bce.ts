@@ -14,9 +14,13 @@ export const binaryCrossEntropy: Loss = {
     let count = 0;
     for (const r of rows) {
       const u = train.users[r]!;
-      out.users[count] = u; out.items[count] = train.items[r]!; out.targets[count++] = 1;
+      out.users[count] = u;
+      out.items[count] = train.items[r]!;
+      out.targets[count++] = 1;
       for (let j = 0; j < settings.negatives; j++) {
-        out.users[count] = u; out.items[count] = sampler!.negative(u, random); out.targets[count++] = 0;
+        out.users[count] = u;
+        out.items[count] = sampler!.negative(u, random);
+        out.targets[count++] = 0;
       }
     }
     writePairs(core, out.users, out.items, out.targets, count);

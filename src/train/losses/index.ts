@@ -20,7 +20,8 @@ export type LossName = keyof typeof LOSSES;
 export const LOSS_NAMES = Object.keys(LOSSES) as LossName[];
 
 export function resolveLoss(name: string): Loss {
-  if (!Object.hasOwn(LOSSES, name)) fail('BAD_OPTION', `unknown loss ${JSON.stringify(name)}; available: ${LOSS_NAMES.join(', ')}`);
+  if (!Object.hasOwn(LOSSES, name))
+    fail('BAD_OPTION', `unknown loss ${JSON.stringify(name)}; available: ${LOSS_NAMES.join(', ')}`);
   return LOSSES[name as LossName];
 }
 

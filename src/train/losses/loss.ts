@@ -81,7 +81,8 @@ export interface Loss {
 
 /** Copies JS-side batch rows into the model's pair scratch. */
 export function writePairs(core: TwoTower, users: Int32Array, items: Int32Array, targets: Float32Array, count: number): void {
-  const be = core.backend, p = core.pairs;
+  const be = core.backend,
+    p = core.pairs;
   be.ints(p.users, count).set(users.subarray(0, count));
   be.ints(p.items, count).set(items.subarray(0, count));
   be.floats(p.targets, count).set(targets.subarray(0, count));

@@ -8,7 +8,9 @@ export const squaredError: Loss = {
   implicit: false,
   rowsPerPositive: () => 1,
   stage({ core, heap, rowsPtr, rows }) {
-    const k = core.backend.kernels, p = core.pairs, m = rows.length;
+    const k = core.backend.kernels,
+      p = core.pairs,
+      m = rows.length;
     k.gather_i32(p.users, heap.users, rowsPtr, m);
     k.gather_i32(p.items, heap.items, rowsPtr, m);
     k.gather_f32(p.targets, heap.targets, rowsPtr, m);

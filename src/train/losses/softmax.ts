@@ -25,8 +25,14 @@ export const inBatchSoftmax: Loss = {
     const k = b.backend.kernels;
     const matrix = b.scratch.matrix(b.n);
     k.score_matrix(matrix, b.user, b.item, b.n, b.n, b.dim);
-    const value = k.softmax_xent(matrix, matrix, b.settings.logQCorrection ? b.scratch.logq : 0,
-      b.settings.removeAccidentalHits ? b.items : 0, b.n, b.settings.temperature);
+    const value = k.softmax_xent(
+      matrix,
+      matrix,
+      b.settings.logQCorrection ? b.scratch.logq : 0,
+      b.settings.removeAccidentalHits ? b.items : 0,
+      b.n,
+      b.settings.temperature,
+    );
     k.dense_forward(b.dUser, matrix, b.item, 0, b.n, b.n, b.dim);
     k.dense_backward_weight(b.dItem, matrix, b.user, b.n, b.n, b.dim, 0);
     return value;

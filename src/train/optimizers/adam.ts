@@ -8,7 +8,19 @@ export const adam: Optimizer = {
   step(backend, group, at, t, s) {
     const bc1 = 1 - Math.pow(s.beta1, t);
     const bc2 = 1 - Math.pow(s.beta2, t);
-    backend.kernels.adam_update(at.values, at.grads, at.m, at.v, group.size, s.learningRate, s.beta1, s.beta2,
-      s.epsilon, s.weightDecay, bc1, bc2);
+    backend.kernels.adam_update(
+      at.values,
+      at.grads,
+      at.m,
+      at.v,
+      group.size,
+      s.learningRate,
+      s.beta1,
+      s.beta2,
+      s.epsilon,
+      s.weightDecay,
+      bc1,
+      bc2,
+    );
   },
 };

@@ -46,16 +46,21 @@ export function planOptimizers(store: ParameterStore, options: OptimizerOptions 
     fail('BAD_OPTION', `options.optimizers must be an object { dense?, embeddings?, biases? }, got ${JSON.stringify(options)}`);
   }
   for (const key of Object.keys(options ?? {})) {
-    if (!['dense', 'embeddings', 'biases'].includes(key)) fail('BAD_OPTION', `options.optimizers.${key}: unknown group kind (dense, embeddings, biases)`);
+    if (!['dense', 'embeddings', 'biases'].includes(key))
+      fail('BAD_OPTION', `options.optimizers.${key}: unknown group kind (dense, embeddings, biases)`);
   }
   const resolve = (key: keyof OptimizerOptions): { optimizer: Optimizer; rateFactor: number } => {
     const given = options?.[key] ?? 'adam';
     const choice: OptimizerChoice = typeof given === 'string' ? { name: given } : given;
     if (!choice || !Object.hasOwn(OPTIMIZERS, choice.name)) {
-      fail('BAD_OPTION', `options.optimizers.${key}: unknown optimizer ${JSON.stringify(choice?.name ?? given)}; available: ${Object.keys(OPTIMIZERS).join(', ')}`);
+      fail(
+        'BAD_OPTION',
+        `options.optimizers.${key}: unknown optimizer ${JSON.stringify(choice?.name ?? given)}; available: ${Object.keys(OPTIMIZERS).join(', ')}`,
+      );
     }
     const rate = choice.learningRate ?? learningRate;
-    if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0) fail('BAD_OPTION', `options.optimizers.${key}.learningRate must be > 0, got ${rate}`);
+    if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0)
+      fail('BAD_OPTION', `options.optimizers.${key}.learningRate must be > 0, got ${rate}`);
     return { optimizer: OPTIMIZERS[choice.name], rateFactor: rate / learningRate };
   };
   const byKind = new Map((['dense', 'embedding', 'bias'] as const).map((kind) => [kind, resolve(OPTION_OF[kind])]));

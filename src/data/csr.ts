@@ -28,6 +28,17 @@ export function groupByRow(rows: ArrayLike<number>, ids: ArrayLike<number>, rowC
   return csrFromLists(lists, true);
 }
 
+/** Values grouped by their row key, in input order within each row (repeats kept), rows in [0, rowCount). */
+export function csrGroup(keys: ArrayLike<number>, values: ArrayLike<number>, rowCount: number): Csr {
+  const offsets = new Int32Array(rowCount + 1);
+  for (let i = 0; i < keys.length; i++) offsets[keys[i]! + 1]! += 1;
+  for (let r = 0; r < rowCount; r++) offsets[r + 1]! += offsets[r]!;
+  const ids = new Int32Array(keys.length);
+  const fill = offsets.slice(0, rowCount);
+  for (let i = 0; i < keys.length; i++) ids[fill[keys[i]!]!++] = values[i]!;
+  return { offsets, ids };
+}
+
 /** The rows `picked` of a CSR, in that order (each row copied as is). */
 export function csrSelect(csr: Csr, picked: ArrayLike<number>): Csr {
   return csrFromLists(Array.from(picked, (r) => csrRow(csr, r)));

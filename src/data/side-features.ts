@@ -6,6 +6,7 @@ import { fail } from '../errors.js';
 import type { FeatureSpec } from '../config/model.js';
 import type { FeatureTable, FeatureColumn } from '../config/feature-table.js';
 import { Vocabulary, fnv1a } from './vocabulary.js';
+import { csrFromLists } from './csr.js';
 
 export type SideFeatureSpec =
   /** One category per entity (gender, occupation), with its own vocabulary (0 = unknown). */
@@ -70,15 +71,7 @@ function parseNumber(raw: string, transform: 'year' | 'log1p' | undefined): numb
 
 /** Builds bag columns (CSR) from per-entity id lists. */
 function bag(lists: number[][]): FeatureColumn {
-  const offsets = new Int32Array(lists.length + 1);
-  let total = 0;
-  lists.forEach((l, e) => {
-    total += l.length;
-    offsets[e + 1] = total;
-  });
-  const ids = new Int32Array(total);
-  lists.forEach((l, e) => ids.set(l, offsets[e]!));
-  return { offsets, ids };
+  return csrFromLists(lists);
 }
 
 /**

@@ -8,6 +8,7 @@ import type { Interactions } from './interactions.js';
 import type { FeatureTable } from '../config/feature-table.js';
 import type { TwoTowerConfig } from '../config/model.js';
 import { fail } from '../errors.js';
+import { csrFromLists } from './csr.js';
 
 export interface SyntheticOptions {
   /** Number of users. Default 1000. */
@@ -84,8 +85,7 @@ export function generateSynthetic(options: SyntheticOptions = {}): SyntheticData
     bu[u] = 0.25 * a0 + 0.15 * random.normal();
     for (let f = 0; f < k; f++) p[u * k + f] = ageFactors[age[u]! * k + f]! + 0.1 * a1 * (f % 2 ? 1 : -1) + 0.2 * random.normal();
   }
-  const offsets = new Int32Array(ni + 1);
-  const genreIds: number[] = [];
+  const genreLists: number[][] = [];
   const popularity = new Float32Array(ni);
   const q = new Float64Array(ni * k);
   const bi = new Float64Array(ni);
@@ -94,8 +94,7 @@ export function generateSynthetic(options: SyntheticOptions = {}): SyntheticData
     const mine = new Set<number>();
     while (mine.size < count) mine.add(random.int(GENRES));
     const sorted = [...mine].sort((a, b) => a - b);
-    genreIds.push(...sorted);
-    offsets[i + 1] = genreIds.length;
+    genreLists.push(sorted);
     const pop = random.normal();
     popularity[i] = pop;
     bi[i] = 0.3 * pop + 0.15 * random.normal();
@@ -146,7 +145,7 @@ export function generateSynthetic(options: SyntheticOptions = {}): SyntheticData
   }
   return {
     userFeatures: { count: nu, columns: { age, activity } },
-    itemFeatures: { count: ni, columns: { genres: { offsets, ids: Int32Array.from(genreIds) }, popularity } },
+    itemFeatures: { count: ni, columns: { genres: csrFromLists(genreLists), popularity } },
     train: pack(trainRows),
     test,
     noise,

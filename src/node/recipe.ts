@@ -15,6 +15,7 @@ import {
 } from '../index.js';
 import type { Dataset } from './dataset.js';
 import { resolveLoss } from '../train/losses/index.js';
+import { csrFromLists, csrGroup } from '../data/csr.js';
 
 export interface RecipeOptions {
   /** Embedding width. Default 32. */
@@ -92,21 +93,11 @@ export function recipeOptions(loss: LossName, given: Partial<RecipeOptions> = {}
   return { ...RECIPE_DEFAULTS, ...implicit, loss, ...given };
 }
 
-/** The model config the recipe trains for a dataset. */
 /** Per-entity lists of the other side's indices in the training data, weighted 1/√count. */
 function implicitColumn(keys: Int32Array, values: Int32Array, count: number): MultiHotColumn {
-  const lengths = new Int32Array(count);
-  for (const k of keys) lengths[k]! += 1;
-  const offsets = new Int32Array(count + 1);
-  for (let e = 0; e < count; e++) offsets[e + 1] = offsets[e]! + lengths[e]!;
-  const ids = new Int32Array(keys.length);
-  const weights = new Float32Array(keys.length);
-  const fill = offsets.slice(0, count);
-  keys.forEach((k, r) => {
-    const at = fill[k]!++;
-    ids[at] = values[r]!;
-    weights[at] = 1 / Math.sqrt(lengths[k]!);
-  });
+  const { offsets, ids } = csrGroup(keys, values, count);
+  const weights = new Float32Array(ids.length);
+  for (let e = 0; e < count; e++) weights.fill(1 / Math.sqrt(offsets[e + 1]! - offsets[e]!), offsets[e]!, offsets[e + 1]!);
   return { offsets, ids, weights };
 }
 
@@ -118,9 +109,7 @@ function historyColumn(ds: Dataset, n: number, users: number): MultiHotColumn {
   const lists = rows.map((list) =>
     (t ? list.sort((a, b) => t[a]! - t[b]! || a - b) : list).slice(-n).map((r) => ds.train.items[r]!),
   );
-  const offsets = new Int32Array(users + 1);
-  lists.forEach((l, u) => (offsets[u + 1] = offsets[u]! + l.length));
-  return { offsets, ids: Int32Array.from(lists.flat()) };
+  return csrFromLists(lists);
 }
 
 /** The feature tables the recipe's towers read: side features and the implicit lists. */

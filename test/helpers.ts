@@ -4,6 +4,7 @@ import { loadWasmBackend, type WasmBackend } from '../src/wasm/load.js';
 import type { Backend, Floats } from '../src/backend/contract.js';
 import { internals, type Model } from '../src/api/model.js';
 import type { TwoTower } from '../src/model/twotower.js';
+import type { ParameterStore } from '../src/model/parameters.js';
 import { Random } from '../src/util/random.js';
 
 /** The plain SIMD build and the relaxed-SIMD (FMA) build; vitest runs with the V8 flag for the latter. */
@@ -57,6 +58,29 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   }
   if (worst >= 0) {
     expect.fail(`element ${worst}: got ${actual[worst]}, expected ${expected[worst]} (atol ${atol}, rtol ${rtol})`);
+  }
+}
+
+/**
+ * Checks every parameter's analytic gradient (what `lossOf` leaves in the store) against central
+ * finite differences (L(θ+h) − L(θ−h)) / 2h of the loss it returns; meant for the f64 reference.
+ */
+export function expectFiniteDifferences(store: ParameterStore, lossOf: () => number, atol = 1e-7, rtol = 1e-5, h = 1e-6): void {
+  lossOf();
+  const analytic = new Map(store.blocks.map((b) => [b.name, Float64Array.from(store.grads(b))]));
+  for (const block of store.blocks) {
+    const numeric: number[] = [];
+    for (let i = 0; i < block.size; i++) {
+      const v = () => store.values(block);
+      const original = v()[i]!;
+      v()[i] = original + h;
+      const up = lossOf();
+      v()[i] = original - h;
+      const down = lossOf();
+      v()[i] = original;
+      numeric.push((up - down) / (2 * h));
+    }
+    expectClose(numeric, analytic.get(block.name)!, atol, rtol);
   }
 }
 

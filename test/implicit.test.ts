@@ -19,6 +19,7 @@ import {
   expectClose,
   f64,
   core,
+  expectFiniteDifferences,
 } from './helpers.js';
 import type { WasmBackend } from '../src/wasm/load.js';
 
@@ -120,23 +121,7 @@ describe('implicit gradients by central finite differences (f64 reference)', () 
     scratch.reserve(n);
     c.backend.floats(scratch.logq, n).set(randomFloats(random, n));
     const settings = { negatives: 1, logQCorrection: true, removeAccidentalHits: true, temperature: 0.5 };
-    const lossOf = () => lossAndGradients(c, n, loss, { l2: 0.1, biasL2: 0 }, settings);
-    lossOf();
-    const analytic = new Map(store.blocks.map((b) => [b.name, Float64Array.from(store.grads(b))]));
-    for (const block of store.blocks) {
-      const numeric: number[] = [];
-      for (let i = 0; i < block.size; i++) {
-        const v = () => store.values(block);
-        const original = v()[i]!;
-        v()[i] = original + 1e-6;
-        const up = lossOf();
-        v()[i] = original - 1e-6;
-        const down = lossOf();
-        v()[i] = original;
-        numeric.push((up - down) / 2e-6);
-      }
-      expectClose(numeric, analytic.get(block.name)!, 1e-7, 1e-5);
-    }
+    expectFiniteDifferences(store, () => lossAndGradients(c, n, loss, { l2: 0.1, biasL2: 0 }, settings));
     model.dispose();
   });
 });

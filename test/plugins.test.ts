@@ -9,7 +9,7 @@ import { FEATURE_KINDS } from '../src/model/features/index.js';
 import { ImplicitSampler } from '../src/train/implicit-sampler.js';
 import { TrainScratch } from '../src/train/scratch.js';
 import { lossAndGradients } from '../src/train/step.js';
-import { Random, expectClose, core } from './helpers.js';
+import { Random, expectFiniteDifferences, core } from './helpers.js';
 
 export const implicitSquaredError: Loss = {
   name: 'imse',
@@ -79,24 +79,7 @@ describe('a loss added through the Loss interface alone', () => {
       expect(items[r + 1]).toBeGreaterThanOrEqual(0);
       expect(items[r + 1]).toBeLessThan(8);
     }
-    const lossOf = () => lossAndGradients(c, n, implicitSquaredError, { l2: 0.05, biasL2: 0 }, settings);
-    lossOf();
-    const store = c.store;
-    for (const block of store.blocks) {
-      const analytic = Float64Array.from(store.grads(block));
-      const numeric: number[] = [];
-      for (let i = 0; i < block.size; i++) {
-        const v = () => store.values(block);
-        const original = v()[i]!;
-        v()[i] = original + 1e-6;
-        const up = lossOf();
-        v()[i] = original - 1e-6;
-        const down = lossOf();
-        v()[i] = original;
-        numeric.push((up - down) / 2e-6);
-      }
-      expectClose(numeric, analytic, 1e-7, 1e-5);
-    }
+    expectFiniteDifferences(c.store, () => lossAndGradients(c, n, implicitSquaredError, { l2: 0.05, biasL2: 0 }, settings));
     model.dispose();
   });
 });

@@ -265,36 +265,73 @@ export async function createModel(config: TwoTowerConfig, options: CreateModelOp
  * for a file that is not a model, is truncated or corrupted, or has a newer format version.
  */
 export async function loadModel(bytes: Uint8Array, options: LoadModelOptions = {}): Promise<Model> {
-  const contents = decodeModelFile(bytes, options.name);
-  const model = await createModel(contents.config, {
-    wasm: options.wasm,
-    backend: options.backend,
-    userFeatures: contents.userFeatures,
-    itemFeatures: contents.itemFeatures,
-  });
+  const name = options.name ?? 'model file';
+  const contents = decodeModelFile(bytes, name);
+  // What the file holds must be what its config declares, block for block, before anything is
+  // allocated: a tampered config (a vocabulary of 60 million ids in a 3 KB file) fails here.
+  const declared = asModelFileError(name, () => TwoTower.parameterBlocks(contents.config));
+  for (const block of declared) {
+    const values = contents.parameters[block.name];
+    if (!values || values.length !== block.size) {
+      fail('BAD_MODEL_FILE', `${name} is corrupted: parameter block "${block.name}" is ${values ? `${values.length} values, expected ${block.size}` : 'missing'}`);
+    }
+  }
+  const extra = Object.keys(contents.parameters).filter((n) => !declared.some((b) => b.name === n));
+  if (extra.length > 0) fail('BAD_MODEL_FILE', `${name} is corrupted: parameter block "${extra[0]}" is not part of its model`);
+  const model = await asModelFileErrorAsync(name, () =>
+    createModel(contents.config, { wasm: options.wasm, backend: options.backend, userFeatures: contents.userFeatures, itemFeatures: contents.itemFeatures }),
+  );
   const core = coreOf(model);
   try {
-    for (const block of core.store.blocks) {
-      const values = contents.parameters[block.name];
-      if (!values || values.length !== block.size) {
-        throw new TwoTowerError(
-          'BAD_MODEL_FILE',
-          `${options.name ?? 'model file'} is corrupted: parameter block "${block.name}" is ${values ? `${values.length} values, expected ${block.size}` : 'missing'}`,
-        );
-      }
-      core.store.values(block).set(values);
-    }
+    for (const block of core.store.blocks) core.store.values(block).set(contents.parameters[block.name]!);
     core.optimizerSteps = contents.optimizerSteps;
     core.revision++;
-    core.vocabularies = {
-      users: contents.vocabularies.user ? Vocabulary.fromJSON(contents.vocabularies.user) : undefined,
-      items: contents.vocabularies.item ? Vocabulary.fromJSON(contents.vocabularies.item) : undefined,
-    };
+    const vocabularies: ModelVocabularies = {};
+    if (contents.vocabularies.user) vocabularies.users = Vocabulary.fromJSON(contents.vocabularies.user);
+    if (contents.vocabularies.item) vocabularies.items = Vocabulary.fromJSON(contents.vocabularies.item);
+    asModelFileError(name, () => model.setVocabularies(vocabularies));
     core.metadata = contents.metadata;
-    core.seen = contents.seen;
+    if (contents.seen) {
+      const { offsets, ids } = contents.seen;
+      asModelFileError(name, () => checkCsr(offsets, ids, core.userCount, core.itemCount, 'seen'));
+      core.seen = contents.seen;
+    }
   } catch (error) {
     model.dispose();
     throw error;
   }
   return model;
+}
+
+/** Errors that mean "this file does not describe a valid model" become BAD_MODEL_FILE; memory errors stay what they are. */
+function toModelFileError(name: string, error: unknown): never {
+  if (error instanceof TwoTowerError && (error.code === 'OUT_OF_MEMORY' || error.code === 'LOAD_FAILED' || error.code === 'UNSUPPORTED')) throw error;
+  fail('BAD_MODEL_FILE', `${name} is corrupted: ${(error as Error).message}`, { cause: error });
+}
+
+function asModelFileError<T>(name: string, run: () => T): T {
+  try {
+    return run();
+  } catch (error) {
+    toModelFileError(name, error);
+  }
+}
+
+async function asModelFileErrorAsync<T>(name: string, run: () => Promise<T>): Promise<T> {
+  try {
+    return await run();
+  } catch (error) {
+    toModelFileError(name, error);
+  }
+}
+
+/** A per-user list of item indices: offsets from 0, non-decreasing, ending at ids.length; ids in range. */
+function checkCsr(offsets: Int32Array, ids: Int32Array, rows: number, limit: number, where: string): void {
+  if (offsets.length !== rows + 1) fail('DIMENSION_MISMATCH', `${where}.offsets has ${offsets.length} entries for ${rows} users`);
+  if (offsets[0] !== 0 || offsets[rows] !== ids.length) fail('BAD_INPUT', `${where}.offsets must run from 0 to ${ids.length}`);
+  for (let r = 0; r < rows; r++) if (offsets[r + 1]! < offsets[r]!) fail('BAD_INPUT', `${where}.offsets decrease at ${r + 1}`);
+  for (let i = 0; i < ids.length; i++) if (ids[i]! < 0 || ids[i]! >= limit) fail('OUT_OF_RANGE', `${where}.ids[${i}] = ${ids[i]} is not an item index`);
+  for (let r = 0; r < rows; r++) {
+    for (let i = offsets[r]! + 1; i < offsets[r + 1]!; i++) if (ids[i]! <= ids[i - 1]!) fail('BAD_INPUT', `${where}: user ${r}'s items are not sorted and unique`);
+  }
 }

@@ -21,6 +21,20 @@ export type Kernels = Omit<KernelExports, 'alloc' | 'free' | 'gather_32'> & {
   gather_f32: KernelExports['gather_32'];
 };
 
+/**
+ * The largest block a backend hands out: AssemblyScript's allocator refuses blocks of 1 GiB and
+ * more (its BLOCK_MAXSIZE is 2³⁰ minus a 4-byte header; a little is kept for alignment). Code
+ * that sizes a block from caller input checks it against this first.
+ */
+export const MAX_BLOCK_BYTES = 2 ** 30 - 64;
+
+/** Bytes in human units, for messages. */
+export function formatBytes(bytes: number): string {
+  if (bytes >= 2 ** 30) return `${(bytes / 2 ** 30).toFixed(2)} GiB`;
+  if (bytes >= 2 ** 20) return `${(bytes / 2 ** 20).toFixed(1)} MiB`;
+  return `${Math.ceil(bytes / 1024)} KiB`;
+}
+
 /** Which arithmetic runs: the two WASM builds, or the f64 TypeScript reference. */
 export type BackendKind = 'simd' | 'relaxed' | 'reference';
 

@@ -6,7 +6,7 @@
 import type { TwoTower } from '../model/twotower.js';
 import type { Interactions } from '../data/interactions.js';
 import { checkIndices } from '../data/interactions.js';
-import { csrRow, csrSelect, groupByRow } from '../data/csr.js';
+import { csrFromLists, csrRow, csrSelect, groupByRow } from '../data/csr.js';
 import { fail } from '../errors.js';
 import { Buffers } from '../backend/heap.js';
 import { runTopK, uploadItems } from '../rank/scorer.js';
@@ -49,13 +49,20 @@ export function evaluateRanking(
     checkIndices(options.exclude.items, n, 'exclude.items', 'item');
   }
   const seen = options.exclude ? groupByRow(options.exclude.users, options.exclude.items, nu) : null;
+  // What each user's ranking skips: their excluded items and the unknown-id row, which stands
+  // for no real item.
+  const reserved = model.unknownItemRows();
+  const skipped =
+    reserved.length > 0
+      ? csrFromLists(Array.from({ length: nu }, (_, u) => [...(seen ? csrRow(seen, u) : []), ...reserved]), true)
+      : seen;
   const truth = groupByRow(test.users, test.items, nu);
   // Users to evaluate, and their relevant items not in their training set.
   const evalUsers: number[] = [];
   const relevant: number[][] = [];
   for (let u = 0; u < nu; u++) {
     const own = Array.from(csrRow(truth, u));
-    const skip = new Set(seen ? csrRow(seen, u) : []);
+    const skip = new Set(skipped ? csrRow(skipped, u) : []);
     const kept = own.filter((i) => !skip.has(i));
     if (kept.length > 0) {
       evalUsers.push(u);
@@ -91,7 +98,7 @@ export function evaluateRanking(
       const users = evalUsers.slice(start, start + chunk);
       const b = users.length;
       const { queries, dim } = retrievalQueries(model, users);
-      const exclude = seen ? csrSelect(seen, users) : undefined;
+      const exclude = skipped ? csrSelect(skipped, users) : undefined;
       const top = runTopK(be, buffers, queries, items, Math.min(K, n), exclude);
       // Full rows of scores for MRR and AUC.
       const scores = buffers.get('eval.scores', b * n * 4);
@@ -124,7 +131,7 @@ export function evaluateRanking(
           out.hitRate[k]! += hits > 0 ? 1 : 0;
           out.map[k]! += ap / ideal;
         }
-        const ex = seen ? csrRow(seen, u) : new Int32Array(0);
+        const ex = skipped ? csrRow(skipped, u) : new Int32Array(0);
         const targets = buffers.get('eval.targets', rel.length * 4),
           ranks = buffers.get('eval.ranks', rel.length * 4);
         const exPtr = buffers.get('eval.ex', Math.max(1, ex.length) * 4);

@@ -119,32 +119,16 @@ export function encodeModelFile(contents: ModelFileContents): Uint8Array {
   return bytes;
 }
 
-/** Parses and checks model-file bytes; `name` labels errors (a file name). */
-export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFileContents {
-  if (bytes.length < 20 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) {
-    fail('BAD_MODEL_FILE', `${name} is not a twotower model file (it does not start with "${MAGIC}")`);
-  }
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const version = view.getUint32(8, true);
-  if (version > FORMAT_VERSION) {
-    fail(
-      'MODEL_FILE_VERSION',
-      `${name} has format version ${version}, newer than this twotower reads (${FORMAT_VERSION}): upgrade twotower to load it`,
-    );
-  }
-  const headerLength = view.getUint32(12, true);
-  if (16 + headerLength + 4 > bytes.length)
-    fail(
-      'BAD_MODEL_FILE',
-      `${name} is truncated: its header alone needs ${16 + headerLength + 4} bytes, the file has ${bytes.length}`,
-    );
-  let header: Header;
+/** Where the sections of a header end: the body length it implies (NaN if the header is malformed). */
+function impliedBodyLength(header: Header): number {
   try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + headerLength))) as Header;
+    return sectionsOf(header).reduce((end, s) => Math.max(end, s.offset + s.length * 4), 0);
   } catch {
-    fail('BAD_MODEL_FILE', `${name} is corrupted: its header is not valid JSON`);
+    return NaN;
   }
-  const bodyStart = 16 + headerLength;
+}
+
+function sectionsOf(header: Header): Section[] {
   const sections = [header.parameters.data];
   for (const t of [header.features.user, header.features.item]) {
     for (const c of Object.values(t?.columns ?? {})) {
@@ -153,30 +137,161 @@ export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFi
     }
   }
   if (header.seen) sections.push(header.seen.offsets, header.seen.ids);
-  const bodyLength = sections.reduce((end, s) => Math.max(end, s.offset + s.length * 4), 0);
-  const expected = bodyStart + bodyLength + 4;
-  if (bytes.length < expected) fail('BAD_MODEL_FILE', `${name} is truncated: expected ${expected} bytes, found ${bytes.length}`);
-  if (bytes.length > expected) fail('BAD_MODEL_FILE', `${name} is corrupted: expected ${expected} bytes, found ${bytes.length}`);
+  return sections;
+}
+
+/**
+ * Checks a header against the format's schema before anything is read or allocated: the type of
+ * every field, and every section's type, offset and length inside the body. Throws BAD_MODEL_FILE
+ * naming the field.
+ */
+function validateHeader(header: unknown, bodyLength: number, name: string): asserts header is Header {
+  const bad = (what: string): never => fail('BAD_MODEL_FILE', `${name} is corrupted: ${what}`);
+  const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  const count = (v: unknown, where: string, max = Number.MAX_SAFE_INTEGER): number => {
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) bad(`${where} must be an integer in [0, ${max}], got ${JSON.stringify(v)}`);
+    return v as number;
+  };
+  const section = (v: unknown, where: string, type: 'f32' | 'i32'): void => {
+    if (!isObject(v)) bad(`${where} is missing`);
+    const sec = v as Record<string, unknown>;
+    if (sec.type !== type) bad(`${where}.type must be "${type}", got ${JSON.stringify(sec.type)}`);
+    const offset = count(sec.offset, `${where}.offset`, bodyLength);
+    const length = count(sec.length, `${where}.length`, bodyLength / 4);
+    if (offset % 4 !== 0 || offset + 4 * length > bodyLength) bad(`${where} (offset ${offset}, ${length} values) lies outside the ${bodyLength}-byte body`);
+  };
+  if (!isObject(header)) bad('its header is not an object');
+  const h = header as Record<string, unknown>;
+  if (!isObject(h.config)) bad('config is missing');
+  count(h.optimizerSteps, 'optimizerSteps');
+  if (!isObject(h.parameters)) bad('parameters is missing');
+  const params = h.parameters as Record<string, unknown>;
+  section(params.data, 'parameters.data', 'f32');
+  const dataLength = (params.data as { length: number }).length;
+  if (!Array.isArray(params.blocks)) bad('parameters.blocks must be a list');
+  const names = new Set<string>();
+  (params.blocks as unknown[]).forEach((b, i) => {
+    if (!isObject(b) || typeof b.name !== 'string') bad(`parameters.blocks[${i}] must be { name, offset, size }`);
+    const block = b as { name: string; offset: unknown; size: unknown };
+    if (names.has(block.name)) bad(`parameter block "${block.name}" appears twice`);
+    names.add(block.name);
+    const offset = count(block.offset, `parameters.blocks[${i}].offset`, dataLength);
+    const size = count(block.size, `parameters.blocks[${i}].size`, dataLength);
+    if (offset + size > dataLength) bad(`parameter block "${block.name}" runs past the end of the parameters`);
+  });
+  if (!isObject(h.vocabularies)) bad('vocabularies must be an object');
+  for (const side of ['user', 'item']) {
+    const v = (h.vocabularies as Record<string, unknown>)[side];
+    if (v === undefined) continue;
+    if (!isObject(v)) bad(`vocabularies.${side} must be an object`);
+    const vocab = v as Record<string, unknown>;
+    if (vocab.mode === 'exact') {
+      if (!Array.isArray(vocab.keys) || vocab.keys.some((k) => typeof k !== 'string')) bad(`vocabularies.${side}.keys must be a list of strings`);
+      if (new Set(vocab.keys as string[]).size !== (vocab.keys as string[]).length) bad(`vocabularies.${side}.keys repeats a key`);
+    } else if (vocab.mode === 'hash') {
+      count(vocab.buckets, `vocabularies.${side}.buckets`, 2 ** 31 - 1);
+      if (vocab.buckets === 0) bad(`vocabularies.${side}.buckets must be ≥ 1`);
+    } else {
+      bad(`vocabularies.${side}.mode must be "exact" or "hash", got ${JSON.stringify(vocab.mode)}`);
+    }
+  }
+  if (!isObject(h.features)) bad('features must be an object');
+  for (const side of ['user', 'item']) {
+    const t = (h.features as Record<string, unknown>)[side];
+    if (t === undefined) continue;
+    if (!isObject(t) || !isObject(t.columns)) bad(`features.${side} must be { count, columns }`);
+    const table = t as { count: unknown; columns: Record<string, unknown> };
+    count(table.count, `features.${side}.count`, 2 ** 31 - 2);
+    for (const [column, layout] of Object.entries(table.columns)) {
+      const where = `features.${side}.columns.${column}`;
+      if (!isObject(layout)) bad(`${where} is not a column layout`);
+      const l = layout as Record<string, unknown>;
+      if (l.kind === 'bag') {
+        section(l.offsets, `${where}.offsets`, 'i32');
+        section(l.ids, `${where}.ids`, 'i32');
+        if (l.weights !== undefined) section(l.weights, `${where}.weights`, 'f32');
+      } else if (l.kind === 'i32' || l.kind === 'f32') {
+        section(l.data, `${where}.data`, l.kind);
+      } else {
+        bad(`${where}.kind must be "i32", "f32" or "bag", got ${JSON.stringify(l.kind)}`);
+      }
+    }
+  }
+  if (h.metadata !== undefined && !isObject(h.metadata)) bad('metadata must be an object');
+  if (h.seen !== undefined) {
+    if (!isObject(h.seen)) bad('seen must be { offsets, ids }');
+    section((h.seen as Record<string, unknown>).offsets, 'seen.offsets', 'i32');
+    section((h.seen as Record<string, unknown>).ids, 'seen.ids', 'i32');
+  }
+}
+
+/**
+ * Parses and checks model-file bytes; `name` labels errors (a file name). The checksum (the last
+ * four bytes) is verified before the header is trusted for anything; then the header is checked
+ * against the format's schema before any section is read.
+ */
+export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFileContents {
+  if (!(bytes instanceof Uint8Array)) fail('BAD_INPUT', `${name}: model bytes must be a Uint8Array`);
+  if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) {
+    fail('BAD_MODEL_FILE', `${name} is not a twotower model file (it does not start with "${MAGIC}")`);
+  }
+  if (bytes.length < 20) fail('BAD_MODEL_FILE', `${name} is truncated: ${bytes.length} bytes, not even a header`);
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const version = view.getUint32(8, true);
+  const headerLength = view.getUint32(12, true);
   const stored = view.getUint32(bytes.length - 4, true);
   const actual = crc32(bytes.subarray(0, bytes.length - 4));
-  if (stored !== actual)
-    fail(
-      'BAD_MODEL_FILE',
-      `${name} is corrupted: checksum ${actual.toString(16)} does not match the stored ${stored.toString(16)}`,
-    );
+  if (stored !== actual) {
+    // A newer format may checksum differently: say so rather than "corrupted".
+    if (version > FORMAT_VERSION && version < 1000) {
+      fail('MODEL_FILE_VERSION', `${name} has format version ${version}, newer than this twotower reads (${FORMAT_VERSION}): upgrade twotower to load it`);
+    }
+    // Only to word the message: a file shorter than its own header says was cut short.
+    let expected = 16 + headerLength + 4;
+    if (expected <= bytes.length) {
+      try {
+        const header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + headerLength))) as Header;
+        expected += impliedBodyLength(header);
+      } catch {
+        expected = NaN;
+      }
+    }
+    if (expected > bytes.length) fail('BAD_MODEL_FILE', `${name} is truncated: expected ${expected} bytes, found ${bytes.length}`);
+    fail('BAD_MODEL_FILE', `${name} is corrupted: checksum ${actual.toString(16)} does not match the stored ${stored.toString(16)}`);
+  }
+  if (version > FORMAT_VERSION) {
+    fail('MODEL_FILE_VERSION', `${name} has format version ${version}, newer than this twotower reads (${FORMAT_VERSION}): upgrade twotower to load it`);
+  }
+  if (version < 1) fail('BAD_MODEL_FILE', `${name} is corrupted: format version ${version}`);
+  if (headerLength % 4 !== 0 || 16 + headerLength + 4 > bytes.length) {
+    fail('BAD_MODEL_FILE', `${name} is corrupted: a header of ${headerLength} bytes does not fit a ${bytes.length}-byte file`);
+  }
+  let header: unknown;
+  try {
+    header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(16, 16 + headerLength)));
+  } catch {
+    fail('BAD_MODEL_FILE', `${name} is corrupted: its header is not valid JSON`);
+  }
+  const bodyStart = 16 + headerLength;
+  const bodyLength = bytes.length - 4 - bodyStart;
+  validateHeader(header, bodyLength, name);
+  const expected = bodyStart + impliedBodyLength(header) + 4;
+  if (expected !== bytes.length) fail('BAD_MODEL_FILE', `${name} is corrupted: its sections end at ${expected} bytes, the file has ${bytes.length}`);
   const read = (s: Section): Float32Array | Int32Array => {
-    const out = s.type === 'f32' ? new Float32Array(s.length) : new Int32Array(s.length);
     const at = bodyStart + s.offset;
-    for (let i = 0; i < s.length; i++)
-      out[i] = s.type === 'f32' ? view.getFloat32(at + i * 4, true) : view.getInt32(at + i * 4, true);
+    const out = s.type === 'f32' ? new Float32Array(s.length) : new Int32Array(s.length);
+    for (let i = 0; i < s.length; i++) out[i] = s.type === 'f32' ? view.getFloat32(at + i * 4, true) : view.getInt32(at + i * 4, true);
     return out;
   };
   const flat = read(header.parameters.data) as Float32Array;
-  const parameters: Record<string, Float32Array> = {};
+  for (let i = 0; i < flat.length; i++) {
+    if (!Number.isFinite(flat[i]!)) fail('BAD_MODEL_FILE', `${name} is corrupted: parameter value ${i} is ${flat[i]}`);
+  }
+  const parameters: Record<string, Float32Array> = Object.create(null) as Record<string, Float32Array>;
   for (const b of header.parameters.blocks) parameters[b.name] = flat.slice(b.offset, b.offset + b.size);
   const table = (t: Header['features']['user']): FeatureTable | undefined => {
     if (!t) return undefined;
-    const columns: Record<string, FeatureColumn> = {};
+    const columns: Record<string, FeatureColumn> = Object.create(null) as Record<string, FeatureColumn>;
     for (const [col, layout] of Object.entries(t.columns)) {
       if (layout.kind === 'bag') {
         columns[col] = {
@@ -194,12 +309,10 @@ export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFi
     config: header.config,
     optimizerSteps: header.optimizerSteps,
     parameters,
-    vocabularies: header.vocabularies ?? {},
+    vocabularies: header.vocabularies,
     userFeatures: table(header.features.user),
     itemFeatures: table(header.features.item),
     metadata: header.metadata ?? {},
-    ...(header.seen
-      ? { seen: { offsets: read(header.seen.offsets) as Int32Array, ids: read(header.seen.ids) as Int32Array } }
-      : {}),
+    ...(header.seen ? { seen: { offsets: read(header.seen.offsets) as Int32Array, ids: read(header.seen.ids) as Int32Array } } : {}),
   };
 }

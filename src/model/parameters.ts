@@ -4,7 +4,7 @@
 // the dense layers (and attention vectors) form one group, each embedding table is a group of
 // its own, the score biases one more; each group is contiguous in every region, so an optimizer
 // updates a group with one kernel call, and groups can have different optimizers.
-import type { Backend, Floats } from '../backend/contract.js';
+import { MAX_BLOCK_BYTES, formatBytes, type Backend, type Floats } from '../backend/contract.js';
 import { fail } from '../errors.js';
 import { Random } from '../util/random.js';
 
@@ -87,10 +87,19 @@ export class ParameterStore {
     });
     this.total = offset;
     const bytes = Math.max(4, this.total) * backend.floatBytes;
-    const values = backend.alloc(bytes);
-    const grads = backend.alloc(bytes);
-    const m = backend.alloc(bytes);
-    const v = backend.alloc(bytes);
+    if (bytes > MAX_BLOCK_BYTES) {
+      const largest = [...this.blocks].sort((a, b) => b.size - a.size)[0]!;
+      fail('OUT_OF_MEMORY', `the model has ${this.total.toLocaleString('en-US')} parameters (${formatBytes(bytes)} per copy, the largest block "${largest.name}" ${largest.shape.join(' × ')}); values, gradients and the optimizer's two state copies each must fit one 1 GiB WebAssembly block: use fewer ids (hashed ids), a smaller dim, or narrower layers (docs/limits.md)`);
+    }
+    // All four or none: a failed allocation frees the ones already made.
+    const made: number[] = [];
+    try {
+      for (let i = 0; i < 4; i++) made.push(backend.alloc(bytes));
+    } catch (error) {
+      for (const p of made) backend.free(p);
+      throw error;
+    }
+    const [values, grads, m, v] = made as [number, number, number, number];
     this.base = { values, grads, m, v };
     this.backend = backend;
     for (const region of [values, grads, m, v]) backend.kernels.zero_f32(region, this.total);

@@ -14,6 +14,21 @@ import { checkIndices } from '../data/interactions.js';
 import type { Vocabulary } from '../data/vocabulary.js';
 import { groupByRow, type Csr } from '../data/csr.js';
 
+/**
+ * A validated copy of a config as plain JSON data: a config is saved in model files, so functions,
+ * cycles and non-JSON values are refused here rather than in toBytes().
+ */
+function plainConfig(config: TwoTowerConfig): TwoTowerConfig {
+  let copy: TwoTowerConfig;
+  try {
+    copy = JSON.parse(JSON.stringify(config)) as TwoTowerConfig;
+  } catch (cause) {
+    fail('BAD_CONFIG', `config must be plain JSON data (no cycles, no BigInt): ${(cause as Error).message}`, { cause });
+  }
+  validateConfig(copy);
+  return copy;
+}
+
 /** Rows per chunk when predicting or embedding many entities: bounds scratch memory. */
 const CHUNK = 4096;
 
@@ -53,14 +68,14 @@ export class PairScratch {
 }
 
 export class TwoTower {
-  /** Set by dispose(). */
-  private disposed = false;
+  /** Set by dispose(): every later call throws DISPOSED. */
+  disposed = false;
   readonly config: TwoTowerConfig;
   readonly backend: Backend;
   readonly store = new ParameterStore();
   readonly userTower: Tower;
   readonly itemTower: Tower;
-  readonly bias: { global?: ParamBlock; user?: ParamBlock; item?: ParamBlock } = {};
+  readonly bias: { global?: ParamBlock; user?: ParamBlock; item?: ParamBlock };
   /** Optimizer steps taken so far; Adam's bias correction continues from here on the next fit(). */
   optimizerSteps = 0;
   /** Id ↔ index maps of the users and items, when the data came with string ids (files, CLI). */
@@ -81,22 +96,37 @@ export class TwoTower {
   /** Training scratch owned by src/train/ (freed with the model). */
   readonly disposables = new Set<{ free(): void }>();
 
-  constructor(config: TwoTowerConfig, backend: Backend) {
-    validateConfig(config);
-    this.config = structuredClone(config);
+  constructor(given: TwoTowerConfig, backend: Backend) {
+    const config = plainConfig(given);
+    this.config = config;
     this.backend = backend;
-    const std = config.embeddingInitStd ?? 0.05;
-    this.userTower = new Tower('user', config.user, config.dim, this.store, std);
-    this.itemTower = new Tower('item', config.item, config.dim, this.store, std);
-    if (config.bias?.global) this.bias.global = this.store.declare('bias.global', [1], { kind: 'zeros' }, 'bias');
-    if (config.bias?.user)
-      this.bias.user = this.store.declare('bias.user', [this.userTower.idFeature!.vocabSize], { kind: 'zeros' }, 'bias');
-    if (config.bias?.item)
-      this.bias.item = this.store.declare('bias.item', [this.itemTower.idFeature!.vocabSize], { kind: 'zeros' }, 'bias');
+    const layout = TwoTower.layout(config, this.store);
+    this.userTower = layout.user;
+    this.itemTower = layout.item;
+    this.bias = layout.bias;
     this.store.allocate(backend, config.seed ?? 1);
     this.userTower.attach(backend);
     this.itemTower.attach(backend);
     this.pairs = new PairScratch(backend);
+  }
+
+  /** Declares a config's towers and biases into `store` (no allocation). */
+  private static layout(config: TwoTowerConfig, store: ParameterStore) {
+    const std = config.embeddingInitStd ?? 0.05;
+    const user = new Tower('user', config.user, config.dim, store, std);
+    const item = new Tower('item', config.item, config.dim, store, std);
+    const bias: TwoTower['bias'] = {};
+    if (config.bias?.global) bias.global = store.declare('bias.global', [1], { kind: 'zeros' }, 'bias');
+    if (config.bias?.user) bias.user = store.declare('bias.user', [user.idFeature!.vocabSize], { kind: 'zeros' }, 'bias');
+    if (config.bias?.item) bias.item = store.declare('bias.item', [item.idFeature!.vocabSize], { kind: 'zeros' }, 'bias');
+    return { user, item, bias };
+  }
+
+  /** The parameter blocks a config declares (name and size), validated, without allocating anything. */
+  static parameterBlocks(given: TwoTowerConfig): { name: string; size: number }[] {
+    const store = new ParameterStore();
+    TwoTower.layout(plainConfig(given), store);
+    return store.blocks.map((b) => ({ name: b.name, size: b.size }));
   }
 
   get dim(): number {
@@ -132,6 +162,14 @@ export class TwoTower {
     checkIndices(users, this.userCount, 'seen users', 'user');
     checkIndices(items, this.itemCount, 'seen items', 'item');
     this.seen = groupByRow(users, items, this.userCount);
+  }
+
+  /**
+   * Item rows that stand for no real item: the out-of-vocabulary row (index 0) of an exact item
+   * vocabulary. Recommendations and rankings never return them.
+   */
+  unknownItemRows(): number[] {
+    return this.vocabularies.items?.mode === 'exact' ? [0] : [];
   }
 
   /** Throws unless both towers have what they need to run. */

@@ -8,7 +8,7 @@ import { csrFromLists, csrRow, type Csr } from '../data/csr.js';
 import { Buffers } from '../backend/heap.js';
 import { featureKind } from '../model/features/index.js';
 import { runTopK, uploadItems, type ItemIndex } from './scorer.js';
-import { padRows, type TopKResult } from './topk-result.js';
+import { checkK, padRows, type TopKResult } from './topk-result.js';
 import { retrievalItems, retrievalQueries, retrievalQueriesFrom } from './retrieval.js';
 
 export interface RecommendOptions {
@@ -101,13 +101,12 @@ function rankFor(
   options: RecommendOptions,
 ): TopKResult {
   const k = options.k ?? 10;
-  if (!Number.isInteger(k) || k < 1) fail('BAD_OPTION', `k must be an integer ≥ 1, got ${k}`);
-  const allow = options.allow ? Int32Array.from(options.allow) : null;
-  if (allow) {
-    checkIndices(allow, model.itemCount, 'recommend: allow', 'item');
-    if (allow.length === 0) fail('EMPTY_DATA', 'recommend: the allow list is empty');
-  }
   const users = { length: queries.length / dim };
+  checkK(k, users.length, 'recommend');
+  if (options.allow !== undefined) checkIndices(options.allow, model.itemCount, 'recommend: allow', 'item');
+  // An allow-list names each item once, however often it is given.
+  const allow = options.allow ? Int32Array.from(new Set(Array.from(options.allow))) : null;
+  if (allow && allow.length === 0) fail('EMPTY_DATA', 'recommend: the allow list is empty');
   // Restricted to an allow-list: score only those rows, then map positions back to item indices.
   let items: Float32Array | null = null;
   const position = new Map<number, number>();
@@ -121,19 +120,18 @@ function rankFor(
     items = subset;
   }
   const n = allow ? allow.length : model.itemCount;
-  // Each row's seen items as scan positions (item indices, or positions in the allow-list), sorted.
-  const exclude: Csr | undefined = seenLists
-    ? csrFromLists(
-        seenLists.map((list) =>
-          allow
-            ? Array.from(list)
-                .filter((i) => position.has(i))
-                .map((i) => position.get(i)!)
-            : list,
-        ),
-        true,
-      )
-    : undefined;
+  // Each row's skipped items — its seen items and the unknown-id row — as scan positions (item
+  // indices, or positions in the allow-list), sorted.
+  const reserved = model.unknownItemRows();
+  const skipped = (list: ArrayLike<number>) => [...Array.from(list), ...reserved];
+  const lists = (seenLists ?? Array.from({ length: users.length }, () => [])).map(skipped);
+  const exclude: Csr | undefined =
+    seenLists || reserved.length > 0
+      ? csrFromLists(
+          lists.map((list) => (allow ? list.filter((i) => position.has(i)).map((i) => position.get(i)!) : list)),
+          true,
+        )
+      : undefined;
   const buffers = new Buffers(model.backend);
   try {
     const index = items ? uploadItems(model.backend, buffers, items, dim, false) : cachedItemIndex(model);
@@ -147,7 +145,7 @@ function rankFor(
 
 /** The k items whose embeddings have the highest cosine similarity with `item`'s (itself excluded). */
 export function similarItems(model: TwoTower, item: number, k = 10): TopKResult {
-  if (!Number.isInteger(k) || k < 1) fail('BAD_OPTION', `k must be an integer ≥ 1, got ${k}`);
+  checkK(k, 1, 'similarItems');
   model.ensureReady();
   checkIndices([item], model.itemCount, 'similarItems: item', 'item');
   const d = model.dim,
@@ -163,9 +161,10 @@ export function similarItems(model: TwoTower, item: number, k = 10): TopKResult 
   try {
     const index = uploadItems(model.backend, buffers, v, d, false);
     const query = v.slice(item * d, item * d + d);
-    const kk = Math.min(k, n - 1);
+    const skip = csrFromLists([[item, ...model.unknownItemRows()]], true);
+    const kk = Math.min(k, n - skip.ids.length);
     if (kk < 1) return padRows([], [], 1, 0, k);
-    const r = runTopK(model.backend, buffers, query, index, kk, { offsets: Int32Array.of(0, 1), ids: Int32Array.of(item) });
+    const r = runTopK(model.backend, buffers, query, index, kk, skip);
     return padRows(r.indices, r.scores, 1, kk, k);
   } finally {
     buffers.free();

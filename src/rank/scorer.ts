@@ -8,7 +8,7 @@ import { KernelPool, canBlock, runJob, type Spawner, type PoolJob } from '../was
 import type { Backend } from '../backend/contract.js';
 import type { KernelExports } from '../backend/generated/kernels.js';
 import { Buffers } from '../backend/heap.js';
-import { padRows, type TopKResult } from './topk-result.js';
+import { checkK, padRows, type TopKResult } from './topk-result.js';
 
 export type { TopKResult } from './topk-result.js';
 
@@ -372,7 +372,10 @@ export function runTopKParallel(
 }
 
 export class WasmScorer implements Scorer {
+  /** Scratch of the scans (queries, exclusions, heaps, results). */
   private readonly buffers: Buffers;
+  /** The items set with setItems, in buffers of their own: replaced whole, or not at all. */
+  private itemBuffers: Buffers;
   private items: ItemIndex | null = null;
   private closed = false;
 
@@ -383,6 +386,7 @@ export class WasmScorer implements Scorer {
     private readonly pool: KernelPool | null = null,
   ) {
     this.buffers = new Buffers(backend);
+    this.itemBuffers = new Buffers(backend);
   }
 
   get threads(): number {
@@ -397,7 +401,19 @@ export class WasmScorer implements Scorer {
     this.live();
     if (!Number.isInteger(dim) || dim < 1) fail('BAD_INPUT', `dim must be a positive integer, got ${dim}`);
     checkMatrix(items, dim, 'items');
-    this.items = uploadItems(this.backend, this.buffers, items, dim, this.quantize === 'int8');
+    // Allocate before free: the new items go into fresh blocks, and only once they are all in
+    // place are the old ones released. If an allocation fails, the scorer keeps its old items.
+    const fresh = new Buffers(this.backend);
+    let index: ItemIndex;
+    try {
+      index = uploadItems(this.backend, fresh, items, dim, this.quantize === 'int8');
+    } catch (error) {
+      fresh.free();
+      throw error;
+    }
+    this.itemBuffers.free();
+    this.itemBuffers = fresh;
+    this.items = index;
   }
 
   topK(queries: Float32Array, items: Float32Array | null, dim: number, k: number, options: TopKOptions = {}): TopKResult {
@@ -405,6 +421,7 @@ export class WasmScorer implements Scorer {
     if (!Number.isInteger(k) || k < 1) fail('BAD_OPTION', `k must be an integer ≥ 1, got ${k}`);
     if (!Number.isInteger(dim) || dim < 1) fail('BAD_INPUT', `dim must be a positive integer, got ${dim}`);
     const b = checkMatrix(queries, dim, 'queries');
+    checkK(k, b, 'topK');
     if (items) {
       checkMatrix(items, dim, 'items');
     } else if (!this.items) {
@@ -414,9 +431,14 @@ export class WasmScorer implements Scorer {
     }
     const n = items ? items.length / dim : this.items!.n;
     const exclude = options.exclude ? checkExclusions(options.exclude, b, n) : undefined;
-    // Everything is checked: from here on nothing can fail halfway.
+    let candidates: number | undefined;
+    if (this.quantize === 'int8') {
+      candidates = this.candidates(k);
+      if (!Number.isInteger(candidates) || candidates < k) fail('BAD_OPTION', `candidates(${k}) must return an integer ≥ k, got ${candidates}`);
+      checkK(Math.min(candidates, n), b, 'topK (int8 candidates)');
+    }
+    // Everything is checked: what fails from here on (an allocation) leaves the scorer as it was.
     if (items) this.setItems(items, dim);
-    const candidates = this.quantize === 'int8' ? this.candidates(k) : undefined;
     if (this.pool) return runTopKParallel(this.backend, this.buffers, this.pool, queries, this.items!, k, exclude, candidates);
     const kk = Math.min(k, this.items!.n);
     const result = runTopK(this.backend, this.buffers, queries, this.items!, kk, exclude, candidates);
@@ -428,9 +450,17 @@ export class WasmScorer implements Scorer {
     if (this.closed) return;
     this.pool?.close();
     this.buffers.free();
+    this.itemBuffers.free();
     this.items = null;
     this.closed = true;
   }
+}
+
+/** Most worker threads a scorer may start: each holds its own instance of the kernels. */
+export const MAX_THREADS = 64;
+
+function hardwareThreads(): number {
+  return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
 }
 
 /** Web Workers as the pool's threads, where the host has them and shares memory (cross-origin isolated). */
@@ -459,7 +489,10 @@ export async function createScorer(options: ScorerOptions = {}, spawn?: Spawner)
     fail('BAD_OPTION', `quantize must be 'int8' or absent, got ${JSON.stringify(options.quantize)}`);
   }
   const threads = options.threads ?? 1;
-  if (!Number.isInteger(threads) || threads < 1) fail('BAD_OPTION', `threads must be an integer ≥ 1, got ${threads}`);
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    fail('BAD_OPTION', `threads must be an integer from 1 to ${MAX_THREADS}, got ${threads} (this host has ${hardwareThreads()} hardware threads)`);
+  }
+  if (options.candidates !== undefined && typeof options.candidates !== 'function') fail('BAD_OPTION', 'candidates must be a function of k');
   const candidates = options.candidates ?? ((k: number) => Math.max(4 * k, k + 64));
   spawn ??= webSpawner(options.workerUrl);
   if (threads > 1 && spawn && supportsSharedMemory() && canBlock()) {

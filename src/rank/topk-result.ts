@@ -1,10 +1,27 @@
-// Top-k results as the package returns them, and the one place rows are padded to k.
+// Top-k results as the package returns them, the bound on their size, and the one place rows
+// are padded to k.
+import { fail } from '../errors.js';
 
 export interface TopKResult {
   /** B×k item indices, best first; −1 where fewer than k items remain. */
   indices: Int32Array;
   /** B×k scores matching indices; −∞ where the index is −1. */
   scores: Float32Array;
+}
+
+/**
+ * Most result entries (rows × k) one call may return: 2²⁴ entries are 128 MiB of indices and
+ * scores, and the heap needs as much again while the scan runs. A k or a batch from a request
+ * cannot take the process down.
+ */
+export const MAX_RESULT_ENTRIES = 2 ** 24;
+
+/** Throws BAD_OPTION unless `k` is an integer ≥ 1 and `rows × k` stays within MAX_RESULT_ENTRIES. */
+export function checkK(k: number, rows: number, where: string): void {
+  if (!Number.isInteger(k) || k < 1) fail('BAD_OPTION', `${where}: k must be an integer ≥ 1, got ${k}`);
+  if (rows * k > MAX_RESULT_ENTRIES) {
+    fail('BAD_OPTION', `${where}: ${rows.toLocaleString('en-US')} rows × k ${k.toLocaleString('en-US')} = ${(rows * k).toLocaleString('en-US')} result entries, over the limit of ${MAX_RESULT_ENTRIES.toLocaleString('en-US')} per call: ask for a smaller k, or fewer rows per call (docs/limits.md)`);
+  }
 }
 
 /**

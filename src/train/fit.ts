@@ -143,6 +143,7 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
         steps += 1;
         total += value * m;
         o.onBatchEnd?.({ epoch, batch: b, batches, loss: value });
+        if (core.disposed) fail('DISPOSED', `the model was disposed during fit() (by onBatchEnd, at epoch ${epoch + 1}, batch ${b + 1})`);
       }
       const bad = be.kernels.count_nonfinite(core.store.regions.values, core.store.total);
       if (bad > 0) {
@@ -156,7 +157,9 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
       const score = validate(core, loss, train, validation, info);
       history.push(info);
       const patienceOut = tracker.record(epoch, score);
-      if (o.onEpochEnd?.(info) === false) break;
+      const carryOn = o.onEpochEnd?.(info);
+      if (core.disposed) fail('DISPOSED', `the model was disposed during fit() (by onEpochEnd, after epoch ${epoch + 1})`);
+      if (carryOn === false) break;
       if (patienceOut) {
         stoppedEarly = true;
         break;

@@ -5,7 +5,8 @@
 import type { TwoTower } from '../model/twotower.js';
 
 export class Snapshot {
-  private readonly ptr: number;
+  /** One block per copied region (values, then m and v): each is as large as a region. */
+  private readonly blocks: number[] = [];
   private readonly steps: number;
 
   /** Copies values, m and v (or only the values, for a best-weights copy). */
@@ -14,13 +15,14 @@ export class Snapshot {
     private readonly valuesOnly = false,
   ) {
     const { store, backend } = core;
-    this.ptr = backend.alloc((valuesOnly ? 1 : 3) * Math.max(4, store.total) * backend.floatBytes);
+    try {
+      for (let i = 0; i < (valuesOnly ? 1 : 3); i++) this.blocks.push(backend.alloc(Math.max(4, store.total) * backend.floatBytes));
+    } catch (error) {
+      this.free();
+      throw error;
+    }
     this.steps = core.optimizerSteps;
     this.take();
-  }
-
-  private get stride(): number {
-    return this.core.store.total * this.core.backend.floatBytes;
   }
 
   /** Overwrites the copy with the model's current state. */
@@ -28,26 +30,27 @@ export class Snapshot {
     const { store, backend } = this.core;
     const k = backend.kernels,
       r = store.regions;
-    k.copy_f32(this.ptr, r.values, store.total);
+    k.copy_f32(this.blocks[0]!, r.values, store.total);
     if (this.valuesOnly) return;
-    k.copy_f32(this.ptr + this.stride, r.m, store.total);
-    k.copy_f32(this.ptr + 2 * this.stride, r.v, store.total);
+    k.copy_f32(this.blocks[1]!, r.m, store.total);
+    k.copy_f32(this.blocks[2]!, r.v, store.total);
   }
 
-  /** Puts the copy back (values, state and the step count it was taken at). */
+  /** Puts the copy back (values, state and the step count it was taken at); nothing once the model is disposed. */
   restore(): void {
+    if (this.core.disposed) return;
     const { store, backend } = this.core;
     const k = backend.kernels,
       r = store.regions;
     this.core.revision++;
-    k.copy_f32(r.values, this.ptr, store.total);
+    k.copy_f32(r.values, this.blocks[0]!, store.total);
     if (this.valuesOnly) return;
-    k.copy_f32(r.m, this.ptr + this.stride, store.total);
-    k.copy_f32(r.v, this.ptr + 2 * this.stride, store.total);
+    k.copy_f32(r.m, this.blocks[1]!, store.total);
+    k.copy_f32(r.v, this.blocks[2]!, store.total);
     this.core.optimizerSteps = this.steps;
   }
 
   free(): void {
-    this.core.backend.free(this.ptr);
+    for (const p of this.blocks.splice(0)) this.core.backend.free(p);
   }
 }

@@ -84,6 +84,9 @@ export function lossAndGradients(
 /** Takes optimizer step number core.optimizerSteps + 1 on every group, each with its own optimizer. */
 export function optimizerStep(core: TwoTower, plans: readonly GroupPlan[], settings: OptimizerSettings): void {
   core.optimizerSteps += 1;
+  // The parameters change: what was derived from them (recommend's item index) is stale, also
+  // for a recommend() called from a fit() callback.
+  core.revision++;
   const own = groupSettings.get(plans) ?? plans.map(() => ({ ...settings }));
   groupSettings.set(plans, own);
   plans.forEach((plan, i) => {

@@ -7,7 +7,7 @@ import { SIMD_WASM_BASE64 } from './generated/kernels-simd.js';
 import { RELAXED_WASM_BASE64 } from './generated/kernels-relaxed.js';
 import { SIMD_THREADS_WASM_BASE64 } from './generated/kernels-simd-threads.js';
 import { RELAXED_THREADS_WASM_BASE64 } from './generated/kernels-relaxed-threads.js';
-import { AllocationLedger, type Backend, type Floats, type HeapStats, type Kernels } from '../backend/contract.js';
+import { AllocationLedger, MAX_BLOCK_BYTES, formatBytes, type Backend, type Floats, type HeapStats, type Kernels } from '../backend/contract.js';
 import { KERNEL_ARITY, type KernelExports } from '../backend/generated/kernels.js';
 import { fail } from '../errors.js';
 
@@ -76,17 +76,32 @@ function inlinedModule(build: KernelBuild, shared = false): Promise<WebAssembly.
   return module;
 }
 
+/** Compiles kernel bytes; bytes that are not WebAssembly give LOAD_FAILED naming where they came from. */
+async function compileKernels(bytes: BufferSource, where: string): Promise<WebAssembly.Module> {
+  try {
+    return await WebAssembly.compile(bytes);
+  } catch (cause) {
+    fail('LOAD_FAILED', `${where} is not a WebAssembly module twotower can compile: ${(cause as Error).message}`, { cause });
+  }
+}
+
 async function resolveModule(options: LoadOptions): Promise<{ module: WebAssembly.Module; build: KernelBuild }> {
   const build = options.build ?? 'auto';
   if (build !== 'auto' && build !== 'simd' && build !== 'relaxed') {
     fail('BAD_OPTION', `build must be 'auto', 'simd' or 'relaxed', got ${JSON.stringify(build)}`);
   }
   let module: WebAssembly.Module | undefined = options.module;
-  if (!module && options.bytes) module = await WebAssembly.compile(options.bytes as BufferSource);
+  if (module !== undefined && !(module instanceof WebAssembly.Module)) fail('BAD_OPTION', 'wasm.module must be a WebAssembly.Module');
+  if (!module && options.bytes) module = await compileKernels(options.bytes as BufferSource, 'wasm.bytes');
   if (!module && options.url !== undefined) {
-    const response = await fetch(options.url);
+    let response: Response;
+    try {
+      response = await fetch(options.url);
+    } catch (cause) {
+      fail('LOAD_FAILED', `fetching ${String(options.url)} failed: ${(cause as Error).message}`, { cause });
+    }
     if (!response.ok) fail('LOAD_FAILED', `fetching ${String(options.url)} failed: HTTP ${response.status}`);
-    module = await WebAssembly.compile(await response.arrayBuffer());
+    module = await compileKernels(await response.arrayBuffer(), String(options.url));
   }
   // A module supplied by the caller is labelled by `build` ('relaxed' when it says so); the
   // label only reports which arithmetic ran, the module itself decides.
@@ -146,8 +161,18 @@ export class WasmBackend implements Backend {
 
   alloc(bytes: number): number {
     if (!(bytes > 0)) bytes = 16;
-    const ptr = this.exports.alloc(bytes) >>> 0;
-    if (ptr === 0) fail('OUT_OF_MEMORY', `the WASM heap could not allocate ${bytes} bytes`);
+    if (!Number.isFinite(bytes) || bytes > MAX_BLOCK_BYTES) {
+      fail('OUT_OF_MEMORY', `a block of ${formatBytes(bytes)} is needed, over the WebAssembly allocator's limit of 1 GiB per block: use fewer ids (hashed ids), a smaller dim, or fewer queries / a smaller k per call (docs/limits.md)`);
+    }
+    let ptr = 0;
+    try {
+      ptr = this.exports.alloc(bytes) >>> 0;
+    } catch (cause) {
+      // TLSF traps (unreachable) when memory.grow fails: the memory is at its maximum.
+      const limit = this.shared ? '2 GiB (threads build)' : '4 GiB';
+      fail('OUT_OF_MEMORY', `could not allocate ${formatBytes(bytes)}: the WebAssembly memory holds ${formatBytes(this.memory.buffer.byteLength)} and cannot grow past ${limit}; free models and scorers you no longer use, or use fewer ids, a smaller dim or smaller batches (docs/limits.md)`, { cause });
+    }
+    if (ptr === 0) fail('OUT_OF_MEMORY', `the WASM heap could not allocate ${formatBytes(bytes)}`);
     this.ledger.add(ptr, bytes);
     return ptr;
   }

@@ -137,5 +137,9 @@ try {
   if (code?.startsWith('commander.')) {
     process.exit(code === 'commander.helpDisplayed' || code === 'commander.version' ? 0 : 1);
   }
-  throw error;
+  // Not a mistake of the user's that the package recognised: still one line, not a stack trace,
+  // unless TWOTOWER_DEBUG asks for it.
+  console.error(`twotower: unexpected error: ${(error as Error)?.message ?? String(error)} (set TWOTOWER_DEBUG=1 for details; please report it)`);
+  if (process.env.TWOTOWER_DEBUG) console.error(error);
+  process.exit(2);
 }

@@ -4,6 +4,7 @@ export {
   Model,
   createModel,
   loadModel,
+  modelMemory,
   type CreateModelOptions,
   type LoadModelOptions,
   type ModelVocabularies,

@@ -246,6 +246,15 @@ export function internals(model: Model): TwoTower {
   return coreOf(model);
 }
 
+/**
+ * What a model of this config needs before training data and scratch: its parameter count and
+ * the bytes of its parameter store in WASM (values, gradients and two optimizer states). Throws
+ * BAD_CONFIG for an invalid config and OUT_OF_MEMORY for one that cannot fit; allocates nothing.
+ */
+export function modelMemory(config: TwoTowerConfig): { parameters: number; bytes: number } {
+  return TwoTower.memoryNeeded(config);
+}
+
 /** Builds a model from its config, with freshly initialised (seeded) parameters. */
 export async function createModel(config: TwoTowerConfig, options: CreateModelOptions = {}): Promise<Model> {
   const backend = options.backend ?? (await loadWasmBackend(options.wasm));

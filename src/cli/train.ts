@@ -1,7 +1,10 @@
 // `twotower train`: training on a rating file (explicit or implicit feedback) with the default
 // recipe, then RMSE/MAE and full-ranking metrics on the test set. Human-readable lines go to
 // stderr; stdout carries the results (with --json, exactly one JSON object as its last line).
-import { basename } from 'node:path';
+import { basename, resolve } from 'node:path';
+import { realpathSync } from 'node:fs';
+import { fail } from '../errors.js';
+import { findMovieLensSideFiles } from '../node/side-files.js';
 import { loadDataset, type Dataset } from '../node/dataset.js';
 import { trainRecipe, recipeOptions, type RecipeOptions } from '../node/recipe.js';
 import { LOSSES, type LossName } from '../train/losses/index.js';
@@ -58,8 +61,35 @@ export function mapping(f: DataFlags): ColumnMapping {
   return { user: f.userCol, item: f.itemCol, rating: f.ratingCol, time: f.timeCol };
 }
 
+/** The same file, through symbolic links and relative paths (a path that does not exist is itself). */
+function samePath(a: string, b: string): boolean {
+  const real = (p: string) => {
+    try {
+      return realpathSync(p);
+    } catch {
+      return resolve(p);
+    }
+  };
+  return real(a) === real(b);
+}
+
+/** --out must name a new file or an old model, never one of the inputs (it would be replaced). */
+function checkOut(f: TrainFlags): void {
+  if (f.out === undefined) return;
+  if (f.out.trim() === '') fail('BAD_OPTION', '--out is empty: give the path of the model file to write');
+  const side = findMovieLensSideFiles(f.data);
+  const inputs: [string, string | undefined][] = [
+    ['--data', f.data], ['--test', f.test], ['--users', f.users], ['--items', f.items],
+    ['the users file found beside --data', side.users?.path], ['the items file found beside --data', side.items?.path],
+  ];
+  for (const [flag, path] of inputs) {
+    if (path !== undefined && samePath(f.out, path)) fail('BAD_OPTION', `--out ${f.out} is ${flag} (${path}): writing the model there would destroy it; choose another path`);
+  }
+}
+
 export async function train(f: TrainFlags): Promise<void> {
   const say = (line: string) => console.error(line);
+  checkOut(f);
   const ds: Dataset = await loadDataset({
     data: f.data,
     test: f.test,
@@ -84,6 +114,11 @@ export async function train(f: TrainFlags): Promise<void> {
     );
     ds.train = split.train;
     ds.test = split.test;
+  }
+  // Below this the recipe cannot carve a validation split and still train: say so about the file.
+  const MIN_TRAINING_ROWS = 10;
+  if (ds.train.users.length < MIN_TRAINING_ROWS) {
+    fail('EMPTY_DATA', `${basename(f.data)}: ${ds.train.users.length} training rating(s) after the test split, too few to train on (at least ${MIN_TRAINING_ROWS})`);
   }
   const given: Partial<RecipeOptions> = {
     hidden: f.hidden,

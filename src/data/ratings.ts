@@ -5,6 +5,11 @@ import { Growable } from '../util/growable.js';
 import { Vocabulary } from './vocabulary.js';
 import type { Interactions } from './interactions.js';
 
+/** A decimal number: optional sign, digits with an optional fraction, optional exponent. */
+const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+/** The largest finite float32. */
+const F32_MAX = 3.4028234663852886e38;
+
 export interface RatingsData extends Interactions {
   /** Seconds (or any increasing time unit) per interaction, when the file has a time column. */
   timestamps?: Float64Array;
@@ -145,12 +150,14 @@ export class RatingsBuilder {
   }
 
   private number(raw: string, field: string, column: number, line: number): number {
-    const value = Number(raw.trim());
-    if (raw.trim() === '' || !Number.isFinite(value)) {
-      fail(
-        'BAD_LINE',
-        `${this.file}:${line}: field "${field}" (column ${column + 1}) is ${JSON.stringify(raw)}, not a finite number`,
-      );
+    const text = raw.trim();
+    // Decimal notation only: Number() would also take 0x10, 0b11 and 1_000-free forms like "Infinity".
+    const value = DECIMAL.test(text) ? Number(text) : NaN;
+    if (!Number.isFinite(value)) {
+      fail('BAD_LINE', `${this.file}:${line}: field "${field}" (column ${column + 1}) is ${JSON.stringify(raw)}, not a finite decimal number`);
+    }
+    if (Math.abs(value) > F32_MAX) {
+      fail('BAD_LINE', `${this.file}:${line}: field "${field}" (column ${column + 1}) is ${text}, beyond the float32 range (±3.4e38) ratings are stored in`);
     }
     return value;
   }

@@ -92,7 +92,8 @@ export function buildSideFeatures(
     if (!row) fail('UNKNOWN_ID', `${side} id "${key}" appears in the ratings but not in ${source.file}`);
     rows.push(row);
   }
-  const columns: Record<string, FeatureColumn> = {};
+  // No prototype: a column named "__proto__" or "constructor" is just a column.
+  const columns: Record<string, FeatureColumn> = Object.create(null) as Record<string, FeatureColumn>;
   const features: FeatureSpec[] = [];
   for (const spec of specs) {
     const dim = 'dim' in spec && spec.dim !== undefined ? spec.dim : DEFAULT_DIM;

@@ -72,7 +72,7 @@ export function encodeModelFile(contents: ModelFileContents): Uint8Array {
   for (const b of blocks) flat.set(contents.parameters[b.name]!, b.offset);
   const table = (t: FeatureTable | undefined) => {
     if (!t) return undefined;
-    const columns: Record<string, ColumnLayout> = {};
+    const columns: Record<string, ColumnLayout> = Object.create(null) as Record<string, ColumnLayout>;
     for (const [name, column] of Object.entries(t.columns)) {
       if (column instanceof Int32Array) columns[name] = { kind: 'i32', data: section(column) };
       else if (column instanceof Float32Array) columns[name] = { kind: 'f32', data: section(column) };

@@ -86,11 +86,7 @@ export class ParameterStore {
       return { name, kind: blocks[0]!.group, blocks, offset: start, size: offset - start };
     });
     this.total = offset;
-    const bytes = Math.max(4, this.total) * backend.floatBytes;
-    if (bytes > MAX_BLOCK_BYTES) {
-      const largest = [...this.blocks].sort((a, b) => b.size - a.size)[0]!;
-      fail('OUT_OF_MEMORY', `the model has ${this.total.toLocaleString('en-US')} parameters (${formatBytes(bytes)} per copy, the largest block "${largest.name}" ${largest.shape.join(' × ')}); values, gradients and the optimizer's two state copies each must fit one 1 GiB WebAssembly block: use fewer ids (hashed ids), a smaller dim, or narrower layers (docs/limits.md)`);
-    }
+    const bytes = ParameterStore.checkFits(this.blocks, backend.floatBytes);
     // All four or none: a failed allocation frees the ones already made.
     const made: number[] = [];
     try {
@@ -112,6 +108,20 @@ export class ParameterStore {
         else if (init.kind === 'uniform') out[i] = init.limit * (2 * random.next() - 1);
       }
     }
+  }
+
+  /**
+   * Bytes of one region for these blocks (padding included), or OUT_OF_MEMORY when a region
+   * cannot be one WebAssembly block: checked before anything is allocated.
+   */
+  static checkFits(blocks: readonly Pick<ParamBlock, 'name' | 'shape' | 'size'>[], floatBytes: number): number {
+    const total = blocks.reduce((sum, b) => sum + padded(b.size), 0);
+    const bytes = Math.max(4, total) * floatBytes;
+    if (bytes > MAX_BLOCK_BYTES) {
+      const largest = [...blocks].sort((a, b) => b.size - a.size)[0]!;
+      fail('OUT_OF_MEMORY', `the model has ${total.toLocaleString('en-US')} parameters (${formatBytes(bytes)} per copy, the largest block "${largest.name}" ${largest.shape.join(' × ')}); values, gradients and the optimizer's two state copies each must fit one 1 GiB WebAssembly block: use fewer ids (hashed ids), a smaller dim, or narrower layers (docs/limits.md)`);
+    }
+    return bytes;
   }
 
   private get be(): Backend {

@@ -129,6 +129,17 @@ export class TwoTower {
     return store.blocks.map((b) => ({ name: b.name, size: b.size }));
   }
 
+  /**
+   * The parameters a config declares and the bytes its store takes in WASM (four copies: values,
+   * gradients, two optimizer states); throws OUT_OF_MEMORY where it cannot fit. Allocates nothing.
+   */
+  static memoryNeeded(given: TwoTowerConfig): { parameters: number; bytes: number } {
+    const store = new ParameterStore();
+    TwoTower.layout(plainConfig(given), store);
+    const region = ParameterStore.checkFits(store.blocks, 4);
+    return { parameters: store.blocks.reduce((s, b) => s + b.size, 0), bytes: 4 * region };
+  }
+
   get dim(): number {
     return this.config.dim;
   }
@@ -294,7 +305,7 @@ export class TwoTower {
   /** Copies of every parameter block, by name (e.g. "user.dense0.weight"). */
   parameters(): Record<string, Float32Array> {
     this.live();
-    const out: Record<string, Float32Array> = {};
+    const out: Record<string, Float32Array> = Object.create(null) as Record<string, Float32Array>;
     for (const block of this.store.blocks) out[block.name] = Float32Array.from(this.store.values(block));
     return out;
   }

@@ -1,7 +1,8 @@
 // Streaming reader for delimited text files (comma, tab, pipe, semicolon; quoted or not; LF or
 // CRLF; UTF-8 or Latin-1) on csv-parse. Rows arrive one at a time with their line numbers, so
 // a file of any size passes through without its text held in memory.
-import { createReadStream, openSync, readSync, closeSync, statSync } from 'node:fs';
+import { createReadStream, openSync, readSync, closeSync } from 'node:fs';
+import { checkReadableFile, failForFileError } from './paths.js';
 import { basename } from 'node:path';
 import { parse } from 'csv-parse';
 import { fail } from '../errors.js';
@@ -20,17 +21,17 @@ export interface DelimitedOptions {
 
 /** The first line of the file (up to 64 KB), for sniffing delimiter and header. */
 export function firstLine(path: string, encoding: 'utf8' | 'latin1' = 'utf8'): string {
-  let size: number;
-  try {
-    size = statSync(path).size;
-  } catch {
-    fail('FILE_NOT_FOUND', `${path}: no such file`);
-  }
+  const size = checkReadableFile(path);
   if (size === 0) fail('EMPTY_DATA', `${path}: the file is empty`);
   const fd = openSync(path, 'r');
   try {
     const buffer = Buffer.alloc(Math.min(size, 65536));
     readSync(fd, buffer, 0, buffer.length, 0);
+    // Text files have no NUL bytes; gzip, zip and other binary files almost always do.
+    if (buffer.includes(0)) {
+      const gzip = buffer[0] === 0x1f && buffer[1] === 0x8b;
+      fail('BAD_INPUT', `${path} is ${gzip ? 'gzip-compressed' : 'a binary file'}, not delimited text${gzip ? ': decompress it first (gunzip)' : ''}`);
+    }
     const text = buffer.toString(encoding).replace(/^\uFEFF/, '');
     return text.split(/\r?\n/).find((line) => line.trim() !== '') ?? '';
   } finally {
@@ -85,9 +86,15 @@ export async function readDelimited(
       onRow(record, start);
     }
   } catch (error) {
-    const e = error as { code?: string; lines?: number; message?: string };
-    if (e.code?.startsWith('CSV_')) fail('BAD_LINE', `${basename(path)}:${e.lines ?? line + 1}: ${e.message}`);
-    throw error;
+    const e = error as { code?: string; lines?: number; message?: string; name?: string };
+    if (e.name === 'TwoTowerError') throw error;
+    // An unclosed quote runs to the end of the file: name the line where the field opened.
+    if (e.code === 'CSV_QUOTE_NOT_CLOSED') fail('BAD_LINE', `${basename(path)}:${line + 1}: a quoted field opens here and is never closed`);
+    // csv-parse's codes: CSV_… and a few without the prefix (INVALID_OPENING_QUOTE, …).
+    if (e.code && /^[A-Z_]+$/.test(e.code) && !/^E[A-Z]+$/.test(e.code)) {
+      fail('BAD_LINE', `${basename(path)}:${e.lines ?? line + 1}: ${e.message}`, { cause: error });
+    }
+    failForFileError(error, path);
   }
   return { delimiter };
 }

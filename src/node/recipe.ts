@@ -5,6 +5,7 @@
 // the benchmarks so that both measure the same thing.
 import {
   createModel,
+  modelMemory,
   type Model,
   type TwoTowerConfig,
   type FeatureSpec,
@@ -198,6 +199,7 @@ export interface RecipeResult {
 export async function trainRecipe(ds: Dataset, o: RecipeOptions): Promise<RecipeResult> {
   const started = performance.now();
   const config = recipeConfig(ds, o);
+  modelMemory(config); // a model that cannot fit fails here, before its feature tables are built
   const features = recipeFeatures(ds, o);
   const make = () => createModel(config, features);
   const common = {

@@ -132,10 +132,14 @@ export async function readSideFile(spec: SideFileSpec): Promise<SideSource> {
 export function inferSideFeatures(source: SideSource, idColumn: number): SideFeatureSpec[] {
   if (!source.header) fail('BAD_OPTION', `${source.file}: a users/items file needs a header naming its columns`);
   const values = [...source.rows.values()];
+  const labels = new Map<string, number>();
   return source.header.flatMap((name, column): SideFeatureSpec[] => {
     if (column === idColumn) return [];
     const present = values.map((r) => r.fields[column]?.trim() ?? '').filter((v) => v !== '');
     const label = name.trim() || `column${column + 1}`;
+    const earlier = labels.get(label);
+    if (earlier !== undefined) fail('BAD_LINE', `${source.file}:1: columns ${earlier + 1} and ${column + 1} are both named "${label}": give each column its own name`);
+    labels.set(label, column);
     if (present.length > 0 && present.every((v) => Number.isFinite(Number(v)))) return [{ kind: 'numeric', name: label, column }];
     if (present.some((v) => v.includes('|'))) return [{ kind: 'multiHot', name: label, column, separator: '|', dim: 8 }];
     return [{ kind: 'categorical', name: label, column, dim: 8 }];

@@ -58,7 +58,7 @@ export function recommendForHistory(model: TwoTower, histories: ArrayLike<number
   histories.forEach((h, r) => checkIndices(h, model.itemCount, `recommendForHistory: histories[${r}]`, 'item'));
   const b = histories.length;
   // Every other feature takes its kind's "nothing known" column (id 0, category 0, empty sets, zeros).
-  const columns: Record<string, FeatureColumn> = {};
+  const columns: Record<string, FeatureColumn> = Object.create(null) as Record<string, FeatureColumn>;
   for (const f of model.config.user.features) {
     const column = f.name === name ? csrFromLists(histories) : featureKind(f).unknownColumn(f, b);
     if (column) columns[f.name] = column;

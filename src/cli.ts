@@ -139,7 +139,9 @@ try {
   }
   // Not a mistake of the user's that the package recognised: still one line, not a stack trace,
   // unless TWOTOWER_DEBUG asks for it.
-  console.error(`twotower: unexpected error: ${(error as Error)?.message ?? String(error)} (set TWOTOWER_DEBUG=1 for details; please report it)`);
+  console.error(
+    `twotower: unexpected error: ${(error as Error)?.message ?? String(error)} (set TWOTOWER_DEBUG=1 for details; please report it)`,
+  );
   if (process.env.TWOTOWER_DEBUG) console.error(error);
   process.exit(2);
 }

@@ -43,7 +43,7 @@ export const ERROR_CODES = [
   'OUT_OF_MEMORY',
   /** The model or scorer was disposed / closed. */
   'DISPOSED',
-  /** Training produced a non-finite loss or weights; the parameters were restored. */
+  /** Training produced a non-finite loss or weights (the parameters were restored), or a model computes non-finite scores. */
   'DIVERGED',
   /** A worker thread of a scorer failed to start or to run its share. */
   'WORKER_FAILED',

@@ -160,7 +160,11 @@ describe('bad input: one clear line, exit code 1, nothing at --out', () => {
       'userId,movieId,rating\n1,2,3\n1,3,abc\n',
       /bad\.csv:3: field "rating" \(column 3\) is "abc", not a finite decimal number/,
     ],
-    ['NaN rating', 'userId,movieId,rating\n1,2,NaN\n', /bad\.csv:2: field "rating" \(column 3\) is "NaN", not a finite decimal number/],
+    [
+      'NaN rating',
+      'userId,movieId,rating\n1,2,NaN\n',
+      /bad\.csv:2: field "rating" \(column 3\) is "NaN", not a finite decimal number/,
+    ],
     ['empty file', '', /bad\.csv: the file is empty/],
     [
       'missing column',
@@ -223,27 +227,88 @@ describe('bad input: one clear line, exit code 1, nothing at --out', () => {
 });
 
 describe('a corpus of user mistakes: one line naming the problem, exit 1, no stack trace, inputs untouched', () => {
-  const ratings = 'userId,movieId,rating\n' + Array.from({ length: 40 }, (_, i) => `u${i % 7},m${i % 11},${1 + (i % 5)}`).join('\n') + '\n';
+  const ratings =
+    'userId,movieId,rating\n' + Array.from({ length: 40 }, (_, i) => `u${i % 7},m${i % 11},${1 + (i % 5)}`).join('\n') + '\n';
   const cases: [string, () => string[], RegExp][] = [
-    ['a directory as --data', () => (mkdirSync(path('adir'), { recursive: true }), ['train', '--data', path('adir')]), /adir is a directory, not a file/],
-    ['a missing --test', () => ['train', '--data', write('ok.csv', ratings), '--test', path('nope.csv')], /nope\.csv: no such file/],
-    ['gzip input', () => (writeFileSync(path('g.csv'), Uint8Array.of(0x1f, 0x8b, 8, 0, 0, 0)), ['train', '--data', path('g.csv')]), /g\.csv is gzip-compressed, not delimited text/],
+    [
+      'a directory as --data',
+      () => (mkdirSync(path('adir'), { recursive: true }), ['train', '--data', path('adir')]),
+      /adir is a directory, not a file/,
+    ],
+    [
+      'a missing --test',
+      () => ['train', '--data', write('ok.csv', ratings), '--test', path('nope.csv')],
+      /nope\.csv: no such file/,
+    ],
+    [
+      'gzip input',
+      () => (writeFileSync(path('g.csv'), Uint8Array.of(0x1f, 0x8b, 8, 0, 0, 0)), ['train', '--data', path('g.csv')]),
+      /g\.csv is gzip-compressed, not delimited text/,
+    ],
     ['binary input', () => ['train', '--data', write('b.csv', 'user,item\x00\x01\x02')], /b\.csv is a binary file/],
-    ['an unclosed quote, named where it opens', () => ['train', '--data', write('q.csv', ratings.replace('u3,m3,4', 'u3,"m3,4'))], /q\.csv:5: a quoted field opens here and is never closed/],
-    ['a stray quote inside an unquoted field', () => ['train', '--data', write('s.csv', ratings.replace('u3,m3,4', 'u3,m"3,4'))], /s\.csv:5: .*[Qq]uote/],
-    ['a hexadecimal rating', () => ['train', '--data', write('h.csv', ratings.replace('u3,m3,4', 'u3,m3,0x10'))], /h\.csv:5: field "rating" \(column 3\) is "0x10", not a finite decimal number/],
-    ['a rating beyond float32', () => ['train', '--data', write('f.csv', ratings.replace('u3,m3,4', 'u3,m3,1e39'))], /f\.csv:5: field "rating" \(column 3\) is 1e39, beyond the float32 range/],
-    ['--out naming the ratings file', () => ['train', '--data', write('same.csv', ratings), '--out', path('same.csv')], /--out .*same\.csv is --data .*writing the model there would destroy it/],
+    [
+      'an unclosed quote, named where it opens',
+      () => ['train', '--data', write('q.csv', ratings.replace('u3,m3,4', 'u3,"m3,4'))],
+      /q\.csv:5: a quoted field opens here and is never closed/,
+    ],
+    [
+      'a stray quote inside an unquoted field',
+      () => ['train', '--data', write('s.csv', ratings.replace('u3,m3,4', 'u3,m"3,4'))],
+      /s\.csv:5: .*[Qq]uote/,
+    ],
+    [
+      'a hexadecimal rating',
+      () => ['train', '--data', write('h.csv', ratings.replace('u3,m3,4', 'u3,m3,0x10'))],
+      /h\.csv:5: field "rating" \(column 3\) is "0x10", not a finite decimal number/,
+    ],
+    [
+      'a rating beyond float32',
+      () => ['train', '--data', write('f.csv', ratings.replace('u3,m3,4', 'u3,m3,1e39'))],
+      /f\.csv:5: field "rating" \(column 3\) is 1e39, beyond the float32 range/,
+    ],
+    [
+      '--out naming the ratings file',
+      () => ['train', '--data', write('same.csv', ratings), '--out', path('same.csv')],
+      /--out .*same\.csv is --data .*writing the model there would destroy it/,
+    ],
     ['an empty --out', () => ['train', '--data', write('ok.csv', ratings), '--out', ''], /--out is empty/],
-    ['a file of one rating', () => ['train', '--data', write('one.csv', 'userId,movieId,rating\nu1,m1,3\n')], /one\.csv: \d training rating\(s\) after the test split, too few to train on/],
-    ['a hashed vocabulary too large for memory', () => ['train', '--data', write('ok.csv', ratings), '--hash-ids', '100000000'], /OUT_OF_MEMORY|over|1 GiB/],
-    ['a directory as --model', () => ['recommend', '--model', path('adir'), '--user', 'u1'], /adir is a directory, not a model file/],
-    ['k far beyond any catalogue', () => ['recommend', '--model', path('model.ttm'), '--user', 'u1', '-k', '1000000000'], /k 1,000,000,000 = 1,000,000,000 result entries, over the limit/],
-    ['a duplicated users-file column', () => ['train', '--data', write('r2.csv', ratings), '--users', write('dup.csv', 'id,age,age\nu0,1,2\nu1,1,2\nu2,1,2\nu3,1,2\nu4,1,2\nu5,1,2\nu6,1,2\n')], /dup\.csv:1: columns 2 and 3 are both named "age"/],
+    [
+      'a file of one rating',
+      () => ['train', '--data', write('one.csv', 'userId,movieId,rating\nu1,m1,3\n')],
+      /one\.csv: \d training rating\(s\) after the test split, too few to train on/,
+    ],
+    [
+      'a hashed vocabulary too large for memory',
+      () => ['train', '--data', write('ok.csv', ratings), '--hash-ids', '100000000'],
+      /OUT_OF_MEMORY|over|1 GiB/,
+    ],
+    [
+      'a directory as --model',
+      () => ['recommend', '--model', path('adir'), '--user', 'u1'],
+      /adir is a directory, not a model file/,
+    ],
+    [
+      'k far beyond any catalogue',
+      () => ['recommend', '--model', path('model.ttm'), '--user', 'u1', '-k', '1000000000'],
+      /k 1,000,000,000 = 1,000,000,000 result entries, over the limit/,
+    ],
+    [
+      'a duplicated users-file column',
+      () => [
+        'train',
+        '--data',
+        write('r2.csv', ratings),
+        '--users',
+        write('dup.csv', 'id,age,age\nu0,1,2\nu1,1,2\nu2,1,2\nu3,1,2\nu4,1,2\nu5,1,2\nu6,1,2\n'),
+      ],
+      /dup\.csv:1: columns 2 and 3 are both named "age"/,
+    ],
   ];
   it.each(cases)('%s', (_label, args, message) => {
     const argv = args();
-    const inputs = argv.filter((a) => a.startsWith(dir) && existsSync(a) && !a.endsWith('adir')).map((p) => [p, readFileSync(p)] as const);
+    const inputs = argv
+      .filter((a) => a.startsWith(dir) && existsSync(a) && !a.endsWith('adir'))
+      .map((p) => [p, readFileSync(p)] as const);
     const r = run(...argv);
     expect(r.code, r.stderr).toBe(1);
     const errorLines = r.stderr.split('\n').filter((l) => l.startsWith('twotower: '));

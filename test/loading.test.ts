@@ -46,7 +46,9 @@ describe('delimited files', () => {
 
   it('handles quoted fields with the delimiter and newlines inside, keeping line numbers right', async () => {
     const path = file('quoted.csv', 'userId,movieId,rating\n1,"a, b",4\n2,"multi\nline",3\n3,c,x\n');
-    await expect(loadRatingsFile(path)).rejects.toThrow(/quoted\.csv:5: field "rating" \(column 3\) is "x", not a finite decimal number/);
+    await expect(loadRatingsFile(path)).rejects.toThrow(
+      /quoted\.csv:5: field "rating" \(column 3\) is "x", not a finite decimal number/,
+    );
   });
 
   it('streams a large file without holding it as text (500,000 lines)', async () => {

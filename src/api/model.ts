@@ -16,7 +16,7 @@ import { rmse, mae } from '../eval/regression.js';
 import { evaluateRanking, type RankingOptions, type RankingMetrics } from '../eval/ranking.js';
 import { recommend, similarItems, recommendForHistory, type RecommendOptions, type HistoryOptions } from '../rank/recommend.js';
 import type { TopKResult } from '../rank/topk-result.js';
-import { encodeModelFile, decodeModelFile } from '../io/model-file.js';
+import { encodeModelFile, decodeModelFile, jsonDepth, MAX_JSON_DEPTH } from '../io/model-file.js';
 
 export interface CreateModelOptions {
   /** How to load the WASM kernels (build choice, precompiled module, bytes or URL). Default: inlined, 'auto' build. */
@@ -112,11 +112,18 @@ export class Model {
 
   /** Free JSON-serialisable facts saved with the model (data source, settings). */
   get metadata(): Record<string, unknown> {
-    return this.#core.metadata;
+    return structuredClone(this.#core.metadata);
   }
   set metadata(value: Record<string, unknown>) {
-    if (!value || typeof value !== 'object') fail('BAD_INPUT', 'metadata must be an object');
-    this.#core.metadata = value;
+    if (!value || typeof value !== 'object' || Array.isArray(value)) fail('BAD_INPUT', 'metadata must be an object');
+    if (jsonDepth(value) > MAX_JSON_DEPTH) fail('BAD_INPUT', `metadata nests deeper than ${MAX_JSON_DEPTH} levels`);
+    let copy: Record<string, unknown>;
+    try {
+      copy = JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
+    } catch (cause) {
+      fail('BAD_INPUT', `metadata must be JSON data (it is saved with the model): ${(cause as Error).message}`, { cause });
+    }
+    this.#core.metadata = copy;
   }
 
   /** Whether the model knows each user's training items (what recommend() skips by default). */
@@ -282,13 +289,21 @@ export async function loadModel(bytes: Uint8Array, options: LoadModelOptions = {
   for (const block of declared) {
     const values = contents.parameters[block.name];
     if (!values || values.length !== block.size) {
-      fail('BAD_MODEL_FILE', `${name} is corrupted: parameter block "${block.name}" is ${values ? `${values.length} values, expected ${block.size}` : 'missing'}`);
+      fail(
+        'BAD_MODEL_FILE',
+        `${name} is corrupted: parameter block "${block.name}" is ${values ? `${values.length} values, expected ${block.size}` : 'missing'}`,
+      );
     }
   }
   const extra = Object.keys(contents.parameters).filter((n) => !declared.some((b) => b.name === n));
   if (extra.length > 0) fail('BAD_MODEL_FILE', `${name} is corrupted: parameter block "${extra[0]}" is not part of its model`);
   const model = await asModelFileErrorAsync(name, () =>
-    createModel(contents.config, { wasm: options.wasm, backend: options.backend, userFeatures: contents.userFeatures, itemFeatures: contents.itemFeatures }),
+    createModel(contents.config, {
+      wasm: options.wasm,
+      backend: options.backend,
+      userFeatures: contents.userFeatures,
+      itemFeatures: contents.itemFeatures,
+    }),
   );
   const core = coreOf(model);
   try {
@@ -314,7 +329,11 @@ export async function loadModel(bytes: Uint8Array, options: LoadModelOptions = {
 
 /** Errors that mean "this file does not describe a valid model" become BAD_MODEL_FILE; memory errors stay what they are. */
 function toModelFileError(name: string, error: unknown): never {
-  if (error instanceof TwoTowerError && (error.code === 'OUT_OF_MEMORY' || error.code === 'LOAD_FAILED' || error.code === 'UNSUPPORTED')) throw error;
+  if (
+    error instanceof TwoTowerError &&
+    (error.code === 'OUT_OF_MEMORY' || error.code === 'LOAD_FAILED' || error.code === 'UNSUPPORTED')
+  )
+    throw error;
   fail('BAD_MODEL_FILE', `${name} is corrupted: ${(error as Error).message}`, { cause: error });
 }
 
@@ -339,8 +358,10 @@ function checkCsr(offsets: Int32Array, ids: Int32Array, rows: number, limit: num
   if (offsets.length !== rows + 1) fail('DIMENSION_MISMATCH', `${where}.offsets has ${offsets.length} entries for ${rows} users`);
   if (offsets[0] !== 0 || offsets[rows] !== ids.length) fail('BAD_INPUT', `${where}.offsets must run from 0 to ${ids.length}`);
   for (let r = 0; r < rows; r++) if (offsets[r + 1]! < offsets[r]!) fail('BAD_INPUT', `${where}.offsets decrease at ${r + 1}`);
-  for (let i = 0; i < ids.length; i++) if (ids[i]! < 0 || ids[i]! >= limit) fail('OUT_OF_RANGE', `${where}.ids[${i}] = ${ids[i]} is not an item index`);
+  for (let i = 0; i < ids.length; i++)
+    if (ids[i]! < 0 || ids[i]! >= limit) fail('OUT_OF_RANGE', `${where}.ids[${i}] = ${ids[i]} is not an item index`);
   for (let r = 0; r < rows; r++) {
-    for (let i = offsets[r]! + 1; i < offsets[r + 1]!; i++) if (ids[i]! <= ids[i - 1]!) fail('BAD_INPUT', `${where}: user ${r}'s items are not sorted and unique`);
+    for (let i = offsets[r]! + 1; i < offsets[r + 1]!; i++)
+      if (ids[i]! <= ids[i - 1]!) fail('BAD_INPUT', `${where}: user ${r}'s items are not sorted and unique`);
   }
 }

@@ -79,11 +79,16 @@ function checkOut(f: TrainFlags): void {
   if (f.out.trim() === '') fail('BAD_OPTION', '--out is empty: give the path of the model file to write');
   const side = findMovieLensSideFiles(f.data);
   const inputs: [string, string | undefined][] = [
-    ['--data', f.data], ['--test', f.test], ['--users', f.users], ['--items', f.items],
-    ['the users file found beside --data', side.users?.path], ['the items file found beside --data', side.items?.path],
+    ['--data', f.data],
+    ['--test', f.test],
+    ['--users', f.users],
+    ['--items', f.items],
+    ['the users file found beside --data', side.users?.path],
+    ['the items file found beside --data', side.items?.path],
   ];
   for (const [flag, path] of inputs) {
-    if (path !== undefined && samePath(f.out, path)) fail('BAD_OPTION', `--out ${f.out} is ${flag} (${path}): writing the model there would destroy it; choose another path`);
+    if (path !== undefined && samePath(f.out, path))
+      fail('BAD_OPTION', `--out ${f.out} is ${flag} (${path}): writing the model there would destroy it; choose another path`);
   }
 }
 
@@ -118,7 +123,10 @@ export async function train(f: TrainFlags): Promise<void> {
   // Below this the recipe cannot carve a validation split and still train: say so about the file.
   const MIN_TRAINING_ROWS = 10;
   if (ds.train.users.length < MIN_TRAINING_ROWS) {
-    fail('EMPTY_DATA', `${basename(f.data)}: ${ds.train.users.length} training rating(s) after the test split, too few to train on (at least ${MIN_TRAINING_ROWS})`);
+    fail(
+      'EMPTY_DATA',
+      `${basename(f.data)}: ${ds.train.users.length} training rating(s) after the test split, too few to train on (at least ${MIN_TRAINING_ROWS})`,
+    );
   }
   const given: Partial<RecipeOptions> = {
     hidden: f.hidden,

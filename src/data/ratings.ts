@@ -128,6 +128,13 @@ export class RatingsBuilder {
       fail('BAD_LINE', `${this.file}:${line}: expected ${this.fieldCount} fields, found ${fields.length}`);
     }
     const c = this.columns;
+    const needed = Math.max(c.user, c.item, c.rating, c.time ?? -1) + 1;
+    if (fields.length < needed) {
+      fail(
+        'BAD_LINE',
+        `${this.file}:${line}: ${fields.length} field(s), but the ${c.time !== undefined && c.time + 1 === needed ? 'time' : 'user, item and rating'} columns need ${needed}`,
+      );
+    }
     this.users.push(this.id(fields[c.user]!, this.userVocab, 'user', line));
     this.items.push(this.id(fields[c.item]!, this.itemVocab, 'item', line));
     this.ratings.push(this.number(fields[c.rating]!, 'rating', c.rating, line));
@@ -154,10 +161,16 @@ export class RatingsBuilder {
     // Decimal notation only: Number() would also take 0x10, 0b11 and 1_000-free forms like "Infinity".
     const value = DECIMAL.test(text) ? Number(text) : NaN;
     if (!Number.isFinite(value)) {
-      fail('BAD_LINE', `${this.file}:${line}: field "${field}" (column ${column + 1}) is ${JSON.stringify(raw)}, not a finite decimal number`);
+      fail(
+        'BAD_LINE',
+        `${this.file}:${line}: field "${field}" (column ${column + 1}) is ${JSON.stringify(raw)}, not a finite decimal number`,
+      );
     }
     if (Math.abs(value) > F32_MAX) {
-      fail('BAD_LINE', `${this.file}:${line}: field "${field}" (column ${column + 1}) is ${text}, beyond the float32 range (±3.4e38) ratings are stored in`);
+      fail(
+        'BAD_LINE',
+        `${this.file}:${line}: field "${field}" (column ${column + 1}) is ${text}, beyond the float32 range (±3.4e38) ratings are stored in`,
+      );
     }
     return value;
   }

@@ -54,7 +54,10 @@ export function evaluateRanking(
   const reserved = model.unknownItemRows();
   const skipped =
     reserved.length > 0
-      ? csrFromLists(Array.from({ length: nu }, (_, u) => [...(seen ? csrRow(seen, u) : []), ...reserved]), true)
+      ? csrFromLists(
+          Array.from({ length: nu }, (_, u) => [...(seen ? csrRow(seen, u) : []), ...reserved]),
+          true,
+        )
       : seen;
   const truth = groupByRow(test.users, test.items, nu);
   // Users to evaluate, and their relevant items not in their training set.

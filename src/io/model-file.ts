@@ -13,6 +13,8 @@ import type { FeatureTable, FeatureColumn, MultiHotColumn } from '../config/feat
 import type { VocabularyJSON } from '../data/vocabulary.js';
 
 export const FORMAT_VERSION = 1;
+/** The largest parameter magnitude a model file may hold. */
+export const MAX_PARAMETER = 1e8;
 const MAGIC = 'TWOTOWER';
 
 interface Section {
@@ -119,6 +121,23 @@ export function encodeModelFile(contents: ModelFileContents): Uint8Array {
   return bytes;
 }
 
+/** How deep a header (or model metadata) may nest: deeper JSON overflows the stack when written back. */
+export const MAX_JSON_DEPTH = 64;
+
+/** The nesting depth of a JSON value, measured without recursion (so any depth can be measured). */
+export function jsonDepth(value: unknown): number {
+  let deepest = 0;
+  const stack: [unknown, number][] = [[value, 1]];
+  while (stack.length > 0) {
+    const [v, depth] = stack.pop()!;
+    if (typeof v !== 'object' || v === null) continue;
+    deepest = Math.max(deepest, depth);
+    if (deepest > MAX_JSON_DEPTH) return deepest;
+    for (const child of Object.values(v)) stack.push([child, depth + 1]);
+  }
+  return deepest;
+}
+
 /** Where the sections of a header end: the body length it implies (NaN if the header is malformed). */
 function impliedBodyLength(header: Header): number {
   try {
@@ -149,7 +168,8 @@ function validateHeader(header: unknown, bodyLength: number, name: string): asse
   const bad = (what: string): never => fail('BAD_MODEL_FILE', `${name} is corrupted: ${what}`);
   const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   const count = (v: unknown, where: string, max = Number.MAX_SAFE_INTEGER): number => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max) bad(`${where} must be an integer in [0, ${max}], got ${JSON.stringify(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max)
+      bad(`${where} must be an integer in [0, ${max}], got ${JSON.stringify(v)}`);
     return v as number;
   };
   const section = (v: unknown, where: string, type: 'f32' | 'i32'): void => {
@@ -158,7 +178,8 @@ function validateHeader(header: unknown, bodyLength: number, name: string): asse
     if (sec.type !== type) bad(`${where}.type must be "${type}", got ${JSON.stringify(sec.type)}`);
     const offset = count(sec.offset, `${where}.offset`, bodyLength);
     const length = count(sec.length, `${where}.length`, bodyLength / 4);
-    if (offset % 4 !== 0 || offset + 4 * length > bodyLength) bad(`${where} (offset ${offset}, ${length} values) lies outside the ${bodyLength}-byte body`);
+    if (offset % 4 !== 0 || offset + 4 * length > bodyLength)
+      bad(`${where} (offset ${offset}, ${length} values) lies outside the ${bodyLength}-byte body`);
   };
   if (!isObject(header)) bad('its header is not an object');
   const h = header as Record<string, unknown>;
@@ -186,8 +207,10 @@ function validateHeader(header: unknown, bodyLength: number, name: string): asse
     if (!isObject(v)) bad(`vocabularies.${side} must be an object`);
     const vocab = v as Record<string, unknown>;
     if (vocab.mode === 'exact') {
-      if (!Array.isArray(vocab.keys) || vocab.keys.some((k) => typeof k !== 'string')) bad(`vocabularies.${side}.keys must be a list of strings`);
-      if (new Set(vocab.keys as string[]).size !== (vocab.keys as string[]).length) bad(`vocabularies.${side}.keys repeats a key`);
+      if (!Array.isArray(vocab.keys) || vocab.keys.some((k) => typeof k !== 'string'))
+        bad(`vocabularies.${side}.keys must be a list of strings`);
+      if (new Set(vocab.keys as string[]).size !== (vocab.keys as string[]).length)
+        bad(`vocabularies.${side}.keys repeats a key`);
     } else if (vocab.mode === 'hash') {
       count(vocab.buckets, `vocabularies.${side}.buckets`, 2 ** 31 - 1);
       if (vocab.buckets === 0) bad(`vocabularies.${side}.buckets must be ≥ 1`);
@@ -218,6 +241,7 @@ function validateHeader(header: unknown, bodyLength: number, name: string): asse
     }
   }
   if (h.metadata !== undefined && !isObject(h.metadata)) bad('metadata must be an object');
+  if (jsonDepth(h) > MAX_JSON_DEPTH) bad(`its header nests deeper than ${MAX_JSON_DEPTH} levels`);
   if (h.seen !== undefined) {
     if (!isObject(h.seen)) bad('seen must be { offsets, ids }');
     section((h.seen as Record<string, unknown>).offsets, 'seen.offsets', 'i32');
@@ -244,7 +268,10 @@ export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFi
   if (stored !== actual) {
     // A newer format may checksum differently: say so rather than "corrupted".
     if (version > FORMAT_VERSION && version < 1000) {
-      fail('MODEL_FILE_VERSION', `${name} has format version ${version}, newer than this twotower reads (${FORMAT_VERSION}): upgrade twotower to load it`);
+      fail(
+        'MODEL_FILE_VERSION',
+        `${name} has format version ${version}, newer than this twotower reads (${FORMAT_VERSION}): upgrade twotower to load it`,
+      );
     }
     // Only to word the message: a file shorter than its own header says was cut short.
     let expected = 16 + headerLength + 4;
@@ -256,11 +283,18 @@ export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFi
         expected = NaN;
       }
     }
-    if (expected > bytes.length) fail('BAD_MODEL_FILE', `${name} is truncated: expected ${expected} bytes, found ${bytes.length}`);
-    fail('BAD_MODEL_FILE', `${name} is corrupted: checksum ${actual.toString(16)} does not match the stored ${stored.toString(16)}`);
+    if (expected > bytes.length)
+      fail('BAD_MODEL_FILE', `${name} is truncated: expected ${expected} bytes, found ${bytes.length}`);
+    fail(
+      'BAD_MODEL_FILE',
+      `${name} is corrupted: checksum ${actual.toString(16)} does not match the stored ${stored.toString(16)}`,
+    );
   }
   if (version > FORMAT_VERSION) {
-    fail('MODEL_FILE_VERSION', `${name} has format version ${version}, newer than this twotower reads (${FORMAT_VERSION}): upgrade twotower to load it`);
+    fail(
+      'MODEL_FILE_VERSION',
+      `${name} has format version ${version}, newer than this twotower reads (${FORMAT_VERSION}): upgrade twotower to load it`,
+    );
   }
   if (version < 1) fail('BAD_MODEL_FILE', `${name} is corrupted: format version ${version}`);
   if (headerLength % 4 !== 0 || 16 + headerLength + 4 > bytes.length) {
@@ -276,16 +310,20 @@ export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFi
   const bodyLength = bytes.length - 4 - bodyStart;
   validateHeader(header, bodyLength, name);
   const expected = bodyStart + impliedBodyLength(header) + 4;
-  if (expected !== bytes.length) fail('BAD_MODEL_FILE', `${name} is corrupted: its sections end at ${expected} bytes, the file has ${bytes.length}`);
+  if (expected !== bytes.length)
+    fail('BAD_MODEL_FILE', `${name} is corrupted: its sections end at ${expected} bytes, the file has ${bytes.length}`);
   const read = (s: Section): Float32Array | Int32Array => {
     const at = bodyStart + s.offset;
     const out = s.type === 'f32' ? new Float32Array(s.length) : new Int32Array(s.length);
-    for (let i = 0; i < s.length; i++) out[i] = s.type === 'f32' ? view.getFloat32(at + i * 4, true) : view.getInt32(at + i * 4, true);
+    for (let i = 0; i < s.length; i++)
+      out[i] = s.type === 'f32' ? view.getFloat32(at + i * 4, true) : view.getInt32(at + i * 4, true);
     return out;
   };
   const flat = read(header.parameters.data) as Float32Array;
   for (let i = 0; i < flat.length; i++) {
-    if (!Number.isFinite(flat[i]!)) fail('BAD_MODEL_FILE', `${name} is corrupted: parameter value ${i} is ${flat[i]}`);
+    // Training never gets near 1e8 (fit() stops at non-finite values); a file that does was tampered with.
+    if (!(Math.abs(flat[i]!) <= MAX_PARAMETER))
+      fail('BAD_MODEL_FILE', `${name} is corrupted: parameter value ${i} is ${flat[i]}`);
   }
   const parameters: Record<string, Float32Array> = Object.create(null) as Record<string, Float32Array>;
   for (const b of header.parameters.blocks) parameters[b.name] = flat.slice(b.offset, b.offset + b.size);
@@ -313,6 +351,8 @@ export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFi
     userFeatures: table(header.features.user),
     itemFeatures: table(header.features.item),
     metadata: header.metadata ?? {},
-    ...(header.seen ? { seen: { offsets: read(header.seen.offsets) as Int32Array, ids: read(header.seen.ids) as Int32Array } } : {}),
+    ...(header.seen
+      ? { seen: { offsets: read(header.seen.offsets) as Int32Array, ids: read(header.seen.ids) as Int32Array } }
+      : {}),
   };
 }

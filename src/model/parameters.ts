@@ -119,7 +119,10 @@ export class ParameterStore {
     const bytes = Math.max(4, total) * floatBytes;
     if (bytes > MAX_BLOCK_BYTES) {
       const largest = [...blocks].sort((a, b) => b.size - a.size)[0]!;
-      fail('OUT_OF_MEMORY', `the model has ${total.toLocaleString('en-US')} parameters (${formatBytes(bytes)} per copy, the largest block "${largest.name}" ${largest.shape.join(' × ')}); values, gradients and the optimizer's two state copies each must fit one 1 GiB WebAssembly block: use fewer ids (hashed ids), a smaller dim, or narrower layers (docs/limits.md)`);
+      fail(
+        'OUT_OF_MEMORY',
+        `the model has ${total.toLocaleString('en-US')} parameters (${formatBytes(bytes)} per copy, the largest block "${largest.name}" ${largest.shape.join(' × ')}); values, gradients and the optimizer's two state copies each must fit one 1 GiB WebAssembly block: use fewer ids (hashed ids), a smaller dim, or narrower layers (docs/limits.md)`,
+      );
     }
     return bytes;
   }

@@ -226,6 +226,16 @@ export class TwoTower {
     return { user, item };
   }
 
+  /** Never hand out NaN or ±∞: parameters that overflow f32 (a tampered file, a diverged model) are an error. */
+  private checkFinite(ptr: number, n: number, what: string): void {
+    const bad = this.backend.kernels.count_nonfinite(ptr, n);
+    if (bad > 0)
+      fail(
+        'DIVERGED',
+        `the model computes ${bad} non-finite ${what} (its parameters overflow float32): it is corrupted or diverged`,
+      );
+  }
+
   /** Copies indices (and targets) for n rows into the pair scratch. */
   stagePairs(users: ArrayLike<number>, items: ArrayLike<number>, targets?: ArrayLike<number>): number {
     const n = users.length;
@@ -255,6 +265,7 @@ export class TwoTower {
       this.forwardPairs(n);
       const range = this.config.ratingRange;
       if (range) this.backend.kernels.clamp_f32(this.pairs.scores, n, range[0], range[1]);
+      this.checkFinite(this.pairs.scores, n, 'scores');
       out.set(this.backend.floats(this.pairs.scores, n), start);
     }
     return out;
@@ -282,6 +293,7 @@ export class TwoTower {
       const n = this.stagePairs(chunk, chunk);
       tower.reserve(n);
       const ptr = tower.forward(this.store, side === 'user' ? this.pairs.users : this.pairs.items, n);
+      this.checkFinite(ptr, n * d, `${side} embeddings`);
       out.set(this.backend.floats(ptr, n * d), start * d);
     }
     return out;

@@ -28,9 +28,11 @@ function validateTower(t: TowerConfig, side: TowerSide, dim: number): number {
     width += kind.width(f);
   });
   if (t.features.filter((f) => f.kind === 'id').length > 1) fail('BAD_CONFIG', `config.${side} has more than one id feature`);
-  if (t.hidden !== undefined && !Array.isArray(t.hidden)) fail('BAD_CONFIG', `config.${side}.hidden must be a list of layer widths, got ${JSON.stringify(t.hidden)}`);
+  if (t.hidden !== undefined && !Array.isArray(t.hidden))
+    fail('BAD_CONFIG', `config.${side}.hidden must be a list of layer widths, got ${JSON.stringify(t.hidden)}`);
   (t.hidden ?? []).forEach((h, i) => positiveInt(h, `config.${side}.hidden[${i}]`));
-  if (t.project !== undefined && typeof t.project !== 'boolean') fail('BAD_CONFIG', `config.${side}.project must be true or false, got ${JSON.stringify(t.project)}`);
+  if (t.project !== undefined && typeof t.project !== 'boolean')
+    fail('BAD_CONFIG', `config.${side}.project must be true or false, got ${JSON.stringify(t.project)}`);
   if (t.project === false && (t.hidden ?? []).length === 0 && width !== dim) {
     fail('BAD_CONFIG', `config.${side}.project is false, so its input width (${width}) must equal config.dim (${dim})`);
   }
@@ -62,5 +64,6 @@ export function validateConfig(config: TwoTowerConfig): void {
   if (config.embeddingInitStd !== undefined && !(config.embeddingInitStd >= 0 && config.embeddingInitStd <= 100)) {
     fail('BAD_CONFIG', `config.embeddingInitStd must be in [0, 100], got ${config.embeddingInitStd}`);
   }
-  if (config.bias !== undefined && (typeof config.bias !== 'object' || config.bias === null)) fail('BAD_CONFIG', `config.bias must be an object { global?, user?, item? }`);
+  if (config.bias !== undefined && (typeof config.bias !== 'object' || config.bias === null))
+    fail('BAD_CONFIG', `config.bias must be an object { global?, user?, item? }`);
 }

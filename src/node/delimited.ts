@@ -30,7 +30,10 @@ export function firstLine(path: string, encoding: 'utf8' | 'latin1' = 'utf8'): s
     // Text files have no NUL bytes; gzip, zip and other binary files almost always do.
     if (buffer.includes(0)) {
       const gzip = buffer[0] === 0x1f && buffer[1] === 0x8b;
-      fail('BAD_INPUT', `${path} is ${gzip ? 'gzip-compressed' : 'a binary file'}, not delimited text${gzip ? ': decompress it first (gunzip)' : ''}`);
+      fail(
+        'BAD_INPUT',
+        `${path} is ${gzip ? 'gzip-compressed' : 'a binary file'}, not delimited text${gzip ? ': decompress it first (gunzip)' : ''}`,
+      );
     }
     const text = buffer.toString(encoding).replace(/^\uFEFF/, '');
     return text.split(/\r?\n/).find((line) => line.trim() !== '') ?? '';
@@ -89,7 +92,8 @@ export async function readDelimited(
     const e = error as { code?: string; lines?: number; message?: string; name?: string };
     if (e.name === 'TwoTowerError') throw error;
     // An unclosed quote runs to the end of the file: name the line where the field opened.
-    if (e.code === 'CSV_QUOTE_NOT_CLOSED') fail('BAD_LINE', `${basename(path)}:${line + 1}: a quoted field opens here and is never closed`);
+    if (e.code === 'CSV_QUOTE_NOT_CLOSED')
+      fail('BAD_LINE', `${basename(path)}:${line + 1}: a quoted field opens here and is never closed`);
     // csv-parse's codes: CSV_… and a few without the prefix (INVALID_OPENING_QUOTE, …).
     if (e.code && /^[A-Z_]+$/.test(e.code) && !/^E[A-Z]+$/.test(e.code)) {
       fail('BAD_LINE', `${basename(path)}:${e.lines ?? line + 1}: ${e.message}`, { cause: error });

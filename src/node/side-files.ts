@@ -138,7 +138,11 @@ export function inferSideFeatures(source: SideSource, idColumn: number): SideFea
     const present = values.map((r) => r.fields[column]?.trim() ?? '').filter((v) => v !== '');
     const label = name.trim() || `column${column + 1}`;
     const earlier = labels.get(label);
-    if (earlier !== undefined) fail('BAD_LINE', `${source.file}:1: columns ${earlier + 1} and ${column + 1} are both named "${label}": give each column its own name`);
+    if (earlier !== undefined)
+      fail(
+        'BAD_LINE',
+        `${source.file}:1: columns ${earlier + 1} and ${column + 1} are both named "${label}": give each column its own name`,
+      );
     labels.set(label, column);
     if (present.length > 0 && present.every((v) => Number.isFinite(Number(v)))) return [{ kind: 'numeric', name: label, column }];
     if (present.some((v) => v.includes('|'))) return [{ kind: 'multiHot', name: label, column, separator: '|', dim: 8 }];

@@ -5,7 +5,7 @@
 import { fail } from '../errors.js';
 import { loadWasmBackend, supportsSharedMemory, type LoadOptions, type WasmBackend } from '../wasm/load.js';
 import { KernelPool, canBlock, runJob, type Spawner, type PoolJob } from '../wasm/pool.js';
-import type { Backend } from '../backend/contract.js';
+import { MAX_BLOCK_BYTES, formatBytes, type Backend } from '../backend/contract.js';
 import type { KernelExports } from '../backend/generated/kernels.js';
 import { Buffers } from '../backend/heap.js';
 import { checkK, padRows, type TopKResult } from './topk-result.js';
@@ -68,6 +68,16 @@ function checkMatrix(values: Float32Array, dim: number, name: string): number {
   const bad = firstNonFinite(values);
   if (bad >= 0) fail('BAD_INPUT', `${name}[${bad}] is ${values[bad]} (row ${Math.floor(bad / dim)}): embeddings must be finite`);
   return values.length / dim;
+}
+
+/** Items must fit one heap block (f32, plus the int8 copy): refused before any scan or copy. */
+function checkItemBytes(items: Float32Array, dim: number): void {
+  if (items?.length * 4 > MAX_BLOCK_BYTES) {
+    fail(
+      'OUT_OF_MEMORY',
+      `${(items.length / dim).toLocaleString('en-US')} items × dim ${dim} take ${formatBytes(items.length * 4)}, over the limit of 1 GiB per block: split the catalogue over several scorers, or use a smaller dim (docs/limits.md)`,
+    );
+  }
 }
 
 /** Validates CSR exclusions and returns them with each query's ids sorted (copied only if needed). */
@@ -400,6 +410,7 @@ export class WasmScorer implements Scorer {
   setItems(items: Float32Array, dim: number): void {
     this.live();
     if (!Number.isInteger(dim) || dim < 1) fail('BAD_INPUT', `dim must be a positive integer, got ${dim}`);
+    checkItemBytes(items, dim);
     checkMatrix(items, dim, 'items');
     // Allocate before free: the new items go into fresh blocks, and only once they are all in
     // place are the old ones released. If an allocation fails, the scorer keeps its old items.
@@ -420,8 +431,10 @@ export class WasmScorer implements Scorer {
     this.live();
     if (!Number.isInteger(k) || k < 1) fail('BAD_OPTION', `k must be an integer ≥ 1, got ${k}`);
     if (!Number.isInteger(dim) || dim < 1) fail('BAD_INPUT', `dim must be a positive integer, got ${dim}`);
+    // Sizes first (cheap), then every value (a scan).
+    checkK(k, Math.floor((queries?.length ?? 0) / dim), 'topK');
+    if (items) checkItemBytes(items, dim);
     const b = checkMatrix(queries, dim, 'queries');
-    checkK(k, b, 'topK');
     if (items) {
       checkMatrix(items, dim, 'items');
     } else if (!this.items) {
@@ -434,7 +447,8 @@ export class WasmScorer implements Scorer {
     let candidates: number | undefined;
     if (this.quantize === 'int8') {
       candidates = this.candidates(k);
-      if (!Number.isInteger(candidates) || candidates < k) fail('BAD_OPTION', `candidates(${k}) must return an integer ≥ k, got ${candidates}`);
+      if (!Number.isInteger(candidates) || candidates < k)
+        fail('BAD_OPTION', `candidates(${k}) must return an integer ≥ k, got ${candidates}`);
       checkK(Math.min(candidates, n), b, 'topK (int8 candidates)');
     }
     // Everything is checked: what fails from here on (an allocation) leaves the scorer as it was.
@@ -490,9 +504,13 @@ export async function createScorer(options: ScorerOptions = {}, spawn?: Spawner)
   }
   const threads = options.threads ?? 1;
   if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
-    fail('BAD_OPTION', `threads must be an integer from 1 to ${MAX_THREADS}, got ${threads} (this host has ${hardwareThreads()} hardware threads)`);
+    fail(
+      'BAD_OPTION',
+      `threads must be an integer from 1 to ${MAX_THREADS}, got ${threads} (this host has ${hardwareThreads()} hardware threads)`,
+    );
   }
-  if (options.candidates !== undefined && typeof options.candidates !== 'function') fail('BAD_OPTION', 'candidates must be a function of k');
+  if (options.candidates !== undefined && typeof options.candidates !== 'function')
+    fail('BAD_OPTION', 'candidates must be a function of k');
   const candidates = options.candidates ?? ((k: number) => Math.max(4 * k, k + 64));
   spawn ??= webSpawner(options.workerUrl);
   if (threads > 1 && spawn && supportsSharedMemory() && canBlock()) {

@@ -20,7 +20,10 @@ export const MAX_RESULT_ENTRIES = 2 ** 24;
 export function checkK(k: number, rows: number, where: string): void {
   if (!Number.isInteger(k) || k < 1) fail('BAD_OPTION', `${where}: k must be an integer ≥ 1, got ${k}`);
   if (rows * k > MAX_RESULT_ENTRIES) {
-    fail('BAD_OPTION', `${where}: ${rows.toLocaleString('en-US')} rows × k ${k.toLocaleString('en-US')} = ${(rows * k).toLocaleString('en-US')} result entries, over the limit of ${MAX_RESULT_ENTRIES.toLocaleString('en-US')} per call: ask for a smaller k, or fewer rows per call (docs/limits.md)`);
+    fail(
+      'BAD_OPTION',
+      `${where}: ${rows.toLocaleString('en-US')} rows × k ${k.toLocaleString('en-US')} = ${(rows * k).toLocaleString('en-US')} result entries, over the limit of ${MAX_RESULT_ENTRIES.toLocaleString('en-US')} per call: ask for a smaller k, or fewer rows per call (docs/limits.md)`,
+    );
   }
 }
 

@@ -25,6 +25,9 @@ import { ImplicitSampler } from './implicit-sampler.js';
 import { TrainScratch } from './scratch.js';
 import { lossAndGradients, optimizerStep } from './step.js';
 
+/** Most rows one training batch may stage (positives and their negatives): bounds the scratch memory. */
+export const MAX_BATCH_ROWS = 2 ** 20;
+
 /** The validation metric after an epoch, as a loss (lower is better), recorded into `info`. */
 function validate(
   core: TwoTower,
@@ -69,6 +72,13 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
   };
   const n = train.users.length;
   const batchSize = Math.min(o.batchSize, n);
+  const rowsPerBatch = batchSize * loss.rowsPerPositive(settings);
+  if (rowsPerBatch > MAX_BATCH_ROWS) {
+    fail(
+      'BAD_OPTION',
+      `a batch would have ${rowsPerBatch.toLocaleString('en-US')} rows (batchSize ${batchSize} × ${loss.rowsPerPositive(settings)} rows per positive for '${loss.name}'), over the limit of ${MAX_BATCH_ROWS.toLocaleString('en-US')}: use a smaller batchSize or fewer negatives (docs/limits.md)`,
+    );
+  }
   const be = core.backend;
   const owned: { free(): void }[] = [];
   const heapBlock = (ptr: number) => (owned.push({ free: () => be.free(ptr) }), ptr);
@@ -89,7 +99,6 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
       ),
     );
     const sampler = loss.implicit ? new ImplicitSampler(train, core.itemCount, o.negativeSampling) : null;
-    const rowsPerBatch = batchSize * loss.rowsPerPositive(settings);
     core.pairs.reserve(rowsPerBatch);
     const scratch = TrainScratch.of(core);
     scratch.reserve(rowsPerBatch);
@@ -143,7 +152,8 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
         steps += 1;
         total += value * m;
         o.onBatchEnd?.({ epoch, batch: b, batches, loss: value });
-        if (core.disposed) fail('DISPOSED', `the model was disposed during fit() (by onBatchEnd, at epoch ${epoch + 1}, batch ${b + 1})`);
+        if (core.disposed)
+          fail('DISPOSED', `the model was disposed during fit() (by onBatchEnd, at epoch ${epoch + 1}, batch ${b + 1})`);
       }
       const bad = be.kernels.count_nonfinite(core.store.regions.values, core.store.total);
       if (bad > 0) {

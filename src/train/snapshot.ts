@@ -16,7 +16,8 @@ export class Snapshot {
   ) {
     const { store, backend } = core;
     try {
-      for (let i = 0; i < (valuesOnly ? 1 : 3); i++) this.blocks.push(backend.alloc(Math.max(4, store.total) * backend.floatBytes));
+      for (let i = 0; i < (valuesOnly ? 1 : 3); i++)
+        this.blocks.push(backend.alloc(Math.max(4, store.total) * backend.floatBytes));
     } catch (error) {
       this.free();
       throw error;

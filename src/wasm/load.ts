@@ -7,7 +7,15 @@ import { SIMD_WASM_BASE64 } from './generated/kernels-simd.js';
 import { RELAXED_WASM_BASE64 } from './generated/kernels-relaxed.js';
 import { SIMD_THREADS_WASM_BASE64 } from './generated/kernels-simd-threads.js';
 import { RELAXED_THREADS_WASM_BASE64 } from './generated/kernels-relaxed-threads.js';
-import { AllocationLedger, MAX_BLOCK_BYTES, formatBytes, type Backend, type Floats, type HeapStats, type Kernels } from '../backend/contract.js';
+import {
+  AllocationLedger,
+  MAX_BLOCK_BYTES,
+  formatBytes,
+  type Backend,
+  type Floats,
+  type HeapStats,
+  type Kernels,
+} from '../backend/contract.js';
 import { KERNEL_ARITY, type KernelExports } from '../backend/generated/kernels.js';
 import { fail } from '../errors.js';
 
@@ -91,7 +99,8 @@ async function resolveModule(options: LoadOptions): Promise<{ module: WebAssembl
     fail('BAD_OPTION', `build must be 'auto', 'simd' or 'relaxed', got ${JSON.stringify(build)}`);
   }
   let module: WebAssembly.Module | undefined = options.module;
-  if (module !== undefined && !(module instanceof WebAssembly.Module)) fail('BAD_OPTION', 'wasm.module must be a WebAssembly.Module');
+  if (module !== undefined && !(module instanceof WebAssembly.Module))
+    fail('BAD_OPTION', 'wasm.module must be a WebAssembly.Module');
   if (!module && options.bytes) module = await compileKernels(options.bytes as BufferSource, 'wasm.bytes');
   if (!module && options.url !== undefined) {
     let response: Response;
@@ -162,7 +171,10 @@ export class WasmBackend implements Backend {
   alloc(bytes: number): number {
     if (!(bytes > 0)) bytes = 16;
     if (!Number.isFinite(bytes) || bytes > MAX_BLOCK_BYTES) {
-      fail('OUT_OF_MEMORY', `a block of ${formatBytes(bytes)} is needed, over the WebAssembly allocator's limit of 1 GiB per block: use fewer ids (hashed ids), a smaller dim, or fewer queries / a smaller k per call (docs/limits.md)`);
+      fail(
+        'OUT_OF_MEMORY',
+        `a block of ${formatBytes(bytes)} is needed, over the WebAssembly allocator's limit of 1 GiB per block: use fewer ids (hashed ids), a smaller dim, or fewer queries / a smaller k per call (docs/limits.md)`,
+      );
     }
     let ptr = 0;
     try {
@@ -170,7 +182,11 @@ export class WasmBackend implements Backend {
     } catch (cause) {
       // TLSF traps (unreachable) when memory.grow fails: the memory is at its maximum.
       const limit = this.shared ? '2 GiB (threads build)' : '4 GiB';
-      fail('OUT_OF_MEMORY', `could not allocate ${formatBytes(bytes)}: the WebAssembly memory holds ${formatBytes(this.memory.buffer.byteLength)} and cannot grow past ${limit}; free models and scorers you no longer use, or use fewer ids, a smaller dim or smaller batches (docs/limits.md)`, { cause });
+      fail(
+        'OUT_OF_MEMORY',
+        `could not allocate ${formatBytes(bytes)}: the WebAssembly memory holds ${formatBytes(this.memory.buffer.byteLength)} and cannot grow past ${limit}; free models and scorers you no longer use, or use fewer ids, a smaller dim or smaller batches (docs/limits.md)`,
+        { cause },
+      );
     }
     if (ptr === 0) fail('OUT_OF_MEMORY', `the WASM heap could not allocate ${formatBytes(bytes)}`);
     this.ledger.add(ptr, bytes);

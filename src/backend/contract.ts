@@ -50,6 +50,8 @@ export interface HeapStats {
 export interface Backend {
   readonly kind: BackendKind;
   readonly kernels: Kernels;
+  /** The most bytes the heap can ever hold (WASM: 4 GiB, 2 GiB for the shared threads build; the reference: unbounded). */
+  readonly memoryLimit: number;
   /** Bytes per float element in this backend's heap (4 for WASM, 8 for the reference). */
   readonly floatBytes: 4 | 8;
   /** Allocates `bytes` bytes, 16-byte aligned, and returns the byte address (never 0). */

@@ -31,6 +31,7 @@ import { topkAccumulate, quantizeRowsI8, approximateScore, rankTargets } from '.
 export class ReferenceBackend implements Backend {
   readonly kind = 'reference' as const;
   readonly floatBytes = 8 as const;
+  readonly memoryLimit = Infinity;
   readonly kernels: Kernels;
   private buffer = new ArrayBuffer(1 << 20);
   private top = 16; // 0 stays the null pointer

@@ -5,6 +5,7 @@ import { fail } from '../errors.js';
 import type { TwoTower } from '../model/twotower.js';
 import type { Interactions } from '../data/interactions.js';
 import { upload, uploadFloats } from '../backend/heap.js';
+import { formatBytes } from '../backend/contract.js';
 import { Random } from '../util/random.js';
 import { rmse } from '../eval/regression.js';
 import { evaluateRanking } from '../eval/ranking.js';
@@ -80,6 +81,20 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
     );
   }
   const be = core.backend;
+  // fit() copies the model's values and optimizer state (a snapshot, and the best epoch's values
+  // when early stopping restores them) and uploads its data: check that the heap can hold it all.
+  const copyBytes = Math.max(4, core.store.total) * be.floatBytes;
+  const extra =
+    (3 + (o.earlyStopping && o.earlyStopping.restoreBest !== false ? 1 : 0)) * copyBytes +
+    n * (8 + be.floatBytes) +
+    rowsPerBatch * 64;
+  const held = be.stats().liveBytes;
+  if (held + extra > be.memoryLimit) {
+    fail(
+      'OUT_OF_MEMORY',
+      `fit() needs ${formatBytes(extra)} beside the ${formatBytes(held)} the model holds (a snapshot of its values and optimizer state, and the data), over the ${formatBytes(be.memoryLimit)} WebAssembly heap: train with fewer ids (hashed ids) or a smaller dim (docs/limits.md)`,
+    );
+  }
   const owned: { free(): void }[] = [];
   const heapBlock = (ptr: number) => (owned.push({ free: () => be.free(ptr) }), ptr);
   const snapshot = new Snapshot(core);

@@ -159,6 +159,10 @@ export class WasmBackend implements Backend {
     this.kernels = { ...kernels, gather_i32: gather_32, gather_f32: gather_32 };
   }
 
+  get memoryLimit(): number {
+    return this.shared ? SHARED_MAXIMUM_PAGES * 65536 : 2 ** 32;
+  }
+
   get memory(): WebAssembly.Memory {
     return this.sharedMemory ?? this.exports.memory;
   }

@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `twotower` command line (Node only): demo, train, eval. Errors from bad input print one
 // line naming the problem and exit with code 1; nothing is half-written at --out.
+import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
 import { TwoTowerError } from './index.js';
 import { integer, positive, nonNegative, fraction, widths, column, delimiter } from './cli/args.js';
@@ -24,8 +25,20 @@ function dataOptions(command: Command): Command {
     .option('--json', 'print exactly one JSON object with the results as the last line of stdout', false);
 }
 
+/** The version in the package.json beside dist/ (this file runs as dist/cli.js). */
+function packageVersion(): string {
+  try {
+    return (JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+  } catch {
+    return 'unknown';
+  }
+}
+
 const program = new Command();
-program.name('twotower').description('Two-tower recommendation models trained with Adam, on WebAssembly SIMD kernels.');
+program
+  .name('twotower')
+  .description('Two-tower recommendation models (ratings or implicit feedback), trained on WebAssembly SIMD kernels.')
+  .version(packageVersion(), '-V, --version', 'print the package version');
 
 program
   .command('demo')
@@ -43,7 +56,9 @@ const d = RECIPE_DEFAULTS;
 dataOptions(
   program
     .command('train')
-    .description('train a rating model on a file; report RMSE and MAE on --test (or on a held-out split)')
+    .description(
+      'train a model on a ratings or events file (--loss picks ratings or implicit feedback); report its metrics on --test (or a held-out split)',
+    )
     .requiredOption('--data <file>', 'training ratings (MovieLens u.data/uN.base, ratings.csv, or any delimited file)')
     .option('--test <file>', 'test ratings; without it a split of --data is held out')
     .option('--users <file>', 'user features file (header required; id in the first column)')
@@ -109,9 +124,15 @@ dataOptions(
 dataOptions(
   program
     .command('eval')
-    .description('RMSE and MAE of a saved model on a ratings file')
+    .description("a saved model's metrics on a file: RMSE and MAE for rating models, ranking metrics for implicit ones")
     .requiredOption('--model <file>', 'a model written by twotower train --out')
-    .requiredOption('--data <file>', 'ratings to score'),
+    .requiredOption('--data <file>', 'ratings or events to score')
+    .addOption(
+      new Option(
+        '--metrics <which>',
+        'rating (RMSE, MAE), ranking (Recall, NDCG, MRR, AUC) or both; default: what the model was trained for',
+      ).choices(['rating', 'ranking', 'both']),
+    ),
 ).action(evaluate);
 
 program

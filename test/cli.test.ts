@@ -327,3 +327,49 @@ describe('a corpus of user mistakes: one line naming the problem, exit 1, no sta
     expect(existsSync(path('keep.ttm'))).toBe(true);
   });
 });
+
+describe('honest output', () => {
+  it('eval reports what the model was trained for: ranking metrics for an implicit model, RMSE for a rating model', () => {
+    const implicit = run('eval', '--model', path('implicit.ttm'), '--data', path('test.csv'), '--json');
+    expect(implicit.code, implicit.stderr).toBe(0);
+    const m = JSON.parse(implicit.last);
+    expect(m.trainedWith).toBe('softmax');
+    expect(m.recall20).toBeGreaterThan(0);
+    expect(m.rmse).toBeUndefined();
+    const both = JSON.parse(
+      run('eval', '--model', path('implicit.ttm'), '--data', path('test.csv'), '--metrics', 'both', '--json').last,
+    );
+    expect(both.rmse).toBeGreaterThan(0);
+    expect(both.recall20).toBe(m.recall20);
+    const rating = JSON.parse(run('eval', '--model', path('model.ttm'), '--data', path('test.csv'), '--json').last);
+    expect(rating.trainedWith).toBe('mse');
+    expect(rating.rmse).toBeGreaterThan(0);
+    expect(rating.recall20).toBeUndefined();
+  });
+
+  it("recommend on a rating model shows predict()'s rating, and hints at --history only where it applies", async () => {
+    const rec = run('recommend', '--model', path('model.ttm'), '--user', 'u3', '-k', '3', '--json');
+    expect(rec.code, rec.stderr).toBe(0);
+    const shown = JSON.parse(rec.last);
+    expect(shown.scoreKind).toBe('predicted rating');
+    const { loadModelFile } = await import('../src/node/index.js');
+    const model = await loadModelFile(path('model.ttm'));
+    const { users, items } = model.vocabularies;
+    const predicted = model.predict(
+      shown.items.map(() => users!.lookup('u3')),
+      shown.items.map((x: { item: string }) => items!.lookup(x.item)),
+    );
+    shown.items.forEach((x: { score: number }, r: number) => expect(x.score).toBeCloseTo(predicted[r]!, 5));
+    model.dispose();
+    const unknown = run('recommend', '--model', path('model.ttm'), '--user', 'nobody');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toMatch(/user id "nobody" is not in model\.ttm \(it knows \d+ users\)\n/);
+    expect(unknown.stderr).not.toMatch(/--history/);
+  });
+
+  it('--version prints the package version', () => {
+    const r = run('--version');
+    expect(r.code).toBe(0);
+    expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(resolve(import.meta.dirname, '..', 'package.json'), 'utf8')).version);
+  });
+});

@@ -11,6 +11,7 @@ import { csrRow } from '../data/csr.js';
 import { TwoTower } from '../model/twotower.js';
 import { loadWasmBackend, type LoadOptions } from '../wasm/load.js';
 import { fit as fitCore } from '../train/fit.js';
+import { LOSSES, type LossName } from '../train/losses/index.js';
 import type { FitOptions, FitResult } from '../train/options.js';
 import { rmse, mae } from '../eval/regression.js';
 import { evaluateRanking, type RankingOptions, type RankingMetrics } from '../eval/ranking.js';
@@ -126,6 +127,12 @@ export class Model {
     this.#core.metadata = copy;
   }
 
+  /** What the model was last trained for: its loss, and whether that is implicit feedback (ranking) or ratings. Undefined before fit(). */
+  get trainedWith(): { loss: LossName; implicit: boolean } | undefined {
+    const t = this.#core.trainedWith;
+    return t ? { loss: t.loss as LossName, implicit: t.implicit } : undefined;
+  }
+
   /** Whether the model knows each user's training items (what recommend() skips by default). */
   get hasTrainingHistory(): boolean {
     return this.#core.seen !== undefined;
@@ -239,6 +246,7 @@ export class Model {
       itemFeatures: core.itemTower.table,
       metadata: core.metadata,
       seen: core.seen,
+      loss: core.trainedWith?.loss,
     });
   }
 
@@ -309,6 +317,11 @@ export async function loadModel(bytes: Uint8Array, options: LoadModelOptions = {
   try {
     for (const block of core.store.blocks) core.store.values(block).set(contents.parameters[block.name]!);
     core.optimizerSteps = contents.optimizerSteps;
+    if (contents.loss !== undefined) {
+      if (!Object.hasOwn(LOSSES, contents.loss))
+        fail('BAD_MODEL_FILE', `${name} was trained with loss "${contents.loss}", which this twotower does not know`);
+      core.trainedWith = { loss: contents.loss, implicit: LOSSES[contents.loss as LossName].implicit };
+    }
     core.revision++;
     const vocabularies: ModelVocabularies = {};
     if (contents.vocabularies.user) vocabularies.users = Vocabulary.fromJSON(contents.vocabularies.user);

@@ -1,5 +1,7 @@
-// `twotower eval`: RMSE and MAE of a saved model on a ratings file (ids mapped through the
-// model's vocabularies; unseen users or items are scored as unknown and counted).
+// `twotower eval`: a saved model's metrics on a file, for what it was trained for: RMSE and MAE
+// for a rating model, ranking metrics over the whole catalogue (training items excluded) for an
+// implicit-feedback model; --metrics asks for either or both. Ids are mapped through the model's
+// vocabularies; unseen users or items are counted and said.
 import { basename } from 'node:path';
 import { loadModelFile } from '../node/model-io.js';
 import { loadRatingsFile } from '../node/ratings-file.js';
@@ -9,6 +11,8 @@ import { mapping, type DataFlags } from './train.js';
 export interface EvalFlags extends DataFlags {
   model: string;
   data: string;
+  /** 'rating', 'ranking' or 'both'; default: what the model was trained for. */
+  metrics?: 'rating' | 'ranking' | 'both';
 }
 
 export async function evaluate(f: EvalFlags): Promise<void> {
@@ -28,24 +32,61 @@ export async function evaluate(f: EvalFlags): Promise<void> {
       users,
       items,
     });
-    const { rmse, mae } = model.evaluate(loaded.data);
+    const implicit = model.trainedWith?.implicit ?? false;
+    const which = f.metrics ?? (implicit ? 'ranking' : 'rating');
     const n = loaded.data.users.length;
-    const summary = {
-      rmse,
-      mae,
-      ratings: n,
+    const summary: Record<string, unknown> = {
+      trainedWith: model.trainedWith?.loss ?? null,
+      rows: n,
       unknownUsers: loaded.unknownUsers,
       unknownItems: loaded.unknownItems,
       users: users.size - 1,
       items: items.size - 1,
     };
-    if (loaded.unknownUsers || loaded.unknownItems) {
-      console.error(
-        `${loaded.unknownUsers} ratings have users and ${loaded.unknownItems} have items the model has not seen: scored from biases only`,
+    const lines: string[] = [];
+    if (which !== 'ranking') {
+      if (implicit)
+        console.error(
+          `${basename(f.model)} was trained with '${model.trainedWith!.loss}' (implicit feedback): its scores are not on the rating scale, so RMSE says little`,
+        );
+      const { rmse, mae } = model.evaluate(loaded.data);
+      Object.assign(summary, { rmse, mae });
+      lines.push(`RMSE ${rmse.toFixed(4)}, MAE ${mae.toFixed(4)} on ${n} ratings of ${basename(f.data)}`);
+      if (loaded.unknownUsers || loaded.unknownItems) {
+        console.error(
+          `${loaded.unknownUsers} rows have users and ${loaded.unknownItems} have items the model has not seen: scored from biases only`,
+        );
+      }
+    }
+    if (which !== 'rating') {
+      // Unknown users or items cannot be ranked: leave those rows out, and say how many.
+      const keep = Array.from(loaded.data.users, (_, r) => r).filter(
+        (r) => loaded.data.users[r] !== 0 && loaded.data.items[r] !== 0,
+      );
+      if (keep.length < n)
+        console.error(`${n - keep.length} rows with users or items the model has not seen are left out of the ranking metrics`);
+      if (keep.length === 0) fail('EMPTY_DATA', `${basename(f.data)}: no row has a user and an item the model knows`);
+      const test = {
+        users: Int32Array.from(keep, (r) => loaded.data.users[r]!),
+        items: Int32Array.from(keep, (r) => loaded.data.items[r]!),
+      };
+      const m = model.evaluateRanking(test, { ks: [10, 20], excludeSeen: model.hasTrainingHistory });
+      Object.assign(summary, {
+        recall10: m.recall[10],
+        ndcg10: m.ndcg[10],
+        recall20: m.recall[20],
+        ndcg20: m.ndcg[20],
+        mrr: m.mrr,
+        auc: m.auc,
+        rankedUsers: m.users,
+      });
+      lines.push(
+        `ranking over all ${items.size - 1} items for ${m.users} users${model.hasTrainingHistory ? ' (training items excluded)' : ''}: ` +
+          `Recall@10 ${m.recall[10]!.toFixed(4)}, NDCG@10 ${m.ndcg[10]!.toFixed(4)}, Recall@20 ${m.recall[20]!.toFixed(4)}, NDCG@20 ${m.ndcg[20]!.toFixed(4)}, MRR ${m.mrr.toFixed(4)}, AUC ${m.auc.toFixed(4)}`,
       );
     }
     if (f.json) console.log(JSON.stringify(summary));
-    else console.log(`RMSE ${rmse.toFixed(4)}, MAE ${mae.toFixed(4)} on ${n} ratings of ${basename(f.data)}`);
+    else lines.forEach((line) => console.log(line));
   } finally {
     model.dispose();
   }

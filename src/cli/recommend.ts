@@ -35,16 +35,29 @@ export async function recommendCommand(f: RecommendFlags): Promise<void> {
     } else if (f.user === undefined) {
       fail('BAD_OPTION', 'recommend needs --user ID, or --history ITEM,ITEM,… for a user the model has not seen');
     } else {
+      const coldStart = model.config.user.features.some((s) => s.name === 'history' && s.kind === 'multiHot');
       fail(
         'UNKNOWN_ID',
-        `user id "${f.user}" is not in ${basename(f.model)} (it knows ${users.size - 1} users); pass --history ITEM,ITEM,… to recommend from their items`,
+        `user id "${f.user}" is not in ${basename(f.model)} (it knows ${users.size - 1} users)` +
+          (coldStart ? '; pass --history ITEM,ITEM,… to recommend from their items' : ''),
       );
     }
-    const list = Array.from(top.indices).flatMap((j, c) =>
-      j < 0 ? [] : [{ item: items.key(j) ?? String(j), score: top.scores[c]! }],
+    let list = Array.from(top.indices).flatMap((j, c) =>
+      j < 0 ? [] : [{ item: items.key(j) ?? String(j), index: j, score: top.scores[c]! }],
     );
-    if (f.json) console.log(JSON.stringify({ user: f.user ?? null, coldStart: !known, items: list }));
-    else list.forEach((x, r) => console.log(`${r + 1}\t${x.item}\t${x.score.toFixed(4)}`));
+    // A rating model's retrieval score leaves out the user's own bias and the global offset (they
+    // do not change the order): show the predicted rating, on the scale it was trained on.
+    if (known && model.trainedWith && !model.trainedWith.implicit && list.length > 0) {
+      const predicted = model.predict(
+        new Int32Array(list.length).fill(users.lookup(f.user!)),
+        list.map((x) => x.index),
+      );
+      list = list.map((x, r) => ({ ...x, score: predicted[r]! }));
+    }
+    const scoreKind = known && model.trainedWith && !model.trainedWith.implicit ? 'predicted rating' : 'score';
+    const shown = list.map(({ item, score }) => ({ item, score }));
+    if (f.json) console.log(JSON.stringify({ user: f.user ?? null, coldStart: !known, scoreKind, items: shown }));
+    else shown.forEach((x, r) => console.log(`${r + 1}\t${x.item}\t${x.score.toFixed(4)}`));
   } finally {
     model.dispose();
   }

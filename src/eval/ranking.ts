@@ -17,6 +17,8 @@ export interface RankingOptions {
   ks?: number[];
   /** Interactions whose items are excluded from each user's ranking (the training data). */
   exclude?: Pick<Interactions, 'users' | 'items'>;
+  /** Also exclude each user's training items as the model recorded them (fit(), or a loaded model). Default false. */
+  excludeSeen?: boolean;
 }
 
 export interface RankingMetrics {
@@ -48,7 +50,17 @@ export function evaluateRanking(
     checkIndices(options.exclude.users, nu, 'exclude.users', 'user');
     checkIndices(options.exclude.items, n, 'exclude.items', 'item');
   }
-  const seen = options.exclude ? groupByRow(options.exclude.users, options.exclude.items, nu) : null;
+  if (options.excludeSeen && !model.seen)
+    fail('NO_HISTORY', 'evaluateRanking: excludeSeen needs the training history the model records in fit()');
+  const given = options.exclude ? groupByRow(options.exclude.users, options.exclude.items, nu) : null;
+  const recorded = options.excludeSeen ? model.seen! : null;
+  const seen =
+    given && recorded
+      ? csrFromLists(
+          Array.from({ length: nu }, (_, u) => [...csrRow(given, u), ...csrRow(recorded, u)]),
+          true,
+        )
+      : (given ?? recorded);
   // What each user's ranking skips: their excluded items and the unknown-id row, which stands
   // for no real item.
   const reserved = model.unknownItemRows();

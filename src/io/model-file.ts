@@ -39,6 +39,8 @@ interface Header {
   };
   metadata: Record<string, unknown>;
   seen?: { offsets: Section; ids: Section };
+  /** The loss the model was last trained with (absent: never trained, or an older file). */
+  loss?: string;
 }
 
 export interface ModelFileContents {
@@ -52,6 +54,8 @@ export interface ModelFileContents {
   metadata: Record<string, unknown>;
   /** Each user's training items (CSR), for excluding them from recommendations. */
   seen?: { offsets: Int32Array; ids: Int32Array };
+  /** The loss the model was last trained with. */
+  loss?: string;
 }
 
 /** Serialises a model's contents to bytes. */
@@ -97,6 +101,7 @@ export function encodeModelFile(contents: ModelFileContents): Uint8Array {
     vocabularies: contents.vocabularies,
     features: { user: table(contents.userFeatures), item: table(contents.itemFeatures) },
     metadata: contents.metadata,
+    ...(contents.loss ? { loss: contents.loss } : {}),
     ...(contents.seen ? { seen: { offsets: section(contents.seen.offsets), ids: section(contents.seen.ids) } } : {}),
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
@@ -241,6 +246,8 @@ function validateHeader(header: unknown, bodyLength: number, name: string): asse
     }
   }
   if (h.metadata !== undefined && !isObject(h.metadata)) bad('metadata must be an object');
+  if (h.loss !== undefined && (typeof h.loss !== 'string' || !/^[a-z0-9_-]{1,32}$/i.test(h.loss)))
+    bad(`loss must be a loss name, got ${JSON.stringify(h.loss)}`);
   if (jsonDepth(h) > MAX_JSON_DEPTH) bad(`its header nests deeper than ${MAX_JSON_DEPTH} levels`);
   if (h.seen !== undefined) {
     if (!isObject(h.seen)) bad('seen must be { offsets, ids }');
@@ -351,6 +358,7 @@ export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFi
     userFeatures: table(header.features.user),
     itemFeatures: table(header.features.item),
     metadata: header.metadata ?? {},
+    ...(header.loss !== undefined ? { loss: header.loss } : {}),
     ...(header.seen
       ? { seen: { offsets: read(header.seen.offsets) as Int32Array, ids: read(header.seen.ids) as Int32Array } }
       : {}),

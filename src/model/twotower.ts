@@ -82,6 +82,8 @@ export class TwoTower {
   vocabularies: { users?: Vocabulary; items?: Vocabulary } = {};
   /** Each user's training items (CSR, sorted): what recommend() skips with excludeSeen. */
   seen: Csr | undefined;
+  /** The loss the model was last trained with (set by fit(), saved in model files). */
+  trainedWith: { loss: string; implicit: boolean } | undefined;
   /** Free JSON-serialisable facts saved with the model (data source, feature specs, training settings). */
   metadata: Record<string, unknown> = {};
   /**

@@ -192,6 +192,7 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
     }
     tracker.restoreBest(history.length - 1);
     core.setSeen(train.users, train.items);
+    core.trainedWith = { loss: loss.name, implicit: loss.implicit };
     core.revision++;
     return { history, steps, seconds: (performance.now() - started) / 1000, bestEpoch: tracker.bestEpoch, stoppedEarly };
   } catch (error) {

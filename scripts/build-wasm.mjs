@@ -11,15 +11,20 @@ const root = new URL('../', import.meta.url);
 const read = (path) => readFileSync(new URL(path, root));
 const hash = createHash('sha256');
 for (const name of readdirSync(new URL('assembly/', root)).sort()) hash.update(name).update(read(`assembly/${name}`));
-for (const file of ['asconfig.json', 'scripts/build-wasm.mjs', 'scripts/inline-wasm.mjs', 'scripts/kernel-bindings.mjs']) hash.update(read(file));
+for (const file of ['asconfig.json', 'scripts/build-wasm.mjs', 'scripts/inline-wasm.mjs', 'scripts/kernel-bindings.mjs'])
+  hash.update(read(file));
 const require = createRequire(import.meta.url);
 hash.update(require('assemblyscript/package.json').version);
 const digest = hash.digest('hex');
 
 const stamp = new URL('build/.sources-sha256', root);
 const outputs = [
-  'build/kernels-simd.wasm', 'build/kernels-relaxed.wasm', 'build/kernels-simd-threads.wasm', 'build/kernels-relaxed-threads.wasm',
-  'src/wasm/generated/kernels-simd.ts', 'src/backend/generated/kernels.ts',
+  'build/kernels-simd.wasm',
+  'build/kernels-relaxed.wasm',
+  'build/kernels-simd-threads.wasm',
+  'build/kernels-relaxed-threads.wasm',
+  'src/wasm/generated/kernels-simd.ts',
+  'src/backend/generated/kernels.ts',
 ];
 const fresh = existsSync(stamp) && readFileSync(stamp, 'utf8') === digest && outputs.every((o) => existsSync(new URL(o, root)));
 if (fresh && !process.argv.includes('--force')) {

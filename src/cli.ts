@@ -19,7 +19,7 @@ function dataOptions(command: Command): Command {
     .option('--item-col <col>', 'item id column (0-based index or header name)', column)
     .option('--rating-col <col>', 'rating column (0-based index or header name)', column)
     .option('--time-col <col>', 'timestamp column (0-based index or header name)', column)
-    .option('--delimiter <d>', 'field separator: comma, tab, pipe, semicolon or auto', delimiter, 'auto')
+    .option('--delimiter <d>', 'field separator: comma, tab, pipe, semicolon, :: (MovieLens 1M/10M) or auto', delimiter, 'auto')
     .option('--header', 'the first line is a header (default: detected from known column names)')
     .option('--no-header', 'the first line is data')
     .option('--json', 'print exactly one JSON object with the results as the last line of stdout', false);

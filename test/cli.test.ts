@@ -373,3 +373,53 @@ describe('honest output', () => {
     expect(r.stdout.trim()).toBe(JSON.parse(readFileSync(resolve(import.meta.dirname, '..', 'package.json'), 'utf8')).version);
   });
 });
+
+describe('event logs and other formats', () => {
+  const events = () => Array.from({ length: 300 }, (_, i) => [`u${i % 23}`, `i${(i * 7) % 41}`, `${1000 + i}`]);
+  it('a click log with user_id,item_id,timestamp trains an implicit model, and eval reads it without ratings', () => {
+    write(
+      'clicks.csv',
+      'user_id,item_id,timestamp\n' +
+        events()
+          .map((e) => e.join(','))
+          .join('\n') +
+        '\n',
+    );
+    const out = path('clicks.ttm');
+    const r = run('train', '--data', path('clicks.csv'), '--loss', 'softmax', '--epochs', '2', '--out', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/events: clicks\.csv .* 300 events \(no rating column: each a positive\)/);
+    expect(JSON.parse(r.last)['recall@20']).toBeGreaterThan(0);
+    const e = run('eval', '--model', out, '--data', path('clicks.csv'), '--json');
+    expect(e.code, e.stderr).toBe(0);
+    expect(JSON.parse(e.last).recall20).toBeGreaterThanOrEqual(0);
+    const rating = run('train', '--data', path('clicks.csv'), '--epochs', '1');
+    expect(rating.code).toBe(1);
+    expect(rating.stderr).toMatch(/clicks\.csv: no rating column/);
+  });
+
+  it('a headerless user,item file trains with bpr', () => {
+    write(
+      'pairs.csv',
+      events()
+        .map((e) => `${e[0]},${e[1]}`)
+        .join('\n') + '\n',
+    );
+    const r = run('train', '--data', path('pairs.csv'), '--loss', 'bpr', '--epochs', '1', '--json');
+    expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('"::"-separated files (MovieLens 1M and 10M) are sniffed, and --delimiter :: is accepted', () => {
+    write(
+      'ratings.dat',
+      events()
+        .map((e, i) => `${e[0]!.slice(1)}::${e[1]!.slice(1)}::${1 + (i % 5)}::${e[2]}`)
+        .join('\n') + '\n',
+    );
+    for (const extra of [[], ['--delimiter', '::']]) {
+      const r = run('train', '--data', path('ratings.dat'), '--epochs', '1', ...extra, '--json');
+      expect(r.code, r.stderr).toBe(0);
+      expect(r.stderr).toMatch(/ratings: ratings\.dat \(delimited by "::"\), 300 ratings/);
+    }
+  });
+});

@@ -1,7 +1,7 @@
 // Training end to end: determinism, quality on the synthetic data against its noise floor,
 // a flat heap over 1,000 steps, and the per-batch / per-epoch callbacks.
 import { describe, it, expect } from 'vitest';
-import { createModel, generateSynthetic } from '../src/index.js';
+import { createModel, generateSynthetic, type TwoTowerConfig } from '../src/index.js';
 import { tinyConfig, tinyFeatures, tinyBatch } from './fixtures.js';
 
 describe('training', () => {
@@ -150,5 +150,34 @@ describe('fit options', () => {
       return e.reduce((s, x) => s + x * x, 0);
     };
     expect(await norm(0.5)).toBeLessThan(0.5 * (await norm(0)));
+  });
+});
+
+describe('implicit feedback with repeated rows', () => {
+  it('a repeated (user, item) counts as one positive: training equals that on the deduplicated rows', async () => {
+    const cfg: TwoTowerConfig = {
+      dim: 4,
+      seed: 2,
+      user: { features: [{ kind: 'id', name: 'u', vocabSize: 6, dim: 4 }], project: false },
+      item: { features: [{ kind: 'id', name: 'i', vocabSize: 9, dim: 4 }], project: false },
+    };
+    const once = {
+      users: Int32Array.of(0, 1, 2, 3, 4, 5),
+      items: Int32Array.of(1, 2, 3, 4, 5, 6),
+      ratings: new Float32Array(6).fill(1),
+    };
+    const repeated = {
+      users: Int32Array.of(0, 1, 0, 2, 3, 4, 1, 5),
+      items: Int32Array.of(1, 2, 1, 3, 4, 5, 2, 6),
+      ratings: new Float32Array(8).fill(1),
+    };
+    const a = await createModel(cfg),
+      b = await createModel(cfg);
+    const options = { loss: 'bpr' as const, epochs: 2, batchSize: 3 };
+    a.fit(once, options);
+    b.fit(repeated, options);
+    expect(b.parameters()).toEqual(a.parameters());
+    a.dispose();
+    b.dispose();
   });
 });

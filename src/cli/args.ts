@@ -52,8 +52,10 @@ export function column(value: string): number | string {
   return /^\d+$/.test(value) ? Number(value) : value;
 }
 
-export function delimiter(value: string): ',' | '\t' | '|' | ';' | 'auto' {
-  const map: Record<string, ',' | '\t' | '|' | ';' | 'auto'> = {
+export function delimiter(value: string): ',' | '\t' | '|' | ';' | '::' | 'auto' {
+  const map: Record<string, ',' | '\t' | '|' | ';' | '::' | 'auto'> = {
+    '::': '::',
+    'double-colon': '::',
     ',': ',',
     comma: ',',
     '\t': '\t',
@@ -66,6 +68,7 @@ export function delimiter(value: string): ',' | '\t' | '|' | ';' | 'auto' {
     auto: 'auto',
   };
   const d = map[value];
-  if (!d) throw new InvalidArgumentError(`--delimiter must be comma, tab, pipe, semicolon or auto, got ${JSON.stringify(value)}`);
+  if (!d)
+    throw new InvalidArgumentError(`--delimiter must be comma, tab, pipe, semicolon, :: or auto, got ${JSON.stringify(value)}`);
   return d;
 }

@@ -24,6 +24,8 @@ export async function evaluate(f: EvalFlags): Promise<void> {
         'BAD_MODEL_FILE',
         `${f.model} has no id vocabularies (it was not trained from files), so ids in ${f.data} cannot be mapped`,
       );
+    const implicit = model.trainedWith?.implicit ?? false;
+    const which = f.metrics ?? (implicit ? 'ranking' : 'rating');
     const loaded = await loadRatingsFile(f.data, {
       format: f.format,
       columns: mapping(f),
@@ -31,9 +33,9 @@ export async function evaluate(f: EvalFlags): Promise<void> {
       header: f.header,
       users,
       items,
+      // Ranking metrics need only who interacted with what; RMSE needs ratings.
+      requireRating: which !== 'ranking',
     });
-    const implicit = model.trainedWith?.implicit ?? false;
-    const which = f.metrics ?? (implicit ? 'ranking' : 'rating');
     const n = loaded.data.users.length;
     const summary: Record<string, unknown> = {
       trainedWith: model.trainedWith?.loss ?? null,

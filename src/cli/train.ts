@@ -105,6 +105,8 @@ export async function train(f: TrainFlags): Promise<void> {
     delimiter: f.delimiter,
     header: f.header,
     hashBuckets: f.hashIds,
+    // Implicit losses need only who interacted with what: a rating column is optional.
+    requireRating: !LOSSES[f.loss].implicit,
   });
   ds.notes.forEach((n) => say(n));
   if (!ds.test) {

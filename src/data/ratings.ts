@@ -26,7 +26,8 @@ export interface ColumnMapping {
 export interface ResolvedColumns {
   user: number;
   item: number;
-  rating: number;
+  /** Absent in an event log (every row is a positive, rating 1). */
+  rating: number | undefined;
   time: number | undefined;
 }
 
@@ -54,6 +55,7 @@ export function resolveColumns(
   header: string[] | null,
   mapping: ColumnMapping,
   fieldCount: number,
+  requireRating = true,
 ): ResolvedColumns {
   const lower = header?.map((h) => h.trim().toLowerCase());
   const find = (key: keyof ColumnMapping, fallback: number | undefined, required: boolean): number | undefined => {
@@ -85,7 +87,7 @@ export function resolveColumns(
   };
   const user = find('user', 0, true)!;
   const item = find('item', 1, true)!;
-  const rating = find('rating', 2, true)!;
+  const rating = find('rating', 2, requireRating);
   const time = find('time', 3, false);
   return { user, item, rating, time };
 }
@@ -128,7 +130,7 @@ export class RatingsBuilder {
       fail('BAD_LINE', `${this.file}:${line}: expected ${this.fieldCount} fields, found ${fields.length}`);
     }
     const c = this.columns;
-    const needed = Math.max(c.user, c.item, c.rating, c.time ?? -1) + 1;
+    const needed = Math.max(c.user, c.item, c.rating ?? -1, c.time ?? -1) + 1;
     if (fields.length < needed) {
       fail(
         'BAD_LINE',
@@ -137,7 +139,8 @@ export class RatingsBuilder {
     }
     this.users.push(this.id(fields[c.user]!, this.userVocab, 'user', line));
     this.items.push(this.id(fields[c.item]!, this.itemVocab, 'item', line));
-    this.ratings.push(this.number(fields[c.rating]!, 'rating', c.rating, line));
+    // An event log has no rating column: each row is one positive.
+    this.ratings.push(c.rating === undefined ? 1 : this.number(fields[c.rating]!, 'rating', c.rating, line));
     if (this.times) this.times.push(this.number(fields[c.time!]!, 'time', c.time!, line));
   }
 

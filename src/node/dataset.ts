@@ -18,6 +18,8 @@ export interface DatasetOptions {
   columns?: ColumnMapping;
   delimiter?: Delimiter | 'auto';
   header?: boolean | 'auto';
+  /** Require a rating column; false reads event logs (every row a positive). Default true. */
+  requireRating?: boolean;
   /** Look for MovieLens side files beside the ratings. Default true. */
   autoSideFiles?: boolean;
   /** Hash user and item ids into this many buckets each instead of keeping a vocabulary
@@ -76,13 +78,14 @@ export async function loadDataset(o: DatasetOptions): Promise<Dataset> {
       columns: o.columns,
       delimiter: o.delimiter,
       header: o.header,
+      requireRating: o.requireRating,
       users,
       items,
       builder: { knownIdsOnly: Boolean(userSource || itemSource), idSource },
     });
   const train = await read(o.data);
   notes.push(
-    `ratings: ${basename(o.data)} (${train.format === 'movielens' ? 'MovieLens 100K format' : `delimited by ${JSON.stringify(train.delimiter)}${train.header ? ', with header' : ''}`}), ${train.data.users.length} ratings`,
+    `${train.hasRatings ? 'ratings' : 'events'}: ${basename(o.data)} (${train.format === 'movielens' ? 'MovieLens 100K format' : `delimited by ${JSON.stringify(train.delimiter)}${train.header ? ', with header' : ''}`}), ${train.data.users.length} ${train.hasRatings ? 'ratings' : 'events (no rating column: each a positive)'}`,
   );
   users.freeze();
   items.freeze();

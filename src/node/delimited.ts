@@ -7,8 +7,9 @@ import { basename } from 'node:path';
 import { parse } from 'csv-parse';
 import { fail } from '../errors.js';
 
-export type Delimiter = ',' | '\t' | '|' | ';';
-export const DELIMITERS: Delimiter[] = [',', '\t', '|', ';'];
+/** Field separators: one character, or '::' (MovieLens 1M and 10M: `1::1193::5::978300760`). */
+export type Delimiter = ',' | '\t' | '|' | ';' | '::';
+export const DELIMITERS: Delimiter[] = ['::', ',', '\t', '|', ';'];
 
 export interface DelimitedOptions {
   /** Field separator; 'auto' picks the most frequent of , tab | ; on the first line. Default 'auto'. */
@@ -46,7 +47,8 @@ export function sniffDelimiter(line: string): Delimiter {
   let best: Delimiter = ',';
   let bestCount = 0;
   for (const d of DELIMITERS) {
-    const count = line.split(d).length - 1;
+    // A single ':' is a time or a URL, not a separator: '::' counts only where it stands alone.
+    const count = d === '::' ? line.split(/(?<!:)::(?!:)/).length - 1 : line.split(d).length - 1;
     if (count > bestCount) {
       best = d;
       bestCount = count;

@@ -27,6 +27,11 @@ export interface RatingsFileOptions {
   users?: Vocabulary;
   items?: Vocabulary;
   builder?: RatingsBuilderOptions;
+  /**
+   * Whether a rating column is required. false reads event logs (user, item[, time]): without a
+   * rating column every row is a positive with rating 1. Default true.
+   */
+  requireRating?: boolean;
 }
 
 export interface LoadedRatings {
@@ -38,6 +43,8 @@ export interface LoadedRatings {
   header: string[] | null;
   unknownUsers: number;
   unknownItems: number;
+  /** false for an event log read without a rating column (every rating is 1). */
+  hasRatings: boolean;
 }
 
 const MOVIELENS_100K_NAME = /^u(\d|a|b)?\.(base|test|data)$/;
@@ -59,6 +66,7 @@ export async function loadRatingsFile(path: string, options: RatingsFileOptions 
   const users = options.users ?? new Vocabulary();
   const items = options.items ?? new Vocabulary();
   const mapping = options.columns ?? {};
+  const requireRating = options.requireRating ?? true;
   const first = firstLine(path);
   const delimiter: Delimiter =
     format === 'movielens'
@@ -79,10 +87,22 @@ export async function loadRatingsFile(path: string, options: RatingsFileOptions 
     if (!builder) {
       if (hasHeader) {
         header = fields;
-        builder = new RatingsBuilder(file, resolveColumns(file, header, mapping, fields.length), users, items, options.builder);
+        builder = new RatingsBuilder(
+          file,
+          resolveColumns(file, header, mapping, fields.length, requireRating),
+          users,
+          items,
+          options.builder,
+        );
         return;
       }
-      builder = new RatingsBuilder(file, resolveColumns(file, null, mapping, fields.length), users, items, options.builder);
+      builder = new RatingsBuilder(
+        file,
+        resolveColumns(file, null, mapping, fields.length, requireRating),
+        users,
+        items,
+        options.builder,
+      );
     }
     builder.add(fields, line);
   });
@@ -97,5 +117,6 @@ export async function loadRatingsFile(path: string, options: RatingsFileOptions 
     header,
     unknownUsers: b.unknownUsers,
     unknownItems: b.unknownItems,
+    hasRatings: b.columns.rating !== undefined,
   };
 }

@@ -69,7 +69,8 @@ export interface FitOptions {
   /** Training loss (src/train/losses/): 'mse' on ratings; for implicit feedback 'softmax'
    *  (in-batch sampled softmax), 'bpr' or 'bce' (logistic, with sampled negatives). Default 'mse'. */
   loss?: LossName;
-  /** Implicit losses: only interactions with rating ≥ this are positives. Default: all. */
+  /** Implicit losses: only interactions with rating ≥ this are positives. Default: all. Repeated
+   *  (user, item) rows count as one positive (the highest rating kept). */
   minRating?: number;
   /** bce: sampled negatives per positive. Default 4. (bpr samples one.) */
   negatives?: number;

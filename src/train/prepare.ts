@@ -19,6 +19,36 @@ function positivesOf(data: Interactions, threshold: number, name: string): Inter
   };
 }
 
+/**
+ * Implicit feedback: one positive per (user, item). Repeated rows (an item clicked three times)
+ * merge into the first, keeping the highest rating; a user's repeated interest is not three
+ * positives, which would weight heavy repeaters over everyone else.
+ */
+export function mergeDuplicatePairs(data: Interactions): Interactions {
+  const first = new Map<number | string, number>();
+  const keep: number[] = [];
+  const rating = Float32Array.from(data.ratings);
+  const itemSpan = data.items.reduce((m, i) => Math.max(m, i), 0) + 1;
+  const userSpan = data.users.reduce((m, u) => Math.max(m, u), 0) + 1;
+  const numeric = userSpan * itemSpan < Number.MAX_SAFE_INTEGER;
+  for (let r = 0; r < data.users.length; r++) {
+    const key = numeric ? data.users[r]! * itemSpan + data.items[r]! : `${data.users[r]},${data.items[r]}`;
+    const at = first.get(key);
+    if (at === undefined) {
+      first.set(key, r);
+      keep.push(r);
+    } else {
+      rating[at] = Math.max(rating[at]!, rating[r]!);
+    }
+  }
+  if (keep.length === data.users.length) return data;
+  return {
+    users: Int32Array.from(keep, (r) => data.users[r]!),
+    items: Int32Array.from(keep, (r) => data.items[r]!),
+    ratings: Float32Array.from(keep, (r) => rating[r]!),
+  };
+}
+
 /** A seeded random `fraction` of the rows as validation, the rest as training. */
 export function carveValidation(
   data: Interactions,
@@ -56,6 +86,7 @@ export function prepareData(
     train = positivesOf(train, o.minRating, 'train');
     if (validation && validation.ratings) validation = positivesOf(validation, o.minRating, 'options.validation');
   }
+  if (loss.implicit) train = mergeDuplicatePairs(train);
   if (!validation && o.validationFraction > 0) {
     const carved = carveValidation(train, o.validationFraction, o.seed);
     train = carved.train;

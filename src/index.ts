@@ -10,6 +10,20 @@ export {
   type ModelVocabularies,
 } from './api/model.js';
 export { TwoTowerError, ERROR_CODES, type ErrorCode } from './errors.js';
+export type { Id, Recommendation, RecommendByIdOptions } from './api/model.js';
+export {
+  train,
+  trainRecipe,
+  recipeOptions,
+  recipeConfig,
+  RECIPE_DEFAULTS,
+  IMPLICIT_DEFAULTS,
+  type TrainEvent,
+  type TrainOptions,
+  type RecipeOptions,
+  type RecipeData,
+  type RecipeResult,
+} from './api/recipe.js';
 
 // Configuration and data shapes.
 export type {

@@ -70,7 +70,7 @@ describe('training', () => {
     model.fit(tinyBatch(200, 4), { epochs: 2, batchSize: 50 });
     const users = Int32Array.from([0, 3, 6]),
       items = Int32Array.from([8, 1, 4]);
-    const predicted = model.predict(users, items);
+    const predicted = model.predictIndices(users, items);
     const u = model.userEmbeddings(users),
       v = model.itemEmbeddings(items);
     const p = model.parameters();

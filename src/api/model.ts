@@ -45,6 +45,26 @@ export interface ModelVocabularies {
   items?: Vocabulary;
 }
 
+/** An id as users give them: a string, or a number. */
+export type Id = string | number;
+
+/** One recommended item: its id and its score (the predicted rating for a rating model). */
+export interface Recommendation {
+  item: Id;
+  score: number;
+}
+
+export interface RecommendByIdOptions {
+  /** Items per user. Default 10. */
+  k?: number;
+  /** Skip each user's training items. Default true when the model knows them. */
+  excludeSeen?: boolean;
+  /** Item ids never recommended. Default none. */
+  exclude?: readonly Id[];
+  /** Only these item ids, or only items for which this returns true. Default every item. */
+  filter?: readonly Id[] | ((item: Id) => boolean);
+}
+
 let coreOf: (model: Model) => TwoTower;
 let wrap: (core: TwoTower) => Model;
 
@@ -165,29 +185,162 @@ export class Model {
     return fitCore(this.#core, train, options);
   }
 
-  /** Scores (user, item) index pairs: ⟨u, v⟩ plus the configured biases (the predicted rating). */
-  predict(users: ArrayLike<number>, items: ArrayLike<number>): Float32Array {
+  // ---- In the user's ids ------------------------------------------------------------------
+  // Ids are mapped through the model's vocabularies (a model trained from files or by train()
+  // has them). A model without a vocabulary for a side speaks its row indices as ids there.
+
+  /** The row of a user id; an unknown id is UNKNOWN_ID naming it and the remedy. */
+  private userRow(id: Id): number {
+    return this.row('user', id);
+  }
+
+  private row(side: 'user' | 'item', id: Id): number {
+    const core = this.#core;
+    const vocab = side === 'user' ? core.vocabularies.users : core.vocabularies.items;
+    const count = side === 'user' ? core.userCount : core.itemCount;
+    if (typeof id !== 'string' && typeof id !== 'number')
+      fail('BAD_INPUT', `a ${side} id must be a string or a number, got ${typeof id}`);
+    if (!vocab) {
+      if (!Number.isInteger(id) || (id as number) < 0 || (id as number) >= count) {
+        fail(
+          'UNKNOWN_ID',
+          `${side} ${JSON.stringify(id)} is not a ${side} of this model: it has no ${side} vocabulary, so its ids are the row indices 0…${count - 1}`,
+        );
+      }
+      return id as number;
+    }
+    const key = String(id);
+    if (vocab.mode === 'exact' && !vocab.has(key)) {
+      const coldStart =
+        side === 'user' &&
+        core.config.user.features.some((f) => f.kind === 'multiHot' && f.name === 'history' && f.vocabSize === core.itemCount);
+      fail(
+        'UNKNOWN_ID',
+        `${side} ${JSON.stringify(id)} is not in the model's vocabulary (${vocab.size - 1} ${side}s)` +
+          (side === 'user'
+            ? coldStart
+              ? ': recommend from the items they interacted with (recommendFromHistory)'
+              : ': retrain with them, or train with a history feature to serve new users from their items'
+            : ''),
+      );
+    }
+    return vocab.lookup(key);
+  }
+
+  /** The id of item row j (the row itself where the model has no item vocabulary). */
+  private itemId(j: number): Id {
+    const vocab = this.#core.vocabularies.items;
+    return vocab ? (vocab.key(j) ?? j) : j;
+  }
+
+  /** Whether scores are predicted ratings (a model trained on ratings) rather than ranking scores. */
+  private get scoresAreRatings(): boolean {
+    const t = this.#core.trainedWith;
+    return t !== undefined && !t.implicit;
+  }
+
+  /** Turns an index top-k into lists of { item, score } per row; rating models score by predict(). */
+  private lists(top: TopKResult, rows: number, k: number, userRows?: number[]): Recommendation[][] {
+    const out: Recommendation[][] = [];
+    for (let r = 0; r < rows; r++) {
+      const picked: { j: number; score: number }[] = [];
+      for (let c = 0; c < k; c++) {
+        const j = top.indices[r * k + c]!;
+        if (j >= 0) picked.push({ j, score: top.scores[r * k + c]! });
+      }
+      if (userRows && this.scoresAreRatings && picked.length > 0) {
+        const predicted = this.#core.predict(
+          new Int32Array(picked.length).fill(userRows[r]!),
+          picked.map((p) => p.j),
+        );
+        picked.forEach((p, i) => (p.score = predicted[i]!));
+      }
+      out.push(picked.map((p) => ({ item: this.itemId(p.j), score: p.score })));
+    }
+    return out;
+  }
+
+  private itemFilter(options: RecommendByIdOptions): { allow?: number[]; exclude?: number[] } {
+    const exclude = options.exclude?.map((id) => this.row('item', id));
+    let allow: number[] | undefined;
+    if (Array.isArray(options.filter)) allow = options.filter.map((id) => this.row('item', id));
+    else if (typeof options.filter === 'function') {
+      const keep = options.filter;
+      allow = [];
+      for (let j = 0; j < this.itemCount; j++)
+        if (this.#core.unknownItemRows().indexOf(j) < 0 && keep(this.itemId(j))) allow.push(j);
+      if (allow.length === 0) fail('EMPTY_DATA', 'recommend: the filter keeps no item');
+    } else if (options.filter !== undefined) fail('BAD_OPTION', 'filter must be a list of item ids or a function of an item id');
+    return { allow, exclude };
+  }
+
+  /**
+   * The top items for a user id — or for each of several — as `{ item, score }`, best first:
+   * items in the user's own ids, scores the predicted rating for a rating model (else the
+   * ranking score). Training items are skipped unless excludeSeen is false.
+   */
+  recommend(user: Id, options?: RecommendByIdOptions): Recommendation[];
+  recommend(users: readonly Id[], options?: RecommendByIdOptions): Recommendation[][];
+  recommend(who: Id | readonly Id[], options: RecommendByIdOptions = {}): Recommendation[] | Recommendation[][] {
+    const ids = Array.isArray(who) ? (who as readonly Id[]) : [who as Id];
+    if (ids.length === 0) fail('EMPTY_DATA', 'recommend: no users given');
+    const rows = ids.map((id) => this.userRow(id));
+    const k = options.k ?? 10;
+    const excludeSeen = options.excludeSeen ?? this.hasTrainingHistory;
+    const top = recommend(this.#core, rows, { k, excludeSeen, ...this.itemFilter(options) });
+    const out = this.lists(top, rows.length, k, rows);
+    return Array.isArray(who) ? out : out[0]!;
+  }
+
+  /** Cold start: the top items for someone not in the model, from the item ids they interacted with. */
+  recommendFromHistory(items: readonly Id[], options: RecommendByIdOptions & { feature?: string } = {}): Recommendation[] {
+    const rows = items.map((id) => this.row('item', id));
+    const k = options.k ?? 10;
+    const top = recommendForHistory(this.#core, [rows], {
+      k,
+      excludeSeen: options.excludeSeen ?? true,
+      feature: options.feature,
+      ...this.itemFilter(options),
+    });
+    return this.lists(top, 1, k)[0]!;
+  }
+
+  /** The items most like an item id, by the cosine of their embeddings: `{ item, score }`, best first. */
+  similarItems(item: Id, options: { k?: number } = {}): Recommendation[] {
+    const k = options.k ?? 10;
+    return this.lists(similarItems(this.#core, this.row('item', item), k), 1, k)[0]!;
+  }
+
+  /** The model's score for a (user id, item id) pair: the predicted rating for a rating model. */
+  predict(user: Id, item: Id): number {
+    return this.#core.predict([this.userRow(user)], [this.row('item', item)])[0]!;
+  }
+
+  // ---- In row indices (for power users) ----------------------------------------------------
+
+  /** Scores (user, item) row pairs: ⟨u, v⟩ plus the configured biases (the predicted rating). */
+  predictIndices(users: ArrayLike<number>, items: ArrayLike<number>): Float32Array {
     return this.#core.predict(users, items);
   }
 
-  /** RMSE and MAE of predict() against the given ratings. */
+  /** RMSE and MAE of predictIndices() against the given ratings (rows). */
   evaluate(data: Interactions): { rmse: number; mae: number } {
-    const predictions = this.predict(data.users, data.items);
+    const predictions = this.predictIndices(data.users, data.items);
     return { rmse: rmse(predictions, data.ratings), mae: mae(predictions, data.ratings) };
   }
 
-  /** Top-k items for each user index (training items skipped unless excludeSeen: false). */
-  recommend(users: ArrayLike<number>, options: RecommendOptions = {}): TopKResult {
+  /** Top-k item rows for each user row (training items skipped unless excludeSeen: false). */
+  recommendIndices(users: ArrayLike<number>, options: RecommendOptions = {}): TopKResult {
     return recommend(this.#core, users, options);
   }
 
-  /** Cold start: top-k items for users not in the model, from the item indices each interacted with. */
-  recommendForHistory(histories: ArrayLike<number>[], options: HistoryOptions = {}): TopKResult {
+  /** Cold start in rows: top-k item rows for users not in the model, from the item rows each interacted with. */
+  recommendForHistoryIndices(histories: ArrayLike<number>[], options: HistoryOptions = {}): TopKResult {
     return recommendForHistory(this.#core, histories, options);
   }
 
-  /** The k items most similar to `item` by the cosine of their embeddings. */
-  similarItems(item: number, k = 10): TopKResult {
+  /** The k item rows most similar to item row `item` by the cosine of their embeddings. */
+  similarIndices(item: number, k = 10): TopKResult {
     return similarItems(this.#core, item, k);
   }
 

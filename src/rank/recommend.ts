@@ -18,6 +18,8 @@ export interface RecommendOptions {
   excludeSeen?: boolean;
   /** Only these item indices may be recommended. Default: every item. */
   allow?: ArrayLike<number>;
+  /** Item indices never recommended (to any user of the call). Default none. */
+  exclude?: ArrayLike<number>;
 }
 
 /** Top-k items for each user: B×k indices and scores, best first (−1 / −∞ pad short rows). */
@@ -122,7 +124,8 @@ function rankFor(
   const n = allow ? allow.length : model.itemCount;
   // Each row's skipped items — its seen items and the unknown-id row — as scan positions (item
   // indices, or positions in the allow-list), sorted.
-  const reserved = model.unknownItemRows();
+  if (options.exclude !== undefined) checkIndices(options.exclude, model.itemCount, 'recommend: exclude', 'item');
+  const reserved = [...model.unknownItemRows(), ...Array.from(options.exclude ?? [])];
   const skipped = (list: ArrayLike<number>) => [...Array.from(list), ...reserved];
   const lists = (seenLists ?? Array.from({ length: users.length }, () => [])).map(skipped);
   const exclude: Csr | undefined =

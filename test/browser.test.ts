@@ -155,6 +155,18 @@ describe.skipIf(!available)('in headless Chromium', () => {
     expect(result.same).toBe(true);
   });
 
+  it('a worker script that does not load rejects createScorer with WORKER_FAILED within seconds, never a hang', async () => {
+    const result = (await page.evaluate(`new Promise((resolve) => {
+      const worker = new Worker('/test/browser/threads-worker.js', { type: 'module' });
+      worker.onmessage = (event) => resolve(event.data);
+      worker.postMessage('missing-worker-script');
+    })`)) as { code?: string; message?: string; ms?: number; error?: string };
+    expect(result.error).toBeUndefined();
+    expect(result.code).toBe('WORKER_FAILED');
+    expect(result.message).toMatch(/Web Worker failed to start from \/no-such-worker\.js/);
+    expect(result.ms).toBeLessThan(10_000);
+  });
+
   it("on the page's main thread (which may not block) a scorer asked for 2 threads uses 1", async () => {
     const threads = await page.evaluate(`(async () => {
       const tt = await import('/dist/twotower.browser.js');

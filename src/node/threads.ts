@@ -1,20 +1,15 @@
 // Node's worker_threads behind the kernel pool, and the Node flavour of createScorer (threads
 // available). `twotower` resolves here in Node through the package's "node" export condition.
+// The worker script is inlined (CommonJS, started with eval: true): a server bundled into one
+// file by esbuild or webpack keeps its threads, with no worker file to ship beside it.
 import { Worker } from 'node:worker_threads';
-import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { Spawner } from '../wasm/pool.js';
+import { NODE_WORKER_SOURCE } from '../wasm/generated/worker-sources.js';
 import { createScorer as createCoreScorer, type Scorer, type ScorerOptions } from '../rank/scorer.js';
 
-/** The compiled worker script beside this file (or in dist/ when running from sources). */
-function workerUrl(): URL {
-  const beside = new URL('./worker.js', import.meta.url);
-  if (existsSync(fileURLToPath(beside))) return beside;
-  return new URL('../../dist/node/worker.js', import.meta.url);
-}
-
-export const nodeSpawner: Spawner = (init) => {
-  const worker = new Worker(workerUrl(), { workerData: init });
+export const nodeSpawner: Spawner = (init, failed) => {
+  const worker = new Worker(NODE_WORKER_SOURCE, { eval: true, workerData: init });
+  worker.on('error', (error) => failed(`a scorer worker thread failed: ${error.message}`));
   worker.unref();
   return { terminate: () => void worker.terminate() };
 };

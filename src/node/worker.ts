@@ -1,6 +1,8 @@
-// A worker_threads worker of the kernel pool (see src/rank/pool.ts).
+// A worker_threads worker of the kernel pool (see src/wasm/pool.ts). Also inlined as a string
+// (src/wasm/generated/worker-sources.ts, CommonJS) that threads.ts starts with `eval: true`, so
+// a server bundled into one file still has its workers.
 import { workerData } from 'node:worker_threads';
 import { workerMain, type WorkerInit } from '../wasm/pool.js';
-import { instantiateKernels } from '../wasm/load.js';
+import { instantiateKernels } from '../wasm/instantiate.js';
 
-await workerMain(workerData as WorkerInit, instantiateKernels);
+void workerMain(workerData as WorkerInit, instantiateKernels);

@@ -5,6 +5,7 @@
 import { fail } from '../errors.js';
 import { loadWasmBackend, supportsSharedMemory, type LoadOptions, type WasmBackend } from '../wasm/load.js';
 import { KernelPool, canBlock, runJob, type Spawner, type PoolJob } from '../wasm/pool.js';
+import { WEB_WORKER_SOURCE } from '../wasm/generated/worker-sources.js';
 import { MAX_BLOCK_BYTES, formatBytes, type Backend } from '../backend/contract.js';
 import type { KernelExports } from '../backend/generated/kernels.js';
 import { Buffers } from '../backend/heap.js';
@@ -20,9 +21,12 @@ export interface ScorerOptions {
   /** How to load the kernels. */
   wasm?: LoadOptions;
   /**
-   * Browsers: where the pool's Web Worker script is (dist/twotower.worker.js). Default: beside
-   * the bundle that contains this code. Threads in a browser need a cross-origin isolated page
-   * and a calling thread that may block (a Worker, not the page's main thread).
+   * Browsers: a URL to load the pool's Web Worker script from (the package exports it as
+   * `twotower/worker`). Default: the script inlined in this bundle, started from a Blob URL, so
+   * no bundler configuration is needed; give a URL where a Content-Security-Policy forbids blob:
+   * workers. Threads in a browser need a cross-origin isolated page and a calling thread that
+   * may block (a Worker, not the page's main thread); a worker that cannot start rejects
+   * createScorer with WORKER_FAILED within 10 s.
    */
   workerUrl?: string | URL;
   /** int8 only: candidates kept per query for the exact re-scoring pass. Default max(4k, k + 64). */
@@ -477,16 +481,36 @@ function hardwareThreads(): number {
   return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
 }
 
-/** Web Workers as the pool's threads, where the host has them and shares memory (cross-origin isolated). */
+/** The inlined worker script as a Blob URL (made once): no file to serve, so bundlers need no configuration. */
+let inlineWorkerUrl: string | undefined;
+function webWorkerUrl(): string {
+  inlineWorkerUrl ??= URL.createObjectURL(new Blob([WEB_WORKER_SOURCE], { type: 'text/javascript' }));
+  return inlineWorkerUrl;
+}
+
+/**
+ * Web Workers as the pool's threads, where the host has them and shares memory (cross-origin
+ * isolated). The worker script is inlined (a Blob URL) unless `url` names one.
+ */
 function webSpawner(url?: string | URL): Spawner | undefined {
+  type WebWorker = {
+    postMessage(m: unknown): void;
+    terminate(): void;
+    addEventListener(type: 'error', f: (e: { message?: string }) => void): void;
+  };
   const g = globalThis as {
-    Worker?: new (url: string | URL, options?: { type?: string }) => { postMessage(m: unknown): void; terminate(): void };
+    Worker?: new (url: string | URL, options?: { type?: string }) => WebWorker;
     crossOriginIsolated?: boolean;
   };
   if (typeof g.Worker !== 'function' || g.crossOriginIsolated !== true) return undefined;
-  const where = url ?? new URL('./twotower.worker.js', import.meta.url);
-  return (init) => {
+  return (init, failed) => {
+    const where = url ?? webWorkerUrl();
     const worker = new g.Worker!(where, { type: 'module' });
+    worker.addEventListener('error', (e) =>
+      failed(
+        `the scorer's Web Worker failed to start${url ? ` from ${String(url)}` : ''}: ${e.message ?? 'its script did not load'}`,
+      ),
+    );
     worker.postMessage(init);
     return { terminate: () => worker.terminate() };
   };

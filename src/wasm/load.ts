@@ -18,6 +18,7 @@ import {
 } from '../backend/contract.js';
 import { KERNEL_ARITY, type KernelExports } from '../backend/generated/kernels.js';
 import { fail } from '../errors.js';
+import { instantiateKernels } from './instantiate.js';
 
 export type KernelBuild = 'simd' | 'relaxed';
 
@@ -229,14 +230,4 @@ export async function loadWasmBackend(options: LoadOptions = {}): Promise<WasmBa
   return new WasmBackend(build, instance, module, memory);
 }
 
-/** Instantiates the kernels (on a given shared memory for the threads build). */
-export function instantiateKernels(module: WebAssembly.Module, memory?: WebAssembly.Memory): Promise<WebAssembly.Instance> {
-  return WebAssembly.instantiate(module, {
-    env: {
-      ...(memory ? { memory } : {}),
-      abort(_msg: number, _file: number, line: number, column: number) {
-        fail('KERNEL_FAILED', `a twotower kernel aborted at ${line}:${column}`);
-      },
-    },
-  });
-}
+export { instantiateKernels };

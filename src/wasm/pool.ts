@@ -35,7 +35,14 @@ export interface SpawnedWorker {
   terminate(): void;
 }
 
-export type Spawner = (init: WorkerInit) => SpawnedWorker;
+/**
+ * Starts one worker. `failed` is called, with a reason, if the worker cannot start (a script
+ * that does not load, an error while it starts): the pool then rejects at once instead of waiting.
+ */
+export type Spawner = (init: WorkerInit, failed: (reason: string) => void) => SpawnedWorker;
+
+/** How long a pool waits for its workers to report ready before giving up. */
+export const START_TIMEOUT_MS = 10_000;
 
 /** Whether the calling thread may block on Atomics.wait (false on a browser's main thread). */
 export function canBlock(): boolean {
@@ -67,15 +74,27 @@ export class KernelPool {
     const pool = new KernelPool(backend, control, threads);
     const ctrl = pool.view();
     for (let i = 1; i < threads; i++) Atomics.store(ctrl, pool.slot(i), STATE.STARTING);
-    for (let i = 1; i < threads; i++) {
-      pool.workers.push(spawn({ module: backend.module, memory: backend.memory, control, index: i }));
+    let failure: string | undefined;
+    try {
+      for (let i = 1; i < threads; i++) {
+        pool.workers.push(
+          spawn({ module: backend.module, memory: backend.memory, control, index: i }, (reason) => (failure ??= reason)),
+        );
+      }
+    } catch (cause) {
+      pool.close();
+      fail('WORKER_FAILED', `could not start a worker thread: ${(cause as Error).message}`, { cause });
     }
-    const deadline = Date.now() + 30_000;
+    const deadline = Date.now() + START_TIMEOUT_MS;
     for (let i = 1; i < threads; i++) {
       while (Atomics.load(pool.view(), pool.slot(i)) === STATE.STARTING) {
+        if (failure !== undefined) {
+          pool.close();
+          fail('WORKER_FAILED', failure);
+        }
         if (Date.now() > deadline) {
           pool.close();
-          fail('WORKER_FAILED', `worker threads did not start within 30 s (thread ${i} of ${threads})`);
+          fail('WORKER_FAILED', `worker threads did not start within ${START_TIMEOUT_MS / 1000} s (thread ${i} of ${threads})`);
         }
         await new Promise((resolve) => setTimeout(resolve, 2));
       }

@@ -2,7 +2,18 @@
 // pool starts nested Web Workers) against a 1-thread scorer on the same data.
 import * as tt from '/dist/twotower.browser.js';
 
-self.onmessage = async () => {
+self.onmessage = async (event) => {
+  if (event.data === 'missing-worker-script') {
+    // A worker script that does not load must reject createScorer, typed, within seconds.
+    const started = Date.now();
+    try {
+      await tt.createScorer({ threads: 2, workerUrl: '/no-such-worker.js' });
+      self.postMessage({ error: 'createScorer resolved' });
+    } catch (error) {
+      self.postMessage({ code: error.code, message: error.message, ms: Date.now() - started });
+    }
+    return;
+  }
   try {
     let seed = 7;
     const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;

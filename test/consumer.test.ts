@@ -1,0 +1,153 @@
+// The package as a consumer gets it: `npm pack`, the tarball installed in an app outside the
+// repository, the README-style code run in Node (plain, and bundled into one file by esbuild:
+// the worker threads must still start), and bundled by esbuild for a browser, run inside a Web
+// Worker of a cross-origin isolated page in Chromium with a 2-thread scorer.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { extname, join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { build } from 'esbuild';
+import { chromium } from 'playwright-core';
+
+const ROOT = resolve(import.meta.dirname, '..');
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+let app = '';
+
+interface AppResult {
+  top: string[];
+  kernels: string;
+  threads: number;
+  same: boolean;
+  error?: string;
+}
+
+function expectGood(result: AppResult, kernels: string): void {
+  expect(result.error).toBeUndefined();
+  expect(result.top).toHaveLength(5);
+  for (const item of result.top) expect(item).toMatch(/^film-\d+$/);
+  expect(result.kernels).toBe(kernels);
+  expect(result.threads).toBe(2);
+  expect(result.same).toBe(true);
+}
+
+beforeAll(() => {
+  app = mkdtempSync(join(tmpdir(), 'twotower-consumer-'));
+  // The suite has just built dist/ (npm test's pretest): pack it as is.
+  const packed = execFileSync('npm', ['pack', '--ignore-scripts', '--silent', '--pack-destination', app], {
+    cwd: ROOT,
+    encoding: 'utf8',
+  })
+    .trim()
+    .split('\n')
+    .pop()!;
+  writeFileSync(join(app, 'package.json'), JSON.stringify({ name: 'consumer', private: true, type: 'module' }));
+  execFileSync('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--silent', join(app, packed)], {
+    cwd: app,
+    stdio: 'inherit',
+  });
+  cpSync(join(ROOT, 'test/consumer'), app, { recursive: true });
+}, 300_000);
+
+afterAll(() => {
+  if (app) rmSync(app, { recursive: true, force: true });
+});
+
+describe('the packed package in a consumer app', () => {
+  it('installs no build step and ships its license', () => {
+    const pkg = JSON.parse(readFileSync(join(app, 'node_modules/twotower/package.json'), 'utf8'));
+    expect(pkg.scripts?.install ?? pkg.scripts?.postinstall ?? pkg.scripts?.prepare).toBeUndefined();
+    expect(existsSync(join(app, 'node_modules/twotower/LICENSE'))).toBe(true);
+    const version = spawnSync(join(app, 'node_modules/.bin/twotower'), ['--version'], { encoding: 'utf8' });
+    expect(version.stdout.trim()).toBe(pkg.version);
+  });
+
+  it('runs in Node: events → recommendations by id, and a 2-thread scorer equal to one thread', () => {
+    const r = spawnSync(process.execPath, [join(app, 'node-main.mjs')], { cwd: app, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, r.stderr).toBe(0);
+    expectGood(JSON.parse(r.stdout.trim().split('\n').pop()!), 'simd');
+  });
+
+  it('runs bundled into one file by esbuild, away from node_modules: its worker threads still start', async () => {
+    const out = mkdtempSync(join(tmpdir(), 'twotower-bundled-'));
+    await build({
+      entryPoints: [join(app, 'node-main.mjs')],
+      bundle: true,
+      platform: 'node',
+      format: 'esm',
+      target: 'node20',
+      outfile: join(out, 'server.mjs'),
+      absWorkingDir: app,
+      logLevel: 'error',
+      banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
+    });
+    const r = spawnSync(process.execPath, [join(out, 'server.mjs')], { cwd: out, encoding: 'utf8', timeout: 120_000 });
+    rmSync(out, { recursive: true, force: true });
+    expect(r.status, r.stderr).toBe(0);
+    expectGood(JSON.parse(r.stdout.trim().split('\n').pop()!), 'simd');
+  });
+
+  it.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')(
+    'runs bundled by esbuild for the browser, in a Web Worker of a COOP/COEP page, with 2 threads',
+    async () => {
+      await build({
+        entryPoints: [join(app, 'browser-worker.mjs')],
+        bundle: true,
+        platform: 'browser',
+        format: 'esm',
+        target: 'es2022',
+        outfile: join(app, 'web/worker.js'),
+        absWorkingDir: app,
+        logLevel: 'error',
+      });
+      writeFileSync(join(app, 'web/index.html'), '<!doctype html><title>consumer</title>');
+      const server: Server = createServer((req, res) => {
+        const path = join(app, 'web', new URL(req.url ?? '/', 'http://x').pathname.replace(/^\/$/, '/index.html'));
+        if (!existsSync(path)) return void res.writeHead(404).end();
+        res
+          .writeHead(200, {
+            'content-type': extname(path) === '.js' ? 'text/javascript' : 'text/html',
+            'cross-origin-opener-policy': 'same-origin',
+            'cross-origin-embedder-policy': 'require-corp',
+          })
+          .end(readFileSync(path));
+      });
+      await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+      const profile = mkdtempSync(join(tmpdir(), 'twotower-chromium-'));
+      const context = await chromium.launchPersistentContext(profile, {
+        executablePath: CHROMIUM,
+        headless: true,
+        args: [
+          '--headless',
+          '--no-sandbox',
+          '--disable-gpu',
+          '--disable-quic',
+          '--no-first-run',
+          '--disable-background-networking',
+          '--disable-component-update',
+          '--disable-sync',
+        ],
+      });
+      try {
+        const page = await context.newPage();
+        const errors: string[] = [];
+        page.on('pageerror', (e) => errors.push(e.message));
+        await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+        const result = (await page.evaluate(`new Promise((resolve) => {
+        const worker = new Worker('/worker.js', { type: 'module' });
+        worker.onmessage = (event) => resolve(event.data);
+        worker.onerror = (event) => resolve({ error: event.message });
+        worker.postMessage('go');
+      })`)) as AppResult;
+        expectGood(result, 'relaxed');
+        expect(errors).toEqual([]);
+      } finally {
+        await context.close();
+        server.close();
+        rmSync(profile, { recursive: true, force: true });
+      }
+    },
+  );
+});

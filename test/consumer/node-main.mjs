@@ -1,0 +1,2 @@
+import { run } from './app.mjs';
+console.log(JSON.stringify(await run()));

@@ -169,7 +169,7 @@ describe('bad input: one clear line, exit code 1, nothing at --out', () => {
     [
       'missing column',
       'userId,movieId,stars_given\n1,2,3\n',
-      /bad\.csv: no rating column \(header: userId, movieId, stars_given; name it with --rating-col\)/,
+      /bad\.csv: no rating column \(header: userId, movieId, stars_given; name the columns with --user-col, --item-col, --rating-col/,
     ],
   ];
   it.each(cases)('%s', (_label, text, message) => {

@@ -39,11 +39,24 @@ export const COLUMN_NAMES: Record<keyof ColumnMapping, string[]> = {
   time: ['timestamp', 'time', 'ts', 'date'],
 };
 
-/** True when some field of a first line names a column (so the line is a header). */
+/** A field as a header cell: trimmed, quotes removed, lower case. */
+const cell = (f: string) =>
+  f
+    .trim()
+    .replace(/^"(.*)"$/, '$1')
+    .trim()
+    .toLowerCase();
+
+/**
+ * True when a first line is a header: some field names a column (quoted or not), or the field
+ * where a rating would be is not a number (a header with names we do not know: resolving its
+ * columns then says which flags name them).
+ */
 export function looksLikeHeader(fields: string[], mapping: ColumnMapping): boolean {
   const names = new Set(Object.values(COLUMN_NAMES).flat());
   for (const value of Object.values(mapping)) if (typeof value === 'string') names.add(value.toLowerCase());
-  return fields.some((f) => names.has(f.trim().toLowerCase()));
+  if (fields.some((f) => names.has(cell(f)))) return true;
+  return fields.length >= 3 && cell(fields[2]!) !== '' && !Number.isFinite(Number(cell(fields[2]!)));
 }
 
 /**
@@ -57,7 +70,7 @@ export function resolveColumns(
   fieldCount: number,
   requireRating = true,
 ): ResolvedColumns {
-  const lower = header?.map((h) => h.trim().toLowerCase());
+  const lower = header?.map(cell);
   const find = (key: keyof ColumnMapping, fallback: number | undefined, required: boolean): number | undefined => {
     const given = mapping[key];
     let index: number | undefined;
@@ -79,7 +92,10 @@ export function resolveColumns(
       if (!required) return undefined;
       fail(
         'MISSING_COLUMN',
-        `${file}: no ${key} column` + (header ? ` (header: ${header.join(', ')}; name it with --${key}-col)` : ''),
+        `${file}: no ${key} column` +
+          (header
+            ? ` (header: ${header.join(', ')}; name the columns with --user-col, --item-col${key === 'rating' ? ', --rating-col' : ''}, or columns: { user, item, rating } in code)`
+            : ' (no header: give one, or name the columns by position with --user-col 0 --item-col 1 …)'),
       );
     }
     if (index >= fieldCount) fail('MISSING_COLUMN', `${file}: the ${key} column is ${index} but lines have ${fieldCount} fields`);

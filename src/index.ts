@@ -54,6 +54,15 @@ export type { OptimizerName, OptimizerChoice, OptimizerOptions } from './train/o
 export type { RecommendOptions, HistoryOptions } from './rank/recommend.js';
 export { createScorer, type Scorer, type ScorerOptions, type TopKOptions, type Exclusions } from './rank/scorer.js';
 export type { TopKResult } from './rank/topk-result.js';
+export {
+  createIndex,
+  VectorIndex,
+  type IndexOptions,
+  type SearchOptions,
+  type Hit,
+  type IndexId,
+  type Vectors,
+} from './rank/index-api.js';
 export type { RankingOptions, RankingMetrics } from './eval/ranking.js';
 export { rmse, mae } from './eval/regression.js';
 

@@ -6,6 +6,7 @@ import { Worker } from 'node:worker_threads';
 import type { Spawner } from '../wasm/pool.js';
 import { NODE_WORKER_SOURCE } from '../wasm/generated/worker-sources.js';
 import { createScorer as createCoreScorer, type Scorer, type ScorerOptions } from '../rank/scorer.js';
+import { createIndex as createCoreIndex, type IndexOptions, type VectorIndex } from '../rank/index-api.js';
 
 export const nodeSpawner: Spawner = (init, failed) => {
   const worker = new Worker(NODE_WORKER_SOURCE, { eval: true, workerData: init });
@@ -13,6 +14,11 @@ export const nodeSpawner: Spawner = (init, failed) => {
   worker.unref();
   return { terminate: () => void worker.terminate() };
 };
+
+/** createIndex with worker_threads for `threads > 1`. */
+export function createIndex(options: IndexOptions): Promise<VectorIndex> {
+  return createCoreIndex(options, nodeSpawner);
+}
 
 /** createScorer with worker_threads for `threads > 1`. */
 export function createScorer(options: ScorerOptions = {}): Promise<Scorer> {

@@ -151,3 +151,15 @@ describe('the packed package in a consumer app', () => {
     },
   );
 });
+
+describe("the README's code samples, run in the consumer app", () => {
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const samples = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
+  it('there are samples to run', () => expect(samples.length).toBeGreaterThanOrEqual(4));
+  it.each(samples.map((code, i) => [i + 1, code] as const))('sample %i runs with plain node', (i, code) => {
+    const file = join(app, `readme-${i}.mjs`);
+    writeFileSync(file, code);
+    const r = spawnSync(process.execPath, [file], { cwd: app, encoding: 'utf8', timeout: 120_000 });
+    expect(r.status, `${r.stderr}\n--- sample ${i} ---\n${code}`).toBe(0);
+  });
+});

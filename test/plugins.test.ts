@@ -1,5 +1,5 @@
 // The plug-in contracts are enough to add a loss, a feature kind's behaviour stays in its module,
-// and the registries drive validation and the CLI. The loss here is the README's "Adding a loss"
+// and the registries drive validation and the CLI. The loss here is docs/architecture.md's "Adding a loss"
 // example, written outside src/ against the Loss interface only.
 import { describe, it, expect } from 'vitest';
 import { createModel, ReferenceBackend, type TwoTowerConfig } from '../src/index.js';

@@ -33,6 +33,56 @@ function expectGood(result: AppResult, kernels: string): void {
   expect(result.same).toBe(true);
 }
 
+/** Serves `dir` with COOP/COEP headers, opens `page` in Chromium and returns what `expression` resolves to. */
+async function runPage(dir: string, page: string, expression: string): Promise<AppResult> {
+  const types: Record<string, string> = {
+    '.js': 'text/javascript',
+    '.mjs': 'text/javascript',
+    '.html': 'text/html',
+    '.wasm': 'application/wasm',
+  };
+  const server: Server = createServer((req, res) => {
+    const path = join(dir, new URL(req.url ?? '/', 'http://x').pathname);
+    if (!existsSync(path) || path.includes('..')) return void res.writeHead(404).end();
+    res
+      .writeHead(200, {
+        'content-type': types[extname(path)] ?? 'application/octet-stream',
+        'cross-origin-opener-policy': 'same-origin',
+        'cross-origin-embedder-policy': 'require-corp',
+      })
+      .end(readFileSync(path));
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const profile = mkdtempSync(join(tmpdir(), 'twotower-chromium-'));
+  const context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-quic',
+      '--no-first-run',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+    ],
+  });
+  try {
+    const tab = await context.newPage();
+    const errors: string[] = [];
+    tab.on('pageerror', (e) => errors.push(e.message));
+    await tab.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}${page}`);
+    const result = (await tab.evaluate(expression)) as AppResult;
+    expect(errors).toEqual([]);
+    return result;
+  } finally {
+    await context.close();
+    server.close();
+    rmSync(profile, { recursive: true, force: true });
+  }
+}
+
 beforeAll(() => {
   app = mkdtempSync(join(tmpdir(), 'twotower-consumer-'));
   // The suite has just built dist/ (npm test's pretest): pack it as is.
@@ -148,6 +198,25 @@ describe('the packed package in a consumer app', () => {
         server.close();
         rmSync(profile, { recursive: true, force: true });
       }
+    },
+  );
+});
+
+describe('the consumer app built by Vite', () => {
+  it.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')(
+    'runs in Chromium from a Vite production build, 2 threads, with no configuration for twotower',
+    async () => {
+      cpSync(join(app, 'vite-index.html'), join(app, 'index.html'));
+      const { build: viteBuild } = await import('vite');
+      await viteBuild({
+        root: app,
+        base: './',
+        logLevel: 'error',
+        worker: { format: 'es' },
+        build: { outDir: join(app, 'vite-dist'), emptyOutDir: true },
+      });
+      const result = await runPage(join(app, 'vite-dist'), '/index.html', 'window.appResult');
+      expectGood(result, 'relaxed');
     },
   );
 });

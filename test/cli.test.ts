@@ -423,3 +423,16 @@ describe('event logs and other formats', () => {
     }
   });
 });
+
+describe('a confidence column', () => {
+  it('a count column is found by name and used as weights; a negative count names its line', () => {
+    const rows = Array.from({ length: 60 }, (_, i) => `u${i % 9},m${(i * 5) % 13},${1 + (i % 4)}`);
+    write('plays.csv', 'user_id,item_id,count\n' + rows.join('\n') + '\n');
+    const r = run('train', '--data', path('plays.csv'), '--loss', 'softmax', '--epochs', '1', '--json');
+    expect(r.code, r.stderr).toBe(0);
+    write('bad-plays.csv', 'user_id,item_id,count\n' + rows.slice(0, 5).join('\n') + '\nu1,m1,-2\n');
+    const bad = run('train', '--data', path('bad-plays.csv'), '--loss', 'softmax');
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/bad-plays\.csv:7: field "weight" \(column 3\) is -2: weights must be ≥ 0/);
+  });
+});

@@ -181,3 +181,45 @@ describe('implicit feedback with repeated rows', () => {
     b.dispose();
   });
 });
+
+describe('confidence weights', () => {
+  const cfg: TwoTowerConfig = {
+    dim: 4, seed: 3,
+    user: { features: [{ kind: 'id', name: 'u', vocabSize: 6, dim: 4 }], project: false },
+    item: { features: [{ kind: 'id', name: 'i', vocabSize: 9, dim: 4 }], project: false },
+  };
+  const data = {
+    users: Int32Array.of(0, 1, 2, 3, 4, 5, 0, 1),
+    items: Int32Array.of(1, 2, 3, 4, 5, 6, 7, 8),
+    ratings: new Float32Array(8).fill(1),
+    weights: Float32Array.of(3, 1, 10, 2, 1, 4, 0, 0),
+  };
+
+  it('rows of weight 0 are never trained on; draws are ∝ log(1 + w) and repeatable per seed', async () => {
+    const a = await createModel(cfg), b = await createModel(cfg);
+    const before = a.parameters()['item.i.embedding']!;
+    a.fit(data, { epochs: 3, batchSize: 4 });
+    b.fit(data, { epochs: 3, batchSize: 4 });
+    const after = a.parameters()['item.i.embedding']!;
+    // Squared error trains only the drawn rows: items 7 and 8 appear only in weight-0 rows and
+    // keep their initial values exactly; item 3 (weight 10) moved.
+    expect(after.subarray(7 * 4, 9 * 4)).toEqual(before.subarray(7 * 4, 9 * 4));
+    expect(after.subarray(3 * 4, 4 * 4)).not.toEqual(before.subarray(3 * 4, 4 * 4));
+    expect(b.parameters()).toEqual(a.parameters());
+    a.dispose();
+    b.dispose();
+  });
+
+  it('weights are checked: negative, non-finite, all zero or mis-sized weights are typed errors', async () => {
+    const model = await createModel(cfg);
+    for (const [weights, message] of [
+      [Float32Array.of(1, 1, -1, 1, 1, 1, 1, 1), /train\.weights\[2\] is -1: weights must be finite and ≥ 0/],
+      [Float32Array.of(1, NaN, 1, 1, 1, 1, 1, 1), /train\.weights\[1\] is NaN/],
+      [new Float32Array(8), /train\.weights are all 0/],
+      [new Float32Array(3).fill(1), /train\.weights must be a Float32Array of 8 values/],
+    ] as const) {
+      expect(() => model.fit({ ...data, weights }, { loss: 'bpr', epochs: 1 })).toThrow(message);
+    }
+    model.dispose();
+  });
+});

@@ -263,6 +263,8 @@ export interface TrainEvent {
   rating?: number;
   /** When it happened (any increasing unit): orders each user's history. */
   time?: number;
+  /** Confidence (a count, a duration; ≥ 0): examples are drawn ∝ log(1 + weight). */
+  weight?: number;
 }
 
 export interface TrainOptions extends Partial<Omit<RecipeOptions, 'loss'>> {
@@ -293,6 +295,8 @@ export async function train(events: Iterable<TrainEvent>, options: TrainOptions 
   const data: RatingsData = { users: new Int32Array(n), items: new Int32Array(n), ratings: new Float32Array(n) };
   const withTime = rows.every((e) => typeof e?.time === 'number');
   if (withTime) data.timestamps = new Float64Array(n);
+  const withWeight = rows.some((e) => e?.weight !== undefined);
+  if (withWeight) data.weights = new Float32Array(n);
   rows.forEach((e, r) => {
     if (!e || typeof e !== 'object') fail('BAD_INPUT', `events[${r}] must be { user, item, rating?, time? }`);
     for (const side of ['user', 'item'] as const) {
@@ -313,6 +317,11 @@ export async function train(events: Iterable<TrainEvent>, options: TrainOptions 
       data.ratings[r] = typeof e.rating === 'number' && Number.isFinite(e.rating) ? e.rating : 1;
     }
     if (withTime) data.timestamps![r] = e.time!;
+    if (withWeight) {
+      const w = e.weight ?? 1;
+      if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) fail('BAD_INPUT', `events[${r}].weight is ${JSON.stringify(e.weight)}: weights must be finite and ≥ 0`);
+      data.weights![r] = w;
+    }
   });
   users.freeze();
   items.freeze();

@@ -23,6 +23,7 @@ export interface DataFlags {
   itemCol?: number | string;
   ratingCol?: number | string;
   timeCol?: number | string;
+  weightCol?: number | string;
   delimiter?: Delimiter | 'auto';
   header?: boolean;
   json: boolean;
@@ -58,7 +59,7 @@ export interface TrainFlags extends DataFlags {
 }
 
 export function mapping(f: DataFlags): ColumnMapping {
-  return { user: f.userCol, item: f.itemCol, rating: f.ratingCol, time: f.timeCol };
+  return { user: f.userCol, item: f.itemCol, rating: f.ratingCol, time: f.timeCol, weight: f.weightCol };
 }
 
 /** The same file, through symbolic links and relative paths (a path that does not exist is itself). */

@@ -8,6 +8,12 @@ export interface Interactions {
   items: Int32Array;
   /** Target of each interaction (the rating, for explicit feedback). */
   ratings: Float32Array;
+  /**
+   * Optional confidence of each interaction (a count, a duration, a purchase quantity; ≥ 0):
+   * fit() draws each epoch's examples with probability ∝ log(1 + weight), so a row of weight 0
+   * is never trained on. Default: every row once per epoch.
+   */
+  weights?: Float32Array;
 }
 
 /**
@@ -38,6 +44,16 @@ export function validateInteractions(
       const r = data.ratings[i]!;
       if (!Number.isFinite(r)) fail('BAD_INPUT', `${name}.ratings[${i}] is ${r}: targets must be finite numbers`);
     }
+  }
+  if (data.weights !== undefined) {
+    if (!(data.weights instanceof Float32Array) || data.weights.length !== n) fail('DIMENSION_MISMATCH', `${name}.weights must be a Float32Array of ${n} values`);
+    let positive = false;
+    for (let i = 0; i < n; i++) {
+      const w = data.weights[i]!;
+      if (!Number.isFinite(w) || w < 0) fail('BAD_INPUT', `${name}.weights[${i}] is ${w}: weights must be finite and ≥ 0`);
+      positive ||= w > 0;
+    }
+    if (!positive) fail('EMPTY_DATA', `${name}.weights are all 0: nothing to train on`);
   }
   checkIndices(data.users, userCount, `${name}.users`, 'user');
   checkIndices(data.items, itemCount, `${name}.items`, 'item');

@@ -21,6 +21,8 @@ export interface ColumnMapping {
   item?: number | string;
   rating?: number | string;
   time?: number | string;
+  /** A confidence column (a count, a duration): optional. */
+  weight?: number | string;
 }
 
 export interface ResolvedColumns {
@@ -29,6 +31,7 @@ export interface ResolvedColumns {
   /** Absent in an event log (every row is a positive, rating 1). */
   rating: number | undefined;
   time: number | undefined;
+  weight: number | undefined;
 }
 
 /** Header names recognised for each column, compared case-insensitively. */
@@ -37,6 +40,7 @@ export const COLUMN_NAMES: Record<keyof ColumnMapping, string[]> = {
   item: ['movieid', 'itemid', 'item_id', 'item', 'movie_id', 'iid'],
   rating: ['rating', 'score', 'stars'],
   time: ['timestamp', 'time', 'ts', 'date'],
+  weight: ['weight', 'count', 'plays', 'playcount', 'play_count', 'quantity', 'clicks', 'views', 'duration'],
 };
 
 /** A field as a header cell: trimmed, quotes removed, lower case. */
@@ -105,7 +109,9 @@ export function resolveColumns(
   const item = find('item', 1, true)!;
   const rating = find('rating', 2, requireRating);
   const time = find('time', 3, false);
-  return { user, item, rating, time };
+  // A weight column is used only when named, or found by name in a header (never by position).
+  const weight = mapping.weight !== undefined || header ? find('weight', undefined, mapping.weight !== undefined) : undefined;
+  return { user, item, rating, time, weight };
 }
 
 export interface RatingsBuilderOptions {
@@ -120,6 +126,7 @@ export class RatingsBuilder {
   private readonly items = new Growable(Int32Array);
   private readonly ratings = new Growable(Float32Array);
   private readonly times: Growable<Float64Array> | null;
+  private readonly weights: Growable<Float32Array> | null;
   private fieldCount = -1;
   /** Rows whose user or item was not in a frozen vocabulary (mapped to the OOV index). */
   unknownUsers = 0;
@@ -133,6 +140,7 @@ export class RatingsBuilder {
     readonly options: RatingsBuilderOptions = {},
   ) {
     this.times = columns.time !== undefined ? new Growable(Float64Array) : null;
+    this.weights = columns.weight !== undefined ? new Growable(Float32Array) : null;
   }
 
   get rows(): number {
@@ -146,7 +154,7 @@ export class RatingsBuilder {
       fail('BAD_LINE', `${this.file}:${line}: expected ${this.fieldCount} fields, found ${fields.length}`);
     }
     const c = this.columns;
-    const needed = Math.max(c.user, c.item, c.rating ?? -1, c.time ?? -1) + 1;
+    const needed = Math.max(c.user, c.item, c.rating ?? -1, c.time ?? -1, c.weight ?? -1) + 1;
     if (fields.length < needed) {
       fail(
         'BAD_LINE',
@@ -158,6 +166,11 @@ export class RatingsBuilder {
     // An event log has no rating column: each row is one positive.
     this.ratings.push(c.rating === undefined ? 1 : this.number(fields[c.rating]!, 'rating', c.rating, line));
     if (this.times) this.times.push(this.number(fields[c.time!]!, 'time', c.time!, line));
+    if (this.weights) {
+      const w = this.number(fields[c.weight!]!, 'weight', c.weight!, line);
+      if (w < 0) fail('BAD_LINE', `${this.file}:${line}: field "weight" (column ${c.weight! + 1}) is ${w}: weights must be ≥ 0`);
+      this.weights.push(w);
+    }
   }
 
   private id(raw: string, vocab: Vocabulary, what: 'user' | 'item', line: number): number {
@@ -198,6 +211,7 @@ export class RatingsBuilder {
     if (this.rows === 0) fail('EMPTY_DATA', `${this.file}: no ratings (the file is empty)`);
     const out: RatingsData = { users: this.users.take(), items: this.items.take(), ratings: this.ratings.take() };
     if (this.times) out.timestamps = this.times.take();
+    if (this.weights) out.weights = this.weights.take();
     return out;
   }
 }
@@ -215,5 +229,6 @@ export function subset(data: RatingsData, indices: ArrayLike<number>): RatingsDa
     if (times) times[i] = data.timestamps![j]!;
   }
   if (times) out.timestamps = times;
+  if (data.weights) out.weights = Float32Array.from(indices, (j) => data.weights![j]!);
   return out;
 }

@@ -26,6 +26,28 @@ import { ImplicitSampler } from './implicit-sampler.js';
 import { TrainScratch } from './scratch.js';
 import { lossAndGradients, optimizerStep } from './step.js';
 
+/** Draws row indices with probability ∝ log(1 + weight) (binary search in the cumulative sums). */
+class WeightedDraw {
+  private readonly cumulative: Float64Array;
+  constructor(weights: Float32Array) {
+    this.cumulative = new Float64Array(weights.length);
+    let acc = 0;
+    weights.forEach((w, i) => (this.cumulative[i] = acc += Math.log1p(w)));
+  }
+  draw(random: Random): number {
+    const c = this.cumulative;
+    const x = random.next() * c[c.length - 1]!;
+    let lo = 0,
+      hi = c.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (c[mid]! <= x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+}
+
 /** Most rows one training batch may stage (positives and their negatives): bounds the scratch memory. */
 export const MAX_BATCH_ROWS = 2 ** 20;
 
@@ -120,6 +142,7 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
     initGlobalBias(core, loss, train);
 
     const random = new Random(o.seed);
+    const confidence = train.weights ? new WeightedDraw(train.weights) : null;
     const perm = Int32Array.from({ length: n }, (_, i) => i);
     const batches = Math.ceil(n / batchSize);
     const totalSteps = batches * o.epochs;
@@ -129,7 +152,11 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
     let stoppedEarly = false;
     for (let epoch = 0; epoch < o.epochs; epoch++) {
       const epochStart = performance.now();
-      if (o.shuffle) {
+      if (confidence) {
+        // Weighted: this epoch's n examples drawn with replacement, ∝ log(1 + weight).
+        for (let i = 0; i < n; i++) perm[i] = confidence.draw(random);
+        be.ints(order, n).set(perm);
+      } else if (o.shuffle) {
         random.shuffle(perm);
         be.ints(order, n).set(perm);
       }

@@ -16,6 +16,7 @@ function positivesOf(data: Interactions, threshold: number, name: string): Inter
     users: Int32Array.from(keep, (r) => data.users[r]!),
     items: Int32Array.from(keep, (r) => data.items[r]!),
     ratings: Float32Array.from(keep, (r) => data.ratings[r]!),
+    ...(data.weights ? { weights: Float32Array.from(keep, (r) => data.weights![r]!) } : {}),
   };
 }
 
@@ -28,6 +29,7 @@ export function mergeDuplicatePairs(data: Interactions): Interactions {
   const first = new Map<number | string, number>();
   const keep: number[] = [];
   const rating = Float32Array.from(data.ratings);
+  const weight = data.weights ? Float32Array.from(data.weights) : undefined;
   const itemSpan = data.items.reduce((m, i) => Math.max(m, i), 0) + 1;
   const userSpan = data.users.reduce((m, u) => Math.max(m, u), 0) + 1;
   const numeric = userSpan * itemSpan < Number.MAX_SAFE_INTEGER;
@@ -39,6 +41,7 @@ export function mergeDuplicatePairs(data: Interactions): Interactions {
       keep.push(r);
     } else {
       rating[at] = Math.max(rating[at]!, rating[r]!);
+      if (weight) weight[at]! += weight[r]!; // repeated interest adds up as confidence
     }
   }
   if (keep.length === data.users.length) return data;
@@ -46,6 +49,7 @@ export function mergeDuplicatePairs(data: Interactions): Interactions {
     users: Int32Array.from(keep, (r) => data.users[r]!),
     items: Int32Array.from(keep, (r) => data.items[r]!),
     ratings: Float32Array.from(keep, (r) => rating[r]!),
+    ...(weight ? { weights: Float32Array.from(keep, (r) => weight[r]!) } : {}),
   };
 }
 
@@ -66,6 +70,7 @@ export function carveValidation(
       users: Int32Array.from(sorted, (r) => data.users[r]!),
       items: Int32Array.from(sorted, (r) => data.items[r]!),
       ratings: data.ratings ? Float32Array.from(sorted, (r) => data.ratings[r]!) : new Float32Array(sorted.length),
+      ...(data.weights ? { weights: Float32Array.from(sorted, (r) => data.weights![r]!) } : {}),
     };
   };
   return { train: pick(order.subarray(0, cut)), validation: pick(order.subarray(cut)) };

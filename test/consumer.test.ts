@@ -4,12 +4,12 @@
 // Worker of a cross-origin isolated page in Chromium with a 2-thread scorer.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
-import { build } from 'esbuild';
+import { build, transform } from 'esbuild';
 import { chromium } from 'playwright-core';
 
 const ROOT = resolve(import.meta.dirname, '..');
@@ -221,14 +221,30 @@ describe('the consumer app built by Vite', () => {
   );
 });
 
-describe("the README's code samples, run in the consumer app", () => {
-  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-  const samples = [...readme.matchAll(/```js\n([\s\S]*?)```/g)].map((m) => m[1]!);
-  it('there are samples to run', () => expect(samples.length).toBeGreaterThanOrEqual(4));
-  it.each(samples.map((code, i) => [i + 1, code] as const))('sample %i runs with plain node', (i, code) => {
-    const file = join(app, `readme-${i}.mjs`);
-    writeFileSync(file, code);
+describe('every code sample of the README and docs/, run in the consumer app', () => {
+  // Interface listings (declarations, not programs) and samples written inside the repository
+  // (they import its modules by relative path; test/plugins.test.ts runs the one in
+  // docs/architecture.md) are the only blocks not run here.
+  const files = [
+    'README.md',
+    ...readdirSync(join(ROOT, 'docs'))
+      .filter((f) => f.endsWith('.md'))
+      .map((f) => `docs/${f}`),
+  ];
+  const samples = files.flatMap((file) =>
+    [...readFileSync(join(ROOT, file), 'utf8').matchAll(/```(js|ts)\n([\s\S]*?)```/g)]
+      .map((m, i) => ({ name: `${file} #${i + 1}`, lang: m[1]!, code: m[2]! }))
+      .filter((s) => !/^\s*interface /.test(s.code) && !/from '\.\.?\//.test(s.code)),
+  );
+  it('there are samples to run, in the README and in docs/', () => {
+    expect(samples.filter((s) => s.name.startsWith('README')).length).toBeGreaterThanOrEqual(4);
+    expect(samples.filter((s) => s.name.startsWith('docs/')).length).toBeGreaterThanOrEqual(4);
+  });
+  it.each(samples.map((s) => [s.name, s] as const))('%s runs with plain node', async (_name, sample) => {
+    const file = join(app, `sample-${sample.name.replace(/[^a-z0-9]+/gi, '-')}.mjs`);
+    const js = sample.lang === 'ts' ? (await transform(sample.code, { loader: 'ts', format: 'esm' })).code : sample.code;
+    writeFileSync(file, js);
     const r = spawnSync(process.execPath, [file], { cwd: app, encoding: 'utf8', timeout: 120_000 });
-    expect(r.status, `${r.stderr}\n--- sample ${i} ---\n${code}`).toBe(0);
+    expect(r.status, `${r.stderr}\n--- ${sample.name} ---\n${sample.code}`).toBe(0);
   });
 });

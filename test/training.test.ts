@@ -184,7 +184,8 @@ describe('implicit feedback with repeated rows', () => {
 
 describe('confidence weights', () => {
   const cfg: TwoTowerConfig = {
-    dim: 4, seed: 3,
+    dim: 4,
+    seed: 3,
     user: { features: [{ kind: 'id', name: 'u', vocabSize: 6, dim: 4 }], project: false },
     item: { features: [{ kind: 'id', name: 'i', vocabSize: 9, dim: 4 }], project: false },
   };
@@ -196,7 +197,8 @@ describe('confidence weights', () => {
   };
 
   it('rows of weight 0 are never trained on; draws are ∝ log(1 + w) and repeatable per seed', async () => {
-    const a = await createModel(cfg), b = await createModel(cfg);
+    const a = await createModel(cfg),
+      b = await createModel(cfg);
     const before = a.parameters()['item.i.embedding']!;
     a.fit(data, { epochs: 3, batchSize: 4 });
     b.fit(data, { epochs: 3, batchSize: 4 });

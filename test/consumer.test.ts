@@ -202,6 +202,41 @@ describe('the packed package in a consumer app', () => {
   );
 });
 
+describe('the consumer app built by webpack', () => {
+  it.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')(
+    'runs in Chromium from a webpack production build, 2 threads, with no configuration for twotower',
+    async () => {
+      const { default: webpack } = await import('webpack');
+      const compiler = webpack({
+        mode: 'production',
+        target: 'webworker',
+        context: app,
+        entry: './browser-worker.mjs',
+        output: { path: join(app, 'webpack-dist'), filename: 'worker.js', module: true, chunkFormat: 'module' },
+        experiments: { outputModule: true },
+        resolve: { modules: [join(app, 'node_modules')] },
+        performance: { hints: false },
+      });
+      const stats = await new Promise<{ hasErrors(): boolean; toString(o: unknown): string }>((done, failed) =>
+        compiler.run((error, result) => (error ? failed(error) : done(result!))),
+      );
+      expect(stats.hasErrors(), stats.toString('errors-only')).toBe(false);
+      writeFileSync(join(app, 'webpack-dist/index.html'), '<!doctype html><title>consumer (webpack)</title>');
+      const result = await runPage(
+        join(app, 'webpack-dist'),
+        '/index.html',
+        `new Promise((resolve) => {
+      const worker = new Worker('/worker.js', { type: 'module' });
+      worker.onmessage = (event) => resolve(event.data);
+      worker.onerror = (event) => resolve({ error: event.message || 'worker error' });
+      worker.postMessage('go');
+    })`,
+      );
+      expectGood(result, 'relaxed');
+    },
+  );
+});
+
 describe('the consumer app built by Vite', () => {
   it.skipIf(!existsSync(CHROMIUM) && process.env.CI !== 'true')(
     'runs in Chromium from a Vite production build, 2 threads, with no configuration for twotower',

@@ -19,7 +19,11 @@ function dataOptions(command: Command): Command {
     .option('--item-col <col>', 'item id column (0-based index or header name)', column)
     .option('--rating-col <col>', 'rating column (0-based index or header name)', column)
     .option('--time-col <col>', 'timestamp column (0-based index or header name)', column)
-    .option('--weight-col <col>', 'confidence column (a count, a duration; ≥ 0): examples drawn ∝ log(1 + weight); found by name (count, plays, quantity, …) in a header', column)
+    .option(
+      '--weight-col <col>',
+      'confidence column (a count, a duration; ≥ 0): examples drawn ∝ log(1 + weight); found by name (count, plays, quantity, …) in a header',
+      column,
+    )
     .option('--delimiter <d>', 'field separator: comma, tab, pipe, semicolon, :: (MovieLens 1M/10M) or auto', delimiter, 'auto')
     .option('--header', 'the first line is a header (default: detected from known column names)')
     .option('--no-header', 'the first line is data')

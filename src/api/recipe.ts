@@ -319,7 +319,8 @@ export async function train(events: Iterable<TrainEvent>, options: TrainOptions 
     if (withTime) data.timestamps![r] = e.time!;
     if (withWeight) {
       const w = e.weight ?? 1;
-      if (typeof w !== 'number' || !Number.isFinite(w) || w < 0) fail('BAD_INPUT', `events[${r}].weight is ${JSON.stringify(e.weight)}: weights must be finite and ≥ 0`);
+      if (typeof w !== 'number' || !Number.isFinite(w) || w < 0)
+        fail('BAD_INPUT', `events[${r}].weight is ${JSON.stringify(e.weight)}: weights must be finite and ≥ 0`);
       data.weights![r] = w;
     }
   });

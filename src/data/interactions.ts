@@ -46,7 +46,8 @@ export function validateInteractions(
     }
   }
   if (data.weights !== undefined) {
-    if (!(data.weights instanceof Float32Array) || data.weights.length !== n) fail('DIMENSION_MISMATCH', `${name}.weights must be a Float32Array of ${n} values`);
+    if (!(data.weights instanceof Float32Array) || data.weights.length !== n)
+      fail('DIMENSION_MISMATCH', `${name}.weights must be a Float32Array of ${n} values`);
     let positive = false;
     for (let i = 0; i < n; i++) {
       const w = data.weights[i]!;

@@ -25,7 +25,7 @@ import {
   bprLoss,
   softmaxXent,
 } from './loss.js';
-import { adamUpdate, sgdUpdate } from './optimizers.js';
+import { adamUpdate, adamRows, sgdUpdate } from './optimizers.js';
 import { topkAccumulate, quantizeRowsI8, approximateScore, rankTargets } from './score.js';
 
 export class ReferenceBackend implements Backend {
@@ -147,6 +147,8 @@ export class ReferenceBackend implements Backend {
       adam_update: (p, g, m, v, n, lr, b1, b2, eps, decay, bc1, bc2) =>
         adamUpdate(F(p, n), F(g, n), F(m, n), F(v, n), n, lr, b1, b2, eps, decay, bc1, bc2),
       sgd_update: (p, g, n, lr, decay) => sgdUpdate(F(p, n), F(g, n), n, lr, decay),
+      adam_rows: (p, g, m, v, rows, nrows, dim, lr, b1, b2, eps, decay, bc1, bc2) =>
+        adamRows(this.tail(p), this.tail(g), this.tail(m), this.tail(v), I(rows, nrows), dim, lr, b1, b2, eps, decay, bc1, bc2),
       score_matrix: (s, q, items, b, n, d) => scoreMatrix(F(s, b * n), F(q, b * d), F(items, n * d), b, n, d),
       topk_reset: (counts, b) => I(counts, b).fill(0),
       score_topk: (outIdx, outScore, counts, queries, items, exOffsets, exIds, b, n, d, k, itemBase) => {

@@ -25,6 +25,7 @@ import { EpochTracker } from './early-stopping.js';
 import { ImplicitSampler } from './implicit-sampler.js';
 import { TrainScratch } from './scratch.js';
 import { lossAndGradients, optimizerStep } from './step.js';
+import { TouchedRows } from './touched-rows.js';
 
 /** Draws row indices with probability ∝ log(1 + weight) (binary search in the cumulative sums). */
 class WeightedDraw {
@@ -141,6 +142,13 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
     scratch.reserve(rowsPerBatch);
     initGlobalBias(core, loss, train);
 
+    // Sparse optimizers (lazy Adam on embedding tables) update the rows a batch touched and keep
+    // their gradients zero elsewhere: start from zero, then zero only the other groups each step.
+    const sparse = plans.some((p) => p.optimizer.sparse);
+    const touched = sparse ? new TouchedRows(core) : null;
+    if (touched) owned.push(touched);
+    const zeroOnly = sparse ? plans.filter((p) => !p.optimizer.sparse).map((p) => p.group) : undefined;
+    if (sparse) be.kernels.zero_f32(core.store.regions.grads, core.store.total);
     const random = new Random(o.seed);
     const confidence = train.weights ? new WeightedDraw(train.weights) : null;
     const perm = Int32Array.from({ length: n }, (_, i) => i);
@@ -175,7 +183,8 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
           scratch,
           settings,
         });
-        const value = lossAndGradients(core, rows, loss, regularization, settings);
+        touched?.next();
+        const value = lossAndGradients(core, rows, loss, regularization, settings, zeroOnly);
         if (!Number.isFinite(value)) {
           snapshot.restore();
           fail(
@@ -184,13 +193,12 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
           );
         }
         const learningRate = learningRateAt(o, steps, totalSteps, epoch);
-        optimizerStep(core, plans, {
-          learningRate,
-          beta1: o.beta1,
-          beta2: o.beta2,
-          epsilon: o.epsilon,
-          weightDecay: o.weightDecay,
-        });
+        optimizerStep(
+          core,
+          plans,
+          { learningRate, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, weightDecay: o.weightDecay },
+          touched ? (group) => touched.rows(group, rows) : undefined,
+        );
         steps += 1;
         total += value * m;
         o.onBatchEnd?.({ epoch, batch: b, batches, loss: value });

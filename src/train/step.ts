@@ -2,6 +2,7 @@
 // gradients, run both towers, the loss, the penalties and backward (gradients land in the
 // parameter store), then one optimizer call per parameter group.
 import type { TwoTower } from '../model/twotower.js';
+import type { ParamGroup } from '../model/parameters.js';
 import type { Loss, LossSettings } from './losses/index.js';
 import type { GroupPlan, OptimizerSettings } from './optimizers/index.js';
 import { TrainScratch } from './scratch.js';
@@ -34,6 +35,7 @@ export function lossAndGradients(
   loss: Loss,
   reg: Regularization = NO_REGULARIZATION,
   settings: LossSettings = DEFAULT_LOSS_SETTINGS,
+  zeroOnly?: readonly ParamGroup[],
 ): number {
   const k = core.backend.kernels;
   const p = core.pairs;
@@ -41,7 +43,9 @@ export function lossAndGradients(
   const scratch = TrainScratch.of(core);
   scratch.reserve(n);
   const dim = core.dim;
-  k.zero_f32(store.regions.grads, store.total);
+  // Sparse optimizers leave their groups' gradients zero after each step: zero only the others.
+  if (zeroOnly) for (const g of zeroOnly) k.zero_f32(store.groupPointers(g).grads, g.size);
+  else k.zero_f32(store.regions.grads, store.total);
   const { user, item } = core.forwardPairs(n);
   const value = loss.compute({
     backend: core.backend,
@@ -82,7 +86,12 @@ export function lossAndGradients(
 }
 
 /** Takes optimizer step number core.optimizerSteps + 1 on every group, each with its own optimizer. */
-export function optimizerStep(core: TwoTower, plans: readonly GroupPlan[], settings: OptimizerSettings): void {
+export function optimizerStep(
+  core: TwoTower,
+  plans: readonly GroupPlan[],
+  settings: OptimizerSettings,
+  touched?: (group: ParamGroup) => { ptr: number; count: number },
+): void {
   core.optimizerSteps += 1;
   // The parameters change: what was derived from them (recommend's item index) is stale, also
   // for a recommend() called from a fit() callback.
@@ -92,7 +101,14 @@ export function optimizerStep(core: TwoTower, plans: readonly GroupPlan[], setti
   plans.forEach((plan, i) => {
     const mine = Object.assign(own[i]!, settings);
     mine.learningRate = settings.learningRate * plan.rateFactor;
-    plan.optimizer.step(core.backend, plan.group, plan.at, core.optimizerSteps, mine);
+    plan.optimizer.step(
+      core.backend,
+      plan.group,
+      plan.at,
+      core.optimizerSteps,
+      mine,
+      plan.optimizer.sparse ? touched?.(plan.group) : undefined,
+    );
   });
 }
 

@@ -4,8 +4,9 @@ import type { GroupKind, ParamGroup, ParameterStore, RegionPointers } from '../.
 import type { Optimizer } from './optimizer.js';
 import { adam } from './adam.js';
 import { sgd } from './sgd.js';
+import { lazyAdam } from './lazy-adam.js';
 
-export const OPTIMIZERS = { adam, sgd } as const satisfies Record<string, Optimizer>;
+export const OPTIMIZERS = { adam, sgd, lazyAdam } as const satisfies Record<string, Optimizer>;
 
 /** The name of a built-in optimizer. */
 export type OptimizerName = keyof typeof OPTIMIZERS;
@@ -61,7 +62,10 @@ export function planOptimizers(store: ParameterStore, options: OptimizerOptions 
     const rate = choice.learningRate ?? learningRate;
     if (typeof rate !== 'number' || !Number.isFinite(rate) || rate <= 0)
       fail('BAD_OPTION', `options.optimizers.${key}.learningRate must be > 0, got ${rate}`);
-    return { optimizer: OPTIMIZERS[choice.name], rateFactor: rate / learningRate };
+    const optimizer: Optimizer = OPTIMIZERS[choice.name];
+    if (optimizer.sparse && key !== 'embeddings')
+      fail('BAD_OPTION', `options.optimizers.${key}: '${choice.name}' updates embedding rows; use it for embeddings`);
+    return { optimizer, rateFactor: rate / learningRate };
   };
   const byKind = new Map((['dense', 'embedding', 'bias'] as const).map((kind) => [kind, resolve(OPTION_OF[kind])]));
   return store.groups.map((group) => ({ group, at: store.groupPointers(group), ...byKind.get(group.kind)! }));

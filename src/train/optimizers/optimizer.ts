@@ -21,8 +21,20 @@ export interface Optimizer {
   /** One line for help texts. */
   readonly summary: string;
   /**
+   * A sparse optimizer updates only the rows a batch touched (`touched`: distinct row indices in
+   * the heap) and leaves the gradient of the others zero, so fit() skips zeroing its groups.
+   */
+  readonly sparse?: boolean;
+  /**
    * Applies step `t` (1-based, counted over the model's whole training so far) to the group at
    * `at` (its values, gradients and state slots).
    */
-  step(backend: Backend, group: ParamGroup, at: RegionPointers, t: number, settings: OptimizerSettings): void;
+  step(
+    backend: Backend,
+    group: ParamGroup,
+    at: RegionPointers,
+    t: number,
+    settings: OptimizerSettings,
+    touched?: { ptr: number; count: number },
+  ): void;
 }

@@ -52,7 +52,7 @@ export interface FitOptions {
   batchSize?: number;
   /** The optimizers' step size (before the schedule). Default 0.003. */
   learningRate?: number;
-  /** Optimizer per kind of parameter group (dense layers, embedding tables, biases). Default Adam for all. */
+  /** Optimizer per kind of parameter group (dense layers, embedding tables, biases). Default lazy Adam for embedding tables, Adam for the rest. */
   optimizers?: OptimizerOptions;
   /** Decoupled weight decay (AdamW; also applied by sgd) on every parameter. Default 0. */
   weightDecay?: number;

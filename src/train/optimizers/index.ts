@@ -19,11 +19,11 @@ export interface OptimizerChoice {
   learningRate?: number;
 }
 
-/** Optimizers by kind of parameter group. Default: Adam at options.learningRate for every group. */
+/** Optimizers by kind of parameter group. Default: lazy Adam for embedding tables, Adam for the rest, all at options.learningRate. */
 export interface OptimizerOptions {
   /** The towers' dense layers and attention vectors. */
   dense?: OptimizerName | OptimizerChoice;
-  /** Every embedding table (id, categorical, multi-hot features), each its own group. */
+  /** Every embedding table (id, categorical, multi-hot features), each its own group. Default 'lazyAdam'. */
   embeddings?: OptimizerName | OptimizerChoice;
   /** The global, user and item score biases. */
   biases?: OptimizerName | OptimizerChoice;
@@ -51,7 +51,8 @@ export function planOptimizers(store: ParameterStore, options: OptimizerOptions 
       fail('BAD_OPTION', `options.optimizers.${key}: unknown group kind (dense, embeddings, biases)`);
   }
   const resolve = (key: keyof OptimizerOptions): { optimizer: Optimizer; rateFactor: number } => {
-    const given = options?.[key] ?? 'adam';
+    // Embedding tables default to lazy Adam: a step costs the rows a batch touches, not the table.
+    const given = options?.[key] ?? (key === 'embeddings' ? 'lazyAdam' : 'adam');
     const choice: OptimizerChoice = typeof given === 'string' ? { name: given } : given;
     if (!choice || !Object.hasOwn(OPTIMIZERS, choice.name)) {
       fail(

@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [-- --quick] [-- --only=dense,scoring,training,memory,movielens]
+// npm run bench [-- --json] [-- --quick] [-- --only=dense,scoring,scale,training,memory,movielens]
 // Every suite, each contender checked against the reference first, timed in interleaved rounds;
 // a table per suite on stdout, or with --json one JSON array of records. Run by `npm run bench`
 // with --experimental-wasm-relaxed-simd so that twotower's relaxed-SIMD build is measured.
@@ -9,6 +9,7 @@ import { measure, table, type Record, type Case } from './harness.js';
 import { denseCases } from './dense.js';
 import { trainCases, tfjsTrainCases } from './train.js';
 import { scoringCases } from './scoring.js';
+import { scaleCases } from './scale.js';
 import { movieLensFolds, foldTable, movieLensRankingFolds, rankingFoldTable } from './movielens.js';
 import { supportsRelaxedSimd } from '../src/wasm/load.js';
 
@@ -43,6 +44,12 @@ if (wanted('dense')) await suite('Dense kernels', denseCases());
 if (wanted('scoring')) {
   const scoring = await scoringCases();
   await suite('Batch scoring with top-10', scoring.cases, scoring.close);
+}
+if (wanted('scale')) {
+  const scale = await scaleCases();
+  await suite('Training step against the catalogue size (dense vs lazy Adam on the tables)', scale.cases, async () =>
+    scale.close(),
+  );
 }
 if (wanted('training')) await suite('Training step', (async () => [...(await trainCases()), ...(await tfjsTrainCases())])());
 if (wanted('memory')) {

@@ -10,6 +10,7 @@ import { join, extname, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM_FLAGS } from './helpers.js';
 import * as twotower from '../src/index.js';
 // @ts-expect-error plain JS shared with the browser page
 import { scenario } from './browser/scenario.js';
@@ -63,16 +64,7 @@ beforeAll(async () => {
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_FLAGS,
   });
   page = await context.newPage();
   await page.goto(`${origin}/test/browser/index.html`);

@@ -11,6 +11,7 @@ import { extname, join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
 import { build, transform } from 'esbuild';
 import { chromium } from 'playwright-core';
+import { CHROMIUM_FLAGS } from './helpers.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -32,6 +33,14 @@ function expectGood(result: AppResult, kernels: string): void {
   expect(result.threads).toBe(2);
   expect(result.same).toBe(true);
 }
+
+/** What the page evaluates: starts /worker.js (a module worker running the app) and resolves to its result. */
+const WORKER_RESULT = `new Promise((resolve) => {
+  const worker = new Worker('/worker.js', { type: 'module' });
+  worker.onmessage = (event) => resolve(event.data);
+  worker.onerror = (event) => resolve({ error: event.message || 'worker error' });
+  worker.postMessage('go');
+})`;
 
 /** Serves `dir` with COOP/COEP headers, opens `page` in Chromium and returns what `expression` resolves to. */
 async function runPage(dir: string, page: string, expression: string): Promise<AppResult> {
@@ -57,16 +66,7 @@ async function runPage(dir: string, page: string, expression: string): Promise<A
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: [
-      '--headless',
-      '--no-sandbox',
-      '--disable-gpu',
-      '--disable-quic',
-      '--no-first-run',
-      '--disable-background-networking',
-      '--disable-component-update',
-      '--disable-sync',
-    ],
+    args: CHROMIUM_FLAGS,
   });
   try {
     const tab = await context.newPage();
@@ -153,51 +153,7 @@ describe('the packed package in a consumer app', () => {
         logLevel: 'error',
       });
       writeFileSync(join(app, 'web/index.html'), '<!doctype html><title>consumer</title>');
-      const server: Server = createServer((req, res) => {
-        const path = join(app, 'web', new URL(req.url ?? '/', 'http://x').pathname.replace(/^\/$/, '/index.html'));
-        if (!existsSync(path)) return void res.writeHead(404).end();
-        res
-          .writeHead(200, {
-            'content-type': extname(path) === '.js' ? 'text/javascript' : 'text/html',
-            'cross-origin-opener-policy': 'same-origin',
-            'cross-origin-embedder-policy': 'require-corp',
-          })
-          .end(readFileSync(path));
-      });
-      await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-      const profile = mkdtempSync(join(tmpdir(), 'twotower-chromium-'));
-      const context = await chromium.launchPersistentContext(profile, {
-        executablePath: CHROMIUM,
-        headless: true,
-        args: [
-          '--headless',
-          '--no-sandbox',
-          '--disable-gpu',
-          '--disable-quic',
-          '--no-first-run',
-          '--disable-background-networking',
-          '--disable-component-update',
-          '--disable-sync',
-        ],
-      });
-      try {
-        const page = await context.newPage();
-        const errors: string[] = [];
-        page.on('pageerror', (e) => errors.push(e.message));
-        await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
-        const result = (await page.evaluate(`new Promise((resolve) => {
-        const worker = new Worker('/worker.js', { type: 'module' });
-        worker.onmessage = (event) => resolve(event.data);
-        worker.onerror = (event) => resolve({ error: event.message });
-        worker.postMessage('go');
-      })`)) as AppResult;
-        expectGood(result, 'relaxed');
-        expect(errors).toEqual([]);
-      } finally {
-        await context.close();
-        server.close();
-        rmSync(profile, { recursive: true, force: true });
-      }
+      expectGood(await runPage(join(app, 'web'), '/index.html', WORKER_RESULT), 'relaxed');
     },
   );
 });
@@ -222,16 +178,7 @@ describe('the consumer app built by webpack', () => {
       );
       expect(stats.hasErrors(), stats.toString('errors-only')).toBe(false);
       writeFileSync(join(app, 'webpack-dist/index.html'), '<!doctype html><title>consumer (webpack)</title>');
-      const result = await runPage(
-        join(app, 'webpack-dist'),
-        '/index.html',
-        `new Promise((resolve) => {
-      const worker = new Worker('/worker.js', { type: 'module' });
-      worker.onmessage = (event) => resolve(event.data);
-      worker.onerror = (event) => resolve({ error: event.message || 'worker error' });
-      worker.postMessage('go');
-    })`,
-      );
+      const result = await runPage(join(app, 'webpack-dist'), '/index.html', WORKER_RESULT);
       expectGood(result, 'relaxed');
     },
   );

@@ -89,6 +89,18 @@ export function core(model: Model): TwoTower {
   return internals(model);
 }
 
+/** Debian Chromium's flags for tests: headless, and nothing that reaches for the network. */
+export const CHROMIUM_FLAGS = [
+  '--headless',
+  '--no-sandbox',
+  '--disable-gpu',
+  '--disable-quic',
+  '--no-first-run',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+];
+
 export function f64(values: ArrayLike<number>): Float64Array {
   return Float64Array.from(values);
 }

@@ -85,24 +85,16 @@ export async function loadRatingsFile(path: string, options: RatingsFileOptions 
   let builder: RatingsBuilder | null = null;
   await readDelimited(path, { delimiter, quotes: format !== 'movielens' }, (fields, line) => {
     if (!builder) {
-      if (hasHeader) {
-        header = fields;
-        builder = new RatingsBuilder(
-          file,
-          resolveColumns(file, header, mapping, fields.length, requireRating),
-          users,
-          items,
-          options.builder,
-        );
-        return;
-      }
+      // The first record: the header (columns resolved by name), or the first data row (by position).
+      if (hasHeader) header = fields;
       builder = new RatingsBuilder(
         file,
-        resolveColumns(file, null, mapping, fields.length, requireRating),
+        resolveColumns(file, header, mapping, fields.length, requireRating),
         users,
         items,
         options.builder,
       );
+      if (hasHeader) return;
     }
     builder.add(fields, line);
   });

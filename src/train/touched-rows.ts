@@ -11,7 +11,9 @@ import { Buffers } from '../backend/heap.js';
 interface TableSource {
   side: 'user' | 'item';
   slot: FeatureSlot;
+  /** stamps[row] = the batch that last listed the row. */
   stamps: Int32Array;
+  /** This batch's distinct rows (grown when needed, reused across batches). */
   list: Int32Array;
 }
 
@@ -45,11 +47,16 @@ export class TouchedRows {
     const be = this.core.backend;
     const { slot, stamps } = source;
     const spec = slot.spec;
-    const seen: number[] = [];
+    let count = 0;
     const add = (row: number) => {
       if (stamps[row] !== this.stamp) {
         stamps[row] = this.stamp;
-        seen.push(row);
+        if (count === source.list.length) {
+          const grown = new Int32Array(Math.max(64, 2 * count));
+          grown.set(source.list);
+          source.list = grown;
+        }
+        source.list[count++] = row;
       }
     };
     const entityRows = be.ints(source.side === 'user' ? this.core.pairs.users : this.core.pairs.items, n);
@@ -63,9 +70,9 @@ export class TouchedRows {
     } else {
       for (const row of be.ints(slot.rowIds, n)) add(row);
     }
-    const ptr = this.buffers.get(group.name, Math.max(1, seen.length) * 4);
-    be.ints(ptr, seen.length).set(seen);
-    return { ptr, count: seen.length };
+    const ptr = this.buffers.get(group.name, Math.max(1, count) * 4);
+    be.ints(ptr, count).set(source.list.subarray(0, count));
+    return { ptr, count };
   }
 
   free(): void {

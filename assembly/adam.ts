@@ -44,15 +44,14 @@ export function adam_update(p: usize, g: usize, m: usize, v: usize, n: i32,
 /**
  * Lazy Adam over the listed rows of an embedding table (row-major, `dim` floats per row): rows
  * holds `nrows` distinct i32 row indices; only those rows' values and moments change, by the
- * same update adam_update applies (bias corrections from the global step). Then those rows of
- * g are zeroed, so that a table's gradient is zero outside the rows a batch touches.
+ * same update adam_update applies (bias corrections from the global step). g is the table's
+ * compact gradient: its row i belongs to table row rows[i].
  */
 export function adam_rows(p: usize, g: usize, m: usize, v: usize, rows: usize, nrows: i32, dim: i32,
                           lr: f64, beta1: f64, beta2: f64, eps: f64, decay: f64, bc1: f64, bc2: f64): void {
   const rowBytes = <usize>dim << 2;
   for (let i = 0; i < nrows; i++) {
     const off = <usize>load<i32>(rows + (<usize>i << 2)) * rowBytes;
-    adam_update(p + off, g + off, m + off, v + off, dim, lr, beta1, beta2, eps, decay, bc1, bc2);
-    memory.fill(g + off, 0, rowBytes);
+    adam_update(p + off, g + <usize>i * rowBytes, m + off, v + off, dim, lr, beta1, beta2, eps, decay, bc1, bc2);
   }
 }

@@ -3,7 +3,7 @@
 // (`ld`, in elements) so that each feature fills its own block of columns of the tower input.
 // Ids are trusted: the TypeScript wrapper checks ranges once, when data is handed over.
 
-import { at } from "./simd";
+import { at, gradRow } from "./simd";
 
 @inline function copyRow(dst: usize, src: usize, dim: i32): void {
   let c = 0;
@@ -27,10 +27,13 @@ export function embedding_gather(out: usize, table: usize, ids: usize, n: i32, d
   }
 }
 
-/** dTable[ids[r], :] += dOut[r, 0:dim] for r < n (repeated ids accumulate); dOut has row stride ld. */
-export function embedding_scatter_add(dtable: usize, dout: usize, ids: usize, n: i32, dim: i32, ld: i32): void {
+/**
+ * dTable[ids[r], :] += dOut[r, 0:dim] for r < n (repeated ids accumulate); dOut has row stride
+ * ld. With a row map, row ids[r] of dTable is its compact row (gradRow).
+ */
+export function embedding_scatter_add(dtable: usize, dout: usize, ids: usize, map: usize, n: i32, dim: i32, ld: i32): void {
   for (let r = 0; r < n; r++) {
-    addScaledRow(at(dtable, load<i32>(at(ids, r)) * dim), at(dout, r * ld), 1, dim);
+    addScaledRow(at(dtable, gradRow(map, load<i32>(at(ids, r))) * dim), at(dout, r * ld), 1, dim);
   }
 }
 
@@ -89,9 +92,9 @@ export function embedding_bag(out: usize, table: usize, offsets: usize, ids: usi
   }
 }
 
-/** Gradient of embedding_bag: dTable[id] += w·dOut[r] (÷ count when `mean`). */
+/** Gradient of embedding_bag: dTable[id] += w·dOut[r] (÷ count when `mean`); map as in embedding_scatter_add. */
 export function embedding_bag_scatter_add(dtable: usize, dout: usize, offsets: usize, ids: usize,
-                                          weights: usize, rows: usize, skip: usize, n: i32, dim: i32, ld: i32,
+                                          weights: usize, rows: usize, skip: usize, map: usize, n: i32, dim: i32, ld: i32,
                                           mean: bool): void {
   const dim16 = dim & ~15;
   for (let r = 0; r < n; r++) {
@@ -110,7 +113,7 @@ export function embedding_bag_scatter_add(dtable: usize, dout: usize, offsets: u
       for (let q = start; q < end; q++) {
         const id = load<i32>(at(ids, q));
         if (id == leave) continue;
-        const row = at(dtable, id * dim + c);
+        const row = at(dtable, gradRow(map, id) * dim + c);
         const w = f32x4.splat(weights != 0 ? load<f32>(at(weights, q)) : 1);
         v128.store(row, f32x4.add(v128.load(row), f32x4.mul(w, g0)));
         v128.store(row, f32x4.add(v128.load(row, 16), f32x4.mul(w, g1)), 16);
@@ -121,7 +124,7 @@ export function embedding_bag_scatter_add(dtable: usize, dout: usize, offsets: u
     for (let q = start; q < end && dim16 < dim; q++) {
       if (load<i32>(at(ids, q)) == leave) continue;
       const w: f32 = weights != 0 ? load<f32>(at(weights, q)) : 1;
-      const row = at(dtable, load<i32>(at(ids, q)) * dim);
+      const row = at(dtable, gradRow(map, load<i32>(at(ids, q))) * dim);
       for (let c = dim16; c < dim; c++) store<f32>(at(row, c), load<f32>(at(row, c)) + w * norm * load<f32>(at(src, c)));
     }
   }
@@ -169,10 +172,11 @@ export function embedding_bag_attention(out: usize, table: usize, offsets: usize
 
 /**
  * Gradient of embedding_bag_attention. With g_j = ⟨dout_r, table[j]⟩ and ḡ = Σ α_j g_j:
- * dTable[j] += α_j·dout_r + α_j(g_j − ḡ)·query, dQuery += Σ_j α_j(g_j − ḡ)·table[j].
+ * dTable[j] += α_j·dout_r + α_j(g_j − ḡ)·query, dQuery += Σ_j α_j(g_j − ḡ)·table[j]. map as in
+ * embedding_scatter_add (table is read at the ids themselves).
  */
 export function embedding_bag_attention_backward(dtable: usize, dquery: usize, dout: usize, table: usize, offsets: usize,
-                                                 ids: usize, rows: usize, n: i32, dim: i32, ld: i32, query: usize): void {
+                                                 ids: usize, rows: usize, map: usize, n: i32, dim: i32, ld: i32, query: usize): void {
   for (let r = 0; r < n; r++) {
     const e = load<i32>(at(rows, r));
     const start = load<i32>(at(offsets, e)), end = load<i32>(at(offsets, e + 1));
@@ -194,7 +198,7 @@ export function embedding_bag_attention_backward(dtable: usize, dquery: usize, d
       const alpha = Mathf.exp(dotRow(query, row, dim) - m) / sum;
       const ds = alpha * (dotRow(src, row, dim) - gbar);
       addScaledRow(dquery, row, ds, dim);
-      const drow = at(dtable, id * dim);
+      const drow = at(dtable, gradRow(map, id) * dim);
       addScaledRow(drow, src, alpha, dim);
       addScaledRow(drow, query, ds, dim);
     }

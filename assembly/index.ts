@@ -9,5 +9,6 @@ export {
 export { rowwise_dot, rowwise_dot_backward, add_pair_bias, mse_loss, l2_penalty, embedding_l2, bce_loss, bpr_loss, softmax_xent } from "./loss";
 export { adam_update, adam_rows } from "./adam";
 export { sgd_update } from "./sgd";
+export { adagrad_rows } from "./adagrad";
 export { score_matrix, topk_reset, score_topk, topk_merge, topk_finish, rank_targets } from "./score";
 export { quantize_rows_i8, score_topk_i8, score_rescore } from "./quantize";

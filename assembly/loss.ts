@@ -2,7 +2,7 @@
 // logistic, BPR, in-batch softmax) and the L2 penalties, in the one argument order: outputs,
 // inputs, sizes, scalar settings.
 
-import { madd, hsum, at, dotTail } from "./simd";
+import { madd, hsum, at, dotTail, gradRow } from "./simd";
 
 /** s[r] = Σ_c U[r,c]·V[r,c] for r < n; U, V are [n×d]. */
 export function rowwise_dot(s: usize, u: usize, v: usize, n: i32, d: i32): void {
@@ -89,14 +89,15 @@ export function l2_penalty(dx: usize, x: usize, n: i32, scale: f32): f64 {
  * L2 penalty on the table rows a batch used, once per occurrence: dTable[ids[r]] += scale·table[ids[r]];
  * returns Σ over rows of ‖table[ids[r]]‖² (f64). For bias tables dim = 1.
  */
-export function embedding_l2(dtable: usize, table: usize, ids: usize, n: i32, dim: i32, scale: f32): f64 {
+export function embedding_l2(dtable: usize, table: usize, ids: usize, map: usize, n: i32, dim: i32, scale: f32): f64 {
   let total: f64 = 0;
   for (let r = 0; r < n; r++) {
-    const o = load<i32>(at(ids, r)) * dim;
+    const id = load<i32>(at(ids, r));
+    const o = id * dim, go = gradRow(map, id) * dim;
     for (let c = 0; c < dim; c++) {
       const v = load<f32>(at(table, o + c));
       total += <f64>(v * v);
-      store<f32>(at(dtable, o + c), load<f32>(at(dtable, o + c)) + scale * v);
+      store<f32>(at(dtable, go + c), load<f32>(at(dtable, go + c)) + scale * v);
     }
   }
   return total;

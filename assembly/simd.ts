@@ -54,3 +54,12 @@
   for (let j = from; j < n; j++) s += load<f32>(at(x, j)) * load<f32>(at(y, j));
   return s;
 }
+
+/**
+ * The gradient row of table row `id`: the row itself, or with a row map (map ≠ 0, an i32 per
+ * table row) the compact row map[id]: a sparse optimizer's gradient holds only the rows a batch
+ * touches, numbered in the order they were listed.
+ */
+@inline export function gradRow(map: usize, id: i32): i32 {
+  return map != 0 ? load<i32>(map + (<usize>id << 2)) : id;
+}

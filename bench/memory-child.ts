@@ -24,7 +24,7 @@ if (which === 'twotower-scoring') {
 } else if (which === 'twotower-training') {
   const { benchModel, BATCH } = await import('./train.js');
   const { squaredError } = await import('../src/train/losses/mse.js');
-  const { lossAndGradients, optimizerStep } = await import('../src/train/step.js');
+  const { lossAndGradients, optimizerStep, prepareGroups } = await import('../src/train/step.js');
   const { planOptimizers } = await import('../src/train/optimizers/index.js');
   const { internals } = await import('../src/api/model.js');
   const { supportsRelaxedSimd } = await import('../src/wasm/load.js');
@@ -37,7 +37,8 @@ if (which === 'twotower-scoring') {
     Float32Array.from({ length: BATCH }, () => random.normal()),
   );
   const settings = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
-  const plans = planOptimizers(core.store, undefined, settings.learningRate);
+  const plans = planOptimizers(core.store.groups, undefined, settings.learningRate);
+  prepareGroups(core, plans);
   for (let i = 0; i < 50; i++) {
     lossAndGradients(core, n, squaredError);
     optimizerStep(core, plans, settings);

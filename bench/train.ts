@@ -5,7 +5,7 @@
 import type { Case } from './harness.js';
 import { createModel, type Model, type TwoTowerConfig } from '../src/index.js';
 import { squaredError } from '../src/train/losses/mse.js';
-import { lossAndGradients, optimizerStep } from '../src/train/step.js';
+import { lossAndGradients, optimizerStep, prepareGroups } from '../src/train/step.js';
 import { planOptimizers } from '../src/train/optimizers/index.js';
 import { internals } from '../src/api/model.js';
 import { Random } from '../src/util/random.js';
@@ -39,7 +39,8 @@ export async function trainCases(): Promise<Case[]> {
     const core = internals(model);
     const n = core.stagePairs(users.subarray(0, BATCH), items.subarray(0, BATCH), ratings.subarray(0, BATCH));
     const settings = { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 };
-    const plans = planOptimizers(core.store, undefined, settings.learningRate);
+    const plans = planOptimizers(core.store.groups, undefined, settings.learningRate);
+    prepareGroups(core, plans);
     const step = () => {
       lossAndGradients(core, n, squaredError);
       optimizerStep(core, plans, settings);

@@ -8,6 +8,7 @@ export {
   type CreateModelOptions,
   type LoadModelOptions,
   type ModelVocabularies,
+  type ModelMemory,
 } from './api/model.js';
 export { TwoTowerError, ERROR_CODES, type ErrorCode } from './errors.js';
 export type { Id, Recommendation, RecommendByIdOptions } from './api/model.js';

@@ -117,11 +117,12 @@ describe('optimizers per parameter group', () => {
       optimizers: { embeddings: { name: 'sgd', learningRate: 0.5 } },
     });
     const after = model.parameters();
-    // SGD keeps no state: the embedding tables' moments stay 0. Adam's groups have moments.
-    const m = (name: string) =>
-      c.backend.floats(c.store.regions.m + c.store.find(name)!.offset * c.backend.floatBytes, c.store.find(name)!.size);
-    expect(Array.from(m('user.u.embedding')).every((x) => x === 0)).toBe(true);
-    expect(Array.from(m('user.dense0.weight')).some((x) => x !== 0)).toBe(true);
+    // SGD keeps no state: the embedding tables have none. Adam's groups have moments.
+    const group = (name: string) => c.store.groups.find((g) => g.blocks.includes(c.store.find(name)!))!;
+    expect(c.store.stateOf(group('user.u.embedding'))).toEqual([]);
+    const dense = c.store.stateOf(group('user.dense0.weight'));
+    expect(dense).toHaveLength(2);
+    expect(Array.from(c.backend.floats(dense[0]!.ptr, dense[0]!.floats)).some((x) => x !== 0)).toBe(true);
     // One SGD step of 0.5 on a table: Δ = −0.5·g, so rows the batch never touched do not move.
     const moved = (name: string, row: number, dim: number) =>
       after[name]!.subarray(row * dim, row * dim + dim).some((x, i) => x !== before[name]![row * dim + i]);
@@ -153,15 +154,21 @@ describe('optimizers per parameter group', () => {
     model.dispose();
   });
 
-  it('the parameter groups are contiguous and cover the store: dense, each embedding table, biases', async () => {
+  it('the parameter groups cover the store, their blocks contiguous and aligned: dense, each embedding table, each bias table', async () => {
     const model = await createModel(tinyConfig(), tinyFeatures());
     const { groups, total } = core(model).store;
-    let offset = 0;
+    let sum = 0;
     for (const g of groups) {
-      expect(g.offset).toBe(offset);
-      offset += g.size;
+      let offset = 0;
+      for (const b of g.blocks) {
+        expect(b.offset).toBe(offset);
+        offset += Math.ceil(b.size / 4) * 4;
+      }
+      expect(g.size).toBe(Math.max(4, offset));
+      expect(g.rows).toBe(g.kind === 'dense' ? 0 : g.blocks[0]!.shape[0]);
+      sum += g.size;
     }
-    expect(offset).toBe(total);
+    expect(sum).toBe(total);
     expect(groups.map((g) => `${g.kind}:${g.name}`)).toEqual([
       'embedding:user.user.embedding',
       'embedding:user.group.embedding',
@@ -171,7 +178,8 @@ describe('optimizers per parameter group', () => {
       'embedding:item.tags.embedding',
       'embedding:item.words.embedding',
       'embedding:item.history.embedding',
-      'bias:bias',
+      'bias:bias.user',
+      'bias:bias.item',
     ]);
     model.dispose();
   });

@@ -25,6 +25,13 @@ beforeAll(async () => {
   builds = await wasmBuilds();
 });
 
+/** A random permutation of 0..n−1: a row map that gives every table row a compact row of its own. */
+const permutation = (random: Random, n: number) => {
+  const p = Int32Array.from({ length: n }, (_, i) => i);
+  random.shuffle(p);
+  return p;
+};
+
 /** Tolerance for a sum of `terms` products of unit-scale values computed in f32. */
 const tol = (terms: number) => 2e-6 * Math.sqrt(terms) + 1e-6;
 
@@ -149,9 +156,12 @@ describe.each(['simd', 'relaxed'] as const)('%s build', (kind) => {
           dt0 = randomFloats(random, vocab * dim);
         const expOut = f64(out0),
           expDt = f64(dt0);
+        // Odd sizes scatter through a row map (a compact gradient: table row → its own row).
+        const map = n % 2 ? permutation(random, vocab) : null;
         emb.embeddingGather(expOut, f64(table), ids, n, dim, ld);
-        emb.embeddingScatterAdd(expDt, f64(dout), ids, n, dim, ld);
+        emb.embeddingScatterAdd(expDt, f64(dout), ids, map, n, dim, ld);
         const B = be();
+        const pmap = map ? putInts(B, map) : 0;
         const [pt, pids, pout, pdout, pdt] = [
           putFloats(B, table),
           putInts(B, ids),
@@ -160,10 +170,21 @@ describe.each(['simd', 'relaxed'] as const)('%s build', (kind) => {
           putFloats(B, dt0),
         ];
         B.kernels.embedding_gather(pout, pt, pids, n, dim, ld);
-        B.kernels.embedding_scatter_add(pdt, pdout, pids, n, dim, ld);
+        B.kernels.embedding_scatter_add(pdt, pdout, pids, pmap, n, dim, ld);
         expect(getFloats(B, pout, n * ld)).toEqual(expOut);
         expectClose(getFloats(B, pdt, vocab * dim), expDt, tol(n + 1));
-        [pt, pids, pout, pdout, pdt].forEach((p) => B.free(p));
+        if (map) {
+          // Through the map, row ids[r]'s gradient lands in row map[ids[r]]: the unmapped result, permuted.
+          const plain = f64(dt0);
+          emb.embeddingScatterAdd(plain, f64(dout), ids, null, n, dim, ld);
+          for (let row = 0; row < vocab; row++)
+            for (let c = 0; c < dim; c++)
+              expect(expDt[map[row]! * dim + c]).toBeCloseTo(
+                plain[row * dim + c]! + dt0[map[row]! * dim + c]! - dt0[row * dim + c]!,
+                10,
+              );
+        }
+        [pt, pids, pout, pdout, pdt, pmap].forEach((p) => p && B.free(p));
       }
   });
 
@@ -189,6 +210,7 @@ describe.each(['simd', 'relaxed'] as const)('%s build', (kind) => {
             // Rows skip one of their ids half the time (the item being scored), −1 (none) otherwise.
             const skip = Int32Array.from(rows, (e, r) => (r % 2 && offsets[e + 1]! > offsets[e]! ? ids[offsets[e]!]! : -1));
             emb.embeddingBag(expOut, f64(table), offsets, ids, weighted ? f64(weights) : null, rows, skip, n, dim, ld, mean);
+            const map = weighted ? permutation(random, vocab) : null;
             emb.embeddingBagScatterAdd(
               expDt,
               f64(dout),
@@ -197,6 +219,7 @@ describe.each(['simd', 'relaxed'] as const)('%s build', (kind) => {
               weighted ? f64(weights) : null,
               rows,
               skip,
+              map,
               n,
               dim,
               ld,
@@ -213,8 +236,10 @@ describe.each(['simd', 'relaxed'] as const)('%s build', (kind) => {
               putFloats(B, dout),
               putFloats(B, new Float32Array(vocab * dim)),
               putInts(B, skip),
+              map ? putInts(B, map) : putInts(B, new Int32Array(1)),
             ];
-            const [pt, po, pids, pw, prows, pout, pdout, pdt, pskip] = ptrs as [
+            const [pt, po, pids, pw, prows, pout, pdout, pdt, pskip, pmap] = ptrs as [
+              number,
               number,
               number,
               number,
@@ -226,7 +251,20 @@ describe.each(['simd', 'relaxed'] as const)('%s build', (kind) => {
               number,
             ];
             B.kernels.embedding_bag(pout, pt, po, pids, weighted ? pw : 0, prows, pskip, n, dim, ld, mean ? 1 : 0);
-            B.kernels.embedding_bag_scatter_add(pdt, pdout, po, pids, weighted ? pw : 0, prows, pskip, n, dim, ld, mean ? 1 : 0);
+            B.kernels.embedding_bag_scatter_add(
+              pdt,
+              pdout,
+              po,
+              pids,
+              weighted ? pw : 0,
+              prows,
+              pskip,
+              map ? pmap : 0,
+              n,
+              dim,
+              ld,
+              mean ? 1 : 0,
+            );
             expectClose(getFloats(B, pout, n * ld), expOut, tol(8));
             expectClose(getFloats(B, pdt, vocab * dim), expDt, tol(32));
             ptrs.forEach((p) => B.free(p));
@@ -415,7 +453,8 @@ describe('attention pooling', () => {
           dt = new Float64Array(vocab * dim),
           dq = new Float64Array(dim);
         embeddingBagAttention(out, f64(table), offsets, ids, rows, n, dim, ld, f64(query));
-        embeddingBagAttentionBackward(dt, dq, f64(dout), f64(table), offsets, ids, rows, n, dim, ld, f64(query));
+        const map = n % 2 ? permutation(random, vocab) : null;
+        embeddingBagAttentionBackward(dt, dq, f64(dout), f64(table), offsets, ids, rows, map, n, dim, ld, f64(query));
         const ptrs = [
           putFloats(B, table),
           putInts(B, offsets),
@@ -426,8 +465,10 @@ describe('attention pooling', () => {
           putFloats(B, dout),
           putFloats(B, new Float32Array(vocab * dim)),
           putFloats(B, new Float32Array(dim)),
+          map ? putInts(B, map) : putInts(B, new Int32Array(1)),
         ];
-        const [pt, po, pids, prows, pq, pout, pdout, pdt, pdq] = ptrs as [
+        const [pt, po, pids, prows, pq, pout, pdout, pdt, pdq, pmap] = ptrs as [
+          number,
           number,
           number,
           number,
@@ -439,7 +480,7 @@ describe('attention pooling', () => {
           number,
         ];
         B.kernels.embedding_bag_attention(pout, pt, po, pids, prows, n, dim, ld, pq);
-        B.kernels.embedding_bag_attention_backward(pdt, pdq, pdout, pt, po, pids, prows, n, dim, ld, pq);
+        B.kernels.embedding_bag_attention_backward(pdt, pdq, pdout, pt, po, pids, prows, map ? pmap : 0, n, dim, ld, pq);
         expectClose(getFloats(B, pout, n * ld), out, 1e-5);
         expectClose(getFloats(B, pdt, vocab * dim), dt, 1e-4);
         expectClose(getFloats(B, pdq, dim), dq, 1e-4);

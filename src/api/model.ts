@@ -13,6 +13,8 @@ import { loadWasmBackend, type LoadOptions } from '../wasm/load.js';
 import { fit as fitCore } from '../train/fit.js';
 import { LOSSES, type LossName } from '../train/losses/index.js';
 import type { FitOptions, FitResult } from '../train/options.js';
+import { planOptimizers, type OptimizerOptions } from '../train/optimizers/index.js';
+import { trainingBytes } from '../train/memory.js';
 import { rmse, mae } from '../eval/regression.js';
 import { evaluateRanking, type RankingOptions, type RankingMetrics } from '../eval/ranking.js';
 import { recommend, similarItems, recommendForHistory, type RecommendOptions, type HistoryOptions } from '../rank/recommend.js';
@@ -383,6 +385,7 @@ export class Model {
       return { block, data };
     });
     for (const { block, data } of writes) core.store.values(block).set(data);
+    core.store.pristine = false;
     core.revision++;
   }
 
@@ -414,13 +417,38 @@ export function internals(model: Model): TwoTower {
   return coreOf(model);
 }
 
+/** What a model of a config holds in the WebAssembly heap (see modelMemory). */
+export interface ModelMemory {
+  /** Trainable numbers. */
+  parameters: number;
+  /** Bytes of the parameter values: all a model holds when it is only served. */
+  bytes: number;
+  /**
+   * Bytes fit() adds with the given optimizers: their state (kept after fit, so a later fit
+   * continues it) and the gradients (full for whole-group optimizers; for sparse ones a row map
+   * of 4 bytes a row and one batch's rows; freed after fit). The data (about 16 bytes an event)
+   * and the batch scratch come on top.
+   */
+  training: { optimizerState: number; gradients: number; total: number };
+}
+
 /**
- * What a model of this config needs before training data and scratch: its parameter count and
- * the bytes of its parameter store in WASM (values, gradients and two optimizer states). Throws
- * BAD_CONFIG for an invalid config and OUT_OF_MEMORY for one that cannot fit; allocates nothing.
+ * What a model of this config needs (see ModelMemory), for the optimizers fit() would use;
+ * throws BAD_CONFIG for an invalid config, BAD_OPTION for unknown optimizers, and
+ * OUT_OF_MEMORY for a table that cannot be one 1 GiB allocator block. Allocates nothing.
  */
-export function modelMemory(config: TwoTowerConfig): { parameters: number; bytes: number } {
-  return TwoTower.memoryNeeded(config);
+export function modelMemory(
+  config: TwoTowerConfig,
+  options: { optimizers?: OptimizerOptions; batchSize?: number } = {},
+): ModelMemory {
+  const groups = TwoTower.parameterGroups(config);
+  const plans = planOptimizers(groups, options.optimizers, 1);
+  const t = trainingBytes(plans, 4, options.batchSize ?? 256);
+  return {
+    parameters: groups.reduce((sum, g) => sum + g.blocks.reduce((s, b) => s + b.size, 0), 0),
+    bytes: groups.reduce((sum, g) => sum + g.size * 4, 0),
+    training: { ...t, total: t.optimizerState + t.gradients },
+  };
 }
 
 /** Builds a model from its config, with freshly initialised (seeded) parameters. */
@@ -469,6 +497,7 @@ export async function loadModel(bytes: Uint8Array, options: LoadModelOptions = {
   const core = coreOf(model);
   try {
     for (const block of core.store.blocks) core.store.values(block).set(contents.parameters[block.name]!);
+    core.store.pristine = false;
     core.optimizerSteps = contents.optimizerSteps;
     if (contents.loss !== undefined) {
       if (!Object.hasOwn(LOSSES, contents.loss))

@@ -1,9 +1,13 @@
-// Every trainable number of a model lives in one place: four contiguous regions of the backend's
-// heap (values, gradients, and two optimizer-state slots, Adam's moments) with one layout, so
-// persistence, export and snapshots see one flat vector. Blocks are grouped for the optimizers:
-// the dense layers (and attention vectors) form one group, each embedding table is a group of
-// its own, the score biases one more; each group is contiguous in every region, so an optimizer
-// updates a group with one kernel call, and groups can have different optimizers.
+// Every trainable number of a model, grouped for the optimizers: the dense layers (with the
+// attention vectors and the global bias) form one group, each embedding table and each
+// per-entity bias table is a group of its own. Each group owns its memory in the backend's heap:
+//   - its values, one block (so a group, not the whole model, must fit the allocator's 1 GiB);
+//   - its gradient, made when training needs it: group.size floats, or for a group trained by a
+//     sparse optimizer a compact gradient of only the rows a batch touches (row i of it belongs
+//     to the i-th row listed) and a row map (one i32 per table row: table row → compact row);
+//   - its optimizer state, as many slots of whatever size its optimizer asks for (Adam: two
+//     moments per parameter; row-wise Adagrad: one accumulator per row; SGD: none).
+// A model that is only served holds its values alone.
 import { MAX_BLOCK_BYTES, formatBytes, type Backend, type Floats } from '../backend/contract.js';
 import { fail } from '../errors.js';
 import { Random } from '../util/random.js';
@@ -14,7 +18,7 @@ export type Init =
   /** He/Glorot-style: uniform in [−limit, limit]. */
   | { kind: 'uniform'; limit: number };
 
-/** What a block is, for the optimizers: a dense layer's weights, an embedding table, score biases. */
+/** What a block is, for the optimizers: dense weights, an embedding table, a per-entity bias table. */
 export type GroupKind = 'dense' | 'embedding' | 'bias';
 
 export interface ParamBlock {
@@ -24,38 +28,97 @@ export interface ParamBlock {
   readonly size: number;
   readonly init: Init;
   readonly group: GroupKind;
-  /** Offset in elements from the start of each region (set by allocate); a multiple of 4 (16-byte aligned in WASM). */
+  /** Offset in elements from the start of its group (set by allocate); a multiple of 4 (16-byte aligned in WASM). */
   offset: number;
 }
 
-/** Blocks updated together by one optimizer: contiguous in every region. */
+/** Blocks updated together by one optimizer, contiguous in the group's memory. */
 export interface ParamGroup {
-  /** 'dense', 'bias', or the embedding table's block name. */
+  /** 'dense', or the table's block name. */
   readonly name: string;
   readonly kind: GroupKind;
   readonly blocks: readonly ParamBlock[];
-  /** First element and element count (padding included) in every region. */
-  readonly offset: number;
+  /** Elements, padding included. */
   readonly size: number;
+  /** Rows of a table group (embedding or bias table), what sparse optimizers update; 0 for the dense group. */
+  readonly rows: number;
+  /** Floats per row of a table group (its dim; 1 for a bias table). */
+  readonly width: number;
 }
 
-/** Byte addresses of a group (or of everything) in the four regions. */
-export interface RegionPointers {
+/** Byte addresses of a group's memory (0 where it has none). */
+export interface GroupPointers {
   values: number;
   grads: number;
+  /** The optimizer's state slots (Adam: m and v; row-wise Adagrad: its accumulator in m). */
   m: number;
   v: number;
+  /** The row map of a compact gradient (i32 per table row), or 0 for a full gradient. */
+  rowMap: number;
+}
+
+interface GroupMemory {
+  values: number;
+  /** 0 until training needs a gradient. */
+  grads: number;
+  /** Capacity of a compact gradient in rows, or −1 for a full one. */
+  gradRows: number;
+  rowMap: number;
+  state: { ptr: number; floats: number }[];
+  /** The optimizer the state belongs to: a group trained by another one starts from zeroed state. */
+  stateOwner: string;
+}
+
+/** Bytes a store holds in the heap, by use. */
+export interface StoreBytes {
+  values: number;
+  gradients: number;
+  optimizerState: number;
 }
 
 const padded = (size: number) => Math.ceil(size / 4) * 4;
 
+/** The groups of a list of blocks (declaration order within each), with the blocks' offsets set. */
+export function groupBlocks(blocks: readonly ParamBlock[]): ParamGroup[] {
+  const byGroup = new Map<string, ParamBlock[]>();
+  for (const block of blocks) {
+    const key = block.group === 'dense' ? 'dense' : block.name;
+    byGroup.set(key, [...(byGroup.get(key) ?? []), block]);
+  }
+  return [...byGroup].map(([name, members]) => {
+    let offset = 0;
+    for (const block of members) {
+      block.offset = offset;
+      offset += padded(block.size);
+    }
+    const first = members[0]!;
+    const table = first.group !== 'dense';
+    return {
+      name,
+      kind: first.group,
+      blocks: members,
+      size: Math.max(4, offset),
+      rows: table ? first.shape[0]! : 0,
+      width: table ? (first.shape[1] ?? 1) : 0,
+    };
+  });
+}
+
 export class ParameterStore {
   readonly blocks: ParamBlock[] = [];
   groups: ParamGroup[] = [];
-  /** Elements per region, padding included. */
+  /** Elements over all groups, padding included. */
   total = 0;
+  /**
+   * True while the values are exactly the seeded initialisation (no optimizer step, no values
+   * set from outside): a failed first fit() restores such a model by initialising it again,
+   * without keeping a copy.
+   */
+  pristine = false;
   private backend: Backend | null = null;
-  private base: RegionPointers = { values: 0, grads: 0, m: 0, v: 0 };
+  private seed = 1;
+  private readonly memory = new Map<ParamGroup, GroupMemory>();
+  private readonly groupOf = new Map<ParamBlock, ParamGroup>();
 
   declare(name: string, shape: number[], init: Init, group: GroupKind): ParamBlock {
     if (this.backend) fail('INTERNAL', `ParameterStore: "${name}" declared after allocate`);
@@ -65,41 +128,41 @@ export class ParameterStore {
     return block;
   }
 
-  /**
-   * Lays the blocks out group by group, allocates the four regions, and fills values by each
-   * block's init from one seeded stream, in declaration order (so the layout does not change
-   * the initial values).
-   */
+  /** Lays the blocks out by group, allocates every group's values, and initialises them from the seed. */
   allocate(backend: Backend, seed: number): void {
-    const byGroup = new Map<string, ParamBlock[]>();
-    for (const block of this.blocks) {
-      const key = block.group === 'embedding' ? block.name : block.group;
-      byGroup.set(key, [...(byGroup.get(key) ?? []), block]);
+    this.groups = groupBlocks(this.blocks);
+    this.total = this.groups.reduce((sum, g) => sum + g.size, 0);
+    ParameterStore.checkFits(this.groups, backend.floatBytes);
+    const bytes = this.total * backend.floatBytes;
+    const held = backend.stats().liveBytes;
+    if (held + bytes > backend.memoryLimit) {
+      fail(
+        'OUT_OF_MEMORY',
+        `the model's parameter values need ${formatBytes(bytes)} beside the ${formatBytes(held)} the heap holds, over its ${formatBytes(backend.memoryLimit)} limit: use a smaller dim or fewer ids (hashed ids) (docs/limits.md)`,
+      );
     }
-    let offset = 0;
-    this.groups = [...byGroup].map(([name, blocks]) => {
-      const start = offset;
-      for (const block of blocks) {
-        block.offset = offset;
-        offset += padded(block.size);
-      }
-      return { name, kind: blocks[0]!.group, blocks, offset: start, size: offset - start };
-    });
-    this.total = offset;
-    const bytes = ParameterStore.checkFits(this.blocks, backend.floatBytes);
-    // All four or none: a failed allocation frees the ones already made.
+    // All or none: a failed allocation frees the ones already made.
     const made: number[] = [];
     try {
-      for (let i = 0; i < 4; i++) made.push(backend.alloc(bytes));
+      for (const group of this.groups) made.push(backend.alloc(group.size * backend.floatBytes));
     } catch (error) {
       for (const p of made) backend.free(p);
       throw error;
     }
-    const [values, grads, m, v] = made as [number, number, number, number];
-    this.base = { values, grads, m, v };
+    this.groups.forEach((group, i) => {
+      this.memory.set(group, { values: made[i]!, grads: 0, gradRows: -1, rowMap: 0, state: [], stateOwner: '' });
+      for (const block of group.blocks) this.groupOf.set(block, group);
+    });
     this.backend = backend;
-    for (const region of [values, grads, m, v]) backend.kernels.zero_f32(region, this.total);
-    const random = new Random(seed);
+    this.seed = seed;
+    this.initialize();
+  }
+
+  /** Fills every value from its block's init, one seeded stream in declaration order (the layout does not change them). */
+  initialize(): void {
+    const be = this.be;
+    for (const group of this.groups) be.kernels.zero_f32(this.memory.get(group)!.values, group.size);
+    const random = new Random(this.seed);
     for (const block of this.blocks) {
       const out = this.values(block);
       const init = block.init;
@@ -108,23 +171,24 @@ export class ParameterStore {
         else if (init.kind === 'uniform') out[i] = init.limit * (2 * random.next() - 1);
       }
     }
+    this.pristine = true;
   }
 
   /**
-   * Bytes of one region for these blocks (padding included), or OUT_OF_MEMORY when a region
-   * cannot be one WebAssembly block: checked before anything is allocated.
+   * Throws OUT_OF_MEMORY, before anything is allocated, when a group's values cannot be one
+   * allocator block (1 GiB): an embedding table of more than 2²⁸ floats.
    */
-  static checkFits(blocks: readonly Pick<ParamBlock, 'name' | 'shape' | 'size'>[], floatBytes: number): number {
-    const total = blocks.reduce((sum, b) => sum + padded(b.size), 0);
-    const bytes = Math.max(4, total) * floatBytes;
-    if (bytes > MAX_BLOCK_BYTES) {
-      const largest = [...blocks].sort((a, b) => b.size - a.size)[0]!;
-      fail(
-        'OUT_OF_MEMORY',
-        `the model has ${total.toLocaleString('en-US')} parameters (${formatBytes(bytes)} per copy, the largest block "${largest.name}" ${largest.shape.join(' × ')}); values, gradients and the optimizer's two state copies each must fit one 1 GiB WebAssembly block: use fewer ids (hashed ids), a smaller dim, or narrower layers (docs/limits.md)`,
-      );
+  static checkFits(groups: readonly ParamGroup[], floatBytes: number): void {
+    for (const group of groups) {
+      const bytes = group.size * floatBytes;
+      if (bytes > MAX_BLOCK_BYTES) {
+        const block = group.blocks.length === 1 ? group.blocks[0]! : undefined;
+        fail(
+          'OUT_OF_MEMORY',
+          `the parameter group "${group.name}"${block ? ` (${block.shape.join(' × ')})` : ''} needs ${formatBytes(bytes)}, over the WebAssembly allocator's 1 GiB per block: use fewer ids (hashed ids), a smaller dim, or narrower layers (docs/limits.md)`,
+        );
+      }
     }
-    return bytes;
   }
 
   private get be(): Backend {
@@ -132,32 +196,167 @@ export class ParameterStore {
     return this.backend;
   }
 
+  private at(block: ParamBlock): { group: ParamGroup; mem: GroupMemory } {
+    const group = this.groupOf.get(block);
+    if (!group) fail('INTERNAL', `ParameterStore: unknown block "${block.name}"`);
+    return { group, mem: this.memory.get(group)! };
+  }
+
   /** Byte address of the block's values. */
   ptr(block: ParamBlock): number {
-    return this.base.values + block.offset * this.be.floatBytes;
+    return this.at(block).mem.values + block.offset * this.be.floatBytes;
   }
-  /** Byte address of the block's gradient. */
+
+  /** Byte address of the block's gradient (for a compact gradient, its row 0: see rowMap). */
   gradPtr(block: ParamBlock): number {
-    return this.base.grads + block.offset * this.be.floatBytes;
+    const { mem } = this.at(block);
+    if (mem.grads === 0) fail('INTERNAL', `ParameterStore: "${block.name}" has no gradient (call useGradients first)`);
+    return mem.grads + (mem.gradRows < 0 ? block.offset * this.be.floatBytes : 0);
+  }
+
+  /** The row map of a table trained with a compact gradient, or 0 (its gradient is full). */
+  rowMap(block: ParamBlock): number {
+    return this.at(block).mem.rowMap;
   }
 
   /** Live views (take fresh ones after any allocation: memory may have grown). */
   values(block: ParamBlock): Floats {
     return this.be.floats(this.ptr(block), block.size);
   }
+  /** A full gradient's view (a compact gradient has no per-table view). */
   grads(block: ParamBlock): Floats {
+    if (this.at(block).mem.gradRows >= 0) fail('INTERNAL', `ParameterStore: "${block.name}" has a compact gradient`);
     return this.be.floats(this.gradPtr(block), block.size);
   }
-
-  /** Region base addresses, for whole-model kernels (zeroing, snapshots). */
-  get regions(): RegionPointers {
-    return this.base;
+  /** A group's values as one view (padding included). */
+  groupValues(group: ParamGroup): Floats {
+    return this.be.floats(this.memory.get(group)!.values, group.size);
   }
 
-  /** A group's addresses in the four regions. */
-  groupPointers(group: ParamGroup): RegionPointers {
-    const at = group.offset * this.be.floatBytes;
-    return { values: this.base.values + at, grads: this.base.grads + at, m: this.base.m + at, v: this.base.v + at };
+  /** A group's addresses. */
+  groupPointers(group: ParamGroup): GroupPointers {
+    const mem = this.memory.get(group)!;
+    return { values: mem.values, grads: mem.grads, m: mem.state[0]?.ptr ?? 0, v: mem.state[1]?.ptr ?? 0, rowMap: mem.rowMap };
+  }
+
+  /** Whether the group's gradient is compact (rows of a sparse optimizer). */
+  isCompact(group: ParamGroup): boolean {
+    return this.memory.get(group)!.gradRows >= 0;
+  }
+
+  /**
+   * Gives every group a gradient: compact for the groups `compact` names (table groups trained
+   * by a sparse optimizer), full for the others. Gradients already of the right kind are kept.
+   * A full gradient starts at zero; a compact one is zeroed row by row as batches use it.
+   */
+  useGradients(compact: (group: ParamGroup) => boolean = () => false): void {
+    const be = this.be;
+    for (const group of this.groups) {
+      const mem = this.memory.get(group)!;
+      const wantCompact = group.rows > 0 && compact(group);
+      if (mem.grads !== 0 && wantCompact === mem.gradRows >= 0) continue;
+      this.releaseGradient(mem);
+      if (wantCompact) {
+        mem.rowMap = be.alloc(group.rows * 4);
+        mem.gradRows = 64;
+        mem.grads = be.alloc(mem.gradRows * group.width * be.floatBytes);
+      } else {
+        mem.grads = be.alloc(group.size * be.floatBytes);
+        be.kernels.zero_f32(mem.grads, group.size);
+      }
+    }
+  }
+
+  /** Whether any group has a gradient yet. */
+  get hasGradients(): boolean {
+    return [...this.memory.values()].some((m) => m.grads !== 0);
+  }
+
+  /** Room for `rows` rows in a compact gradient (grown by doubling); returns its address. */
+  reserveGradRows(group: ParamGroup, rows: number): number {
+    const mem = this.memory.get(group)!;
+    if (rows > mem.gradRows) {
+      const be = this.be;
+      const capacity = Math.min(group.rows, Math.max(rows, 2 * mem.gradRows));
+      const grads = be.alloc(capacity * group.width * be.floatBytes);
+      be.free(mem.grads);
+      mem.grads = grads;
+      mem.gradRows = capacity;
+    }
+    return mem.grads;
+  }
+
+  /** Frees every gradient (training is over; the next fit makes them again). */
+  releaseGradients(): void {
+    for (const mem of this.memory.values()) this.releaseGradient(mem);
+  }
+
+  private releaseGradient(mem: GroupMemory): void {
+    if (mem.grads !== 0) this.be.free(mem.grads);
+    if (mem.rowMap !== 0) this.be.free(mem.rowMap);
+    mem.grads = 0;
+    mem.rowMap = 0;
+    mem.gradRows = -1;
+  }
+
+  /**
+   * The group's optimizer state for `owner`: slots of the given sizes (floats), zeroed when first
+   * made. A group whose optimizer changed gets fresh state; the same optimizer keeps its state
+   * from the last fit (Adam's moments continue).
+   */
+  useState(group: ParamGroup, owner: string, slots: readonly number[]): void {
+    const mem = this.memory.get(group)!;
+    if (mem.stateOwner === owner && mem.state.length === slots.length) return;
+    const be = this.be;
+    this.releaseState(mem);
+    try {
+      for (const size of slots) {
+        const floats = Math.max(4, size);
+        const ptr = be.alloc(floats * be.floatBytes);
+        mem.state.push({ ptr, floats });
+        be.kernels.zero_f32(ptr, floats);
+      }
+    } catch (error) {
+      this.releaseState(mem);
+      throw error;
+    }
+    mem.stateOwner = owner;
+  }
+
+  /** Whether the group holds optimizer state made for `owner`. */
+  hasState(group: ParamGroup, owner: string): boolean {
+    return this.memory.get(group)!.stateOwner === owner;
+  }
+
+  /** The group's state slots with their sizes in floats (what a snapshot copies). */
+  stateOf(group: ParamGroup): { ptr: number; floats: number }[] {
+    return this.memory.get(group)!.state;
+  }
+
+  /** Zeroes every optimizer state slot (a model initialised again starts its optimizers afresh). */
+  zeroState(): void {
+    for (const group of this.groups) for (const s of this.stateOf(group)) this.be.kernels.zero_f32(s.ptr, s.floats);
+  }
+
+  private releaseState(mem: GroupMemory): void {
+    for (const s of mem.state) this.be.free(s.ptr);
+    mem.state = [];
+    mem.stateOwner = '';
+  }
+
+  /** Bytes held, by use. */
+  bytes(): StoreBytes {
+    const be = this.be;
+    const out: StoreBytes = { values: 0, gradients: 0, optimizerState: 0 };
+    for (const group of this.groups) {
+      const mem = this.memory.get(group)!;
+      out.values += group.size * be.floatBytes;
+      if (mem.grads !== 0)
+        out.gradients +=
+          (mem.gradRows < 0 ? group.size : mem.gradRows * group.width) * be.floatBytes + (mem.rowMap ? group.rows * 4 : 0);
+      for (const s of this.stateOf(group)) out.optimizerState += s.floats * be.floatBytes;
+    }
+    return out;
   }
 
   find(name: string): ParamBlock | undefined {
@@ -166,7 +365,12 @@ export class ParameterStore {
 
   free(): void {
     if (!this.backend) return;
-    for (const region of [this.base.values, this.base.grads, this.base.m, this.base.v]) this.backend.free(region);
+    for (const mem of this.memory.values()) {
+      this.releaseGradient(mem);
+      this.releaseState(mem);
+      this.backend.free(mem.values);
+    }
+    this.memory.clear();
     this.backend = null;
   }
 }

@@ -1,6 +1,6 @@
 // The two-tower model's core: a user tower and an item tower into one d-dimensional space, the
 // score of a pair being ⟨u, v⟩ plus optional global / user / item biases. Parameters, gradients
-// and optimizer state live in one ParameterStore in the backend's heap. This class is internal:
+// and optimizer state live in one ParameterStore, group by group, in the backend's heap. This class is internal:
 // users hold a Model (src/api/model.ts), which wraps it; training (src/train/) drives its
 // forward and backward passes.
 import type { Backend } from '../backend/contract.js';
@@ -8,7 +8,7 @@ import { fail } from '../errors.js';
 import type { TwoTowerConfig, TowerSide } from '../config/model.js';
 import type { FeatureTable } from '../config/feature-table.js';
 import { validateConfig } from './validate-config.js';
-import { ParameterStore, type ParamBlock } from './parameters.js';
+import { ParameterStore, groupBlocks, type ParamBlock, type ParamGroup } from './parameters.js';
 import { Tower } from './tower.js';
 import { checkIndices } from '../data/interactions.js';
 import type { Vocabulary } from '../data/vocabulary.js';
@@ -118,7 +118,8 @@ export class TwoTower {
     const user = new Tower('user', config.user, config.dim, store, std);
     const item = new Tower('item', config.item, config.dim, store, std);
     const bias: TwoTower['bias'] = {};
-    if (config.bias?.global) bias.global = store.declare('bias.global', [1], { kind: 'zeros' }, 'bias');
+    // The global bias trains with the dense group; the per-entity bias tables are tables (rows).
+    if (config.bias?.global) bias.global = store.declare('bias.global', [1], { kind: 'zeros' }, 'dense');
     if (config.bias?.user) bias.user = store.declare('bias.user', [user.idFeature!.vocabSize], { kind: 'zeros' }, 'bias');
     if (config.bias?.item) bias.item = store.declare('bias.item', [item.idFeature!.vocabSize], { kind: 'zeros' }, 'bias');
     return { user, item, bias };
@@ -132,14 +133,15 @@ export class TwoTower {
   }
 
   /**
-   * The parameters a config declares and the bytes its store takes in WASM (four copies: values,
-   * gradients, two optimizer states); throws OUT_OF_MEMORY where it cannot fit. Allocates nothing.
+   * The parameter groups a config declares (for memory plans), checked to fit the allocator's
+   * blocks (OUT_OF_MEMORY otherwise). Allocates nothing.
    */
-  static memoryNeeded(given: TwoTowerConfig): { parameters: number; bytes: number } {
+  static parameterGroups(given: TwoTowerConfig): ParamGroup[] {
     const store = new ParameterStore();
     TwoTower.layout(plainConfig(given), store);
-    const region = ParameterStore.checkFits(store.blocks, 4);
-    return { parameters: store.blocks.reduce((s, b) => s + b.size, 0), bytes: 4 * region };
+    const groups = groupBlocks(store.blocks);
+    ParameterStore.checkFits(groups, 4);
+    return groups;
   }
 
   get dim(): number {

@@ -25,7 +25,7 @@ import {
   bprLoss,
   softmaxXent,
 } from './loss.js';
-import { adamUpdate, adamRows, sgdUpdate } from './optimizers.js';
+import { adamUpdate, adamRows, adagradRows, sgdUpdate } from './optimizers.js';
 import { topkAccumulate, quantizeRowsI8, approximateScore, rankTargets } from './score.js';
 
 export class ReferenceBackend implements Backend {
@@ -60,8 +60,8 @@ export class ReferenceBackend implements Backend {
       clamp_f32: (x, n, lo, hi) => clampValues(F(x, n), n, lo, hi),
       embedding_gather: (out, table, ids, n, dim, ld) =>
         embeddingGather(this.tail(out), this.tail(table), this.intTail(ids), n, dim, ld),
-      embedding_scatter_add: (dtable, dout, ids, n, dim, ld) =>
-        embeddingScatterAdd(this.tail(dtable), this.tail(dout), this.intTail(ids), n, dim, ld),
+      embedding_scatter_add: (dtable, dout, ids, map, n, dim, ld) =>
+        embeddingScatterAdd(this.tail(dtable), this.tail(dout), this.intTail(ids), this.intTailOrNull(map), n, dim, ld),
       embedding_bag: (out, table, offsets, ids, weights, rows, skip, n, dim, ld, mean) =>
         embeddingBag(
           this.tail(out),
@@ -76,7 +76,7 @@ export class ReferenceBackend implements Backend {
           ld,
           mean !== 0,
         ),
-      embedding_bag_scatter_add: (dtable, dout, offsets, ids, weights, rows, skip, n, dim, ld, mean) =>
+      embedding_bag_scatter_add: (dtable, dout, offsets, ids, weights, rows, skip, map, n, dim, ld, mean) =>
         embeddingBagScatterAdd(
           this.tail(dtable),
           this.tail(dout),
@@ -85,6 +85,7 @@ export class ReferenceBackend implements Backend {
           weights === 0 ? null : this.tail(weights),
           I(rows, n),
           skip === 0 ? null : I(skip, n),
+          this.intTailOrNull(map),
           n,
           dim,
           ld,
@@ -102,7 +103,7 @@ export class ReferenceBackend implements Backend {
           ld,
           F(query, dim),
         ),
-      embedding_bag_attention_backward: (dtable, dquery, dout, table, offsets, ids, rows, n, dim, ld, query) =>
+      embedding_bag_attention_backward: (dtable, dquery, dout, table, offsets, ids, rows, map, n, dim, ld, query) =>
         embeddingBagAttentionBackward(
           this.tail(dtable),
           F(dquery, dim),
@@ -111,6 +112,7 @@ export class ReferenceBackend implements Backend {
           this.intTail(offsets),
           this.intTail(ids),
           I(rows, n),
+          this.intTailOrNull(map),
           n,
           dim,
           ld,
@@ -142,13 +144,15 @@ export class ReferenceBackend implements Backend {
       },
       rank_targets: (ranks, s, n, targets, m, exIds, e) =>
         rankTargets(I(ranks, m), F(s, n), n, I(targets, m), m, I(exIds, Math.max(e, 0)), e),
-      embedding_l2: (dtable, table, ids, n, dim, scale) =>
-        embeddingL2(this.tail(dtable), this.tail(table), I(ids, n), n, dim, scale),
+      embedding_l2: (dtable, table, ids, map, n, dim, scale) =>
+        embeddingL2(this.tail(dtable), this.tail(table), I(ids, n), this.intTailOrNull(map), n, dim, scale),
       adam_update: (p, g, m, v, n, lr, b1, b2, eps, decay, bc1, bc2) =>
         adamUpdate(F(p, n), F(g, n), F(m, n), F(v, n), n, lr, b1, b2, eps, decay, bc1, bc2),
       sgd_update: (p, g, n, lr, decay) => sgdUpdate(F(p, n), F(g, n), n, lr, decay),
       adam_rows: (p, g, m, v, rows, nrows, dim, lr, b1, b2, eps, decay, bc1, bc2) =>
         adamRows(this.tail(p), this.tail(g), this.tail(m), this.tail(v), I(rows, nrows), dim, lr, b1, b2, eps, decay, bc1, bc2),
+      adagrad_rows: (p, g, acc, rows, nrows, dim, lr, eps, decay) =>
+        adagradRows(this.tail(p), this.tail(g), this.tail(acc), I(rows, nrows), dim, lr, eps, decay),
       score_matrix: (s, q, items, b, n, d) => scoreMatrix(F(s, b * n), F(q, b * d), F(items, n * d), b, n, d),
       topk_reset: (counts, b) => I(counts, b).fill(0),
       score_topk: (outIdx, outScore, counts, queries, items, exOffsets, exIds, b, n, d, k, itemBase) => {
@@ -239,6 +243,10 @@ export class ReferenceBackend implements Backend {
 
   private intTail(p: number): Int32Array {
     return new Int32Array(this.buffer, p, (this.buffer.byteLength - p) >> 2);
+  }
+
+  private intTailOrNull(p: number): Int32Array | null {
+    return p === 0 ? null : this.intTail(p);
   }
 
   alloc(bytes: number): number {

@@ -7,9 +7,23 @@ export function embeddingGather(out: Floats, table: Floats, ids: Int32Array, n: 
   }
 }
 
-export function embeddingScatterAdd(dtable: Floats, dout: Floats, ids: Int32Array, n: number, dim: number, ld: number): void {
+/** The gradient row of table row `id`: the row itself, or its compact row map[id] (twin of gradRow in assembly/simd.ts). */
+export function gradRow(map: Int32Array | null, id: number): number {
+  return map ? map[id]! : id;
+}
+
+export function embeddingScatterAdd(
+  dtable: Floats,
+  dout: Floats,
+  ids: Int32Array,
+  map: Int32Array | null,
+  n: number,
+  dim: number,
+  ld: number,
+): void {
   for (let r = 0; r < n; r++) {
-    for (let c = 0; c < dim; c++) dtable[ids[r]! * dim + c] = dtable[ids[r]! * dim + c]! + dout[r * ld + c]!;
+    const at = gradRow(map, ids[r]!) * dim;
+    for (let c = 0; c < dim; c++) dtable[at + c] = dtable[at + c]! + dout[r * ld + c]!;
   }
 }
 
@@ -56,6 +70,7 @@ export function embeddingBagScatterAdd(
   weights: Floats | null,
   rows: Int32Array,
   skip: Int32Array | null,
+  map: Int32Array | null,
   n: number,
   dim: number,
   ld: number,
@@ -66,7 +81,8 @@ export function embeddingBagScatterAdd(
     const kept = bagPositions(ids, offsets[e]!, offsets[e + 1]!, skip, r);
     for (const q of kept) {
       const w = bagScale(weights, q, kept.length, mean);
-      for (let c = 0; c < dim; c++) dtable[ids[q]! * dim + c] = dtable[ids[q]! * dim + c]! + w * dout[r * ld + c]!;
+      const at = gradRow(map, ids[q]!) * dim;
+      for (let c = 0; c < dim; c++) dtable[at + c] = dtable[at + c]! + w * dout[r * ld + c]!;
     }
   }
 }
@@ -126,6 +142,7 @@ export function embeddingBagAttentionBackward(
   offsets: Int32Array,
   ids: Int32Array,
   rows: Int32Array,
+  map: Int32Array | null,
   n: number,
   dim: number,
   ld: number,
@@ -150,7 +167,8 @@ export function embeddingBagAttentionBackward(
       const ds = alpha[j]! * (g[j]! - gbar);
       for (let c = 0; c < dim; c++) {
         dquery[c] = dquery[c]! + ds * table[id * dim + c]!;
-        dtable[id * dim + c] = dtable[id * dim + c]! + alpha[j]! * dout[r * ld + c]! + ds * query[c]!;
+        const at = gradRow(map, id) * dim + c;
+        dtable[at] = dtable[at]! + alpha[j]! * dout[r * ld + c]! + ds * query[c]!;
       }
     }
   }

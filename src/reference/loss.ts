@@ -1,5 +1,6 @@
 // Reference twins of assembly/loss.ts.
 import type { Floats } from '../backend/contract.js';
+import { gradRow } from './embedding.js';
 
 export function rowwiseDot(s: Floats, u: Floats, v: Floats, n: number, d: number): void {
   for (let r = 0; r < n; r++) {
@@ -54,13 +55,22 @@ export function l2Penalty(dx: Floats, x: Floats, n: number, scale: number): numb
   return total;
 }
 
-export function embeddingL2(dtable: Floats, table: Floats, ids: Int32Array, n: number, dim: number, scale: number): number {
+export function embeddingL2(
+  dtable: Floats,
+  table: Floats,
+  ids: Int32Array,
+  map: Int32Array | null,
+  n: number,
+  dim: number,
+  scale: number,
+): number {
   let total = 0;
   for (let r = 0; r < n; r++) {
     for (let c = 0; c < dim; c++) {
-      const j = ids[r]! * dim + c;
+      const j = ids[r]! * dim + c,
+        gj = gradRow(map, ids[r]!) * dim + c;
       total += table[j]! * table[j]!;
-      dtable[j] = dtable[j]! + scale * table[j]!;
+      dtable[gj] = dtable[gj]! + scale * table[j]!;
     }
   }
   return total;

@@ -25,7 +25,7 @@ export function adamUpdate(
   }
 }
 
-/** Lazy Adam over the listed rows of a table, then those rows of g zeroed (twin of adam_rows). */
+/** Lazy Adam over the listed rows of a table, g the compact gradient (its row i is table row rows[i]); twin of adam_rows. */
 export function adamRows(
   p: Floats,
   g: Floats,
@@ -41,11 +41,11 @@ export function adamRows(
   bc1: number,
   bc2: number,
 ): void {
-  for (const row of rows) {
+  rows.forEach((row, i) => {
     const at = row * dim;
     adamUpdate(
       p.subarray(at, at + dim),
-      g.subarray(at, at + dim),
+      g.subarray(i * dim, (i + 1) * dim),
       m.subarray(at, at + dim),
       v.subarray(at, at + dim),
       dim,
@@ -57,8 +57,27 @@ export function adamRows(
       bc1,
       bc2,
     );
-    g.fill(0, at, at + dim);
-  }
+  });
+}
+
+/** Row-wise Adagrad: one accumulator per table row, fed the row's mean squared gradient (twin of adagrad_rows). */
+export function adagradRows(
+  p: Floats,
+  g: Floats,
+  acc: Floats,
+  rows: Int32Array,
+  dim: number,
+  lr: number,
+  eps: number,
+  decay: number,
+): void {
+  rows.forEach((row, i) => {
+    let squares = 0;
+    for (let c = 0; c < dim; c++) squares += g[i * dim + c]! ** 2;
+    acc[row] = acc[row]! + squares / dim;
+    const step = lr / (Math.sqrt(acc[row]!) + eps);
+    for (let c = 0; c < dim; c++) p[row * dim + c] = p[row * dim + c]! * (1 - lr * decay) - step * g[i * dim + c]!;
+  });
 }
 
 export function sgdUpdate(p: Floats, g: Floats, n: number, lr: number, decay: number): void {

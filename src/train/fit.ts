@@ -5,7 +5,6 @@ import { fail } from '../errors.js';
 import type { TwoTower } from '../model/twotower.js';
 import type { Interactions } from '../data/interactions.js';
 import { upload, uploadFloats } from '../backend/heap.js';
-import { formatBytes } from '../backend/contract.js';
 import { Random } from '../util/random.js';
 import { rmse } from '../eval/regression.js';
 import { evaluateRanking } from '../eval/ranking.js';
@@ -24,8 +23,8 @@ import { Snapshot } from './snapshot.js';
 import { EpochTracker } from './early-stopping.js';
 import { ImplicitSampler } from './implicit-sampler.js';
 import { TrainScratch } from './scratch.js';
-import { lossAndGradients, optimizerStep } from './step.js';
-import { TouchedRows } from './touched-rows.js';
+import { lossAndGradients, optimizerStep, prepareGroups } from './step.js';
+import { trainingBytes, checkHeapRoom } from './memory.js';
 
 /** Draws row indices with probability ∝ log(1 + weight) (binary search in the cumulative sums). */
 class WeightedDraw {
@@ -86,7 +85,7 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
   if (loss.kind === 'matrix' && (core.bias.global || core.bias.user || core.bias.item)) {
     fail('BAD_CONFIG', `loss '${loss.name}' scores pairs by the dot product alone: remove config.bias to train with it`);
   }
-  const plans = planOptimizers(core.store, o.optimizers, o.learningRate);
+  const plans = planOptimizers(core.store.groups, o.optimizers, o.learningRate);
   const { train, validation } = prepareData(core, data, o, loss);
   const settings: LossSettings = {
     negatives: o.negatives,
@@ -104,25 +103,27 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
     );
   }
   const be = core.backend;
-  // fit() copies the model's values and optimizer state (a snapshot, and the best epoch's values
-  // when early stopping restores them) and uploads its data: check that the heap can hold it all.
-  const copyBytes = Math.max(4, core.store.total) * be.floatBytes;
-  const extra =
-    (3 + (o.earlyStopping && o.earlyStopping.restoreBest !== false ? 1 : 0)) * copyBytes +
-    n * (8 + be.floatBytes) +
-    rowsPerBatch * 64;
-  const held = be.stats().liveBytes;
-  if (held + extra > be.memoryLimit) {
-    fail(
-      'OUT_OF_MEMORY',
-      `fit() needs ${formatBytes(extra)} beside the ${formatBytes(held)} the model holds (a snapshot of its values and optimizer state, and the data), over the ${formatBytes(be.memoryLimit)} WebAssembly heap: train with fewer ids (hashed ids) or a smaller dim (docs/limits.md)`,
-    );
-  }
+  // Before allocating anything: training's state and gradients, the data and the batch scratch
+  // must fit the heap beside what it holds (snapshots live in JavaScript memory).
+  const limit = Math.min(be.memoryLimit, o.memoryLimit ?? Infinity);
+  const training = trainingBytes(plans, be.floatBytes, rowsPerBatch, (g, name) => core.store.hasState(g, name));
+  checkHeapRoom(
+    {
+      'optimizer state': training.optimizerState,
+      gradients: core.store.hasGradients ? 0 : training.gradients,
+      data: n * (12 + be.floatBytes),
+      'batch scratch': rowsPerBatch * (32 + 4 * core.dim * be.floatBytes),
+    },
+    be.stats().liveBytes,
+    limit,
+    o.memoryLimit !== undefined && o.memoryLimit < be.memoryLimit ? 'options.memoryLimit' : 'the WebAssembly heap limit',
+  );
   const owned: { free(): void }[] = [];
   const heapBlock = (ptr: number) => (owned.push({ free: () => be.free(ptr) }), ptr);
   const snapshot = new Snapshot(core);
   owned.push(snapshot);
   try {
+    prepareGroups(core, plans);
     const tracker = new EpochTracker(core, o.earlyStopping);
     owned.push(tracker);
     const heap = {
@@ -142,13 +143,6 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
     scratch.reserve(rowsPerBatch);
     initGlobalBias(core, loss, train);
 
-    // Sparse optimizers (lazy Adam on embedding tables) update the rows a batch touched and keep
-    // their gradients zero elsewhere: start from zero, then zero only the other groups each step.
-    const sparse = plans.some((p) => p.optimizer.sparse);
-    const touched = sparse ? new TouchedRows(core) : null;
-    if (touched) owned.push(touched);
-    const zeroOnly = sparse ? plans.filter((p) => !p.optimizer.sparse).map((p) => p.group) : undefined;
-    if (sparse) be.kernels.zero_f32(core.store.regions.grads, core.store.total);
     const random = new Random(o.seed);
     const confidence = train.weights ? new WeightedDraw(train.weights) : null;
     const perm = Int32Array.from({ length: n }, (_, i) => i);
@@ -183,8 +177,7 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
           scratch,
           settings,
         });
-        touched?.next();
-        const value = lossAndGradients(core, rows, loss, regularization, settings, zeroOnly);
+        const value = lossAndGradients(core, rows, loss, regularization, settings);
         if (!Number.isFinite(value)) {
           snapshot.restore();
           fail(
@@ -193,19 +186,22 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
           );
         }
         const learningRate = learningRateAt(o, steps, totalSteps, epoch);
-        optimizerStep(
-          core,
-          plans,
-          { learningRate, beta1: o.beta1, beta2: o.beta2, epsilon: o.epsilon, weightDecay: o.weightDecay },
-          touched ? (group) => touched.rows(group, rows) : undefined,
-        );
+        optimizerStep(core, plans, {
+          learningRate,
+          beta1: o.beta1,
+          beta2: o.beta2,
+          epsilon: o.epsilon,
+          weightDecay: o.weightDecay,
+        });
         steps += 1;
         total += value * m;
         o.onBatchEnd?.({ epoch, batch: b, batches, loss: value });
         if (core.disposed)
           fail('DISPOSED', `the model was disposed during fit() (by onBatchEnd, at epoch ${epoch + 1}, batch ${b + 1})`);
       }
-      const bad = be.kernels.count_nonfinite(core.store.regions.values, core.store.total);
+      let bad = 0;
+      for (const group of core.store.groups)
+        bad += be.kernels.count_nonfinite(core.store.groupPointers(group).values, group.size);
       if (bad > 0) {
         snapshot.restore();
         fail(
@@ -235,5 +231,7 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
     throw error;
   } finally {
     for (const block of owned) block.free();
+    // Gradients are training's scratch: a served model holds its values and optimizer state only.
+    if (!core.disposed) core.store.releaseGradients();
   }
 }

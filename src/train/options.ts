@@ -84,6 +84,13 @@ export interface FitOptions {
   removeAccidentalHits?: boolean;
   /** Seed of the shuffling. Default: the model's config.seed (or 1). */
   seed?: number;
+  /**
+   * Most bytes the WebAssembly heap may hold during this fit (the model, its gradients and
+   * optimizer state, the data and batch scratch). fit() estimates them before allocating and
+   * throws OUT_OF_MEMORY, naming the need and remedies, where they would not fit. Default and
+   * upper bound: the heap's own limit (4 GiB; 2 GiB for the threads build).
+   */
+  memoryLimit?: number;
   /** Shuffle the interactions every epoch. Default true. */
   shuffle?: boolean;
   /** Held-out interactions, scored after every epoch. */
@@ -114,7 +121,7 @@ export interface FitResult {
 }
 
 export type ResolvedFitOptions = Required<
-  Omit<FitOptions, 'validation' | 'onBatchEnd' | 'onEpochEnd' | 'earlyStopping' | 'minRating' | 'optimizers'>
+  Omit<FitOptions, 'validation' | 'onBatchEnd' | 'onEpochEnd' | 'earlyStopping' | 'minRating' | 'optimizers' | 'memoryLimit'>
 > &
   FitOptions;
 
@@ -165,6 +172,7 @@ export function resolveOptions(options: FitOptions, modelSeed: number): Resolved
   finite('epsilon', (v) => v > 0, '> 0');
   finite('validationFraction', (v) => v >= 0 && v < 1, 'in [0, 1)');
   finite('temperature', (v) => v > 0, '> 0');
+  if (o.memoryLimit !== undefined) finite('memoryLimit', (v) => v > 0, 'a number of bytes > 0');
   int('negatives', 1);
   if (o.negativeSampling !== 'uniform' && o.negativeSampling !== 'popularity') {
     fail('BAD_OPTION', `options.negativeSampling must be 'uniform' or 'popularity', got ${JSON.stringify(o.negativeSampling)}`);

@@ -1,57 +1,68 @@
-// A copy of a model's trainable state in its heap: parameter values, both optimizer-state slots
-// and the step count. fit() takes one before it changes anything and restores it when training
-// fails, so a failed fit leaves the model exactly as it was; a second, values-only copy holds
-// the best epoch's weights for early stopping.
+// A copy of a model's trainable state: parameter values, optimizer state and the step count.
+// fit() takes one before it changes anything and restores it when training fails, so a failed
+// fit leaves the model exactly as it was; a values-only copy holds the best epoch's weights for
+// early stopping. Copies live in JavaScript memory, not in the WebAssembly heap, whose 4 GiB the
+// model itself needs. A pristine model (its seeded initial values, never trained or set) is not
+// copied at all: restoring it initialises it again.
 import type { TwoTower } from '../model/twotower.js';
+import type { Floats } from '../backend/contract.js';
 
 export class Snapshot {
-  /** One block per copied region (values, then m and v): each is as large as a region. */
-  private readonly blocks: number[] = [];
-  private readonly steps: number;
+  /** Per group: its values, then its state slots. */
+  private copies: Floats[][] = [];
+  private steps: number;
+  private pristine: boolean;
 
-  /** Copies values, m and v (or only the values, for a best-weights copy). */
+  /** Copies values and optimizer state (or only the values, for a best-weights copy). */
   constructor(
     private readonly core: TwoTower,
     private readonly valuesOnly = false,
   ) {
-    const { store, backend } = core;
-    try {
-      for (let i = 0; i < (valuesOnly ? 1 : 3); i++)
-        this.blocks.push(backend.alloc(Math.max(4, store.total) * backend.floatBytes));
-    } catch (error) {
-      this.free();
-      throw error;
-    }
     this.steps = core.optimizerSteps;
+    this.pristine = false;
     this.take();
+  }
+
+  /** Bytes a snapshot of this model would hold (none for a pristine model's restore point). */
+  static bytes(core: TwoTower, valuesOnly: boolean): number {
+    if (!valuesOnly && core.store.pristine) return 0;
+    const b = core.store.bytes();
+    return b.values + (valuesOnly ? 0 : b.optimizerState);
   }
 
   /** Overwrites the copy with the model's current state. */
   take(): void {
     const { store, backend } = this.core;
-    const k = backend.kernels,
-      r = store.regions;
-    k.copy_f32(this.blocks[0]!, r.values, store.total);
-    if (this.valuesOnly) return;
-    k.copy_f32(this.blocks[1]!, r.m, store.total);
-    k.copy_f32(this.blocks[2]!, r.v, store.total);
+    this.steps = this.core.optimizerSteps;
+    this.pristine = !this.valuesOnly && store.pristine;
+    this.copies = [];
+    if (this.pristine) return;
+    for (const group of store.groups) {
+      const copy = [store.groupValues(group).slice()];
+      if (!this.valuesOnly) for (const s of store.stateOf(group)) copy.push(backend.floats(s.ptr, s.floats).slice());
+      this.copies.push(copy);
+    }
   }
 
   /** Puts the copy back (values, state and the step count it was taken at); nothing once the model is disposed. */
   restore(): void {
     if (this.core.disposed) return;
     const { store, backend } = this.core;
-    const k = backend.kernels,
-      r = store.regions;
     this.core.revision++;
-    k.copy_f32(r.values, this.blocks[0]!, store.total);
-    if (this.valuesOnly) return;
-    k.copy_f32(r.m, this.blocks[1]!, store.total);
-    k.copy_f32(r.v, this.blocks[2]!, store.total);
-    this.core.optimizerSteps = this.steps;
+    if (this.pristine) {
+      store.initialize();
+      store.zeroState();
+    } else {
+      store.groups.forEach((group, i) => {
+        const [values, ...state] = this.copies[i]!;
+        store.groupValues(group).set(values!);
+        if (!this.valuesOnly) store.stateOf(group).forEach((s, j) => backend.floats(s.ptr, s.floats).set(state[j]!));
+      });
+    }
+    if (!this.valuesOnly) this.core.optimizerSteps = this.steps;
   }
 
   free(): void {
-    for (const p of this.blocks.splice(0)) this.core.backend.free(p);
+    this.copies = [];
   }
 }

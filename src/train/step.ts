@@ -1,11 +1,13 @@
 // One training step's arithmetic on the rows staged in the model's pair scratch: zero the
-// gradients, run both towers, the loss, the penalties and backward (gradients land in the
-// parameter store), then one optimizer call per parameter group.
+// gradients (full ones whole; compact ones on the rows the batch touches), run both towers, the
+// loss, the penalties and backward (gradients land in the parameter store), then one optimizer
+// call per parameter group.
 import type { TwoTower } from '../model/twotower.js';
-import type { ParamGroup } from '../model/parameters.js';
 import type { Loss, LossSettings } from './losses/index.js';
 import type { GroupPlan, OptimizerSettings } from './optimizers/index.js';
+import { fail } from '../errors.js';
 import { TrainScratch } from './scratch.js';
+import { TouchedRows } from './touched-rows.js';
 
 /** Penalties added to the training loss (0 turns one off). */
 export interface Regularization {
@@ -27,7 +29,7 @@ export const DEFAULT_LOSS_SETTINGS: LossSettings = {
 /**
  * Zeroes the gradients, then runs forward, the loss and backward on the n staged rows. Returns
  * the batch objective, the mean loss plus the L2 penalties; when it is not finite, backward is
- * skipped and the caller decides what to do.
+ * skipped and the caller decides what to do. A store without gradients gets full ones.
  */
 export function lossAndGradients(
   core: TwoTower,
@@ -35,7 +37,6 @@ export function lossAndGradients(
   loss: Loss,
   reg: Regularization = NO_REGULARIZATION,
   settings: LossSettings = DEFAULT_LOSS_SETTINGS,
-  zeroOnly?: readonly ParamGroup[],
 ): number {
   const k = core.backend.kernels;
   const p = core.pairs;
@@ -43,9 +44,13 @@ export function lossAndGradients(
   const scratch = TrainScratch.of(core);
   scratch.reserve(n);
   const dim = core.dim;
-  // Sparse optimizers leave their groups' gradients zero after each step: zero only the others.
-  if (zeroOnly) for (const g of zeroOnly) k.zero_f32(store.groupPointers(g).grads, g.size);
-  else k.zero_f32(store.regions.grads, store.total);
+  if (!store.hasGradients) store.useGradients();
+  let compact = false;
+  for (const g of store.groups) {
+    if (store.isCompact(g)) compact = true;
+    else k.zero_f32(store.groupPointers(g).grads, g.size);
+  }
+  if (compact) TouchedRows.of(core).prepare(n);
   const { user, item } = core.forwardPairs(n);
   const value = loss.compute({
     backend: core.backend,
@@ -67,8 +72,8 @@ export function lossAndGradients(
   if (loss.kind === 'pair') {
     k.rowwise_dot_backward(scratch.dUser, scratch.dItem, scratch.dScores, user, item, n, dim);
     if (global) k.bias_backward(store.gradPtr(global), scratch.dScores, n, 1, 1);
-    if (ub) k.embedding_scatter_add(store.gradPtr(ub), scratch.dScores, p.users, n, 1, 1);
-    if (ib) k.embedding_scatter_add(store.gradPtr(ib), scratch.dScores, p.items, n, 1, 1);
+    if (ub) k.embedding_scatter_add(store.gradPtr(ub), scratch.dScores, p.users, store.rowMap(ub), n, 1, 1);
+    if (ib) k.embedding_scatter_add(store.gradPtr(ib), scratch.dScores, p.items, store.rowMap(ib), n, 1, 1);
   }
   // Per-occurrence L2: each example adds λ(‖u‖² + ‖v‖²) and λ_b(b_u² + b_i²) to the batch-mean loss.
   let penalty = 0;
@@ -77,37 +82,56 @@ export function lossAndGradients(
     penalty += (reg.l2 * k.l2_penalty(scratch.dItem, item, n * dim, (2 * reg.l2) / n)) / n;
   }
   if (reg.biasL2 > 0) {
-    if (ub) penalty += (reg.biasL2 * k.embedding_l2(store.gradPtr(ub), store.ptr(ub), p.users, n, 1, (2 * reg.biasL2) / n)) / n;
-    if (ib) penalty += (reg.biasL2 * k.embedding_l2(store.gradPtr(ib), store.ptr(ib), p.items, n, 1, (2 * reg.biasL2) / n)) / n;
+    const scale = (2 * reg.biasL2) / n;
+    if (ub)
+      penalty += (reg.biasL2 * k.embedding_l2(store.gradPtr(ub), store.ptr(ub), p.users, store.rowMap(ub), n, 1, scale)) / n;
+    if (ib)
+      penalty += (reg.biasL2 * k.embedding_l2(store.gradPtr(ib), store.ptr(ib), p.items, store.rowMap(ib), n, 1, scale)) / n;
   }
   core.userTower.backward(store, p.users, n, scratch.dUser);
   core.itemTower.backward(store, p.items, n, scratch.dItem);
   return value + penalty;
 }
 
-/** Takes optimizer step number core.optimizerSteps + 1 on every group, each with its own optimizer. */
-export function optimizerStep(
-  core: TwoTower,
-  plans: readonly GroupPlan[],
-  settings: OptimizerSettings,
-  touched?: (group: ParamGroup) => { ptr: number; count: number },
-): void {
+/**
+ * Readies the store for training with these plans: every group's optimizer state (kept from an
+ * earlier fit with the same optimizer) and its gradient (compact for sparse optimizers).
+ */
+export function prepareGroups(core: TwoTower, plans: readonly GroupPlan[]): void {
+  const store = core.store;
+  for (const plan of plans) store.useState(plan.group, plan.optimizer.name, plan.optimizer.state(plan.group));
+  const sparse = new Set(plans.filter((p) => p.optimizer.sparse).map((p) => p.group));
+  store.useGradients((group) => sparse.has(group));
+}
+
+/**
+ * Takes optimizer step number core.optimizerSteps + 1 on every group, each with its own
+ * optimizer, from the gradients of the last lossAndGradients (sparse ones on the rows it touched).
+ */
+export function optimizerStep(core: TwoTower, plans: readonly GroupPlan[], settings: OptimizerSettings): void {
   core.optimizerSteps += 1;
   // The parameters change: what was derived from them (recommend's item index) is stale, also
   // for a recommend() called from a fit() callback.
   core.revision++;
+  core.store.pristine = false;
+  const touched = TouchedRows.of(core);
   const own = groupSettings.get(plans) ?? plans.map(() => ({ ...settings }));
   groupSettings.set(plans, own);
   plans.forEach((plan, i) => {
+    if (plan.optimizer.sparse && !core.store.isCompact(plan.group))
+      fail(
+        'INTERNAL',
+        `optimizerStep: "${plan.group.name}" has no compact gradient for ${plan.optimizer.name} (call prepareGroups)`,
+      );
     const mine = Object.assign(own[i]!, settings);
     mine.learningRate = settings.learningRate * plan.rateFactor;
     plan.optimizer.step(
       core.backend,
       plan.group,
-      plan.at,
+      core.store.groupPointers(plan.group),
       core.optimizerSteps,
       mine,
-      plan.optimizer.sparse ? touched?.(plan.group) : undefined,
+      plan.optimizer.sparse ? touched.rows(plan.group) : undefined,
     );
   });
 }

@@ -1,20 +1,28 @@
-// Which rows of each embedding table the staged batch touched: what a sparse optimizer (lazy
-// Adam) updates, and the only rows whose gradients can be non-zero. Found from the batch's
-// entity rows and each feature's data: an id feature reads the batch's own rows (or its id
-// column, gathered into rowIds by forward), a categorical feature its gathered categories, a
-// multi-hot feature every id in the bags of the batch's rows. Each row listed once (stamps).
+// Which rows of each table the staged batch touches, for the tables trained with a compact
+// gradient (by a sparse optimizer: lazy Adam, row-wise Adagrad). Before backward, prepare()
+// lists each such table's distinct rows, numbers them in its row map (table row → compact row),
+// and zeroes that many compact gradient rows; backward then accumulates into them and the
+// optimizer updates exactly those rows. Found from the batch's entity rows and each feature's
+// data: an id feature reads the batch's own rows (or its id column at them), a categorical
+// feature its column, a multi-hot feature every id in the bags of the batch's rows, a bias table
+// the batch's rows. Each row listed once (stamps).
 import type { TwoTower } from '../model/twotower.js';
 import type { ParamGroup } from '../model/parameters.js';
 import type { FeatureSlot } from '../model/features/index.js';
 import { Buffers } from '../backend/heap.js';
 
 interface TableSource {
+  group: ParamGroup;
   side: 'user' | 'item';
-  slot: FeatureSlot;
+  /** The feature reading the table, or none for a per-entity bias table. */
+  slot: FeatureSlot | null;
   /** stamps[row] = the batch that last listed the row. */
   stamps: Int32Array;
   /** This batch's distinct rows (grown when needed, reused across batches). */
   list: Int32Array;
+  count: number;
+  /** The list in the heap, for the optimizer. */
+  ptr: number;
 }
 
 export class TouchedRows {
@@ -22,57 +30,97 @@ export class TouchedRows {
   private readonly buffers: Buffers;
   private stamp = 0;
 
-  constructor(private readonly core: TwoTower) {
+  private constructor(private readonly core: TwoTower) {
     this.buffers = new Buffers(core.backend);
+    const groupOf = (block: unknown) => core.store.groups.find((g) => g.rows > 0 && g.blocks[0] === block);
+    const add = (group: ParamGroup | undefined, side: 'user' | 'item', slot: FeatureSlot | null) => {
+      if (group)
+        this.sources.set(group, {
+          group,
+          side,
+          slot,
+          stamps: new Int32Array(group.rows),
+          list: new Int32Array(64),
+          count: 0,
+          ptr: 0,
+        });
+    };
     for (const [side, tower] of [
       ['user', core.userTower],
       ['item', core.itemTower],
     ] as const) {
-      for (const slot of tower.slots) {
-        const table = slot.params.table;
-        const group = table && core.store.groups.find((g) => g.kind === 'embedding' && g.blocks[0] === table);
-        if (group) this.sources.set(group, { side, slot, stamps: new Int32Array(table.shape[0]!), list: new Int32Array(0) });
-      }
+      for (const slot of tower.slots) if (slot.params.table) add(groupOf(slot.params.table), side, slot);
+    }
+    add(groupOf(core.bias.user), 'user', null);
+    add(groupOf(core.bias.item), 'item', null);
+  }
+
+  /** The model's tracker (made on first use, freed with the model). */
+  static of(core: TwoTower): TouchedRows {
+    for (const d of core.disposables) if (d instanceof TouchedRows) return d;
+    const touched = new TouchedRows(core);
+    core.disposables.add(touched);
+    return touched;
+  }
+
+  /**
+   * For every table with a compact gradient: lists the rows the n staged rows touch, writes their
+   * compact numbers into its row map and zeroes their gradient rows.
+   */
+  prepare(n: number): void {
+    this.stamp += 1;
+    const store = this.core.store;
+    const be = this.core.backend;
+    for (const source of this.sources.values()) {
+      if (!store.isCompact(source.group)) continue;
+      this.list(source, n);
+      const { group, count } = source;
+      const grads = store.reserveGradRows(group, count);
+      be.kernels.zero_f32(grads, count * group.width);
+      const map = be.ints(store.groupPointers(group).rowMap, group.rows);
+      const list = source.list;
+      for (let i = 0; i < count; i++) map[list[i]!] = i;
+      source.ptr = this.buffers.get(group.name, Math.max(1, count) * 4);
+      be.ints(source.ptr, count).set(list.subarray(0, count));
     }
   }
 
-  /** Starts a new batch: every table's set is empty again. */
-  next(): void {
-    this.stamp += 1;
+  /** The distinct rows of `group` the last prepared batch touched (valid until the next prepare). */
+  rows(group: ParamGroup): { ptr: number; count: number } {
+    const source = this.sources.get(group)!;
+    return { ptr: source.ptr, count: source.count };
   }
 
-  /** The distinct rows of `group` the n staged rows touched, uploaded to the heap (valid until the next call). */
-  rows(group: ParamGroup, n: number): { ptr: number; count: number } {
-    const source = this.sources.get(group)!;
-    const be = this.core.backend;
+  private list(source: TableSource, n: number): void {
+    const core = this.core;
+    const be = core.backend;
     const { slot, stamps } = source;
-    const spec = slot.spec;
     let count = 0;
     const add = (row: number) => {
       if (stamps[row] !== this.stamp) {
         stamps[row] = this.stamp;
         if (count === source.list.length) {
-          const grown = new Int32Array(Math.max(64, 2 * count));
+          const grown = new Int32Array(2 * count);
           grown.set(source.list);
           source.list = grown;
         }
         source.list[count++] = row;
       }
     };
-    const entityRows = be.ints(source.side === 'user' ? this.core.pairs.users : this.core.pairs.items, n);
-    if (spec.kind === 'multiHot') {
-      const count = (source.side === 'user' ? this.core.userTower : this.core.itemTower).count;
-      const offsets = be.ints(slot.data.offsets!, count + 1);
-      const ids = be.ints(slot.data.ids!, offsets[count]!);
-      for (const e of entityRows) for (let i = offsets[e]!; i < offsets[e + 1]!; i++) add(ids[i]!);
-    } else if (spec.kind === 'id' && slot.data.column === undefined) {
+    const entityRows = be.ints(source.side === 'user' ? core.pairs.users : core.pairs.items, n);
+    const tower = source.side === 'user' ? core.userTower : core.itemTower;
+    if (slot === null || (slot.spec.kind === 'id' && slot.data.column === undefined)) {
       for (const e of entityRows) add(e);
+    } else if (slot.spec.kind === 'multiHot') {
+      const offsets = be.ints(slot.data.offsets!, tower.count + 1);
+      const ids = be.ints(slot.data.ids!, offsets[tower.count]!);
+      for (const e of entityRows) for (let i = offsets[e]!; i < offsets[e + 1]!; i++) add(ids[i]!);
     } else {
-      for (const row of be.ints(slot.rowIds, n)) add(row);
+      // An id feature with an id column, or a categorical feature: the column at the batch's rows.
+      const column = be.ints(slot.data.column!, tower.count);
+      for (const e of entityRows) add(column[e]!);
     }
-    const ptr = this.buffers.get(group.name, Math.max(1, count) * 4);
-    be.ints(ptr, count).set(source.list.subarray(0, count));
-    return { ptr, count };
+    source.count = count;
   }
 
   free(): void {

@@ -29,6 +29,15 @@ export const categoricalKind: FeatureKind<CategoricalFeature> = {
     pass.k.embedding_gather(pass.at, pass.store.ptr(slot.params.table!), slot.rowIds, pass.n, slot.spec.dim, pass.ld);
   },
   backward(slot, pass) {
-    pass.k.embedding_scatter_add(pass.store.gradPtr(slot.params.table!), pass.at, slot.rowIds, pass.n, slot.spec.dim, pass.ld);
+    const table = slot.params.table!;
+    pass.k.embedding_scatter_add(
+      pass.store.gradPtr(table),
+      pass.at,
+      slot.rowIds,
+      pass.store.rowMap(table),
+      pass.n,
+      slot.spec.dim,
+      pass.ld,
+    );
   },
 };

@@ -44,6 +44,15 @@ export const idKind: FeatureKind<IdFeature> = {
   backward(slot, pass) {
     // forward() left the looked-up ids in rowIds when there is an id column.
     const rows = slot.data.column === undefined ? pass.rows : slot.rowIds;
-    pass.k.embedding_scatter_add(pass.store.gradPtr(slot.params.table!), pass.at, rows, pass.n, slot.spec.dim, pass.ld);
+    const table = slot.params.table!;
+    pass.k.embedding_scatter_add(
+      pass.store.gradPtr(table),
+      pass.at,
+      rows,
+      pass.store.rowMap(table),
+      pass.n,
+      slot.spec.dim,
+      pass.ld,
+    );
   },
 };

@@ -4,7 +4,8 @@ import type { Optimizer } from './optimizer.js';
 
 export const adam: Optimizer = {
   name: 'adam',
-  summary: 'Adam with decoupled weight decay (AdamW); moments in the state slots',
+  summary: 'Adam with decoupled weight decay (AdamW): two moments per parameter (8 bytes)',
+  state: (group) => [group.size, group.size],
   step(backend, group, at, t, s) {
     const bc1 = 1 - Math.pow(s.beta1, t);
     const bc2 = 1 - Math.pow(s.beta2, t);

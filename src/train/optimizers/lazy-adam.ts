@@ -2,19 +2,19 @@
 // rows a batch touched have their moments and values updated, with the bias corrections of the
 // global step; untouched rows keep their moments (they do not decay). A step then costs what
 // the batch touches, not the table's size. Only for embedding groups.
+import { fail } from '../../errors.js';
 import type { Optimizer } from './optimizer.js';
 import { adam } from './adam.js';
 
 export const lazyAdam: Optimizer = {
   name: 'lazyAdam',
-  summary: 'Adam on the rows a batch touches only (embedding tables); untouched rows keep their moments',
+  summary: 'Adam on the rows a batch touches only (tables); untouched rows keep their moments',
   sparse: true,
+  state: adam.state,
   step(backend, group, at, t, s, touched) {
-    // Without the touched rows (a caller that does not track them), the dense update.
-    if (!touched) return adam.step(backend, group, at, t, s);
+    if (!touched) fail('INTERNAL', `lazyAdam on "${group.name}" without the touched rows`);
     const bc1 = 1 - Math.pow(s.beta1, t);
     const bc2 = 1 - Math.pow(s.beta2, t);
-    const dim = group.blocks[0]!.shape[1]!;
     backend.kernels.adam_rows(
       at.values,
       at.grads,
@@ -22,7 +22,7 @@ export const lazyAdam: Optimizer = {
       at.v,
       touched.ptr,
       touched.count,
-      dim,
+      group.width,
       s.learningRate,
       s.beta1,
       s.beta2,

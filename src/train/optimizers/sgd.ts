@@ -5,6 +5,7 @@ import type { Optimizer } from './optimizer.js';
 export const sgd: Optimizer = {
   name: 'sgd',
   summary: 'plain gradient descent (no state)',
+  state: () => [],
   step(backend, group, at, _t, s) {
     backend.kernels.sgd_update(at.values, at.grads, group.size, s.learningRate, s.weightDecay);
   },

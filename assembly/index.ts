@@ -12,3 +12,4 @@ export { sgd_update } from "./sgd";
 export { adagrad_rows } from "./adagrad";
 export { score_matrix, topk_reset, score_topk, topk_merge, topk_finish, rank_targets } from "./score";
 export { quantize_rows_i8, score_topk_i8, score_rescore } from "./quantize";
+export { scan_fields } from "./parse";

@@ -11,6 +11,7 @@ import { evaluate } from './cli/eval.js';
 import { recommendCommand } from './cli/recommend.js';
 import { RECIPE_DEFAULTS, IMPLICIT_DEFAULTS } from './node/recipe.js';
 import { LOSSES, LOSS_NAMES } from './train/losses/index.js';
+import { OPTIMIZERS } from './train/optimizers/index.js';
 
 function dataOptions(command: Command): Command {
   return command
@@ -117,6 +118,14 @@ dataOptions(
       d.history,
     )
     .addOption(new Option('--history-pooling <kind>', 'how the history is pooled').choices(['mean', 'attention']).default('mean'))
+    .addOption(
+      new Option(
+        '--table-optimizer <name>',
+        'optimizer of the embedding and bias tables: lazyAdam (rows a batch touches), rowwiseAdagrad (4 bytes of state a row, for the largest tables), adam or sgd (whole tables every step)',
+      )
+        .choices(Object.keys(OPTIMIZERS))
+        .default('lazyAdam'),
+    )
     .option(
       '--hash-ids <n>',
       'hash user and item ids into n buckets each instead of listing them (open-ended id spaces)',

@@ -489,3 +489,100 @@ describe('attention pooling', () => {
     }
   });
 });
+
+describe('scan_fields (the loading fast path)', () => {
+  it('matches its twin on random text: fields, numbers, line ends, capacity limits and incomplete lines', async () => {
+    const { scanFields } = await import('../src/reference/parse.js');
+    const random = new Random(21);
+    const alphabet = '0123456789012345678900.,,,--\r\n\n\na +e';
+    for (const be of builds) {
+      for (let trial = 0; trial < 300; trial++) {
+        const len = random.int(120);
+        const text = Uint8Array.from({ length: len }, () => alphabet.charCodeAt(random.int(alphabet.length)));
+        const from = len > 0 && trial % 7 === 0 ? random.int(len) : 0;
+        const final = trial % 2 === 0;
+        const maxRows = 1 + random.int(12),
+          maxFields = 1 + random.int(40);
+        const want = {
+          rowFields: new Int32Array(maxRows + 1),
+          starts: new Int32Array(maxFields),
+          ends: new Int32Array(maxFields),
+          integers: new Float64Array(maxFields),
+          decimals: new Float64Array(maxFields),
+        };
+        const r = scanFields(
+          text,
+          len,
+          from,
+          44,
+          final,
+          want.rowFields,
+          want.starts,
+          want.ends,
+          want.integers,
+          want.decimals,
+          maxRows,
+          maxFields,
+        );
+        const pText = be.alloc(Math.max(1, len));
+        be.bytes(pText, len).set(text);
+        const ptrs = [4 * (maxRows + 1), 4 * maxFields, 4 * maxFields, 8 * maxFields, 8 * maxFields, 4].map((b) => be.alloc(b));
+        const [pRows, pStarts, pEnds, pInts, pDecs, pConsumed] = ptrs as [number, number, number, number, number, number];
+        const rows = be.kernels.scan_fields(
+          pText,
+          len,
+          from,
+          44,
+          final ? 1 : 0,
+          pRows,
+          pStarts,
+          pEnds,
+          pInts,
+          pDecs,
+          maxRows,
+          maxFields,
+          pConsumed,
+        );
+        const where = `trial ${trial}: ${JSON.stringify(String.fromCharCode(...text))} from ${from}, final ${final}, ${maxRows} rows, ${maxFields} fields`;
+        expect(rows, where).toBe(r.rows);
+        expect(be.ints(pConsumed, 1)[0], where).toBe(r.consumed);
+        const fields = want.rowFields[rows]!;
+        expect(Array.from(be.ints(pRows, rows + 1)), where).toEqual(Array.from(want.rowFields.subarray(0, rows + 1)));
+        expect(Array.from(be.ints(pStarts, fields)), where).toEqual(Array.from(want.starts.subarray(0, fields)));
+        expect(Array.from(be.ints(pEnds, fields)), where).toEqual(Array.from(want.ends.subarray(0, fields)));
+        const f64At = (p: number) => Array.from(new Float64Array(be.bytes(p, 8).buffer, p, fields));
+        expect(f64At(pInts), where).toEqual(Array.from(want.integers.subarray(0, fields)));
+        expect(f64At(pDecs), where).toEqual(Array.from(want.decimals.subarray(0, fields)));
+        [pText, ...ptrs].forEach((p) => be.free(p));
+      }
+    }
+  });
+
+  it('reads numbers exactly as Number() does', async () => {
+    const { fieldNumbers } = await import('../src/reference/parse.js');
+    const bytes = (s: string) => Uint8Array.from(s, (c) => c.charCodeAt(0));
+    const random = new Random(4);
+    const cases = [
+      '0',
+      '7',
+      '007',
+      '-0',
+      '4.5',
+      '.5',
+      '5.',
+      '-12.375',
+      '123456789012345',
+      '1234567890123456',
+      '0.1',
+      '3.14159265358979',
+    ];
+    for (let i = 0; i < 2000; i++) cases.push((random.next() * 10 ** random.int(12)).toFixed(random.int(8)));
+    for (const s of cases) {
+      const { integer, decimal } = fieldNumbers(bytes(s), 0, s.length);
+      const digits = s.replace(/[-.]/g, '').length;
+      const plainDecimal = /^-?(\d+(\.\d+)?|\.\d+)$/.test(s) && digits <= 15;
+      expect(decimal, s).toBe(plainDecimal ? Number(s) : NaN);
+      expect(integer, s).toBe(/^(0|[1-9]\d{0,14})$/.test(s) ? Number(s) : -1);
+    }
+  });
+});

@@ -1,11 +1,13 @@
 // Reading rating files: MovieLens 100K with its side files, MovieLens "latest" CSVs, and any
 // delimited file (comma, tab, pipe, semicolon; header or not; CRLF or LF) by column mapping.
 import { describe, it, expect, beforeAll } from 'vitest';
+import fc from 'fast-check';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { loadRatingsFile, loadDataset, detectFormat } from '../src/node/index.js';
 import { ML100K, HAVE_ML100K } from './data.js';
+import { hasQuoteByte } from '../src/node/fast-delimited.js';
 
 let dir = '';
 const file = (name: string, text: string) => {
@@ -107,3 +109,72 @@ describe.skipIf(!HAVE_ML100K)('MovieLens 100K', () => {
     expect(Array.from(genres.ids.subarray(genres.offsets[toyStory]!, genres.offsets[toyStory + 1]!))).toEqual([3, 4, 5]);
   });
 });
+
+describe('the fast path for plain files', () => {
+  // Fields the fast path parses from bytes (canonical integers, plain decimals) and fields it must
+  // hand to the text path (leading zeros, signs, exponents, padding, string ids, empty values).
+  const id = fc.oneof(
+    fc.nat({ max: 40 }).map(String),
+    fc.constantFrom('007', '7', '0', '00', 'sku-1', 'é', ' 3', '1e2', '12345678901234567890'),
+  );
+  const num = fc.oneof(
+    fc.integer({ min: -50, max: 50 }).map(String),
+    fc.double({ min: -1e6, max: 1e6, noNaN: true }).map((x) => String(Math.round(x * 1000) / 1000)),
+    fc.constantFrom('4.5', '.5', '5.', '-0', '+3', '1e3', ' 2 ', '0.1', '3.14159265358979', 'abc', '', 'Infinity'),
+  );
+  const line = fc.tuple(id, id, num, num).map((f) => f.join(','));
+  const file = fc.record({
+    lines: fc.array(fc.oneof({ weight: 8, arbitrary: line }, { weight: 1, arbitrary: fc.constantFrom('', '  ', '1,2,3') }), {
+      minLength: 1,
+      maxLength: 30,
+    }),
+    crlf: fc.boolean(),
+    bom: fc.boolean(),
+    finalNewline: fc.boolean(),
+  });
+
+  it('gives what the full CSV parser gives: the same rows, ids, values, line numbers and errors', async () => {
+    let runs = 0;
+    await fc.assert(
+      fc.asyncProperty(file, async ({ lines, crlf, bom, finalNewline }) => {
+        const eol = crlf ? '\r\n' : '\n';
+        const body = lines.join(eol) + (finalNewline ? eol : '');
+        const plain = `${bom ? '\uFEFF' : ''}user,item,rating,time${eol}${body}`;
+        // A quote in the header sends the same rows through csv-parse.
+        const quoted = `${bom ? '\uFEFF' : ''}"user",item,rating,time${eol}${body}`;
+        const outcome = async (text: string) => {
+          try {
+            const r = await loadRatingsFile(file_(text, 'events.csv'), { format: 'csv' });
+            return { data: r.data, users: r.users.toJSON(), items: r.items.toJSON() };
+          } catch (error) {
+            return { error: (error as Error).message };
+          }
+        };
+        runs++;
+        // The switch between the paths: no quote byte (and a one-character delimiter) takes the fast one.
+        expect(hasQuoteByte(file_(plain))).toBe(false);
+        expect(await outcome(plain)).toEqual(await outcome(quoted));
+      }),
+      { numRuns: 300, seed: 11 },
+    );
+    expect(runs).toBe(300);
+  });
+
+  it('reads chunk boundaries, long lines and a last line without a newline', async () => {
+    // 300,000 rows: the file spans chunks of 4 MiB, so lines straddle chunk ends.
+    const rows = Array.from({ length: 300_000 }, (_, i) => `${i % 977},${(i * 31) % 1013},${(i % 9) / 2 + 0.5},${i}`);
+    rows.push(`${'9'.repeat(9)},${'x'.repeat(5_000_000)},1,1`); // one line longer than a chunk
+    const loaded = await loadRatingsFile(file_(rows.join('\n')), { format: 'csv', header: false });
+    expect(loaded.data.users.length).toBe(300_001);
+    expect(loaded.data.timestamps![299_999]).toBe(299_999);
+    expect(loaded.data.ratings[12]).toBe((12 % 9) / 2 + 0.5);
+    expect(loaded.items.key(loaded.data.items[300_000]!)).toBe('x'.repeat(5_000_000));
+  });
+});
+
+/** A new file holding `text` (under its own folder when named, so messages name it alike). */
+function file_(text: string, name?: string): string {
+  const path = name ? join(mkdtempSync(join(dir, 'f')), name) : join(dir, `p${Math.random()}.csv`);
+  writeFileSync(path, text);
+  return path;
+}

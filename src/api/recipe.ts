@@ -8,6 +8,7 @@ import type { TwoTowerConfig, FeatureSpec } from '../config/model.js';
 import type { FeatureTable, MultiHotColumn } from '../config/feature-table.js';
 import type { FitResult } from '../train/options.js';
 import { resolveLoss, type LossName } from '../train/losses/index.js';
+import type { OptimizerOptions } from '../train/optimizers/index.js';
 import type { RatingsData } from '../data/ratings.js';
 import { Vocabulary } from '../data/vocabulary.js';
 import { fail } from '../errors.js';
@@ -56,6 +57,8 @@ export interface RecipeOptions {
   minRating?: number;
   /** Softmax temperature. */
   temperature: number;
+  /** Optimizers by parameter group (see FitOptions.optimizers). Default: lazy Adam for the tables, Adam for the dense layers. */
+  optimizers?: OptimizerOptions;
   /** bce: negatives per positive. */
   negatives: number;
   seed: number;
@@ -204,7 +207,7 @@ export interface RecipeResult {
 export async function trainRecipe(ds: RecipeData, o: RecipeOptions): Promise<RecipeResult> {
   const started = performance.now();
   const config = recipeConfig(ds, o);
-  modelMemory(config); // a model that cannot fit fails here, before its feature tables are built
+  modelMemory(config, { optimizers: o.optimizers }); // a model that cannot fit fails here, before its feature tables are built
   const features = recipeFeatures(ds, o);
   const make = () => createModel(config, features);
   const common = {
@@ -216,6 +219,7 @@ export async function trainRecipe(ds: RecipeData, o: RecipeOptions): Promise<Rec
     minRating: o.minRating,
     temperature: o.temperature,
     negatives: o.negatives,
+    optimizers: o.optimizers,
   };
   let model = await make();
   const search = model.fit(ds.train, {

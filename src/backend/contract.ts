@@ -61,6 +61,8 @@ export interface Backend {
   floats(ptr: number, n: number): Floats;
   /** A view of n i32 values at ptr; same lifetime rule as `floats`. */
   ints(ptr: number, n: number): Int32Array;
+  /** A view of n bytes at ptr; same lifetime rule as `floats`. */
+  bytes(ptr: number, n: number): Uint8Array;
   stats(): HeapStats;
 }
 

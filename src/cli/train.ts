@@ -16,6 +16,7 @@ import { randomHoldout, temporalPerUser, leaveLastOut } from '../data/splits.js'
 import type { ColumnMapping } from '../data/ratings.js';
 import type { Delimiter } from '../node/delimited.js';
 import { progressBar } from './progress.js';
+import type { OptimizerName } from '../train/optimizers/index.js';
 
 export interface DataFlags {
   format: RatingsFormat;
@@ -53,6 +54,8 @@ export interface TrainFlags extends DataFlags {
   implicitDim?: number;
   history: number;
   historyPooling: 'mean' | 'attention';
+  /** The optimizer of the embedding and bias tables. */
+  tableOptimizer: OptimizerName;
   hashIds?: number;
   seed: number;
   out?: string;
@@ -140,6 +143,7 @@ export async function train(f: TrainFlags): Promise<void> {
     seed: f.seed,
     history: f.history,
     historyPooling: f.historyPooling,
+    optimizers: { embeddings: f.tableOptimizer, biases: f.tableOptimizer },
   };
   for (const [key, value] of [
     ['dim', f.dim],

@@ -114,6 +114,48 @@ export function resolveColumns(
   return { user, item, rating, time, weight };
 }
 
+/**
+ * One row's fields, from strings (the CSV parser) or straight from a file's bytes (the fast
+ * path for plain numeric files), so both share the builder's checks and messages.
+ */
+export interface RowFields {
+  readonly count: number;
+  /** The field's text. */
+  text(i: number): string;
+  /** The field when it is a canonical non-negative integer (digits, no leading zero, < 2⁵³), else −1: ids skip decoding. */
+  integer(i: number): number;
+  /** The field when it is a plain decimal (optional '-', digits, optional '.digits'), exactly as Number() reads it; else NaN. */
+  decimal(i: number): number;
+}
+
+/** A row of strings as RowFields (every field takes the text path). */
+export function stringFields(fields: string[]): RowFields {
+  return { count: fields.length, text: (i) => fields[i]!, integer: () => -1, decimal: () => NaN };
+}
+
+/** Index of a canonical integer id, for ids that are numbers: skips making and hashing its string. */
+class NumericIds {
+  private dense = new Int32Array(0);
+  private readonly sparse = new Map<number, number>();
+  get(n: number): number | undefined {
+    if (n < this.dense.length) {
+      const v = this.dense[n]!;
+      return v < 0 ? undefined : v;
+    }
+    return this.sparse.get(n);
+  }
+  set(n: number, index: number): void {
+    if (n < 1 << 24) {
+      if (n >= this.dense.length) {
+        const grown = new Int32Array(Math.max(1024, 2 * n + 1)).fill(-1);
+        grown.set(this.dense);
+        this.dense = grown;
+      }
+      this.dense[n] = index;
+    } else this.sparse.set(n, index);
+  }
+}
+
 export interface RatingsBuilderOptions {
   /** Unknown ids are an error (the vocabularies came from side files that list every entity). */
   knownIdsOnly?: boolean;
@@ -128,6 +170,8 @@ export class RatingsBuilder {
   private readonly times: Growable<Float64Array> | null;
   private readonly weights: Growable<Float32Array> | null;
   private fieldCount = -1;
+  private readonly numericUsers = new NumericIds();
+  private readonly numericItems = new NumericIds();
   /** Rows whose user or item was not in a frozen vocabulary (mapped to the OOV index). */
   unknownUsers = 0;
   unknownItems = 0;
@@ -148,29 +192,46 @@ export class RatingsBuilder {
   }
 
   /** Encodes one line's fields. `line` is 1-based, for messages. */
-  add(fields: string[], line: number): void {
-    if (this.fieldCount < 0) this.fieldCount = fields.length;
-    if (fields.length !== this.fieldCount) {
-      fail('BAD_LINE', `${this.file}:${line}: expected ${this.fieldCount} fields, found ${fields.length}`);
+  add(fields: string[] | RowFields, line: number): void {
+    const row = Array.isArray(fields) ? stringFields(fields) : fields;
+    if (this.fieldCount < 0) this.fieldCount = row.count;
+    if (row.count !== this.fieldCount) {
+      fail('BAD_LINE', `${this.file}:${line}: expected ${this.fieldCount} fields, found ${row.count}`);
     }
     const c = this.columns;
     const needed = Math.max(c.user, c.item, c.rating ?? -1, c.time ?? -1, c.weight ?? -1) + 1;
-    if (fields.length < needed) {
+    if (row.count < needed) {
       fail(
         'BAD_LINE',
-        `${this.file}:${line}: ${fields.length} field(s), but the ${c.time !== undefined && c.time + 1 === needed ? 'time' : 'user, item and rating'} columns need ${needed}`,
+        `${this.file}:${line}: ${row.count} field(s), but the ${c.time !== undefined && c.time + 1 === needed ? 'time' : 'user, item and rating'} columns need ${needed}`,
       );
     }
-    this.users.push(this.id(fields[c.user]!, this.userVocab, 'user', line));
-    this.items.push(this.id(fields[c.item]!, this.itemVocab, 'item', line));
+    this.users.push(this.idAt(row, c.user, this.userVocab, this.numericUsers, 'user', line));
+    this.items.push(this.idAt(row, c.item, this.itemVocab, this.numericItems, 'item', line));
     // An event log has no rating column: each row is one positive.
-    this.ratings.push(c.rating === undefined ? 1 : this.number(fields[c.rating]!, 'rating', c.rating, line));
-    if (this.times) this.times.push(this.number(fields[c.time!]!, 'time', c.time!, line));
+    this.ratings.push(c.rating === undefined ? 1 : this.numberAt(row, c.rating, 'rating', line));
+    if (this.times) this.times.push(this.numberAt(row, c.time!, 'time', line));
     if (this.weights) {
-      const w = this.number(fields[c.weight!]!, 'weight', c.weight!, line);
+      const w = this.numberAt(row, c.weight!, 'weight', line);
       if (w < 0) fail('BAD_LINE', `${this.file}:${line}: field "weight" (column ${c.weight! + 1}) is ${w}: weights must be ≥ 0`);
       this.weights.push(w);
     }
+  }
+
+  private idAt(row: RowFields, i: number, vocab: Vocabulary, numeric: NumericIds, what: 'user' | 'item', line: number): number {
+    const n = row.integer(i);
+    if (n < 0) return this.id(row.text(i), vocab, what, line);
+    const known = numeric.get(n);
+    if (known !== undefined) return known;
+    const index = this.id(String(n), vocab, what, line);
+    // Unknown ids of a frozen vocabulary are counted per row: never cached.
+    if (index !== Vocabulary.OOV || vocab.mode !== 'exact') numeric.set(n, index);
+    return index;
+  }
+
+  private numberAt(row: RowFields, i: number, field: string, line: number): number {
+    const v = row.decimal(i);
+    return Number.isNaN(v) || Math.abs(v) > F32_MAX ? this.number(row.text(i), field, i, line) : v;
   }
 
   private id(raw: string, vocab: Vocabulary, what: 'user' | 'item', line: number): number {

@@ -9,7 +9,10 @@ import {
   type ColumnMapping,
   type RatingsData,
   type RatingsBuilderOptions,
+  type RowFields,
+  stringFields,
 } from '../data/ratings.js';
+import { hasQuoteByte, readPlainDelimited } from './fast-delimited.js';
 import { firstLine, readDelimited, sniffDelimiter, type Delimiter } from './delimited.js';
 
 export type RatingsFormat = 'auto' | 'movielens' | 'csv';
@@ -83,13 +86,14 @@ export async function loadRatingsFile(path: string, options: RatingsFileOptions 
         : options.header;
   let header: string[] | null = null;
   let builder: RatingsBuilder | null = null;
-  await readDelimited(path, { delimiter, quotes: format !== 'movielens' }, (fields, line) => {
+  const onRow = (fields: RowFields, line: number) => {
     if (!builder) {
       // The first record: the header (columns resolved by name), or the first data row (by position).
-      if (hasHeader) header = fields;
+      const names = Array.from({ length: fields.count }, (_, i) => fields.text(i));
+      if (hasHeader) header = names;
       builder = new RatingsBuilder(
         file,
-        resolveColumns(file, header, mapping, fields.length, requireRating),
+        resolveColumns(file, header, mapping, names.length, requireRating),
         users,
         items,
         options.builder,
@@ -97,7 +101,12 @@ export async function loadRatingsFile(path: string, options: RatingsFileOptions 
       if (hasHeader) return;
     }
     builder.add(fields, line);
-  });
+  };
+  // Plain files (no quote anywhere, a one-character delimiter) take the byte-level fast path;
+  // the rest the full CSV parser. Both give the same rows, line numbers and errors.
+  if (delimiter.length === 1 && !hasQuoteByte(path)) await readPlainDelimited(path, { delimiter }, onRow);
+  else
+    await readDelimited(path, { delimiter, quotes: format !== 'movielens' }, (fields, line) => onRow(stringFields(fields), line));
   if (!builder) fail('EMPTY_DATA', `${file}: no ratings (the file is empty)`);
   const b = builder as RatingsBuilder;
   return {

@@ -26,6 +26,7 @@ import {
   softmaxXent,
 } from './loss.js';
 import { adamUpdate, adamRows, adagradRows, sgdUpdate } from './optimizers.js';
+import { scanFields } from './parse.js';
 import { topkAccumulate, quantizeRowsI8, approximateScore, rankTargets } from './score.js';
 
 export class ReferenceBackend implements Backend {
@@ -151,6 +152,25 @@ export class ReferenceBackend implements Backend {
       sgd_update: (p, g, n, lr, decay) => sgdUpdate(F(p, n), F(g, n), n, lr, decay),
       adam_rows: (p, g, m, v, rows, nrows, dim, lr, b1, b2, eps, decay, bc1, bc2) =>
         adamRows(this.tail(p), this.tail(g), this.tail(m), this.tail(v), I(rows, nrows), dim, lr, b1, b2, eps, decay, bc1, bc2),
+      scan_fields: (text, len, from, sep, final, rowFields, starts, ends, integers, decimals, maxRows, maxFields, consumed) => {
+        const at = (p: number, n: number) => new Float64Array(this.buffer, p, n);
+        const r = scanFields(
+          new Uint8Array(this.buffer, text, len),
+          len,
+          from,
+          sep,
+          final !== 0,
+          I(rowFields, maxRows + 1),
+          I(starts, maxFields),
+          I(ends, maxFields),
+          at(integers, maxFields),
+          at(decimals, maxFields),
+          maxRows,
+          maxFields,
+        );
+        I(consumed, 1)[0] = r.consumed;
+        return r.rows;
+      },
       adagrad_rows: (p, g, acc, rows, nrows, dim, lr, eps, decay) =>
         adagradRows(this.tail(p), this.tail(g), this.tail(acc), I(rows, nrows), dim, lr, eps, decay),
       score_matrix: (s, q, items, b, n, d) => scoreMatrix(F(s, b * n), F(q, b * d), F(items, n * d), b, n, d),
@@ -182,12 +202,12 @@ export class ReferenceBackend implements Backend {
       },
       quantize_rows_i8: (out, scales, x, n, d, dPad) => {
         const sc = new Float32Array(n);
-        quantizeRowsI8(this.bytes(out, n * dPad), sc, F(x, n * d), n, d, dPad);
+        quantizeRowsI8(this.signedBytes(out, n * dPad), sc, F(x, n * d), n, d, dPad);
         F(scales, n).set(sc);
       },
       score_topk_i8: (outIdx, outScore, counts, qq, qscales, iq, iscales, exOffsets, exIds, b, n, dPad, m, itemBase) => {
-        const qb = this.bytes(qq, b * dPad),
-          ib = this.bytes(iq, n * dPad),
+        const qb = this.signedBytes(qq, b * dPad),
+          ib = this.signedBytes(iq, n * dPad),
           qs = F(qscales, b),
           is = F(iscales, n);
         const offsets = exOffsets === 0 ? null : I(exOffsets, b + 1);
@@ -237,7 +257,7 @@ export class ReferenceBackend implements Backend {
     return new Float64Array(this.buffer, p, (this.buffer.byteLength - p) >> 3);
   }
 
-  private bytes(p: number, n: number): Int8Array {
+  private signedBytes(p: number, n: number): Int8Array {
     return new Int8Array(this.buffer, p, n);
   }
 
@@ -273,6 +293,10 @@ export class ReferenceBackend implements Backend {
 
   ints(ptr: number, n: number): Int32Array {
     return new Int32Array(this.buffer, ptr, n);
+  }
+
+  bytes(ptr: number, n: number): Uint8Array {
+    return new Uint8Array(this.buffer, ptr, n);
   }
 
   stats(): HeapStats {

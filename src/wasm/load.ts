@@ -211,6 +211,10 @@ export class WasmBackend implements Backend {
     return new Int32Array(this.memory.buffer, ptr, n);
   }
 
+  bytes(ptr: number, n: number): Uint8Array {
+    return new Uint8Array(this.memory.buffer, ptr, n);
+  }
+
   stats(): HeapStats {
     return { liveBlocks: this.ledger.liveBlocks, liveBytes: this.ledger.liveBytes, memoryBytes: this.memory.buffer.byteLength };
   }

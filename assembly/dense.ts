@@ -14,10 +14,14 @@ export function dense_backward_input(dx: usize, dy: usize, w: usize, m: i32, k: 
   gemm_nt(dx, dy, w, m, k, n, k, false);
 }
 
-/** dW[k×n] = Xᵀ·dY, or dW += Xᵀ·dY when `accumulate` (X is [m×k], dY is [m×n]). */
-export function dense_backward_weight(dw: usize, x: usize, dy: usize, m: i32, k: i32, n: i32,
+/**
+ * dW[k×n] = Xᵀ·dY, or dW += Xᵀ·dY when `accumulate` (X is [m×k] with row stride ldx ≥ k, dY is
+ * [m×n]). Rows of dW are independent: a thread may take rows [p0, p1) (dw + p0·n, x + p0,
+ * k = p1 − p0, the same ldx).
+ */
+export function dense_backward_weight(dw: usize, x: usize, dy: usize, m: i32, k: i32, n: i32, ldx: i32,
                                       accumulate: bool): void {
-  gemm_nn(dw, x, dy, 0, k, m, n, 1, k, accumulate);
+  gemm_nn(dw, x, dy, 0, k, m, n, 1, ldx, accumulate);
 }
 
 /** db[n] = Σ_rows dY[m×n], or db += that sum when `accumulate`. */

@@ -149,14 +149,16 @@ export function bpr_loss(ds: usize, s: usize, n: i32): f64 {
  * batch; column i is its positive). z_ij = S_ij/τ − logq[j] (logq = 0: no correction), where
  * logq[j] is the log of item j's sampling probability — subtracting it removes the popularity
  * bias of in-batch negatives (Yi et al., 2019). Columns j ≠ i whose item id equals item i's
- * (ids = 0: no check) are accidental hits and are masked out. L = mean_i (logsumexp_j z_ij − z_ii);
- * writes dS = (softmax(z) − onehot)/(n·τ) (masked entries 0; dS may alias S), returns L (f64).
+ * (ids = 0: no check) are accidental hits and are masked out. For rows i in [row0, row0 + rows)
+ * it writes row i's loss logsumexp_j z_ij − z_ii to losses[i] (f64; the batch loss is their
+ * mean, summed by the caller in row order) and dS = (softmax(z) − onehot)/(n·τ) (masked entries
+ * 0; dS may alias S). Rows are independent: threads may take row ranges of one batch.
  */
-export function softmax_xent(dS: usize, S: usize, logq: usize, ids: usize, n: i32, temperature: f32): f64 {
-  let total: f64 = 0;
+export function softmax_xent(dS: usize, S: usize, logq: usize, ids: usize, losses: usize, n: i32, row0: i32, rows: i32,
+                             temperature: f32): void {
   const invT: f32 = <f32>1 / temperature;
   const scale: f32 = invT / <f32>n;
-  for (let i = 0; i < n; i++) {
+  for (let i = row0; i < row0 + rows; i++) {
     const row = at(S, i * n), drow = at(dS, i * n);
     const own = ids != 0 ? load<i32>(at(ids, i)) : -1;
     const zi = load<f32>(at(row, i)) * invT - (logq != 0 ? load<f32>(at(logq, i)) : 0);
@@ -173,12 +175,11 @@ export function softmax_xent(dS: usize, S: usize, logq: usize, ids: usize, n: i3
       store<f32>(at(drow, j), e);
       sum += e;
     }
-    total += <f64>(m + Mathf.log(sum) - zi);
+    store<f64>(losses + (<usize>i << 3), <f64>(m + Mathf.log(sum) - zi));
     const inv: f32 = 1 / sum;
     for (let j = 0; j < n; j++) {
       const p = load<f32>(at(drow, j)) * inv;
       store<f32>(at(drow, j), (j == i ? p - 1 : p) * scale);
     }
   }
-  return total / <f64>n;
 }

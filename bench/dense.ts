@@ -19,7 +19,7 @@ export async function denseCases(): Promise<Case[]> {
   const expected = { y: new Float32Array(M * N), dx: new Float32Array(M * K), dw: new Float32Array(K * N) };
   denseForward(expected.y, x, w, b, M, K, N);
   denseBackwardInput(expected.dx, dy, w, M, K, N);
-  denseBackwardWeight(expected.dw, x, dy, M, K, N, false);
+  denseBackwardWeight(expected.dw, x, dy, M, K, N, K, false);
   const agree = (what: string, got: Float32Array, want: Float32Array) => {
     for (let i = 0; i < want.length; i++) {
       if (Math.abs(got[i]! - want[i]!) > 1e-3 * (1 + Math.abs(want[i]!)))
@@ -63,9 +63,9 @@ export async function denseCases(): Promise<Case[]> {
         name: `dense dW = Xᵀ·dY ${K}×${N} over ${M}`,
         impl,
         flops,
-        run: () => k.dense_backward_weight(pdw, px, pdy, M, K, N, 0),
+        run: () => k.dense_backward_weight(pdw, px, pdy, M, K, N, K, 0),
         check: () => {
-          k.dense_backward_weight(pdw, px, pdy, M, K, N, 0);
+          k.dense_backward_weight(pdw, px, pdy, M, K, N, K, 0);
           agree(`${impl} dW`, be.floats(pdw, K * N) as Float32Array, expected.dw);
         },
       },

@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [-- --quick] [-- --only=dense,scoring,load,scale,training,memory,movielens]
+// npm run bench [-- --json] [-- --quick] [-- --only=dense,scoring,load,scale,threads,synthetic,training,memory,movielens]
 // Every suite, each contender checked against the reference first, timed in interleaved rounds;
 // a table per suite on stdout, or with --json one JSON array of records. Run by `npm run bench`
 // with --experimental-wasm-relaxed-simd so that twotower's relaxed-SIMD build is measured.
@@ -11,6 +11,7 @@ import { trainCases, tfjsTrainCases } from './train.js';
 import { scoringCases } from './scoring.js';
 import { scaleCases } from './scale.js';
 import { loadCases } from './load.js';
+import { threadCases } from './threads.js';
 import { movieLensFolds, foldTable, movieLensRankingFolds, rankingFoldTable } from './movielens.js';
 import { supportsRelaxedSimd } from '../src/wasm/load.js';
 
@@ -54,6 +55,12 @@ if (wanted('scale')) {
   const scale = await scaleCases();
   await suite('Training step against the catalogue size, by table optimizer', scale.cases, async () => scale.close());
   for (const note of scale.notes) say(`- ${note}`);
+}
+if (wanted('threads')) {
+  const threads = await threadCases();
+  await suite('Training on two threads against one (plain SIMD or relaxed build as loaded)', threads.cases, async () =>
+    threads.close(),
+  );
 }
 if (wanted('synthetic')) {
   // 10 million events over 1 million users × 1 million items, one epoch, in its own process.

@@ -147,6 +147,19 @@ describe.skipIf(!available)('in headless Chromium', () => {
     expect(result.same).toBe(true);
   });
 
+  it('trains a model on 2 threads (Web Workers) inside a worker of a cross-origin isolated page, with the bits of one thread', async () => {
+    const result = (await page.evaluate(`new Promise((resolve) => {
+      const worker = new Worker('/test/browser/threads-worker.js', { type: 'module' });
+      worker.onmessage = (event) => resolve(event.data);
+      worker.onerror = (event) => resolve({ error: event.message });
+      worker.postMessage('train');
+    })`)) as { threads?: number; same?: boolean; losses?: number[]; error?: string };
+    expect(result.error).toBeUndefined();
+    expect(result.threads).toBe(2);
+    expect(result.same).toBe(true);
+    expect(result.losses![1]).toBeLessThan(result.losses![0]!);
+  });
+
   it('a worker script that does not load rejects createScorer with WORKER_FAILED within seconds, never a hang', async () => {
     const result = (await page.evaluate(`new Promise((resolve) => {
       const worker = new Worker('/test/browser/threads-worker.js', { type: 'module' });

@@ -51,13 +51,17 @@ describe('implicit loss kernels against their twins', () => {
           [false, false],
           [true, true],
         ]) {
-          const dS = new Float64Array(n * n);
-          const want = softmaxXent(dS, f64(S), withQ ? f64(logq) : null, withIds ? ids : null, n, 0.2);
-          const [pS, pq, pid] = [putFloats(B, S), putFloats(B, logq), putInts(B, ids)];
-          const got = B.kernels.softmax_xent(pS, pS, withQ ? pq : 0, withIds ? pid : 0, n, 0.2);
-          expect(got).toBeCloseTo(want, 4);
+          const dS = new Float64Array(n * n),
+            wantLosses = new Float64Array(n);
+          softmaxXent(dS, f64(S), withQ ? f64(logq) : null, withIds ? ids : null, wantLosses, n, 0, n, 0.2);
+          const [pS, pq, pid, pl] = [putFloats(B, S), putFloats(B, logq), putInts(B, ids), B.alloc(8 * n)];
+          // Two row ranges, as two threads would take them: rows are independent.
+          const half = Math.floor(n / 2);
+          B.kernels.softmax_xent(pS, pS, withQ ? pq : 0, withIds ? pid : 0, pl, n, 0, half, 0.2);
+          B.kernels.softmax_xent(pS, pS, withQ ? pq : 0, withIds ? pid : 0, pl, n, half, n - half, 0.2);
+          expectClose(new Float64Array(B.memory.buffer, pl, n), wantLosses, 1e-4, 1e-4);
           expectClose(getFloats(B, pS, n * n), dS, 2e-5, 1e-4);
-          [pS, pq, pid].forEach((p) => B.free(p));
+          [pS, pq, pid, pl].forEach((p) => B.free(p));
         }
         [ps, py, pds].forEach((p) => B.free(p));
       }

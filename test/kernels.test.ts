@@ -87,20 +87,22 @@ describe.each(['simd', 'relaxed'] as const)('%s build', (kind) => {
         }
   });
 
-  it('dense_backward_weight matches Xᵀ·dY, overwriting and accumulating', () => {
+  it('dense_backward_weight matches Xᵀ·dY, overwriting and accumulating, with X of row stride ≥ k', () => {
     const random = new Random(3);
     for (const m of ODD_SIZES)
       for (const k of [1, 3, 5, 17])
         for (const n of [1, 4, 9, 17, 130]) {
-          const x = randomFloats(random, m * k),
+          // Odd m: X is the first k columns of a wider matrix (a thread's block of dW rows).
+          const ldx = m % 2 ? k + 3 : k;
+          const x = randomFloats(random, m * ldx),
             dy = randomFloats(random, m * n),
             start = randomFloats(random, k * n);
           for (const accumulate of [false, true]) {
             const expected = f64(start);
-            ref.denseBackwardWeight(expected, f64(x), f64(dy), m, k, n, accumulate);
+            ref.denseBackwardWeight(expected, f64(x), f64(dy), m, k, n, ldx, accumulate);
             const B = be();
             const [px, pdy, pdw] = [putFloats(B, x), putFloats(B, dy), putFloats(B, start)];
-            B.kernels.dense_backward_weight(pdw, px, pdy, m, k, n, accumulate ? 1 : 0);
+            B.kernels.dense_backward_weight(pdw, px, pdy, m, k, n, ldx, accumulate ? 1 : 0);
             expectClose(getFloats(B, pdw, k * n), expected, tol(m + 1));
             [px, pdy, pdw].forEach((p) => B.free(p));
           }
@@ -421,7 +423,7 @@ describe('relaxed build', () => {
         dy = putFloats(B, [a, a, a, a]),
         dw = putFloats(B, [c, c, c, c]);
       // dW[1×4] += Xᵀ·dY with m = k = 1: one madd per lane in the vector path.
-      B.kernels.dense_backward_weight(dw, x, dy, 1, 1, 4, 1);
+      B.kernels.dense_backward_weight(dw, x, dy, 1, 1, 4, 1, 1);
       const out = Array.from(B.floats(dw, 4));
       [x, dy, dw].forEach((p) => B.free(p));
       return [B.kind, out] as const;

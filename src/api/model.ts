@@ -11,6 +11,8 @@ import { csrRow } from '../data/csr.js';
 import { TwoTower } from '../model/twotower.js';
 import { loadWasmBackend, type LoadOptions } from '../wasm/load.js';
 import { fit as fitCore } from '../train/fit.js';
+import { checkThreads, threadedBackend } from '../rank/scorer.js';
+import type { Spawner } from '../wasm/pool.js';
 import { LOSSES, type LossName } from '../train/losses/index.js';
 import type { FitOptions, FitResult } from '../train/options.js';
 import { planOptimizers, type OptimizerOptions } from '../train/optimizers/index.js';
@@ -30,6 +32,17 @@ export interface CreateModelOptions {
   userFeatures?: FeatureTable;
   /** Per-item feature columns, when the item tower reads more than its id. Default none. */
   itemFeatures?: FeatureTable;
+  /**
+   * Threads for training (the calling one included; 1 to 64). With more than one, the model runs
+   * on the threads build (shared memory, a 2 GiB heap) and the in-batch softmax's matrix work is
+   * split by rows across worker threads (worker_threads in Node, Web Workers in a cross-origin
+   * isolated page): every row is computed by one thread in the one summation order, so training
+   * gives the same bits as one thread. Where threads cannot run (no shared memory, a browser's
+   * main thread) the model uses one: see `model.threads`. Default 1.
+   */
+  threads?: number;
+  /** The Web Worker script for threads > 1 in a browser. Default: the inlined one (a Blob URL). */
+  workerUrl?: string | URL;
 }
 
 export interface LoadModelOptions {
@@ -101,6 +114,11 @@ export class Model {
     return this.#core.itemCount;
   }
   /** Which arithmetic runs the model: 'simd' or 'relaxed' WASM, or the f64 'reference'. */
+  /** Threads training runs on (1 unless createModel's `threads` could be honoured). */
+  get threads(): number {
+    return this.#core.threads?.size ?? 1;
+  }
+
   get kernels(): BackendKind {
     return this.#core.backend.kind;
   }
@@ -452,9 +470,21 @@ export function modelMemory(
 }
 
 /** Builds a model from its config, with freshly initialised (seeded) parameters. */
-export async function createModel(config: TwoTowerConfig, options: CreateModelOptions = {}): Promise<Model> {
-  const backend = options.backend ?? (await loadWasmBackend(options.wasm));
-  const core = new TwoTower(config, backend);
+export async function createModel(config: TwoTowerConfig, options: CreateModelOptions = {}, spawn?: Spawner): Promise<Model> {
+  const threads = options.threads ?? 1;
+  checkThreads(threads);
+  if (threads > 1 && options.backend)
+    fail('BAD_OPTION', 'threads > 1 runs on its own WASM backend: give threads or backend, not both');
+  const threaded = threads > 1 ? await threadedBackend(threads, spawn, options.wasm, options.workerUrl) : null;
+  const backend = threaded?.backend ?? options.backend ?? (await loadWasmBackend(options.wasm));
+  let core: TwoTower;
+  try {
+    core = new TwoTower(config, backend);
+  } catch (error) {
+    threaded?.pool.close();
+    throw error;
+  }
+  core.threads = threaded?.pool ?? null;
   try {
     if (options.userFeatures) core.setUserFeatures(options.userFeatures);
     if (options.itemFeatures) core.setItemFeatures(options.itemFeatures);

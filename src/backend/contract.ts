@@ -87,3 +87,28 @@ export class AllocationLedger {
     return this.bytes;
   }
 }
+
+/**
+ * Kernels whose work splits by rows with the same bits on any number of threads: each output
+ * row is computed by one thread, in the one summation order (assembly/simd.ts).
+ */
+export const ROW_KERNELS = [
+  'score_matrix',
+  'softmax_xent',
+  'dense_forward',
+  'dense_backward_input',
+  'dense_backward_weight',
+] as const;
+export type RowKernel = (typeof ROW_KERNELS)[number];
+
+/** One thread's share of a row-parallel operation: a kernel and its arguments. */
+export type RowCall = { [K in RowKernel]: { kernel: K; args: Parameters<KernelExports[K]> } }[RowKernel];
+
+/** Threads that run kernel calls side by side on a backend's shared memory (wasm/pool.ts). */
+export interface KernelThreads {
+  /** Threads, the calling one included. */
+  readonly size: number;
+  /** Runs calls[t] on thread t (calls[0] on the calling thread); returns when all are done. */
+  run(calls: RowCall[]): void;
+  close(): void;
+}

@@ -1,6 +1,7 @@
 // One tower: entity indices → each feature's columns of X0 (by its kind's module) → Dense(+ReLU)…
 // → Dense → the d-dimensional embedding. Forward and backward sit side by side; each step is one
 // kernel call.
+import type { ByRows } from './row-split.js';
 import type { Backend } from '../backend/contract.js';
 import { fail } from '../errors.js';
 import type { TowerConfig, TowerSide, IdFeature } from '../config/model.js';
@@ -70,9 +71,13 @@ export class Tower {
     });
   }
 
-  attach(backend: Backend): void {
+  attach(backend: Backend, byRows: ByRows): void {
     this.backend = backend;
+    this.byRows = byRows;
   }
+
+  /** Runs the dense layers' row-parallel kernels on the model's threads. */
+  private byRows: ByRows | null = null;
 
   private get be(): Backend {
     if (!this.backend) fail('INTERNAL', `the ${this.side} tower is not attached to a backend`);
@@ -157,7 +162,12 @@ export class Tower {
     let input = this.x0;
     this.layers.forEach((layer, l) => {
       const out = this.acts[l]!;
-      k.dense_forward(out, input, store.ptr(layer.w), store.ptr(layer.b), n, layer.inWidth, layer.outWidth);
+      const [w, b, from] = [store.ptr(layer.w), store.ptr(layer.b), input];
+      // Rows are independent: split across the model's threads, with the bits of one thread.
+      this.byRows!(n, (r, m) => ({
+        kernel: 'dense_forward',
+        args: [out + r * layer.outWidth * f, from + r * layer.inWidth * f, w, b, m, layer.inWidth, layer.outWidth],
+      }));
       if (layer.relu) k.relu_forward(out, out, n * layer.outWidth);
       input = out;
     });
@@ -176,17 +186,21 @@ export class Tower {
       const layer = this.layers[l]!;
       const input = l === 0 ? this.x0 : this.acts[l - 1]!;
       if (layer.relu) k.relu_backward(dY, dY, this.acts[l]!, n * layer.outWidth);
-      k.dense_backward_weight(store.gradPtr(layer.w), input, dY, n, layer.inWidth, layer.outWidth, 1);
+      // dW's rows (one per input column) are independent: split them across the threads.
+      const [dW, x, g0] = [store.gradPtr(layer.w), input, dY];
+      this.byRows!(layer.inWidth, (p, rows) => ({
+        kernel: 'dense_backward_weight',
+        args: [dW + p * layer.outWidth * f, x + p * f, g0, n, rows, layer.outWidth, layer.inWidth, 1],
+      }));
       k.bias_backward(store.gradPtr(layer.b), dY, n, layer.outWidth, 1);
-      if (l > 0) {
-        k.dense_backward_input(this.dActs[l - 1]!, dY, store.ptr(layer.w), n, layer.inWidth, layer.outWidth);
-        dY = this.dActs[l - 1]!;
-      } else if (this.learnsInputs) {
-        k.dense_backward_input(this.dx0, dY, store.ptr(layer.w), n, layer.inWidth, layer.outWidth);
-        dY = this.dx0;
-      } else {
-        return;
-      }
+      if (l === 0 && !this.learnsInputs) return;
+      const dX = l > 0 ? this.dActs[l - 1]! : this.dx0;
+      const [w, g] = [store.ptr(layer.w), dY];
+      this.byRows!(n, (r, m) => ({
+        kernel: 'dense_backward_input',
+        args: [dX + r * layer.inWidth * f, g + r * layer.outWidth * f, w, m, layer.inWidth, layer.outWidth],
+      }));
+      dY = dX;
     }
     // dY is now the gradient of X0 (n × inputWidth): each feature takes its block of columns.
     for (const slot of this.slots) featureKind(slot.spec).backward?.(slot, this.pass(store, rows, n, dY + slot.column * f));

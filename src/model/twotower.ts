@@ -3,13 +3,14 @@
 // and optimizer state live in one ParameterStore, group by group, in the backend's heap. This class is internal:
 // users hold a Model (src/api/model.ts), which wraps it; training (src/train/) drives its
 // forward and backward passes.
-import type { Backend } from '../backend/contract.js';
+import type { Backend, KernelThreads } from '../backend/contract.js';
 import { fail } from '../errors.js';
 import type { TwoTowerConfig, TowerSide } from '../config/model.js';
 import type { FeatureTable } from '../config/feature-table.js';
 import { validateConfig } from './validate-config.js';
 import { ParameterStore, groupBlocks, type ParamBlock, type ParamGroup } from './parameters.js';
 import { Tower } from './tower.js';
+import { byRows, type ByRows } from './row-split.js';
 import { checkIndices } from '../data/interactions.js';
 import type { Vocabulary } from '../data/vocabulary.js';
 import { groupByRow, type Csr } from '../data/csr.js';
@@ -95,6 +96,10 @@ export class TwoTower {
   readonly caches = new Map<string, { revision: number; free(): void }>();
   /** Batch scratch shared by prediction and training. */
   readonly pairs: PairScratch;
+  /** Worker threads for row-parallel kernels (createModel's `threads`), or null: one thread. */
+  threads: KernelThreads | null = null;
+  /** Runs a row-parallel kernel on this model's threads (model/row-split.ts). */
+  readonly byRows: ByRows = (total, make) => byRows(this.backend, this.threads, total, make);
   /** Training scratch owned by src/train/ (freed with the model). */
   readonly disposables = new Set<{ free(): void }>();
 
@@ -107,8 +112,8 @@ export class TwoTower {
     this.itemTower = layout.item;
     this.bias = layout.bias;
     this.store.allocate(backend, config.seed ?? 1);
-    this.userTower.attach(backend);
-    this.itemTower.attach(backend);
+    this.userTower.attach(backend, this.byRows);
+    this.itemTower.attach(backend, this.byRows);
     this.pairs = new PairScratch(backend);
   }
 
@@ -334,6 +339,8 @@ export class TwoTower {
     for (const d of this.disposables) d.free();
     this.disposables.clear();
     this.pairs.free();
+    this.threads?.close();
+    this.threads = null;
     this.userTower.free();
     this.itemTower.free();
     this.store.free();

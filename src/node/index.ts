@@ -1,7 +1,7 @@
 // twotower/node: the file loaders and model-file I/O, for Node. Re-exports the core too.
 export * from '../index.js';
 // The Node flavour of createScorer (worker_threads for threads > 1) replaces the core one.
-export { createScorer, createIndex, nodeSpawner } from './threads.js';
+export { createScorer, createIndex, createModel, nodeSpawner } from './threads.js';
 export {
   loadRatingsFile,
   detectFormat,

@@ -6,14 +6,21 @@ import { Worker } from 'node:worker_threads';
 import type { Spawner } from '../wasm/pool.js';
 import { NODE_WORKER_SOURCE } from '../wasm/generated/worker-sources.js';
 import { createScorer as createCoreScorer, type Scorer, type ScorerOptions } from '../rank/scorer.js';
+import { createModel as createCoreModel, type CreateModelOptions, type Model } from '../api/model.js';
+import type { TwoTowerConfig } from '../index.js';
 import { createIndex as createCoreIndex, type IndexOptions, type VectorIndex } from '../rank/index-api.js';
 
 export const nodeSpawner: Spawner = (init, failed) => {
   const worker = new Worker(NODE_WORKER_SOURCE, { eval: true, workerData: init });
-  worker.on('error', (error) => failed(`a scorer worker thread failed: ${error.message}`));
+  worker.on('error', (error) => failed(`a twotower worker thread failed: ${error.message}`));
   worker.unref();
   return { terminate: () => void worker.terminate() };
 };
+
+/** createModel with worker_threads for `threads > 1`. */
+export function createModel(config: TwoTowerConfig, options: CreateModelOptions = {}): Promise<Model> {
+  return createCoreModel(config, options, nodeSpawner);
+}
 
 /** createIndex with worker_threads for `threads > 1`. */
 export function createIndex(options: IndexOptions): Promise<VectorIndex> {

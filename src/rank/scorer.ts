@@ -516,6 +516,34 @@ function webSpawner(url?: string | URL): Spawner | undefined {
   };
 }
 
+/** Checks a `threads` option: an integer from 1 to MAX_THREADS. */
+export function checkThreads(threads: number): void {
+  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
+    fail(
+      'BAD_OPTION',
+      `threads must be an integer from 1 to ${MAX_THREADS}, got ${threads} (this host has ${hardwareThreads()} hardware threads)`,
+    );
+  }
+}
+
+/**
+ * A WASM instance on shared memory and a pool of `threads` over it, where this host can run
+ * them (threads > 1, a spawner — worker_threads from the Node entry, else Web Workers — shared
+ * memory, and a calling thread that may block); null where it cannot: the caller then uses one
+ * thread and says so. A pool that fails to start is WORKER_FAILED.
+ */
+export async function threadedBackend(
+  threads: number,
+  spawn: Spawner | undefined,
+  wasm: LoadOptions | undefined,
+  workerUrl?: string | URL,
+): Promise<{ backend: WasmBackend; pool: KernelPool } | null> {
+  spawn ??= webSpawner(workerUrl);
+  if (!(threads > 1 && spawn && supportsSharedMemory() && canBlock())) return null;
+  const backend = (await loadWasmBackend({ ...wasm, shared: true })) as WasmBackend;
+  return { backend, pool: await KernelPool.start(backend, threads, spawn) };
+}
+
 /**
  * Creates a scorer with its own WASM instance; see ScorerOptions. With threads > 1 and a
  * `spawn` for this platform (the Node entry passes worker_threads), the items are scanned by a
@@ -527,21 +555,12 @@ export async function createScorer(options: ScorerOptions = {}, spawn?: Spawner)
     fail('BAD_OPTION', `quantize must be 'int8' or absent, got ${JSON.stringify(options.quantize)}`);
   }
   const threads = options.threads ?? 1;
-  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
-    fail(
-      'BAD_OPTION',
-      `threads must be an integer from 1 to ${MAX_THREADS}, got ${threads} (this host has ${hardwareThreads()} hardware threads)`,
-    );
-  }
+  checkThreads(threads);
   if (options.candidates !== undefined && typeof options.candidates !== 'function')
     fail('BAD_OPTION', 'candidates must be a function of k');
   const candidates = options.candidates ?? ((k: number) => Math.max(4 * k, k + 64));
-  spawn ??= webSpawner(options.workerUrl);
-  if (threads > 1 && spawn && supportsSharedMemory() && canBlock()) {
-    const backend = await loadWasmBackend({ ...options.wasm, shared: true });
-    const pool = await KernelPool.start(backend as WasmBackend, threads, spawn);
-    return new WasmScorer(backend, options.quantize, candidates, pool);
-  }
+  const threaded = await threadedBackend(threads, spawn, options.wasm, options.workerUrl);
+  if (threaded) return new WasmScorer(threaded.backend, options.quantize, candidates, threaded.pool);
   const backend = await loadWasmBackend(options.wasm);
   return new WasmScorer(backend, options.quantize, candidates);
 }

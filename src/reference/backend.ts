@@ -53,8 +53,8 @@ export class ReferenceBackend implements Backend {
       count_nonfinite: (p, n) => Array.prototype.filter.call(F(p, n), (x: number) => !Number.isFinite(x)).length,
       dense_forward: (y, x, w, b, m, k, n) => denseForward(F(y, m * n), F(x, m * k), F(w, k * n), Fo(b, n), m, k, n),
       dense_backward_input: (dx, dy, w, m, k, n) => denseBackwardInput(F(dx, m * k), F(dy, m * n), F(w, k * n), m, k, n),
-      dense_backward_weight: (dw, x, dy, m, k, n, acc) =>
-        denseBackwardWeight(F(dw, k * n), F(x, m * k), F(dy, m * n), m, k, n, acc !== 0),
+      dense_backward_weight: (dw, x, dy, m, k, n, ldx, acc) =>
+        denseBackwardWeight(F(dw, k * n), this.tail(x), F(dy, m * n), m, k, n, ldx, acc !== 0),
       bias_backward: (db, dy, m, n, acc) => biasBackward(F(db, n), F(dy, m * n), m, n, acc !== 0),
       relu_forward: (y, x, n) => reluForward(F(y, n), F(x, n), n),
       relu_backward: (dx, dy, y, n) => reluBackward(F(dx, n), F(dy, n), F(y, n), n),
@@ -139,9 +139,19 @@ export class ReferenceBackend implements Backend {
       l2_penalty: (dx, x, n, scale) => l2Penalty(F(dx, n), F(x, n), n, scale),
       bce_loss: (ds, s, y, n) => bceLoss(F(ds, n), F(s, n), F(y, n), n),
       bpr_loss: (ds, s, n) => bprLoss(F(ds, 2 * n), F(s, 2 * n), n),
-      softmax_xent: (dS, S, logq, ids, n, t) => {
+      softmax_xent: (dS, S, logq, ids, losses, n, row0, rows, t) => {
         const logits = F(S, n * n).slice();
-        return softmaxXent(F(dS, n * n), logits, logq === 0 ? null : F(logq, n), ids === 0 ? null : I(ids, n), n, t);
+        softmaxXent(
+          F(dS, n * n),
+          logits,
+          logq === 0 ? null : F(logq, n),
+          ids === 0 ? null : I(ids, n),
+          new Float64Array(this.buffer, losses, n),
+          n,
+          row0,
+          rows,
+          t,
+        );
       },
       rank_targets: (ranks, s, n, targets, m, exIds, e) =>
         rankTargets(I(ranks, m), F(s, n), n, I(targets, m), m, I(exIds, Math.max(e, 0)), e),

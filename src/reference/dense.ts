@@ -30,12 +30,13 @@ export function denseBackwardWeight(
   m: number,
   k: number,
   n: number,
+  ldx: number,
   accumulate: boolean,
 ): void {
   for (let p = 0; p < k; p++) {
     for (let j = 0; j < n; j++) {
       let s = accumulate ? dw[p * n + j]! : 0;
-      for (let i = 0; i < m; i++) s += x[i * k + p]! * dy[i * n + j]!;
+      for (let i = 0; i < m; i++) s += x[i * ldx + p]! * dy[i * n + j]!;
       dw[p * n + j] = s;
     }
   }

@@ -99,24 +99,26 @@ export function bprLoss(ds: Floats, s: Floats, n: number): number {
   return total / n;
 }
 
+/** Twin of softmax_xent: rows [row0, row0 + rows) of the in-batch softmax, each row's loss into losses[i]. */
 export function softmaxXent(
   dS: Floats,
   S: Floats,
   logq: Floats | null,
   ids: Int32Array | null,
+  losses: Float64Array,
   n: number,
+  row0: number,
+  rows: number,
   temperature: number,
-): number {
-  let total = 0;
-  for (let i = 0; i < n; i++) {
+): void {
+  for (let i = row0; i < row0 + rows; i++) {
     const z = Array.from({ length: n }, (_, j) =>
       ids && j !== i && ids[j] === ids[i] ? -Infinity : S[i * n + j]! / temperature - (logq ? logq[j]! : 0),
     );
     const m = Math.max(...z);
     const e = z.map((v) => Math.exp(v - m));
     const sum = e.reduce((a, b) => a + b, 0);
-    total += m + Math.log(sum) - z[i]!;
+    losses[i] = m + Math.log(sum) - z[i]!;
     for (let j = 0; j < n; j++) dS[i * n + j] = (e[j]! / sum - (i === j ? 1 : 0)) / (n * temperature);
   }
-  return total / n;
 }

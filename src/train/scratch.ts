@@ -43,6 +43,16 @@ export class TrainScratch {
     return this.buffers.get('matrix', n * n * this.backend.floatBytes);
   }
 
+  /** n f64 values (per-row losses), read with `f64s`. */
+  rowLosses(n: number): number {
+    return this.buffers.get('rowLosses', n * 8);
+  }
+
+  /** A view of n f64 values at ptr. */
+  f64s(ptr: number, n: number): Float64Array {
+    return new Float64Array(this.backend.bytes(ptr, 8 * n).buffer, ptr, n);
+  }
+
   free(): void {
     this.buffers.free();
     this.rows = 0;

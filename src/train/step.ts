@@ -66,6 +66,7 @@ export function lossAndGradients(
     dItem: scratch.dItem,
     scratch,
     settings,
+    byRows: core.byRows,
   });
   if (!Number.isFinite(value)) return value;
   const { global, user: ub, item: ib } = core.bias;

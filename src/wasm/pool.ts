@@ -1,18 +1,22 @@
-// Threads for the item scan: worker instances of the threads build run kernels on one shared
-// WebAssembly.Memory. Only the main instance allocates; a worker is handed pointers. Dispatch
-// goes through a control block in the shared memory: per worker a slot of 16 i32 —
-// [state, kernel, args…] with state STARTING → IDLE → READY (job posted) → DONE → IDLE, or QUIT —
+// Threads for the item scan and for training's row-parallel kernels: worker instances of the
+// threads build run kernels on one shared WebAssembly.Memory. Only the main instance allocates;
+// a worker is handed pointers. Dispatch goes through a control block in the shared memory: per
+// worker a slot of 32 i32 — [state, kernel, pad, args as f64…] (f64 holds every i32 pointer and
+// f32 setting exactly) with state STARTING → IDLE → READY (job posted) → DONE → IDLE, or QUIT —
 // woken with Atomics.notify and waited on with Atomics.wait. The calling thread takes a share
 // of every job itself, then waits for the others, so the API stays synchronous. Hosts whose
 // calling thread may not block (a browser's main thread) get no pool: threads = 1.
 import { fail } from '../errors.js';
 import { KERNEL_ARITY, type KernelExports } from '../backend/generated/kernels.js';
 import type { WasmBackend } from './load.js';
+import { ROW_KERNELS, type KernelThreads } from '../backend/contract.js';
 
-export const SLOT_INTS = 16;
+export const SLOT_INTS = 32;
+/** Where a slot's arguments start, in f64 units from the slot (after state, kernel and padding). */
+const ARGS_AT = 1;
 export const STATE = { STARTING: -2, FAILED: -1, IDLE: 0, READY: 1, DONE: 2, QUIT: 3 } as const;
 /** Kernels a worker can run, by number. */
-export const KERNELS = ['score_topk', 'score_topk_i8'] as const;
+export const KERNELS = ['score_topk', 'score_topk_i8', ...ROW_KERNELS] as const;
 export type PoolKernel = (typeof KERNELS)[number];
 
 /**
@@ -50,7 +54,7 @@ export function canBlock(): boolean {
   return g.document === undefined || g.WorkerGlobalScope !== undefined;
 }
 
-export class KernelPool {
+export class KernelPool implements KernelThreads {
   private readonly workers: SpawnedWorker[] = [];
   private closed = false;
 
@@ -115,7 +119,7 @@ export class KernelPool {
     for (let t = 1; t < jobs.length; t++) {
       const s = this.slot(t);
       ctrl[s + 1] = KERNELS.indexOf(jobs[t]!.kernel);
-      jobs[t]!.args.forEach((a, i) => (ctrl[s + 2 + i] = a));
+      new Float64Array(ctrl.buffer, (s + 2 * ARGS_AT) * 4, KERNEL_ARITY[jobs[t]!.kernel]).set(jobs[t]!.args);
       Atomics.store(ctrl, s, STATE.READY);
       Atomics.notify(ctrl, s);
     }
@@ -146,8 +150,7 @@ export class KernelPool {
 
 /** Calls a job's kernel with its typed arguments. */
 export function runJob(kernels: Pick<KernelExports, PoolKernel>, job: PoolJob): void {
-  if (job.kernel === 'score_topk') kernels.score_topk(...job.args);
-  else kernels.score_topk_i8(...job.args);
+  (kernels[job.kernel] as (...args: number[]) => unknown)(...job.args);
 }
 
 /**
@@ -178,7 +181,7 @@ export async function workerMain(
     const ctrl = view();
     const kernel = KERNELS[ctrl[slot + 1]!]!;
     // The slot holds the arguments the caller wrote from a typed PoolJob of this kernel.
-    const args = Array.from(ctrl.subarray(slot + 2, slot + 2 + KERNEL_ARITY[kernel]));
+    const args = Array.from(new Float64Array(ctrl.buffer, (slot + 2 * ARGS_AT) * 4, KERNEL_ARITY[kernel]));
     try {
       runJob(exports, { kernel, args } as PoolJob);
       Atomics.store(view(), slot, STATE.DONE);

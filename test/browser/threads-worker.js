@@ -1,5 +1,6 @@
 // Runs inside a dedicated Web Worker of a cross-origin isolated page: a 2-thread scorer (whose
-// pool starts nested Web Workers) against a 1-thread scorer on the same data.
+// pool starts nested Web Workers) against a 1-thread scorer on the same data, and a model
+// trained on 2 threads against one trained on 1.
 import * as tt from '/dist/twotower.browser.js';
 
 self.onmessage = async (event) => {
@@ -11,6 +12,39 @@ self.onmessage = async (event) => {
       self.postMessage({ error: 'createScorer resolved' });
     } catch (error) {
       self.postMessage({ code: error.code, message: error.message, ms: Date.now() - started });
+    }
+    return;
+  }
+  if (event.data === 'train') {
+    // A model trained with the in-batch softmax on 2 threads (nested Web Workers) against 1 thread.
+    try {
+      let seed = 3;
+      const next = () => (seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648;
+      const n = 4000;
+      const data = {
+        users: Int32Array.from({ length: n }, () => Math.floor(next() * 500)),
+        items: Int32Array.from({ length: n }, () => Math.floor(300 * next() ** 2)),
+        ratings: new Float32Array(n),
+      };
+      const config = {
+        dim: 16,
+        seed: 5,
+        user: { features: [{ kind: 'id', name: 'u', vocabSize: 500, dim: 16 }], hidden: [32] },
+        item: { features: [{ kind: 'id', name: 'i', vocabSize: 300, dim: 16 }], hidden: [32] },
+      };
+      const one = await tt.createModel(config),
+        two = await tt.createModel(config, { threads: 2 });
+      const options = { loss: 'softmax', epochs: 2, batchSize: 256 };
+      one.fit(data, options);
+      const b = two.fit(data, options);
+      const pa = one.parameters(),
+        pb = two.parameters();
+      const same = Object.keys(pa).every((k) => pa[k].every((x, i) => Object.is(x, pb[k][i])));
+      self.postMessage({ threads: two.threads, same, losses: b.history.map((h) => h.loss), kernels: two.kernels });
+      one.dispose();
+      two.dispose();
+    } catch (error) {
+      self.postMessage({ error: String((error && error.stack) || error) });
     }
     return;
   }

@@ -4,7 +4,7 @@
 // name to the CLI. A 'pair' loss reads the pair scores s (⟨U, V⟩ plus biases) and writes ds;
 // the trainer back-propagates through the dot product and the biases. A 'matrix' loss (the
 // in-batch softmax, scoring every user of the batch against every item of it) writes dU and dV.
-import type { Backend } from '../../backend/contract.js';
+import type { Backend, RowCall } from '../../backend/contract.js';
 import type { TwoTower } from '../../model/twotower.js';
 import type { Interactions } from '../../data/interactions.js';
 import type { Random } from '../../util/random.js';
@@ -59,6 +59,8 @@ export interface LossBatch {
   dItem: number;
   scratch: TrainScratch;
   settings: LossSettings;
+  /** Runs a row-parallel kernel over [0, total) rows, split across the model's threads (model/row-split.ts). */
+  byRows(total: number, make: (row0: number, rows: number) => RowCall): void;
 }
 
 export interface Loss {

@@ -1,0 +1,31 @@
+// Row-parallel kernels (training, and the towers' dense layers): an operation whose output rows are independent is split
+// into row ranges, one per thread of the model's pool (when it has one), each a multiple of 4
+// rows so that every thread runs the kernels' 4-row blocks exactly as one thread would. Every
+// output element is computed by one thread in the one summation order, so the result has the
+// same bits on any number of threads: threaded training is deterministic and equal to one thread.
+import type { Backend, KernelThreads, RowCall } from '../backend/contract.js';
+
+/** Fewest rows a thread's share may have: below it, dispatch costs more than it saves. */
+const MIN_ROWS_PER_THREAD = 32;
+
+/** Runs one row-parallel kernel over [0, total) rows: make(row0, rows) gives a range's call. */
+export type ByRows = (total: number, make: (row0: number, rows: number) => RowCall) => void;
+
+/** Runs make(row0, rows) over [0, total), split across `pool`'s threads (or one call without a pool). */
+export function byRows(
+  backend: Backend,
+  pool: KernelThreads | null,
+  total: number,
+  make: (row0: number, rows: number) => RowCall,
+): void {
+  const parts = pool ? Math.min(pool.size, Math.floor(total / MIN_ROWS_PER_THREAD)) : 1;
+  if (!pool || parts <= 1) {
+    const call = make(0, total);
+    (backend.kernels[call.kernel] as (...args: number[]) => unknown)(...call.args);
+    return;
+  }
+  const per = Math.ceil(total / parts / 4) * 4;
+  const calls: RowCall[] = [];
+  for (let row0 = 0; row0 < total; row0 += per) calls.push(make(row0, Math.min(per, total - row0)));
+  pool.run(calls);
+}

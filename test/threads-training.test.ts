@@ -1,0 +1,135 @@
+// Training on several threads: the in-batch softmax's matrix work split by rows over worker
+// threads (src/train/row-split.ts). Each output row is computed by one thread in the one
+// summation order, so a model trained on two threads has the same bits as one trained on one.
+import { describe, it, expect } from 'vitest';
+import { createModel } from '../src/node/index.js';
+import { ReferenceBackend } from '../src/index.js';
+import type { TwoTowerConfig } from '../src/index.js';
+import { wasmBuilds, Random, randomFloats, putFloats, getFloats } from './helpers.js';
+
+const config: TwoTowerConfig = {
+  dim: 16,
+  seed: 4,
+  user: {
+    features: [
+      { kind: 'id', name: 'u', vocabSize: 300, dim: 8 },
+      { kind: 'multiHot', name: 'seen', vocabSize: 200, dim: 8, pooling: 'mean' },
+    ],
+    hidden: [24],
+  },
+  item: { features: [{ kind: 'id', name: 'i', vocabSize: 200, dim: 8 }], hidden: [24] },
+};
+
+function data(seed: number) {
+  const random = new Random(seed);
+  const n = 3000;
+  return {
+    users: Int32Array.from({ length: n }, () => random.int(300)),
+    items: Int32Array.from({ length: n }, () => Math.floor(200 * random.next() ** 2)),
+    ratings: new Float32Array(n),
+  };
+}
+
+function features() {
+  const random = new Random(8);
+  const offsets = new Int32Array(301);
+  const ids: number[] = [];
+  for (let u = 0; u < 300; u++) {
+    const k = random.int(6);
+    for (let j = 0; j < k; j++) ids.push(random.int(200));
+    offsets[u + 1] = ids.length;
+  }
+  return { userFeatures: { count: 300, columns: { seen: { offsets, ids: Int32Array.from(ids) } } } };
+}
+
+describe('training on two threads', () => {
+  it('gives the same bits as one thread (in-batch softmax, a multi-hot feature, hidden layers), and says how many threads it used', async () => {
+    const options = { loss: 'softmax' as const, epochs: 2, batchSize: 256 };
+    const one = await createModel(config, features());
+    const two = await createModel(config, { ...features(), threads: 2 });
+    expect(one.threads).toBe(1);
+    expect(two.threads).toBe(2);
+    const a = one.fit(data(1), options);
+    const b = two.fit(data(1), options);
+    expect(b.history.map((h) => h.loss)).toEqual(a.history.map((h) => h.loss));
+    const pa = one.parameters(),
+      pb = two.parameters();
+    for (const name of Object.keys(pa)) expect(pb[name], name).toEqual(pa[name]);
+    expect(b.history.at(-1)!.loss).toBeLessThan(b.history[0]!.loss);
+    one.dispose();
+    two.dispose();
+  });
+
+  it('gives the same bits as one thread with a pair loss (squared error, biases), and predicts alike', async () => {
+    const withBias = { ...config, bias: { global: true, user: true, item: true } };
+    const one = await createModel(withBias, features());
+    const two = await createModel(withBias, { ...features(), threads: 2 });
+    const d = data(2);
+    const rated = { ...d, ratings: Float32Array.from(d.users, (u, i) => 1 + ((u + d.items[i]!) % 5)) };
+    one.fit(rated, { epochs: 2, batchSize: 512 });
+    two.fit(rated, { epochs: 2, batchSize: 512 });
+    expect(two.parameters()).toEqual(one.parameters());
+    expect(Array.from(two.predictIndices(d.users.subarray(0, 500), d.items.subarray(0, 500)))).toEqual(
+      Array.from(one.predictIndices(d.users.subarray(0, 500), d.items.subarray(0, 500))),
+    );
+    one.dispose();
+    two.dispose();
+  });
+
+  it('refuses thread counts it cannot honour, and a backend given with threads', async () => {
+    await expect(createModel(config, { threads: 0 })).rejects.toThrow(/threads must be an integer from 1 to 64, got 0/);
+    await expect(createModel(config, { threads: 1000 })).rejects.toThrow(/threads must be an integer from 1 to 64/);
+    await expect(createModel(config, { threads: 2, backend: new ReferenceBackend() })).rejects.toThrow(
+      /give threads or backend, not both/,
+    );
+  });
+});
+
+describe('row kernels split by rows with the same bits', () => {
+  it('score_matrix, dense_forward, dense_backward_input and dense_backward_weight over row ranges equal one call', async () => {
+    const random = new Random(12);
+    for (const be of await wasmBuilds()) {
+      for (const [rows, k, n] of [
+        [37, 16, 29],
+        [64, 33, 8],
+        [9, 5, 70],
+      ] as const) {
+        const x = putFloats(be, randomFloats(random, rows * k)),
+          w = putFloats(be, randomFloats(random, k * n)),
+          v = putFloats(be, randomFloats(random, n * k));
+        const whole = be.alloc(rows * n * 4),
+          split = be.alloc(rows * n * 4);
+        const cut = 4 * Math.floor(rows / 8);
+        for (const [kernel, make] of [
+          [
+            'dense_forward',
+            (out: number, r: number, m: number) => be.kernels.dense_forward(out + r * n * 4, x + r * k * 4, w, 0, m, k, n),
+          ],
+          [
+            'score_matrix',
+            (out: number, r: number, m: number) => be.kernels.score_matrix(out + r * n * 4, x + r * k * 4, v, m, n, k),
+          ],
+        ] as const) {
+          make(whole, 0, rows);
+          make(split, 0, cut);
+          make(split, cut, rows - cut);
+          expect(getFloats(be, split, rows * n), `${be.kind} ${kernel} ${rows}×${k}×${n}`).toEqual(
+            getFloats(be, whole, rows * n),
+          );
+        }
+        // dense_backward_weight: dW[k × n] = Xᵀ·dY, its rows (X's columns) in two ranges.
+        const dy = putFloats(be, randomFloats(random, rows * n));
+        const dwWhole = be.alloc(k * n * 4),
+          dwSplit = be.alloc(k * n * 4);
+        be.kernels.dense_backward_weight(dwWhole, x, dy, rows, k, n, k, 0);
+        const p = 4 * Math.floor(k / 8);
+        be.kernels.dense_backward_weight(dwSplit, x, dy, rows, p, n, k, 0);
+        be.kernels.dense_backward_weight(dwSplit + p * n * 4, x + p * 4, dy, rows, k - p, n, k, 0);
+        expect(getFloats(be, dwSplit, k * n), `${be.kind} dense_backward_weight ${rows}×${k}×${n}`).toEqual(
+          getFloats(be, dwWhole, k * n),
+        );
+        [x, w, v, whole, split, dy, dwWhole, dwSplit].forEach((ptr) => be.free(ptr));
+      }
+    }
+  });
+});

@@ -127,6 +127,12 @@ dataOptions(
         .default('lazyAdam'),
     )
     .option(
+      '--threads <n>',
+      'threads to train on (worker_threads; the same model as one thread, bit for bit)',
+      integer('--threads', 1),
+      1,
+    )
+    .option(
       '--hash-ids <n>',
       'hash user and item ids into n buckets each instead of listing them (open-ended id spaces)',
       integer('--hash-ids', 1),

@@ -367,6 +367,36 @@ describe('honest output', () => {
     expect(unknown.stderr).not.toMatch(/--history/);
   });
 
+  it('--threads 2 trains the same model as one thread and says how many it used; --table-optimizer is honoured', () => {
+    const common = [
+      'train',
+      '--data',
+      path('train.csv'),
+      '--test',
+      path('test.csv'),
+      '--loss',
+      'softmax',
+      '--epochs',
+      '2',
+      '--json',
+    ];
+    const one = run(...common);
+    const two = run(...common, '--threads', '2');
+    expect(two.code, two.stderr).toBe(0);
+    expect(two.stderr).toMatch(/trained on 2 of the 2 threads asked for/);
+    const metrics = (r: { last: string }) => {
+      const { seconds: _s, trainSeconds: _t, ...rest } = JSON.parse(r.last) as Record<string, unknown>;
+      return rest;
+    };
+    expect(metrics(two)).toEqual(metrics(one));
+    const adagrad = run(...common, '--table-optimizer', 'rowwiseAdagrad');
+    expect(adagrad.code, adagrad.stderr).toBe(0);
+    expect(metrics(adagrad)).not.toEqual(metrics(one));
+    expect(run(...common, '--table-optimizer', 'lion').stderr).toMatch(
+      /--table-optimizer.*lion.*Allowed choices are adam, sgd, lazyAdam, rowwiseAdagrad/,
+    );
+  });
+
   it('--version prints the package version', () => {
     const r = run('--version');
     expect(r.code).toBe(0);

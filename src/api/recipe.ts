@@ -9,6 +9,7 @@ import type { FeatureTable, MultiHotColumn } from '../config/feature-table.js';
 import type { FitResult } from '../train/options.js';
 import { resolveLoss, type LossName } from '../train/losses/index.js';
 import type { OptimizerOptions } from '../train/optimizers/index.js';
+import type { Spawner } from '../wasm/pool.js';
 import type { RatingsData } from '../data/ratings.js';
 import { Vocabulary } from '../data/vocabulary.js';
 import { fail } from '../errors.js';
@@ -59,6 +60,8 @@ export interface RecipeOptions {
   temperature: number;
   /** Optimizers by parameter group (see FitOptions.optimizers). Default: lazy Adam for the tables, Adam for the dense layers. */
   optimizers?: OptimizerOptions;
+  /** Threads to train on (createModel's `threads`: the same bits as one thread). Default 1. */
+  threads?: number;
   /** bce: negatives per positive. */
   negatives: number;
   seed: number;
@@ -204,12 +207,12 @@ export interface RecipeResult {
   seconds: number;
 }
 
-export async function trainRecipe(ds: RecipeData, o: RecipeOptions): Promise<RecipeResult> {
+export async function trainRecipe(ds: RecipeData, o: RecipeOptions, spawn?: Spawner): Promise<RecipeResult> {
   const started = performance.now();
   const config = recipeConfig(ds, o);
   modelMemory(config, { optimizers: o.optimizers }); // a model that cannot fit fails here, before its feature tables are built
   const features = recipeFeatures(ds, o);
-  const make = () => createModel(config, features);
+  const make = () => createModel(config, { ...features, threads: o.threads }, spawn);
   const common = {
     batchSize: o.batchSize,
     learningRate: o.learningRate,
@@ -287,7 +290,7 @@ export interface TrainOptions extends Partial<Omit<RecipeOptions, 'loss'>> {
  * early stopping on a validation split, a final refit): the model keeps the id vocabularies
  * and each user's items, so `model.recommend(userId)` answers in the same ids.
  */
-export async function train(events: Iterable<TrainEvent>, options: TrainOptions = {}): Promise<Model> {
+export async function train(events: Iterable<TrainEvent>, options: TrainOptions = {}, spawn?: Spawner): Promise<Model> {
   const rows = Array.isArray(events) ? (events as TrainEvent[]) : [...events];
   if (rows.length === 0) fail('EMPTY_DATA', 'train: no events given');
   const task = options.task ?? (rows.every((e) => e?.rating !== undefined) ? 'rating' : 'retrieval');
@@ -333,6 +336,6 @@ export async function train(events: Iterable<TrainEvent>, options: TrainOptions 
   const loss = options.loss ?? (task === 'rating' ? 'mse' : 'softmax');
   if (resolveLoss(loss).implicit !== (task === 'retrieval')) fail('BAD_OPTION', `loss '${loss}' does not fit the ${task} task`);
   const { task: _task, loss: _loss, ...given } = options;
-  const { model } = await trainRecipe({ train: data, users, items }, recipeOptions(loss, given));
+  const { model } = await trainRecipe({ train: data, users, items }, recipeOptions(loss, given), spawn);
   return model;
 }

@@ -56,6 +56,7 @@ export interface TrainFlags extends DataFlags {
   historyPooling: 'mean' | 'attention';
   /** The optimizer of the embedding and bias tables. */
   tableOptimizer: OptimizerName;
+  threads: number;
   hashIds?: number;
   seed: number;
   out?: string;
@@ -144,6 +145,7 @@ export async function train(f: TrainFlags): Promise<void> {
     history: f.history,
     historyPooling: f.historyPooling,
     optimizers: { embeddings: f.tableOptimizer, biases: f.tableOptimizer },
+    threads: f.threads,
   };
   for (const [key, value] of [
     ['dim', f.dim],
@@ -170,6 +172,7 @@ export async function train(f: TrainFlags): Promise<void> {
   });
   bar.stop();
   const model = result.model;
+  if (f.threads > 1) say(`trained on ${model.threads} of the ${f.threads} threads asked for`);
   model.metadata = {
     trainedOn: basename(f.data),
     ratings: ds.train.users.length,

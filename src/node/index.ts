@@ -2,6 +2,7 @@
 export * from '../index.js';
 // The Node flavour of createScorer (worker_threads for threads > 1) replaces the core one.
 export { createScorer, createIndex, createModel, nodeSpawner } from './threads.js';
+export { train } from './recipe.js';
 export {
   loadRatingsFile,
   detectFormat,

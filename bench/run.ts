@@ -65,26 +65,28 @@ if (wanted('threads')) {
 if (wanted('synthetic')) {
   // 10 million events over 1 million users × 1 million items, one epoch, in its own process.
   const child = fileURLToPath(new URL('./synthetic-child.ts', import.meta.url));
-  const args = quick ? ['1000000', '100000', '100000', '256'] : ['10000000', '1000000', '1000000', '256'];
-  const r = spawnSync(process.execPath, ['--import', 'tsx', child, ...args], { encoding: 'utf8', timeout: 1_800_000 });
-  const line = r.stdout.trim().split('\n').pop() ?? '';
-  try {
-    const x = JSON.parse(line) as { [key: string]: number };
-    records.push({
-      name: `synthetic log: ${x.events!.toLocaleString('en-US')} events, ${x.users!.toLocaleString('en-US')} users × ${x.items!.toLocaleString('en-US')} items, one epoch (softmax, batch ${x.batch})`,
-      impl: 'twotower (1 thread, plain node)',
-      medianMs: x.trainSeconds! * 1000,
-      minMs: x.trainSeconds! * 1000,
-      maxMs: x.trainSeconds! * 1000,
-      examplesPerSecond: x.eventsPerSecond,
-      note: `Recall@20 ${x.recall20!.toFixed(4)} (popularity ${x.popularityRecall20!.toFixed(4)}), peak RSS ${x.peakRssMB!.toFixed(0)} MB`,
-    });
-    say(
-      `\nSynthetic log, one epoch of the retrieval loss (plain node, 1 thread)\n| events | users × items | batch | train s | events/s | peak RSS MB | WASM heap MB | Recall@20 | popularity Recall@20 |\n|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n` +
-        `| ${x.events!.toLocaleString('en-US')} | ${x.users!.toLocaleString('en-US')} × ${x.items!.toLocaleString('en-US')} | ${x.batch} | ${x.trainSeconds!.toFixed(1)} | ${Math.round(x.eventsPerSecond!).toLocaleString('en-US')} | ${x.peakRssMB!.toFixed(0)} | ${x.heapMB!.toFixed(0)} | ${x.recall20!.toFixed(4)} | ${x.popularityRecall20!.toFixed(4)} |`,
-    );
-  } catch {
-    say(`\nSynthetic log: failed: ${r.stderr.split('\n').find((l) => l.includes('Error')) ?? r.status}`);
+  const size = quick ? ['1000000', '100000', '100000', '256'] : ['10000000', '1000000', '1000000', '256'];
+  for (const threads of ['1', '2']) {
+    const r = spawnSync(process.execPath, ['--import', 'tsx', child, ...size, threads], { encoding: 'utf8', timeout: 1_800_000 });
+    const line = r.stdout.trim().split('\n').pop() ?? '';
+    try {
+      const x = JSON.parse(line) as { [key: string]: number };
+      records.push({
+        name: `synthetic log: ${x.events!.toLocaleString('en-US')} events, ${x.users!.toLocaleString('en-US')} users × ${x.items!.toLocaleString('en-US')} items, one epoch (softmax, batch ${x.batch})`,
+        impl: `twotower (${x.threads} thread${x.threads! > 1 ? 's' : ''}, plain node)`,
+        medianMs: x.trainSeconds! * 1000,
+        minMs: x.trainSeconds! * 1000,
+        maxMs: x.trainSeconds! * 1000,
+        examplesPerSecond: x.eventsPerSecond,
+        note: `Recall@20 ${x.recall20!.toFixed(4)} (popularity ${x.popularityRecall20!.toFixed(4)}), peak RSS ${x.peakRssMB!.toFixed(0)} MB`,
+      });
+      say(
+        `\nSynthetic log, one epoch of the retrieval loss (plain node)\n| threads | events | users × items | batch | train s | events/s | peak RSS MB | WASM heap MB | Recall@20 | popularity Recall@20 |\n|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|\n` +
+          `| ${x.threads} | ${x.events!.toLocaleString('en-US')} | ${x.users!.toLocaleString('en-US')} × ${x.items!.toLocaleString('en-US')} | ${x.batch} | ${x.trainSeconds!.toFixed(1)} | ${Math.round(x.eventsPerSecond!).toLocaleString('en-US')} | ${x.peakRssMB!.toFixed(0)} | ${x.heapMB!.toFixed(0)} | ${x.recall20!.toFixed(4)} | ${x.popularityRecall20!.toFixed(4)} |`,
+      );
+    } catch {
+      say(`\nSynthetic log: failed: ${r.stderr.split('\n').find((l) => l.includes('Error')) ?? r.status}`);
+    }
   }
 }
 if (wanted('training')) await suite('Training step', (async () => [...(await trainCases()), ...(await tfjsTrainCases())])());

@@ -2,22 +2,32 @@
 // log (bench/synthetic-log.ts), train one epoch of the retrieval loss (in-batch softmax) on id
 // towers, then Recall@20 against the planted truth for 2,000 users (10 future events each, their
 // training items excluded) beside the popularity baseline. Prints one JSON line.
-//   node --import tsx bench/synthetic-child.ts <events> <users> <items> <batch> [dim]
-import { createModel } from '../src/index.js';
+//   node --import tsx bench/synthetic-child.ts <events> <users> <items> <batch> [threads] [dim]
+import { createModel } from '../src/node/index.js';
 import { syntheticLog } from './synthetic-log.js';
 import { Random } from '../src/util/random.js';
 
-const [events, users, items, batch, dim] = process.argv.slice(2).map(Number) as [number, number, number, number, number?];
+const [events, users, items, batch, threads, dim] = process.argv.slice(2).map(Number) as [
+  number,
+  number,
+  number,
+  number,
+  number?,
+  number?,
+];
 const d = dim ?? 32;
 const t0 = performance.now();
 const log = syntheticLog({ users, items, events });
 const generateSeconds = (performance.now() - t0) / 1000;
-const model = await createModel({
-  dim: d,
-  seed: 1,
-  user: { features: [{ kind: 'id', name: 'user', vocabSize: users, dim: d }], project: false },
-  item: { features: [{ kind: 'id', name: 'item', vocabSize: items, dim: d }], project: false },
-});
+const model = await createModel(
+  {
+    dim: d,
+    seed: 1,
+    user: { features: [{ kind: 'id', name: 'user', vocabSize: users, dim: d }], project: false },
+    item: { features: [{ kind: 'id', name: 'item', vocabSize: items, dim: d }], project: false },
+  },
+  { threads: threads ?? 1 },
+);
 const rssBefore = process.resourceUsage().maxRSS / 1024;
 const t1 = performance.now();
 const result = model.fit(
@@ -87,6 +97,7 @@ console.log(
     users,
     items,
     batch,
+    threads: model.threads,
     dim: d,
     generateSeconds,
     trainSeconds,

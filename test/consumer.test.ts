@@ -22,6 +22,8 @@ interface AppResult {
   kernels: string;
   threads: number;
   same: boolean;
+  trainThreads: number;
+  sameModel: boolean;
   error?: string;
 }
 
@@ -32,6 +34,8 @@ function expectGood(result: AppResult, kernels: string): void {
   expect(result.kernels).toBe(kernels);
   expect(result.threads).toBe(2);
   expect(result.same).toBe(true);
+  expect(result.trainThreads).toBe(2);
+  expect(result.sameModel).toBe(true);
 }
 
 /** What the page evaluates: starts /worker.js (a module worker running the app) and resolves to its result. */

@@ -1,5 +1,5 @@
 // A consumer's code, as the README tells it: events in its own ids → a model → recommendations
-// by id, and a 2-thread scorer. Run by test/consumer.test.ts in Node (installed from the packed
+// by id, the same model trained on 2 threads, and a 2-thread scorer. Run by test/consumer.test.ts in Node (installed from the packed
 // tarball, plain and bundled by esbuild) and, bundled for the browser, inside a Web Worker of a
 // cross-origin isolated page. Prints (or posts) one JSON result.
 import { train, createScorer } from 'twotower';
@@ -9,6 +9,10 @@ export async function run() {
   for (let i = 0; i < 600; i++) events.push({ user: `u${i % 40}`, item: `film-${(i * 7) % 60}` });
   const model = await train(events, { epochs: 3 });
   const top = model.recommend('u3', { k: 5 });
+  const threaded = await train(events, { epochs: 3, threads: 2 });
+  const sameModel = JSON.stringify(threaded.recommend('u3', { k: 5 })) === JSON.stringify(top);
+  const trainThreads = threaded.threads;
+  threaded.dispose();
   let seed = 3;
   const next = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
   const items = Float32Array.from({ length: 20_000 * 16 }, next);
@@ -18,7 +22,7 @@ export async function run() {
   const a = one.topK(queries, items, 16, 10);
   const b = two.topK(queries, items, 16, 10);
   const same = a.indices.every((x, i) => x === b.indices[i]) && a.scores.every((x, i) => x === b.scores[i]);
-  const result = { top: top.map((x) => x.item), kernels: model.kernels, threads: two.threads, same };
+  const result = { top: top.map((x) => x.item), kernels: model.kernels, threads: two.threads, same, trainThreads, sameModel };
   one.close();
   two.close();
   model.dispose();

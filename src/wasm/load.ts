@@ -18,7 +18,7 @@ import {
 } from '../backend/contract.js';
 import { KERNEL_ARITY, type KernelExports } from '../backend/generated/kernels.js';
 import { fail } from '../errors.js';
-import { instantiateKernels } from './instantiate.js';
+import { instantiateKernels, settled } from './instantiate.js';
 
 export type KernelBuild = 'simd' | 'relaxed';
 
@@ -79,7 +79,7 @@ function inlinedModule(build: KernelBuild, shared = false): Promise<WebAssembly.
   const key = shared ? `${build}-threads` : build;
   let module = compiled.get(key);
   if (!module) {
-    module = WebAssembly.compile(decodeBase64(INLINED[key]!));
+    module = settled(WebAssembly.compile(decodeBase64(INLINED[key]!)));
     compiled.set(key, module);
   }
   return module;
@@ -88,7 +88,7 @@ function inlinedModule(build: KernelBuild, shared = false): Promise<WebAssembly.
 /** Compiles kernel bytes; bytes that are not WebAssembly give LOAD_FAILED naming where they came from. */
 async function compileKernels(bytes: BufferSource, where: string): Promise<WebAssembly.Module> {
   try {
-    return await WebAssembly.compile(bytes);
+    return await settled(WebAssembly.compile(bytes));
   } catch (cause) {
     fail('LOAD_FAILED', `${where} is not a WebAssembly module twotower can compile: ${(cause as Error).message}`, { cause });
   }

@@ -3,12 +3,13 @@
 // line naming the problem and exit with code 1; nothing is half-written at --out.
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { TwoTowerError } from './index.js';
+import { TwoTowerError, VECTOR_FORMATS } from './index.js';
 import { integer, positive, nonNegative, fraction, widths, column, delimiter } from './cli/args.js';
 import { demo } from './cli/demo.js';
 import { train } from './cli/train.js';
 import { evaluate } from './cli/eval.js';
 import { recommendCommand } from './cli/recommend.js';
+import { exportCommand } from './cli/export.js';
 import { RECIPE_DEFAULTS, IMPLICIT_DEFAULTS } from './node/recipe.js';
 import { LOSSES, LOSS_NAMES } from './train/losses/index.js';
 import { OPTIMIZERS } from './train/optimizers/index.js';
@@ -165,6 +166,21 @@ program
   .option('--include-seen', 'also recommend items the user rated in training')
   .option('--json', 'print one JSON object', false)
   .action(recommendCommand);
+
+program
+  .command('export')
+  .description("a saved model's embeddings as files for a vector database (docs/serving.md)")
+  .requiredOption('--model <file>', 'a model written by twotower train --out')
+  .addOption(
+    new Option('--format <format>', 'jsonl: {"id", "vector"} per line; npy: float32 rows, ids beside')
+      .choices([...VECTOR_FORMATS])
+      .default('jsonl'),
+  )
+  .addOption(new Option('--side <side>', 'which embeddings').choices(['user', 'item', 'both']).default('both'))
+  .option('--no-augment', 'leave out the bias columns (then inner products omit the biases)')
+  .requiredOption('--out <dir>', 'the directory to write users.jsonl / items.npy (+ items.ids.txt) into')
+  .option('--json', 'print one JSON object', false)
+  .action(exportCommand);
 
 program.exitOverride();
 try {

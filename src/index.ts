@@ -9,6 +9,8 @@ export {
   type LoadModelOptions,
   type ModelVocabularies,
   type ModelMemory,
+  type ExportEmbeddingsOptions,
+  type EmbeddingExport,
 } from './api/model.js';
 export { TwoTowerError, ERROR_CODES, type ErrorCode } from './errors.js';
 export type { Id, Recommendation, RecommendByIdOptions } from './api/model.js';
@@ -69,6 +71,7 @@ export { rmse, mae } from './eval/regression.js';
 
 // Persistence.
 export { FORMAT_VERSION } from './io/model-file.js';
+export { VECTOR_FORMATS, type VectorFormat } from './io/vector-export.js';
 
 // Kernels and backends.
 export { loadWasmBackend, supportsRelaxedSimd, type LoadOptions, type KernelBuild } from './wasm/load.js';

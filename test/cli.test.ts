@@ -397,6 +397,47 @@ describe('honest output', () => {
     );
   });
 
+  it('export writes a model’s embeddings for a vector database: JSON Lines, or .npy with the ids beside', () => {
+    const dirJsonl = path('vectors-jsonl'),
+      dirNpy = path('vectors-npy');
+    const a = run('export', '--model', path('model.ttm'), '--out', dirJsonl, '--json');
+    expect(a.code, a.stderr).toBe(0);
+    const files = (
+      JSON.parse(a.last) as { files: { side: string; file: string; count: number; dim: number; augmented: boolean }[] }
+    ).files;
+    expect(files.map((x) => x.side)).toEqual(['user', 'item']);
+    for (const x of files) {
+      expect(x.augmented).toBe(true); // the rating model has biases
+      const lines = readFileSync(x.file, 'utf8').trimEnd().split('\n');
+      expect(lines).toHaveLength(x.count);
+      const first = JSON.parse(lines[0]!) as { id: string; vector: number[] };
+      expect(first.vector).toHaveLength(x.dim);
+    }
+    const b = run(
+      'export',
+      '--model',
+      path('model.ttm'),
+      '--out',
+      dirNpy,
+      '--format',
+      'npy',
+      '--side',
+      'item',
+      '--no-augment',
+      '--json',
+    );
+    expect(b.code, b.stderr).toBe(0);
+    const item = (
+      JSON.parse(b.last) as { files: { file: string; ids: string; count: number; dim: number; augmented: boolean }[] }
+    ).files[0]!;
+    expect(item.augmented).toBe(false);
+    expect(readFileSync(item.ids, 'utf8').trimEnd().split('\n')).toHaveLength(item.count);
+    expect(readFileSync(item.file).length).toBeGreaterThan(item.count * item.dim * 4);
+    const bad = run('export', '--model', path('model.ttm'), '--out', path('train.csv'));
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(/--out .*train\.csv is a file: give a directory/);
+  });
+
   it('--version prints the package version', () => {
     const r = run('--version');
     expect(r.code).toBe(0);

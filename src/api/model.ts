@@ -22,6 +22,7 @@ import { evaluateRanking, type RankingOptions, type RankingMetrics } from '../ev
 import { recommend, similarItems, recommendForHistory, type RecommendOptions, type HistoryOptions } from '../rank/recommend.js';
 import type { TopKResult } from '../rank/topk-result.js';
 import { encodeModelFile, decodeModelFile, jsonDepth, MAX_JSON_DEPTH } from '../io/model-file.js';
+import { encodeJsonl, encodeNpy, VECTOR_FORMATS, type VectorFormat } from '../io/vector-export.js';
 
 export interface CreateModelOptions {
   /** How to load the WASM kernels (build choice, precompiled module, bytes or URL). Default: inlined, 'auto' build. */
@@ -52,6 +53,31 @@ export interface LoadModelOptions {
   backend?: Backend;
   /** The file's name, for error messages. Default 'model file'. */
   name?: string;
+}
+
+/** What to export (see Model.exportEmbeddings). */
+export interface ExportEmbeddingsOptions {
+  side: 'user' | 'item';
+  /** 'jsonl' (default): `{"id": …, "vector": […]}` per line; 'npy': NumPy float32 rows × dim. */
+  format?: VectorFormat;
+  /** Append the bias columns that make an inner product equal the model's score. Default: when the model has biases. */
+  augment?: boolean;
+}
+
+/** An exported side: the file's bytes and what they hold. */
+export interface EmbeddingExport {
+  side: 'user' | 'item';
+  format: VectorFormat;
+  /** Rows (users or items) in the file. */
+  count: number;
+  /** Floats per vector: the model's dim, + 2 when augmented. */
+  dim: number;
+  /** Whether the vectors carry the bias columns ([u, 1, b + b_u] and [v, b_i, 1]). */
+  augmented: boolean;
+  /** The ids, in row order (also inside a JSON Lines file). */
+  ids: string[];
+  /** The file: JSON Lines text (UTF-8) or a .npy file. */
+  data: Uint8Array;
 }
 
 /** The id ↔ index maps of a model's users and items, where it was trained from string ids. */
@@ -376,6 +402,59 @@ export class Model {
   /** Embeddings of the given item indices (default: all), n×dim row-major. */
   itemEmbeddings(items?: ArrayLike<number>): Float32Array {
     return this.#core.itemEmbeddings(items);
+  }
+
+  /**
+   * One side's embeddings as a file for a vector database: every user (or item) with its id as
+   * the model knows it (the vocabulary's keys; row numbers for a model without one; the unknown-id
+   * row 0 of a vocabulary is left out) and its vector. With score biases the vectors are
+   * augmented so that a plain inner product equals the model's score: users [u, 1, b + b_u],
+   * items [v, b_i, 1] (`augment`, default: whenever the model has biases). Formats: JSON Lines
+   * and NumPy .npy (float32; the ids are in `ids`, in row order). See docs/serving.md.
+   */
+  exportEmbeddings(options: ExportEmbeddingsOptions): EmbeddingExport {
+    const core = this.#core;
+    core.live();
+    const side = options?.side;
+    if (side !== 'user' && side !== 'item') fail('BAD_OPTION', `side must be 'user' or 'item', got ${JSON.stringify(side)}`);
+    const format = options.format ?? 'jsonl';
+    if (!VECTOR_FORMATS.includes(format))
+      fail('BAD_OPTION', `format must be one of ${VECTOR_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+    const { global, user: ub, item: ib } = core.bias;
+    const augment = options.augment ?? Boolean(global || ub || ib);
+    const count = side === 'user' ? core.userCount : core.itemCount;
+    const vocab = side === 'user' ? core.vocabularies.users : core.vocabularies.items;
+    // The rows to export and their ids: a vocabulary's keys (its row 0 is the unknown id), else row numbers.
+    const rows: number[] = [];
+    const ids: string[] = [];
+    if (vocab && vocab.mode === 'exact') {
+      for (let r = 1; r < Math.min(vocab.size, count); r++) {
+        rows.push(r);
+        ids.push(vocab.key(r)!);
+      }
+    } else {
+      for (let r = 0; r < count; r++) {
+        rows.push(r);
+        ids.push(vocab ? `bucket ${r}` : String(r));
+      }
+    }
+    const base = side === 'user' ? core.userEmbeddings(rows) : core.itemEmbeddings(rows);
+    const dim = core.dim + (augment ? 2 : 0);
+    let vectors = base;
+    if (augment) {
+      const values = (block: typeof global) => (block ? core.store.values(block) : undefined);
+      const g = values(global)?.[0] ?? 0;
+      const own = values(side === 'user' ? ub : ib);
+      vectors = new Float32Array(rows.length * dim);
+      rows.forEach((row, r) => {
+        vectors.set(base.subarray(r * core.dim, (r + 1) * core.dim), r * dim);
+        const b = own?.[row] ?? 0;
+        vectors[r * dim + core.dim] = side === 'user' ? 1 : b;
+        vectors[r * dim + core.dim + 1] = side === 'user' ? g + b : 1;
+      });
+    }
+    const data = format === 'jsonl' ? encodeJsonl(ids, vectors, dim) : encodeNpy(vectors, rows.length, dim);
+    return { side, format, count: rows.length, dim, augmented: augment, ids, data };
   }
 
   /** Copies of every parameter block, by name (e.g. "user.dense0.weight"). */

@@ -169,11 +169,11 @@ program
 
 program
   .command('export')
-  .description("a saved model's embeddings as files for a vector database (docs/serving.md)")
+  .description("a saved model's embeddings for a vector database, or its towers as ONNX models (docs/serving.md)")
   .requiredOption('--model <file>', 'a model written by twotower train --out')
   .addOption(
-    new Option('--format <format>', 'jsonl: {"id", "vector"} per line; npy: float32 rows, ids beside')
-      .choices([...VECTOR_FORMATS])
+    new Option('--format <format>', 'jsonl: {"id", "vector"} per line; npy: float32 rows, ids beside; onnx: the towers')
+      .choices([...VECTOR_FORMATS, 'onnx'])
       .default('jsonl'),
   )
   .addOption(new Option('--side <side>', 'which embeddings').choices(['user', 'item', 'both']).default('both'))

@@ -433,6 +433,11 @@ describe('honest output', () => {
     expect(item.augmented).toBe(false);
     expect(readFileSync(item.ids, 'utf8').trimEnd().split('\n')).toHaveLength(item.count);
     expect(readFileSync(item.file).length).toBeGreaterThan(item.count * item.dim * 4);
+    const onnx = run('export', '--model', path('model.ttm'), '--out', path('towers'), '--format', 'onnx', '--json');
+    expect(onnx.code, onnx.stderr).toBe(0);
+    const towers = (JSON.parse(onnx.last) as { files: { side: string; file: string; bytes: number }[] }).files;
+    expect(towers.map((x) => x.side)).toEqual(['user', 'item']);
+    for (const x of towers) expect(readFileSync(x.file).length).toBe(x.bytes);
     const bad = run('export', '--model', path('model.ttm'), '--out', path('train.csv'));
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/--out .*train\.csv is a file: give a directory/);

@@ -23,6 +23,7 @@ import { recommend, similarItems, recommendForHistory, type RecommendOptions, ty
 import type { TopKResult } from '../rank/topk-result.js';
 import { encodeModelFile, decodeModelFile, jsonDepth, MAX_JSON_DEPTH } from '../io/model-file.js';
 import { encodeJsonl, encodeNpy, VECTOR_FORMATS, type VectorFormat } from '../io/vector-export.js';
+import { towerOnnx } from './onnx.js';
 
 export interface CreateModelOptions {
   /** How to load the WASM kernels (build choice, precompiled module, bytes or URL). Default: inlined, 'auto' build. */
@@ -402,6 +403,20 @@ export class Model {
   /** Embeddings of the given item indices (default: all), n×dim row-major. */
   itemEmbeddings(items?: ArrayLike<number>): Float32Array {
     return this.#core.itemEmbeddings(items);
+  }
+
+  /**
+   * One tower as an ONNX model (opset 13): its raw inputs (an int64 row per id or categorical
+   * feature, float values per numeric feature, a padded id matrix — pad with vocabSize — and
+   * weights per multi-hot feature) to its `embedding`, with the score bias as a second output
+   * `bias` where the model has biases. ONNX Runtime computes the package's embeddings with it
+   * (test/onnx.test.ts); see docs/serving.md for the inputs in full.
+   */
+  toOnnx(options: { tower: 'user' | 'item' }): Uint8Array {
+    this.#core.live();
+    const tower = options?.tower;
+    if (tower !== 'user' && tower !== 'item') fail('BAD_OPTION', `tower must be 'user' or 'item', got ${JSON.stringify(tower)}`);
+    return towerOnnx(this.#core, tower, 'twotower');
   }
 
   /**

@@ -1,6 +1,7 @@
 // `twotower export`: a saved model's embeddings as files for a vector database — JSON Lines, or
 // NumPy .npy with the ids beside it (one per line) — augmented with the bias columns when the
-// model has biases, so that a plain inner product is the model's score (docs/serving.md).
+// model has biases, so that a plain inner product is the model's score; or its towers as ONNX
+// models (docs/serving.md).
 import { mkdirSync, statSync, writeFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadModelFile } from '../node/model-io.js';
@@ -9,7 +10,8 @@ import type { VectorFormat } from '../index.js';
 
 export interface ExportFlags {
   model: string;
-  format: VectorFormat;
+  /** A vector format (embeddings), or 'onnx' (the towers). */
+  format: VectorFormat | 'onnx';
   side: 'user' | 'item' | 'both';
   /** commander's --no-augment: false when given. */
   augment?: boolean;
@@ -35,8 +37,22 @@ export async function exportCommand(f: ExportFlags): Promise<void> {
   const model = await loadModelFile(f.model);
   try {
     const sides = f.side === 'both' ? (['user', 'item'] as const) : ([f.side] as const);
+    if (f.format === 'onnx') {
+      // The towers themselves: raw inputs → embedding (and bias), for ONNX Runtime.
+      const towers = sides.map((side) => ({ side, bytes: model.toOnnx({ tower: side }) }));
+      if (!isDirectory) mkdirSync(f.out, { recursive: true });
+      const files = towers.map(({ side, bytes }) => {
+        const file = join(f.out, `${side}_tower.onnx`);
+        writeWhole(file, bytes);
+        if (!f.json) console.error(`the ${side} tower (ONNX, opset 13, ${bytes.length} bytes) → ${file}`);
+        return { side, file, bytes: bytes.length };
+      });
+      if (f.json) console.log(JSON.stringify({ model: f.model, format: 'onnx', files }));
+      return;
+    }
+    const format = f.format;
     const exports = sides.map((side) =>
-      model.exportEmbeddings({ side, format: f.format, augment: f.augment === false ? false : undefined }),
+      model.exportEmbeddings({ side, format, augment: f.augment === false ? false : undefined }),
     );
     if (!isDirectory) mkdirSync(f.out, { recursive: true });
     const written: Record<string, unknown>[] = [];

@@ -8,6 +8,11 @@ import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
 import { createModel, type Model, type FeatureTable, type MultiHotColumn } from '../src/index.js';
 import { tinyConfig, tinyFeatures, tinyBatch } from './fixtures.js';
+import { internals } from '../src/api/model.js';
+import { join } from 'node:path';
+import { loadDataset } from '../src/node/index.js';
+import { trainRecipe, recipeOptions, RECIPE_DEFAULTS } from '../src/node/recipe.js';
+import { ML100K, HAVE_ML100K } from './data.js';
 
 let model: Model;
 let features: { userFeatures: FeatureTable; itemFeatures: FeatureTable };
@@ -18,9 +23,10 @@ beforeAll(async () => {
 });
 
 /** The ONNX inputs of `rows` of a tower, from its feature table (multi-hot sets padded with vocabSize). */
-function feeds(side: 'user' | 'item', rows: number[]): Record<string, ort.Tensor> {
-  const config = side === 'user' ? model.config.user : model.config.item;
-  const table = side === 'user' ? features.userFeatures : features.itemFeatures;
+function feeds(side: 'user' | 'item', rows: number[], of: Model = model): Record<string, ort.Tensor> {
+  const config = side === 'user' ? of.config.user : of.config.item;
+  const tower = side === 'user' ? internals(of).userTower : internals(of).itemTower;
+  const table = tower.table ?? { count: tower.count, columns: {} };
   const out: Record<string, ort.Tensor> = {};
   const n = rows.length;
   for (const spec of config.features) {
@@ -100,5 +106,56 @@ describe('toOnnx', () => {
     ]);
     expect(decoded.graph.output.map((o) => o.name)).toEqual(['embedding', 'bias']);
     expect(() => model.toOnnx({ tower: 'both' as 'user' })).toThrow(/tower must be 'user' or 'item', got "both"/);
+  });
+});
+
+/** The largest relative difference between ONNX Runtime's and the package's embeddings of a tower, and ORT's outputs. */
+async function compare(of: Model, side: 'user' | 'item') {
+  const session = await ort.InferenceSession.create(of.toOnnx({ tower: side }));
+  const count = side === 'user' ? of.userCount : of.itemCount;
+  const rows = Array.from({ length: count }, (_, i) => i);
+  const result = await session.run(feeds(side, rows, of));
+  await session.release();
+  const got = result.embedding!.data as Float32Array;
+  const want = side === 'user' ? of.userEmbeddings() : of.itemEmbeddings();
+  let worst = 0;
+  want.forEach((w, i) => (worst = Math.max(worst, Math.abs(got[i]! - w) / Math.max(1, Math.abs(w)))));
+  return { worst, embeddings: got, bias: result.bias?.data as Float32Array | undefined };
+}
+
+describe.skipIf(!HAVE_ML100K)('toOnnx on MovieLens 100K models', () => {
+  it.each([
+    ['the rating recipe (side features, the implicit feature, biases)', RECIPE_DEFAULTS],
+    ['the retrieval recipe with a history feature, mean pooling', recipeOptions('softmax', { history: 20 })],
+    [
+      'the retrieval recipe with a history feature, attention pooling',
+      recipeOptions('softmax', { history: 20, historyPooling: 'attention' }),
+    ],
+  ] as const)('%s: ORT embeddings within 1e-5, and their top-10 for 100 users is recommend()’s', async (_label, options) => {
+    const ds = await loadDataset({ data: join(ML100K, 'u1.base'), test: join(ML100K, 'u1.test') });
+    const { model: m } = await trainRecipe(ds, { ...options, epochs: 2, refit: false });
+    const users = await compare(m, 'user'),
+      items = await compare(m, 'item');
+    console.log(`${_label}: largest relative difference ${Math.max(users.worst, items.worst).toExponential(2)}`);
+    expect(users.worst).toBeLessThan(1e-5);
+    expect(items.worst).toBeLessThan(1e-5);
+    // Scores from the ONNX outputs alone: ⟨u, v⟩ + the user's bias output + the item's.
+    const d = m.dim,
+      nItems = m.itemCount;
+    for (let user = 1; user <= 100; user++) {
+      const scores = Float64Array.from({ length: nItems }, (_, i) => {
+        let s = (users.bias?.[user] ?? 0) + (items.bias?.[i] ?? 0);
+        for (let c = 0; c < d; c++) s += users.embeddings[user * d + c]! * items.embeddings[i * d + c]!;
+        return i === 0 ? -Infinity : s; // row 0 is the unknown item, never recommended
+      });
+      const onnxTop = Array.from(scores.keys())
+        .sort((a, b) => scores[b]! - scores[a]! || a - b)
+        .slice(0, 10);
+      const rec = m.recommendIndices(Int32Array.of(user), { k: 10, excludeSeen: false });
+      const ranked = Array.from(rec.indices.subarray(0, 10));
+      // The same list; where float rounding swaps two items, their scores tie within 1e-5.
+      ranked.forEach((item, r) => expect(Math.abs(scores[item]! - scores[onnxTop[r]!]!)).toBeLessThan(1e-5));
+    }
+    m.dispose();
   });
 });

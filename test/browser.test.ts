@@ -17,9 +17,10 @@ import { scenario } from './browser/scenario.js';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '..');
-const SERVED = ['/dist/', '/build/', '/test/browser/'];
+const SERVED = ['/dist/', '/build/', '/test/browser/', '/node_modules/onnxruntime-web/dist/'];
 const TYPES: Record<string, string> = {
   '.js': 'text/javascript',
+  '.mjs': 'text/javascript',
   '.html': 'text/html',
   '.wasm': 'application/wasm',
   '.map': 'application/json',
@@ -110,6 +111,57 @@ describe.skipIf(!available)('in headless Chromium', () => {
     fromUrl.predictions.forEach((p, i) =>
       expect(Math.abs(p - node.predictions[i]!), `prediction ${i}`).toBeLessThanOrEqual(1e-5),
     );
+  });
+
+  it("runs an exported item tower in onnxruntime-web and gets the package's embeddings within 1e-5", async () => {
+    const data = twotower.generateSynthetic({ users: 40, items: 30, ratingsPerUser: 10, seed: 3 });
+    const model = await twotower.createModel(data.suggestedConfig(8), {
+      userFeatures: data.userFeatures,
+      itemFeatures: data.itemFeatures,
+    });
+    model.fit(data.train, { epochs: 2, batchSize: 32 });
+    const onnx = Buffer.from(model.toOnnx({ tower: 'item' })).toString('base64');
+    // The item tower's inputs for every item, from its feature table (sets padded with vocabSize).
+    const n = model.itemCount;
+    const inputs: Record<string, { type: string; data: number[]; dims: number[] }> = {};
+    for (const spec of model.config.item.features) {
+      const column = data.itemFeatures.columns[spec.name];
+      if (spec.kind === 'id') inputs[spec.name] = { type: 'int64', data: Array.from({ length: n }, (_, i) => i), dims: [n] };
+      else if (spec.kind === 'categorical')
+        inputs[spec.name] = { type: 'int64', data: Array.from(column as Int32Array), dims: [n] };
+      else if (spec.kind === 'numeric')
+        inputs[spec.name] = { type: 'float32', data: Array.from(column as Float32Array), dims: [n, spec.size] };
+      else {
+        const bag = column as twotower.MultiHotColumn;
+        const length = Math.max(1, ...Array.from({ length: n }, (_, r) => bag.offsets[r + 1]! - bag.offsets[r]!));
+        const ids = new Array<number>(n * length).fill(spec.vocabSize),
+          weights = new Array<number>(n * length).fill(0);
+        for (let r = 0; r < n; r++)
+          for (let q = bag.offsets[r]!; q < bag.offsets[r + 1]!; q++) {
+            ids[r * length + q - bag.offsets[r]!] = bag.ids[q]!;
+            weights[r * length + q - bag.offsets[r]!] = bag.weights ? bag.weights[q]! : 1;
+          }
+        inputs[`${spec.name}_ids`] = { type: 'int64', data: ids, dims: [n, length] };
+        if (spec.pooling !== 'attention') inputs[`${spec.name}_weights`] = { type: 'float32', data: weights, dims: [n, length] };
+      }
+    }
+    const expected = Array.from(model.itemEmbeddings());
+    model.dispose();
+    const got = (await page.evaluate(`(async () => {
+      const ort = await import('/node_modules/onnxruntime-web/dist/ort.min.mjs');
+      ort.env.wasm.wasmPaths = '/node_modules/onnxruntime-web/dist/';
+      ort.env.wasm.numThreads = 1;
+      const bytes = Uint8Array.from(atob(${JSON.stringify(onnx)}), (c) => c.charCodeAt(0));
+      const session = await ort.InferenceSession.create(bytes, { executionProviders: ['wasm'] });
+      const given = ${JSON.stringify(inputs)};
+      const feeds = {};
+      for (const [name, x] of Object.entries(given))
+        feeds[name] = new ort.Tensor(x.type, x.type === 'int64' ? BigInt64Array.from(x.data, BigInt) : Float32Array.from(x.data), x.dims);
+      const out = await session.run(feeds);
+      return Array.from(out.embedding.data);
+    })()`)) as number[];
+    expect(got).toHaveLength(expected.length);
+    got.forEach((x, i) => expect(Math.abs(x - expected[i]!)).toBeLessThan(1e-5 * Math.max(1, Math.abs(expected[i]!))));
   });
 
   it('loads a model file from bytes and predicts exactly as Node does', async () => {

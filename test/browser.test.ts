@@ -11,6 +11,7 @@ import { tmpdir } from 'node:os';
 import type { AddressInfo } from 'node:net';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM_FLAGS } from './helpers.js';
+import { towerInputs } from './onnx-inputs.js';
 import * as twotower from '../src/index.js';
 // @ts-expect-error plain JS shared with the browser page
 import { scenario } from './browser/scenario.js';
@@ -122,29 +123,8 @@ describe.skipIf(!available)('in headless Chromium', () => {
     model.fit(data.train, { epochs: 2, batchSize: 32 });
     const onnx = Buffer.from(model.toOnnx({ tower: 'item' })).toString('base64');
     // The item tower's inputs for every item, from its feature table (sets padded with vocabSize).
-    const n = model.itemCount;
-    const inputs: Record<string, { type: string; data: number[]; dims: number[] }> = {};
-    for (const spec of model.config.item.features) {
-      const column = data.itemFeatures.columns[spec.name];
-      if (spec.kind === 'id') inputs[spec.name] = { type: 'int64', data: Array.from({ length: n }, (_, i) => i), dims: [n] };
-      else if (spec.kind === 'categorical')
-        inputs[spec.name] = { type: 'int64', data: Array.from(column as Int32Array), dims: [n] };
-      else if (spec.kind === 'numeric')
-        inputs[spec.name] = { type: 'float32', data: Array.from(column as Float32Array), dims: [n, spec.size] };
-      else {
-        const bag = column as twotower.MultiHotColumn;
-        const length = Math.max(1, ...Array.from({ length: n }, (_, r) => bag.offsets[r + 1]! - bag.offsets[r]!));
-        const ids = new Array<number>(n * length).fill(spec.vocabSize),
-          weights = new Array<number>(n * length).fill(0);
-        for (let r = 0; r < n; r++)
-          for (let q = bag.offsets[r]!; q < bag.offsets[r + 1]!; q++) {
-            ids[r * length + q - bag.offsets[r]!] = bag.ids[q]!;
-            weights[r * length + q - bag.offsets[r]!] = bag.weights ? bag.weights[q]! : 1;
-          }
-        inputs[`${spec.name}_ids`] = { type: 'int64', data: ids, dims: [n, length] };
-        if (spec.pooling !== 'attention') inputs[`${spec.name}_weights`] = { type: 'float32', data: weights, dims: [n, length] };
-      }
-    }
+    const rows = Array.from({ length: model.itemCount }, (_, i) => i);
+    const inputs = towerInputs(model.config.item.features, data.itemFeatures, rows);
     const expected = Array.from(model.itemEmbeddings());
     model.dispose();
     const got = (await page.evaluate(`(async () => {

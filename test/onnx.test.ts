@@ -6,7 +6,8 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
-import { createModel, type Model, type FeatureTable, type MultiHotColumn } from '../src/index.js';
+import { createModel, type Model, type FeatureTable } from '../src/index.js';
+import { towerInputs } from './onnx-inputs.js';
 import { tinyConfig, tinyFeatures, tinyBatch } from './fixtures.js';
 import { internals } from '../src/api/model.js';
 import { join } from 'node:path';
@@ -22,46 +23,18 @@ beforeAll(async () => {
   model.fit(tinyBatch(300, 4), { epochs: 3, learningRate: 0.02 });
 });
 
-/** The ONNX inputs of `rows` of a tower, from its feature table (multi-hot sets padded with vocabSize). */
+/** The ONNX inputs of `rows` of a tower, from its feature table, as ort.Tensors. */
 function feeds(side: 'user' | 'item', rows: number[], of: Model = model): Record<string, ort.Tensor> {
   const config = side === 'user' ? of.config.user : of.config.item;
   const tower = side === 'user' ? internals(of).userTower : internals(of).itemTower;
   const table = tower.table ?? { count: tower.count, columns: {} };
   const out: Record<string, ort.Tensor> = {};
-  const n = rows.length;
-  for (const spec of config.features) {
-    const column = table.columns[spec.name];
-    if (spec.kind === 'id') {
-      out[spec.name] = new ort.Tensor('int64', BigInt64Array.from(rows, BigInt), [n]);
-    } else if (spec.kind === 'categorical') {
-      const c = column as Int32Array;
-      out[spec.name] = new ort.Tensor(
-        'int64',
-        BigInt64Array.from(rows, (r) => BigInt(c[r]!)),
-        [n],
-      );
-    } else if (spec.kind === 'numeric') {
-      const c = column as Float32Array;
-      out[spec.name] = new ort.Tensor(
-        'float32',
-        Float32Array.from(rows.flatMap((r) => Array.from(c.subarray(r * spec.size, (r + 1) * spec.size)))),
-        [n, spec.size],
-      );
-    } else {
-      const bag = column as MultiHotColumn;
-      const length = Math.max(1, ...rows.map((r) => bag.offsets[r + 1]! - bag.offsets[r]!));
-      const ids = new BigInt64Array(n * length).fill(BigInt(spec.vocabSize));
-      const weights = new Float32Array(n * length);
-      rows.forEach((r, i) => {
-        for (let q = bag.offsets[r]!; q < bag.offsets[r + 1]!; q++) {
-          ids[i * length + q - bag.offsets[r]!] = BigInt(bag.ids[q]!);
-          weights[i * length + q - bag.offsets[r]!] = bag.weights ? bag.weights[q]! : 1;
-        }
-      });
-      out[`${spec.name}_ids`] = new ort.Tensor('int64', ids, [n, length]);
-      if (spec.pooling !== 'attention') out[`${spec.name}_weights`] = new ort.Tensor('float32', weights, [n, length]);
-    }
-  }
+  for (const [name, x] of Object.entries(towerInputs(config.features, table, rows)))
+    out[name] = new ort.Tensor(
+      x.type,
+      x.type === 'int64' ? BigInt64Array.from(x.data, BigInt) : Float32Array.from(x.data),
+      x.dims,
+    );
   return out;
 }
 

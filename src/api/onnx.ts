@@ -60,6 +60,7 @@ export function towerOnnx(core: TwoTower, side: 'user' | 'item', version: string
   const g = new Graph();
   const axis1 = g.ints('axis_1', [1]);
   const axis2 = g.ints('axis_2', [2]);
+  const one = g.floats('one', Float32Array.of(1), []);
   const columns: string[] = [];
   let rowInput: string | undefined;
   for (const slot of tower.slots) {
@@ -94,10 +95,7 @@ export function towerOnnx(core: TwoTower, side: 'user' | 'item', version: string
       const scores = g.op('ReduceSum', [g.op('Mul', [rows, query]), axis2], [{ name: 'keepdims', i: 0 }]);
       const masked = g.op('Add', [
         scores,
-        g.op('Mul', [
-          g.op('Sub', [valid, g.floats(`${spec.name}.one`, Float32Array.of(1), [])]),
-          g.floats(`${spec.name}.big`, Float32Array.of(1e30), []),
-        ]),
+        g.op('Mul', [g.op('Sub', [valid, one]), g.floats(`${spec.name}.big`, Float32Array.of(1e30), [])]),
       ]);
       const alpha = g.op('Mul', [g.op('Softmax', [masked], [{ name: 'axis', i: 1 }]), valid]);
       columns.push(
@@ -116,7 +114,7 @@ export function towerOnnx(core: TwoTower, side: 'user' | 'item', version: string
     } else {
       // Mean: divided by the number of ids in the set (not the weights' sum); an empty set stays 0.
       const count = g.op('ReduceSum', [valid, axis1], [{ name: 'keepdims', i: 1 }]);
-      columns.push(g.op('Div', [sum, g.op('Max', [count, g.floats(`${spec.name}.one`, Float32Array.of(1), [])])]));
+      columns.push(g.op('Div', [sum, g.op('Max', [count, one])]));
     }
   }
   let x = columns.length === 1 ? columns[0]! : g.op('Concat', columns, [{ name: 'axis', i: 1 }]);

@@ -192,8 +192,7 @@ export class RatingsBuilder {
   }
 
   /** Encodes one line's fields. `line` is 1-based, for messages. */
-  add(fields: string[] | RowFields, line: number): void {
-    const row = Array.isArray(fields) ? stringFields(fields) : fields;
+  add(row: RowFields, line: number): void {
     if (this.fieldCount < 0) this.fieldCount = row.count;
     if (row.count !== this.fieldCount) {
       fail('BAD_LINE', `${this.file}:${line}: expected ${this.fieldCount} fields, found ${row.count}`);

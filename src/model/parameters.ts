@@ -267,6 +267,19 @@ export class ParameterStore {
     }
   }
 
+  /**
+   * Zeroes every full gradient (a compact one is zeroed row by row as batches use it, see
+   * train/touched-rows.ts); returns whether any gradient is compact.
+   */
+  zeroGradients(): boolean {
+    let compact = false;
+    for (const [group, mem] of this.memory) {
+      if (mem.gradRows >= 0) compact = true;
+      else this.be.kernels.zero_f32(mem.grads, group.size);
+    }
+    return compact;
+  }
+
   /** Whether any group has a gradient yet. */
   get hasGradients(): boolean {
     return [...this.memory.values()].some((m) => m.grads !== 0);

@@ -23,13 +23,6 @@ export class Snapshot {
     this.take();
   }
 
-  /** Bytes a snapshot of this model would hold (none for a pristine model's restore point). */
-  static bytes(core: TwoTower, valuesOnly: boolean): number {
-    if (!valuesOnly && core.store.pristine) return 0;
-    const b = core.store.bytes();
-    return b.values + (valuesOnly ? 0 : b.optimizerState);
-  }
-
   /** Overwrites the copy with the model's current state. */
   take(): void {
     const { store, backend } = this.core;

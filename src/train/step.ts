@@ -45,12 +45,7 @@ export function lossAndGradients(
   scratch.reserve(n);
   const dim = core.dim;
   if (!store.hasGradients) store.useGradients();
-  let compact = false;
-  for (const g of store.groups) {
-    if (store.isCompact(g)) compact = true;
-    else k.zero_f32(store.groupPointers(g).grads, g.size);
-  }
-  if (compact) TouchedRows.of(core).prepare(n);
+  if (store.zeroGradients()) TouchedRows.of(core).prepare(n);
   const { user, item } = core.forwardPairs(n);
   const value = loss.compute({
     backend: core.backend,

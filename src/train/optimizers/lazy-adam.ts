@@ -4,7 +4,7 @@
 // the batch touches, not the table's size. Only for embedding groups.
 import { fail } from '../../errors.js';
 import type { Optimizer } from './optimizer.js';
-import { adam } from './adam.js';
+import { adam, biasCorrections } from './adam.js';
 
 export const lazyAdam: Optimizer = {
   name: 'lazyAdam',
@@ -13,8 +13,7 @@ export const lazyAdam: Optimizer = {
   state: adam.state,
   step(backend, group, at, t, s, touched) {
     if (!touched) fail('INTERNAL', `lazyAdam on "${group.name}" without the touched rows`);
-    const bc1 = 1 - Math.pow(s.beta1, t);
-    const bc2 = 1 - Math.pow(s.beta2, t);
+    const [bc1, bc2] = biasCorrections(s, t);
     backend.kernels.adam_rows(
       at.values,
       at.grads,

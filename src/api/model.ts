@@ -24,6 +24,7 @@ import type { TopKResult } from '../rank/topk-result.js';
 import { encodeModelFile, decodeModelFile, jsonDepth, MAX_JSON_DEPTH } from '../io/model-file.js';
 import { encodeJsonl, encodeNpy, VECTOR_FORMATS, type VectorFormat } from '../io/vector-export.js';
 import { towerOnnx } from './onnx.js';
+import { explainForUser, type Explanation, type ExplainByIdOptions, type Reason } from './explain.js';
 
 export interface CreateModelOptions {
   /** How to load the WASM kernels (build choice, precompiled module, bytes or URL). Default: inlined, 'auto' build. */
@@ -94,6 +95,10 @@ export type Id = string | number;
 export interface Recommendation {
   item: Id;
   score: number;
+  /** With `explain`: the top reasons (largest shares of the score first). */
+  reasons?: Reason[];
+  /** With `explain`: the score's full decomposition (see Model.explain). */
+  explanation?: Explanation;
 }
 
 export interface RecommendByIdOptions {
@@ -105,6 +110,8 @@ export interface RecommendByIdOptions {
   exclude?: readonly Id[];
   /** Only these item ids, or only items for which this returns true. Default every item. */
   filter?: readonly Id[] | ((item: Id) => boolean);
+  /** Explain each recommended item (`reasons` and `explanation`); an object sets explain()'s options. Default false. */
+  explain?: boolean | ExplainByIdOptions;
 }
 
 let coreOf: (model: Model) => TwoTower;
@@ -336,7 +343,30 @@ export class Model {
     const excludeSeen = options.excludeSeen ?? this.hasTrainingHistory;
     const top = recommend(this.#core, rows, { k, excludeSeen, ...this.itemFilter(options) });
     const out = this.lists(top, rows.length, k, rows);
+    if (options.explain) {
+      const settings = options.explain === true ? {} : options.explain;
+      out.forEach((list, r) => {
+        const items = list.map((x) => this.row('item', x.item));
+        const why = explainForUser(this.#core, rows[r]!, ids[r]!, items, (j) => this.itemId(j), settings);
+        list.forEach((x, i) => {
+          x.reasons = why[i]!.reasons;
+          x.explanation = why[i]!;
+        });
+      });
+    }
     return Array.isArray(who) ? out : out[0]!;
+  }
+
+  /**
+   * Why the model scores (user, item) as it does: the biases, each feature's share of the
+   * towers' dot product (both towers; exact for towers without hidden layers, integrated
+   * gradients otherwise, with the completeness error), and the items behind it — the user's
+   * interaction-set items by their share, or else their training items most like this one.
+   * See docs/explanations.md.
+   */
+  explain(user: Id, item: Id, options: ExplainByIdOptions = {}): Explanation {
+    const row = this.userRow(user);
+    return explainForUser(this.#core, row, user, [this.row('item', item)], (j) => this.itemId(j), options)[0]!;
   }
 
   /** Cold start: the top items for someone not in the model, from the item ids they interacted with. */

@@ -152,7 +152,14 @@ export function recipeConfig(ds: RecipeData, o: RecipeOptions): TwoTowerConfig {
     if (side === 'user' && o.history > 0) {
       // excludeScoredItem measured worse here (mean Recall@20 0.457 against 0.473), so the
       // history keeps every training item, as it will at serving time.
-      sideFeatures.push({ kind: 'multiHot', name: 'history', vocabSize: ds.items.size, dim: o.dim, pooling: o.historyPooling });
+      sideFeatures.push({
+        kind: 'multiHot',
+        name: 'history',
+        vocabSize: ds.items.size,
+        dim: o.dim,
+        pooling: o.historyPooling,
+        interactions: { last: o.history },
+      });
     }
     if (o.implicitDim > 0) {
       const other = (side === 'user' ? ds.items : ds.users).size;
@@ -162,6 +169,7 @@ export function recipeConfig(ds: RecipeData, o: RecipeOptions): TwoTowerConfig {
         vocabSize: other,
         dim: o.implicitDim,
         pooling: 'sum',
+        interactions: { weighting: 'inverseSqrt' },
       });
     }
     const plain = sideFeatures.length === 0 && o.hidden.length === 0;

@@ -37,6 +37,25 @@ export interface MultiHotFeature {
    * Not with attention pooling. Default false.
    */
   excludeScoredItem?: boolean;
+  /**
+   * The set is the entity's interactions with the other side: a user's items (user tower) or an
+   * item's users (item tower), so its tokens are the other side's rows and vocabSize is that
+   * side's id vocabSize. Explanations then name the items behind a score ("because you
+   * interacted with"), and update() / addItems() grow the feature with the other side and append
+   * new interactions to the sets: `last` keeps a set's latest N (by time), `weighting:
+   * 'inverseSqrt'` weighs each of a set's n tokens 1/√n (SVD++'s implicit feedback). Default:
+   * not an interaction set (a model file from before this field infers the recipe's "history",
+   * "rated" and "raters").
+   */
+  interactions?: InteractionSet;
+}
+
+/** How an interaction-set feature is kept (see MultiHotFeature.interactions). */
+export interface InteractionSet {
+  /** Keep only the latest N interactions of each set. Default: all. */
+  last?: number;
+  /** Token weights: 'none' (default) or 'inverseSqrt' (1/√n each). */
+  weighting?: 'none' | 'inverseSqrt';
 }
 
 /** A fixed-length numeric vector per entity (already normalised), copied into the input. */

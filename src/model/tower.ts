@@ -118,7 +118,8 @@ export class Tower {
       return p;
     };
     this.x0 = take(n * this.inputWidth * f);
-    this.dx0 = this.learnsInputs ? take(n * this.inputWidth * f) : 0;
+    // dX0 also serves explanations' input gradients (inputGradient), even in towers that learn no inputs.
+    this.dx0 = take(n * this.inputWidth * f);
     this.acts = this.layers.map((l) => take(n * l.outWidth * f));
     this.dActs = this.layers.map((l) => take(n * l.outWidth * f));
     for (const slot of this.slots) if (featureKind(slot.spec).rowScratch) slot.rowIds = take(n * 4);
@@ -155,10 +156,27 @@ export class Tower {
    * marked excludeScoredItem leave it out of their set.
    */
   forward(store: ParameterStore, rows: number, n: number, scored = 0): number {
+    this.encode(store, rows, n, scored);
+    return this.runLayers(store, n);
+  }
+
+  /** The tower's input X0 (n × inputWidth, row-major) for the rows of the last encode(): explanations scale it. */
+  get inputs(): number {
+    return this.x0;
+  }
+
+  /** Writes every feature's columns of X0 for n rows (forward's first half); returns X0's address. */
+  encode(store: ParameterStore, rows: number, n: number, scored = 0): number {
     this.scored = scored;
-    const k = this.be.kernels;
     const f = this.be.floatBytes;
     for (const slot of this.slots) featureKind(slot.spec).forward(slot, this.pass(store, rows, n, this.x0 + slot.column * f));
+    return this.x0;
+  }
+
+  /** Runs the dense layers on the n rows of X0 in place (forward's second half); returns the n×dim output. */
+  runLayers(store: ParameterStore, n: number): number {
+    const k = this.be.kernels;
+    const f = this.be.floatBytes;
     let input = this.x0;
     this.layers.forEach((layer, l) => {
       const out = this.acts[l]!;
@@ -204,6 +222,33 @@ export class Tower {
     }
     // dY is now the gradient of X0 (n × inputWidth): each feature takes its block of columns.
     for (const slot of this.slots) featureKind(slot.spec).backward?.(slot, this.pass(store, rows, n, dY + slot.column * f));
+  }
+
+  /**
+   * The gradient of ⟨output, dOut⟩ with respect to X0 for the n rows of the last runLayers(),
+   * with no parameter gradient touched (explanations); returns dX0's address (n × inputWidth).
+   * May overwrite dOut.
+   */
+  inputGradient(store: ParameterStore, n: number, dOut: number): number {
+    const k = this.be.kernels;
+    const f = this.be.floatBytes;
+    if (this.layers.length === 0) {
+      k.copy_f32(this.dx0, dOut, n * this.inputWidth);
+      return this.dx0;
+    }
+    let dY = dOut;
+    for (let l = this.layers.length - 1; l >= 0; l--) {
+      const layer = this.layers[l]!;
+      if (layer.relu) k.relu_backward(dY, dY, this.acts[l]!, n * layer.outWidth);
+      const dX = l > 0 ? this.dActs[l - 1]! : this.dx0;
+      const [w, g] = [store.ptr(layer.w), dY];
+      this.byRows!(n, (r, m) => ({
+        kernel: 'dense_backward_input',
+        args: [dX + r * layer.inWidth * f, g + r * layer.outWidth * f, w, m, layer.inWidth, layer.outWidth],
+      }));
+      dY = dX;
+    }
+    return dY;
   }
 
   free(): void {

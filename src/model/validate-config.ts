@@ -52,6 +52,16 @@ export function validateConfig(config: TwoTowerConfig): void {
       fail('BAD_CONFIG', `config.bias.${side} needs an id feature in config.${side}.features to key the bias on`);
     }
   }
+  for (const side of ['user', 'item'] as const) {
+    const other = config[side === 'user' ? 'item' : 'user'].features.find((f) => f.kind === 'id');
+    config[side].features.forEach((f, i) => {
+      if (f.kind === 'multiHot' && f.interactions && other && f.vocabSize !== other.vocabSize)
+        fail(
+          'BAD_CONFIG',
+          `config.${side}.features[${i}] ("${f.name}") is an interaction set over the ${side === 'user' ? 'item' : 'user'}s, so its vocabSize (${f.vocabSize}) must equal their id feature's (${other.vocabSize})`,
+        );
+    });
+  }
   if (config.ratingRange !== undefined) {
     const r = config.ratingRange;
     if (!Array.isArray(r) || r.length !== 2 || !Number.isFinite(r[0]) || !Number.isFinite(r[1]) || !(r[0] < r[1])) {

@@ -19,6 +19,16 @@ export const multiHotKind: FeatureKind<MultiHotFeature> = {
     if (spec.pooling !== undefined && !POOLINGS.includes(spec.pooling)) {
       fail('BAD_CONFIG', `${where}.pooling must be 'mean', 'sum' or 'attention', got ${JSON.stringify(spec.pooling)}`);
     }
+    const set = spec.interactions;
+    if (set !== undefined) {
+      if (!set || typeof set !== 'object') fail('BAD_CONFIG', `${where}.interactions must be an object { last?, weighting? }`);
+      if (set.last !== undefined) positiveInt(set.last, `${where}.interactions.last ("${spec.name}")`);
+      if (set.weighting !== undefined && set.weighting !== 'none' && set.weighting !== 'inverseSqrt')
+        fail(
+          'BAD_CONFIG',
+          `${where}.interactions.weighting must be 'none' or 'inverseSqrt', got ${JSON.stringify(set.weighting)}`,
+        );
+    }
     if (spec.excludeScoredItem && (side !== 'user' || spec.pooling === 'attention')) {
       fail('BAD_CONFIG', `${where}.excludeScoredItem is for a user-tower history with mean or sum pooling`);
     }

@@ -164,6 +164,7 @@ program
   .option('--history <items>', 'comma-separated item ids a new user interacted with (needs a model trained with --history)')
   .option('-k, --k <n>', 'how many items', integer('-k', 1), 10)
   .option('--include-seen', 'also recommend items the user rated in training')
+  .option('--explain', "give each item's top reasons (in --json: each item's full explanation; docs/explanations.md)")
   .option('--json', 'print one JSON object', false)
   .action(recommendCommand);
 

@@ -150,6 +150,33 @@ describe('twotower recommend --history (cold start)', () => {
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/--history: item id "zzz" is not in history\.ttm/);
   });
+
+  it("recommend --explain prints each item's reasons, naming the user's own items; --json carries the explanations", () => {
+    const out = path('history.ttm');
+    const mine = new Set(
+      readFileSync(path('train.csv'), 'utf8')
+        .split('\n')
+        .filter((l) => l.startsWith('u3,'))
+        .map((l) => l.split(',')[1]),
+    );
+    const text = run('recommend', '--model', out, '--user', 'u3', '-k', '3', '--explain');
+    expect(text.code, text.stderr).toBe(0);
+    const lines = text.stdout.trim().split('\n');
+    expect(lines).toHaveLength(3);
+    for (const line of lines) expect(line).toMatch(/^\d\t\S+\t-?\d+\.\d{4}\twhy: /);
+    const named = [...text.stdout.matchAll(/had (\S+) [+−]/g)].map((m) => m[1]);
+    expect(named.length).toBeGreaterThan(0);
+    for (const item of named) expect(mine.has(item)).toBe(true);
+    const json = JSON.parse(run('recommend', '--model', out, '--user', 'u3', '-k', '3', '--explain', '--json').last);
+    for (const x of json.items) {
+      expect(x.explanation.user).toBe('u3');
+      expect(x.explanation.because.length).toBeGreaterThan(0);
+      for (const b of x.explanation.because) expect(mine.has(b.item)).toBe(true);
+    }
+    const cold = run('recommend', '--model', out, '--history', 'm1,m2', '--explain');
+    expect(cold.code).toBe(1);
+    expect(cold.stderr).toMatch(/--explain explains a known user/);
+  });
 });
 
 describe('bad input: one clear line, exit code 1, nothing at --out', () => {

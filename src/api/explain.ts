@@ -4,7 +4,7 @@
 // the user's training items most similar to the scored one (cosine of item embeddings), labelled
 // 'similar': a resemblance, not a share of the score.
 import type { TwoTower } from '../model/twotower.js';
-import type { TowerSide } from '../config/model.js';
+import type { FeatureKindName, TowerSide } from '../config/model.js';
 import { csrRow } from '../data/csr.js';
 import { fail } from '../errors.js';
 import { explainPairs, type PairExplanation, type ExplainOptions } from '../rank/explain.js';
@@ -21,7 +21,7 @@ export type BecauseItem =
 
 /** One reason a list shows, largest share first. */
 export type Reason =
-  | { kind: 'feature'; side: TowerSide; feature: string; contribution: number }
+  | { kind: 'feature'; side: TowerSide; feature: string; featureKind: FeatureKindName; contribution: number }
   | { kind: 'bias'; of: 'user' | 'item'; contribution: number }
   | { kind: 'history'; item: Id; feature: string; contribution: number }
   | { kind: 'similar'; item: Id; similarity: number };
@@ -40,7 +40,7 @@ export interface Explanation {
   /** The part of the dot product the towers' dense biases give alone (all inputs zero). */
   baseline: number;
   /** Each feature of both towers with its share of the dot product, largest magnitude first; they sum to dot − baseline (± completenessError). */
-  features: { side: TowerSide; feature: string; contribution: number }[];
+  features: { side: TowerSide; feature: string; featureKind: FeatureKindName; contribution: number }[];
   /** The items behind the score, largest first (see BecauseItem). */
   because: BecauseItem[];
   /** The top positive reasons, for display. */

@@ -3,7 +3,23 @@
 import { basename } from 'node:path';
 import { loadModelFile } from '../node/model-io.js';
 import { fail } from '../errors.js';
-import type { Recommendation } from '../index.js';
+import type { Recommendation, Reason } from '../index.js';
+
+const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
+
+/** One reason, readably: "item bias +0.402", "had 181 +0.213", "item genres +0.102", "user id +0.05" (its own embedding), "like 17 (cosine 0.83)". */
+export function reasonText(r: Reason): string {
+  switch (r.kind) {
+    case 'bias':
+      return `${r.of} bias ${signed(r.contribution)}`;
+    case 'feature':
+      return `${r.side} ${r.featureKind === 'id' ? 'id' : r.feature} ${signed(r.contribution)}`;
+    case 'history':
+      return `had ${r.item} ${signed(r.contribution)}`;
+    case 'similar':
+      return `like ${r.item} (cosine ${r.similarity.toFixed(2)})`;
+  }
+}
 
 export interface RecommendFlags {
   model: string;
@@ -12,6 +28,7 @@ export interface RecommendFlags {
   history?: string;
   k: number;
   includeSeen?: boolean;
+  explain?: boolean;
   json: boolean;
 }
 
@@ -32,8 +49,14 @@ export async function recommendCommand(f: RecommendFlags): Promise<void> {
           (coldStart ? '; pass --history ITEM,ITEM,… to recommend from their items' : ''),
       );
     }
+    if (f.explain && !known)
+      fail('BAD_OPTION', '--explain explains a known user’s recommendations: give --user with an id the model knows');
     if (known) {
-      list = model.recommend(userId(f.user!), { k: f.k, excludeSeen: !f.includeSeen && model.hasTrainingHistory });
+      list = model.recommend(userId(f.user!), {
+        k: f.k,
+        excludeSeen: !f.includeSeen && model.hasTrainingHistory,
+        explain: f.explain === true,
+      });
     } else if (f.history !== undefined) {
       // Cold start: a user the model has not seen, embedded from the items they interacted with.
       const ids = f.history
@@ -49,7 +72,13 @@ export async function recommendCommand(f: RecommendFlags): Promise<void> {
     }
     const scoreKind = known && model.trainedWith && !model.trainedWith.implicit ? 'predicted rating' : 'score';
     if (f.json) console.log(JSON.stringify({ user: f.user ?? null, coldStart: !known, scoreKind, items: list }));
-    else list.forEach((x, r) => console.log(`${r + 1}\t${x.item}\t${x.score.toFixed(4)}`));
+    else
+      list.forEach((x, r) =>
+        console.log(
+          `${r + 1}\t${x.item}\t${x.score.toFixed(4)}` +
+            (x.reasons ? `\twhy: ${x.reasons.map(reasonText).join('; ') || '—'}` : ''),
+        ),
+      );
   } finally {
     model.dispose();
   }

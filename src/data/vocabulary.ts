@@ -80,6 +80,14 @@ export class Vocabulary {
     return this.mode === 'exact' && index > 0 ? this.list[index - 1] : undefined;
   }
 
+  /** A frozen copy with `keys` appended (those not already in it, in order); a hashed vocabulary is copied as is. */
+  extended(keys: Iterable<string>): Vocabulary {
+    const v = new Vocabulary(this.mode, this.buckets);
+    for (const key of this.list) v.add(key);
+    if (this.mode === 'exact') for (const key of keys) v.add(key);
+    return v.freeze();
+  }
+
   toJSON(): VocabularyJSON {
     return this.mode === 'hash' ? { mode: 'hash', buckets: this.buckets } : { mode: 'exact', keys: [...this.list] };
   }

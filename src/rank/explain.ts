@@ -18,7 +18,7 @@
 // with sum pooling exactly what leaving the item out would take away.
 import type { TwoTower } from '../model/twotower.js';
 import type { Tower } from '../model/tower.js';
-import type { TowerSide } from '../config/model.js';
+import type { FeatureKindName, TowerSide } from '../config/model.js';
 import type { MultiHotColumn } from '../config/feature-table.js';
 import type { Floats } from '../backend/contract.js';
 import { fail } from '../errors.js';
@@ -30,6 +30,8 @@ import { featureKind } from '../model/features/index.js';
 export interface FeatureShare {
   side: TowerSide;
   feature: string;
+  /** The feature's kind ('id': the entity's own learned embedding). */
+  featureKind: FeatureKindName;
   contribution: number;
 }
 
@@ -169,7 +171,7 @@ export function explainPairs(
           const width = featureKind(slot.spec).width(slot.spec);
           let share = 0;
           for (let i = slot.column; i < slot.column + width; i++) share += x[p * t.inputWidth + i]! * g[p * t.inputWidth + i]!;
-          features.push({ side, feature: slot.spec.name, contribution: share });
+          features.push({ side, feature: slot.spec.name, featureKind: slot.spec.kind, contribution: share });
           total += share;
         }
       }

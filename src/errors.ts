@@ -43,6 +43,8 @@ export const ERROR_CODES = [
   'OUT_OF_MEMORY',
   /** The model or scorer was disposed / closed. */
   'DISPOSED',
+  /** The call continues training (update, foldIn) but the model was never trained. */
+  'NOT_TRAINED',
   /** Training produced a non-finite loss or weights (the parameters were restored), or a model computes non-finite scores. */
   'DIVERGED',
   /** A worker thread of a scorer failed to start or to run its share. */

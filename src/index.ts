@@ -14,6 +14,7 @@ export {
 } from './api/model.js';
 export { TwoTowerError, ERROR_CODES, type ErrorCode } from './errors.js';
 export type { Id, Recommendation, RecommendByIdOptions } from './api/model.js';
+export type { UpdateEvent, UpdateOptions, UpdateResult, EntityFeatures, FoldInOptions } from './api/update.js';
 export type { Explanation, ExplainByIdOptions, Reason, BecauseItem } from './api/explain.js';
 export {
   train,

@@ -15,7 +15,7 @@ import { checkThreads, threadedBackend } from '../rank/scorer.js';
 import type { Spawner } from '../wasm/pool.js';
 import { LOSSES, type LossName } from '../train/losses/index.js';
 import type { FitOptions, FitResult } from '../train/options.js';
-import { planOptimizers, type OptimizerOptions } from '../train/optimizers/index.js';
+import { planOptimizers, OPTIMIZERS, type OptimizerName, type OptimizerOptions } from '../train/optimizers/index.js';
 import { trainingBytes } from '../train/memory.js';
 import { rmse, mae } from '../eval/regression.js';
 import { evaluateRanking, type RankingOptions, type RankingMetrics } from '../eval/ranking.js';
@@ -24,6 +24,16 @@ import type { TopKResult } from '../rank/topk-result.js';
 import { encodeModelFile, decodeModelFile, jsonDepth, MAX_JSON_DEPTH } from '../io/model-file.js';
 import { encodeJsonl, encodeNpy, VECTOR_FORMATS, type VectorFormat } from '../io/vector-export.js';
 import { towerOnnx } from './onnx.js';
+import {
+  updateCore,
+  addItemsCore,
+  foldInCore,
+  type FoldInOptions,
+  type UpdateEvent,
+  type UpdateOptions,
+  type UpdateResult,
+  type EntityFeatures,
+} from './update.js';
 import { explainForUser, type Explanation, type ExplainByIdOptions, type Reason } from './explain.js';
 
 export interface CreateModelOptions {
@@ -119,7 +129,8 @@ let wrap: (core: TwoTower) => Model;
 
 /** A trained or trainable two-tower model. Make one with createModel() or loadModel(). */
 export class Model {
-  readonly #core: TwoTower;
+  // Replaced (never otherwise changed) when update, addItems or foldIn grow the model.
+  #core: TwoTower;
 
   private constructor(core: TwoTower) {
     if (!(core instanceof TwoTower)) fail('BAD_OPTION', 'a Model is made by createModel() or loadModel(), not by new Model()');
@@ -545,7 +556,65 @@ export class Model {
       metadata: core.metadata,
       seen: core.seen,
       loss: core.trainedWith?.loss,
+      training: core.trainedWith?.settings,
+      optimizerState: core.store.groups.flatMap((group) => {
+        const slots = core.store.stateOf(group);
+        if (slots.length === 0) return [];
+        const values = slots.map((s) => Float32Array.from(core.backend.floats(s.ptr, s.floats)));
+        return [{ group: group.name, owner: core.store.stateOwner(group), slots: values }];
+      }),
     });
+  }
+
+  /** Puts a grown core in place of the current one, which is freed (their shared thread pool stays). */
+  private replaceCore(next: TwoTower): void {
+    const old = this.#core;
+    if (next === old) return;
+    old.threads = null;
+    old.dispose();
+    this.#core = next;
+  }
+
+  /**
+   * Trains the model further on new events, in your ids (as train() takes them): new user and
+   * item ids grow the vocabularies and tables (a new id row starts as the mean trained row where
+   * the tower reads features, a new bias at the mean bias), the interaction sets (histories) take
+   * the new events, and training continues from the kept optimizer state with the settings of
+   * the last training (saved in model files too) for `epochs` (default 3) over the new events
+   * alone. The model is unchanged when anything fails. While it runs the old and the grown
+   * model are both in memory. See docs/updates.md.
+   */
+  update(events: readonly UpdateEvent[], options: UpdateOptions = {}): UpdateResult {
+    this.#core.live();
+    const { core, result } = updateCore(this.#core, events, options);
+    this.replaceCore(core);
+    return result;
+  }
+
+  /**
+   * Adds items described by their features (new ids; no interactions yet), embedded by the item
+   * tower without training; they can be recommended and scored at once, and update() trains
+   * them when their events come. Needs an item tower that reads features besides its id.
+   */
+  addItems(items: EntityFeatures): { added: number } {
+    this.#core.live();
+    const { core, added } = addItemsCore(this.#core, items);
+    this.replaceCore(core);
+    return { added };
+  }
+
+  /**
+   * Fold-in without training, for rating models whose user tower is a plain id embedding: each
+   * user in `events` (new or known) gets the embedding and bias that best fit the ratings given
+   * for them against the fixed item tower (ridge least squares with the model's L2, one half-step
+   * of ALS). A known user's vectors are replaced: give all of their ratings. Items must be known.
+   * Throws UNSUPPORTED for other models (use update()). See docs/updates.md.
+   */
+  foldIn(events: readonly UpdateEvent[], options: FoldInOptions = {}): { users: number } {
+    this.#core.live();
+    const { core, users } = foldInCore(this.#core, events, options);
+    this.replaceCore(core);
+    return { users };
   }
 
   /** Frees the model's memory. The model cannot be used afterwards (calls throw DISPOSED). */
@@ -656,7 +725,26 @@ export async function loadModel(bytes: Uint8Array, options: LoadModelOptions = {
     if (contents.loss !== undefined) {
       if (!Object.hasOwn(LOSSES, contents.loss))
         fail('BAD_MODEL_FILE', `${name} was trained with loss "${contents.loss}", which this twotower does not know`);
-      core.trainedWith = { loss: contents.loss, implicit: LOSSES[contents.loss as LossName].implicit };
+      core.trainedWith = {
+        loss: contents.loss,
+        implicit: LOSSES[contents.loss as LossName].implicit,
+        ...(contents.training ? { settings: contents.training } : {}),
+      };
+    }
+    for (const saved of contents.optimizerState ?? []) {
+      const group = core.store.groups.find((g) => g.name === saved.group);
+      if (!group)
+        fail('BAD_MODEL_FILE', `${name} is corrupted: optimizer state for "${saved.group}", which is not a parameter group`);
+      if (!Object.hasOwn(OPTIMIZERS, saved.owner))
+        fail('BAD_MODEL_FILE', `${name} holds state of optimizer "${saved.owner}", which this twotower does not know`);
+      const sizes = OPTIMIZERS[saved.owner as OptimizerName].state(group).map((n) => Math.max(4, n));
+      if (sizes.length !== saved.slots.length || sizes.some((n, i) => saved.slots[i]!.length !== n))
+        fail(
+          'BAD_MODEL_FILE',
+          `${name} is corrupted: "${saved.group}"'s ${saved.owner} state has slots of ${saved.slots.map((x) => x.length).join(', ')} floats, expected ${sizes.join(', ')}`,
+        );
+      core.store.useState(group, saved.owner, sizes);
+      core.store.stateOf(group).forEach((slot, i) => core.backend.floats(slot.ptr, slot.floats).set(saved.slots[i]!));
     }
     core.revision++;
     const vocabularies: ModelVocabularies = {};

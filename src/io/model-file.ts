@@ -41,6 +41,10 @@ interface Header {
   seen?: { offsets: Section; ids: Section };
   /** The loss the model was last trained with (absent: never trained, or an older file). */
   loss?: string;
+  /** The fit settings update() continues with (absent: never trained, or an older file). */
+  training?: Record<string, unknown>;
+  /** Optimizer state per parameter group: its optimizer's name and its slots (absent: none kept). */
+  optimizerState?: { group: string; owner: string; slots: Section[] }[];
 }
 
 export interface ModelFileContents {
@@ -56,6 +60,10 @@ export interface ModelFileContents {
   seen?: { offsets: Int32Array; ids: Int32Array };
   /** The loss the model was last trained with. */
   loss?: string;
+  /** The fit settings update() continues with. */
+  training?: Record<string, unknown>;
+  /** Optimizer state per parameter group (so that training resumes exactly after a load). */
+  optimizerState?: { group: string; owner: string; slots: Float32Array[] }[];
 }
 
 /** Serialises a model's contents to bytes. */
@@ -103,6 +111,12 @@ export function encodeModelFile(contents: ModelFileContents): Uint8Array {
     metadata: contents.metadata,
     ...(contents.loss ? { loss: contents.loss } : {}),
     ...(contents.seen ? { seen: { offsets: section(contents.seen.offsets), ids: section(contents.seen.ids) } } : {}),
+    ...(contents.training ? { training: contents.training } : {}),
+    ...(contents.optimizerState?.length
+      ? {
+          optimizerState: contents.optimizerState.map((g) => ({ group: g.group, owner: g.owner, slots: g.slots.map(section) })),
+        }
+      : {}),
   };
   const json = new TextEncoder().encode(JSON.stringify(header));
   const headerLength = Math.ceil(json.length / 4) * 4;
@@ -161,6 +175,7 @@ function sectionsOf(header: Header): Section[] {
     }
   }
   if (header.seen) sections.push(header.seen.offsets, header.seen.ids);
+  for (const g of header.optimizerState ?? []) sections.push(...g.slots);
   return sections;
 }
 
@@ -248,6 +263,16 @@ function validateHeader(header: unknown, bodyLength: number, name: string): asse
   if (h.metadata !== undefined && !isObject(h.metadata)) bad('metadata must be an object');
   if (h.loss !== undefined && (typeof h.loss !== 'string' || !/^[a-z0-9_-]{1,32}$/i.test(h.loss)))
     bad(`loss must be a loss name, got ${JSON.stringify(h.loss)}`);
+  if (h.training !== undefined && !isObject(h.training)) bad('training must be an object');
+  if (h.optimizerState !== undefined) {
+    if (!Array.isArray(h.optimizerState)) bad('optimizerState must be a list');
+    (h.optimizerState as unknown[]).forEach((g, i) => {
+      const where = `optimizerState[${i}]`;
+      if (!isObject(g) || typeof g.group !== 'string' || typeof g.owner !== 'string' || !Array.isArray(g.slots))
+        bad(`${where} must be { group, owner, slots }`);
+      (g as { slots: unknown[] }).slots.forEach((slot, j) => section(slot, `${where}.slots[${j}]`, 'f32'));
+    });
+  }
   if (jsonDepth(h) > MAX_JSON_DEPTH) bad(`its header nests deeper than ${MAX_JSON_DEPTH} levels`);
   if (h.seen !== undefined) {
     if (!isObject(h.seen)) bad('seen must be { offsets, ids }');
@@ -359,6 +384,19 @@ export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFi
     itemFeatures: table(header.features.item),
     metadata: header.metadata ?? {},
     ...(header.loss !== undefined ? { loss: header.loss } : {}),
+    ...(header.training !== undefined ? { training: header.training } : {}),
+    ...(header.optimizerState
+      ? {
+          optimizerState: header.optimizerState.map((g) => {
+            const slots = g.slots.map((slot) => read(slot) as Float32Array);
+            for (const values of slots)
+              for (let i = 0; i < values.length; i++)
+                if (!Number.isFinite(values[i]!))
+                  fail('BAD_MODEL_FILE', `${name} is corrupted: optimizer state of "${g.group}" holds ${values[i]}`);
+            return { group: g.group, owner: g.owner, slots };
+          }),
+        }
+      : {}),
     ...(header.seen
       ? { seen: { offsets: read(header.seen.offsets) as Int32Array, ids: read(header.seen.ids) as Int32Array } }
       : {}),

@@ -341,6 +341,11 @@ export class ParameterStore {
     return this.memory.get(group)!.stateOwner === owner;
   }
 
+  /** The optimizer the group's state belongs to ('' without state). */
+  stateOwner(group: ParamGroup): string {
+    return this.memory.get(group)!.stateOwner;
+  }
+
   /** The group's state slots with their sizes in floats (what a snapshot copies). */
   stateOf(group: ParamGroup): { ptr: number; floats: number }[] {
     return this.memory.get(group)!.state;

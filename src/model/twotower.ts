@@ -84,7 +84,7 @@ export class TwoTower {
   /** Each user's training items (CSR, sorted): what recommend() skips with excludeSeen. */
   seen: Csr | undefined;
   /** The loss the model was last trained with (set by fit(), saved in model files). */
-  trainedWith: { loss: string; implicit: boolean } | undefined;
+  trainedWith: { loss: string; implicit: boolean; settings?: Record<string, unknown> } | undefined;
   /** Free JSON-serialisable facts saved with the model (data source, feature specs, training settings). */
   metadata: Record<string, unknown> = {};
   /**

@@ -17,6 +17,7 @@ import {
   type FitResult,
   type EpochInfo,
   type ResolvedFitOptions,
+  carriedSettings,
 } from './options.js';
 import { prepareData } from './prepare.js';
 import { Snapshot } from './snapshot.js';
@@ -223,7 +224,7 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
     }
     tracker.restoreBest(history.length - 1);
     core.setSeen(train.users, train.items);
-    core.trainedWith = { loss: loss.name, implicit: loss.implicit };
+    core.trainedWith = { loss: loss.name, implicit: loss.implicit, settings: carriedSettings(o) };
     core.revision++;
     return { history, steps, seconds: (performance.now() - started) / 1000, bestEpoch: tracker.bestEpoch, stoppedEarly };
   } catch (error) {

@@ -120,6 +120,40 @@ export interface FitResult {
   stoppedEarly: boolean;
 }
 
+/**
+ * The settings a model keeps from its last fit (saved in model files): what update() continues
+ * training with unless told otherwise. Epochs, schedules, seeds, validation and callbacks are
+ * per call and not kept.
+ */
+export const CARRIED_SETTINGS = [
+  'batchSize',
+  'learningRate',
+  'weightDecay',
+  'l2',
+  'biasL2',
+  'beta1',
+  'beta2',
+  'epsilon',
+  'loss',
+  'minRating',
+  'negatives',
+  'negativeSampling',
+  'temperature',
+  'logQCorrection',
+  'removeAccidentalHits',
+  'optimizers',
+] as const satisfies readonly (keyof FitOptions)[];
+
+/** The fit settings a model carries (see CARRIED_SETTINGS). */
+export type TrainingSettings = Pick<FitOptions, (typeof CARRIED_SETTINGS)[number]>;
+
+/** The carried settings of resolved options, as plain JSON data. */
+export function carriedSettings(o: FitOptions): TrainingSettings {
+  const out: Record<string, unknown> = {};
+  for (const key of CARRIED_SETTINGS) if (o[key] !== undefined) out[key] = structuredClone(o[key]);
+  return out as TrainingSettings;
+}
+
 export type ResolvedFitOptions = Required<
   Omit<FitOptions, 'validation' | 'onBatchEnd' | 'onEpochEnd' | 'earlyStopping' | 'minRating' | 'optimizers' | 'memoryLimit'>
 > &

@@ -2,7 +2,7 @@
 // resumes from the kept optimizer state, exactly as after a save and a load), addItems() for
 // items known only by their features, and the guarantee that a failed call changes nothing.
 import { describe, it, expect } from 'vitest';
-import { train, loadModel, createModel, TwoTowerError, type Model, type TrainEvent } from '../src/index.js';
+import { train, loadModel, createModel, type TwoTowerError, type Model, type TrainEvent } from '../src/index.js';
 import { internals } from '../src/api/model.js';
 import { Random } from '../src/util/random.js';
 

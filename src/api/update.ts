@@ -12,7 +12,7 @@ import { fail } from '../errors.js';
 import type { TowerSide } from '../config/model.js';
 import type { FeatureTable, FeatureColumn, MultiHotColumn } from '../config/feature-table.js';
 import type { TwoTower } from '../model/twotower.js';
-import { Vocabulary } from '../data/vocabulary.js';
+import { type Vocabulary } from '../data/vocabulary.js';
 import type { RatingsData } from '../data/ratings.js';
 import { csrFromLists, csrRow, groupByRow } from '../data/csr.js';
 import { featureKind } from '../model/features/index.js';

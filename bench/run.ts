@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [-- --quick] [-- --only=dense,scoring,load,scale,threads,synthetic,training,memory,movielens]
+// npm run bench [-- --json] [-- --quick] [-- --only=dense,scoring,load,scale,threads,synthetic,training,memory,movielens,updates,cold]
 // Every suite, each contender checked against the reference first, timed in interleaved rounds;
 // a table per suite on stdout, or with --json one JSON array of records. Run by `npm run bench`
 // with --experimental-wasm-relaxed-simd so that twotower's relaxed-SIMD build is measured.
@@ -14,6 +14,8 @@ import { loadCases } from './load.js';
 import { threadCases } from './threads.js';
 import { movieLensFolds, foldTable, movieLensRankingFolds, rankingFoldTable } from './movielens.js';
 import { supportsRelaxedSimd } from '../src/wasm/load.js';
+import { temporalUpdates, updateTable } from './updates.js';
+import { coldItems, coldItemsTable } from './cold-items.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -152,6 +154,41 @@ if (wanted('movielens')) {
     );
   } else {
     say('\nMovieLens 100K: not found (set TWOTOWER_DATA), skipped');
+  }
+}
+if (wanted('updates')) {
+  const steps = await temporalUpdates();
+  if (steps) {
+    for (const s of steps)
+      records.push({
+        name: `MovieLens 100K by time, ${s.task}: chunk ${s.chunk} of 6 by update() against a retrain`,
+        impl: 'twotower update',
+        medianMs: s.update.seconds * 1000,
+        minMs: s.update.seconds * 1000,
+        maxMs: s.update.seconds * 1000,
+        note: `${s.task === 'rating' ? 'RMSE' : 'Recall@20'} ${s.update.metric.toFixed(4)} (retrain ${s.retrain.metric.toFixed(4)} in ${s.retrain.seconds.toFixed(1)} s)`,
+      });
+    say(
+      `\nIncremental updates, MovieLens 100K u.data by time: first 70% trained, the next 30% in six chunks by update() or a full retrain of each prefix, scored on the following chunk\n${updateTable(steps)}`,
+    );
+  } else say('\nIncremental updates: MovieLens 100K not found (set TWOTOWER_DATA), skipped');
+}
+if (wanted('cold')) {
+  for (const task of ['rating', 'retrieval'] as const) {
+    const r = await coldItems(task);
+    if (!r) {
+      say('\nCold items: MovieLens 100K not found (set TWOTOWER_DATA), skipped');
+      break;
+    }
+    records.push({
+      name: `MovieLens 100K u1, ${r.coldItems} items held out of training and added by addItems() (${task} recipe)`,
+      impl: 'twotower',
+      medianMs: r.cold.seconds * 1000,
+      minMs: r.cold.seconds * 1000,
+      maxMs: r.cold.seconds * 1000,
+      note: `${task === 'rating' ? `RMSE ${r.cold.rmse.toFixed(4)}, ` : ''}Recall@20 ${r.cold.recall20.toFixed(4)} (trained normally ${r.trainedNormally.recall20.toFixed(4)})`,
+    });
+    say(`\nCold items, MovieLens 100K u1 (10% of the items never trained, added from their features)\n${coldItemsTable(r)}`);
   }
 }
 if (json) console.log(JSON.stringify(records));

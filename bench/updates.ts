@@ -90,12 +90,41 @@ export async function temporalUpdates(
 }
 
 export function updateTable(steps: UpdateStep[]): string {
-  const rows = steps.map((s) => {
-    const ratio = s.task === 'rating' ? s.update.metric / s.retrain.metric : s.update.metric / s.retrain.metric;
-    return `| ${s.task} | ${s.chunk} | ${s.events} | ${s.testRows} | ${s.update.metric.toFixed(4)} | ${s.retrain.metric.toFixed(4)} | ${ratio.toFixed(3)} | ${s.update.seconds.toFixed(2)} | ${s.retrain.seconds.toFixed(1)} | ${((100 * s.update.seconds) / s.retrain.seconds).toFixed(1)}% |`;
-  });
+  const row = (task: string, chunk: string, events: string, test: string, u: number, r: number, us: number, rs: number) =>
+    `| ${task} | ${chunk} | ${events} | ${test} | ${u.toFixed(4)} | ${r.toFixed(4)} | ${(u / r).toFixed(3)} | ${us.toFixed(2)} | ${rs.toFixed(1)} | ${((100 * us) / rs).toFixed(1)}% |`;
+  const rows: string[] = [];
+  for (const task of ['rating', 'retrieval'] as const) {
+    const mine = steps.filter((s) => s.task === task);
+    if (mine.length === 0) continue;
+    for (const s of mine)
+      rows.push(
+        row(
+          task,
+          String(s.chunk),
+          String(s.events),
+          String(s.testRows),
+          s.update.metric,
+          s.retrain.metric,
+          s.update.seconds,
+          s.retrain.seconds,
+        ),
+      );
+    const mean = (f: (s: UpdateStep) => number) => mine.reduce((a, s) => a + f(s), 0) / mine.length;
+    rows.push(
+      row(
+        `**${task}, mean**`,
+        '',
+        '',
+        '',
+        mean((s) => s.update.metric),
+        mean((s) => s.retrain.metric),
+        mean((s) => s.update.seconds),
+        mean((s) => s.retrain.seconds),
+      ),
+    );
+  }
   return [
-    '| task | chunk | events | test rows | update (RMSE or Recall@20) | retrain | update / retrain | update s | retrain s | time |',
+    '| task | chunk | events | test rows | update: RMSE (lower is better) or Recall@20 (higher) | retrain | update / retrain | update s | retrain s | time |',
     '|:--|--:|--:|--:|--:|--:|--:|--:|--:|--:|',
     ...rows,
   ].join('\n');

@@ -148,7 +148,7 @@ describe('update: training continues on new events', () => {
 });
 
 describe('addItems: cold items from their features', () => {
-  async function withGenres(): Promise<{ model: Model; genres: number[][] }> {
+  async function withGenres(hidden: number[] = []): Promise<{ model: Model; genres: number[][] }> {
     // Items carry a genre set; users like one genre each: item i has genre i mod 3.
     const random = new Random(8);
     const genres = Array.from({ length: 30 }, (_, i) => [i % 3]);
@@ -161,6 +161,7 @@ describe('addItems: cold items from their features', () => {
             { kind: 'id', name: 'item', vocabSize: 31, dim: 6 },
             { kind: 'multiHot', name: 'genre', vocabSize: 3, dim: 4 },
           ],
+          hidden,
         },
         bias: { item: true },
         seed: 2,
@@ -203,21 +204,14 @@ describe('addItems: cold items from their features', () => {
     const { model } = await withGenres();
     const before = model.itemEmbeddings();
     const count = model.itemCount;
-    model.addItems({
+    const added = model.addItems({
       ids: ['new0', 'new1', 'new2'],
       columns: { genre: { offsets: Int32Array.of(0, 1, 2, 3), ids: Int32Array.of(0, 1, 2) } },
     });
+    expect(added).toEqual({ added: 3, start: 'regressed' });
     expect(model.itemCount).toBe(count + 3);
     // Old items keep their embeddings bit for bit.
     expect(bits(model.itemEmbeddings().subarray(0, before.length)).equals(bits(before))).toBe(true);
-    // A new item's id row and bias are the mean trained ones.
-    const p = model.parameters();
-    const table = p['item.item.embedding']!;
-    for (let c = 0; c < 6; c++) {
-      let mean = 0;
-      for (let r = 1; r < count; r++) mean += table[r * 6 + c]! / (count - 1);
-      expect(table[count * 6 + c]).toBeCloseTo(mean, 5);
-    }
     // Each user's own genre wins among the new items.
     let right = 0;
     for (let u = 1; u <= 40; u++) {
@@ -232,6 +226,49 @@ describe('addItems: cold items from their features', () => {
       model.addItems({ ids: ['x'], columns: { genre: { offsets: Int32Array.of(0, 1), ids: Int32Array.of(7) } } }),
     ).toThrow(/genre/);
     expect(model.itemCount).toBe(count + 3);
+    model.dispose();
+  });
+
+  it('with hidden layers a new item starts at the mean trained id row and bias', async () => {
+    const { model } = await withGenres([5]);
+    const count = model.itemCount;
+    const start = model.addItems({
+      ids: ['n'],
+      columns: { genre: { offsets: Int32Array.of(0, 1), ids: Int32Array.of(2) } },
+    }).start;
+    expect(start).toBe('mean');
+    const p = model.parameters();
+    const table = p['item.item.embedding']!;
+    for (let c = 0; c < 6; c++) {
+      let mean = 0;
+      for (let r = 1; r < count; r++) mean += table[r * 6 + c]! / (count - 1);
+      expect(table[count * 6 + c]).toBeCloseTo(mean, 5);
+    }
+    let bias = 0;
+    for (let r = 1; r < count; r++) bias += p['bias.item']![r]! / (count - 1);
+    expect(p['bias.item']![count]).toBeCloseTo(bias, 5);
+    model.dispose();
+  });
+
+  it('a linear tower: where trained items’ id parts are an affine function of their features, a cold twin of an item gets its embedding and bias', async () => {
+    const { model } = await withGenres();
+    // Every trained item's id row and bias made an exact function of its genre: the regression must recover them.
+    const random = new Random(21);
+    const byGenre = [0, 1, 2].map(() => Array.from({ length: 6 }, () => random.normal()));
+    const biasByGenre = [0.3, -0.2, 0.5];
+    const p = model.parameters();
+    const table = p['item.item.embedding']!;
+    const bias = p['bias.item']!;
+    for (let r = 1; r < 31; r++) {
+      table.set(byGenre[(r - 1) % 3]!, r * 6);
+      bias[r] = biasByGenre[(r - 1) % 3]!;
+    }
+    model.setParameters({ 'item.item.embedding': table, 'bias.item': bias });
+    model.addItems({ ids: ['twin'], columns: { genre: { offsets: Int32Array.of(0, 1), ids: Int32Array.of(1) } } });
+    const twin = model.vocabularies.items!.lookup('twin');
+    const v = model.itemEmbeddings([2, twin]); // item row 2 has genre 1
+    for (let c = 0; c < 6; c++) expect(Math.abs(v[6 + c]! - v[c]!)).toBeLessThan(2e-2 * (1 + Math.abs(v[c]!)));
+    expect(model.parameters()['bias.item']![twin]).toBeCloseTo(-0.2, 2);
     model.dispose();
   });
 });

@@ -594,13 +594,17 @@ export class Model {
   /**
    * Adds items described by their features (new ids; no interactions yet), embedded by the item
    * tower without training; they can be recommended and scored at once, and update() trains
-   * them when their events come. Needs an item tower that reads features besides its id.
+   * them when their events come. Needs an item tower that reads features besides its id. In a
+   * linear item tower (no hidden layers, the default recipe's) each new item's id row and bias
+   * are predicted from its features by a ridge regression fitted on the trained items
+   * (`start: 'regressed'`); otherwise they start at the mean trained row and bias ('mean').
+   * See docs/updates.md.
    */
-  addItems(items: EntityFeatures): { added: number } {
+  addItems(items: EntityFeatures): { added: number; start: 'regressed' | 'mean' } {
     this.#core.live();
-    const { core, added } = addItemsCore(this.#core, items);
+    const { core, added, start } = addItemsCore(this.#core, items);
     this.replaceCore(core);
-    return { added };
+    return { added, start };
   }
 
   /**

@@ -20,6 +20,7 @@ import { interactionSets } from '../model/interaction-sets.js';
 import { grow, extendTable } from '../train/grow.js';
 import { fit } from '../train/fit.js';
 import { foldInBlocker, foldInUsers } from '../train/fold-in.js';
+import { regressColdRows } from '../train/cold-rows.js';
 import { resolveLoss } from '../train/losses/index.js';
 import type { FitOptions, FitResult } from '../train/options.js';
 
@@ -323,11 +324,15 @@ export function updateCore(
 }
 
 /**
- * Adds items described by their features, without training: each new item's id row starts at
- * the mean trained row and its bias at the mean bias (src/train/grow.ts), so its embedding is
- * what the item tower makes of its features. Returns the grown core.
+ * Adds items described by their features, without training. In a linear item tower each new
+ * item's id row and bias are predicted from its features by a regression fitted on the trained
+ * items (src/train/cold-rows.ts: 'regressed'); otherwise they start at the mean trained row and
+ * bias (src/train/grow.ts: 'mean'). Returns the grown core.
  */
-export function addItemsCore(core: TwoTower, items: EntityFeatures): { core: TwoTower; added: number } {
+export function addItemsCore(
+  core: TwoTower,
+  items: EntityFeatures,
+): { core: TwoTower; added: number; start: 'regressed' | 'mean' } {
   core.ensureReady();
   if (!items || !Array.isArray(items.ids) || !items.columns || typeof items.columns !== 'object')
     fail('BAD_INPUT', 'addItems: items must be { ids, columns }');
@@ -364,8 +369,19 @@ export function addItemsCore(core: TwoTower, items: EntityFeatures): { core: Two
     undefined,
     'addItems',
   );
+  // Their id rows and biases predicted from their features where the item tower is linear (src/train/cold-rows.ts).
+  let regressed = false;
+  try {
+    const warm = Array.from({ length: core.itemCount - 1 }, (_, i) => i + 1);
+    const cold = Array.from({ length: items.ids.length }, (_, i) => core.itemCount + i);
+    regressed = regressColdRows(next, 'item', warm, cold);
+  } catch (error) {
+    next.threads = null;
+    next.dispose();
+    throw error;
+  }
   next.revision++;
-  return { core: next, added: items.ids.length };
+  return { core: next, added: items.ids.length, start: regressed ? 'regressed' : 'mean' };
 }
 
 export interface FoldInOptions {

@@ -308,6 +308,24 @@ export class TwoTower {
     return out;
   }
 
+  /** The towers' inputs X0 of the given entities (n × the tower's inputWidth), every feature's columns side by side. */
+  towerInputs(side: TowerSide, indices: ArrayLike<number>): Float32Array {
+    this.ensureReady();
+    const tower = this.tower(side);
+    checkIndices(indices, tower.count, `${side} inputs`, side);
+    const w = tower.inputWidth;
+    const out = new Float32Array(indices.length * w);
+    for (let start = 0; start < indices.length; start += CHUNK) {
+      const end = Math.min(indices.length, start + CHUNK);
+      const chunk = sliceOf(indices, start, end);
+      const n = this.stagePairs(chunk, chunk);
+      tower.reserve(n);
+      const ptr = tower.encode(this.store, side === 'user' ? this.pairs.users : this.pairs.items, n);
+      out.set(this.backend.floats(ptr, n * w), start * w);
+    }
+    return out;
+  }
+
   /**
    * Embeddings of users described by a feature table of their own (rows are not the model's
    * users; an id column picks their id embedding). The model's user table is put back after.

@@ -112,11 +112,10 @@ export async function coldItems(
   };
   // Retrieval: the softmax recipe, with the side features it leaves out by default (the cold items need them).
   const options = task === 'rating' ? recipeOptions('mse') : recipeOptions('softmax', { sideFeatures: true });
-  let started = performance.now();
+  const started = performance.now();
   const cold = (await trainRecipe({ train, users: ds.users, items: warmVocab, userSide: ds.userSide, itemSide }, options)).model;
   cold.addItems({ ids: coldRows.map((r) => ds.items.key(r)!), columns: pickRows(ds.itemSide.table, coldRows) });
   const coldSeconds = (performance.now() - started) / 1000;
-  started = performance.now();
   const normal = (await trainRecipe(ds, options)).model;
 
   // u1.test's ratings of cold items; what each user rated in u1.base among them (left out of rankings).
@@ -172,7 +171,9 @@ export async function coldItems(
       n = 0;
     for (let q = genres.offsets[j]!; q < genres.offsets[j + 1]!; q++) {
       const g = genreMean.get(genres.ids[q]!);
-      if (g) ((s += g.sum / g.n), (n += 1));
+      if (!g) continue;
+      s += g.sum / g.n;
+      n += 1;
     }
     return n ? s / n : 0;
   });
@@ -202,7 +203,6 @@ export async function coldItems(
   }
   cold.dispose();
   normal.dispose();
-  void started;
   return result;
 }
 

@@ -108,6 +108,7 @@ export async function coldItems(
   );
   const itemSide = {
     features: ds.itemSide.features,
+    encoding: ds.itemSide.encoding,
     table: { count: warmRows.length, columns: pickRows(ds.itemSide.table, warmRows) },
   };
   // Retrieval: the softmax recipe, with the side features it leaves out by default (the cold items need them).

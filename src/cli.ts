@@ -10,6 +10,7 @@ import { train } from './cli/train.js';
 import { evaluate } from './cli/eval.js';
 import { recommendCommand } from './cli/recommend.js';
 import { exportCommand } from './cli/export.js';
+import { updateCommand, addItemsCommand } from './cli/update.js';
 import { RECIPE_DEFAULTS, IMPLICIT_DEFAULTS } from './node/recipe.js';
 import { LOSSES, LOSS_NAMES } from './train/losses/index.js';
 import { OPTIMIZERS } from './train/optimizers/index.js';
@@ -167,6 +168,31 @@ program
   .option('--explain', "give each item's top reasons (in --json: each item's full explanation; docs/explanations.md)")
   .option('--json', 'print one JSON object', false)
   .action(recommendCommand);
+
+program
+  .command('update')
+  .description('train a saved model further on new events (new users and items join it), saved as a new file (docs/updates.md)')
+  .requiredOption('--model <file>', 'a model written by twotower train --out (or update)')
+  .requiredOption('--data <file>', 'the new events: the same kinds of files train reads')
+  .option('--users <file>', "new users' side features (default: MovieLens u.user beside --data, if any)")
+  .option('--items <file>', "new items' side features (default: MovieLens u.item beside --data, if any)")
+  .option('--epochs <n>', 'passes over the new events (default 3)', integer('--epochs', 1))
+  .option('--learning-rate <x>', "step size (default: a third of the model's training rate)", positive('--learning-rate'))
+  .requiredOption('--out <file>', 'where to write the updated model (the input model is not changed)')
+  .option('--json', 'print one JSON object', false)
+  .action(updateCommand);
+
+program
+  .command('add-items')
+  .description('add the items of an items file that a saved model does not know, embedded from their features (cold items)')
+  .requiredOption('--model <file>', 'a model written by twotower train --out, trained with item features')
+  .requiredOption(
+    '--items <file>',
+    'an items file like the one the model was trained with (u.item, movies.csv, a CSV with a header)',
+  )
+  .requiredOption('--out <file>', 'where to write the model with the new items')
+  .option('--json', 'print one JSON object', false)
+  .action(addItemsCommand);
 
 program
   .command('export')

@@ -539,3 +539,63 @@ describe('a confidence column', () => {
     expect(bad.stderr).toMatch(/bad-plays\.csv:7: field "weight" \(column 3\) is -2: weights must be ≥ 0/);
   });
 });
+
+describe('twotower update / add-items', () => {
+  it('update trains a saved model on new events, adds their users and items with features from --items, and writes a new file', () => {
+    const lines = ['userId,movieId,rating,timestamp'];
+    let t = 0;
+    for (let u = 1; u <= 60; u++)
+      for (let k = 0; k < 20; k++) lines.push(`u${u},m${1 + ((u * 7 + k * 3) % 40)},${1 + ((u + k) % 5)},${t++}`);
+    write('upd-train.csv', lines.join('\n') + '\n');
+    const items = ['movieId,genres,year'];
+    for (let i = 1; i <= 40; i++) items.push(`m${i},${['Drama', 'Comedy|Drama', 'Action'][i % 3]},${1980 + (i % 20)}`);
+    write('upd-items.csv', items.join('\n') + '\n');
+    write('upd-items2.csv', [...items, 'n1,Comedy,1999', 'n2,Western|Drama,2001'].join('\n') + '\n');
+    write(
+      'upd-new.csv',
+      [
+        'userId,movieId,rating,timestamp',
+        ...Array.from(
+          { length: 60 },
+          (_, k) => `${k % 2 ? `u${1 + k}` : `fresh${k % 3}`},${k % 4 ? `m${1 + (k % 40)}` : 'n1'},${1 + (k % 5)},${9000 + k}`,
+        ),
+      ].join('\n') + '\n',
+    );
+    const model = path('upd.ttm');
+    expect(
+      run('train', '--data', path('upd-train.csv'), '--items', path('upd-items.csv'), '--epochs', '2', '--out', model, '--json')
+        .code,
+    ).toBe(0);
+    const before = readFileSync(model);
+    const r = run(
+      'update',
+      '--model',
+      model,
+      '--data',
+      path('upd-new.csv'),
+      '--items',
+      path('upd-items2.csv'),
+      '--out',
+      path('upd2.ttm'),
+      '--json',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const summary = JSON.parse(r.last);
+    expect(summary).toMatchObject({ events: 60, newUsers: 3, newItems: 1, epochs: 3, users: 63, items: 41 });
+    expect(readFileSync(model).equals(before)).toBe(true); // the input model is not changed
+    const rec = JSON.parse(run('recommend', '--model', path('upd2.ttm'), '--user', 'fresh0', '-k', '3', '--json').last);
+    expect(rec.items).toHaveLength(3);
+    // A new item in the events but in no items file: said, and given unknown features.
+    const bare = run('update', '--model', model, '--data', path('upd-new.csv'), '--out', path('upd3.ttm'));
+    expect(bare.code, bare.stderr).toBe(0);
+    expect(bare.stderr).toMatch(/1 new items and no items file \(--items\): they take the unknown value/);
+    // add-items: the items file's new items, embedded from their features.
+    const added = run('add-items', '--model', model, '--items', path('upd-items2.csv'), '--out', path('upd4.ttm'), '--json');
+    expect(added.code, added.stderr).toBe(0);
+    expect(JSON.parse(added.last)).toMatchObject({ added: 2, start: 'regressed', items: 42 });
+    const again = run('add-items', '--model', model, '--items', path('upd-items.csv'), '--out', path('upd5.ttm'));
+    expect(again.code).toBe(1);
+    expect(again.stderr).toMatch(/every item in it is already in upd\.ttm/);
+    expect(existsSync(path('upd5.ttm'))).toBe(false);
+  });
+});

@@ -179,6 +179,9 @@ export async function train(f: TrainFlags): Promise<void> {
     epochs: result.epochs,
     userSpecs: ds.userSpecs,
     itemSpecs: ds.itemSpecs,
+    // How the side files' values were encoded, so that update and add-items encode new entities alike.
+    ...(ds.userSide ? { userEncoding: ds.userSide.encoding } : {}),
+    ...(ds.itemSide ? { itemEncoding: ds.itemSide.encoding } : {}),
   };
   const explicit = !LOSSES[f.loss].implicit;
   const { rmse, mae } = explicit ? model.evaluate(ds.test!) : { rmse: NaN, mae: NaN };

@@ -42,9 +42,18 @@ export interface SideSource {
   rows: Map<string, SideRow>;
 }
 
+/**
+ * What encoding a side file learned from its rows, per feature: a categorical or multi-hot
+ * feature's category list (index i + 1 = keys[i]; 0 is unknown), a numeric feature's statistics.
+ * Saved with a model (metadata) so that new entities' rows are encoded the same way.
+ */
+export type SideEncoding = Record<string, { keys?: string[]; mean?: number; sd?: number; lo?: number; hi?: number }>;
+
 export interface BuiltSideFeatures {
   table: FeatureTable;
   features: FeatureSpec[];
+  /** The encoding used (learned from the rows, or the one given). */
+  encoding: SideEncoding;
 }
 
 const DEFAULT_DIM = 8;
@@ -83,7 +92,14 @@ export function buildSideFeatures(
   source: SideSource,
   entities: Vocabulary,
   specs: SideFeatureSpec[],
+  given?: SideEncoding,
 ): BuiltSideFeatures {
+  const encoding: SideEncoding = {};
+  // A given encoding fixes the categories: unknown ones become 0 (categorical) or are dropped (sets).
+  const vocabularyFor = (name: string): Vocabulary => {
+    const keys = given?.[name]?.keys;
+    return keys ? Vocabulary.fromJSON({ mode: 'exact', keys }) : new Vocabulary();
+  };
   const count = entities.size;
   const rows: (SideRow | undefined)[] = [undefined];
   for (let e = 1; e < count; e++) {
@@ -109,9 +125,10 @@ export function buildSideFeatures(
     switch (spec.kind) {
       case 'categorical': {
         const at = columnIndex(source, spec.column, spec.name);
-        const vocab = new Vocabulary();
+        const vocab = vocabularyFor(spec.name);
         columns[spec.name] = Int32Array.from(rows, (row) => (row ? vocab.add(field(row, at).trim()) : Vocabulary.OOV));
         features.push({ kind: 'categorical', name: spec.name, vocabSize: vocab.size, dim });
+        encoding[spec.name] = { keys: vocab.toJSON().keys! };
         break;
       }
       case 'bucketized': {
@@ -135,17 +152,18 @@ export function buildSideFeatures(
       }
       case 'multiHot': {
         const at = columnIndex(source, spec.column, spec.name);
-        const vocab = new Vocabulary();
+        const vocab = vocabularyFor(spec.name);
         const lists = rows.map((row) => {
           if (!row) return [];
           const tokens = field(row, at)
             .split(spec.separator)
             .map((t) => t.trim())
             .filter((t) => t !== '' && t !== '(no genres listed)');
-          return [...new Set(tokens.map((t) => vocab.add(t)))];
+          return [...new Set(tokens.map((t) => vocab.add(t)))].filter((t) => t !== Vocabulary.OOV);
         });
         columns[spec.name] = bag(lists);
         features.push({ kind: 'multiHot', name: spec.name, vocabSize: vocab.size, dim, pooling: 'mean' });
+        encoding[spec.name] = { keys: vocab.toJSON().keys! };
         break;
       }
       case 'flags': {
@@ -184,10 +202,13 @@ export function buildSideFeatures(
           return value;
         });
         const present = raw.filter((v): v is number => v !== undefined);
-        const mean = present.length ? present.reduce((a, b) => a + b, 0) / present.length : 0;
-        const sd = present.length ? Math.sqrt(present.reduce((a, b) => a + (b - mean) ** 2, 0) / present.length) || 1 : 1;
-        const lo = Math.min(...present, 0),
-          hi = Math.max(...present, 1);
+        const known = given?.[spec.name];
+        const mean = known?.mean ?? (present.length ? present.reduce((a, b) => a + b, 0) / present.length : 0);
+        const sd =
+          known?.sd ?? (present.length ? Math.sqrt(present.reduce((a, b) => a + (b - mean) ** 2, 0) / present.length) || 1 : 1);
+        const lo = known?.lo ?? Math.min(...present, 0),
+          hi = known?.hi ?? Math.max(...present, 1);
+        encoding[spec.name] = { mean, sd, lo, hi };
         const normalize = spec.normalize ?? 'zscore';
         columns[spec.name] = Float32Array.from(raw, (v) => {
           const x = v ?? mean;
@@ -203,5 +224,5 @@ export function buildSideFeatures(
         );
     }
   }
-  return { table: { count, columns }, features };
+  return { table: { count, columns }, features, encoding };
 }

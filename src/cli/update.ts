@@ -1,0 +1,174 @@
+// `twotower update` and `twotower add-items`: a saved model changed by new data, written to a
+// new file. New users and items take their side features from the users / items files (given,
+// or MovieLens files found beside the data), encoded with the specs and encodings the model was
+// trained with (its metadata), so that a category means what it meant in training.
+import { basename } from 'node:path';
+import { existsSync } from 'node:fs';
+import { loadModelFile, saveModel } from '../node/model-io.js';
+import { loadRatingsFile } from '../node/ratings-file.js';
+import { findMovieLensSideFiles, genericSideFile, readSideFile, type SideFileSpec } from '../node/side-files.js';
+import { buildSideFeatures, type SideEncoding, type SideFeatureSpec } from '../data/side-features.js';
+import { Vocabulary } from '../data/vocabulary.js';
+import { fail } from '../errors.js';
+import type { EntityFeatures, Model, UpdateEvent } from '../index.js';
+
+export interface UpdateFlags {
+  model: string;
+  data: string;
+  users?: string;
+  items?: string;
+  out: string;
+  epochs?: number;
+  learningRate?: number;
+  json: boolean;
+}
+
+export interface AddItemsFlags {
+  model: string;
+  items: string;
+  out: string;
+  json: boolean;
+}
+
+const say = (line: string) => process.stderr.write(`${line}\n`);
+
+/** A side file by path: MovieLens's u.user / u.item read with their own layout, anything else as a headed delimited file. */
+function sideFileAt(path: string, side: 'user' | 'item'): SideFileSpec {
+  const name = basename(path);
+  if (name === 'u.user' || name === 'u.item') {
+    const found = findMovieLensSideFiles(path.replace(/u\.(user|item)$/, 'u.data'));
+    const spec = side === 'user' ? found.users : found.items;
+    if (spec) return spec;
+  }
+  return genericSideFile(path, name);
+}
+
+/**
+ * Feature rows for the `ids` (new entities) from a side file, encoded as in training; undefined
+ * when the model's tower reads no side features.
+ */
+async function newEntityFeatures(
+  model: Model,
+  side: 'user' | 'item',
+  ids: string[],
+  file: SideFileSpec | undefined,
+): Promise<EntityFeatures | undefined> {
+  const specs = model.metadata[`${side}Specs`] as SideFeatureSpec[] | undefined;
+  if (!specs || specs.length === 0 || ids.length === 0) return undefined;
+  if (!file) {
+    say(
+      `note: ${ids.length} new ${side}s and no ${side}s file (--${side}s): they take the unknown value of every ${side} feature`,
+    );
+    return undefined;
+  }
+  const encoding = model.metadata[`${side}Encoding`] as SideEncoding | undefined;
+  if (!encoding)
+    fail(
+      'BAD_MODEL_FILE',
+      `the model does not record how its ${side} features were encoded (it was saved by an older twotower): retrain it to add ${side}s with features`,
+    );
+  const source = await readSideFile({ ...file, features: specs });
+  const entities = new Vocabulary();
+  for (const id of ids) entities.add(id);
+  const built = buildSideFeatures(side, source, entities.freeze(), specs, encoding);
+  // Row 0 of the built table is the unknown entity: the new ones are rows 1…n.
+  const columns: EntityFeatures['columns'] = {};
+  for (const [name, column] of Object.entries(built.table.columns)) {
+    if (column instanceof Int32Array || column instanceof Float32Array) {
+      const size = column.length / built.table.count;
+      columns[name] = column.slice(size, size * (ids.length + 1));
+    } else {
+      const start = column.offsets[1]!,
+        end = column.offsets[ids.length + 1]!;
+      columns[name] = {
+        offsets: Int32Array.from({ length: ids.length + 1 }, (_, i) => column.offsets[i + 1]! - start),
+        ids: column.ids.slice(start, end),
+        ...(column.weights ? { weights: column.weights.slice(start, end) } : {}),
+      };
+    }
+  }
+  return { ids, columns };
+}
+
+export async function updateCommand(f: UpdateFlags): Promise<void> {
+  const model = await loadModelFile(f.model);
+  try {
+    const implicit = model.trainedWith?.implicit ?? false;
+    const loaded = await loadRatingsFile(f.data, { requireRating: !implicit });
+    const { data, users, items } = loaded;
+    const events: UpdateEvent[] = Array.from(data.users, (u, r) => ({
+      user: users.key(u)!,
+      item: items.key(data.items[r]!)!,
+      rating: data.ratings[r]!,
+      ...(data.timestamps ? { time: data.timestamps[r]! } : {}),
+      ...(data.weights ? { weight: data.weights[r]! } : {}),
+    }));
+    const known = (side: 'user' | 'item', id: string) => {
+      const v = side === 'user' ? model.vocabularies.users : model.vocabularies.items;
+      return !v || v.has(id);
+    };
+    const fresh = (side: 'user' | 'item') => [...new Set(events.map((e) => String(e[side])))].filter((id) => !known(side, id));
+    const found = findMovieLensSideFiles(f.data);
+    const fileFor = (side: 'user' | 'item') => {
+      const given = side === 'user' ? f.users : f.items;
+      if (given && !existsSync(given)) fail('FILE_NOT_FOUND', `--${side}s: ${given} does not exist`);
+      return given ? sideFileAt(given, side) : side === 'user' ? found.users : found.items;
+    };
+    const newUsers = fresh('user'),
+      newItems = fresh('item');
+    const userFeatures = await newEntityFeatures(model, 'user', newUsers, fileFor('user'));
+    const itemFeatures = await newEntityFeatures(model, 'item', newItems, fileFor('item'));
+    const result = model.update(events, {
+      ...(f.epochs !== undefined ? { epochs: f.epochs } : {}),
+      ...(f.learningRate !== undefined ? { learningRate: f.learningRate } : {}),
+      userFeatures,
+      itemFeatures,
+    });
+    model.metadata = { ...model.metadata, updates: ((model.metadata.updates as number | undefined) ?? 0) + 1 };
+    await saveModel(f.out, model);
+    const summary = {
+      events: result.events,
+      newUsers: result.newUsers,
+      newItems: result.newItems,
+      epochs: result.fit.history.length,
+      loss: result.fit.history.at(-1)?.loss,
+      seconds: result.seconds,
+      users: model.userCount - 1,
+      items: model.itemCount - 1,
+      model: f.out,
+    };
+    if (f.json) console.log(JSON.stringify(summary));
+    else
+      console.log(
+        `updated with ${summary.events} events (${summary.newUsers} new users, ${summary.newItems} new items) in ${summary.epochs} epochs, ${summary.seconds.toFixed(2)} s; saved to ${f.out}`,
+      );
+  } finally {
+    model.dispose();
+  }
+}
+
+export async function addItemsCommand(f: AddItemsFlags): Promise<void> {
+  const model = await loadModelFile(f.model);
+  try {
+    const file = sideFileAt(f.items, 'item');
+    const source = await readSideFile({ ...file, features: (model.metadata.itemSpecs as SideFeatureSpec[] | undefined) ?? [] });
+    const vocab = model.vocabularies.items;
+    const ids = [...source.rows.keys()].filter((id) => !vocab?.has(id));
+    if (ids.length === 0) fail('EMPTY_DATA', `${basename(f.items)}: every item in it is already in ${basename(f.model)}`);
+    const features = await newEntityFeatures(model, 'item', ids, file);
+    if (!features)
+      fail(
+        'BAD_MODEL_FILE',
+        `${basename(f.model)} was trained without item features: new items have nothing to be embedded from`,
+      );
+    const { added, start } = model.addItems(features);
+    await saveModel(f.out, model);
+    if (f.json) console.log(JSON.stringify({ added, start, items: model.itemCount - 1, model: f.out }));
+    else
+      console.log(
+        `added ${added} items (${start === 'regressed' ? 'id rows and biases predicted from their features' : 'mean id rows'}); saved to ${f.out}`,
+      );
+  } finally {
+    model.dispose();
+  }
+}

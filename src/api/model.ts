@@ -577,8 +577,8 @@ export class Model {
 
   /**
    * Trains the model further on new events, in your ids (as train() takes them): new user and
-   * item ids grow the vocabularies and tables (a new id row starts as the mean trained row where
-   * the tower reads features, a new bias at the mean bias), the interaction sets (histories) take
+   * item ids grow the vocabularies and tables (a new id row and bias start where the entity's
+   * features point, or at the mean trained ones; see docs/updates.md), the interaction sets take
    * the new events, and training continues from the kept optimizer state with the settings of
    * the last training (saved in model files too) for `epochs` (default 3) over the new events
    * alone. The model is unchanged when anything fails. While it runs the old and the grown

@@ -293,6 +293,18 @@ export function updateCore(
   const { userFeatures, itemFeatures, ...given } = options;
   const next = grownCore(core, encoded, { user: userFeatures, item: itemFeatures }, encoded.data, 'update');
   try {
+    // New entities of a linear tower with side features start where their features point (as in addItems).
+    for (const side of ['user', 'item'] as const) {
+      const before = side === 'user' ? core.userCount : core.itemCount;
+      const after = encoded.counts[side];
+      if (after > before)
+        regressColdRows(
+          next,
+          side,
+          Array.from({ length: before - 1 }, (_, i) => i + 1),
+          Array.from({ length: after - before }, (_, i) => before + i),
+        );
+    }
     const carried = (trained.settings ?? {}) as FitOptions;
     const result = fit(next, encoded.data, {
       ...carried,

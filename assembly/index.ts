@@ -1,5 +1,5 @@
 // The module's exports: every kernel, and the allocator. One file per operation family.
-export { alloc, free, zero_f32, copy_f32, count_nonfinite, stream_sum } from "./memory";
+export { alloc, free, zero_f32, copy_f32, count_nonfinite, stream_sum, stream_sum_i8 } from "./memory";
 export { dense_forward, dense_backward_input, dense_backward_weight, bias_backward } from "./dense";
 export { relu_forward, relu_backward, clamp_f32 } from "./activation";
 export {
@@ -11,5 +11,5 @@ export { adam_update, adam_rows } from "./adam";
 export { sgd_update } from "./sgd";
 export { adagrad_rows } from "./adagrad";
 export { score_matrix, topk_reset, score_topk, topk_merge, topk_finish, rank_targets } from "./score";
-export { quantize_rows_i8, score_topk_i8, score_rescore } from "./quantize";
+export { quantize_rows_i8, quantize_items_i8, relaxed_dot_probe, score_topk_i8, score_rescore } from "./quantize";
 export { scan_fields } from "./parse";

@@ -1,6 +1,16 @@
-// The int8 item index: rows quantized with one scale each (x ≈ scale·q, q ∈ [−127, 127]),
-// scored with integer SIMD (i8 → i16 → i32 dot products), the best candidates then re-scored in
-// f32 by the caller's exact pass. Four times less memory traffic than f32 for the same rows.
+// The int8 item index: rows quantized with one scale each (x ≈ scale·q), scored with integer
+// SIMD dot products, the best candidates then re-scored in f32 by the caller's exact pass. Four
+// times less memory traffic than f32 for the same rows. Integer sums are exact, so the blocking
+// below changes no result: any order of the adds gives the same approximate score.
+//   - Plain SIMD build: queries and items in [−127, 127]; per 16 bytes i16x8.extmul_low/high
+//     (products ≤ 127², two of them fit an i16), one i16 add, i32x4.extadd_pairwise.
+//   - Relaxed build, where the engine computes it right (`seven` = 1, chosen by the caller from
+//     relaxed_dot_probe): i32x4.relaxed_dot_i8x16_i7x16_add_s, one instruction per 16 bytes,
+//     whose second operand must lie in [0, 127] to mean the same on every platform: items are
+//     quantized to [−63, 63] and stored plus 64 (quantize_items_i8), and the query's 64·Σq is
+//     subtracted afterwards, as XNNPACK does. V8 11.3 (Node 20) on an AVX512-VNNI x64 returns
+//     twice the dot product and drops the accumulator (4·a·b + c gives 8·a·b); Chromium 156 is
+//     right. So the probe decides, per engine.
 
 import { at, madd, hsum, dotTail } from "./simd";
 import { offer } from "./score";
@@ -23,17 +33,59 @@ export function quantize_rows_i8(out: usize, scales: usize, x: usize, n: i32, d:
   }
 }
 
-@inline function dot16(a: v128, b: v128, acc: v128): v128 {
-  const lo = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(a), i16x8.extend_low_i8x16_s(b));
-  const hi = i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(a), i16x8.extend_high_i8x16_s(b));
-  return i32x4.add(acc, i32x4.add(lo, hi));
+/**
+ * The item index's rows: quantize_rows_i8 in the plain build; in the relaxed build rows in
+ * [−63, 63] (scale max|x|/63) stored plus 64, in [1, 127] (padding 64: the value 0), the form
+ * relaxed_dot_i8x16_i7x16_add_s reads the same everywhere.
+ */
+export function quantize_items_i8(out: usize, scales: usize, x: usize, n: i32, d: i32, dPad: i32, seven: i32): void {
+  if (!ASC_FEATURE_RELAXED_SIMD || !seven) {
+    quantize_rows_i8(out, scales, x, n, d, dPad);
+    return;
+  }
+  for (let r = 0; r < n; r++) {
+    const row = at(x, r * d);
+    let m: f32 = 0;
+    for (let c = 0; c < d; c++) m = max(m, abs(load<f32>(at(row, c))));
+    const scale: f32 = m > 0 ? m / 63 : 1;
+    store<f32>(at(scales, r), scale);
+    const dst = out + <usize>(r * dPad);
+    const inv: f32 = 1 / scale;
+    for (let c = 0; c < d; c++) store<u8>(dst + <usize>c, <u8>(<i32>nearest(load<f32>(at(row, c)) * inv) + 64));
+    for (let c = d; c < dPad; c++) store<u8>(dst + <usize>c, 64);
+  }
 }
 
-/** dot16 with the first operand already widened to i16 (low and high halves). */
-@inline function dotWide(al: v128, ah: v128, b: v128, acc: v128): v128 {
-  const lo = i32x4.dot_i16x8_s(al, i16x8.extend_low_i8x16_s(b));
-  const hi = i32x4.dot_i16x8_s(ah, i16x8.extend_high_i8x16_s(b));
-  return i32x4.add(acc, i32x4.add(lo, hi));
+/**
+ * lane 0 of relaxed_dot_i8x16_i7x16_add_s(splat(a), splat(b), splat(c)): 4·a·b + c where the
+ * engine implements it as specified (b in [0, 127]); the plain build computes that in i32.
+ */
+export function relaxed_dot_probe(a: i32, b: i32, c: i32): i32 {
+  if (ASC_FEATURE_RELAXED_SIMD)
+    return i32x4.extract_lane(i32x4.relaxed_dot_i8x16_i7x16_add_s(i8x16.splat(<i8>a), i8x16.splat(<i8>b), i32x4.splat(c)), 0);
+  return 4 * a * b + c;
+}
+
+/** acc + ⟨a, b⟩ over 16 bytes, in i32 lanes (see the file's header): SEVEN = u8 for the relaxed dot, i8 for the plain one. */
+@inline function dotAdd<SEVEN>(a: v128, b: v128, acc: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD && !isSigned<SEVEN>()) return i32x4.relaxed_dot_i8x16_i7x16_add_s(a, b, acc);
+  const pairs = i16x8.add(i16x8.extmul_low_i8x16_s(a, b), i16x8.extmul_high_i8x16_s(a, b));
+  return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(pairs));
+}
+
+/** What the relaxed build's stored +64 adds to a query's dot products: 64·Σq (0 in the plain build). */
+@inline function offsetOf<SEVEN>(x: usize, dPad: i32): i32 {
+  if (!ASC_FEATURE_RELAXED_SIMD || isSigned<SEVEN>()) return 0;
+  let s = 0;
+  for (let e = 0; e < dPad; e++) s += <i32>load<i8>(x + <usize>e);
+  return s << 6;
+}
+
+/** [Σa, Σb, Σc, Σd] of four i32x4 as f32 lanes (exact: integer adds). */
+@inline function isum4(a: v128, b: v128, c: v128, d: v128): v128 {
+  const ab = i32x4.add(v128.shuffle<i32>(a, b, 0, 4, 2, 6), v128.shuffle<i32>(a, b, 1, 5, 3, 7));
+  const cd = i32x4.add(v128.shuffle<i32>(c, d, 0, 4, 2, 6), v128.shuffle<i32>(c, d, 1, 5, 3, 7));
+  return i32x4.add(v128.shuffle<i32>(ab, cd, 0, 1, 4, 5), v128.shuffle<i32>(ab, cd, 2, 3, 6, 7));
 }
 
 @inline function isum(v: v128): i32 {
@@ -42,53 +94,114 @@ export function quantize_rows_i8(out: usize, scales: usize, x: usize, n: i32, d:
 
 /**
  * The int8 pass of the fused top-k: like score_topk, but the scores are the approximations
- * qs[q]·is[j]·⟨qq[q], iq[j]⟩ over rows of dPad bytes; it keeps the best m candidates per query
- * (m somewhat above the k asked for) for score_rescore to re-rank exactly.
+ * qs[q]·is[j]·⟨qq[q], iq[j]⟩ over rows of dPad bytes (iq written by quantize_items_i8, qq by
+ * quantize_rows_i8); it keeps the best m candidates per query (m somewhat above the k asked for)
+ * for score_rescore to re-rank exactly. Register blocks of 2 queries × 4 items: each item's 16
+ * bytes are loaded once for two queries, eight independent accumulators.
  */
 export function score_topk_i8(outIdx: usize, outScore: usize, counts: usize, qq: usize, qscales: usize, iq: usize,
                               iscales: usize, exOffsets: usize, exIds: usize, b: i32, n: i32, dPad: i32, m: i32,
-                              itemBase: i32): void {
+                              itemBase: i32, seven: i32): void {
   if (m <= 0 || n <= 0) return;
+  if (ASC_FEATURE_RELAXED_SIMD && seven) scanI8<u8>(outIdx, outScore, counts, qq, qscales, iq, iscales, exOffsets, exIds, b, n, dPad, m, itemBase);
+  else scanI8<i8>(outIdx, outScore, counts, qq, qscales, iq, iscales, exOffsets, exIds, b, n, dPad, m, itemBase);
+}
+
+/** score_topk_i8's scan, compiled once per kind of dot product (SEVEN: see dotAdd). */
+function scanI8<SEVEN>(outIdx: usize, outScore: usize, counts: usize, qq: usize, qscales: usize, iq: usize,
+                       iscales: usize, exOffsets: usize, exIds: usize, b: i32, n: i32, dPad: i32, m: i32,
+                       itemBase: i32): void {
   const chunk = max(4, ((256 * 1024) / max(16, dPad)) & ~3);
+  const stride = <usize>dPad;
   for (let c0 = 0; c0 < n; c0 += chunk) {
     const c1 = min(n, c0 + chunk);
-    for (let q = 0; q < b; q++) {
-      const x = qq + <usize>(q * dPad);
-      const sq = load<f32>(at(qscales, q));
-      const hv = at(outScore, q * m), hi = at(outIdx, q * m);
-      let t = load<i32>(at(counts, q)) < m ? -Infinity : load<f32>(hv);
+    let q = 0;
+    for (; q + 2 <= b; q += 2) {
+      const x0 = qq + <usize>(q * dPad), x1 = x0 + stride;
+      const o0 = i32x4.splat(offsetOf<SEVEN>(x0, dPad)), o1 = i32x4.splat(offsetOf<SEVEN>(x1, dPad));
+      const sq0 = f32x4.splat(load<f32>(at(qscales, q))), sq1 = f32x4.splat(load<f32>(at(qscales, q + 1)));
+      const hv0 = at(outScore, q * m), hi0 = at(outIdx, q * m);
+      const hv1 = hv0 + (<usize>m << 2), hi1 = hi0 + (<usize>m << 2);
+      let t0 = load<i32>(at(counts, q)) < m ? <f32>-Infinity : load<f32>(hv0);
+      let t1 = load<i32>(at(counts, q + 1)) < m ? <f32>-Infinity : load<f32>(hv1);
       let j = c0;
       for (; j + 4 <= c1; j += 4) {
-        const y0 = iq + <usize>(j * dPad), y1 = y0 + <usize>dPad, y2 = y1 + <usize>dPad, y3 = y2 + <usize>dPad;
+        const y0 = iq + <usize>j * stride, y1 = y0 + stride, y2 = y1 + stride, y3 = y2 + stride;
         let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+        let b0 = i32x4.splat(0), b1 = i32x4.splat(0), b2 = i32x4.splat(0), b3 = i32x4.splat(0);
         for (let e = 0; e < dPad; e += 16) {
-          // The query's 16 bytes widened once, used against four items.
-          const u = v128.load(x + <usize>e);
-          const ul = i16x8.extend_low_i8x16_s(u), uh = i16x8.extend_high_i8x16_s(u);
-          a0 = dotWide(ul, uh, v128.load(y0 + <usize>e), a0);
-          a1 = dotWide(ul, uh, v128.load(y1 + <usize>e), a1);
-          a2 = dotWide(ul, uh, v128.load(y2 + <usize>e), a2);
-          a3 = dotWide(ul, uh, v128.load(y3 + <usize>e), a3);
+          const o = <usize>e;
+          const u0 = v128.load(x0 + o), u1 = v128.load(x1 + o);
+          const v0 = v128.load(y0 + o), v1 = v128.load(y1 + o), v2 = v128.load(y2 + o), v3 = v128.load(y3 + o);
+          a0 = dotAdd<SEVEN>(u0, v0, a0); a1 = dotAdd<SEVEN>(u0, v1, a1); a2 = dotAdd<SEVEN>(u0, v2, a2); a3 = dotAdd<SEVEN>(u0, v3, a3);
+          b0 = dotAdd<SEVEN>(u1, v0, b0); b1 = dotAdd<SEVEN>(u1, v1, b1); b2 = dotAdd<SEVEN>(u1, v2, b2); b3 = dotAdd<SEVEN>(u1, v3, b3);
         }
-        const r0 = sq * load<f32>(at(iscales, j)) * <f32>isum(a0);
-        const r1 = sq * load<f32>(at(iscales, j + 1)) * <f32>isum(a1);
-        const r2 = sq * load<f32>(at(iscales, j + 2)) * <f32>isum(a2);
-        const r3 = sq * load<f32>(at(iscales, j + 3)) * <f32>isum(a3);
+        const is = v128.load(at(iscales, j));
         const g = itemBase + j;
-        if (r0 >= t) t = offer(hv, hi, counts, q, m, r0, g, exOffsets, exIds);
-        if (r1 >= t) t = offer(hv, hi, counts, q, m, r1, g + 1, exOffsets, exIds);
-        if (r2 >= t) t = offer(hv, hi, counts, q, m, r2, g + 2, exOffsets, exIds);
-        if (r3 >= t) t = offer(hv, hi, counts, q, m, r3, g + 3, exOffsets, exIds);
+        const w0 = f32x4.mul(f32x4.mul(sq0, is), f32x4.convert_i32x4_s(i32x4.sub(isum4(a0, a1, a2, a3), o0)));
+        const m0 = i32x4.bitmask(f32x4.ge(w0, f32x4.splat(t0)));
+        if (m0 != 0) t0 = offerLanes(w0, m0, hv0, hi0, counts, q, m, g, exOffsets, exIds);
+        const w1 = f32x4.mul(f32x4.mul(sq1, is), f32x4.convert_i32x4_s(i32x4.sub(isum4(b0, b1, b2, b3), o1)));
+        const m1 = i32x4.bitmask(f32x4.ge(w1, f32x4.splat(t1)));
+        if (m1 != 0) t1 = offerLanes(w1, m1, hv1, hi1, counts, q + 1, m, g, exOffsets, exIds);
       }
       for (; j < c1; j++) {
-        const y0 = iq + <usize>(j * dPad);
+        const y0 = iq + <usize>j * stride;
+        let a0 = i32x4.splat(0), b0 = i32x4.splat(0);
+        for (let e = 0; e < dPad; e += 16) {
+          const v0 = v128.load(y0 + <usize>e);
+          a0 = dotAdd<SEVEN>(v128.load(x0 + <usize>e), v0, a0);
+          b0 = dotAdd<SEVEN>(v128.load(x1 + <usize>e), v0, b0);
+        }
+        const is = load<f32>(at(iscales, j));
+        const r0 = f32x4.extract_lane(sq0, 0) * is * <f32>(isum(a0) - i32x4.extract_lane(o0, 0));
+        const r1 = f32x4.extract_lane(sq1, 0) * is * <f32>(isum(b0) - i32x4.extract_lane(o1, 0));
+        if (r0 >= t0) t0 = offer(hv0, hi0, counts, q, m, r0, itemBase + j, exOffsets, exIds);
+        if (r1 >= t1) t1 = offer(hv1, hi1, counts, q + 1, m, r1, itemBase + j, exOffsets, exIds);
+      }
+    }
+    for (; q < b; q++) {
+      const x = qq + <usize>(q * dPad);
+      const off = offsetOf<SEVEN>(x, dPad);
+      const sq = load<f32>(at(qscales, q));
+      const hv = at(outScore, q * m), hi = at(outIdx, q * m);
+      let t = load<i32>(at(counts, q)) < m ? <f32>-Infinity : load<f32>(hv);
+      let j = c0;
+      for (; j + 4 <= c1; j += 4) {
+        const y0 = iq + <usize>j * stride, y1 = y0 + stride, y2 = y1 + stride, y3 = y2 + stride;
+        let a0 = i32x4.splat(0), a1 = i32x4.splat(0), a2 = i32x4.splat(0), a3 = i32x4.splat(0);
+        for (let e = 0; e < dPad; e += 16) {
+          const o = <usize>e;
+          const u = v128.load(x + o);
+          a0 = dotAdd<SEVEN>(u, v128.load(y0 + o), a0);
+          a1 = dotAdd<SEVEN>(u, v128.load(y1 + o), a1);
+          a2 = dotAdd<SEVEN>(u, v128.load(y2 + o), a2);
+          a3 = dotAdd<SEVEN>(u, v128.load(y3 + o), a3);
+        }
+        const w = f32x4.mul(f32x4.mul(f32x4.splat(sq), v128.load(at(iscales, j))), f32x4.convert_i32x4_s(i32x4.sub(isum4(a0, a1, a2, a3), i32x4.splat(off))));
+        const mask = i32x4.bitmask(f32x4.ge(w, f32x4.splat(t)));
+        if (mask != 0) t = offerLanes(w, mask, hv, hi, counts, q, m, itemBase + j, exOffsets, exIds);
+      }
+      for (; j < c1; j++) {
+        const y0 = iq + <usize>j * stride;
         let a0 = i32x4.splat(0);
-        for (let e = 0; e < dPad; e += 16) a0 = dot16(v128.load(x + <usize>e), v128.load(y0 + <usize>e), a0);
-        const r0 = sq * load<f32>(at(iscales, j)) * <f32>isum(a0);
+        for (let e = 0; e < dPad; e += 16) a0 = dotAdd<SEVEN>(v128.load(x + <usize>e), v128.load(y0 + <usize>e), a0);
+        const r0 = sq * load<f32>(at(iscales, j)) * <f32>(isum(a0) - off);
         if (r0 >= t) t = offer(hv, hi, counts, q, m, r0, itemBase + j, exOffsets, exIds);
       }
     }
   }
+}
+
+/** Offers the lanes of `w` set in `mask` (items g … g+3) in order; returns the new threshold. */
+@inline function offerLanes(w: v128, mask: i32, hv: usize, hi: usize, counts: usize, q: i32, k: i32, g: i32,
+                            exOffsets: usize, exIds: usize): f32 {
+  let t: f32 = -Infinity;
+  if (mask & 1) t = offer(hv, hi, counts, q, k, f32x4.extract_lane(w, 0), g, exOffsets, exIds);
+  if (mask & 2) t = offer(hv, hi, counts, q, k, f32x4.extract_lane(w, 1), g + 1, exOffsets, exIds);
+  if (mask & 4) t = offer(hv, hi, counts, q, k, f32x4.extract_lane(w, 2), g + 2, exOffsets, exIds);
+  if (mask & 8) t = offer(hv, hi, counts, q, k, f32x4.extract_lane(w, 3), g + 3, exOffsets, exIds);
+  return t;
 }
 
 /**

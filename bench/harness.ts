@@ -26,6 +26,8 @@ export interface Record {
   name: string;
   impl: string;
   medianMs: number;
+  /** The same call timed alone after the rounds (a plain loop of awaited calls): a check on medianMs. */
+  aloneMs?: number;
   minMs: number;
   maxMs: number;
   gflops?: number;
@@ -82,10 +84,37 @@ export async function measure(cases: Case[], options: MeasureOptions): Promise<R
       acc.max = Math.max(acc.max, result.latency.max);
     }
   }
+  // Each case once more, alone: a plain loop of awaited calls. A bench figure far from this one
+  // means the harness measured something else than the call (an unawaited promise, a cache).
+  const alone = new Map<Case, number>();
+  for (const c of cases) {
+    if (c.slow) continue;
+    const samples: number[] = [];
+    let reps = 1;
+    for (;;) {
+      const t0 = performance.now();
+      for (let i = 0; i < reps; i++) await c.run();
+      const ms = performance.now() - t0;
+      if (ms >= 20 || reps >= 1024) break;
+      reps *= 2;
+    }
+    for (let s = 0; s < 7; s++) {
+      const t0 = performance.now();
+      for (let i = 0; i < reps; i++) await c.run();
+      samples.push((performance.now() - t0) / reps);
+    }
+    alone.set(c, median(samples));
+  }
   const records = cases.map((c): Record => {
     const acc = rounds.get(c)!;
     const medianMs = median(acc.p50);
     const rec: Record = { name: c.name, impl: c.impl, medianMs, minMs: acc.min, maxMs: acc.max };
+    if (alone.has(c)) {
+      rec.aloneMs = alone.get(c);
+      const ratio = medianMs / rec.aloneMs!;
+      if (ratio < 0.75 || ratio > 1.33)
+        notes.set(c, `${notes.get(c) ?? ''}${notes.has(c) ? '; ' : ''}bench/alone ${ratio.toFixed(2)}`);
+    }
     if (c.flops) rec.gflops = c.flops / (medianMs * 1e6);
     if (c.examples) rec.examplesPerSecond = c.examples / (medianMs / 1000);
     if (c.bytes) rec.gbps = c.bytes / (medianMs * 1e6);
@@ -105,13 +134,26 @@ const fmt = (x: number | undefined, digits: number) => (x === undefined ? '' : x
 
 export function table(records: Record[]): string {
   const rows = [
-    ['case', 'implementation', 'median ms', 'min ms', 'max ms', 'GFLOP/s', 'examples/s', '× tfjs-wasm', '× ort-node', 'note'],
+    [
+      'case',
+      'implementation',
+      'median ms',
+      'alone ms',
+      'min ms',
+      'max ms',
+      'GFLOP/s',
+      'examples/s',
+      '× tfjs-wasm',
+      '× ort-node',
+      'note',
+    ],
   ];
   for (const r of records) {
     rows.push([
       r.name,
       r.impl,
       fmt(r.medianMs, 3),
+      fmt(r.aloneMs, 3),
       fmt(r.minMs, 3),
       fmt(r.maxMs, 3),
       r.gbps !== undefined ? `${r.gbps.toFixed(1)} GB/s` : fmt(r.gflops, 1),

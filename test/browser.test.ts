@@ -204,6 +204,32 @@ describe.skipIf(!available)('in headless Chromium', () => {
     expect(result.ms).toBeLessThan(10_000);
   });
 
+  it('scores the int8 index with the relaxed i8 × i7 dot where the engine computes it right (recall@10 ≥ 0.99 against f32)', async () => {
+    const result = (await page.evaluate(`(async () => {
+      const tt = await import('/dist/twotower.browser.js');
+      let seed = 7;
+      const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+      const n = 20000, d = 64, b = 8, k = 10;
+      const items = Float32Array.from({ length: n * d }, rand), q = Float32Array.from({ length: b * d }, rand);
+      const exact = await tt.createScorer({ wasm: { build: 'relaxed' } });
+      const int8 = await tt.createScorer({ quantize: 'int8', wasm: { build: 'relaxed' } });
+      exact.setItems(items, d);
+      int8.setItems(items, d);
+      const want = exact.topK(q, null, d, k), got = int8.topK(q, null, d, k);
+      let hits = 0;
+      for (let r = 0; r < b; r++) {
+        const w = new Set(want.indices.subarray(r * k, r * k + k));
+        for (let c = 0; c < k; c++) hits += w.has(got.indices[r * k + c]) ? 1 : 0;
+      }
+      const dot = int8.int8Dot;
+      exact.close();
+      int8.close();
+      return { recall: hits / (b * k), dot };
+    })()`)) as { recall: number; dot: string };
+    expect(result.dot).toBe('relaxed');
+    expect(result.recall).toBeGreaterThanOrEqual(0.99);
+  });
+
   it("on the page's main thread (which may not block) a scorer asked for 2 threads uses 1", async () => {
     const threads = await page.evaluate(`(async () => {
       const tt = await import('/dist/twotower.browser.js');

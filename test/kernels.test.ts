@@ -7,6 +7,7 @@ import * as ref from '../src/reference/dense.js';
 import * as act from '../src/reference/activation.js';
 import * as emb from '../src/reference/embedding.js';
 import * as loss from '../src/reference/loss.js';
+import { ReferenceBackend } from '../src/reference/backend.js';
 import {
   wasmBuilds,
   ODD_SIZES,
@@ -405,6 +406,33 @@ describe.each(['simd', 'relaxed'] as const)('%s build', (kind) => {
     expect(B.kernels.count_nonfinite(p, 6)).toBe(0);
     expect(Array.from(B.floats(p, 6))).toEqual([0, 0, 0, 0, 0, 0]);
     [p, q].forEach((x) => B.free(x));
+  });
+
+  it('the bandwidth floors: stream_sum and stream_sum_i8 sum every value once (every tail length)', () => {
+    const B = be();
+    const twin = new ReferenceBackend();
+    const random = new Random(8);
+    for (const n of [...ODD_SIZES, 31, 32, 33, 127, 128, 129, 1000]) {
+      const x = randomFloats(random, n);
+      const [p, q] = [putFloats(B, x), putFloats(twin, x)];
+      expect(Math.abs(B.kernels.stream_sum(p, n) - twin.kernels.stream_sum(q, n))).toBeLessThan(tol(n) * 4);
+      const bytes = Int8Array.from({ length: n }, () => random.int(255) - 127);
+      const [pb, qb] = [B.alloc(n), twin.alloc(n)];
+      B.bytes(pb, n).set(new Uint8Array(bytes.buffer));
+      twin.bytes(qb, n).set(new Uint8Array(bytes.buffer));
+      expect(B.kernels.stream_sum_i8(pb, n)).toBe(twin.kernels.stream_sum_i8(qb, n));
+      expect(B.kernels.stream_sum_i8(pb, n)).toBe(bytes.reduce((a, b) => a + b, 0));
+      [p, pb].forEach((x) => B.free(x));
+      [q, qb].forEach((x) => twin.free(x));
+    }
+  });
+
+  it('uses the relaxed int8 dot only where this engine computes it as specified (the probe)', () => {
+    const B = be();
+    const right =
+      B.kernels.relaxed_dot_probe(-3, 5, 10) === -50 && B.kernels.relaxed_dot_probe(100, 127, -7) === 4 * 100 * 127 - 7;
+    expect(B.int8Seven).toBe(kind === 'relaxed' && right ? 1 : 0);
+    if (kind === 'simd') expect(right).toBe(true);
   });
 
   it('frees every block it allocates (heap ledger returns to zero)', () => {

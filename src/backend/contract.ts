@@ -52,6 +52,12 @@ export interface Backend {
   readonly kernels: Kernels;
   /** The most bytes the heap can ever hold (WASM: 4 GiB, 2 GiB for the shared threads build; the reference: unbounded). */
   readonly memoryLimit: number;
+  /**
+   * 1 where the int8 index scores with relaxed_dot_i8x16_i7x16_add_s: the relaxed build on an
+   * engine that computes it as specified (probed at load: V8 11.3 in Node 20 on AVX512-VNNI
+   * x64 does not); 0 for the plain integer dot products.
+   */
+  readonly int8Seven: 0 | 1;
   /** Bytes per float element in this backend's heap (4 for WASM, 8 for the reference). */
   readonly floatBytes: 4 | 8;
   /** Allocates `bytes` bytes, 16-byte aligned, and returns the byte address (never 0). */

@@ -54,6 +54,12 @@ export interface Scorer {
   /** Threads actually used (1 where workers or shared memory are unavailable). */
   readonly threads: number;
   readonly quantize: 'int8' | undefined;
+  /**
+   * int8 only: how the int8 pass multiplies: 'relaxed' (relaxed SIMD's i8 × i7 dot, one
+   * instruction per 16 bytes, where the engine computes it as specified) or 'integer' (the plain
+   * SIMD products and pairwise adds). Undefined for f32 scorers.
+   */
+  readonly int8Dot: 'relaxed' | 'integer' | undefined;
   /** Frees the scorer's memory; it cannot be used afterwards. */
   close(): void;
 }
@@ -152,6 +158,8 @@ export interface ScanArgsI8 {
   dPad: number;
   m: number;
   itemBase: number;
+  /** 1: items stored 7-bit plus 64, scored by the relaxed dot (ItemIndex.seven). */
+  seven: number;
 }
 
 export function scanJob(a: ScanArgs): PoolJob {
@@ -188,6 +196,7 @@ export function scanJobI8(a: ScanArgsI8): PoolJob {
     a.dPad,
     a.m,
     a.itemBase,
+    a.seven,
   ];
   return { kernel: 'score_topk_i8', args };
 }
@@ -202,6 +211,8 @@ export interface ItemIndex {
   dim: number;
   q8: number;
   scales: number;
+  /** How q8 is stored: 1 for the relaxed dot's 7-bit-plus-64 rows (backend.int8Seven), else 0. */
+  seven: number;
 }
 
 /** Uploads items (n×dim) into `buffers` under `name`, quantizing them when asked. */
@@ -222,9 +233,9 @@ export function uploadItems(
     const dPad = padded(dim);
     q8 = buffers.get(`${name}.i8`, n * dPad);
     scales = buffers.get(`${name}.scales`, n * 4);
-    backend.kernels.quantize_rows_i8(q8, scales, ptr, n, dim, dPad);
+    backend.kernels.quantize_items_i8(q8, scales, ptr, n, dim, dPad, backend.int8Seven);
   }
-  return { ptr, n, dim, q8, scales };
+  return { ptr, n, dim, q8, scales, seven: int8 ? backend.int8Seven : 0 };
 }
 
 /** Copies the queries and the exclusion lists into the heap (0 pointers for no exclusions). */
@@ -292,6 +303,7 @@ export function runTopK(
         dPad,
         m,
         itemBase: 0,
+        seven: items.seven,
       }),
     );
     k2.topk_finish(cIdx, cScore, cCounts, b, m);
@@ -356,7 +368,16 @@ export function runTopKParallel(
     const out = { outIdx: part.idx, outScore: part.score, counts: part.counts, exOffsets, exIds, b, n: len, itemBase: start };
     jobs.push(
       int8
-        ? scanJobI8({ ...out, qq, qscales: qs, iq: items.q8 + start * dPad, iscales: items.scales + start * 4, dPad, m: kk })
+        ? scanJobI8({
+            ...out,
+            qq,
+            qscales: qs,
+            iq: items.q8 + start * dPad,
+            iscales: items.scales + start * 4,
+            dPad,
+            m: kk,
+            seven: items.seven,
+          })
         : scanJob({ ...out, queries: qPtr, items: items.ptr + start * dim * 4, d: dim, k: kk }),
     );
   }
@@ -401,6 +422,10 @@ export class WasmScorer implements Scorer {
   ) {
     this.buffers = new Buffers(backend);
     this.itemBuffers = new Buffers(backend);
+  }
+
+  get int8Dot(): 'relaxed' | 'integer' | undefined {
+    return this.quantize ? (this.backend.int8Seven ? 'relaxed' : 'integer') : undefined;
   }
 
   get threads(): number {

@@ -32,6 +32,8 @@ import { topkAccumulate, quantizeRowsI8, approximateScore, rankTargets } from '.
 export class ReferenceBackend implements Backend {
   readonly kind = 'reference' as const;
   readonly floatBytes = 8 as const;
+  /** The reference models the plain build: integer dot products. */
+  readonly int8Seven = 0 as const;
   readonly memoryLimit = Infinity;
   readonly kernels: Kernels;
   private buffer = new ArrayBuffer(1 << 20);
@@ -50,6 +52,7 @@ export class ReferenceBackend implements Backend {
         for (const x of F(p, n)) s += x;
         return s;
       },
+      stream_sum_i8: (p, n) => new Int8Array(this.bytes(p, n).slice().buffer).reduce((a, b) => a + b, 0),
       count_nonfinite: (p, n) => Array.prototype.filter.call(F(p, n), (x: number) => !Number.isFinite(x)).length,
       dense_forward: (y, x, w, b, m, k, n) => denseForward(F(y, m * n), F(x, m * k), F(w, k * n), Fo(b, n), m, k, n),
       dense_backward_input: (dx, dy, w, m, k, n) => denseBackwardInput(F(dx, m * k), F(dy, m * n), F(w, k * n), m, k, n),
@@ -215,7 +218,10 @@ export class ReferenceBackend implements Backend {
         quantizeRowsI8(this.signedBytes(out, n * dPad), sc, F(x, n * d), n, d, dPad);
         F(scales, n).set(sc);
       },
-      score_topk_i8: (outIdx, outScore, counts, qq, qscales, iq, iscales, exOffsets, exIds, b, n, dPad, m, itemBase) => {
+      // The reference models the plain SIMD build's index (the relaxed build stores items as 7-bit plus 64).
+      quantize_items_i8: (out, scales, x, n, d, dPad, _seven) => this.kernels.quantize_rows_i8(out, scales, x, n, d, dPad),
+      relaxed_dot_probe: (a, b, c) => 4 * a * b + c,
+      score_topk_i8: (outIdx, outScore, counts, qq, qscales, iq, iscales, exOffsets, exIds, b, n, dPad, m, itemBase, _seven) => {
         const qb = this.signedBytes(qq, b * dPad),
           ib = this.signedBytes(iq, n * dPad),
           qs = F(qscales, b),

@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [-- --quick] [-- --only=dense,scoring,load,scale,threads,synthetic,training,memory,movielens,updates,cold]
+// npm run bench [-- --json] [-- --quick] [-- --only=dense,scoring,load,scale,threads,synthetic,training,memory,movielens,updates,cold,browser]
 // Every suite, each contender checked against the reference first, timed in interleaved rounds;
 // a table per suite on stdout, or with --json one JSON array of records. Run by `npm run bench`
 // with --experimental-wasm-relaxed-simd so that twotower's relaxed-SIMD build is measured.
@@ -155,6 +155,14 @@ if (wanted('movielens')) {
   } else {
     say('\nMovieLens 100K: not found (set TWOTOWER_DATA), skipped');
   }
+}
+if (wanted('browser')) {
+  // In Chromium, where the relaxed int8 dot is computed as specified (bench/browser-scoring.mjs).
+  const script = fileURLToPath(new URL('./browser-scoring.mjs', import.meta.url));
+  const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 600_000 });
+  say(
+    `\nScoring in Chromium (${r.status === 0 ? 'built bundle, 100,000 × 64, top-10' : `failed: ${r.stderr.trim().split('\n').pop()}`})\n${r.stdout.trim()}`,
+  );
 }
 if (wanted('updates')) {
   const steps = await temporalUpdates();

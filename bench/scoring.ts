@@ -127,6 +127,10 @@ export async function scoringCases(options: { plainJs?: boolean } = {}): Promise
   const floor = await loadWasmBackend();
   const itemsPtr = floor.alloc(items.length * 4);
   floor.floats(itemsPtr, items.length).set(items);
+  // The int8 copy's floor: the same number of rows at d bytes each (padded as the index pads).
+  const int8Bytes = N * Math.ceil(D / 16) * 16;
+  const int8Ptr = floor.alloc(int8Bytes);
+  floor.bytes(int8Ptr, int8Bytes).set(Uint8Array.from({ length: int8Bytes }, (_, i) => (i * 37) & 127));
 
   for (const b of [256, 1]) {
     const name = `top-10, ${b} × ${N.toLocaleString('en-US')} items × d=${D}`;
@@ -227,12 +231,20 @@ export async function scoringCases(options: { plainJs?: boolean } = {}): Promise
       });
     }
     if (b === 1) {
-      cases.push({
-        name,
-        impl: 'bandwidth floor (read the items once)',
-        bytes: items.length * 4,
-        run: () => floor.kernels.stream_sum(itemsPtr, items.length),
-      });
+      cases.push(
+        {
+          name,
+          impl: 'bandwidth floor, f32 items (read once, 8 chains)',
+          bytes: items.length * 4,
+          run: () => floor.kernels.stream_sum(itemsPtr, items.length),
+        },
+        {
+          name,
+          impl: 'bandwidth floor, int8 items (read once, 8 chains)',
+          bytes: int8Bytes,
+          run: () => floor.kernels.stream_sum_i8(int8Ptr, int8Bytes),
+        },
+      );
     }
   }
   return {
@@ -240,6 +252,7 @@ export async function scoringCases(options: { plainJs?: boolean } = {}): Promise
     close: async () => {
       for (const c of closers) await c();
       floor.free(itemsPtr);
+      floor.free(int8Ptr);
     },
   };
 }

@@ -427,6 +427,20 @@ describe.each(['simd', 'relaxed'] as const)('%s build', (kind) => {
     }
   });
 
+  it('count_nonfinite counts NaN and ±∞ in every lane and tail position (vectorised) as its twin does', () => {
+    const B = be();
+    const twin = new ReferenceBackend();
+    const random = new Random(12);
+    for (const n of [...ODD_SIZES, 8, 9, 16, 31, 1000]) {
+      const x = randomFloats(random, n);
+      for (let i = 0; i < n; i++) if (random.next() < 0.2) x[i] = [NaN, Infinity, -Infinity][random.int(3)]!;
+      const [p, q] = [putFloats(B, x), putFloats(twin, x)];
+      expect(B.kernels.count_nonfinite(p, n)).toBe(twin.kernels.count_nonfinite(q, n));
+      B.free(p);
+      twin.free(q);
+    }
+  });
+
   it('uses the relaxed int8 dot only where this engine computes it as specified (the probe)', () => {
     const B = be();
     const right =

@@ -64,20 +64,26 @@ export interface Scorer {
   close(): void;
 }
 
-function firstNonFinite(values: Float32Array): number {
-  for (let i = 0; i < values.length; i++) if (!Number.isFinite(values[i]!)) return i;
-  return -1;
-}
-
+/** Shape checks only: the values are checked for finiteness by the kernels once copied (copyChecked). */
 function checkMatrix(values: Float32Array, dim: number, name: string): number {
   if (!(values instanceof Float32Array)) fail('BAD_INPUT', `${name} must be a Float32Array`);
   if (values.length === 0) fail('EMPTY_DATA', `${name} is empty`);
   if (values.length % dim !== 0) {
     fail('DIMENSION_MISMATCH', `${name} has ${values.length} values, not a multiple of dim ${dim}`);
   }
-  const bad = firstNonFinite(values);
-  if (bad >= 0) fail('BAD_INPUT', `${name}[${bad}] is ${values[bad]} (row ${Math.floor(bad / dim)}): embeddings must be finite`);
   return values.length / dim;
+}
+
+/**
+ * Copies embeddings into the heap at `ptr` and checks them there with the vectorised
+ * count_nonfinite kernel: passing a catalogue on a call costs about what copying it does. Only
+ * when something is not finite is the first such value looked for, to name it.
+ */
+function copyChecked(be: Backend, ptr: number, values: Float32Array, dim: number, name: string): void {
+  be.floats(ptr, values.length).set(values);
+  if (be.kernels.count_nonfinite(ptr, values.length) === 0) return;
+  const bad = values.findIndex((x) => !Number.isFinite(x));
+  fail('BAD_INPUT', `${name}[${bad}] is ${values[bad]} (row ${Math.floor(bad / dim)}): embeddings must be finite`);
 }
 
 /** Items must fit one heap block (f32, plus the int8 copy): refused before any scan or copy. */
@@ -226,7 +232,7 @@ export function uploadItems(
 ): ItemIndex {
   const n = items.length / dim;
   const ptr = buffers.get(name, items.length * 4);
-  backend.floats(ptr, items.length).set(items);
+  copyChecked(backend, ptr, items, dim, 'items');
   let q8 = 0,
     scales = 0;
   if (int8) {
@@ -464,6 +470,10 @@ export class WasmScorer implements Scorer {
     checkK(k, Math.floor((queries?.length ?? 0) / dim), 'topK');
     if (items) checkItemBytes(items, dim);
     const b = checkMatrix(queries, dim, 'queries');
+    // Queries are few: checked here, before anything changes; items are checked as they are copied.
+    const bad = queries.findIndex((x) => !Number.isFinite(x));
+    if (bad >= 0)
+      fail('BAD_INPUT', `queries[${bad}] is ${queries[bad]} (row ${Math.floor(bad / dim)}): embeddings must be finite`);
     if (items) {
       checkMatrix(items, dim, 'items');
     } else if (!this.items) {

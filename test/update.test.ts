@@ -49,6 +49,26 @@ describe('update: training continues on new events', () => {
     for (const m of [model, copy, again]) m.dispose();
   });
 
+  it('toBytes({ optimizerState: false }) is a smaller serving file that predicts the same; its update restarts the moments', async () => {
+    const model = await train(events(2000, 50, 40, 0, 1), { epochs: 3, dim: 8, implicitDim: 8 });
+    const full = model.toBytes();
+    const lean = model.toBytes({ optimizerState: false });
+    // Adam's and lazy Adam's two moments: twice the parameters' bytes (each group padded to 4 floats).
+    const values = Object.values(model.parameters()).reduce((n, p) => n + p.length, 0);
+    expect(full.length - lean.length).toBeGreaterThanOrEqual(2 * 4 * values);
+    const served = await loadModel(lean);
+    expectSameParameters(model, served);
+    expect(served.predict('u1', 'i3')).toBe(model.predict('u1', 'i3'));
+    const more = events(300, 55, 42, 10_000, 4);
+    const resumed = await loadModel(full);
+    resumed.update(more);
+    served.update(more);
+    const [a, b] = [resumed.parameters()['user.user.embedding']!, served.parameters()['user.user.embedding']!];
+    expect(bits(a).equals(bits(b))).toBe(false); // different moments, different steps
+    expect(() => model.toBytes({ optimizerState: 'no' as unknown as boolean })).toThrow(/optimizerState must be true or false/);
+    for (const m of [model, served, resumed]) m.dispose();
+  });
+
   it('grows vocabularies and tables; a new user is recommended unseen items; new rows start at the mean trained row and bias', async () => {
     const model = await train(events(2000, 50, 40, 0, 1), { epochs: 3, dim: 8, implicitDim: 8 });
     const before = model.parameters();

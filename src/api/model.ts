@@ -542,10 +542,19 @@ export class Model {
     core.revision++;
   }
 
-  /** The model as a versioned binary file (config, parameters, vocabularies, feature tables, checksum). */
-  toBytes(): Uint8Array {
+  /**
+   * The model as a versioned binary file (config, parameters, vocabularies, feature tables,
+   * training settings and optimizer state, checksum). `optimizerState: false` leaves the state
+   * out (Adam's two moments per parameter: twice the parameters' bytes), for a file that is only
+   * served: a later update() then restarts the optimizer's moments instead of resuming them
+   * exactly. Default true.
+   */
+  toBytes(options: { optimizerState?: boolean } = {}): Uint8Array {
     const core = this.#core;
     core.ensureReady();
+    const withState = options.optimizerState ?? true;
+    if (typeof withState !== 'boolean')
+      fail('BAD_OPTION', `optimizerState must be true or false, got ${JSON.stringify(withState)}`);
     return encodeModelFile({
       config: core.config,
       optimizerSteps: core.optimizerSteps,
@@ -559,7 +568,7 @@ export class Model {
       training: core.trainedWith?.settings,
       optimizerState: core.store.groups.flatMap((group) => {
         const slots = core.store.stateOf(group);
-        if (slots.length === 0) return [];
+        if (slots.length === 0 || !withState) return [];
         const values = slots.map((s) => Float32Array.from(core.backend.floats(s.ptr, s.floats)));
         return [{ group: group.name, owner: core.store.stateOwner(group), slots: values }];
       }),

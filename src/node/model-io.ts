@@ -28,9 +28,10 @@ async function removeAbandonedTemporaries(path: string): Promise<void> {
   }
 }
 
-export async function saveModel(path: string, model: Model): Promise<void> {
+/** Writes `model.toBytes(options)` to `path`, atomically (see the file's header). */
+export async function saveModel(path: string, model: Model, options: { optimizerState?: boolean } = {}): Promise<void> {
   if (typeof path !== 'string' || path === '') fail('BAD_OPTION', 'the model path must be a non-empty string');
-  const bytes = model.toBytes();
+  const bytes = model.toBytes(options);
   await removeAbandonedTemporaries(path);
   const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.${Date.now()}.tmp`);
   try {

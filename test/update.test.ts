@@ -351,3 +351,19 @@ describe('foldIn: users solved against the fixed item tower', () => {
     model.dispose();
   });
 });
+
+describe('update on two threads', () => {
+  it('keeps the thread pool through the growth, and gives the bits of one thread', async () => {
+    const { train: trainNode } = await import('../src/node/index.js');
+    const base = events(1500, 40, 30, 0, 13);
+    const more = events(300, 47, 33, 5000, 14);
+    const [one, two] = [await trainNode(base, { epochs: 2, dim: 8 }), await trainNode(base, { epochs: 2, dim: 8, threads: 2 })];
+    expect(two.threads).toBe(2);
+    one.update(more);
+    two.update(more);
+    expect(two.threads).toBe(2);
+    expectSameParameters(one, two);
+    one.dispose();
+    two.dispose();
+  });
+});

@@ -13,23 +13,28 @@
 //     right. So the probe decides, per engine.
 
 import { at, madd, hsum, dotTail } from "./simd";
-import { offer } from "./score";
+import { offer, offer4 } from "./score";
 
 /**
  * out[r, 0:dPad] = round(x[r, :] / scales[r]) as i8, scales[r] = max|x[r]| / 127 (1 for a zero
  * row); columns d … dPad−1 are zero. dPad is d rounded up to a multiple of 16.
  */
 export function quantize_rows_i8(out: usize, scales: usize, x: usize, n: i32, d: i32, dPad: i32): void {
+  quantize(out, scales, x, n, d, dPad, 127, 0);
+}
+
+/** Rows to bytes round(x / scale) + offset, scale = max|x| / limit (1 for a zero row); padding = offset. */
+@inline function quantize(out: usize, scales: usize, x: usize, n: i32, d: i32, dPad: i32, limit: f32, offset: i32): void {
   for (let r = 0; r < n; r++) {
     const row = at(x, r * d);
     let m: f32 = 0;
     for (let c = 0; c < d; c++) m = max(m, abs(load<f32>(at(row, c))));
-    const scale: f32 = m > 0 ? m / 127 : 1;
+    const scale: f32 = m > 0 ? m / limit : 1;
     store<f32>(at(scales, r), scale);
     const dst = out + <usize>(r * dPad);
     const inv: f32 = 1 / scale;
-    for (let c = 0; c < d; c++) store<i8>(dst + <usize>c, <i8>nearest(load<f32>(at(row, c)) * inv));
-    for (let c = d; c < dPad; c++) store<i8>(dst + <usize>c, 0);
+    for (let c = 0; c < d; c++) store<i8>(dst + <usize>c, <i8>(<i32>nearest(load<f32>(at(row, c)) * inv) + offset));
+    for (let c = d; c < dPad; c++) store<i8>(dst + <usize>c, <i8>offset);
   }
 }
 
@@ -39,21 +44,8 @@ export function quantize_rows_i8(out: usize, scales: usize, x: usize, n: i32, d:
  * relaxed_dot_i8x16_i7x16_add_s reads the same everywhere.
  */
 export function quantize_items_i8(out: usize, scales: usize, x: usize, n: i32, d: i32, dPad: i32, seven: i32): void {
-  if (!ASC_FEATURE_RELAXED_SIMD || !seven) {
-    quantize_rows_i8(out, scales, x, n, d, dPad);
-    return;
-  }
-  for (let r = 0; r < n; r++) {
-    const row = at(x, r * d);
-    let m: f32 = 0;
-    for (let c = 0; c < d; c++) m = max(m, abs(load<f32>(at(row, c))));
-    const scale: f32 = m > 0 ? m / 63 : 1;
-    store<f32>(at(scales, r), scale);
-    const dst = out + <usize>(r * dPad);
-    const inv: f32 = 1 / scale;
-    for (let c = 0; c < d; c++) store<u8>(dst + <usize>c, <u8>(<i32>nearest(load<f32>(at(row, c)) * inv) + 64));
-    for (let c = d; c < dPad; c++) store<u8>(dst + <usize>c, 64);
-  }
+  if (!ASC_FEATURE_RELAXED_SIMD || !seven) quantize(out, scales, x, n, d, dPad, 127, 0);
+  else quantize(out, scales, x, n, d, dPad, 63, 64);
 }
 
 /**
@@ -140,10 +132,10 @@ function scanI8<SEVEN>(outIdx: usize, outScore: usize, counts: usize, qq: usize,
         const g = itemBase + j;
         const w0 = f32x4.mul(f32x4.mul(sq0, is), f32x4.convert_i32x4_s(i32x4.sub(isum4(a0, a1, a2, a3), o0)));
         const m0 = i32x4.bitmask(f32x4.ge(w0, f32x4.splat(t0)));
-        if (m0 != 0) t0 = offerLanes(w0, m0, hv0, hi0, counts, q, m, g, exOffsets, exIds);
+        if (m0 != 0) t0 = offer4(w0, m0, hv0, hi0, counts, q, m, g, exOffsets, exIds);
         const w1 = f32x4.mul(f32x4.mul(sq1, is), f32x4.convert_i32x4_s(i32x4.sub(isum4(b0, b1, b2, b3), o1)));
         const m1 = i32x4.bitmask(f32x4.ge(w1, f32x4.splat(t1)));
-        if (m1 != 0) t1 = offerLanes(w1, m1, hv1, hi1, counts, q + 1, m, g, exOffsets, exIds);
+        if (m1 != 0) t1 = offer4(w1, m1, hv1, hi1, counts, q + 1, m, g, exOffsets, exIds);
       }
       for (; j < c1; j++) {
         const y0 = iq + <usize>j * stride;
@@ -180,7 +172,7 @@ function scanI8<SEVEN>(outIdx: usize, outScore: usize, counts: usize, qq: usize,
         }
         const w = f32x4.mul(f32x4.mul(f32x4.splat(sq), v128.load(at(iscales, j))), f32x4.convert_i32x4_s(i32x4.sub(isum4(a0, a1, a2, a3), i32x4.splat(off))));
         const mask = i32x4.bitmask(f32x4.ge(w, f32x4.splat(t)));
-        if (mask != 0) t = offerLanes(w, mask, hv, hi, counts, q, m, itemBase + j, exOffsets, exIds);
+        if (mask != 0) t = offer4(w, mask, hv, hi, counts, q, m, itemBase + j, exOffsets, exIds);
       }
       for (; j < c1; j++) {
         const y0 = iq + <usize>j * stride;
@@ -193,16 +185,6 @@ function scanI8<SEVEN>(outIdx: usize, outScore: usize, counts: usize, qq: usize,
   }
 }
 
-/** Offers the lanes of `w` set in `mask` (items g … g+3) in order; returns the new threshold. */
-@inline function offerLanes(w: v128, mask: i32, hv: usize, hi: usize, counts: usize, q: i32, k: i32, g: i32,
-                            exOffsets: usize, exIds: usize): f32 {
-  let t: f32 = -Infinity;
-  if (mask & 1) t = offer(hv, hi, counts, q, k, f32x4.extract_lane(w, 0), g, exOffsets, exIds);
-  if (mask & 2) t = offer(hv, hi, counts, q, k, f32x4.extract_lane(w, 1), g + 1, exOffsets, exIds);
-  if (mask & 4) t = offer(hv, hi, counts, q, k, f32x4.extract_lane(w, 2), g + 2, exOffsets, exIds);
-  if (mask & 8) t = offer(hv, hi, counts, q, k, f32x4.extract_lane(w, 3), g + 3, exOffsets, exIds);
-  return t;
-}
 
 /**
  * Exact re-ranking: for each query, the f32 dot products with its m candidates (candIdx rows,

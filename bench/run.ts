@@ -158,8 +158,8 @@ if (wanted('movielens')) {
 }
 if (wanted('browser')) {
   // In Chromium, where the relaxed int8 dot is computed as specified (bench/browser-scoring.mjs).
-  const script = fileURLToPath(new URL('./browser-scoring.mjs', import.meta.url));
-  const r = spawnSync(process.execPath, [script], { encoding: 'utf8', timeout: 600_000 });
+  const script = fileURLToPath(new URL('./browser-scoring.ts', import.meta.url));
+  const r = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 600_000 });
   say(
     `\nScoring in Chromium (${r.status === 0 ? 'built bundle, 100,000 × 64, top-10' : `failed: ${r.stderr.trim().split('\n').pop()}`})\n${r.stdout.trim()}`,
   );

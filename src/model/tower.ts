@@ -212,13 +212,7 @@ export class Tower {
       }));
       k.bias_backward(store.gradPtr(layer.b), dY, n, layer.outWidth, 1);
       if (l === 0 && !this.learnsInputs) return;
-      const dX = l > 0 ? this.dActs[l - 1]! : this.dx0;
-      const [w, g] = [store.ptr(layer.w), dY];
-      this.byRows!(n, (r, m) => ({
-        kernel: 'dense_backward_input',
-        args: [dX + r * layer.inWidth * f, g + r * layer.outWidth * f, w, m, layer.inWidth, layer.outWidth],
-      }));
-      dY = dX;
+      dY = this.layerInputGradient(store, l, n, dY);
     }
     // dY is now the gradient of X0 (n × inputWidth): each feature takes its block of columns.
     for (const slot of this.slots) featureKind(slot.spec).backward?.(slot, this.pass(store, rows, n, dY + slot.column * f));
@@ -231,7 +225,6 @@ export class Tower {
    */
   inputGradient(store: ParameterStore, n: number, dOut: number): number {
     const k = this.be.kernels;
-    const f = this.be.floatBytes;
     if (this.layers.length === 0) {
       k.copy_f32(this.dx0, dOut, n * this.inputWidth);
       return this.dx0;
@@ -240,15 +233,22 @@ export class Tower {
     for (let l = this.layers.length - 1; l >= 0; l--) {
       const layer = this.layers[l]!;
       if (layer.relu) k.relu_backward(dY, dY, this.acts[l]!, n * layer.outWidth);
-      const dX = l > 0 ? this.dActs[l - 1]! : this.dx0;
-      const [w, g] = [store.ptr(layer.w), dY];
-      this.byRows!(n, (r, m) => ({
-        kernel: 'dense_backward_input',
-        args: [dX + r * layer.inWidth * f, g + r * layer.outWidth * f, w, m, layer.inWidth, layer.outWidth],
-      }));
-      dY = dX;
+      dY = this.layerInputGradient(store, l, n, dY);
     }
     return dY;
+  }
+
+  /** dX = dY·Wᵀ for layer l (rows split across the threads); returns dX's address (dActs[l − 1], or dX0 for layer 0). */
+  private layerInputGradient(store: ParameterStore, l: number, n: number, dY: number): number {
+    const layer = this.layers[l]!;
+    const f = this.be.floatBytes;
+    const dX = l > 0 ? this.dActs[l - 1]! : this.dx0;
+    const w = store.ptr(layer.w);
+    this.byRows!(n, (r, m) => ({
+      kernel: 'dense_backward_input',
+      args: [dX + r * layer.inWidth * f, dY + r * layer.outWidth * f, w, m, layer.inWidth, layer.outWidth],
+    }));
+    return dX;
   }
 
   free(): void {

@@ -291,37 +291,42 @@ export class TwoTower {
 
   private embed(side: TowerSide, indices?: ArrayLike<number>): Float32Array {
     this.ensureReady();
-    const tower = this.tower(side);
-    const rows = indices ?? Int32Array.from({ length: tower.count }, (_, i) => i);
-    checkIndices(rows, tower.count, `${side}Embeddings`, side);
-    const d = this.dim;
-    const out = new Float32Array(rows.length * d);
-    for (let start = 0; start < rows.length; start += CHUNK) {
-      const end = Math.min(rows.length, start + CHUNK);
-      const chunk = sliceOf(rows, start, end);
-      const n = this.stagePairs(chunk, chunk);
-      tower.reserve(n);
-      const ptr = tower.forward(this.store, side === 'user' ? this.pairs.users : this.pairs.items, n);
-      this.checkFinite(ptr, n * d, `${side} embeddings`);
-      out.set(this.backend.floats(ptr, n * d), start * d);
-    }
-    return out;
+    const rows = indices ?? Int32Array.from({ length: this.tower(side).count }, (_, i) => i);
+    return this.byChunks(side, rows, `${side}Embeddings`, this.dim, (tower, staged, n) => {
+      const ptr = tower.forward(this.store, staged, n);
+      this.checkFinite(ptr, n * this.dim, `${side} embeddings`);
+      return ptr;
+    });
   }
 
   /** The towers' inputs X0 of the given entities (n × the tower's inputWidth), every feature's columns side by side. */
   towerInputs(side: TowerSide, indices: ArrayLike<number>): Float32Array {
     this.ensureReady();
+    return this.byChunks(side, indices, `${side} inputs`, this.tower(side).inputWidth, (tower, staged, n) =>
+      tower.encode(this.store, staged, n),
+    );
+  }
+
+  /**
+   * Runs `produce` on the entity rows in chunks of CHUNK (bounded scratch) and gathers its
+   * n × width outputs: the rows are staged in the pair scratch, the tower reserved.
+   */
+  private byChunks(
+    side: TowerSide,
+    rows: ArrayLike<number>,
+    what: string,
+    width: number,
+    produce: (tower: Tower, staged: number, n: number) => number,
+  ): Float32Array {
     const tower = this.tower(side);
-    checkIndices(indices, tower.count, `${side} inputs`, side);
-    const w = tower.inputWidth;
-    const out = new Float32Array(indices.length * w);
-    for (let start = 0; start < indices.length; start += CHUNK) {
-      const end = Math.min(indices.length, start + CHUNK);
-      const chunk = sliceOf(indices, start, end);
+    checkIndices(rows, tower.count, what, side);
+    const out = new Float32Array(rows.length * width);
+    for (let start = 0; start < rows.length; start += CHUNK) {
+      const chunk = sliceOf(rows, start, Math.min(rows.length, start + CHUNK));
       const n = this.stagePairs(chunk, chunk);
       tower.reserve(n);
-      const ptr = tower.encode(this.store, side === 'user' ? this.pairs.users : this.pairs.items, n);
-      out.set(this.backend.floats(ptr, n * w), start * w);
+      const ptr = produce(tower, side === 'user' ? this.pairs.users : this.pairs.items, n);
+      out.set(this.backend.floats(ptr, n * width), start * width);
     }
     return out;
   }

@@ -3,23 +3,22 @@
 // computes relaxed SIMD's i8 × i7 dot as specified (Node 20's V8 does not on AVX512-VNNI x64:
 // assembly/quantize.ts), so this is where the relaxed int8 path is measured. Each figure is the
 // median of 9 samples, the better of two passes. Run by `npm run bench -- --only=browser`, or
-// alone: node bench/browser-scoring.mjs (after npm run build).
+// alone: node --import tsx bench/browser-scoring.ts (after npm run build).
 import { chromium } from 'playwright-core';
+import type { AddressInfo } from 'node:net';
+import { CHROMIUM_FLAGS } from '../test/helpers.js';
 import { createServer } from 'node:http';
 import { readFile, mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 const ROOT = resolve(import.meta.dirname, '..');
 const server = createServer(async (req, res) => {
+  const url = req.url ?? '/';
   try {
-    const body = await readFile(join(ROOT, new URL(req.url, 'http://x').pathname));
+    const body = await readFile(join(ROOT, new URL(url, 'http://x').pathname));
     res
       .writeHead(200, {
-        'content-type': req.url.endsWith('.js')
-          ? 'text/javascript'
-          : req.url.endsWith('.wasm')
-            ? 'application/wasm'
-            : 'text/html',
+        'content-type': url.endsWith('.js') ? 'text/javascript' : url.endsWith('.wasm') ? 'application/wasm' : 'text/html',
         'cross-origin-opener-policy': 'same-origin',
         'cross-origin-embedder-policy': 'require-corp',
       })
@@ -28,20 +27,12 @@ const server = createServer(async (req, res) => {
     res.writeHead(404).end();
   }
 });
-await new Promise((r) => server.listen(0, '127.0.0.1', r));
-const origin = `http://127.0.0.1:${server.address().port}`;
+await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 const ctx = await chromium.launchPersistentContext(await mkdtemp(join(tmpdir(), 'cb-')), {
   executablePath: '/usr/bin/chromium',
   headless: true,
-  args: [
-    '--no-sandbox',
-    '--disable-gpu',
-    '--disable-quic',
-    '--no-first-run',
-    '--disable-background-networking',
-    '--disable-component-update',
-    '--disable-sync',
-  ],
+  args: CHROMIUM_FLAGS,
 });
 const page = await ctx.newPage();
 await page.goto(`${origin}/test/browser/index.html`);
@@ -64,6 +55,6 @@ const out = await page.evaluate(`(async () => {
   }
   return res;
 })()`);
-console.log(out.join('\n'));
+console.log((out as string[]).join('\n'));
 await ctx.close();
 server.close();

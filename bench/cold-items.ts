@@ -10,10 +10,11 @@ import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadDataset } from '../src/node/dataset.js';
 import { trainRecipe, recipeOptions } from '../src/node/recipe.js';
-import { Vocabulary, type Model, type FeatureColumn, type MultiHotColumn, type FeatureTable } from '../src/index.js';
+import { Vocabulary, type Model, type MultiHotColumn } from '../src/index.js';
 import type { RatingsData } from '../src/data/ratings.js';
 import { Random } from '../src/util/random.js';
 import { dataDir } from './movielens.js';
+import { selectRows } from '../src/data/feature-rows.js';
 
 export interface ColdItemsResult {
   task: 'rating' | 'retrieval';
@@ -23,26 +24,6 @@ export interface ColdItemsResult {
   cold: { rmse: number; recall20: number; seconds: number };
   trainedNormally: { rmse: number; recall20: number };
   baseline: { userMeanRmse: number; genrePopularityRecall20: number; randomRecall20: number };
-}
-
-/** Rows `rows` of a feature table's columns (row order kept). */
-function pickRows(table: FeatureTable, rows: number[]): Record<string, FeatureColumn> {
-  const out: Record<string, FeatureColumn> = {};
-  for (const [name, column] of Object.entries(table.columns)) {
-    if (column instanceof Int32Array || column instanceof Float32Array) {
-      const size = column.length / table.count;
-      const picked = new (column.constructor as Int32ArrayConstructor)(rows.length * size);
-      rows.forEach((r, i) => picked.set(column.subarray(r * size, (r + 1) * size) as Int32Array, i * size));
-      out[name] = picked;
-    } else {
-      const bag = column as MultiHotColumn;
-      const lists = rows.map((r) => Array.from(bag.ids.subarray(bag.offsets[r]!, bag.offsets[r + 1]!)));
-      const offsets = new Int32Array(rows.length + 1);
-      lists.forEach((l, i) => (offsets[i + 1] = offsets[i]! + l.length));
-      out[name] = { offsets, ids: Int32Array.from(lists.flat()) };
-    }
-  }
-  return out;
 }
 
 function subset(data: RatingsData, keep: (r: number) => boolean, itemRow: (j: number) => number): RatingsData {
@@ -109,13 +90,13 @@ export async function coldItems(
   const itemSide = {
     features: ds.itemSide.features,
     encoding: ds.itemSide.encoding,
-    table: { count: warmRows.length, columns: pickRows(ds.itemSide.table, warmRows) },
+    table: { count: warmRows.length, columns: selectRows(ds.itemSide.table, warmRows) },
   };
   // Retrieval: the softmax recipe, with the side features it leaves out by default (the cold items need them).
   const options = task === 'rating' ? recipeOptions('mse') : recipeOptions('softmax', { sideFeatures: true });
   const started = performance.now();
   const cold = (await trainRecipe({ train, users: ds.users, items: warmVocab, userSide: ds.userSide, itemSide }, options)).model;
-  cold.addItems({ ids: coldRows.map((r) => ds.items.key(r)!), columns: pickRows(ds.itemSide.table, coldRows) });
+  cold.addItems({ ids: coldRows.map((r) => ds.items.key(r)!), columns: selectRows(ds.itemSide.table, coldRows) });
   const coldSeconds = (performance.now() - started) / 1000;
   const normal = (await trainRecipe(ds, options)).model;
 

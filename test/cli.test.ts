@@ -13,6 +13,15 @@ let dir = '';
 const path = (name: string) => join(dir, name);
 const write = (name: string, text: string) => (writeFileSync(path(name), text), path(name));
 
+/** The items a user has in train.csv. */
+const trainItemsOf = (user: string) =>
+  new Set(
+    readFileSync(path('train.csv'), 'utf8')
+      .split('\n')
+      .filter((l) => l.startsWith(`${user},`))
+      .map((l) => l.split(',')[1]),
+  );
+
 function run(...args: string[]) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
   const lines = r.stdout.trim().split('\n');
@@ -109,12 +118,7 @@ describe('twotower train --loss softmax / recommend', () => {
     const list = JSON.parse(rec.last);
     expect(list.user).toBe('u3');
     expect(list.items).toHaveLength(5);
-    const seen = new Set(
-      readFileSync(path('train.csv'), 'utf8')
-        .split('\n')
-        .filter((l) => l.startsWith('u3,'))
-        .map((l) => l.split(',')[1]),
-    );
+    const seen = trainItemsOf('u3');
     for (const x of list.items) expect(seen.has(x.item)).toBe(false);
     const unknown = run('recommend', '--model', out, '--user', 'nobody');
     expect(unknown.code).toBe(1);
@@ -153,12 +157,7 @@ describe('twotower recommend --history (cold start)', () => {
 
   it("recommend --explain prints each item's reasons, naming the user's own items; --json carries the explanations", () => {
     const out = path('history.ttm');
-    const mine = new Set(
-      readFileSync(path('train.csv'), 'utf8')
-        .split('\n')
-        .filter((l) => l.startsWith('u3,'))
-        .map((l) => l.split(',')[1]),
-    );
+    const mine = trainItemsOf('u3');
     const text = run('recommend', '--model', out, '--user', 'u3', '-k', '3', '--explain');
     expect(text.code, text.stderr).toBe(0);
     const lines = text.stdout.trim().split('\n');

@@ -179,7 +179,7 @@ function grownTable(
   const columns: FeatureTable['columns'] = Object.assign(Object.create(null) as FeatureTable['columns'], base.columns);
   const sets = new Map(interactionSets(core.config, side).map((s) => [s.spec.name, s.set]));
   if (given) {
-    if (!given || !Array.isArray(given.ids) || !given.columns || typeof given.columns !== 'object')
+    if (!Array.isArray(given.ids) || !given.columns || typeof given.columns !== 'object')
       fail('BAD_INPUT', `${where}: ${side}Features must be { ids, columns }`);
     const rows = given.ids.map((id) => rowOf(id));
     for (const [name, column] of Object.entries(given.columns)) {
@@ -228,21 +228,19 @@ function grownTable(
   return { count, columns };
 }
 
-/** Each user's seen items: the old ones and the new events' (sorted, unique). */
+/**
+ * Each user's seen items: the old ones and the new events' (sorted, unique). Users without new
+ * events keep their old row as it is; only the others are merged.
+ */
 function mergedSeen(core: TwoTower, users: number, data: RatingsData): { offsets: Int32Array; ids: Int32Array } {
-  const u: number[] = [],
-    i: number[] = [];
-  if (core.seen)
-    for (let r = 0; r < core.userCount; r++)
-      for (const item of csrRow(core.seen, r)) {
-        u.push(r);
-        i.push(item);
-      }
-  data.users.forEach((user, k) => {
-    u.push(user);
-    i.push(data.items[k]!);
-  });
-  return groupByRow(u, i, users);
+  const added = groupByRow(data.users, data.items, users);
+  const rows: ArrayLike<number>[] = [];
+  for (let r = 0; r < users; r++) {
+    const old = core.seen && r < core.userCount ? csrRow(core.seen, r) : new Int32Array(0);
+    const more = csrRow(added, r);
+    rows.push(more.length === 0 ? old : Int32Array.from(new Set([...old, ...more])).sort());
+  }
+  return csrFromLists(rows);
 }
 
 /** The grown core for `encoded` and the given feature rows (the old core is not touched). */

@@ -9,6 +9,7 @@ import { loadRatingsFile } from '../node/ratings-file.js';
 import { findMovieLensSideFiles, genericSideFile, readSideFile, type SideFileSpec } from '../node/side-files.js';
 import { buildSideFeatures, type SideEncoding, type SideFeatureSpec } from '../data/side-features.js';
 import { Vocabulary } from '../data/vocabulary.js';
+import { selectRows } from '../data/feature-rows.js';
 import { fail } from '../errors.js';
 import type { EntityFeatures, Model, UpdateEvent } from '../index.js';
 
@@ -72,21 +73,10 @@ async function newEntityFeatures(
   for (const id of ids) entities.add(id);
   const built = buildSideFeatures(side, source, entities.freeze(), specs, encoding);
   // Row 0 of the built table is the unknown entity: the new ones are rows 1…n.
-  const columns: EntityFeatures['columns'] = {};
-  for (const [name, column] of Object.entries(built.table.columns)) {
-    if (column instanceof Int32Array || column instanceof Float32Array) {
-      const size = column.length / built.table.count;
-      columns[name] = column.slice(size, size * (ids.length + 1));
-    } else {
-      const start = column.offsets[1]!,
-        end = column.offsets[ids.length + 1]!;
-      columns[name] = {
-        offsets: Int32Array.from({ length: ids.length + 1 }, (_, i) => column.offsets[i + 1]! - start),
-        ids: column.ids.slice(start, end),
-        ...(column.weights ? { weights: column.weights.slice(start, end) } : {}),
-      };
-    }
-  }
+  const columns = selectRows(
+    built.table,
+    ids.map((_, i) => i + 1),
+  );
   return { ids, columns };
 }
 

@@ -2,15 +2,21 @@
 // SIMD dot products, the best candidates then re-scored in f32 by the caller's exact pass. Four
 // times less memory traffic than f32 for the same rows. Integer sums are exact, so the blocking
 // below changes no result: any order of the adds gives the same approximate score.
-//   - Plain SIMD build: queries and items in [−127, 127]; per 16 bytes i16x8.extmul_low/high
-//     (products ≤ 127², two of them fit an i16), one i16 add, i32x4.extadd_pairwise.
-//   - Relaxed build, where the engine computes it right (`seven` = 1, chosen by the caller from
-//     relaxed_dot_probe): i32x4.relaxed_dot_i8x16_i7x16_add_s, one instruction per 16 bytes,
-//     whose second operand must lie in [0, 127] to mean the same on every platform: items are
-//     quantized to [−63, 63] and stored plus 64 (quantize_items_i8), and the query's 64·Σq is
-//     subtracted afterwards, as XNNPACK does. V8 11.3 (Node 20) on an AVX512-VNNI x64 returns
-//     twice the dot product and drops the accumulator (4·a·b + c gives 8·a·b); Chromium 156 is
-//     right. So the probe decides, per engine.
+//   - Plain SIMD build: queries and items in [−127, 127]; per 16 bytes both halves widened to
+//     i16 (shared by the block's queries or items once compiled) and two i32x4.dot_i16x8_s: about
+//     six instructions per 16 products, where i16x8.extmul_low/high repeated the widening for
+//     every pair (eleven).
+//   - Relaxed build: items quantized to [−63, 63] and stored plus 64, in [0, 127], so that
+//     relaxed SIMD's i8 × i7 dot (whose second operand must lie in [0, 127] to mean the same on
+//     every platform) can score them; the query's 64·Σq is
+//     subtracted afterwards, as XNNPACK does. Used as i16x8.relaxed_dot_i8x16_i7x16_s plus a
+//     pairwise widening add: V8 11.3 (Node 20) then emits pmaddubsw, pmaddwd with its constant
+//     from memory, paddd, where the fused i32x4 form rebuilds the constant each time (five
+//     instructions) and is wrong in V8's baseline tier (Liftoff, which runs a function's first
+//     calls: 4·a·b + c gives 8·a·b). The scan still checks its dot inline, in the code of the
+//     same compiled function, and uses the integer dot above on the same 7-bit rows where it is
+//     wrong. The integer sums are exact either way, so every tier gives the same candidates
+//     (test/int8-tiers.test.ts).
 
 import { at, madd, hsum, dotTail } from "./simd";
 import { offer, offer4 } from "./score";
@@ -39,35 +45,39 @@ export function quantize_rows_i8(out: usize, scales: usize, x: usize, n: i32, d:
 }
 
 /**
- * The item index's rows: quantize_rows_i8 in the plain build; in the relaxed build rows in
- * [−63, 63] (scale max|x|/63) stored plus 64, in [1, 127] (padding 64: the value 0), the form
- * relaxed_dot_i8x16_i7x16_add_s reads the same everywhere.
+ * The item index's rows: quantize_rows_i8's form (seven = 0), or 7-bit rows (seven = 1): values
+ * in [−63, 63] (scale max|x|/63) stored plus 64, in [1, 127] (padding 64: the value 0), the form
+ * relaxed_dot_i8x16_i7x16_add_s reads the same everywhere. score_topk_i8 takes the same flag.
  */
 export function quantize_items_i8(out: usize, scales: usize, x: usize, n: i32, d: i32, dPad: i32, seven: i32): void {
-  if (!ASC_FEATURE_RELAXED_SIMD || !seven) quantize(out, scales, x, n, d, dPad, 127, 0);
+  if (!seven) quantize(out, scales, x, n, d, dPad, 127, 0);
   else quantize(out, scales, x, n, d, dPad, 63, 64);
 }
 
 /**
  * lane 0 of relaxed_dot_i8x16_i7x16_add_s(splat(a), splat(b), splat(c)): 4·a·b + c where the
- * engine implements it as specified (b in [0, 127]); the plain build computes that in i32.
+ * compiled code implements it as specified (b in [0, 127]); the plain build computes that in i32.
  */
 export function relaxed_dot_probe(a: i32, b: i32, c: i32): i32 {
-  if (ASC_FEATURE_RELAXED_SIMD)
-    return i32x4.extract_lane(i32x4.relaxed_dot_i8x16_i7x16_add_s(i8x16.splat(<i8>a), i8x16.splat(<i8>b), i32x4.splat(c)), 0);
+  if (ASC_FEATURE_RELAXED_SIMD) return relaxedDot(a, b, c);
   return 4 * a * b + c;
 }
 
-/** acc + ⟨a, b⟩ over 16 bytes, in i32 lanes (see the file's header): SEVEN = u8 for the relaxed dot, i8 for the plain one. */
-@inline function dotAdd<SEVEN>(a: v128, b: v128, acc: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD && !isSigned<SEVEN>()) return i32x4.relaxed_dot_i8x16_i7x16_add_s(a, b, acc);
-  const pairs = i16x8.add(i16x8.extmul_low_i8x16_s(a, b), i16x8.extmul_high_i8x16_s(a, b));
-  return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(pairs));
+@inline function relaxedDot(a: i32, b: i32, c: i32): i32 {
+  return i32x4.extract_lane(dotAdd<u8>(i8x16.splat(<i8>a), i8x16.splat(<i8>b), i32x4.splat(c)), 0);
 }
 
-/** What the relaxed build's stored +64 adds to a query's dot products: 64·Σq (0 in the plain build). */
+/** acc + ⟨a, b⟩ over 16 bytes, in i32 lanes (see the file's header): DOT = u8 for the relaxed dot, i8 for the integer one. */
+@inline function dotAdd<DOT>(a: v128, b: v128, acc: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD && !isSigned<DOT>()) return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(a, b)));
+  const lo = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(a), i16x8.extend_low_i8x16_s(b));
+  const hi = i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(a), i16x8.extend_high_i8x16_s(b));
+  return i32x4.add(acc, i32x4.add(lo, hi));
+}
+
+/** What 7-bit rows' stored +64 adds to a query's dot products: 64·Σq (0 for plain rows: SEVEN = i8). */
 @inline function offsetOf<SEVEN>(x: usize, dPad: i32): i32 {
-  if (!ASC_FEATURE_RELAXED_SIMD || isSigned<SEVEN>()) return 0;
+  if (isSigned<SEVEN>()) return 0;
   let s = 0;
   for (let e = 0; e < dPad; e++) s += <i32>load<i8>(x + <usize>e);
   return s << 6;
@@ -95,12 +105,25 @@ export function score_topk_i8(outIdx: usize, outScore: usize, counts: usize, qq:
                               iscales: usize, exOffsets: usize, exIds: usize, b: i32, n: i32, dPad: i32, m: i32,
                               itemBase: i32, seven: i32): void {
   if (m <= 0 || n <= 0) return;
-  if (ASC_FEATURE_RELAXED_SIMD && seven) scanI8<u8>(outIdx, outScore, counts, qq, qscales, iq, iscales, exOffsets, exIds, b, n, dPad, m, itemBase);
-  else scanI8<i8>(outIdx, outScore, counts, qq, qscales, iq, iscales, exOffsets, exIds, b, n, dPad, m, itemBase);
+  if (!seven) {
+    scanI8<i8, i8>(outIdx, outScore, counts, qq, qscales, iq, iscales, exOffsets, exIds, b, n, dPad, m, itemBase);
+    return;
+  }
+  if (ASC_FEATURE_RELAXED_SIMD) {
+    // The check is inlined here, so it is compiled by the tier that compiles this scan (see the
+    // header); dPad's low bit only keeps the compiler from folding it.
+    const a = (dPad & 1) - 3;
+    if (relaxedDot(a, 5, 10) == 20 * a + 10) {
+      scanI8<u8, u8>(outIdx, outScore, counts, qq, qscales, iq, iscales, exOffsets, exIds, b, n, dPad, m, itemBase);
+      return;
+    }
+  }
+  scanI8<u8, i8>(outIdx, outScore, counts, qq, qscales, iq, iscales, exOffsets, exIds, b, n, dPad, m, itemBase);
 }
 
-/** score_topk_i8's scan, compiled once per kind of dot product (SEVEN: see dotAdd). */
-function scanI8<SEVEN>(outIdx: usize, outScore: usize, counts: usize, qq: usize, qscales: usize, iq: usize,
+/** score_topk_i8's scan, compiled once per row form (SEVEN: u8 for 7-bit rows stored +64, i8
+ *  for plain ones) and kind of dot product (DOT: see dotAdd). */
+function scanI8<SEVEN, DOT>(outIdx: usize, outScore: usize, counts: usize, qq: usize, qscales: usize, iq: usize,
                        iscales: usize, exOffsets: usize, exIds: usize, b: i32, n: i32, dPad: i32, m: i32,
                        itemBase: i32): void {
   const chunk = max(4, ((256 * 1024) / max(16, dPad)) & ~3);
@@ -125,8 +148,8 @@ function scanI8<SEVEN>(outIdx: usize, outScore: usize, counts: usize, qq: usize,
           const o = <usize>e;
           const u0 = v128.load(x0 + o), u1 = v128.load(x1 + o);
           const v0 = v128.load(y0 + o), v1 = v128.load(y1 + o), v2 = v128.load(y2 + o), v3 = v128.load(y3 + o);
-          a0 = dotAdd<SEVEN>(u0, v0, a0); a1 = dotAdd<SEVEN>(u0, v1, a1); a2 = dotAdd<SEVEN>(u0, v2, a2); a3 = dotAdd<SEVEN>(u0, v3, a3);
-          b0 = dotAdd<SEVEN>(u1, v0, b0); b1 = dotAdd<SEVEN>(u1, v1, b1); b2 = dotAdd<SEVEN>(u1, v2, b2); b3 = dotAdd<SEVEN>(u1, v3, b3);
+          a0 = dotAdd<DOT>(u0, v0, a0); a1 = dotAdd<DOT>(u0, v1, a1); a2 = dotAdd<DOT>(u0, v2, a2); a3 = dotAdd<DOT>(u0, v3, a3);
+          b0 = dotAdd<DOT>(u1, v0, b0); b1 = dotAdd<DOT>(u1, v1, b1); b2 = dotAdd<DOT>(u1, v2, b2); b3 = dotAdd<DOT>(u1, v3, b3);
         }
         const is = v128.load(at(iscales, j));
         const g = itemBase + j;
@@ -142,8 +165,8 @@ function scanI8<SEVEN>(outIdx: usize, outScore: usize, counts: usize, qq: usize,
         let a0 = i32x4.splat(0), b0 = i32x4.splat(0);
         for (let e = 0; e < dPad; e += 16) {
           const v0 = v128.load(y0 + <usize>e);
-          a0 = dotAdd<SEVEN>(v128.load(x0 + <usize>e), v0, a0);
-          b0 = dotAdd<SEVEN>(v128.load(x1 + <usize>e), v0, b0);
+          a0 = dotAdd<DOT>(v128.load(x0 + <usize>e), v0, a0);
+          b0 = dotAdd<DOT>(v128.load(x1 + <usize>e), v0, b0);
         }
         const is = load<f32>(at(iscales, j));
         const r0 = f32x4.extract_lane(sq0, 0) * is * <f32>(isum(a0) - i32x4.extract_lane(o0, 0));
@@ -165,10 +188,10 @@ function scanI8<SEVEN>(outIdx: usize, outScore: usize, counts: usize, qq: usize,
         for (let e = 0; e < dPad; e += 16) {
           const o = <usize>e;
           const u = v128.load(x + o);
-          a0 = dotAdd<SEVEN>(u, v128.load(y0 + o), a0);
-          a1 = dotAdd<SEVEN>(u, v128.load(y1 + o), a1);
-          a2 = dotAdd<SEVEN>(u, v128.load(y2 + o), a2);
-          a3 = dotAdd<SEVEN>(u, v128.load(y3 + o), a3);
+          a0 = dotAdd<DOT>(u, v128.load(y0 + o), a0);
+          a1 = dotAdd<DOT>(u, v128.load(y1 + o), a1);
+          a2 = dotAdd<DOT>(u, v128.load(y2 + o), a2);
+          a3 = dotAdd<DOT>(u, v128.load(y3 + o), a3);
         }
         const w = f32x4.mul(f32x4.mul(f32x4.splat(sq), v128.load(at(iscales, j))), f32x4.convert_i32x4_s(i32x4.sub(isum4(a0, a1, a2, a3), i32x4.splat(off))));
         const mask = i32x4.bitmask(f32x4.ge(w, f32x4.splat(t)));
@@ -177,7 +200,7 @@ function scanI8<SEVEN>(outIdx: usize, outScore: usize, counts: usize, qq: usize,
       for (; j < c1; j++) {
         const y0 = iq + <usize>j * stride;
         let a0 = i32x4.splat(0);
-        for (let e = 0; e < dPad; e += 16) a0 = dotAdd<SEVEN>(v128.load(x + <usize>e), v128.load(y0 + <usize>e), a0);
+        for (let e = 0; e < dPad; e += 16) a0 = dotAdd<DOT>(v128.load(x + <usize>e), v128.load(y0 + <usize>e), a0);
         const r0 = sq * load<f32>(at(iscales, j)) * <f32>(isum(a0) - off);
         if (r0 >= t) t = offer(hv, hi, counts, q, m, r0, itemBase + j, exOffsets, exIds);
       }

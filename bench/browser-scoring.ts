@@ -1,7 +1,7 @@
 // Scoring in Chromium (Debian's, driven by playwright-core): the f32 and int8 scorers of the
-// built browser bundle on 100,000 × 64 items, 1 and 256 queries, both kernel builds. Chromium
-// computes relaxed SIMD's i8 × i7 dot as specified (Node 20's V8 does not on AVX512-VNNI x64:
-// assembly/quantize.ts), so this is where the relaxed int8 path is measured. Each figure is the
+// built browser bundle on 100,000 × 64 items, 1 and 256 queries, both kernel builds: the
+// relaxed int8 path as browsers run it, with no flag (Node 20 needs
+// --experimental-wasm-relaxed-simd for the relaxed build at all). Each figure is the
 // median of 9 samples, the better of two passes. Run by `npm run bench -- --only=browser`, or
 // alone: node --import tsx bench/browser-scoring.ts (after npm run build).
 import { chromium } from 'playwright-core';

@@ -20,6 +20,7 @@ import {
   expectClose,
   f64,
 } from './helpers.js';
+import { runInt8Scan } from './int8-scan.js';
 
 let builds: WasmBackend[] = [];
 beforeAll(async () => {
@@ -441,12 +442,30 @@ describe.each(['simd', 'relaxed'] as const)('%s build', (kind) => {
     }
   });
 
-  it('uses the relaxed int8 dot only where this engine computes it as specified (the probe)', () => {
+  it("score_topk_i8 keeps the twin's candidates with its scores, bit for bit, for plain and 7-bit rows (odd shapes, exclusions, two ranges)", () => {
     const B = be();
-    const right =
-      B.kernels.relaxed_dot_probe(-3, 5, 10) === -50 && B.kernels.relaxed_dot_probe(100, 127, -7) === 4 * 100 * 127 - 7;
-    expect(B.int8Seven).toBe(kind === 'relaxed' && right ? 1 : 0);
-    if (kind === 'simd') expect(right).toBe(true);
+    const twin = new ReferenceBackend();
+    let seed = 30;
+    for (const seven of [0, 1] as const)
+      for (const b of [1, 2, 3, 5])
+        for (const [n, d] of [
+          [1, 1],
+          [7, 3],
+          [130, 17],
+          [517, 64],
+          [33, 130],
+        ] as const) {
+          const shape = { seed: seed++, b, n, d, m: 9, seven, excluded: n > 20 ? 4 : 0 };
+          const got = runInt8Scan(B, shape),
+            want = runInt8Scan(twin, shape);
+          expect(got.itemBytes, `quantized items, ${JSON.stringify(shape)}`).toEqual(want.itemBytes);
+          expect(got.indices, `candidates, ${JSON.stringify(shape)}`).toEqual(want.indices);
+          expect(got.scores, `scores, ${JSON.stringify(shape)}`).toEqual(want.scores);
+        }
+  });
+
+  it("stores the int8 index as 7-bit rows in the relaxed build (the relaxed dot's form), plain rows in the plain build", () => {
+    expect(be().int8Seven).toBe(kind === 'relaxed' ? 1 : 0);
   });
 
   it('frees every block it allocates (heap ledger returns to zero)', () => {

@@ -53,9 +53,10 @@ export interface Backend {
   /** The most bytes the heap can ever hold (WASM: 4 GiB, 2 GiB for the shared threads build; the reference: unbounded). */
   readonly memoryLimit: number;
   /**
-   * 1 where the int8 index scores with relaxed_dot_i8x16_i7x16_add_s: the relaxed build on an
-   * engine that computes it as specified (probed at load: V8 11.3 in Node 20 on AVX512-VNNI
-   * x64 does not); 0 for the plain integer dot products.
+   * 1 where the int8 index is stored in the form relaxed_dot_i8x16_i7x16_add_s reads (7-bit
+   * rows plus 64): the relaxed build, whose scan uses that instruction wherever the compiled
+   * code computes it as specified (checked inline: V8 11.3's baseline tier does not) and the
+   * integer dot products elsewhere; 0 for plain rows and integer dot products.
    */
   readonly int8Seven: 0 | 1;
   /** Bytes per float element in this backend's heap (4 for WASM, 8 for the reference). */

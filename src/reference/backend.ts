@@ -218,10 +218,14 @@ export class ReferenceBackend implements Backend {
         quantizeRowsI8(this.signedBytes(out, n * dPad), sc, F(x, n * d), n, d, dPad);
         F(scales, n).set(sc);
       },
-      // The reference models the plain SIMD build's index (the relaxed build stores items as 7-bit plus 64).
-      quantize_items_i8: (out, scales, x, n, d, dPad, _seven) => this.kernels.quantize_rows_i8(out, scales, x, n, d, dPad),
+      quantize_items_i8: (out, scales, x, n, d, dPad, seven) => {
+        const sc = new Float32Array(n);
+        const [limit, offset] = seven ? [63, 64] : [127, 0];
+        quantizeRowsI8(this.signedBytes(out, n * dPad), sc, F(x, n * d), n, d, dPad, limit, offset);
+        F(scales, n).set(sc);
+      },
       relaxed_dot_probe: (a, b, c) => 4 * a * b + c,
-      score_topk_i8: (outIdx, outScore, counts, qq, qscales, iq, iscales, exOffsets, exIds, b, n, dPad, m, itemBase, _seven) => {
+      score_topk_i8: (outIdx, outScore, counts, qq, qscales, iq, iscales, exOffsets, exIds, b, n, dPad, m, itemBase, seven) => {
         const qb = this.signedBytes(qq, b * dPad),
           ib = this.signedBytes(iq, n * dPad),
           qs = F(qscales, b),
@@ -231,7 +235,8 @@ export class ReferenceBackend implements Backend {
           const skip = new Set(offsets ? Array.from(I(exIds, offsets[b]!).subarray(offsets[q]!, offsets[q + 1]!)) : []);
           const candidates: [number, number][] = [];
           for (let j = 0; j < n; j++) {
-            if (!skip.has(itemBase + j)) candidates.push([approximateScore(qb, qs[q]!, ib, is[j]!, dPad, q, j), itemBase + j]);
+            if (!skip.has(itemBase + j))
+              candidates.push([approximateScore(qb, qs[q]!, ib, is[j]!, dPad, q, j, seven ? 64 : 0), itemBase + j]);
           }
           topkAccumulate(I(outIdx, b * m), F(outScore, b * m), I(counts, b), q, m, candidates);
         }

@@ -56,15 +56,28 @@ export function topkAccumulate(
   counts[q] = n;
 }
 
-/** Twin of quantize_rows_i8: per-row scale max|x|/127 (1 for a zero row), round half away from zero… to even. */
-export function quantizeRowsI8(out: Int8Array, scales: Float32Array, x: Floats, n: number, d: number, dPad: number): void {
+/**
+ * Twin of quantize_rows_i8 (and of quantize_items_i8): per-row scale max|x|/limit (1 for a zero
+ * row), round half to even, plus offset: limit 127 and offset 0 for plain rows, 63 and 64 for
+ * 7-bit rows.
+ */
+export function quantizeRowsI8(
+  out: Int8Array,
+  scales: Float32Array,
+  x: Floats,
+  n: number,
+  d: number,
+  dPad: number,
+  limit = 127,
+  offset = 0,
+): void {
   for (let r = 0; r < n; r++) {
     let m = 0;
     for (let c = 0; c < d; c++) m = Math.max(m, Math.abs(x[r * d + c]!));
-    const scale = m > 0 ? Math.fround(Math.fround(m) / 127) : 1;
+    const scale = m > 0 ? Math.fround(Math.fround(m) / limit) : 1;
     scales[r] = scale;
     const inv = Math.fround(1 / scale);
-    for (let c = 0; c < dPad; c++) out[r * dPad + c] = c < d ? roundHalfEven(Math.fround(x[r * d + c]! * inv)) : 0;
+    for (let c = 0; c < dPad; c++) out[r * dPad + c] = (c < d ? roundHalfEven(Math.fround(x[r * d + c]! * inv)) : 0) + offset;
   }
 }
 
@@ -76,7 +89,7 @@ function roundHalfEven(v: number): number {
   return f % 2 === 0 ? f : f + 1;
 }
 
-/** Twin of the int8 approximate score: qs·is·⟨qq, iq⟩ (exact integer dot). */
+/** Twin of the int8 approximate score: qs·is·⟨qq, iq − offset⟩ (exact integer dot; offset 64 for 7-bit rows). */
 export function approximateScore(
   qq: Int8Array,
   qs: number,
@@ -85,9 +98,10 @@ export function approximateScore(
   dPad: number,
   q: number,
   j: number,
+  offset = 0,
 ): number {
   let dot = 0;
-  for (let c = 0; c < dPad; c++) dot += qq[q * dPad + c]! * iq[j * dPad + c]!;
+  for (let c = 0; c < dPad; c++) dot += qq[q * dPad + c]! * (iq[j * dPad + c]! - offset);
   return Math.fround(Math.fround(qs * is) * dot);
 }
 

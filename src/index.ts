@@ -16,6 +16,9 @@ export { TwoTowerError, ERROR_CODES, type ErrorCode } from './errors.js';
 export type { Id, Recommendation, RecommendByIdOptions } from './api/model.js';
 export type { UpdateEvent, UpdateOptions, UpdateResult, EntityFeatures, FoldInOptions } from './api/update.js';
 export type { Explanation, ExplainByIdOptions, Reason, BecauseItem } from './api/explain.js';
+export { parseEvents, type ParseEventsOptions, type ParsedEvents } from './api/events.js';
+export type { Delimiter } from './data/delimiter.js';
+export type { ResolvedColumns } from './data/ratings.js';
 export {
   train,
   trainRecipe,
@@ -28,6 +31,7 @@ export {
   type RecipeOptions,
   type RecipeData,
   type RecipeResult,
+  type RecipeEpoch,
 } from './api/recipe.js';
 
 // Configuration and data shapes.

@@ -6,7 +6,7 @@
 import { createModel, modelMemory, type Model } from './model.js';
 import type { TwoTowerConfig, FeatureSpec } from '../config/model.js';
 import type { FeatureTable, MultiHotColumn } from '../config/feature-table.js';
-import type { FitResult } from '../train/options.js';
+import type { FitResult, EpochInfo } from '../train/options.js';
 import { resolveLoss, type LossName } from '../train/losses/index.js';
 import type { OptimizerOptions } from '../train/optimizers/index.js';
 import type { Spawner } from '../wasm/pool.js';
@@ -65,8 +65,24 @@ export interface RecipeOptions {
   /** bce: negatives per positive. */
   negatives: number;
   seed: number;
-  onBatchEnd?: (epoch: number, loss: number, phase: 1 | 2) => void;
+  /** After every batch: its epoch and loss, the phase (see RecipeEpoch), and the batch's position in the epoch. */
+  onBatchEnd?: (epoch: number, loss: number, phase: 1 | 2, batch: number, batches: number) => void;
+  /** A line of progress per epoch, as the CLI prints it. */
   onEpochEnd?: (line: string) => void;
+  /**
+   * Progress per epoch as figures (for a chart); return false to stop. A stop in phase 1 ends
+   * training with the best epoch's weights so far (by the validation metric) and skips the
+   * refit; a stop in phase 2 keeps the model as it is after that epoch.
+   */
+  onEpoch?: (info: RecipeEpoch) => void | boolean;
+}
+
+/** One epoch of the recipe: fit()'s EpochInfo, with the phase and the epochs planned in it. */
+export interface RecipeEpoch extends EpochInfo {
+  /** 1: the epoch search on 90% of the data, scored on the held-out 10%; 2: the refit on all of it. */
+  phase: 1 | 2;
+  /** Epochs planned in this phase (phase 1: the upper bound). */
+  epochs: number;
 }
 
 export const RECIPE_DEFAULTS: RecipeOptions = {
@@ -207,6 +223,8 @@ export function recipeConfig(ds: RecipeData, o: RecipeOptions): TwoTowerConfig {
 
 export interface RecipeResult {
   model: Model;
+  /** True when onEpoch returned false. */
+  stopped: boolean;
   /** Phase 1 (epoch search) and phase 2 (final) results. */
   search: FitResult;
   final?: FitResult;
@@ -233,24 +251,31 @@ export async function trainRecipe(ds: RecipeData, o: RecipeOptions, spawn?: Spaw
     optimizers: o.optimizers,
   };
   let model = await make();
+  let stopped = false;
+  const progress = (e: EpochInfo, phase: 1 | 2, epochs: number) => {
+    if (o.onEpoch?.({ ...e, phase, epochs }) === false) stopped = true;
+    return !stopped;
+  };
   const search = model.fit(ds.train, {
     ...common,
     epochs: o.epochs,
     validationFraction: o.validationFraction,
     earlyStopping: { patience: o.patience },
-    onBatchEnd: (b) => o.onBatchEnd?.(b.epoch, b.loss, 1),
-    onEpochEnd: (e) =>
+    onBatchEnd: (b) => o.onBatchEnd?.(b.epoch, b.loss, 1, b.batch, b.batches),
+    onEpochEnd: (e) => {
       o.onEpochEnd?.(
         `epoch ${e.epoch + 1}: train loss ${e.loss.toFixed(4)}, ` +
           (e.validationRecall !== undefined
             ? `validation Recall@20 ${e.validationRecall.toFixed(4)}`
             : `validation RMSE ${e.validationRmse!.toFixed(4)}`) +
           ` (${e.seconds.toFixed(2)} s)`,
-      ),
+      );
+      return progress(e, 1, o.epochs);
+    },
   });
   const epochs = (search.bestEpoch ?? search.history.length - 1) + 1;
   let final: FitResult | undefined;
-  if (o.refit) {
+  if (o.refit && !stopped) {
     o.onEpochEnd?.(
       `best validation RMSE at epoch ${epochs}: retraining on all ${ds.train.users.length} training ratings for ${epochs} epochs with cosine decay`,
     );
@@ -260,14 +285,23 @@ export async function trainRecipe(ds: RecipeData, o: RecipeOptions, spawn?: Spaw
       ...common,
       epochs,
       schedule: { kind: 'cosine' },
-      onBatchEnd: (b) => o.onBatchEnd?.(b.epoch, b.loss, 2),
-      onEpochEnd: (e) =>
-        o.onEpochEnd?.(`final epoch ${e.epoch + 1}/${epochs}: train loss ${e.loss.toFixed(4)} (${e.seconds.toFixed(2)} s)`),
+      onBatchEnd: (b) => o.onBatchEnd?.(b.epoch, b.loss, 2, b.batch, b.batches),
+      onEpochEnd: (e) => {
+        o.onEpochEnd?.(`final epoch ${e.epoch + 1}/${epochs}: train loss ${e.loss.toFixed(4)} (${e.seconds.toFixed(2)} s)`);
+        return progress(e, 2, epochs);
+      },
     });
   }
   model.setVocabularies({ users: ds.users, items: ds.items });
   model.setSeen(ds.train.users, ds.train.items);
-  return { model, search, final, epochs, seconds: (performance.now() - started) / 1000 };
+  return {
+    model,
+    stopped,
+    search,
+    final,
+    epochs: final ? final.history.length : epochs,
+    seconds: (performance.now() - started) / 1000,
+  };
 }
 
 /** One interaction in the user's own ids. */

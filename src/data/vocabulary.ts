@@ -80,6 +80,11 @@ export class Vocabulary {
     return this.mode === 'exact' && index > 0 ? this.list[index - 1] : undefined;
   }
 
+  /** The keys in index order (index i + 1 holds keys()[i]; 0 is the OOV bucket); none in hash mode. */
+  keys(): string[] {
+    return [...this.list];
+  }
+
   /** A frozen copy with `keys` appended (those not already in it, in order); a hashed vocabulary is copied as is. */
   extended(keys: Iterable<string>): Vocabulary {
     const v = new Vocabulary(this.mode, this.buckets);

@@ -7,9 +7,8 @@ import { basename } from 'node:path';
 import { parse } from 'csv-parse';
 import { fail } from '../errors.js';
 
-/** Field separators: one character, or '::' (MovieLens 1M and 10M: `1::1193::5::978300760`). */
-export type Delimiter = ',' | '\t' | '|' | ';' | '::';
-export const DELIMITERS: Delimiter[] = ['::', ',', '\t', '|', ';'];
+import { sniffDelimiter, type Delimiter } from '../data/delimiter.js';
+export { DELIMITERS, sniffDelimiter, type Delimiter } from '../data/delimiter.js';
 
 export interface DelimitedOptions {
   /** Field separator; 'auto' picks the most frequent of , tab | ; on the first line. Default 'auto'. */
@@ -41,20 +40,6 @@ export function firstLine(path: string, encoding: 'utf8' | 'latin1' = 'utf8'): s
   } finally {
     closeSync(fd);
   }
-}
-
-export function sniffDelimiter(line: string): Delimiter {
-  let best: Delimiter = ',';
-  let bestCount = 0;
-  for (const d of DELIMITERS) {
-    // A single ':' is a time or a URL, not a separator: '::' counts only where it stands alone.
-    const count = d === '::' ? line.split(/(?<!:)::(?!:)/).length - 1 : line.split(d).length - 1;
-    if (count > bestCount) {
-      best = d;
-      bestCount = count;
-    }
-  }
-  return best;
 }
 
 /**

@@ -7,6 +7,7 @@ import { checkIndices } from '../data/interactions.js';
 import { csrFromLists, csrRow, type Csr } from '../data/csr.js';
 import { Buffers } from '../backend/heap.js';
 import { featureKind } from '../model/features/index.js';
+import { interactionSets } from '../model/interaction-sets.js';
 import { runTopK, uploadItems, type ItemIndex } from './scorer.js';
 import { checkK, padRows, type TopKResult } from './topk-result.js';
 import { retrievalItems, retrievalQueries, retrievalQueriesFrom } from './retrieval.js';
@@ -36,7 +37,10 @@ export function recommend(model: TwoTower, users: ArrayLike<number>, options: Re
 }
 
 export interface HistoryOptions extends RecommendOptions {
-  /** The user tower's multi-hot feature over items that holds a user's history. Default 'history'. */
+  /**
+   * The user tower's multi-hot feature over items that holds a user's items. Default: 'history'
+   * where the tower has it, else its interaction set over the items (the rating recipe's 'rated').
+   */
   feature?: string;
 }
 
@@ -49,7 +53,11 @@ export interface HistoryOptions extends RecommendOptions {
 export function recommendForHistory(model: TwoTower, histories: ArrayLike<number>[], options: HistoryOptions = {}): TopKResult {
   model.ensureReady();
   if (histories.length === 0) fail('EMPTY_DATA', 'recommendForHistory: no users given');
-  const name = options.feature ?? 'history';
+  const name =
+    options.feature ??
+    (model.config.user.features.some((f) => f.name === 'history')
+      ? 'history'
+      : (interactionSets(model.config, 'user').find(({ spec }) => spec.vocabSize === model.itemCount)?.spec.name ?? 'history'));
   const spec = model.config.user.features.find((f) => f.name === name);
   if (!spec || spec.kind !== 'multiHot' || spec.vocabSize !== model.itemCount) {
     fail(

@@ -1,0 +1,153 @@
+// The model's worker: it owns the data and the model, so training (and the kernels' own threads)
+// never blocks the page. The page sends requests { id, type, ... } and gets { id, result } or
+// { id, error }; while training it also gets { type: 'epoch' } and { type: 'batch' } messages.
+import { train, parseEvents, generateSynthetic, loadModel, TwoTowerError } from 'twotower';
+
+/** @type {{ events: import('twotower').TrainEvent[], test: import('twotower').TrainEvent[], source: string, floorRmse?: number } | null} */
+let data = null;
+/** @type {import('twotower').Model | null} */
+let model = null;
+
+const handlers = {
+  /** Built-in synthetic ratings with planted structure (the package's generator), in string ids. */
+  synthetic({ users = 300, items = 200, ratingsPerUser = 40, seed = 7 }) {
+    const s = generateSynthetic({ users, items, ratingsPerUser, seed });
+    const toEvents = (part) =>
+      Array.from(part.users, (u, r) => ({ user: `user-${u}`, item: `item-${part.items[r]}`, rating: part.ratings[r] }));
+    data = { events: toEvents(s.train), test: toEvents(s.test), source: 'synthetic', floorRmse: s.floorRmse };
+    return describeData();
+  },
+
+  /** A dropped CSV/TSV file: the CLI's sniffing (delimiter, header, columns), every line checked. */
+  async text({ text, name }) {
+    const parsed = await parseEvents(text, { name });
+    data = { events: parsed.events, test: [], source: name };
+    return { ...describeData(), delimiter: parsed.delimiter, header: parsed.header, hasRatings: parsed.hasRatings };
+  },
+
+  async train({ epochs, threads, stop }) {
+    if (!data) throw new Error('load data first');
+    model?.dispose();
+    model = null;
+    const stopFlag = stop ? new Int32Array(stop) : null;
+    let lastBatch = 0;
+    const rating = data.events.every((e) => e.rating !== undefined);
+    model = await train(data.events, {
+      epochs,
+      threads,
+      // Retrieval models read each user's last 20 items, so that a "new user" can be served
+      // from a few picked items (recommendFromHistory); rating models read their rated items.
+      ...(rating ? {} : { history: 20 }),
+      onBatchEnd: (epoch, loss, phase, batch, batches) => {
+        const now = performance.now();
+        if (now - lastBatch < 50 && batch + 1 < batches) return;
+        lastBatch = now;
+        postMessage({ type: 'batch', phase, epoch, batch, batches, loss });
+      },
+      onEpoch: (info) => {
+        postMessage({ type: 'epoch', info });
+        return !(stopFlag && Atomics.load(stopFlag, 0) === 1);
+      },
+    });
+    return summary();
+  },
+
+  embeddings() {
+    const m = need();
+    const ids = m.vocabularies.items.keys();
+    // Row i + 1 of the tables holds ids[i] (row 0 is the unknown-id bucket).
+    return { ids, vectors: m.itemEmbeddings(Int32Array.from(ids, (_, i) => i + 1)), dim: m.dim };
+  },
+
+  users({ limit = 500 }) {
+    return need().vocabularies.users.keys().slice(0, limit);
+  },
+
+  recommend({ user, k = 10 }) {
+    return need()
+      .recommend(user, { k, explain: true })
+      .map(({ item, score, reasons }) => ({ item, score, reasons }));
+  },
+
+  fromHistory({ items, k = 10 }) {
+    return need().recommendFromHistory(items, { k });
+  },
+
+  similar({ item, k = 10 }) {
+    return need().similarItems(item, { k });
+  },
+
+  /** Milliseconds per query over the whole catalogue: one user at a time, and 64 at once. */
+  speed() {
+    const m = need();
+    const users = m.vocabularies.users.keys();
+    const one = users[0];
+    const batch = Array.from({ length: 64 }, (_, i) => users[i % users.length]);
+    m.recommend(batch, { k: 10 }); // warm up (and let the kernels tier up)
+    let t = performance.now(),
+      runs = 0;
+    for (; performance.now() - t < 300 || runs < 5; runs++) m.recommend(one, { k: 10 });
+    const single = (performance.now() - t) / runs;
+    t = performance.now();
+    runs = 0;
+    for (; performance.now() - t < 300 || runs < 3; runs++) m.recommend(batch, { k: 10 });
+    const batched = (performance.now() - t) / runs / batch.length;
+    return { threads: m.threads, kernels: m.kernels, items: m.vocabularies.items.keys().length, single, batched };
+  },
+
+  save() {
+    return need().toBytes({ optimizerState: false });
+  },
+
+  async load({ bytes }) {
+    model?.dispose();
+    model = null;
+    model = await loadModel(bytes);
+    return summary();
+  },
+};
+
+function need() {
+  if (!model) throw new Error('train or load a model first');
+  return model;
+}
+
+function describeData() {
+  const users = new Set(data.events.map((e) => e.user)).size;
+  const items = new Set(data.events.map((e) => e.item)).size;
+  return { source: data.source, events: data.events.length, test: data.test.length, users, items, floorRmse: data.floorRmse };
+}
+
+/** What the page shows about the model: its size, threads, and its test RMSE where there is a test split. */
+function summary() {
+  const m = need();
+  let rmse;
+  if (data?.test.length && m.trainedWith?.loss === 'mse') {
+    const known = data.test.filter((e) => m.vocabularies.users.has(String(e.user)) && m.vocabularies.items.has(String(e.item)));
+    let se = 0;
+    for (const e of known) se += (m.predict(e.user, e.item) - e.rating) ** 2;
+    rmse = Math.sqrt(se / known.length);
+  }
+  return {
+    users: m.vocabularies.users.keys().length,
+    items: m.vocabularies.items.keys().length,
+    dim: m.dim,
+    threads: m.threads,
+    kernels: m.kernels,
+    loss: m.trainedWith?.loss,
+    testRmse: rmse,
+    floorRmse: data?.floorRmse,
+  };
+}
+
+onmessage = async ({ data: request }) => {
+  const { id, type, ...args } = request;
+  try {
+    const result = await handlers[type](args);
+    postMessage({ id, result }, result instanceof Uint8Array ? [result.buffer] : []);
+  } catch (error) {
+    const code = error instanceof TwoTowerError ? error.code : undefined;
+    postMessage({ id, error: { message: error.message, code } });
+  }
+};
+postMessage({ type: 'ready', isolated: self.crossOriginIsolated === true });

@@ -1,0 +1,130 @@
+// Events from text (parseEvents: the CLI's reading rules without a file system), structured
+// progress and stopping in train() (onEpoch), and recommendations for a new user from the
+// interaction set a rating model already has: what the browser example builds on.
+import { describe, it, expect } from 'vitest';
+import { parseEvents, train, trainRecipe, recipeOptions, Vocabulary, TwoTowerError, type RecipeEpoch } from '../src/index.js';
+
+const expectError = async (run: () => Promise<unknown>, code: string, message: RegExp) => {
+  const error = await run().then(
+    () => null,
+    (e: unknown) => e,
+  );
+  expect(error).toBeInstanceOf(TwoTowerError);
+  expect((error as TwoTowerError).code).toBe(code);
+  expect((error as TwoTowerError).message).toMatch(message);
+};
+
+describe('parseEvents', () => {
+  it('reads a header by its names, in any column order, with ratings, times and weights', async () => {
+    const parsed = await parseEvents('timestamp,itemId,userId,rating,plays\n10,a,u1,4,2\n11,b,u2,3.5,0\n', { name: 'log.csv' });
+    expect(parsed.delimiter).toBe(',');
+    expect(parsed.header).toEqual(['timestamp', 'itemId', 'userId', 'rating', 'plays']);
+    expect(parsed.hasRatings).toBe(true);
+    expect(parsed.events).toEqual([
+      { user: 'u1', item: 'a', rating: 4, time: 10, weight: 2 },
+      { user: 'u2', item: 'b', rating: 3.5, time: 11, weight: 0 },
+    ]);
+  });
+
+  it('reads headerless text by position, sniffing tab, pipe, semicolon and "::" as the CLI does', async () => {
+    for (const d of ['\t', '|', ';', '::']) {
+      const parsed = await parseEvents(
+        ['196', '242', '3', '881250949'].join(d) + '\r\n' + ['186', '302', '3', '891717742'].join(d) + '\n',
+      );
+      expect(parsed.delimiter).toBe(d);
+      expect(parsed.header).toBeNull();
+      expect(parsed.events[1]).toEqual({ user: '186', item: '302', rating: 3, time: 891717742 });
+    }
+  });
+
+  it('an event log without a rating column gives events without ratings (train() then fits a retrieval model)', async () => {
+    const parsed = await parseEvents('user,item\nx,1\ny,2\n');
+    expect(parsed.hasRatings).toBe(false);
+    expect(parsed.events).toEqual([
+      { user: 'x', item: '1' },
+      { user: 'y', item: '2' },
+    ]);
+  });
+
+  it('quoted CSV fields (commas and line breaks inside) keep the line numbers of the CLI in errors', async () => {
+    const text = 'user,item,rating\n"a, b","x\ny",4\nc,z,oops\n';
+    await expectError(() => parseEvents(text, { name: 'q.csv' }), 'BAD_LINE', /^q\.csv:4: field "rating" \(column 3\) is "oops"/);
+    const ok = await parseEvents('user,item,rating\n"a, b","x\ny",4\n');
+    expect(ok.events).toEqual([{ user: 'a, b', item: 'x\ny', rating: 4 }]);
+  });
+
+  it('bad text is refused with the problem named', async () => {
+    await expectError(() => parseEvents(''), 'EMPTY_DATA', /no events/);
+    await expectError(() => parseEvents('user,item,rating\n'), 'EMPTY_DATA', /only a header/);
+    await expectError(() => parseEvents('a,b,1\nc,d\n', { name: 'f.csv' }), 'BAD_LINE', /^f\.csv:2: expected 3 fields, found 2/);
+    await expectError(
+      () => parseEvents('who,what,how\n1,2,3\n', { name: 'f.csv' }),
+      'MISSING_COLUMN',
+      /no user column \(header: who, what, how/,
+    );
+    await expectError(() => parseEvents('a,b\0'), 'BAD_INPUT', /binary/);
+  });
+});
+
+function ratingEvents(n = 3000) {
+  return Array.from({ length: n }, (_, i) => ({ user: `u${i % 80}`, item: `m${(i * 7) % 60}`, rating: 1 + ((i * 13) % 5) }));
+}
+
+describe('train() progress: onEpoch', () => {
+  it('reports every epoch of both phases with the phase, the planned epochs and the validation metric', async () => {
+    const seen: RecipeEpoch[] = [];
+    const model = await train(ratingEvents(), { epochs: 4, patience: 10, onEpoch: (info) => void seen.push(info) });
+    const search = seen.filter((e) => e.phase === 1),
+      refit = seen.filter((e) => e.phase === 2);
+    expect(search.map((e) => [e.epoch, e.epochs])).toEqual([0, 1, 2, 3].map((i) => [i, 4]));
+    // The refit trains for the best search epoch's count, each epoch reported.
+    expect(refit.length).toBeGreaterThanOrEqual(1);
+    expect(refit.map((e) => [e.epoch, e.epochs])).toEqual(refit.map((_, i) => [i, refit.length]));
+    for (const e of seen) expect(Number.isFinite(e.loss)).toBe(true);
+    expect(seen.filter((e) => e.phase === 1).every((e) => Number.isFinite(e.validationRmse))).toBe(true);
+    model.dispose();
+  });
+
+  it('returning false in phase 1 stops there, keeps the best epoch so far and skips the refit', async () => {
+    const events = ratingEvents();
+    const users = new Vocabulary(),
+      items = new Vocabulary();
+    const data = {
+      users: Int32Array.from(events, (e) => users.add(e.user)),
+      items: Int32Array.from(events, (e) => items.add(e.item)),
+      ratings: Float32Array.from(events, (e) => e.rating),
+    };
+    const calls: RecipeEpoch[] = [];
+    const stopped = await trainRecipe(
+      { train: data, users, items },
+      recipeOptions('mse', { epochs: 20, patience: 20, onEpoch: (info) => (calls.push(info), info.epoch < 2) }),
+    );
+    expect(stopped.stopped).toBe(true);
+    expect(calls.map((c) => c.phase)).toEqual([1, 1, 1]);
+    expect(stopped.final).toBeUndefined();
+    expect(stopped.search.history).toHaveLength(3);
+    const best = stopped.search.bestEpoch!;
+    expect(stopped.epochs).toBe(best + 1);
+    // The kept weights are the best epoch's: a fresh run stopped right after it predicts the same.
+    const again = await trainRecipe(
+      { train: data, users, items },
+      recipeOptions('mse', { epochs: 20, patience: 20, refit: false, onEpoch: (info) => info.epoch < best }),
+    );
+    expect(stopped.model.predict('u3', 'm7')).toBe(again.model.predict('u3', 'm7'));
+    stopped.model.dispose();
+    again.model.dispose();
+  });
+});
+
+describe('recommendFromHistory', () => {
+  it("a rating model serves a new user from the items they liked through its 'rated' set (the default feature)", async () => {
+    const model = await train(ratingEvents(), { epochs: 3 });
+    const picks = model.recommendFromHistory(['m1', 'm2', 'm3'], { k: 5 });
+    expect(picks).toHaveLength(5);
+    for (const p of picks) expect(['m1', 'm2', 'm3']).not.toContain(p.item);
+    expect(picks).toEqual(model.recommendFromHistory(['m1', 'm2', 'm3'], { k: 5, feature: 'rated' }));
+    // A different history gives a different list: the set is read, not ignored.
+    expect(model.recommendFromHistory(['m40', 'm41', 'm42'], { k: 5 })).not.toEqual(picks);
+    model.dispose();
+  });
+});

@@ -1,0 +1,155 @@
+// The browser example (examples/browser) as a visitor uses it: built by its own build script,
+// served by its own COOP/COEP server, opened in headless Chromium (Debian's, playwright-core).
+// Checked: no console errors; the synthetic data trains to a test RMSE below 0.75 (its noise
+// floor is about 0.5); the chart has one point per epoch reported; the worker's model runs on 2
+// threads; ten recommendations with reasons for a user; nearest items on the map; recommendations
+// for a new user from picked items; the scoring speed; saving to IndexedDB and loading back. A
+// screenshot goes to artifacts/example-page.png. CI installs chromium; there a missing browser
+// fails the run instead of skipping it.
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, rm, mkdir } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import type { Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { CHROMIUM_FLAGS } from './helpers.js';
+
+const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
+const ROOT = resolve(import.meta.dirname, '..');
+const EXAMPLE = join(ROOT, 'examples/browser');
+const available = existsSync(CHROMIUM) && existsSync(join(ROOT, 'dist/twotower.browser.js'));
+if (!available && process.env.CI === 'true') {
+  throw new Error(`the example's test needs ${CHROMIUM} and a built dist/ (run npm run build); CI must not skip it`);
+}
+
+let server: Server;
+let context: BrowserContext;
+let page: Page;
+let profile = '';
+const problems: string[] = [];
+
+beforeAll(async () => {
+  if (!available) return;
+  execFileSync(process.execPath, [join(EXAMPLE, 'build.mjs')], { stdio: 'pipe' });
+  // @ts-expect-error plain JS: the example's own server
+  const { serve } = (await import('../examples/browser/serve.mjs')) as { serve: (port: number) => Promise<Server> };
+  server = await serve(0);
+  profile = await mkdtemp(join(tmpdir(), 'twotower-example-'));
+  context = await chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_FLAGS,
+    viewport: { width: 1100, height: 900 },
+  });
+  page = await context.newPage();
+  page.on('console', (m) => {
+    if (m.type() === 'error') problems.push(`console: ${m.text()}`);
+  });
+  page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
+  await page.goto(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`);
+  await page.waitForFunction(() => document.getElementById('status')!.textContent!.startsWith('Ready'));
+}, 120_000);
+
+afterAll(async () => {
+  await context?.close();
+  server?.close();
+  if (profile) await rm(profile, { recursive: true, force: true });
+});
+
+const text = (selector: string) => page.locator(selector).innerText();
+
+describe.skipIf(!available)('the browser example page', () => {
+  it('is cross-origin isolated on its own server, and trains the synthetic data in its worker on 2 threads', async () => {
+    expect(await text('#status')).toMatch(/cross-origin isolated/);
+    await page.click('#synthetic');
+    await page.waitForFunction(() => document.getElementById('data-summary')!.textContent!.includes('events'));
+    expect(await text('#data-summary')).toMatch(/synthetic: [\d,]+ events, 300 users, 200 items/);
+    await page.fill('#epochs', '12');
+    await page.click('#train');
+    await page.waitForFunction(() => document.getElementById('train-summary')!.textContent!.startsWith('Trained'), null, {
+      timeout: 120_000,
+    });
+    const summary = page.locator('#train-summary');
+    const rmse = Number(await summary.getAttribute('data-test-rmse'));
+    expect(rmse).toBeGreaterThan(0);
+    expect(rmse).toBeLessThan(0.75);
+    expect(await summary.getAttribute('data-threads')).toBe('2');
+    expect(await text('#train-summary')).toMatch(/2 threads/);
+  }, 180_000);
+
+  it('charts one point per epoch reported, with the progress bar full at the end', async () => {
+    const label = await text('#progress-label');
+    // The last label names the final refit's last epoch: "final refit: epoch E/E".
+    const [, done, planned] = /final refit: epoch (\d+)\/(\d+)/.exec(label) ?? [];
+    expect(Number(done)).toBe(Number(planned));
+    const points = Number(await page.locator('#chart').getAttribute('data-points'));
+    const searched = await page.evaluate(() => (globalThis as unknown as { __epochs?: number }).__epochs);
+    expect(points).toBe(searched);
+    expect(points).toBeGreaterThanOrEqual(Number(planned) + 1);
+    expect(await page.locator('#progress').evaluate((p: HTMLProgressElement) => p.value)).toBe(1);
+  });
+
+  it('lists ten recommendations with their reasons for a user', async () => {
+    await page.fill('#user', 'user-3');
+    await page.click('#recommend');
+    await page.waitForFunction(() => document.querySelectorAll('#recs li').length === 10);
+    const rows = await page.locator('#recs li').allInnerTexts();
+    expect(rows).toHaveLength(10);
+    for (const row of rows) expect(row).toMatch(/^item-\d+ -?\d+\.\d{3} why: .+/);
+    const items = await page.locator('#recs li').evaluateAll((lis) => lis.map((li) => (li as HTMLElement).dataset.item));
+    expect(new Set(items).size).toBe(10);
+  });
+
+  it('maps the items: clicking a point lists its ten nearest items', async () => {
+    const box = (await page.locator('#map').boundingBox())!;
+    // Click where a point is drawn: ask the page for the first point's position.
+    const [x, y] = await page.evaluate(() => {
+      const canvas = document.getElementById('map') as HTMLCanvasElement;
+      const g = canvas.getContext('2d')!;
+      const { data, width, height } = g.getImageData(0, 0, canvas.width, canvas.height);
+      for (let py = 0; py < height; py++)
+        for (let px = 0; px < width; px++) if (data[(py * width + px) * 4 + 3]! > 200) return [px + 2, py + 2];
+      return [-1, -1];
+    });
+    expect(x).toBeGreaterThanOrEqual(0);
+    await page.mouse.move(box.x + x, box.y + y);
+    await page.waitForFunction(() => !document.getElementById('map-tip')!.hidden);
+    expect(await text('#map-tip')).toMatch(/^item-\d+$/);
+    await page.mouse.click(box.x + x, box.y + y);
+    await page.waitForFunction(() => document.querySelectorAll('#similar li').length === 10);
+    expect(await page.locator('#similar li').first().innerText()).toMatch(/cosine/);
+  });
+
+  it('recommends for a new user from a few picked items, and measures scoring on 2 threads', async () => {
+    await page.fill('#history', 'item-1, item-2, item-3');
+    await page.click('#from-history');
+    await page.waitForFunction(() => document.querySelectorAll('#history-recs li').length === 10);
+    await page.click('#speed');
+    await page.waitForFunction(() => document.getElementById('speed-out')!.dataset.threads !== undefined, null, {
+      timeout: 60_000,
+    });
+    expect(await text('#speed-out')).toMatch(
+      /^200 items, 2 threads, (relaxed|simd) kernels: [\d.]+ ms for one user's top 10, [\d.]+ ms per user/,
+    );
+  });
+
+  it('saves the model in IndexedDB and loads it back with the same recommendations', async () => {
+    const before = await page.locator('#recs li').allInnerTexts();
+    await page.click('#idb-save');
+    await page.waitForFunction(() => document.getElementById('store-status')!.textContent!.startsWith('Saved'));
+    await page.click('#idb-load');
+    await page.waitForFunction(() => document.getElementById('store-status')!.textContent!.startsWith('Loaded'));
+    await page.click('#recommend');
+    await page.waitForFunction(() => document.querySelectorAll('#recs li').length === 10);
+    expect(await page.locator('#recs li').allInnerTexts()).toEqual(before);
+  });
+
+  it('showed no console errors, and leaves a screenshot', async () => {
+    await mkdir(join(ROOT, 'artifacts'), { recursive: true });
+    await page.screenshot({ path: join(ROOT, 'artifacts/example-page.png'), fullPage: true });
+    expect(problems).toEqual([]);
+  });
+});

@@ -147,6 +147,57 @@ describe.skipIf(!available)('the browser example page', () => {
     expect(await page.locator('#recs li').allInnerTexts()).toEqual(before);
   });
 
+  it('downloads the model file and loads it back through the file input', async () => {
+    const before = await page.locator('#recs li').allInnerTexts();
+    const [download] = await Promise.all([page.waitForEvent('download'), page.click('#download')]);
+    expect(download.suggestedFilename()).toBe('model.ttm');
+    const saved = join(profile, 'model.ttm');
+    await download.saveAs(saved);
+    await page.setInputFiles('#upload', saved);
+    await page.waitForFunction(() => document.getElementById('store-status')!.textContent!.startsWith('Loaded from model.ttm'));
+    await page.click('#recommend');
+    await page.waitForFunction(() => document.querySelectorAll('#recs li').length === 10);
+    expect(await page.locator('#recs li').allInnerTexts()).toEqual(before);
+  });
+
+  it('a dropped event log (no ratings) trains a retrieval model, charted by Recall@20, and Stop keeps the best epoch', async () => {
+    // 2,000 users in 4 taste groups, each clicking 12 of its group's 30 items (a tab-separated log
+    // with a header): enough events that an epoch lasts long enough to press Stop in the search.
+    const lines = ['user\titem\ttime'];
+    let t = 0;
+    for (let u = 0; u < 2000; u++)
+      for (let j = 0; j < 12; j++) lines.push(`v${u}\tp${(u % 4) * 30 + ((u * 7 + j) % 30)}\t${t++}`);
+    const dropped = await page.evaluateHandle((text) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([text], 'clicks.tsv', { type: 'text/tab-separated-values' }));
+      return transfer;
+    }, lines.join('\n'));
+    await page.dispatchEvent('#drop', 'drop', { dataTransfer: dropped });
+    await page.waitForFunction(() => document.getElementById('data-summary')!.textContent!.startsWith('clicks.tsv'));
+    expect(await text('#data-summary')).toMatch(
+      /clicks\.tsv: 24,000 events, 2000 users, 120 items \(delimiter "\\t", header user, item, time, an event log/,
+    );
+    await page.fill('#epochs', '200');
+    await page.click('#train');
+    await page.waitForFunction(() => Number(document.getElementById('chart')!.dataset.points) >= 2, null, { timeout: 60_000 });
+    await page.click('#stop');
+    await page.waitForFunction(() => document.getElementById('train-summary')!.textContent!.startsWith('Trained'), null, {
+      timeout: 120_000,
+    });
+    expect(await text('#train-summary')).toMatch(/softmax loss.*Stopped: the best epoch so far was kept\./);
+    expect(await text('#progress-label')).toMatch(/^searching: epoch \d+\/200, loss [\d.]+, validation Recall@20 [\d.]+$/);
+    expect(Number(await page.locator('#chart').getAttribute('data-points'))).toBeLessThan(200);
+    await page.fill('#user', 'v5');
+    await page.click('#recommend');
+    await page.waitForFunction(() => document.querySelectorAll('#recs li').length === 10);
+    // v5 is in group 1: after two epochs most of its top items come from that group's 30
+    // (p30 … p59), where chance would put 2.5 of 10 (in Node: 8 after one epoch, 10 after two).
+    const items = await page
+      .locator('#recs li')
+      .evaluateAll((lis) => lis.map((li) => Number((li as HTMLElement).dataset.item!.slice(1))));
+    expect(items.filter((i) => i >= 30 && i < 60).length).toBeGreaterThanOrEqual(8);
+  }, 180_000);
+
   it('showed no console errors, and leaves a screenshot', async () => {
     await mkdir(join(ROOT, 'artifacts'), { recursive: true });
     await page.screenshot({ path: join(ROOT, 'artifacts/example-page.png'), fullPage: true });

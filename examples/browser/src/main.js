@@ -42,10 +42,10 @@ function fail(where, message) {
 }
 
 function busy(button, run) {
-  return async () => {
+  return async (...args) => {
     button.disabled = true;
     try {
-      await run();
+      await run(...args);
     } catch (error) {
       console.warn(error);
       fail($('status'), `${error.code ? error.code + ': ' : ''}${error.message}`);
@@ -87,6 +87,7 @@ const points = { x: [], loss: [], refit: [], validation: [] };
 let metricName = 'validation';
 function resetChart() {
   points.x.length = points.loss.length = points.refit.length = points.validation.length = 0;
+  $('chart').dataset.points = '0';
   chart?.destroy();
   chart = new uPlot(
     {
@@ -138,6 +139,7 @@ $('train').onclick = busy($('train'), async () => {
   globalThis.__epochs = 0;
   resetChart();
   $('train-summary').textContent = '';
+  $('store-status').textContent = '';
   stopFlag = isolated ? new Int32Array(new SharedArrayBuffer(4)) : null;
   $('stop').disabled = !stopFlag;
   const started = performance.now();
@@ -161,7 +163,17 @@ $('train').onclick = busy($('train'), async () => {
 });
 $('stop').onclick = () => stopFlag && Atomics.store(stopFlag, 0, 1);
 
+/** Clears what the previous model showed. */
+function forgetResults() {
+  for (const id of ['recs', 'similar', 'history-recs']) $(id).replaceChildren();
+  $('speed-out').textContent = '';
+  delete $('speed-out').dataset.threads;
+  $('map-tip').hidden = true;
+  highlighted = new Set();
+}
+
 async function modelReady() {
+  forgetResults();
   for (const id of ['recommend', 'from-history', 'speed', 'download', 'idb-save']) $(id).disabled = false;
   const users = await ask('users', { limit: 500 });
   $('user-list').replaceChildren(...users.map((u) => new Option(u)));

@@ -15,7 +15,7 @@ export {
 export { TwoTowerError, ERROR_CODES, type ErrorCode } from './errors.js';
 export type { Id, Recommendation, RecommendByIdOptions } from './api/model.js';
 export type { UpdateEvent, UpdateOptions, UpdateResult, EntityFeatures, FoldInOptions } from './api/update.js';
-export type { Explanation, ExplainByIdOptions, Reason, BecauseItem } from './api/explain.js';
+export { describeReason, type Explanation, type ExplainByIdOptions, type Reason, type BecauseItem } from './api/explain.js';
 export { parseEvents, type ParseEventsOptions, type ParsedEvents } from './api/events.js';
 export type { Delimiter } from './data/delimiter.js';
 export type { ResolvedColumns } from './data/ratings.js';

@@ -107,3 +107,16 @@ export function f64(values: ArrayLike<number>): Float64Array {
 
 export type { Floats };
 export { Random };
+
+/** Random sorted exclusion lists, `perQuery` distinct items of n per query, as offsets and ids. */
+export function randomExclusions(random: Random, b: number, n: number, perQuery: number) {
+  const offsets = new Int32Array(b + 1),
+    ids: number[] = [];
+  for (let q = 0; q < b; q++) {
+    const mine = new Set<number>();
+    while (mine.size < Math.min(perQuery, n)) mine.add(random.int(n));
+    ids.push(...[...mine].sort((x, y) => x - y));
+    offsets[q + 1] = ids.length;
+  }
+  return { offsets, ids: Int32Array.from(ids) };
+}

@@ -2,7 +2,7 @@
 // two item ranges, finish), shared by the kernel-against-twin test and the compiler-tier test's
 // child process.
 import type { Backend } from '../src/backend/contract.js';
-import { Random, randomFloats, putFloats, putInts } from './helpers.js';
+import { Random, randomFloats, randomExclusions, putFloats, putInts } from './helpers.js';
 
 export interface Int8ScanShape {
   seed: number;
@@ -29,14 +29,7 @@ export function runInt8Scan(B: Backend, shape: Int8ScanShape): Int8ScanResult {
   const dPad = Math.ceil(d / 16) * 16;
   const q = randomFloats(random, b * d),
     items = randomFloats(random, n * d);
-  const offsets = new Int32Array(b + 1),
-    ids: number[] = [];
-  for (let r = 0; r < b; r++) {
-    const mine = new Set<number>();
-    while (mine.size < Math.min(excluded, n)) mine.add(random.int(n));
-    ids.push(...[...mine].sort((x, y) => x - y));
-    offsets[r + 1] = ids.length;
-  }
+  const { offsets, ids } = randomExclusions(random, b, n, excluded);
   const pq = putFloats(B, q),
     pi = putFloats(B, items);
   const qq = B.alloc(b * dPad),

@@ -3,7 +3,7 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import { createScorer, type Scorer } from '../src/index.js';
 import { scoreTopK } from '../src/reference/score.js';
-import { Random, randomFloats, expectClose } from './helpers.js';
+import { Random, randomFloats, randomExclusions, expectClose } from './helpers.js';
 
 /** Small integers: every dot product is exact in f32 and f64, and ties are everywhere. */
 function integerMatrix(random: Random, rows: number, d: number, range = 2): Float32Array {
@@ -17,18 +17,6 @@ function expected(q: Float32Array, items: Float32Array, d: number, k: number, ex
     scores = new Float64Array(b * k);
   scoreTopK(indices, scores, q, items, b, n, d, k, ex?.offsets ?? null, ex?.ids ?? null);
   return { indices, scores: Float32Array.from(scores) };
-}
-
-function randomExclusions(random: Random, b: number, n: number, perQuery: number) {
-  const offsets = new Int32Array(b + 1),
-    ids: number[] = [];
-  for (let q = 0; q < b; q++) {
-    const mine = new Set<number>();
-    while (mine.size < Math.min(perQuery, n)) mine.add(random.int(n));
-    ids.push(...[...mine].sort((x, y) => x - y));
-    offsets[q + 1] = ids.length;
-  }
-  return { offsets, ids: Int32Array.from(ids) };
 }
 
 describe.each(['simd', 'relaxed'] as const)('fused top-k, %s build', (build) => {

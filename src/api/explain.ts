@@ -26,6 +26,26 @@ export type Reason =
   | { kind: 'history'; item: Id; feature: string; contribution: number }
   | { kind: 'similar'; item: Id; similarity: number };
 
+const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
+
+/**
+ * One reason as a short phrase, as the CLI prints it: "item bias +0.402", "had 181 +0.213"
+ * (an item of the user's), "item genres +0.102", "user id +0.050" (its own embedding),
+ * "like 17 (cosine 0.83)".
+ */
+export function describeReason(r: Reason): string {
+  switch (r.kind) {
+    case 'bias':
+      return `${r.of} bias ${signed(r.contribution)}`;
+    case 'feature':
+      return `${r.side} ${r.featureKind === 'id' ? 'id' : r.feature} ${signed(r.contribution)}`;
+    case 'history':
+      return `had ${r.item} ${signed(r.contribution)}`;
+    case 'similar':
+      return `like ${r.item} (cosine ${r.similarity.toFixed(2)})`;
+  }
+}
+
 /** Why the model scores a (user, item) pair as it does. */
 export interface Explanation {
   user: Id;

@@ -3,23 +3,7 @@
 import { basename } from 'node:path';
 import { loadModelFile } from '../node/model-io.js';
 import { fail } from '../errors.js';
-import type { Recommendation, Reason } from '../index.js';
-
-const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
-
-/** One reason, readably: "item bias +0.402", "had 181 +0.213", "item genres +0.102", "user id +0.05" (its own embedding), "like 17 (cosine 0.83)". */
-export function reasonText(r: Reason): string {
-  switch (r.kind) {
-    case 'bias':
-      return `${r.of} bias ${signed(r.contribution)}`;
-    case 'feature':
-      return `${r.side} ${r.featureKind === 'id' ? 'id' : r.feature} ${signed(r.contribution)}`;
-    case 'history':
-      return `had ${r.item} ${signed(r.contribution)}`;
-    case 'similar':
-      return `like ${r.item} (cosine ${r.similarity.toFixed(2)})`;
-  }
-}
+import { describeReason, type Recommendation } from '../index.js';
 
 export interface RecommendFlags {
   model: string;
@@ -76,7 +60,7 @@ export async function recommendCommand(f: RecommendFlags): Promise<void> {
       list.forEach((x, r) =>
         console.log(
           `${r + 1}\t${x.item}\t${x.score.toFixed(4)}` +
-            (x.reasons ? `\twhy: ${x.reasons.map(reasonText).join('; ') || '—'}` : ''),
+            (x.reasons ? `\twhy: ${x.reasons.map(describeReason).join('; ') || '—'}` : ''),
         ),
       );
   } finally {

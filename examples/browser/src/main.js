@@ -3,6 +3,7 @@
 import uPlot from 'uplot';
 import 'uplot/dist/uPlot.min.css';
 import { pca2 } from './pca.js';
+import { describeReason } from 'twotower';
 
 const $ = (id) => document.getElementById(id);
 const isolated = globalThis.crossOriginIsolated === true;
@@ -262,25 +263,11 @@ function listItem(item, score, why) {
   li.children[2].textContent = why ?? '';
   return li;
 }
-function reasonText(r) {
-  const sign = (x) => (x >= 0 ? '+' : '') + x.toFixed(3);
-  switch (r.kind) {
-    case 'bias':
-      return `${r.of} bias ${sign(r.contribution)}`;
-    case 'feature':
-      return `${r.side} ${r.featureKind === 'id' ? 'id' : r.feature} ${sign(r.contribution)}`;
-    case 'history':
-      return `had ${r.item} ${sign(r.contribution)}`;
-    case 'similar':
-      return `like ${r.item} (cosine ${r.similarity.toFixed(2)})`;
-  }
-  return '';
-}
 $('recommend').onclick = busy($('recommend'), async () => {
   const recs = await ask('recommend', { user: $('user').value.trim(), k: 10 });
   $('recs').replaceChildren(
     ...recs.map((r) =>
-      listItem(r.item, r.score.toFixed(3), r.reasons?.length ? 'why: ' + r.reasons.map(reasonText).join('; ') : ''),
+      listItem(r.item, r.score.toFixed(3), r.reasons?.length ? 'why: ' + r.reasons.map(describeReason).join('; ') : ''),
     ),
   );
   highlighted = new Set(recs.map((r) => r.item));

@@ -24,6 +24,7 @@ interface AppResult {
   same: boolean;
   trainThreads: number;
   sameModel: boolean;
+  parsed: unknown;
   error?: string;
 }
 
@@ -36,6 +37,10 @@ function expectGood(result: AppResult, kernels: string): void {
   expect(result.same).toBe(true);
   expect(result.trainThreads).toBe(2);
   expect(result.sameModel).toBe(true);
+  expect(result.parsed).toEqual([
+    { user: 'a, b', item: 'x', rating: 4 },
+    { user: 'c', item: 'y\nz', rating: 5 },
+  ]);
 }
 
 /** What the page evaluates: starts /worker.js (a module worker running the app) and resolves to its result. */

@@ -1,8 +1,8 @@
 // A consumer's code, as the README tells it: events in its own ids → a model → recommendations
-// by id, the same model trained on 2 threads, and a 2-thread scorer. Run by test/consumer.test.ts in Node (installed from the packed
+// by id, the same model trained on 2 threads, a 2-thread scorer, and events parsed from a quoted CSV. Run by test/consumer.test.ts in Node (installed from the packed
 // tarball, plain and bundled by esbuild) and, bundled for the browser, inside a Web Worker of a
 // cross-origin isolated page. Prints (or posts) one JSON result.
-import { train, createScorer } from 'twotower';
+import { train, createScorer, parseEvents } from 'twotower';
 
 export async function run() {
   const events = [];
@@ -22,7 +22,17 @@ export async function run() {
   const a = one.topK(queries, items, 16, 10);
   const b = two.topK(queries, items, 16, 10);
   const same = a.indices.every((x, i) => x === b.indices[i]) && a.scores.every((x, i) => x === b.scores[i]);
-  const result = { top: top.map((x) => x.item), kernels: model.kernels, threads: two.threads, same, trainThreads, sameModel };
+  // A quoted CSV takes parseEvents' csv-parse path, a dynamic import each bundler must follow.
+  const parsed = (await parseEvents('user,item,rating\n"a, b",x,4\nc,"y\nz",5\n')).events;
+  const result = {
+    top: top.map((x) => x.item),
+    kernels: model.kernels,
+    threads: two.threads,
+    same,
+    trainThreads,
+    sameModel,
+    parsed,
+  };
   one.close();
   two.close();
   model.dispose();

@@ -61,25 +61,26 @@ function showData(d) {
   $('status').classList.remove('error');
   $('data-summary').textContent =
     `${d.source}: ${d.events.toLocaleString()} events, ${d.users} users, ${d.items} items` +
-    (d.test ? `, ${d.test.toLocaleString()} held out for testing` : '') +
+    (d.test ? `; ${d.test.toLocaleString()} held out for testing (${d.heldOut})` : '') +
     (d.delimiter
       ? ` (delimiter ${JSON.stringify(d.delimiter)}, ${d.header ? 'header ' + d.header.join(', ') : 'no header'}, ${d.hasRatings ? 'ratings' : 'an event log: a retrieval model'})`
       : '');
   $('train').disabled = false;
 }
 $('synthetic').onclick = busy($('synthetic'), async () => showData(await ask('synthetic')));
-async function readFile(file) {
-  $('data-summary').textContent = `reading ${file.name}…`;
-  showData(await ask('text', { text: await file.text(), name: file.name }));
+async function readFiles(list) {
+  const files = [...list];
+  $('data-summary').textContent = `reading ${files.map((f) => f.name).join(', ')}…`;
+  showData(await ask('text', { files: await Promise.all(files.map(async (f) => ({ name: f.name, text: await f.text() }))) }));
 }
-$('file').onchange = busy($('synthetic'), () => readFile($('file').files[0]));
+$('file').onchange = busy($('synthetic'), () => readFiles($('file').files));
 const drop = $('drop');
 drop.ondragover = (event) => (event.preventDefault(), drop.classList.add('over'));
 drop.ondragleave = () => drop.classList.remove('over');
 drop.ondrop = busy($('synthetic'), async (event) => {
   event.preventDefault();
   drop.classList.remove('over');
-  if (event.dataTransfer.files[0]) await readFile(event.dataTransfer.files[0]);
+  if (event.dataTransfer.files.length) await readFiles(event.dataTransfer.files);
 });
 
 // ---- 2. training ----
@@ -150,12 +151,19 @@ $('train').onclick = busy($('train'), async () => {
       threads: Number($('threads').value),
       stop: stopFlag?.buffer,
     });
+    const t = s.test;
     $('train-summary').textContent =
       `Trained in ${((performance.now() - started) / 1000).toFixed(1)} s: ${s.users} users, ${s.items} items, dim ${s.dim}, ` +
       `${s.loss} loss, ${s.kernels} kernels, ${s.threads} thread${s.threads === 1 ? '' : 's'}` +
-      (s.testRmse !== undefined ? `. Test RMSE ${s.testRmse.toFixed(4)} (the noise floor: ${s.floorRmse.toFixed(4)})` : '') +
+      (t
+        ? `. Test ${t.metric} ${t.value.toFixed(4)} on ${t.events.toLocaleString()} held-out events` +
+          (t.users ? ` (${t.users.toLocaleString()} users)` : '') +
+          (t.skipped ? `, ${t.skipped.toLocaleString()} with an id not in training left out` : '') +
+          (s.floorRmse !== undefined ? ` (the noise floor: ${s.floorRmse.toFixed(4)})` : '')
+        : '') +
       (stopFlag && Atomics.load(stopFlag, 0) ? '. Stopped: the best epoch so far was kept.' : '.');
-    $('train-summary').dataset.testRmse = s.testRmse ?? '';
+    $('train-summary').dataset.testMetric = t?.metric ?? '';
+    $('train-summary').dataset.testValue = t ? String(t.value) : '';
     $('train-summary').dataset.threads = String(s.threads);
     await modelReady();
   } finally {

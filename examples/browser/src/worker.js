@@ -14,15 +14,39 @@ const handlers = {
     const s = generateSynthetic({ users, items, ratingsPerUser, seed });
     const toEvents = (part) =>
       Array.from(part.users, (u, r) => ({ user: `user-${u}`, item: `item-${part.items[r]}`, rating: part.ratings[r] }));
-    data = { events: toEvents(s.train), test: toEvents(s.test), source: 'synthetic', floorRmse: s.floorRmse };
+    data = {
+      events: toEvents(s.train),
+      test: toEvents(s.test),
+      source: 'synthetic',
+      heldOut: "the generator's test split",
+      floorRmse: s.floorRmse,
+    };
     return describeData();
   },
 
-  /** A dropped CSV/TSV file: the CLI's sniffing (delimiter, header, columns), every line checked. */
-  async text({ text, name }) {
-    const parsed = await parseEvents(text, { name });
-    data = { events: parsed.events, test: [], source: name };
-    return { ...describeData(), delimiter: parsed.delimiter, header: parsed.header, hasRatings: parsed.hasRatings };
+  /**
+   * Dropped CSV/TSV files: the CLI's sniffing (delimiter, header, columns), every line checked.
+   * A file named like a test split (u1.test, test.csv) is held out for testing; otherwise a
+   * seeded 10% of the events is.
+   */
+  async text({ files }) {
+    const parsed = [];
+    for (const { text, name } of files) parsed.push({ name, ...(await parseEvents(text, { name })) });
+    const isTest = (p) => /(^|[^a-z])test([^a-z]|$)/i.test(p.name);
+    const trainFiles = parsed.filter((p) => !isTest(p)),
+      testFiles = parsed.filter(isTest);
+    if (trainFiles.length === 0)
+      throw new Error('every file looks like a test split (its name says test): add the training file');
+    let events = trainFiles.flatMap((p) => p.events),
+      test = testFiles.flatMap((p) => p.events);
+    let heldOut = testFiles.map((p) => p.name).join(', ');
+    if (test.length === 0) {
+      [events, test] = holdOut(events, 0.1, 7);
+      heldOut = '10% of the events, at random';
+    }
+    const first = trainFiles[0];
+    data = { events, test, source: trainFiles.map((p) => p.name).join(', '), heldOut };
+    return { ...describeData(), delimiter: first.delimiter, header: first.header, hasRatings: first.hasRatings };
   },
 
   async train({ epochs, threads, stop }) {
@@ -115,19 +139,62 @@ function need() {
 function describeData() {
   const users = new Set(data.events.map((e) => e.user)).size;
   const items = new Set(data.events.map((e) => e.item)).size;
-  return { source: data.source, events: data.events.length, test: data.test.length, users, items, floorRmse: data.floorRmse };
+  return {
+    source: data.source,
+    events: data.events.length,
+    test: data.test.length,
+    heldOut: data.heldOut,
+    users,
+    items,
+    floorRmse: data.floorRmse,
+  };
 }
 
-/** What the page shows about the model: its size, threads, and its test RMSE where there is a test split. */
-function summary() {
-  const m = need();
-  let rmse;
-  if (data?.test.length && m.trainedWith?.loss === 'mse') {
-    const known = data.test.filter((e) => m.vocabularies.users.has(String(e.user)) && m.vocabularies.items.has(String(e.item)));
+/** A seeded random split: `fraction` of the events for testing, the rest for training. */
+function holdOut(events, fraction, seed) {
+  let state = seed;
+  const next = () => (state = (Math.imul(state, 1103515245) + 12345) >>> 0) / 4294967296;
+  const train = [],
+    test = [];
+  for (const e of events) (next() < fraction ? test : train).push(e);
+  return [train, test];
+}
+
+/**
+ * The model on the held-out events: RMSE for a rating model; for a retrieval model Recall@20
+ * (the share of each test user's held-out items in their top 20 unseen items, averaged over up
+ * to 2,000 users). Events with an id the model has not seen are left out and counted.
+ */
+function testScore(m) {
+  const users = m.vocabularies.users,
+    items = m.vocabularies.items;
+  const known = data.test.filter((e) => users.has(String(e.user)) && items.has(String(e.item)));
+  if (known.length === 0) return undefined;
+  if (m.trainedWith?.loss === 'mse') {
     let se = 0;
     for (const e of known) se += (m.predict(e.user, e.item) - e.rating) ** 2;
-    rmse = Math.sqrt(se / known.length);
+    return {
+      metric: 'RMSE',
+      value: Math.sqrt(se / known.length),
+      events: known.length,
+      skipped: data.test.length - known.length,
+    };
   }
+  const byUser = new Map();
+  for (const e of known) byUser.set(String(e.user), (byUser.get(String(e.user)) ?? new Set()).add(String(e.item)));
+  let sum = 0,
+    n = 0;
+  for (const [user, wanted] of [...byUser].slice(0, 2000)) {
+    const top = m.recommend(user, { k: 20 });
+    sum += top.filter((r) => wanted.has(r.item)).length / Math.min(20, wanted.size);
+    n++;
+  }
+  return { metric: 'Recall@20', value: sum / n, events: known.length, users: n, skipped: data.test.length - known.length };
+}
+
+/** What the page shows about the model: its size, threads, and its score on the held-out events. */
+function summary() {
+  const m = need();
   return {
     users: m.vocabularies.users.keys().length,
     items: m.vocabularies.items.keys().length,
@@ -135,7 +202,7 @@ function summary() {
     threads: m.threads,
     kernels: m.kernels,
     loss: m.trainedWith?.loss,
-    testRmse: rmse,
+    test: data?.test.length ? testScore(m) : undefined,
     floorRmse: data?.floorRmse,
   };
 }

@@ -19,7 +19,7 @@
 //     (test/int8-tiers.test.ts).
 
 import { at, madd, hsum, dotTail } from "./simd";
-import { offer, offer4 } from "./score";
+import { offer, offerAbove } from "./score";
 
 /**
  * out[r, 0:dPad] = round(x[r, :] / scales[r]) as i8, scales[r] = max|x[r]| / 127 (1 for a zero
@@ -154,11 +154,9 @@ function scanI8<SEVEN, DOT>(outIdx: usize, outScore: usize, counts: usize, qq: u
         const is = v128.load(at(iscales, j));
         const g = itemBase + j;
         const w0 = f32x4.mul(f32x4.mul(sq0, is), f32x4.convert_i32x4_s(i32x4.sub(isum4(a0, a1, a2, a3), o0)));
-        const m0 = i32x4.bitmask(f32x4.ge(w0, f32x4.splat(t0)));
-        if (m0 != 0) t0 = offer4(w0, m0, hv0, hi0, counts, q, m, g, exOffsets, exIds);
+        t0 = offerAbove(w0, t0, hv0, hi0, counts, q, m, g, exOffsets, exIds);
         const w1 = f32x4.mul(f32x4.mul(sq1, is), f32x4.convert_i32x4_s(i32x4.sub(isum4(b0, b1, b2, b3), o1)));
-        const m1 = i32x4.bitmask(f32x4.ge(w1, f32x4.splat(t1)));
-        if (m1 != 0) t1 = offer4(w1, m1, hv1, hi1, counts, q + 1, m, g, exOffsets, exIds);
+        t1 = offerAbove(w1, t1, hv1, hi1, counts, q + 1, m, g, exOffsets, exIds);
       }
       for (; j < c1; j++) {
         const y0 = iq + <usize>j * stride;
@@ -194,8 +192,7 @@ function scanI8<SEVEN, DOT>(outIdx: usize, outScore: usize, counts: usize, qq: u
           a3 = dotAdd<DOT>(u, v128.load(y3 + o), a3);
         }
         const w = f32x4.mul(f32x4.mul(f32x4.splat(sq), v128.load(at(iscales, j))), f32x4.convert_i32x4_s(i32x4.sub(isum4(a0, a1, a2, a3), i32x4.splat(off))));
-        const mask = i32x4.bitmask(f32x4.ge(w, f32x4.splat(t)));
-        if (mask != 0) t = offer4(w, mask, hv, hi, counts, q, m, itemBase + j, exOffsets, exIds);
+        t = offerAbove(w, t, hv, hi, counts, q, m, itemBase + j, exOffsets, exIds);
       }
       for (; j < c1; j++) {
         const y0 = iq + <usize>j * stride;

@@ -97,7 +97,7 @@ export function offer(hv: usize, hi: usize, counts: usize, q: i32, k: i32, score
 }
 
 /** Offers the lanes of `w` set in `mask` (items g … g+3) in order; returns the new threshold. */
-@inline export function offer4(w: v128, mask: i32, hv: usize, hi: usize, counts: usize, q: i32, k: i32, g: i32,
+@inline function offer4(w: v128, mask: i32, hv: usize, hi: usize, counts: usize, q: i32, k: i32, g: i32,
                         exOffsets: usize, exIds: usize): f32 {
   let t: f32 = -Infinity;
   if (mask & 1) t = offer(hv, hi, counts, q, k, f32x4.extract_lane(w, 0), g, exOffsets, exIds);
@@ -105,6 +105,16 @@ export function offer(hv: usize, hi: usize, counts: usize, q: i32, k: i32, score
   if (mask & 4) t = offer(hv, hi, counts, q, k, f32x4.extract_lane(w, 2), g + 2, exOffsets, exIds);
   if (mask & 8) t = offer(hv, hi, counts, q, k, f32x4.extract_lane(w, 3), g + 3, exOffsets, exIds);
   return t;
+}
+
+/**
+ * Offers the lanes of `w` (items g … g+3) that reach threshold `t`; returns the new threshold.
+ * One compare for four items: most blocks hold no candidate once the heaps are full.
+ */
+@inline export function offerAbove(w: v128, t: f32, hv: usize, hi: usize, counts: usize, q: i32, k: i32, g: i32,
+                                   exOffsets: usize, exIds: usize): f32 {
+  const mask = i32x4.bitmask(f32x4.ge(w, f32x4.splat(t)));
+  return mask != 0 ? offer4(w, mask, hv, hi, counts, q, k, g, exOffsets, exIds) : t;
 }
 
 /** counts[q] = 0 for q < b: empties every heap before a scan. */
@@ -156,11 +166,8 @@ export function score_topk(outIdx: usize, outScore: usize, counts: usize, querie
           w1 = f32x4.add(w1, f32x4(dotTail(x1, y0, d4, d), dotTail(x1, y1, d4, d), dotTail(x1, y2, d4, d), dotTail(x1, y3, d4, d)));
         }
         const g = itemBase + j;
-        // One compare per query for four items: most blocks hold no candidate once heaps are full.
-        const m0 = i32x4.bitmask(f32x4.ge(w0, f32x4.splat(t0)));
-        if (m0 != 0) t0 = offer4(w0, m0, hv0, hi0, counts, q, k, g, exOffsets, exIds);
-        const m1 = i32x4.bitmask(f32x4.ge(w1, f32x4.splat(t1)));
-        if (m1 != 0) t1 = offer4(w1, m1, hv1, hi1, counts, q + 1, k, g, exOffsets, exIds);
+        t0 = offerAbove(w0, t0, hv0, hi0, counts, q, k, g, exOffsets, exIds);
+        t1 = offerAbove(w1, t1, hv1, hi1, counts, q + 1, k, g, exOffsets, exIds);
       }
       for (; j < c1; j++) {
         const y0 = items + <usize>j * rowBytes;
@@ -208,8 +215,7 @@ export function score_topk(outIdx: usize, outScore: usize, counts: usize, querie
         }
         let w0 = reduce4(s0, s1, s2, s3);
         if (d4 < d) w0 = f32x4.add(w0, f32x4(dotTail(x0, y0, d4, d), dotTail(x0, y1, d4, d), dotTail(x0, y2, d4, d), dotTail(x0, y3, d4, d)));
-        const m0 = i32x4.bitmask(f32x4.ge(w0, f32x4.splat(t0)));
-        if (m0 != 0) t0 = offer4(w0, m0, hv0, hi0, counts, q, k, itemBase + j, exOffsets, exIds);
+        t0 = offerAbove(w0, t0, hv0, hi0, counts, q, k, itemBase + j, exOffsets, exIds);
       }
       for (; j < c1; j++) {
         const y0 = items + <usize>j * rowBytes;

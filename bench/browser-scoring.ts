@@ -5,30 +5,13 @@
 // median of 9 samples, the better of two passes. Run by `npm run bench -- --only=browser`, or
 // alone: node --import tsx bench/browser-scoring.ts (after npm run build).
 import { chromium } from 'playwright-core';
-import type { AddressInfo } from 'node:net';
 import { CHROMIUM_FLAGS } from '../test/helpers.js';
-import { createServer } from 'node:http';
-import { readFile, mkdtemp } from 'node:fs/promises';
+import { serveIsolated } from '../test/static-server.js';
+import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 const ROOT = resolve(import.meta.dirname, '..');
-const server = createServer(async (req, res) => {
-  const url = req.url ?? '/';
-  try {
-    const body = await readFile(join(ROOT, new URL(url, 'http://x').pathname));
-    res
-      .writeHead(200, {
-        'content-type': url.endsWith('.js') ? 'text/javascript' : url.endsWith('.wasm') ? 'application/wasm' : 'text/html',
-        'cross-origin-opener-policy': 'same-origin',
-        'cross-origin-embedder-policy': 'require-corp',
-      })
-      .end(body);
-  } catch {
-    res.writeHead(404).end();
-  }
-});
-await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-const origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+const { server, origin } = await serveIsolated(ROOT);
 const ctx = await chromium.launchPersistentContext(await mkdtemp(join(tmpdir(), 'cb-')), {
   executablePath: '/usr/bin/chromium',
   headless: true,

@@ -3,14 +3,14 @@
 // fall and its predictions equal Node's for the same seed within 1e-5. CI installs chromium;
 // there, a missing browser fails the run instead of skipping it.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
-import { createServer, type Server } from 'node:http';
-import { readFile, mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { mkdtemp, rm } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
-import { join, extname, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
-import type { AddressInfo } from 'node:net';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
 import { CHROMIUM_FLAGS } from './helpers.js';
+import { serveIsolated } from './static-server.js';
 import { towerInputs } from './onnx-inputs.js';
 import * as twotower from '../src/index.js';
 // @ts-expect-error plain JS shared with the browser page
@@ -19,13 +19,6 @@ import { scenario } from './browser/scenario.js';
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '..');
 const SERVED = ['/dist/', '/build/', '/test/browser/', '/node_modules/onnxruntime-web/dist/'];
-const TYPES: Record<string, string> = {
-  '.js': 'text/javascript',
-  '.mjs': 'text/javascript',
-  '.html': 'text/html',
-  '.wasm': 'application/wasm',
-  '.map': 'application/json',
-};
 
 const available = existsSync(CHROMIUM) && existsSync(join(ROOT, 'dist/twotower.browser.js'));
 if (!available && process.env.CI === 'true') {
@@ -40,28 +33,7 @@ let profile = '';
 
 beforeAll(async () => {
   if (!available) return;
-  server = createServer(async (req, res) => {
-    const path = new URL(req.url ?? '/', 'http://x').pathname;
-    if (!SERVED.some((prefix) => path.startsWith(prefix)) || path.includes('..')) {
-      res.writeHead(404).end();
-      return;
-    }
-    try {
-      const body = await readFile(join(ROOT, path));
-      // Cross-origin isolation, so that the page may share WebAssembly memory with workers.
-      res
-        .writeHead(200, {
-          'content-type': TYPES[extname(path)] ?? 'application/octet-stream',
-          'cross-origin-opener-policy': 'same-origin',
-          'cross-origin-embedder-policy': 'require-corp',
-        })
-        .end(body);
-    } catch {
-      res.writeHead(404).end();
-    }
-  });
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  origin = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  ({ server, origin } = await serveIsolated(ROOT, SERVED));
   profile = await mkdtemp(join(tmpdir(), 'twotower-chromium-'));
   context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,

@@ -62,6 +62,9 @@ afterAll(async () => {
 });
 
 const text = (selector: string) => page.locator(selector).innerText();
+/** Waits until the page reports a finished training run. */
+const trained = (timeout: number) =>
+  page.waitForFunction(() => document.getElementById('train-summary')!.textContent!.startsWith('Trained'), null, { timeout });
 
 describe.skipIf(!available)('the browser example page', () => {
   it('is cross-origin isolated on its own server, and trains the synthetic data in its worker on 2 threads', async () => {
@@ -73,9 +76,7 @@ describe.skipIf(!available)('the browser example page', () => {
     );
     await page.fill('#epochs', '12');
     await page.click('#train');
-    await page.waitForFunction(() => document.getElementById('train-summary')!.textContent!.startsWith('Trained'), null, {
-      timeout: 120_000,
-    });
+    await trained(120_000);
     const summary = page.locator('#train-summary');
     expect(await summary.getAttribute('data-test-metric')).toBe('RMSE');
     const rmse = Number(await summary.getAttribute('data-test-value'));
@@ -189,9 +190,7 @@ describe.skipIf(!available)('the browser example page', () => {
     await page.click('#train');
     await page.waitForFunction(() => Number(document.getElementById('chart')!.dataset.points) >= 2, null, { timeout: 60_000 });
     await page.click('#stop');
-    await page.waitForFunction(() => document.getElementById('train-summary')!.textContent!.startsWith('Trained'), null, {
-      timeout: 120_000,
-    });
+    await trained(120_000);
     expect(await text('#train-summary')).toMatch(/softmax loss.*Stopped: the best epoch so far was kept\./);
     expect(await text('#progress-label')).toMatch(/^searching: epoch \d+\/200, loss [\d.]+, validation Recall@20 [\d.]+$/);
     expect(Number(await page.locator('#chart').getAttribute('data-points'))).toBeLessThan(200);
@@ -216,9 +215,7 @@ describe.skipIf(!available)('the browser example page', () => {
       );
       await page.fill('#epochs', '20');
       await page.click('#train');
-      await page.waitForFunction(() => document.getElementById('train-summary')!.textContent!.startsWith('Trained'), null, {
-        timeout: 300_000,
-      });
+      await trained(300_000);
       const summary = page.locator('#train-summary');
       expect(await summary.getAttribute('data-test-metric')).toBe('RMSE');
       const rmse = Number(await summary.getAttribute('data-test-value'));

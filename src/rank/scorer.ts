@@ -55,11 +55,10 @@ export interface Scorer {
   readonly threads: number;
   readonly quantize: 'int8' | undefined;
   /**
-   * int8 only: how the int8 pass multiplies: 'relaxed' (relaxed SIMD's i8 × i7 dot, one
-   * instruction per 16 bytes, wherever the engine's compiled code computes it as specified: V8
-   * 11.3's baseline tier, which runs a kernel's first calls, does not, and gets the integer
-   * products for the same candidates) or 'integer' (the plain SIMD products and pairwise adds).
-   * Undefined for f32 scorers.
+   * int8 only: how the int8 pass multiplies: 'relaxed' (relaxed SIMD's i8 × i7 dot, three
+   * instructions per 16 bytes on x64, wherever the engine's compiled code computes it as
+   * specified; where it does not, the integer products give the same candidates) or 'integer'
+   * (the plain SIMD products and pairwise adds). Undefined for f32 scorers.
    */
   readonly int8Dot: 'relaxed' | 'integer' | undefined;
   /** Frees the scorer's memory; it cannot be used afterwards. */

@@ -116,7 +116,7 @@ const handlers = {
     runs = 0;
     for (; performance.now() - t < 300 || runs < 3; runs++) m.recommend(batch, { k: 10 });
     const batched = (performance.now() - t) / runs / batch.length;
-    return { threads: m.threads, kernels: m.kernels, items: m.vocabularies.items.keys().length, single, batched };
+    return { threads: m.threads, kernels: m.kernels, items: idCount(m.vocabularies.items), single, batched };
   },
 
   save() {
@@ -130,6 +130,9 @@ const handlers = {
     return summary();
   },
 };
+
+/** Ids in a vocabulary: its rows less the unknown-id row 0. */
+const idCount = (vocabulary) => vocabulary.size - 1;
 
 function need() {
   if (!model) throw new Error('train or load a model first');
@@ -196,8 +199,8 @@ function testScore(m) {
 function summary() {
   const m = need();
   return {
-    users: m.vocabularies.users.keys().length,
-    items: m.vocabularies.items.keys().length,
+    users: idCount(m.vocabularies.users),
+    items: idCount(m.vocabularies.items),
     dim: m.dim,
     threads: m.threads,
     kernels: m.kernels,

@@ -19,7 +19,7 @@
 //     (test/int8-tiers.test.ts).
 
 import { at, madd, hsum, dotTail } from "./simd";
-import { offer, offerAbove } from "./score";
+import { offer, offerAbove, threshold } from "./score";
 
 /**
  * out[r, 0:dPad] = round(x[r, :] / scales[r]) as i8, scales[r] = max|x[r]| / 127 (1 for a zero
@@ -137,8 +137,7 @@ function scanI8<SEVEN, DOT>(outIdx: usize, outScore: usize, counts: usize, qq: u
       const sq0 = f32x4.splat(load<f32>(at(qscales, q))), sq1 = f32x4.splat(load<f32>(at(qscales, q + 1)));
       const hv0 = at(outScore, q * m), hi0 = at(outIdx, q * m);
       const hv1 = hv0 + (<usize>m << 2), hi1 = hi0 + (<usize>m << 2);
-      let t0 = load<i32>(at(counts, q)) < m ? <f32>-Infinity : load<f32>(hv0);
-      let t1 = load<i32>(at(counts, q + 1)) < m ? <f32>-Infinity : load<f32>(hv1);
+      let t0 = threshold(hv0, counts, q, m), t1 = threshold(hv1, counts, q + 1, m);
       let j = c0;
       for (; j + 4 <= c1; j += 4) {
         const y0 = iq + <usize>j * stride, y1 = y0 + stride, y2 = y1 + stride, y3 = y2 + stride;
@@ -178,7 +177,7 @@ function scanI8<SEVEN, DOT>(outIdx: usize, outScore: usize, counts: usize, qq: u
       const off = offsetOf<SEVEN>(x, dPad);
       const sq = load<f32>(at(qscales, q));
       const hv = at(outScore, q * m), hi = at(outIdx, q * m);
-      let t = load<i32>(at(counts, q)) < m ? <f32>-Infinity : load<f32>(hv);
+      let t = threshold(hv, counts, q, m);
       let j = c0;
       for (; j + 4 <= c1; j += 4) {
         const y0 = iq + <usize>j * stride, y1 = y0 + stride, y2 = y1 + stride, y3 = y2 + stride;

@@ -123,7 +123,7 @@ export function topk_reset(counts: usize, b: i32): void {
 }
 
 /** The score threshold of query q's heap: −∞ until it holds k entries, then the k-th best. */
-@inline function threshold(hv: usize, counts: usize, q: i32, k: i32): f32 {
+@inline export function threshold(hv: usize, counts: usize, q: i32, k: i32): f32 {
   return load<i32>(at(counts, q)) < k ? -Infinity : load<f32>(hv);
 }
 

@@ -1,8 +1,7 @@
 // `twotower train`: training on a rating file (explicit or implicit feedback) with the default
 // recipe, then RMSE/MAE and full-ranking metrics on the test set. Human-readable lines go to
 // stderr; stdout carries the results (with --json, exactly one JSON object as its last line).
-import { basename, resolve } from 'node:path';
-import { realpathSync } from 'node:fs';
+import { basename } from 'node:path';
 import { fail } from '../errors.js';
 import { findMovieLensSideFiles } from '../node/side-files.js';
 import { loadDataset, type Dataset } from '../node/dataset.js';
@@ -11,6 +10,7 @@ import { LOSSES, type LossName } from '../train/losses/index.js';
 import type { RatingsData } from '../data/ratings.js';
 import { subset } from '../data/ratings.js';
 import { saveModel } from '../node/model-io.js';
+import { checkOutput } from '../node/paths.js';
 import type { RatingsFormat } from '../node/ratings-file.js';
 import { randomHoldout, temporalPerUser, leaveLastOut } from '../data/splits.js';
 import type { ColumnMapping } from '../data/ratings.js';
@@ -66,35 +66,18 @@ export function mapping(f: DataFlags): ColumnMapping {
   return { user: f.userCol, item: f.itemCol, rating: f.ratingCol, time: f.timeCol, weight: f.weightCol };
 }
 
-/** The same file, through symbolic links and relative paths (a path that does not exist is itself). */
-function samePath(a: string, b: string): boolean {
-  const real = (p: string) => {
-    try {
-      return realpathSync(p);
-    } catch {
-      return resolve(p);
-    }
-  };
-  return real(a) === real(b);
-}
-
 /** --out must name a new file or an old model, never one of the inputs (it would be replaced). */
 function checkOut(f: TrainFlags): void {
   if (f.out === undefined) return;
-  if (f.out.trim() === '') fail('BAD_OPTION', '--out is empty: give the path of the model file to write');
   const side = findMovieLensSideFiles(f.data);
-  const inputs: [string, string | undefined][] = [
+  checkOutput('--out', f.out, [
     ['--data', f.data],
     ['--test', f.test],
     ['--users', f.users],
     ['--items', f.items],
     ['the users file found beside --data', side.users?.path],
     ['the items file found beside --data', side.items?.path],
-  ];
-  for (const [flag, path] of inputs) {
-    if (path !== undefined && samePath(f.out, path))
-      fail('BAD_OPTION', `--out ${f.out} is ${flag} (${path}): writing the model there would destroy it; choose another path`);
-  }
+  ]);
 }
 
 export async function train(f: TrainFlags): Promise<void> {

@@ -5,6 +5,7 @@
 import { basename } from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadModelFile, saveModel } from '../node/model-io.js';
+import { checkOutput } from '../node/paths.js';
 import { loadRatingsFile } from '../node/ratings-file.js';
 import { findMovieLensSideFiles, genericSideFile, readSideFile, type SideFileSpec } from '../node/side-files.js';
 import { buildSideFeatures, type SideEncoding, type SideFeatureSpec } from '../data/side-features.js';
@@ -81,6 +82,14 @@ async function newEntityFeatures(
 }
 
 export async function updateCommand(f: UpdateFlags): Promise<void> {
+  const beside = findMovieLensSideFiles(f.data);
+  checkOutput('--out', f.out, [
+    ['--data', f.data],
+    ['--users', f.users],
+    ['--items', f.items],
+    ['the users file found beside --data', beside.users?.path],
+    ['the items file found beside --data', beside.items?.path],
+  ]);
   const model = await loadModelFile(f.model);
   try {
     const implicit = model.trainedWith?.implicit ?? false;
@@ -138,6 +147,7 @@ export async function updateCommand(f: UpdateFlags): Promise<void> {
 }
 
 export async function addItemsCommand(f: AddItemsFlags): Promise<void> {
+  checkOutput('--out', f.out, [['--items', f.items]]);
   const model = await loadModelFile(f.model);
   try {
     const file = sideFileAt(f.items, 'item');

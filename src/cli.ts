@@ -15,22 +15,48 @@ import { RECIPE_DEFAULTS, IMPLICIT_DEFAULTS } from './node/recipe.js';
 import { LOSSES, LOSS_NAMES } from './train/losses/index.js';
 import { OPTIMIZERS } from './train/optimizers/index.js';
 
-function dataOptions(command: Command): Command {
+/** How a data file is read. train: auto-detected where not given; update and eval: as the model's training file was read, where not given. */
+function columnOptions(command: Command, defaults: string): Command {
   return command
-    .addOption(new Option('--format <format>', 'ratings file format').choices(['auto', 'movielens', 'csv']).default('auto'))
+    .addOption(
+      new Option('--format <format>', `ratings file format (default: ${defaults})`).choices(['auto', 'movielens', 'csv']),
+    )
     .option('--user-col <col>', 'user id column (0-based index or header name)', column)
-    .option('--item-col <col>', 'item id column (0-based index or header name)', column)
-    .option('--rating-col <col>', 'rating column (0-based index or header name)', column)
+    .option(
+      '--item-col <col>',
+      "item id column (0-based index or header name; default: a known name, else the header's only id-like column besides the user's, e.g. artistID)",
+      column,
+    )
+    .option(
+      '--rating-col <col>',
+      'rating column (0-based index or header name); a file without one is an event log (every row a positive)',
+      column,
+    )
     .option('--time-col <col>', 'timestamp column (0-based index or header name)', column)
     .option(
       '--weight-col <col>',
       'confidence column (a count, a duration; ≥ 0): examples drawn ∝ log(1 + weight); found by name (count, plays, quantity, …) in a header',
       column,
     )
-    .option('--delimiter <d>', 'field separator: comma, tab, pipe, semicolon, :: (MovieLens 1M/10M) or auto', delimiter, 'auto')
-    .option('--header', 'the first line is a header (default: detected from known column names)')
-    .option('--no-header', 'the first line is data')
-    .option('--json', 'print exactly one JSON object with the results as the last line of stdout', false);
+    .option(
+      '--delimiter <d>',
+      `field separator: comma, tab, pipe, semicolon, :: (MovieLens 1M/10M) or auto (default: ${defaults})`,
+      delimiter,
+    )
+    .option('--header', `the first line is a header (default: ${defaults}, from known column names)`)
+    .option('--no-header', 'the first line is data');
+}
+
+const AUTO = 'auto';
+/** update and eval read files the way the model's training file was read (model metadata), then auto. */
+const AS_TRAINED = "as the model's training file was read, else auto";
+
+function dataOptions(command: Command, defaults = AUTO): Command {
+  return columnOptions(command, defaults).option(
+    '--json',
+    'print exactly one JSON object with the results as the last line of stdout',
+    false,
+  );
 }
 
 /** The version in the package.json beside dist/ (this file runs as dist/cli.js). */
@@ -84,10 +110,8 @@ dataOptions(
     .addOption(
       new Option(
         '--loss <loss>',
-        `the training loss; ${LOSS_NAMES.map((n) => `${n}: ${LOSSES[n].summary}`).join('; ')}. Implicit losses treat every rating as a positive`,
-      )
-        .choices(LOSS_NAMES)
-        .default('mse'),
+        `the training loss; ${LOSS_NAMES.map((n) => `${n}: ${LOSSES[n].summary}`).join('; ')}. Implicit losses treat every rating as a positive (default: mse for a file with a rating column, softmax for an event log)`,
+      ).choices(LOSS_NAMES),
     )
     .option('--min-rating <x>', 'implicit losses: only ratings ≥ x are positives (default: all)', Number)
     .option('--temperature <t>', 'softmax temperature (default 0.2)', positive('--temperature'))
@@ -155,6 +179,7 @@ dataOptions(
         'rating (RMSE, MAE), ranking (Recall, NDCG, MRR, AUC) or both; default: what the model was trained for',
       ).choices(['rating', 'ranking', 'both']),
     ),
+  AS_TRAINED,
 ).action(evaluate);
 
 program
@@ -169,11 +194,16 @@ program
   .option('--json', 'print one JSON object', false)
   .action(recommendCommand);
 
-program
-  .command('update')
-  .description('train a saved model further on new events (new users and items join it), saved as a new file (docs/updates.md)')
+columnOptions(
+  program
+    .command('update')
+    .description(
+      'train a saved model further on new events (new users and items join it), saved as a new file (docs/updates.md)',
+    ),
+  AS_TRAINED,
+)
   .requiredOption('--model <file>', 'a model written by twotower train --out (or update)')
-  .requiredOption('--data <file>', 'the new events: the same kinds of files train reads')
+  .requiredOption('--data <file>', 'the new events: the same kinds of files train reads, read as its training file was')
   .option('--users <file>', "new users' side features (default: MovieLens u.user beside --data, if any)")
   .option('--items <file>', "new items' side features (default: MovieLens u.item beside --data, if any)")
   .option('--epochs <n>', 'passes over the new events (default 3)', integer('--epochs', 1))

@@ -1,7 +1,9 @@
-// The inputs of an exported tower (src/api/onnx.ts) for some rows of its feature table, as plain
-// arrays: an id's row, a category, numeric values, multi-hot sets padded with vocabSize and
-// their weights. Wrapped into ort.Tensors in Node (test/onnx.test.ts) and in a page (test/browser.test.ts).
-import type { FeatureSpec, FeatureTable, MultiHotColumn } from '../src/index.js';
+// The inputs of an exported tower for some rows of a feature table as plain arrays (JSON), for a
+// page that wraps them into onnxruntime-web Tensors (test/browser.test.ts). The library builds
+// them (featureInputs in src/api/onnx.ts, model.onnxInputs for a model's own rows): this only
+// turns its typed arrays into numbers.
+import type { FeatureSpec, FeatureTable } from '../src/index.js';
+import { featureInputs } from '../src/api/onnx.js';
 
 export interface PlainInput {
   type: 'int64' | 'float32';
@@ -15,34 +17,7 @@ export function towerInputs(
   rows: readonly number[],
 ): Record<string, PlainInput> {
   const out: Record<string, PlainInput> = {};
-  const n = rows.length;
-  for (const spec of specs) {
-    const column = table.columns[spec.name];
-    if (spec.kind === 'id') out[spec.name] = { type: 'int64', data: [...rows], dims: [n] };
-    else if (spec.kind === 'categorical') {
-      const c = column as Int32Array;
-      out[spec.name] = { type: 'int64', data: rows.map((r) => c[r]!), dims: [n] };
-    } else if (spec.kind === 'numeric') {
-      const c = column as Float32Array;
-      out[spec.name] = {
-        type: 'float32',
-        data: rows.flatMap((r) => Array.from(c.subarray(r * spec.size, (r + 1) * spec.size))),
-        dims: [n, spec.size],
-      };
-    } else {
-      const bag = column as MultiHotColumn;
-      const length = Math.max(1, ...rows.map((r) => bag.offsets[r + 1]! - bag.offsets[r]!));
-      const ids = new Array<number>(n * length).fill(spec.vocabSize),
-        weights = new Array<number>(n * length).fill(0);
-      rows.forEach((r, i) => {
-        for (let q = bag.offsets[r]!; q < bag.offsets[r + 1]!; q++) {
-          ids[i * length + q - bag.offsets[r]!] = bag.ids[q]!;
-          weights[i * length + q - bag.offsets[r]!] = bag.weights ? bag.weights[q]! : 1;
-        }
-      });
-      out[`${spec.name}_ids`] = { type: 'int64', data: ids, dims: [n, length] };
-      if (spec.pooling !== 'attention') out[`${spec.name}_weights`] = { type: 'float32', data: weights, dims: [n, length] };
-    }
-  }
+  for (const [name, x] of Object.entries(featureInputs(specs, table, rows)))
+    out[name] = { type: x.type, data: Array.from(x.data as ArrayLike<number | bigint>, Number), dims: x.dims };
   return out;
 }

@@ -6,10 +6,9 @@
 import { describe, it, expect, beforeAll } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import onnxProto from 'onnx-proto';
-import { createModel, type Model, type FeatureTable } from '../src/index.js';
-import { towerInputs } from './onnx-inputs.js';
+import { createModel, train, type Model, type FeatureTable } from '../src/index.js';
+import type { OnnxInput } from '../src/api/onnx.js';
 import { tinyConfig, tinyFeatures, tinyBatch } from './fixtures.js';
-import { internals } from '../src/api/model.js';
 import { join } from 'node:path';
 import { loadDataset } from '../src/node/index.js';
 import { trainRecipe, recipeOptions, RECIPE_DEFAULTS } from '../src/node/recipe.js';
@@ -23,19 +22,14 @@ beforeAll(async () => {
   model.fit(tinyBatch(300, 4), { epochs: 3, learningRate: 0.02 });
 });
 
-/** The ONNX inputs of `rows` of a tower, from its feature table, as ort.Tensors. */
+/** The ONNX inputs of `rows` of a tower (model.onnxInputs), as ort.Tensors. */
 function feeds(side: 'user' | 'item', rows: number[], of: Model = model): Record<string, ort.Tensor> {
-  const config = side === 'user' ? of.config.user : of.config.item;
-  const tower = side === 'user' ? internals(of).userTower : internals(of).itemTower;
-  const table = tower.table ?? { count: tower.count, columns: {} };
-  const out: Record<string, ort.Tensor> = {};
-  for (const [name, x] of Object.entries(towerInputs(config.features, table, rows)))
-    out[name] = new ort.Tensor(
-      x.type,
-      x.type === 'int64' ? BigInt64Array.from(x.data, BigInt) : Float32Array.from(x.data),
-      x.dims,
-    );
-  return out;
+  return tensors(of.onnxInputs({ tower: side, rows }));
+}
+
+/** model.onnxInputs' typed arrays as ort.Tensors. */
+function tensors(inputs: Record<string, OnnxInput>): Record<string, ort.Tensor> {
+  return Object.fromEntries(Object.entries(inputs).map(([name, x]) => [name, new ort.Tensor(x.type, x.data, x.dims)]));
 }
 
 describe('toOnnx', () => {
@@ -79,6 +73,41 @@ describe('toOnnx', () => {
     ]);
     expect(decoded.graph.output.map((o) => o.name)).toEqual(['embedding', 'bias']);
     expect(() => model.toOnnx({ tower: 'both' as 'user' })).toThrow(/tower must be 'user' or 'item', got "both"/);
+  });
+});
+
+describe('model.onnxInputs', () => {
+  it('builds a tower’s inputs for given ids: ORT gives the package’s embeddings, interaction sets weighted 1/√n', async () => {
+    const events = Array.from({ length: 600 }, (_, i) => ({ user: `u${i % 37}`, item: `sku-${(i * 13) % 53}`, time: i }));
+    // The implicit feature (the items a user had, the users an item had, each weighted 1/√n) and a mean-pooled history.
+    const m = await train(events, { epochs: 2, implicitDim: 8, history: 5, seed: 3 });
+    for (const side of ['user', 'item'] as const) {
+      const ids = side === 'user' ? ['u5', 'u0', 'u36', 'u5'] : ['sku-0', 'sku-52', 'sku-13'];
+      const vocab = side === 'user' ? m.vocabularies.users! : m.vocabularies.items!;
+      const rows = ids.map((id) => vocab.lookup(id));
+      const inputs = m.onnxInputs({ tower: side, ids });
+      const set = side === 'user' ? 'rated' : 'raters';
+      expect(inputs[`${set}_weights`]!.type).toBe('float32');
+      expect(inputs[side]).toEqual({ type: 'int64', data: BigInt64Array.from(rows, BigInt), dims: [ids.length] });
+      const session = await ort.InferenceSession.create(m.toOnnx({ tower: side }));
+      const want = side === 'user' ? m.userEmbeddings(rows) : m.itemEmbeddings(rows);
+      const got = (await session.run(tensors(inputs))).embedding!.data as Float32Array;
+      want.forEach((w, i) => expect(Math.abs(got[i]! - w)).toBeLessThan(1e-5 * Math.max(1, Math.abs(w))));
+      // The same rows by index give the same inputs.
+      expect(m.onnxInputs({ tower: side, rows })).toEqual(inputs);
+      // Weights of 1 (what docs/serving.md used to say) do not give the tower's embedding.
+      const ones = inputs[`${set}_weights`]!.data as Float32Array;
+      const weighted = Float32Array.from(ones);
+      ones.forEach((w, i) => (ones[i] = w > 0 ? 1 : 0));
+      const wrong = (await session.run(tensors(inputs))).embedding!.data as Float32Array;
+      expect(Math.max(...want.map((w, i) => Math.abs(wrong[i]! - w)))).toBeGreaterThan(1e-3);
+      ones.set(weighted);
+      await session.release();
+    }
+    expect(() => m.onnxInputs({ tower: 'user', ids: ['nobody'] })).toThrow(/user "nobody" is not in the model's vocabulary/);
+    expect(() => m.onnxInputs({ tower: 'both' as 'user', ids: ['u1'] })).toThrow(/tower must be 'user' or 'item'/);
+    expect(() => m.onnxInputs({ tower: 'item', rows: [m.itemCount] })).toThrow(`row ${m.itemCount} is not an item row`);
+    m.dispose();
   });
 });
 

@@ -23,7 +23,7 @@ import { recommend, similarItems, recommendForHistory, type RecommendOptions, ty
 import type { TopKResult } from '../rank/topk-result.js';
 import { encodeModelFile, decodeModelFile, jsonDepth, MAX_JSON_DEPTH } from '../io/model-file.js';
 import { encodeJsonl, encodeNpy, VECTOR_FORMATS, type VectorFormat } from '../io/vector-export.js';
-import { towerOnnx } from './onnx.js';
+import { towerOnnx, onnxInputs, type OnnxInput, type OnnxInputsOptions } from './onnx.js';
 import {
   updateCore,
   addItemsCore,
@@ -458,6 +458,16 @@ export class Model {
     const tower = options?.tower;
     if (tower !== 'user' && tower !== 'item') fail('BAD_OPTION', `tower must be 'user' or 'item', got ${JSON.stringify(tower)}`);
     return towerOnnx(this.#core, tower, 'twotower');
+  }
+
+  /**
+   * The inputs of the tower toOnnx({ tower }) exports, for entities given by `ids` (your ids) or
+   * `rows`: typed arrays named as the graph's inputs, each ready for `new ort.Tensor(x.type,
+   * x.data, x.dims)`. Multi-hot sets come padded, with the weights the tower uses (1/√n for the
+   * recipe's interaction sets). See docs/serving.md.
+   */
+  onnxInputs(options: OnnxInputsOptions): Record<string, OnnxInput> {
+    return onnxInputs(this.#core, options, (side, id) => this.row(side, id));
   }
 
   /**

@@ -5,14 +5,20 @@
 //                                                      an id column: the entity's row)
 //   numeric          `<name>`          float [N, size]
 //   multi-hot        `<name>_ids`      int64 [N, L]    the set's ids, padded with vocabSize
-//                    `<name>_weights`  float [N, L]    per-id weights (1; 0 on padding) — mean
-//                                                      and sum pooling only
+//                    `<name>_weights`  float [N, L]    per-id weights: the feature column's (an
+//                                                      interaction set weighted 'inverseSqrt',
+//                                                      such as the recipe's "rated", has 1/√n
+//                                                      each), else 1; 0 on padding — mean and
+//                                                      sum pooling only
 // Outputs: `embedding` float [N, dim]; with biases `bias` float [N] (users: the global bias plus
 // the user's; items: the item's), indexed by the id feature's input (or `row` int64 [N] when the
 // id feature reads an id column). The graph computes what Tower.forward does, op for op.
+// towerInputs builds these inputs for rows of a model, from the tower's own feature table.
 import { fail } from '../errors.js';
 import type { TwoTower } from '../model/twotower.js';
 import type { ParamBlock } from '../model/parameters.js';
+import type { FeatureSpec } from '../config/model.js';
+import type { FeatureTable, MultiHotColumn } from '../config/feature-table.js';
 import {
   encodeOnnx,
   ONNX_FLOAT,
@@ -156,4 +162,108 @@ export function towerOnnx(core: TwoTower, side: 'user' | 'item', version: string
     inputs: g.inputs,
     outputs: g.outputs,
   });
+}
+
+/**
+ * One input of an exported tower: a typed array with its shape, as onnxruntime's Tensor takes
+ * them (`new ort.Tensor(x.type, x.data, x.dims)`, in onnxruntime-node and onnxruntime-web alike).
+ */
+export type OnnxInput =
+  { type: 'int64'; data: BigInt64Array; dims: number[] } | { type: 'float32'; data: Float32Array; dims: number[] };
+
+/**
+ * The graph inputs of a tower's features for `rows` of its feature table (see the file's
+ * header): an id feature's row (or its id column's value), a categorical feature's category,
+ * numeric values, and each multi-hot set padded with vocabSize to the longest set among the rows,
+ * with its weights — the column's own (1/√n for an 'inverseSqrt' interaction set), else 1 — and
+ * 0 on padding. `row` adds the `row` input (the graph has it when the id feature reads an id
+ * column and the tower has a bias).
+ */
+export function featureInputs(
+  specs: readonly FeatureSpec[],
+  table: FeatureTable | undefined,
+  rows: readonly number[],
+  row = false,
+): Record<string, OnnxInput> {
+  const out: Record<string, OnnxInput> = {};
+  const n = rows.length;
+  const int64 = (data: ArrayLike<number>, dims: number[]): OnnxInput => ({
+    type: 'int64',
+    data: BigInt64Array.from(Array.from(data), BigInt),
+    dims,
+  });
+  for (const spec of specs) {
+    const column = table?.columns[spec.name];
+    if (spec.kind === 'id') out[spec.name] = int64(column ? rows.map((r) => (column as Int32Array)[r]!) : rows, [n]);
+    else if (spec.kind === 'categorical')
+      out[spec.name] = int64(
+        rows.map((r) => (column as Int32Array)[r]!),
+        [n],
+      );
+    else if (spec.kind === 'numeric') {
+      const values = column as Float32Array;
+      const data = new Float32Array(n * spec.size);
+      rows.forEach((r, i) => data.set(values.subarray(r * spec.size, (r + 1) * spec.size), i * spec.size));
+      out[spec.name] = { type: 'float32', data, dims: [n, spec.size] };
+    } else {
+      const bag = column as MultiHotColumn;
+      const size = (r: number) => bag.offsets[r + 1]! - bag.offsets[r]!;
+      const length = Math.max(1, ...rows.map(size));
+      const ids = new BigInt64Array(n * length).fill(BigInt(spec.vocabSize));
+      const weights = new Float32Array(n * length);
+      rows.forEach((r, i) => {
+        for (let q = bag.offsets[r]!, at = i * length; q < bag.offsets[r + 1]!; q++, at++) {
+          ids[at] = BigInt(bag.ids[q]!);
+          weights[at] = bag.weights ? bag.weights[q]! : 1;
+        }
+      });
+      out[`${spec.name}_ids`] = { type: 'int64', data: ids, dims: [n, length] };
+      if (spec.pooling !== 'attention') out[`${spec.name}_weights`] = { type: 'float32', data: weights, dims: [n, length] };
+    }
+  }
+  if (row) out.row = int64(rows, [n]);
+  return out;
+}
+
+/**
+ * The inputs of `core`'s exported `side` tower (towerOnnx) for its entity `rows`, named as the
+ * graph names them; ONNX Runtime then computes the package's embeddings of those rows.
+ */
+export function towerInputs(core: TwoTower, side: 'user' | 'item', rows: readonly number[]): Record<string, OnnxInput> {
+  core.live();
+  const tower = side === 'user' ? core.userTower : core.itemTower;
+  for (const r of rows)
+    if (!Number.isInteger(r) || r < 0 || r >= tower.count)
+      fail('OUT_OF_RANGE', `row ${r} is not a${side === 'item' ? 'n' : ''} ${side} row: the model has rows 0…${tower.count - 1}`);
+  const specs = (side === 'user' ? core.config.user : core.config.item).features;
+  const table = tower.table;
+  const biased = Boolean(side === 'user' ? core.bias.user || core.bias.global : core.bias.item);
+  // As towerOnnx: the id feature's input indexes the bias unless that feature reads an id column.
+  const rowsById = specs.some((s) => s.kind === 'id' && table?.columns[s.name] === undefined);
+  return featureInputs(specs, table, rows, biased && !rowsById);
+}
+
+/** What model.onnxInputs takes: a tower, and its entities by id or by row. */
+export interface OnnxInputsOptions {
+  /** Which tower's inputs. */
+  tower: 'user' | 'item';
+  /** The entities in your ids (as recommend takes them; row indices for a model without a vocabulary). */
+  ids?: readonly (string | number)[];
+  /** Or the entities by row index (0 … count − 1; row 0 of a vocabulary is the unknown id). */
+  rows?: readonly number[];
+}
+
+/** model.onnxInputs: options checked, ids mapped to rows by `rowOf` (the model's own id lookup). */
+export function onnxInputs(
+  core: TwoTower,
+  options: OnnxInputsOptions,
+  rowOf: (side: 'user' | 'item', id: string | number) => number,
+): Record<string, OnnxInput> {
+  const tower = options?.tower;
+  if (tower !== 'user' && tower !== 'item') fail('BAD_OPTION', `tower must be 'user' or 'item', got ${JSON.stringify(tower)}`);
+  const { ids, rows } = options;
+  if ((ids === undefined) === (rows === undefined)) fail('BAD_OPTION', 'onnxInputs takes ids or rows (one of them)');
+  const list = ids ?? rows;
+  if (!Array.isArray(list)) fail('BAD_INPUT', `onnxInputs: ${ids ? 'ids' : 'rows'} must be an array`);
+  return towerInputs(core, tower, ids ? ids.map((id) => rowOf(tower, id)) : rows!);
 }

@@ -276,8 +276,10 @@ export async function trainRecipe(ds: RecipeData, o: RecipeOptions, spawn?: Spaw
   const epochs = (search.bestEpoch ?? search.history.length - 1) + 1;
   let final: FitResult | undefined;
   if (o.refit && !stopped) {
+    // Said in the task's words: a retrieval model is chosen by Recall@20 on events, not by RMSE on ratings.
+    const implicit = resolveLoss(o.loss).implicit;
     o.onEpochEnd?.(
-      `best validation RMSE at epoch ${epochs}: retraining on all ${ds.train.users.length} training ratings for ${epochs} epochs with cosine decay`,
+      `best validation ${implicit ? 'Recall@20' : 'RMSE'} at epoch ${epochs}: retraining on all ${ds.train.users.length} training ${implicit ? 'events' : 'ratings'} for ${epochs} epochs with cosine decay`,
     );
     model.dispose();
     model = await make();

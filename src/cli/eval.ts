@@ -1,12 +1,15 @@
 // `twotower eval`: a saved model's metrics on a file, for what it was trained for: RMSE and MAE
 // for a rating model, ranking metrics over the whole catalogue (training items excluded) for an
 // implicit-feedback model; --metrics asks for either or both. Ids are mapped through the model's
-// vocabularies; unseen users or items are counted and said.
+// vocabularies; unseen users or items are counted and said. The file is read as the model's
+// training file was (its metadata's `read`), where flags do not say otherwise; the metrics are
+// named as train names them.
 import { basename } from 'node:path';
 import { loadModelFile } from '../node/model-io.js';
 import { loadRatingsFile } from '../node/ratings-file.js';
 import { fail } from '../errors.js';
-import { mapping, type DataFlags } from './train.js';
+import { rankingLine, rankingSummary, type DataFlags } from './train.js';
+import { asTrained } from './update.js';
 
 export interface EvalFlags extends DataFlags {
   model: string;
@@ -27,15 +30,14 @@ export async function evaluate(f: EvalFlags): Promise<void> {
     const implicit = model.trainedWith?.implicit ?? false;
     const which = f.metrics ?? (implicit ? 'ranking' : 'rating');
     const loaded = await loadRatingsFile(f.data, {
-      format: f.format,
-      columns: mapping(f),
-      delimiter: f.delimiter,
-      header: f.header,
+      ...asTrained(model, f),
       users,
       items,
       // Ranking metrics need only who interacted with what; RMSE needs ratings.
       requireRating: which !== 'ranking',
     });
+    // Said as train says it: the item column taken from the header.
+    loaded.notes.filter((line) => line.startsWith('item column:')).forEach((line) => console.error(line));
     const n = loaded.data.users.length;
     const summary: Record<string, unknown> = {
       trainedWith: model.trainedWith?.loss ?? null,
@@ -73,18 +75,9 @@ export async function evaluate(f: EvalFlags): Promise<void> {
         items: Int32Array.from(keep, (r) => loaded.data.items[r]!),
       };
       const m = model.evaluateRanking(test, { ks: [10, 20], excludeSeen: model.hasTrainingHistory });
-      Object.assign(summary, {
-        recall10: m.recall[10],
-        ndcg10: m.ndcg[10],
-        recall20: m.recall[20],
-        ndcg20: m.ndcg[20],
-        mrr: m.mrr,
-        auc: m.auc,
-        rankedUsers: m.users,
-      });
+      Object.assign(summary, rankingSummary(m));
       lines.push(
-        `ranking over all ${items.size - 1} items for ${m.users} users${model.hasTrainingHistory ? ' (training items excluded)' : ''}: ` +
-          `Recall@10 ${m.recall[10]!.toFixed(4)}, NDCG@10 ${m.ndcg[10]!.toFixed(4)}, Recall@20 ${m.recall[20]!.toFixed(4)}, NDCG@20 ${m.ndcg[20]!.toFixed(4)}, MRR ${m.mrr.toFixed(4)}, AUC ${m.auc.toFixed(4)}`,
+        `ranking over all ${items.size - 1} items for ${m.users} users${model.hasTrainingHistory ? ' (training items excluded)' : ''}: ${rankingLine(m)}`,
       );
     }
     if (f.json) console.log(JSON.stringify(summary));

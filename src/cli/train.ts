@@ -1,9 +1,11 @@
-// `twotower train`: training on a rating file (explicit or implicit feedback) with the default
-// recipe, then RMSE/MAE and full-ranking metrics on the test set. Human-readable lines go to
-// stderr; stdout carries the results (with --json, exactly one JSON object as its last line).
+// `twotower train`: training on a rating file or an event log with the default recipe, then
+// RMSE/MAE (rating models) and full-ranking metrics on the test set. Without --loss a file with a
+// rating column trains a rating model and one without (an event log) a retrieval model, which
+// never speaks of RMSE or ratings. Human-readable lines go to stderr; stdout carries the results
+// (with --json, exactly one JSON object as its last line).
 import { basename } from 'node:path';
 import { fail } from '../errors.js';
-import { findMovieLensSideFiles } from '../node/side-files.js';
+import { findMovieLensSideFiles, type FoundSideFiles } from '../node/side-files.js';
 import { loadDataset, type Dataset } from '../node/dataset.js';
 import { trainRecipe, recipeOptions, type RecipeOptions } from '../node/recipe.js';
 import { LOSSES, type LossName } from '../train/losses/index.js';
@@ -11,7 +13,8 @@ import type { RatingsData } from '../data/ratings.js';
 import { subset } from '../data/ratings.js';
 import { saveModel } from '../node/model-io.js';
 import { checkOutput } from '../node/paths.js';
-import type { RatingsFormat } from '../node/ratings-file.js';
+import { previewColumns, type RatingsFormat } from '../node/ratings-file.js';
+import type { RankingMetrics } from '../index.js';
 import { randomHoldout, temporalPerUser, leaveLastOut } from '../data/splits.js';
 import type { ColumnMapping } from '../data/ratings.js';
 import type { Delimiter } from '../node/delimited.js';
@@ -19,7 +22,8 @@ import { progressBar } from './progress.js';
 import type { OptimizerName } from '../train/optimizers/index.js';
 
 export interface DataFlags {
-  format: RatingsFormat;
+  /** Default 'auto' (or, in update and eval, how the model's training file was read). */
+  format?: RatingsFormat;
   userCol?: number | string;
   itemCol?: number | string;
   ratingCol?: number | string;
@@ -37,7 +41,8 @@ export interface TrainFlags extends DataFlags {
   items?: string;
   split: 'random' | 'temporal' | 'leave-last-out';
   testFraction: number;
-  loss: LossName;
+  /** Default: 'mse' for a file with a rating column, 'softmax' for an event log. */
+  loss?: LossName;
   minRating?: number;
   temperature?: number;
   negatives?: number;
@@ -66,10 +71,68 @@ export function mapping(f: DataFlags): ColumnMapping {
   return { user: f.userCol, item: f.itemCol, rating: f.ratingCol, time: f.timeCol, weight: f.weightCol };
 }
 
+/**
+ * How a file was read, as model metadata (`read`): the reading chosen by flags and the item
+ * column inferred from the header — what auto-detection alone would not repeat on another file.
+ * update and eval read their files the same way unless their own flags say otherwise.
+ */
+export interface ReadChoices {
+  format?: RatingsFormat;
+  delimiter?: DataFlags['delimiter'];
+  header?: boolean;
+  columns?: ColumnMapping;
+}
+
+/** The reading the flags choose (auto-detected parts left out), plus an inferred item column. */
+export function readChoices(f: DataFlags, inferredItem?: string): ReadChoices {
+  const columns = Object.fromEntries(Object.entries(mapping(f)).filter(([, v]) => v !== undefined)) as ColumnMapping;
+  if (inferredItem !== undefined && columns.item === undefined) columns.item = inferredItem;
+  return {
+    ...(f.format && f.format !== 'auto' ? { format: f.format } : {}),
+    ...(f.delimiter && f.delimiter !== 'auto' ? { delimiter: f.delimiter } : {}),
+    ...(f.header !== undefined ? { header: f.header } : {}),
+    ...(Object.keys(columns).length ? { columns } : {}),
+  };
+}
+
+/** The ranking metrics of a summary (train --json and eval --json name them alike). */
+export function rankingSummary(m: RankingMetrics): Record<string, number | undefined> {
+  return {
+    'recall@10': m.recall[10],
+    'ndcg@10': m.ndcg[10],
+    'recall@20': m.recall[20],
+    'ndcg@20': m.ndcg[20],
+    'hr@10': m.hitRate[10],
+    'map@10': m.map[10],
+    mrr: m.mrr,
+    auc: m.auc,
+    'coverage@20': m.coverage[20],
+    rankedUsers: m.users,
+  };
+}
+
+/** The line of text for the same metrics. */
+export function rankingLine(m: RankingMetrics): string {
+  return (
+    `Recall@10 ${m.recall[10]!.toFixed(4)}, NDCG@10 ${m.ndcg[10]!.toFixed(4)}, Recall@20 ${m.recall[20]!.toFixed(4)}, ` +
+    `NDCG@20 ${m.ndcg[20]!.toFixed(4)}, MRR ${m.mrr.toFixed(4)}, AUC ${m.auc.toFixed(4)}, coverage@20 ${m.coverage[20]!.toFixed(4)}`
+  );
+}
+
+/** The side files loadDataset would find beside --data (none when its header cannot be read yet: loading says why). */
+function sideFilesOf(f: TrainFlags): FoundSideFiles {
+  try {
+    const columns = previewColumns(f.data, { format: f.format, columns: mapping(f), delimiter: f.delimiter, header: f.header });
+    return findMovieLensSideFiles(f.data, columns, [f.test, f.users, f.items]);
+  } catch {
+    return {};
+  }
+}
+
 /** --out must name a new file or an old model, never one of the inputs (it would be replaced). */
 function checkOut(f: TrainFlags): void {
   if (f.out === undefined) return;
-  const side = findMovieLensSideFiles(f.data);
+  const side = sideFilesOf(f);
   checkOutput('--out', f.out, [
     ['--data', f.data],
     ['--test', f.test],
@@ -93,10 +156,17 @@ export async function train(f: TrainFlags): Promise<void> {
     delimiter: f.delimiter,
     header: f.header,
     hashBuckets: f.hashIds,
-    // Implicit losses need only who interacted with what: a rating column is optional.
-    requireRating: !LOSSES[f.loss].implicit,
+    // Implicit losses need only who interacted with what: a rating column is optional. Without
+    // --loss the file decides: a rating column trains ratings, an event log a retrieval model.
+    requireRating: f.loss === undefined ? 'auto' : !LOSSES[f.loss].implicit,
   });
   ds.notes.forEach((n) => say(n));
+  const loss: LossName = f.loss ?? (ds.hasRatings ? 'mse' : 'softmax');
+  if (f.loss === undefined && !ds.hasRatings)
+    say(
+      'no rating column: training a retrieval model (loss softmax, every event a positive; --loss bpr or bce for another, --rating-col names a rating column)',
+    );
+  const rows = ds.hasRatings ? 'ratings' : 'events';
   if (!ds.test) {
     const split =
       f.split === 'temporal'
@@ -105,7 +175,7 @@ export async function train(f: TrainFlags): Promise<void> {
           ? leaveLastOut(ds.train)
           : randomHoldout(ds.train, f.testFraction, f.seed);
     say(
-      `no --test: holding out ${split.test.users.length} ratings (${f.split}${f.split === 'leave-last-out' ? '' : `, ${f.testFraction}`}) as the test set`,
+      `no --test: holding out ${split.test.users.length} ${rows} (${f.split}${f.split === 'leave-last-out' ? '' : `, ${f.testFraction}`}) as the test set`,
     );
     ds.train = split.train;
     ds.test = split.test;
@@ -115,7 +185,7 @@ export async function train(f: TrainFlags): Promise<void> {
   if (ds.train.users.length < MIN_TRAINING_ROWS) {
     fail(
       'EMPTY_DATA',
-      `${basename(f.data)}: ${ds.train.users.length} training rating(s) after the test split, too few to train on (at least ${MIN_TRAINING_ROWS})`,
+      `${basename(f.data)}: ${ds.train.users.length} training ${rows.slice(0, -1)}(s) after the test split, too few to train on (at least ${MIN_TRAINING_ROWS})`,
     );
   }
   const given: Partial<RecipeOptions> = {
@@ -142,7 +212,7 @@ export async function train(f: TrainFlags): Promise<void> {
   ] as const) {
     if (value !== undefined) (given as Record<string, unknown>)[key] = value;
   }
-  const options = recipeOptions(f.loss, given);
+  const options = recipeOptions(loss, given);
   const batches = Math.ceil((ds.train.users.length * 0.9) / f.batch);
   const bar = progressBar(batches * options.epochs, !f.json && process.stderr.isTTY === true);
   const result = await trainRecipe(ds, {
@@ -155,18 +225,21 @@ export async function train(f: TrainFlags): Promise<void> {
   });
   bar.stop();
   const model = result.model;
+  const read = readChoices(f, ds.inferredItem);
   if (f.threads > 1) say(`trained on ${model.threads} of the ${f.threads} threads asked for`);
   model.metadata = {
     trainedOn: basename(f.data),
-    ratings: ds.train.users.length,
+    [rows]: ds.train.users.length,
     epochs: result.epochs,
     userSpecs: ds.userSpecs,
     itemSpecs: ds.itemSpecs,
     // How the side files' values were encoded, so that update and add-items encode new entities alike.
     ...(ds.userSide ? { userEncoding: ds.userSide.encoding } : {}),
     ...(ds.itemSide ? { itemEncoding: ds.itemSide.encoding } : {}),
+    // How the file was read where flags (or an inferred item column) chose it: update and eval read alike.
+    ...(Object.keys(read).length ? { read } : {}),
   };
-  const explicit = !LOSSES[f.loss].implicit;
+  const explicit = !LOSSES[loss].implicit;
   const { rmse, mae } = explicit ? model.evaluate(ds.test!) : { rmse: NaN, mae: NaN };
   // Ranking metrics for every loss: each test user's items ranked among all items, training items excluded.
   const test = explicit || f.minRating === undefined ? ds.test! : positives(ds.test!, f.minRating);
@@ -177,34 +250,25 @@ export async function train(f: TrainFlags): Promise<void> {
   }
   const summary = {
     ...(explicit ? { rmse, mae } : {}),
-    'recall@10': ranking.recall[10],
-    'ndcg@10': ranking.ndcg[10],
-    'recall@20': ranking.recall[20],
-    'ndcg@20': ranking.ndcg[20],
-    'hr@10': ranking.hitRate[10],
-    'map@10': ranking.map[10],
-    mrr: ranking.mrr,
-    auc: ranking.auc,
-    'coverage@20': ranking.coverage[20],
-    rankedUsers: ranking.users,
-    loss: f.loss,
+    ...rankingSummary(ranking),
+    loss,
     epochs: result.epochs,
     trainSeconds: result.seconds,
     users: f.hashIds ? ds.users.size : ds.users.size - 1,
     items: f.hashIds ? ds.items.size : ds.items.size - 1,
-    trainRatings: ds.train.users.length,
-    testRatings: ds.test!.users.length,
+    // An event log's counts are events, a rating file's ratings.
+    ...(ds.hasRatings
+      ? { trainRatings: ds.train.users.length, testRatings: ds.test!.users.length }
+      : { trainEvents: ds.train.users.length, testEvents: ds.test!.users.length }),
     ...(f.hashIds ? { hashBuckets: f.hashIds } : {}),
     kernels: model.kernels,
     ...(f.out ? { model: f.out } : {}),
   };
   if (f.json) console.log(JSON.stringify(summary));
   else {
-    if (explicit) console.log(`test RMSE ${rmse.toFixed(4)}, MAE ${mae.toFixed(4)} on ${summary.testRatings} ratings`);
+    if (explicit) console.log(`test RMSE ${rmse.toFixed(4)}, MAE ${mae.toFixed(4)} on ${ds.test!.users.length} ratings`);
     console.log(
-      `ranking over all ${summary.items} items for ${ranking.users} test users (training items excluded): ` +
-        `Recall@10 ${ranking.recall[10]!.toFixed(4)}, NDCG@10 ${ranking.ndcg[10]!.toFixed(4)}, Recall@20 ${ranking.recall[20]!.toFixed(4)}, ` +
-        `NDCG@20 ${ranking.ndcg[20]!.toFixed(4)}, MRR ${ranking.mrr.toFixed(4)}, AUC ${ranking.auc.toFixed(4)}, coverage@20 ${ranking.coverage[20]!.toFixed(4)}`,
+      `ranking over all ${summary.items} items for ${ranking.users} test users (training items excluded): ${rankingLine(ranking)}`,
     );
     console.log(`${result.epochs} epochs in ${result.seconds.toFixed(1)} s`);
   }

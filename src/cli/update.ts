@@ -1,12 +1,17 @@
 // `twotower update` and `twotower add-items`: a saved model changed by new data, written to a
 // new file. New users and items take their side features from the users / items files (given,
 // or MovieLens files found beside the data), encoded with the specs and encodings the model was
-// trained with (its metadata), so that a category means what it meant in training.
+// trained with (its metadata), so that a category means what it meant in training. The data file
+// is read as the model's training file was (the column flags it needed, kept in its metadata),
+// unless update's own column flags say otherwise.
 import { basename } from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadModelFile, saveModel } from '../node/model-io.js';
 import { checkOutput } from '../node/paths.js';
-import { loadRatingsFile } from '../node/ratings-file.js';
+import { loadRatingsFile, previewColumns, type RatingsFileOptions } from '../node/ratings-file.js';
+import { DELIMITERS } from '../node/delimited.js';
+import { mapping, type DataFlags, type ReadChoices } from './train.js';
+import type { ColumnMapping } from '../data/ratings.js';
 import { findMovieLensSideFiles, genericSideFile, readSideFile, type SideFileSpec } from '../node/side-files.js';
 import { buildSideFeatures, type SideEncoding, type SideFeatureSpec } from '../data/side-features.js';
 import { Vocabulary } from '../data/vocabulary.js';
@@ -14,7 +19,7 @@ import { selectRows } from '../data/feature-rows.js';
 import { fail } from '../errors.js';
 import type { EntityFeatures, Model, UpdateEvent } from '../index.js';
 
-export interface UpdateFlags {
+export interface UpdateFlags extends DataFlags {
   model: string;
   data: string;
   users?: string;
@@ -33,6 +38,61 @@ export interface AddItemsFlags {
 }
 
 const say = (line: string) => process.stderr.write(`${line}\n`);
+
+const FLAG_OF: Record<keyof ColumnMapping, string> = {
+  user: '--user-col',
+  item: '--item-col',
+  rating: '--rating-col',
+  time: '--time-col',
+  weight: '--weight-col',
+};
+const DELIMITER_NAMES: Record<string, string> = { ',': 'comma', '\t': 'tab', '|': 'pipe', ';': 'semicolon', '::': '::' };
+
+/** The model's `read` metadata, keeping only well-formed parts (a model file is outside input). */
+function readOf(model: Model): ReadChoices {
+  const read = model.metadata.read as Record<string, unknown> | undefined;
+  if (!read || typeof read !== 'object') return {};
+  const out: ReadChoices = {};
+  if (read.format === 'movielens' || read.format === 'csv') out.format = read.format;
+  if (DELIMITERS.includes(read.delimiter as never)) out.delimiter = read.delimiter as ReadChoices['delimiter'];
+  if (typeof read.header === 'boolean') out.header = read.header;
+  const columns = read.columns as Record<string, unknown> | undefined;
+  if (columns && typeof columns === 'object')
+    for (const key of Object.keys(FLAG_OF) as (keyof ColumnMapping)[]) {
+      const v = columns[key];
+      if (typeof v === 'string' || (typeof v === 'number' && Number.isInteger(v) && v >= 0)) (out.columns ??= {})[key] = v;
+    }
+  return out;
+}
+
+/**
+ * How update and eval read a file for `model`: their flags, else the way the model's training
+ * file was read (its metadata's `read`), else auto-detection. Says on stderr which parts came
+ * from the model.
+ */
+export function asTrained(
+  model: Model,
+  f: DataFlags & { data: string },
+): Pick<RatingsFileOptions, 'format' | 'columns' | 'delimiter' | 'header'> {
+  const read = readOf(model);
+  const given = mapping(f);
+  const columns: ColumnMapping = { ...read.columns };
+  const used: string[] = [];
+  for (const key of Object.keys(FLAG_OF) as (keyof ColumnMapping)[]) {
+    if (given[key] !== undefined) columns[key] = given[key];
+    else if (read.columns?.[key] !== undefined) used.push(`${FLAG_OF[key]} ${read.columns[key]}`);
+  }
+  if (f.format === undefined && read.format) used.unshift(`--format ${read.format}`);
+  if (f.delimiter === undefined && read.delimiter) used.push(`--delimiter ${DELIMITER_NAMES[read.delimiter] ?? read.delimiter}`);
+  if (f.header === undefined && read.header !== undefined) used.push(read.header ? '--header' : '--no-header');
+  if (used.length) say(`${basename(f.data)}: read as the model's training file was: ${used.join(' ')} (flags override)`);
+  return {
+    format: f.format ?? read.format ?? 'auto',
+    delimiter: f.delimiter ?? read.delimiter ?? 'auto',
+    header: f.header ?? read.header,
+    columns,
+  };
+}
 
 /** A side file by path: MovieLens's u.user / u.item read with their own layout, anything else as a headed delimited file. */
 function sideFileAt(path: string, side: 'user' | 'item'): SideFileSpec {
@@ -93,7 +153,9 @@ export async function updateCommand(f: UpdateFlags): Promise<void> {
   const model = await loadModelFile(f.model);
   try {
     const implicit = model.trainedWith?.implicit ?? false;
-    const loaded = await loadRatingsFile(f.data, { requireRating: !implicit });
+    const reading = asTrained(model, f);
+    const loaded = await loadRatingsFile(f.data, { ...reading, requireRating: !implicit });
+    loaded.notes.forEach(say);
     const { data, users, items } = loaded;
     const events: UpdateEvent[] = Array.from(data.users, (u, r) => ({
       user: users.key(u)!,
@@ -107,7 +169,7 @@ export async function updateCommand(f: UpdateFlags): Promise<void> {
       return !v || v.has(id);
     };
     const fresh = (side: 'user' | 'item') => [...new Set(events.map((e) => String(e[side])))].filter((id) => !known(side, id));
-    const found = findMovieLensSideFiles(f.data);
+    const found = findMovieLensSideFiles(f.data, previewColumns(f.data, reading), [f.users, f.items]);
     const fileFor = (side: 'user' | 'item') => {
       const given = side === 'user' ? f.users : f.items;
       if (given && !existsSync(given)) fail('FILE_NOT_FOUND', `--${side}s: ${given} does not exist`);

@@ -6,7 +6,7 @@ import { Vocabulary } from '../data/vocabulary.js';
 import { buildSideFeatures, type BuiltSideFeatures, type SideFeatureSpec } from '../data/side-features.js';
 import type { ColumnMapping, RatingsData } from '../data/ratings.js';
 import type { Delimiter } from './delimited.js';
-import { loadRatingsFile, type RatingsFormat } from './ratings-file.js';
+import { loadRatingsFile, previewColumns, type RatingsFormat } from './ratings-file.js';
 import { findMovieLensSideFiles, genericSideFile, inferSideFeatures, readSideFile, type SideFileSpec } from './side-files.js';
 
 export interface DatasetOptions {
@@ -18,9 +18,10 @@ export interface DatasetOptions {
   columns?: ColumnMapping;
   delimiter?: Delimiter | 'auto';
   header?: boolean | 'auto';
-  /** Require a rating column; false reads event logs (every row a positive). Default true. */
-  requireRating?: boolean;
-  /** Look for MovieLens side files beside the ratings. Default true. */
+  /** Require a rating column; false reads event logs (every row a positive); 'auto' as false
+   *  unless a numeric column of the header may be the ratings (loadRatingsFile). Default true. */
+  requireRating?: boolean | 'auto';
+  /** Look for side files beside the ratings (MovieLens 100K's by name, others by their header). Default true. */
   autoSideFiles?: boolean;
   /** Hash user and item ids into this many buckets each instead of keeping a vocabulary
    *  (for id spaces too large or open-ended to list; distinct ids may share a bucket). */
@@ -37,13 +38,25 @@ export interface Dataset {
   /** The specs used, saved with a model so that new entities can be encoded the same way. */
   userSpecs?: SideFeatureSpec[];
   itemSpecs?: SideFeatureSpec[];
-  /** Human-readable lines: which files and features were used, unknown ids seen. */
+  /** false for an event log: no rating column, every row a positive. */
+  hasRatings: boolean;
+  /** Where the training file's columns were found (header names, or 0-based indices without a header). */
+  columns: ColumnMapping;
+  /** The item column, when it was inferred from the header rather than named or known. */
+  inferredItem?: string;
+  /** Human-readable lines: which files and features were used, what was inferred, unknown ids seen. */
   notes: string[];
 }
 
 export async function loadDataset(o: DatasetOptions): Promise<Dataset> {
   const notes: string[] = [];
-  const found = o.autoSideFiles === false || o.hashBuckets !== undefined ? {} : findMovieLensSideFiles(o.data);
+  const reading = { format: o.format, columns: o.columns, delimiter: o.delimiter, header: o.header };
+  const found =
+    o.autoSideFiles === false || o.hashBuckets !== undefined
+      ? {}
+      : findMovieLensSideFiles(o.data, previewColumns(o.data, reading), [o.test, o.users, o.items]);
+  if (!o.users && found.notes?.users) notes.push(found.notes.users);
+  if (!o.items && found.notes?.items) notes.push(found.notes.items);
   const userFile: SideFileSpec | undefined = o.users ? genericSideFile(o.users, basename(o.users)) : found.users;
   const itemFile: SideFileSpec | undefined = o.items ? genericSideFile(o.items, basename(o.items)) : found.items;
   if (o.hashBuckets !== undefined && (userFile || itemFile)) {
@@ -72,35 +85,44 @@ export async function loadDataset(o: DatasetOptions): Promise<Dataset> {
     items.freeze();
   }
   const idSource = { users: userSource?.source.file, items: itemSource?.source.file };
-  const read = (path: string) =>
+  const read = (path: string, requireRating: boolean | 'auto' | undefined) =>
     loadRatingsFile(path, {
-      format: o.format,
-      columns: o.columns,
-      delimiter: o.delimiter,
-      header: o.header,
-      requireRating: o.requireRating,
+      ...reading,
+      requireRating,
       users,
       items,
       builder: { knownIdsOnly: Boolean(userSource || itemSource), idSource },
     });
-  const train = await read(o.data);
+  const train = await read(o.data, o.requireRating);
+  const rows = train.hasRatings ? 'ratings' : 'events';
   notes.push(
-    `${train.hasRatings ? 'ratings' : 'events'}: ${basename(o.data)} (${train.format === 'movielens' ? 'MovieLens 100K format' : `delimited by ${JSON.stringify(train.delimiter)}${train.header ? ', with header' : ''}`}), ${train.data.users.length} ${train.hasRatings ? 'ratings' : 'events (no rating column: each a positive)'}`,
+    `${rows}: ${basename(o.data)} (${train.format === 'movielens' ? 'MovieLens 100K format' : `delimited by ${JSON.stringify(train.delimiter)}${train.header ? ', with header' : ''}`}), ${train.data.users.length} ${train.hasRatings ? 'ratings' : 'events (no rating column: each a positive)'}`,
+    ...train.notes,
   );
   users.freeze();
   items.freeze();
   let test: RatingsData | undefined;
   if (o.test) {
-    const loaded = await read(o.test);
+    // Read as the training file was: ratings there, ratings here.
+    const loaded = await read(o.test, train.hasRatings);
     test = loaded.data;
     notes.push(
-      `test: ${basename(o.test)}, ${test.users.length} ratings` +
+      `test: ${basename(o.test)}, ${test.users.length} ${rows}` +
         (loaded.unknownUsers || loaded.unknownItems
           ? `; ${loaded.unknownUsers} with users and ${loaded.unknownItems} with items unseen in training (scored as unknown)`
           : ''),
     );
   }
-  const out: Dataset = { train: train.data, test, users, items, notes };
+  const out: Dataset = {
+    train: train.data,
+    test,
+    users,
+    items,
+    hasRatings: train.hasRatings,
+    columns: train.columns,
+    ...(train.inferredItem !== undefined ? { inferredItem: train.inferredItem } : {}),
+    notes,
+  };
   if (userSource) {
     out.userSide = buildSideFeatures('user', userSource.source, users, userSource.features);
     out.userSpecs = userSource.features;

@@ -21,6 +21,14 @@ export interface DelimitedOptions {
 
 /** The first line of the file (up to 64 KB), for sniffing delimiter and header. */
 export function firstLine(path: string, encoding: 'utf8' | 'latin1' = 'utf8'): string {
+  return firstLines(path, 1, encoding)[0] ?? '';
+}
+
+/**
+ * The first `n` non-blank lines of the file among its first 64 KB (fewer when it has fewer; a
+ * line cut at 64 KB is left out unless it is the first): a header and a data line to look at.
+ */
+export function firstLines(path: string, n: number, encoding: 'utf8' | 'latin1' = 'utf8'): string[] {
   const size = checkReadableFile(path);
   if (size === 0) fail('EMPTY_DATA', `${path}: the file is empty`);
   const fd = openSync(path, 'r');
@@ -36,7 +44,9 @@ export function firstLine(path: string, encoding: 'utf8' | 'latin1' = 'utf8'): s
       );
     }
     const text = buffer.toString(encoding).replace(/^\uFEFF/, '');
-    return text.split(/\r?\n/).find((line) => line.trim() !== '') ?? '';
+    const lines = text.split(/\r?\n/);
+    if (buffer.length < size && lines.length > 1) lines.pop();
+    return lines.filter((line) => line.trim() !== '').slice(0, n);
   } finally {
     closeSync(fd);
   }

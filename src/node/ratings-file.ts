@@ -1,8 +1,11 @@
-// Reading a ratings file of any supported format into encoded interactions (Node only).
+// Reading a ratings file of any supported format into encoded interactions (Node only). A header
+// with a user column and one other id-like column (artistID, track_id, sku) takes that column as
+// the items', and says so; without a rating column a file is an event log (every row a positive).
 import { basename } from 'node:path';
 import { fail } from '../errors.js';
 import { Vocabulary } from '../data/vocabulary.js';
 import {
+  COLUMN_NAMES,
   RatingsBuilder,
   resolveColumns,
   looksLikeHeader,
@@ -13,7 +16,8 @@ import {
   stringFields,
 } from '../data/ratings.js';
 import { hasQuoteByte, readPlainDelimited } from './fast-delimited.js';
-import { firstLine, readDelimited, sniffDelimiter, type Delimiter } from './delimited.js';
+import { firstLine, firstLines, readDelimited, sniffDelimiter, type Delimiter } from './delimited.js';
+import { splitFields } from '../data/delimiter.js';
 
 export type RatingsFormat = 'auto' | 'movielens' | 'csv';
 
@@ -32,9 +36,11 @@ export interface RatingsFileOptions {
   builder?: RatingsBuilderOptions;
   /**
    * Whether a rating column is required. false reads event logs (user, item[, time]): without a
-   * rating column every row is a positive with rating 1. Default true.
+   * rating column every row is a positive with rating 1. 'auto' is false unless the header has a
+   * numeric column it cannot place (one that may be the ratings): then the rating column must be
+   * named. Default true.
    */
-  requireRating?: boolean;
+  requireRating?: boolean | 'auto';
 }
 
 export interface LoadedRatings {
@@ -48,6 +54,79 @@ export interface LoadedRatings {
   unknownItems: number;
   /** false for an event log read without a rating column (every rating is 1). */
   hasRatings: boolean;
+  /** Where each column was found: its header name (a file with a header) or its 0-based index. */
+  columns: ColumnMapping;
+  /** The item column when it was inferred from the header (the only id-like column besides the user's). */
+  inferredItem?: string;
+  /** Human-readable lines on what was inferred (the item column, the confidence column). */
+  notes: string[];
+}
+
+/** A header cell as compared: trimmed, quotes removed, lower case. */
+const cell = (f: string) =>
+  f
+    .trim()
+    .replace(/^"(.*)"$/, '$1')
+    .trim()
+    .toLowerCase();
+
+/** Names that are ids without saying so. */
+const ID_WORDS = new Set(['id', 'sku', 'asin', 'isbn', 'upc', 'ean', 'gtin', 'url', 'uri', 'uuid', 'guid']);
+
+/**
+ * Whether a header name reads as an id: `id`, a name ending in `_id`/`-id`/` id`/`.id`, a
+ * camel-case `…Id`/`…ID` (artistID, productId), or a word such as sku, asin or isbn.
+ */
+export function idLike(name: string): boolean {
+  const raw = name
+    .trim()
+    .replace(/^"(.*)"$/, '$1')
+    .trim();
+  const lower = raw.toLowerCase();
+  return ID_WORDS.has(lower) || /[_\-. ]id$/i.test(raw) || /[a-z0-9](Id|ID)$/.test(raw) || /[_\-. ](sku|asin|isbn)$/i.test(raw);
+}
+
+/** The index a mapping entry (an index or a header name) points at in a header, if any. */
+function at(lower: string[], given: number | string | undefined): number {
+  if (typeof given === 'number') return given;
+  if (typeof given === 'string') return /^\d+$/.test(given) ? Number(given) : lower.indexOf(given.toLowerCase());
+  return -1;
+}
+
+/** The column each key resolves to by the mapping or by known names (−1: none). */
+function placed(lower: string[], mapping: ColumnMapping): Record<keyof ColumnMapping, number> {
+  const out = {} as Record<keyof ColumnMapping, number>;
+  for (const key of Object.keys(COLUMN_NAMES) as (keyof ColumnMapping)[]) {
+    out[key] = mapping[key] !== undefined ? at(lower, mapping[key]) : lower.findIndex((h) => COLUMN_NAMES[key].includes(h));
+  }
+  return out;
+}
+
+/**
+ * The mapping to read a header with: the given one, plus the item column when neither the
+ * mapping nor a known name gives one and exactly one other column besides the user's is
+ * id-like. Several id-like columns are refused, naming them.
+ */
+export function inferItemColumn(
+  file: string,
+  header: string[],
+  mapping: ColumnMapping,
+): { mapping: ColumnMapping; inferred?: string } {
+  const lower = header.map(cell);
+  const where = placed(lower, mapping);
+  if (where.item >= 0 || mapping.item !== undefined || where.user < 0) return { mapping };
+  const taken = new Set(Object.values(where));
+  const candidates = header.flatMap((name, i) => (!taken.has(i) && idLike(name) ? [i] : []));
+  if (candidates.length === 0) return { mapping };
+  if (candidates.length > 1) {
+    const names = candidates.map((i) => JSON.stringify(header[i]!.trim()));
+    fail(
+      'MISSING_COLUMN',
+      `${file}: no item column: the header has several id-like columns besides the user's (${names.slice(0, -1).join(', ')} and ${names.at(-1)}): name the item column with --item-col (columns: { item } in code)`,
+    );
+  }
+  const name = header[candidates[0]!]!.trim().replace(/^"(.*)"$/, '$1');
+  return { mapping: { ...mapping, item: name }, inferred: name };
 }
 
 const MOVIELENS_100K_NAME = /^u(\d|a|b)?\.(base|test|data)$/;
@@ -59,17 +138,20 @@ export function detectFormat(path: string): 'movielens' | 'csv' {
   return fields.length === 4 && fields.every((f) => /^\d+(\.\d+)?$/.test(f.trim())) ? 'movielens' : 'csv';
 }
 
-export async function loadRatingsFile(path: string, options: RatingsFileOptions = {}): Promise<LoadedRatings> {
+/** How a file's first line is read: its delimiter, and its header (null when it has none). */
+interface FirstLine {
+  format: 'movielens' | 'csv';
+  delimiter: Delimiter;
+  header: boolean;
+  fields: string[];
+}
+
+function readFirstLine(path: string, options: RatingsFileOptions): FirstLine {
   const requested = options.format ?? 'auto';
   if (!['auto', 'movielens', 'csv'].includes(requested)) {
     fail('BAD_OPTION', `unknown format ${JSON.stringify(requested)}: use auto, movielens or csv`);
   }
   const format = requested === 'auto' ? detectFormat(path) : requested;
-  const file = basename(path);
-  const users = options.users ?? new Vocabulary();
-  const items = options.items ?? new Vocabulary();
-  const mapping = options.columns ?? {};
-  const requireRating = options.requireRating ?? true;
   const first = firstLine(path);
   const delimiter: Delimiter =
     format === 'movielens'
@@ -77,23 +159,65 @@ export async function loadRatingsFile(path: string, options: RatingsFileOptions 
       : !options.delimiter || options.delimiter === 'auto'
         ? sniffDelimiter(first)
         : options.delimiter;
-  const firstFields = first.split(delimiter);
-  const hasHeader =
+  const fields = splitFields(first, delimiter);
+  const header =
     format === 'movielens'
       ? false
       : options.header === 'auto' || options.header === undefined
-        ? looksLikeHeader(firstFields, mapping)
+        ? looksLikeHeader(fields, options.columns ?? {})
         : options.header;
+  return { format, delimiter, header, fields };
+}
+
+/**
+ * The header names of a ratings file's user and item columns, as loadRatingsFile would resolve
+ * them (the item column inferred where it would be), without reading past the first line;
+ * empty for a file without a header.
+ */
+export function previewColumns(path: string, options: RatingsFileOptions = {}): { user?: string; item?: string } {
+  const first = readFirstLine(path, options);
+  if (!first.header) return {};
+  const header = first.fields.map((f) => f.trim().replace(/^"(.*)"$/, '$1'));
+  const { mapping } = inferItemColumn(basename(path), header, options.columns ?? {});
+  const lower = header.map(cell);
+  const where = placed(lower, mapping);
+  const name = (i: number) => (i >= 0 && i < header.length ? header[i] : undefined);
+  return { user: name(where.user), item: name(where.item) };
+}
+
+/** Whether a field of a data line is a number (a rating would be). */
+const numeric = (field: string | undefined) => field !== undefined && cell(field) !== '' && Number.isFinite(Number(cell(field)));
+
+export async function loadRatingsFile(path: string, options: RatingsFileOptions = {}): Promise<LoadedRatings> {
+  const first = readFirstLine(path, options);
+  const { format, delimiter } = first;
+  const file = basename(path);
+  const users = options.users ?? new Vocabulary();
+  const items = options.items ?? new Vocabulary();
+  let mapping = options.columns ?? {};
+  const requireRating = options.requireRating ?? true;
+  const hasHeader = first.header;
+  const notes: string[] = [];
+  let inferredItem: string | undefined;
   let header: string[] | null = null;
   let builder: RatingsBuilder | null = null;
   const onRow = (fields: RowFields, line: number) => {
     if (!builder) {
       // The first record: the header (columns resolved by name), or the first data row (by position).
       const names = Array.from({ length: fields.count }, (_, i) => fields.text(i));
-      if (hasHeader) header = names;
+      let ratingNeeded = requireRating === true;
+      if (hasHeader) {
+        header = names;
+        const inferred = inferItemColumn(file, names, mapping);
+        mapping = inferred.mapping;
+        inferredItem = inferred.inferred;
+        if (inferredItem !== undefined)
+          notes.push(`item column: "${inferredItem}" (the only id-like column besides the user's; --item-col names another)`);
+        if (requireRating === 'auto') ratingNeeded = unplacedNumbers(path, delimiter, names, mapping).length > 0;
+      }
       builder = new RatingsBuilder(
         file,
-        resolveColumns(file, header, mapping, names.length, requireRating),
+        resolveColumns(file, header, mapping, names.length, ratingNeeded),
         users,
         items,
         options.builder,
@@ -104,11 +228,36 @@ export async function loadRatingsFile(path: string, options: RatingsFileOptions 
   };
   // Plain files (no quote anywhere, a one-character delimiter) take the byte-level fast path;
   // the rest the full CSV parser. Both give the same rows, line numbers and errors.
-  if (delimiter.length === 1 && !hasQuoteByte(path)) await readPlainDelimited(path, { delimiter }, onRow);
-  else
-    await readDelimited(path, { delimiter, quotes: format !== 'movielens' }, (fields, line) => onRow(stringFields(fields), line));
+  try {
+    if (delimiter.length === 1 && !hasQuoteByte(path)) await readPlainDelimited(path, { delimiter }, onRow);
+    else
+      await readDelimited(path, { delimiter, quotes: format !== 'movielens' }, (fields, line) =>
+        onRow(stringFields(fields), line),
+      );
+  } catch (error) {
+    // A header with a numeric column nothing explains: it may be the ratings, so say how to choose.
+    const e = error as { code?: string; message?: string };
+    if (requireRating === 'auto' && e.code === 'MISSING_COLUMN' && /: no rating column/.test(e.message ?? '') && header) {
+      const unplaced = unplacedNumbers(path, delimiter, header, mapping).map((i) => JSON.stringify(header![i]!.trim()));
+      fail(
+        'MISSING_COLUMN',
+        `${e.message!.replace(/\)$/, '')}; ${unplaced.join(', ')} may be the ratings — or train a retrieval model on the events with --loss softmax)`,
+      );
+    }
+    throw error;
+  }
   if (!builder) fail('EMPTY_DATA', `${file}: no ratings (the file is empty)`);
   const b = builder as RatingsBuilder;
+  const names = header as string[] | null;
+  const named = (i: number | undefined) => (i === undefined ? undefined : names ? names[i]!.trim().replace(/^"(.*)"$/, '$1') : i);
+  const c = b.columns;
+  const columns: ColumnMapping = {};
+  for (const [key, i] of Object.entries({ user: c.user, item: c.item, rating: c.rating, time: c.time, weight: c.weight }))
+    if (i !== undefined) columns[key as keyof ColumnMapping] = named(i);
+  if (c.weight !== undefined)
+    notes.push(
+      `confidence: ${typeof columns.weight === 'string' ? `"${columns.weight}"` : `column ${c.weight}`} weights each row (examples drawn ∝ log(1 + weight); --weight-col names another)`,
+    );
   return {
     data: b.finish(),
     users,
@@ -118,6 +267,22 @@ export async function loadRatingsFile(path: string, options: RatingsFileOptions 
     header,
     unknownUsers: b.unknownUsers,
     unknownItems: b.unknownItems,
-    hasRatings: b.columns.rating !== undefined,
+    hasRatings: c.rating !== undefined,
+    columns,
+    ...(inferredItem !== undefined ? { inferredItem } : {}),
+    notes,
   };
+}
+
+/**
+ * Columns of a header that no key (user, item, rating, time, weight) places and whose value on
+ * the first data line is a number: a rating column under a name we do not know, perhaps.
+ */
+function unplacedNumbers(path: string, delimiter: Delimiter, header: string[], mapping: ColumnMapping): number[] {
+  const lower = header.map(cell);
+  const taken = new Set(Object.values(placed(lower, mapping)));
+  const data = firstLines(path, 2)[1];
+  if (data === undefined) return [];
+  const values = splitFields(data, delimiter);
+  return header.flatMap((_, i) => (!taken.has(i) && numeric(values[i]) ? [i] : []));
 }

@@ -1,11 +1,15 @@
-// Users and items files: MovieLens 100K's u.user / u.item and MovieLens "latest" movies.csv are
-// found beside the ratings and encoded with built-in feature specs; any other delimited file
-// with a header gets a spec inferred from its columns (Node only).
-import { existsSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+// Users and items files: MovieLens 100K's u.user / u.item are found beside the ratings by name;
+// other users and items files (MovieLens "latest" movies.csv, whatever it is called) by what
+// their header holds: the data's item (or user) column and columns that describe one (title,
+// genres; age, gender, occupation…). Built-in specs encode them; any other delimited file with
+// a header gets a spec inferred from its columns (Node only).
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import { fail } from '../errors.js';
 import type { SideFeatureSpec, SideSource } from '../data/side-features.js';
-import { firstLine, readDelimited, sniffDelimiter, type Delimiter } from './delimited.js';
+import { splitFields } from '../data/delimiter.js';
+import { firstLine, firstLines, readDelimited, sniffDelimiter, type Delimiter } from './delimited.js';
+import { previewColumns } from './ratings-file.js';
 
 export interface SideFileSpec {
   path: string;
@@ -55,8 +59,64 @@ export const MOVIELENS_LATEST_ITEMS: SideFeatureSpec[] = [
   { kind: 'tokens', name: 'title', column: 'title', buckets: 8192, dim: 8 },
 ];
 
-/** The MovieLens side files beside a ratings file, if there are any. */
-export function findMovieLensSideFiles(ratingsPath: string): { users?: SideFileSpec; items?: SideFileSpec } {
+/** The side files found beside a data file, and what was left undecided. */
+export interface FoundSideFiles {
+  users?: SideFileSpec;
+  items?: SideFileSpec;
+  /** Per side, a line to show when several files could each have been its file (none was used). */
+  notes?: { users?: string; items?: string };
+}
+
+/** Columns that describe an item or a user (lower case), beside its id. */
+const ITEM_TITLES = ['title', 'name'];
+const ITEM_GENRES = ['genres', 'genre'];
+const USER_COLUMNS = [
+  'age',
+  'gender',
+  'sex',
+  'occupation',
+  'job',
+  'country',
+  'zip',
+  'zipcode',
+  'zip-code',
+  'zip_code',
+  'city',
+  'state',
+  'region',
+  'location',
+];
+/** Files looked at beside the data: delimited text, at most this many. */
+const SIDE_FILE = /\.(csv|tsv|dat|txt|psv)$/i;
+const MAX_SIBLINGS = 200;
+
+/** MovieLens "latest" movies.csv's features over whichever of title and genres a header has. */
+function itemSpecs(header: string[]): SideFeatureSpec[] {
+  const find = (names: string[]) => header.find((h) => names.includes(h.toLowerCase()));
+  const genres = find(ITEM_GENRES),
+    title = find(ITEM_TITLES);
+  const latest = Object.fromEntries(MOVIELENS_LATEST_ITEMS.map((f) => [f.name, f]));
+  const specs: SideFeatureSpec[] = [];
+  if (genres) specs.push({ ...latest.genres!, column: genres } as SideFeatureSpec);
+  if (title?.toLowerCase() === 'title') specs.push({ ...latest.year!, column: title } as SideFeatureSpec);
+  if (title) specs.push({ ...latest.title!, column: title } as SideFeatureSpec);
+  return specs;
+}
+
+/**
+ * The side files beside a ratings file. MovieLens 100K's u.user and u.item by name; otherwise
+ * a sibling file (delimited text with a header) is the items file when its header has the
+ * data's item column (e.g. movieId) and a title or genres column but not the user column, and
+ * the users file when it has the user column and columns such as age, gender or occupation but
+ * not the item column. `columns` names the data's user and item columns (default: read from
+ * its header as loadRatingsFile would); `exclude` lists other inputs that are not side files.
+ * Two candidates for one side: neither is used, and a note says so.
+ */
+export function findMovieLensSideFiles(
+  ratingsPath: string,
+  columns?: { user?: string; item?: string },
+  exclude: readonly (string | undefined)[] = [],
+): FoundSideFiles {
   const dir = dirname(ratingsPath);
   if (existsSync(join(dir, 'u.user')) && existsSync(join(dir, 'u.item'))) {
     return {
@@ -82,21 +142,73 @@ export function findMovieLensSideFiles(ratingsPath: string): { users?: SideFileS
       },
     };
   }
-  if (existsSync(join(dir, 'movies.csv')) && /ratings/.test(basename(ratingsPath))) {
-    return {
-      items: {
-        path: join(dir, 'movies.csv'),
-        delimiter: ',',
-        encoding: 'utf8',
-        quotes: true,
-        header: true,
-        idColumn: 0,
-        features: MOVIELENS_LATEST_ITEMS,
-        label: 'MovieLens movies.csv',
-      },
-    };
+  let names = columns;
+  if (!names) {
+    try {
+      names = previewColumns(ratingsPath);
+    } catch {
+      return {}; // the data file itself is unreadable or unplaceable: loading it will say why
+    }
   }
-  return {};
+  const user = names.user?.toLowerCase(),
+    item = names.item?.toLowerCase();
+  if (!user && !item) return {};
+  const skip = new Set([ratingsPath, ...exclude].flatMap((p) => (p ? [resolve(p)] : [])));
+  let siblings: string[];
+  try {
+    siblings = readdirSync(dir)
+      .filter((f) => SIDE_FILE.test(f) && !skip.has(resolve(dir, f)))
+      .sort()
+      .slice(0, MAX_SIBLINGS);
+  } catch {
+    return {};
+  }
+  const candidates: Record<'users' | 'items', SideFileSpec[]> = { users: [], items: [] };
+  for (const name of siblings) {
+    const path = join(dir, name);
+    let line: string;
+    try {
+      if (!statSync(path).isFile()) continue;
+      line = firstLines(path, 1)[0] ?? '';
+    } catch {
+      continue; // unreadable, empty or binary: not a side file
+    }
+    const delimiter = sniffDelimiter(line);
+    const header = splitFields(line, delimiter).map((f) =>
+      f
+        .trim()
+        .replace(/^"(.*)"$/, '$1')
+        .trim(),
+    );
+    const lower = header.map((h) => h.toLowerCase());
+    const spec = (idColumn: number, features: SideFeatureSpec[] | undefined, label: string): SideFileSpec => ({
+      path,
+      delimiter,
+      encoding: 'utf8',
+      quotes: true,
+      header: true,
+      idColumn,
+      ...(features ? { features } : {}),
+      label,
+    });
+    const hasUser = user !== undefined && lower.includes(user),
+      hasItem = item !== undefined && lower.includes(item);
+    if (hasItem && !hasUser && lower.some((h) => ITEM_TITLES.includes(h) || ITEM_GENRES.includes(h))) {
+      const movieLens = lower.join(',') === 'movieid,title,genres';
+      candidates.items.push(spec(lower.indexOf(item!), itemSpecs(header), movieLens ? `MovieLens ${name}` : name));
+    } else if (hasUser && !hasItem && lower.some((h) => USER_COLUMNS.includes(h))) {
+      candidates.users.push(spec(lower.indexOf(user!), undefined, name));
+    }
+  }
+  const out: FoundSideFiles = {};
+  for (const side of ['users', 'items'] as const) {
+    const found = candidates[side];
+    if (found.length === 1) out[side] = found[0];
+    else if (found.length > 1)
+      (out.notes ??= {})[side] =
+        `${found.map((f) => basename(f.path)).join(', ')} beside ${basename(ratingsPath)} could each be its ${side} file: none is used (name one with --${side})`;
+  }
+  return out;
 }
 
 /** A side file given by the user: delimiter sniffed, header required, id in the first column. */

@@ -14,6 +14,7 @@ export {
 } from './api/model.js';
 export { TwoTowerError, ERROR_CODES, type ErrorCode } from './errors.js';
 export type { Id, Recommendation, RecommendByIdOptions } from './api/model.js';
+export type { OnnxInput, OnnxInputsOptions } from './api/onnx.js';
 export type { UpdateEvent, UpdateOptions, UpdateResult, EntityFeatures, FoldInOptions } from './api/update.js';
 export { describeReason, type Explanation, type ExplainByIdOptions, type Reason, type BecauseItem } from './api/explain.js';
 export { parseEvents, type ParseEventsOptions, type ParsedEvents } from './api/events.js';

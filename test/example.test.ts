@@ -205,6 +205,86 @@ describe.skipIf(!available)('the browser example page', () => {
     expect(items.filter((i) => i >= 30 && i < 60).length).toBeGreaterThanOrEqual(8);
   }, 180_000);
 
+  it('a dropped file whose columns it does not know: the person picks them in the page, then trains', async () => {
+    // Italian names, in no usual order: when, item, who, rating (semicolons, a header).
+    const lines = ['quando;articolo;persona;voto'];
+    let t = 1_000_000;
+    for (let u = 0; u < 150; u++)
+      for (let j = 0; j < 20; j++) {
+        const i = (u * 7 + j * 3) % 60;
+        lines.push(`${t++};art${i};p${u};${1 + (((u % 5) + (i % 5)) % 5)}`);
+      }
+    const dropped = await page.evaluateHandle((text) => {
+      const transfer = new DataTransfer();
+      transfer.items.add(new File([text], 'valutazioni.csv', { type: 'text/csv' }));
+      return transfer;
+    }, lines.join('\n'));
+    await page.dispatchEvent('#drop', 'drop', { dataTransfer: dropped });
+    await page.waitForFunction(() => document.getElementById('data-summary')!.textContent!.includes('which column is which'));
+    expect(await text('#data-summary')).toBe(
+      'valutazioni.csv: which column is which? The header (quando, articolo, persona, voto) names no user or item column I know: pick them below, then train.',
+    );
+    expect(await text('#data-summary')).not.toMatch(/--user-col/);
+    expect(await page.locator('#train').isDisabled()).toBe(true);
+    expect(await page.locator('#col-user option').allInnerTexts()).toEqual([
+      '— pick a column —',
+      'quando (e.g. 1000000)',
+      'articolo (e.g. art0)',
+      'persona (e.g. p0)',
+      'voto (e.g. 1)',
+    ]);
+    // Each pick reads the file again; the pickers are disabled meanwhile, so each waits for the last.
+    await page.selectOption('#col-user', { label: 'persona (e.g. p0)' });
+    await page.selectOption('#col-item', { label: 'articolo (e.g. art0)' });
+    await page.selectOption('#col-rating', { label: 'voto (e.g. 1)' });
+    await page.selectOption('#col-time', { label: 'quando (e.g. 1000000)' });
+    await page.waitForFunction(() => document.getElementById('data-summary')!.textContent!.endsWith('ratings)'));
+    expect(await text('#data-summary')).toMatch(
+      /^valutazioni\.csv: [\d,]+ events, 150 users, 60 items; [\d,]+ held out for testing \(10% of the events, at random\) \(delimiter ";", header quando, articolo, persona, voto, ratings\)$/,
+    );
+    await page.fill('#epochs', '5');
+    await page.click('#train');
+    await trained(120_000);
+    expect(await text('#train-summary')).toMatch(
+      /^Trained in [\d.]+ s: 150 users, 60 items, .*mse loss.*Test RMSE [\d.]+ on [\d,]+ held-out events/,
+    );
+  }, 180_000);
+
+  it('on a page that is not cross-origin isolated, asking for 2 threads says once in the console why it runs on 1', async () => {
+    const plain = await context.newPage();
+    // The same server, its COOP/COEP headers removed on the way.
+    await plain.route('**/*', async (route) => {
+      const response = await route.fetch();
+      const headers = { ...response.headers() };
+      delete headers['cross-origin-opener-policy'];
+      delete headers['cross-origin-embedder-policy'];
+      await route.fulfill({ response, headers });
+    });
+    const warnings: string[] = [];
+    plain.on('console', (m) => {
+      if (m.type() === 'warning') warnings.push(m.text());
+    });
+    await plain.goto(page.url());
+    await plain.waitForFunction(() => document.getElementById('status')!.textContent!.startsWith('Ready'));
+    expect(await plain.locator('#status').innerText()).toMatch(/not cross-origin isolated/);
+    await plain.selectOption('#threads', '2');
+    await plain.click('#synthetic');
+    await plain.waitForFunction(() => document.getElementById('data-summary')!.textContent!.includes('events'));
+    await plain.fill('#epochs', '2');
+    for (let run = 0; run < 2; run++) {
+      await plain.click('#train');
+      await plain.waitForFunction(() => document.getElementById('train-summary')!.textContent!.startsWith('Trained'), null, {
+        timeout: 60_000,
+      });
+      expect(await plain.locator('#train-summary').getAttribute('data-threads')).toBe('1');
+    }
+    const said = warnings.filter((w) => w.startsWith('twotower:'));
+    expect(said).toEqual([
+      'twotower: 2 threads were asked for, running on 1: this page is not cross-origin isolated, so it cannot share WebAssembly memory with workers: serve it with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp.',
+    ]);
+    await plain.close();
+  }, 120_000);
+
   it.skipIf(!HAVE_ML100K)(
     'MovieLens 100K chosen as two files (u1.base, u1.test): trains in the page and scores the official test fold',
     async () => {

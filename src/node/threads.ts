@@ -12,9 +12,16 @@ import { createIndex as createCoreIndex, type IndexOptions, type VectorIndex } f
 
 export const nodeSpawner: Spawner = (init, failed) => {
   const worker = new Worker(NODE_WORKER_SOURCE, { eval: true, workerData: init });
+  // 'error' comes before 'exit': the pool keeps the first reason it hears.
   worker.on('error', (error) => failed(`a twotower worker thread failed: ${error.message}`));
+  worker.on('exit', (code) => failed(`a twotower worker thread exited (exit code ${code})`));
   worker.unref();
-  return { terminate: () => void worker.terminate() };
+  return {
+    terminate: () => {
+      failed('a twotower worker thread was terminated');
+      void worker.terminate();
+    },
+  };
 };
 
 /** createModel with worker_threads for `threads > 1`. */

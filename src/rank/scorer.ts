@@ -14,7 +14,12 @@ import { checkK, padRows, type TopKResult } from './topk-result.js';
 export type { TopKResult } from './topk-result.js';
 
 export interface ScorerOptions {
-  /** Worker threads to split the item scan over. Default 1 (the calling thread). */
+  /**
+   * Threads to split the item scan over. Default 1 (the calling thread). Where they cannot run
+   * (a page that is not cross-origin isolated, a page's main thread) the scorer uses one and
+   * console.warn says why, once. A worker that dies makes the pending topK throw WORKER_FAILED;
+   * the scorer then scans on the calling thread alone (`threads` becomes 1).
+   */
   threads?: number;
   /** 'int8': score with a quantized copy of the items, then re-score the best candidates in f32. */
   quantize?: 'int8';
@@ -542,15 +547,40 @@ function webSpawner(url?: string | URL): Spawner | undefined {
   return (init, failed) => {
     const where = url ?? webWorkerUrl();
     const worker = new g.Worker!(where, { type: 'module' });
+    // workerMain catches what a job throws: an 'error' event is a script that did not load or start.
     worker.addEventListener('error', (e) =>
       failed(
         `the scorer's Web Worker failed to start${url ? ` from ${String(url)}` : ''}: ${e.message ?? 'its script did not load'}`,
       ),
     );
     worker.postMessage(init);
-    return { terminate: () => worker.terminate() };
+    return {
+      terminate: () => {
+        failed("the scorer's Web Worker was terminated");
+        worker.terminate();
+      },
+    };
   };
 }
+
+/** Why `threads > 1` cannot run here (undefined when they can), with how to fix it. */
+function noThreadsReason(spawn: Spawner | undefined): string | undefined {
+  const g = globalThis as { crossOriginIsolated?: boolean };
+  if (!supportsSharedMemory()) {
+    return g.crossOriginIsolated === false
+      ? 'this page is not cross-origin isolated, so it cannot share WebAssembly memory with workers: serve it with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp'
+      : 'this host cannot share WebAssembly memory between threads (no SharedArrayBuffer)';
+  }
+  if (!canBlock()) return "a page's main thread may not block on workers: create the model or scorer inside a Web Worker";
+  if (!spawn) {
+    const node = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
+    return node ? "this entry has no worker_threads: import from 'twotower/node'" : 'this host has no Web Workers';
+  }
+  return undefined;
+}
+
+/** Reasons already warned about: each is said once per page or process. */
+const warned = new Set<string>();
 
 /** Checks a `threads` option: an integer from 1 to MAX_THREADS. */
 export function checkThreads(threads: number): void {
@@ -566,7 +596,9 @@ export function checkThreads(threads: number): void {
  * A WASM instance on shared memory and a pool of `threads` over it, where this host can run
  * them (threads > 1, a spawner — worker_threads from the Node entry, else Web Workers — shared
  * memory, and a calling thread that may block); null where it cannot: the caller then uses one
- * thread and says so. A pool that fails to start is WORKER_FAILED.
+ * thread, and the first time for each reason a one-line console.warn says why and how to fix it
+ * (a page that is not cross-origin isolated: the COOP/COEP headers). A pool that fails to start
+ * is WORKER_FAILED.
  */
 export async function threadedBackend(
   threads: number,
@@ -574,10 +606,18 @@ export async function threadedBackend(
   wasm: LoadOptions | undefined,
   workerUrl?: string | URL,
 ): Promise<{ backend: WasmBackend; pool: KernelPool } | null> {
+  if (threads <= 1) return null;
   spawn ??= webSpawner(workerUrl);
-  if (!(threads > 1 && spawn && supportsSharedMemory() && canBlock())) return null;
+  const why = noThreadsReason(spawn);
+  if (why !== undefined) {
+    if (!warned.has(why)) {
+      warned.add(why);
+      console.warn(`twotower: ${threads} threads were asked for, running on 1: ${why}.`);
+    }
+    return null;
+  }
   const backend = (await loadWasmBackend({ ...wasm, shared: true })) as WasmBackend;
-  return { backend, pool: await KernelPool.start(backend, threads, spawn) };
+  return { backend, pool: await KernelPool.start(backend, threads, spawn!) };
 }
 
 /**

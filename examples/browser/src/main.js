@@ -42,16 +42,18 @@ function fail(where, message) {
   where.classList.add('error');
 }
 
-function busy(button, run) {
+/** Runs `run` with `controls` (an element or several) disabled, showing an error in the status line. */
+function busy(controls, run) {
+  const list = [controls].flat();
   return async (...args) => {
-    button.disabled = true;
+    for (const c of list) c.disabled = true;
     try {
       await run(...args);
     } catch (error) {
       console.warn(error);
       fail($('status'), `${error.code ? error.code + ': ' : ''}${error.message}`);
     } finally {
-      button.disabled = false;
+      for (const c of list) c.disabled = false;
     }
   };
 }
@@ -67,12 +69,69 @@ function showData(d) {
       : '');
   $('train').disabled = false;
 }
-$('synthetic').onclick = busy($('synthetic'), async () => showData(await ask('synthetic')));
+$('synthetic').onclick = busy($('synthetic'), async () => {
+  $('columns').hidden = true;
+  showData(await ask('synthetic'));
+});
 async function readFiles(list) {
   const files = [...list];
   $('data-summary').textContent = `reading ${files.map((f) => f.name).join(', ')}…`;
-  showData(await ask('text', { files: await Promise.all(files.map(async (f) => ({ name: f.name, text: await f.text() }))) }));
+  dataRead(await ask('text', { files: await Promise.all(files.map(async (f) => ({ name: f.name, text: await f.text() }))) }));
 }
+
+// Which field holds what: the worker reads the files by the names it knows (user, item,
+// rating, time …); where it does not know them, or to change what it chose, pick them here.
+const ROLES = ['user', 'item', 'rating', 'time'];
+const pickers = ROLES.map((role) => $(`col-${role}`));
+let hasHeader = false;
+/** The worker's answer to reading files: the data, or (columns not recognised) the file's layout to pick from. */
+function dataRead(result) {
+  if (result.pick) {
+    const { name, header } = result.pick;
+    $('train').disabled = true;
+    $('data-summary').textContent =
+      `${name}: which column is which? ` +
+      (header ? `The header (${header.join(', ')}) names no user or item column I know` : 'The columns were not recognised') +
+      ': pick them below, then train.';
+    showColumns(result.pick, {});
+  } else {
+    showData(result);
+    showColumns(result.layout, result.columns);
+  }
+}
+/** Fills the column pickers from a file's layout (header names, or column numbers, with the first line's values). */
+function showColumns(layout, chosen) {
+  hasHeader = layout.header !== null;
+  $('columns').hidden = false;
+  for (const [r, select] of pickers.entries()) {
+    const none = r < 2 ? '— pick a column —' : '— none —';
+    const fields = Array.from({ length: layout.count }, (_, i) => {
+      const name = layout.header ? layout.header[i] : `column ${i + 1}`;
+      return new Option(layout.sample[i] !== undefined ? `${name} (e.g. ${layout.sample[i]})` : name, String(i));
+    });
+    select.replaceChildren(new Option(none, ''), ...fields);
+    select.value = chosen[ROLES[r]] !== undefined ? String(chosen[ROLES[r]]) : '';
+  }
+}
+/** A column picked: read the files again with these columns once user and item are chosen, each field once. */
+async function columnsPicked() {
+  const fields = {};
+  for (const [r, select] of pickers.entries()) if (select.value !== '') fields[ROLES[r]] = Number(select.value);
+  const picked = Object.values(fields);
+  const problem =
+    fields.user === undefined || fields.item === undefined
+      ? 'Pick the user and the item columns.'
+      : new Set(picked).size < picked.length
+        ? 'Pick a different column for each.'
+        : undefined;
+  if (problem) {
+    $('train').disabled = true;
+    $('data-summary').textContent = problem;
+    return;
+  }
+  dataRead(await ask('columns', { columns: { fields, header: hasHeader } }));
+}
+for (const select of pickers) select.onchange = busy(pickers, columnsPicked);
 $('file').onchange = busy($('synthetic'), () => readFiles($('file').files));
 const drop = $('drop');
 drop.ondragover = (event) => (event.preventDefault(), drop.classList.add('over'));

@@ -7,6 +7,8 @@ import { train, parseEvents, generateSynthetic, loadModel, TwoTowerError } from 
 let data = null;
 /** @type {import('twotower').Model | null} */
 let model = null;
+/** The files dropped last, as text, to read again with other columns. @type {{ name: string, text: string }[] | null} */
+let texts = null;
 
 const handlers = {
   /** Built-in synthetic ratings with planted structure (the package's generator), in string ids. */
@@ -27,11 +29,23 @@ const handlers = {
   /**
    * Dropped CSV/TSV files: the CLI's sniffing (delimiter, header, columns), every line checked.
    * A file named like a test split (u1.test, test.csv) is held out for testing; otherwise a
-   * seeded 10% of the events is.
+   * seeded 10% of the events is. `columns` (0-based fields picked in the page, and whether the
+   * first line is a header) overrides the recognised columns; when the columns are not
+   * recognised the answer is `{ pick }`: the file's layout, for the page to ask which is which.
    */
-  async text({ files }) {
+  async text({ files, columns }) {
+    texts = files;
+    data = null;
     const parsed = [];
-    for (const { text, name } of files) parsed.push({ name, ...(await parseEvents(text, { name })) });
+    for (const { text, name } of files) {
+      const options = columns ? { name, columns: columns.fields, header: columns.header } : { name };
+      try {
+        parsed.push({ name, ...(await parseEvents(text, options)) });
+      } catch (error) {
+        if (error?.code !== 'MISSING_COLUMN') throw error;
+        return { pick: { name, ...(await layout(text, name)) } };
+      }
+    }
     const isTest = (p) => /(^|[^a-z])test([^a-z]|$)/i.test(p.name);
     const trainFiles = parsed.filter((p) => !isTest(p)),
       testFiles = parsed.filter(isTest);
@@ -46,7 +60,20 @@ const handlers = {
     }
     const first = trainFiles[0];
     data = { events, test, source: trainFiles.map((p) => p.name).join(', '), heldOut };
-    return { ...describeData(), delimiter: first.delimiter, header: first.header, hasRatings: first.hasRatings };
+    return {
+      ...describeData(),
+      delimiter: first.delimiter,
+      header: first.header,
+      hasRatings: first.hasRatings,
+      columns: first.columns,
+      layout: await layout(files.find((f) => f.name === first.name).text, first.name),
+    };
+  },
+
+  /** The files dropped last, read again with the columns picked in the page. */
+  columns({ columns }) {
+    if (!texts) throw new Error('drop a file first');
+    return handlers.text({ files: texts, columns });
   },
 
   async train({ epochs, threads, stop }) {
@@ -151,6 +178,23 @@ function describeData() {
     items,
     floorRmse: data.floorRmse,
   };
+}
+
+/**
+ * How a file is laid out, for picking its columns: its header (null if it has none), how many
+ * fields a line has, and the first data line's fields as examples. Read by parseEvents itself
+ * (first two lines, user and item taken as fields 0 and 1), so the delimiter and header are
+ * recognised exactly as they are for the whole file.
+ */
+async function layout(text, name) {
+  const lines = text
+    .replace(/^\uFEFF/, '')
+    .split(/\r?\n/)
+    .filter((line) => line.trim() !== '')
+    .slice(0, 2);
+  const probe = await parseEvents(lines.join('\n'), { name, columns: { user: 0, item: 1 } });
+  const sample = (lines[probe.header ? 1 : 0] ?? '').split(probe.delimiter).map((field) => field.trim());
+  return { header: probe.header, count: probe.header?.length ?? sample.length, sample };
 }
 
 /** A seeded random split: `fraction` of the events for testing, the rest for training. */

@@ -2,7 +2,8 @@
 // reading rules without the file system, so it runs in browsers. The delimiter is sniffed from
 // the first line, a header is recognised by its column names, columns resolve as in the CLI,
 // and every value is checked by the same builder, with errors naming the line and field.
-import { fail } from '../errors.js';
+import { fail, TwoTowerError } from '../errors.js';
+import { checkBooleans, shown } from '../data/checks.js';
 import { Vocabulary } from '../data/vocabulary.js';
 import {
   RatingsBuilder,
@@ -12,7 +13,7 @@ import {
   type ColumnMapping,
   type ResolvedColumns,
 } from '../data/ratings.js';
-import { sniffDelimiter, splitFields, type Delimiter } from '../data/delimiter.js';
+import { DELIMITERS, sniffDelimiter, splitFields, type Delimiter } from '../data/delimiter.js';
 import type { TrainEvent } from './recipe.js';
 
 export interface ParseEventsOptions {
@@ -37,19 +38,87 @@ export interface ParsedEvents {
   hasRatings: boolean;
 }
 
+/** How much of the text is looked at for signs of a binary file, before anything is parsed. */
+const SNIFF_CHARS = 65536;
+
+/**
+ * Refuses binary data up front: a NUL anywhere, or control characters (other than tab, line
+ * feed, carriage return and form feed) in more than 1% of the first 64K characters, as in
+ * random bytes (about 12%) and never in delimited text.
+ */
+function checkText(text: string, name: string): void {
+  if (text.includes('\0')) fail('BAD_INPUT', `${name} is a binary file, not delimited text`);
+  const n = Math.min(text.length, SNIFF_CHARS);
+  let controls = 0;
+  for (let i = 0; i < n; i++) {
+    const c = text.charCodeAt(i);
+    if ((c < 32 && c !== 9 && c !== 10 && c !== 13 && c !== 12) || c === 127) controls++;
+  }
+  if (controls >= 4 && controls > n / 100)
+    fail('BAD_INPUT', `${name} is a binary file, not delimited text (${controls} control characters in its first ${n})`);
+}
+
+/** The lines of a text (LF or CRLF), one at a time: nothing is split ahead of the reader. */
+function* linesOf(text: string): Generator<string> {
+  for (let from = 0; from <= text.length;) {
+    let end = text.indexOf('\n', from);
+    if (end < 0) end = text.length;
+    yield text.slice(from, end > from && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+    from = end + 1;
+  }
+}
+
+/** Characters csv-parse reads at a time: the work done before the first bad record shows. */
+const CHUNK_CHARS = 1 << 16;
+/** Longest quoted run a chunk waits for: no id or number is a megabyte, so its quote is unclosed. */
+const MAX_QUOTED_CHARS = 1 << 20;
+
+/**
+ * A quoted text in pieces of about CHUNK_CHARS that end at record boundaries: after a line break
+ * outside quotes (an even count of '"' before it, as "" escapes keep). A quote still open after
+ * MAX_QUOTED_CHARS ends its piece anyway, where csv-parse then reports it as never closed.
+ */
+function* recordChunks(text: string): Generator<string> {
+  let from = 0,
+    quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 34) quoted = !quoted;
+    else if (c === 10 && i + 1 - from >= (quoted ? MAX_QUOTED_CHARS : CHUNK_CHARS)) {
+      yield text.slice(from, i + 1);
+      from = i + 1;
+      quoted = false;
+    }
+  }
+  if (from < text.length) yield text.slice(from);
+}
+
 /**
  * Parses delimited text into events for `train()`, with the CLI's rules: a header is optional
  * (recognised by names such as user/userId, item/movieId, rating, timestamp, count), without one
- * the columns are user, item, then rating and time if present. Quoted CSV fields are read by
- * csv-parse (loaded only when the text has a quote). Throws BAD_INPUT, BAD_LINE,
- * MISSING_COLUMN or EMPTY_DATA naming the line.
+ * the columns are user, item, then rating and time if present; every line has the header's (or
+ * the first line's) field count. Quoted CSV fields are read by csv-parse (loaded only when the
+ * text has a quote). Work before an error is bounded: binary data is refused before parsing, and
+ * the first bad line stops the parse. Throws BAD_INPUT, BAD_OPTION, BAD_LINE, MISSING_COLUMN or
+ * EMPTY_DATA naming the line.
  */
 export async function parseEvents(text: string, options: ParseEventsOptions = {}): Promise<ParsedEvents> {
   if (typeof text !== 'string') fail('BAD_INPUT', 'parseEvents: text must be a string (use await file.text())');
+  checkBooleans(options, 'parseEvents: options', ['header'], { others: ['auto'] });
+  if (options.delimiter !== undefined && options.delimiter !== 'auto' && !DELIMITERS.includes(options.delimiter))
+    fail(
+      'BAD_OPTION',
+      `parseEvents: options.delimiter must be 'auto' or one of ${DELIMITERS.map((d) => JSON.stringify(d)).join(', ')}, got ${shown(options.delimiter)}`,
+    );
   const name = options.name ?? 'events';
-  if (text.includes('\0')) fail('BAD_INPUT', `${name} is a binary file, not delimited text`);
-  const body = text.replace(/^\uFEFF/, '');
-  const first = body.split(/\r?\n/).find((line) => line.trim() !== '');
+  checkText(text, name);
+  const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
+  let first: string | undefined;
+  for (const line of linesOf(body))
+    if (line.trim() !== '') {
+      first = line;
+      break;
+    }
   if (first === undefined) fail('EMPTY_DATA', `${name}: no events (the text is empty)`);
   const delimiter = !options.delimiter || options.delimiter === 'auto' ? sniffDelimiter(first) : options.delimiter;
   const mapping = options.columns ?? {};
@@ -65,32 +134,48 @@ export async function parseEvents(text: string, options: ParseEventsOptions = {}
     if (fields.length === 1 && fields[0]!.trim() === '') return;
     if (!builder) {
       if (hasHeader) header = fields.map((f) => f.trim());
-      builder = new RatingsBuilder(name, resolveColumns(name, header, mapping, fields.length, false), users, items);
+      const columns = resolveColumns(name, header, mapping, fields.length, false);
+      builder = new RatingsBuilder(name, columns, users, items, { fields: hasHeader ? fields.length : undefined });
       if (hasHeader) return;
     }
     builder.add(stringFields(fields), line);
   };
   if (!body.includes('"')) {
-    const lines = body.split(/\r?\n/);
-    for (let i = 0; i < lines.length; i++) onRow(splitFields(lines[i]!, delimiter), i + 1);
+    let line = 0;
+    for (const text of linesOf(body)) onRow(splitFields(text, delimiter), ++line);
   } else {
     const { parse } = await import('csv-parse/browser/esm/sync');
-    let records: { record: string[]; info: { lines: number } }[];
-    try {
-      records = parse(body, {
-        delimiter,
-        relax_column_count: true,
-        skip_empty_lines: false,
-        info: true,
-      }) as unknown as typeof records;
-    } catch (error) {
-      const e = error as { lines?: number; message?: string };
-      fail('BAD_LINE', `${name}:${e.lines ?? '?'}: ${e.message ?? String(error)}`, { cause: error });
-    }
-    // info.lines is the line a record ends on; a quoted field may span lines.
-    for (const { record, info } of records) {
-      const spanned = record.reduce((n, field) => n + (field.match(/\n/g)?.length ?? 0), 0);
-      onRow(record, info.lines - spanned);
+    // Each record goes to onRow as csv-parse reads it (none are kept), and the text goes in
+    // chunks of whole records, so the first bad line stops the parse within a chunk of it. Lines
+    // are counted here, as the Node reader does: one per record, plus the line breaks inside its
+    // quoted fields.
+    let line = 0;
+    for (const chunk of recordChunks(body)) {
+      const before = line;
+      try {
+        parse(chunk, {
+          delimiter,
+          relax_column_count: true,
+          skip_empty_lines: false,
+          on_record: (record: string[]) => {
+            const start = ++line;
+            for (const field of record) for (let i = field.indexOf('\n'); i >= 0; i = field.indexOf('\n', i + 1)) line++;
+            onRow(record, start);
+            return null;
+          },
+        });
+      } catch (error) {
+        if (error instanceof TwoTowerError) throw error;
+        const e = error as { code?: string; lines?: number; message?: string };
+        // An unclosed quote runs to the end of its piece: name the line where the field opened.
+        if (e.code === 'CSV_QUOTE_NOT_CLOSED')
+          fail('BAD_LINE', `${name}:${line + 1}: a quoted field opens here and is never closed`, { cause: error });
+        // csv-parse quotes the field it stopped at, whole: cut the message short.
+        const message = (e.message ?? String(error)).replace(/at line \d+/, `at line ${before + (e.lines ?? 1)}`);
+        fail('BAD_LINE', `${name}:${before + (e.lines ?? 1)}: ${message.length > 200 ? `${message.slice(0, 200)}…` : message}`, {
+          cause: error,
+        });
+      }
     }
   }
   const b = builder as RatingsBuilder | null;

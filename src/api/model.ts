@@ -8,6 +8,7 @@ import type { FeatureTable } from '../config/feature-table.js';
 import type { Interactions } from '../data/interactions.js';
 import { Vocabulary } from '../data/vocabulary.js';
 import { csrRow } from '../data/csr.js';
+import { checkBooleans, checkId, checkIdList } from '../data/checks.js';
 import { TwoTower } from '../model/twotower.js';
 import { loadWasmBackend, type LoadOptions } from '../wasm/load.js';
 import { fit as fitCore } from '../train/fit.js';
@@ -263,8 +264,7 @@ export class Model {
     const core = this.#core;
     const vocab = side === 'user' ? core.vocabularies.users : core.vocabularies.items;
     const count = side === 'user' ? core.userCount : core.itemCount;
-    if (typeof id !== 'string' && typeof id !== 'number')
-      fail('BAD_INPUT', `a ${side} id must be a string or a number, got ${typeof id}`);
+    checkId(id, `a ${side} id`);
     if (!vocab) {
       if (!Number.isInteger(id) || (id as number) < 0 || (id as number) >= count) {
         fail(
@@ -326,6 +326,7 @@ export class Model {
   }
 
   private itemFilter(options: RecommendByIdOptions): { allow?: number[]; exclude?: number[] } {
+    if (options.exclude !== undefined) checkIdList(options.exclude, 'recommend: options.exclude');
     const exclude = options.exclude?.map((id) => this.row('item', id));
     let allow: number[] | undefined;
     if (Array.isArray(options.filter)) allow = options.filter.map((id) => this.row('item', id));
@@ -349,6 +350,8 @@ export class Model {
   recommend(who: Id | readonly Id[], options: RecommendByIdOptions = {}): Recommendation[] | Recommendation[][] {
     const ids = Array.isArray(who) ? (who as readonly Id[]) : [who as Id];
     if (ids.length === 0) fail('EMPTY_DATA', 'recommend: no users given');
+    const booleans = typeof options.explain === 'object' ? ['excludeSeen'] : ['excludeSeen', 'explain'];
+    checkBooleans(options, 'recommend: options', booleans);
     const rows = ids.map((id) => this.userRow(id));
     const k = options.k ?? 10;
     const excludeSeen = options.excludeSeen ?? this.hasTrainingHistory;
@@ -486,6 +489,7 @@ export class Model {
     const format = options.format ?? 'jsonl';
     if (!VECTOR_FORMATS.includes(format))
       fail('BAD_OPTION', `format must be one of ${VECTOR_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
+    checkBooleans(options, 'exportEmbeddings: options', ['augment']);
     const { global, user: ub, item: ib } = core.bias;
     const augment = options.augment ?? Boolean(global || ub || ib);
     const count = side === 'user' ? core.userCount : core.itemCount;

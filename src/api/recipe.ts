@@ -13,6 +13,7 @@ import type { Spawner } from '../wasm/pool.js';
 import type { RatingsData } from '../data/ratings.js';
 import { Vocabulary } from '../data/vocabulary.js';
 import { fail } from '../errors.js';
+import { checkBooleans, checkId } from '../data/checks.js';
 import type { BuiltSideFeatures } from '../data/side-features.js';
 import { csrFromLists, csrGroup } from '../data/csr.js';
 
@@ -235,6 +236,7 @@ export interface RecipeResult {
 
 export async function trainRecipe(ds: RecipeData, o: RecipeOptions, spawn?: Spawner): Promise<RecipeResult> {
   const started = performance.now();
+  checkBooleans(o, 'train: options', ['refit', 'sideFeatures']);
   const config = recipeConfig(ds, o);
   modelMemory(config, { optimizers: o.optimizers }); // a model that cannot fit fails here, before its feature tables are built
   const features = recipeFeatures(ds, o);
@@ -350,11 +352,7 @@ export async function train(events: Iterable<TrainEvent>, options: TrainOptions 
   if (withWeight) data.weights = new Float32Array(n);
   rows.forEach((e, r) => {
     if (!e || typeof e !== 'object') fail('BAD_INPUT', `events[${r}] must be { user, item, rating?, time? }`);
-    for (const side of ['user', 'item'] as const) {
-      const id = e[side];
-      if ((typeof id !== 'string' && typeof id !== 'number') || id === '')
-        fail('BAD_INPUT', `events[${r}].${side} must be a non-empty string or a number, got ${JSON.stringify(id)}`);
-    }
+    for (const side of ['user', 'item'] as const) checkId(e[side], `events[${r}].${side}`);
     data.users[r] = users.add(String(e.user));
     data.items[r] = items.add(String(e.item));
     if (task === 'rating') {

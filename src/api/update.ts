@@ -9,6 +9,7 @@
 // Each checks everything before it changes anything, and leaves the old model as it was when it
 // fails.
 import { fail } from '../errors.js';
+import { checkId } from '../data/checks.js';
 import type { TowerSide } from '../config/model.js';
 import type { FeatureTable, FeatureColumn, MultiHotColumn } from '../config/feature-table.js';
 import type { TwoTower } from '../model/twotower.js';
@@ -99,8 +100,7 @@ function encodeEvents(core: TwoTower, events: readonly UpdateEvent[], needsRatin
     if (!e || typeof e !== 'object') fail('BAD_INPUT', `${where}: events[${r}] must be { user, item, rating?, time? }`);
     for (const side of ['user', 'item'] as const) {
       const id = e[side];
-      if ((typeof id !== 'string' && typeof id !== 'number') || id === '')
-        fail('BAD_INPUT', `${where}: events[${r}].${side} must be a non-empty string or a number, got ${JSON.stringify(id)}`);
+      checkId(id, `${where}: events[${r}].${side}`);
       const v = vocab[side];
       if (!v) {
         if (!Number.isInteger(id) || (id as number) < 0 || (id as number) >= count[side])
@@ -362,8 +362,7 @@ export function addItemsCore(
     );
   const seen = new Set<string>();
   items.ids.forEach((id, r) => {
-    if ((typeof id !== 'string' && typeof id !== 'number') || id === '')
-      fail('BAD_INPUT', `addItems: ids[${r}] must be a non-empty string or a number, got ${JSON.stringify(id)}`);
+    checkId(id, `addItems: ids[${r}]`);
     if (vocab.has(String(id))) fail('BAD_INPUT', `addItems: item ${JSON.stringify(id)} is already in the model`);
     if (seen.has(String(id))) fail('BAD_INPUT', `addItems: item ${JSON.stringify(id)} is given twice`);
     seen.add(String(id));

@@ -1,18 +1,29 @@
 // Argument parsers for commander options: each rejects a bad value with a message naming the flag.
+// Numbers are decimals, as in data files (digits, fraction, exponent): Number() alone would also
+// take "0x10", "0b11", "" (as 0) and " 5 ", so each text is matched first.
 import { InvalidArgumentError } from 'commander';
+import { DECIMAL } from '../data/ratings.js';
+
+/** The value of a decimal number's text, or NaN for any other text. */
+const decimalOf = (text: string): number => (DECIMAL.test(text) ? Number(text) : NaN);
+
+/** The value of a decimal text that is a safe integer ("12", "1e3"), or NaN. */
+function integerOf(text: string): number {
+  const n = decimalOf(text);
+  return Number.isSafeInteger(n) ? n : NaN;
+}
 
 export function integer(name: string, min: number) {
   return (value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n < min)
-      throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}`);
+    const n = integerOf(value);
+    if (!(n >= min)) throw new InvalidArgumentError(`${name} must be an integer ≥ ${min}, got ${JSON.stringify(value)}`);
     return n;
   };
 }
 
 export function positive(name: string) {
   return (value: string): number => {
-    const n = Number(value);
+    const n = decimalOf(value);
     if (!Number.isFinite(n) || n <= 0)
       throw new InvalidArgumentError(`${name} must be a number > 0, got ${JSON.stringify(value)}`);
     return n;
@@ -21,7 +32,7 @@ export function positive(name: string) {
 
 export function nonNegative(name: string) {
   return (value: string): number => {
-    const n = Number(value);
+    const n = decimalOf(value);
     if (!Number.isFinite(n) || n < 0)
       throw new InvalidArgumentError(`${name} must be a number ≥ 0, got ${JSON.stringify(value)}`);
     return n;
@@ -30,7 +41,7 @@ export function nonNegative(name: string) {
 
 export function fraction(name: string) {
   return (value: string): number => {
-    const n = Number(value);
+    const n = decimalOf(value);
     if (!(n > 0 && n < 1)) throw new InvalidArgumentError(`${name} must be in (0, 1), got ${JSON.stringify(value)}`);
     return n;
   };
@@ -40,8 +51,8 @@ export function fraction(name: string) {
 export function widths(name: string) {
   return (value: string): number[] => {
     if (value === '' || value === 'none') return [];
-    const list = value.split(',').map((v) => Number(v.trim()));
-    if (list.some((n) => !Number.isInteger(n) || n < 1))
+    const list = value.split(',').map((v) => integerOf(v.trim()));
+    if (list.some((n) => !(n >= 1)))
       throw new InvalidArgumentError(`${name} must be comma-separated positive integers, got ${JSON.stringify(value)}`);
     return list;
   };

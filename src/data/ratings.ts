@@ -3,10 +3,11 @@
 import { fail } from '../errors.js';
 import { Growable } from '../util/growable.js';
 import { Vocabulary } from './vocabulary.js';
+import { shown } from './checks.js';
 import type { Interactions } from './interactions.js';
 
 /** A decimal number: optional sign, digits with an optional fraction, optional exponent. */
-const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
+export const DECIMAL = /^[+-]?(\d+\.?\d*|\.\d+)([eE][+-]?\d+)?$/;
 /** The largest finite float32. */
 const F32_MAX = 3.4028234663852886e38;
 
@@ -63,6 +64,21 @@ export function looksLikeHeader(fields: string[], mapping: ColumnMapping): boole
   return fields.length >= 3 && cell(fields[2]!) !== '' && !Number.isFinite(Number(cell(fields[2]!)));
 }
 
+/** Header names most a message lists. */
+const LISTED_NAMES = 12;
+
+/** A header as messages show it: its first names (each cut short) and how many there are. */
+function headerText(header: readonly string[]): string {
+  const names = header.slice(0, LISTED_NAMES).map((h) => (h.length > 40 ? `${h.slice(0, 40)}…` : h));
+  return names.join(', ') + (header.length > LISTED_NAMES ? `, … (${header.length} columns)` : '');
+}
+
+/** A line's fields as messages show them: the first few, each quoted and cut short. */
+function fieldsText(row: RowFields): string {
+  const shownFields = Array.from({ length: Math.min(row.count, 8) }, (_, i) => shown(row.text(i)));
+  return shownFields.join(', ') + (row.count > 8 ? ', …' : '');
+}
+
 /**
  * Resolves the mapping against a header (or positions 0–3 without one). Throws naming the file
  * and the column that is missing.
@@ -85,7 +101,7 @@ export function resolveColumns(
     } else if (typeof given === 'string') {
       if (!lower) fail('MISSING_COLUMN', `${file}: the ${key} column is named "${given}" but the file has no header`);
       index = lower.indexOf(given.toLowerCase());
-      if (index < 0) fail('MISSING_COLUMN', `${file}: no column named "${given}" for ${key} (header: ${header!.join(', ')})`);
+      if (index < 0) fail('MISSING_COLUMN', `${file}: no column named "${given}" for ${key} (header: ${headerText(header!)})`);
     } else if (lower) {
       index = lower.findIndex((h) => COLUMN_NAMES[key].includes(h));
       if (index < 0) index = undefined;
@@ -98,7 +114,7 @@ export function resolveColumns(
         'MISSING_COLUMN',
         `${file}: no ${key} column` +
           (header
-            ? ` (header: ${header.join(', ')}; name the columns with --user-col, --item-col${key === 'rating' ? ', --rating-col' : ''}, or columns: { user, item, rating } in code)`
+            ? ` (header: ${headerText(header)}; name the columns with --user-col, --item-col${key === 'rating' ? ', --rating-col' : ''}, or columns: { user, item, rating } in code)`
             : ' (no header: give one, or name the columns by position with --user-col 0 --item-col 1 …)'),
       );
     }
@@ -157,6 +173,8 @@ class NumericIds {
 }
 
 export interface RatingsBuilderOptions {
+  /** Fields every line must have: the header's count when there is one. Default: the first line's. */
+  fields?: number;
   /** Unknown ids are an error (the vocabularies came from side files that list every entity). */
   knownIdsOnly?: boolean;
   /** Name of the file that defines the ids, for the error message. */
@@ -191,11 +209,18 @@ export class RatingsBuilder {
     return this.users.length;
   }
 
-  /** Encodes one line's fields. `line` is 1-based, for messages. */
+  /**
+   * Encodes one line's fields. `line` is 1-based, for messages. Every line has the header's
+   * field count (or the first line's): an extra field means misaligned columns, never ignored.
+   */
   add(row: RowFields, line: number): void {
-    if (this.fieldCount < 0) this.fieldCount = row.count;
+    if (this.fieldCount < 0) this.fieldCount = this.options.fields ?? row.count;
     if (row.count !== this.fieldCount) {
-      fail('BAD_LINE', `${this.file}:${line}: expected ${this.fieldCount} fields, found ${row.count}`);
+      const header = this.options.fields !== undefined ? ` (the header has ${this.fieldCount})` : '';
+      fail(
+        'BAD_LINE',
+        `${this.file}:${line}: expected ${this.fieldCount} fields, found ${row.count}${header}: ${fieldsText(row)}`,
+      );
     }
     const c = this.columns;
     const needed = Math.max(c.user, c.item, c.rating ?? -1, c.time ?? -1, c.weight ?? -1) + 1;
@@ -240,7 +265,7 @@ export class RatingsBuilder {
     if (index === Vocabulary.OOV && vocab.mode === 'exact') {
       if (this.options.knownIdsOnly) {
         const source = (what === 'user' ? this.options.idSource?.users : this.options.idSource?.items) ?? 'the side file';
-        fail('UNKNOWN_ID', `${this.file}:${line}: ${what} id "${key}" is not in ${source}`);
+        fail('UNKNOWN_ID', `${this.file}:${line}: ${what} id ${shown(key)} is not in ${source}`);
       }
       if (what === 'user') this.unknownUsers++;
       else this.unknownItems++;
@@ -255,13 +280,13 @@ export class RatingsBuilder {
     if (!Number.isFinite(value)) {
       fail(
         'BAD_LINE',
-        `${this.file}:${line}: field "${field}" (column ${column + 1}) is ${JSON.stringify(raw)}, not a finite decimal number`,
+        `${this.file}:${line}: field "${field}" (column ${column + 1}) is ${shown(raw)}, not a finite decimal number`,
       );
     }
     if (Math.abs(value) > F32_MAX) {
       fail(
         'BAD_LINE',
-        `${this.file}:${line}: field "${field}" (column ${column + 1}) is ${text}, beyond the float32 range (±3.4e38) ratings are stored in`,
+        `${this.file}:${line}: field "${field}" (column ${column + 1}) is ${text.length > 60 ? shown(text) : text}, beyond the float32 range (±3.4e38) ratings are stored in`,
       );
     }
     return value;

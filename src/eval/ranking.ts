@@ -8,6 +8,7 @@ import type { Interactions } from '../data/interactions.js';
 import { checkIndices } from '../data/interactions.js';
 import { csrFromLists, csrRow, csrSelect, groupByRow } from '../data/csr.js';
 import { fail } from '../errors.js';
+import { checkBooleans } from '../data/checks.js';
 import { Buffers } from '../backend/heap.js';
 import { runTopK, uploadItems } from '../rank/scorer.js';
 import { retrievalItems, retrievalQueries } from '../rank/retrieval.js';
@@ -41,6 +42,7 @@ export function evaluateRanking(
   const ks = options.ks ?? [10, 20];
   if (ks.length === 0 || ks.some((k) => !Number.isInteger(k) || k < 1))
     fail('BAD_OPTION', `ks must be positive integers, got ${JSON.stringify(ks)}`);
+  checkBooleans(options, 'evaluateRanking: options', ['excludeSeen']);
   model.ensureReady();
   const nu = model.userCount,
     n = model.itemCount;

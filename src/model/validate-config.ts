@@ -4,6 +4,7 @@ import { fail } from '../errors.js';
 import type { TowerConfig, TowerSide, TwoTowerConfig } from '../config/model.js';
 import { FEATURE_KINDS, featureKind } from './features/index.js';
 import { positiveInt } from './features/checks.js';
+import { checkBooleans } from '../data/checks.js';
 
 /** Returns the tower's input width. */
 function validateTower(t: TowerConfig, side: TowerSide, dim: number): number {
@@ -76,4 +77,5 @@ export function validateConfig(config: TwoTowerConfig): void {
   }
   if (config.bias !== undefined && (typeof config.bias !== 'object' || config.bias === null))
     fail('BAD_CONFIG', `config.bias must be an object { global?, user?, item? }`);
+  checkBooleans(config.bias, 'config.bias', ['global', 'user', 'item'], { code: 'BAD_CONFIG' });
 }

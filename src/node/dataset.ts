@@ -3,6 +3,7 @@
 import { basename } from 'node:path';
 import { fail } from '../errors.js';
 import { Vocabulary } from '../data/vocabulary.js';
+import { checkBooleans } from '../data/checks.js';
 import { buildSideFeatures, type BuiltSideFeatures, type SideFeatureSpec } from '../data/side-features.js';
 import type { ColumnMapping, RatingsData } from '../data/ratings.js';
 import type { Delimiter } from './delimited.js';
@@ -49,6 +50,8 @@ export interface Dataset {
 }
 
 export async function loadDataset(o: DatasetOptions): Promise<Dataset> {
+  checkBooleans(o, 'loadDataset: options', ['header', 'requireRating'], { others: ['auto'] });
+  checkBooleans(o, 'loadDataset: options', ['autoSideFiles']);
   const notes: string[] = [];
   const reading = { format: o.format, columns: o.columns, delimiter: o.delimiter, header: o.header };
   const found =

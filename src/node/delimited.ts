@@ -6,6 +6,7 @@ import { checkReadableFile, failForFileError } from './paths.js';
 import { basename } from 'node:path';
 import { parse } from 'csv-parse';
 import { fail } from '../errors.js';
+import { checkBooleans } from '../data/checks.js';
 
 import { sniffDelimiter, type Delimiter } from '../data/delimiter.js';
 export { DELIMITERS, sniffDelimiter, type Delimiter } from '../data/delimiter.js';
@@ -64,6 +65,7 @@ export async function readDelimited(
   const encoding = options.encoding ?? 'utf8';
   const delimiter =
     !options.delimiter || options.delimiter === 'auto' ? sniffDelimiter(firstLine(path, encoding)) : options.delimiter;
+  checkBooleans(options, 'readDelimited: options', ['quotes']);
   // csv-parse's own line info costs 4× its parsing time; counting here is exact for every line,
   // empty lines included, and for quoted fields that span lines.
   const quotes = options.quotes !== false;

@@ -18,6 +18,7 @@ import {
 import { hasQuoteByte, readPlainDelimited } from './fast-delimited.js';
 import { firstLine, firstLines, readDelimited, sniffDelimiter, type Delimiter } from './delimited.js';
 import { splitFields } from '../data/delimiter.js';
+import { checkBooleans } from '../data/checks.js';
 
 export type RatingsFormat = 'auto' | 'movielens' | 'csv';
 
@@ -147,6 +148,7 @@ interface FirstLine {
 }
 
 function readFirstLine(path: string, options: RatingsFileOptions): FirstLine {
+  checkBooleans(options, 'loadRatingsFile: options', ['header', 'requireRating'], { others: ['auto'] });
   const requested = options.format ?? 'auto';
   if (!['auto', 'movielens', 'csv'].includes(requested)) {
     fail('BAD_OPTION', `unknown format ${JSON.stringify(requested)}: use auto, movielens or csv`);
@@ -215,13 +217,10 @@ export async function loadRatingsFile(path: string, options: RatingsFileOptions 
           notes.push(`item column: "${inferredItem}" (the only id-like column besides the user's; --item-col names another)`);
         if (requireRating === 'auto') ratingNeeded = unplacedNumbers(path, delimiter, names, mapping).length > 0;
       }
-      builder = new RatingsBuilder(
-        file,
-        resolveColumns(file, header, mapping, names.length, ratingNeeded),
-        users,
-        items,
-        options.builder,
-      );
+      builder = new RatingsBuilder(file, resolveColumns(file, header, mapping, names.length, ratingNeeded), users, items, {
+        ...options.builder,
+        fields: hasHeader ? names.length : undefined,
+      });
       if (hasHeader) return;
     }
     builder.add(fields, line);

@@ -1,9 +1,11 @@
 // The vector index: items by id, searched by dot product with top-k, on the fused WASM scan.
 // A thin layer over the scorer that speaks ids: add and remove vectors under the caller's ids,
 // search with exclusions and filters by id, results as { id, score }. Vectors are kept in a
-// growable row-major store and uploaded to the scorer lazily, before the first search after a
-// change (one copy per batch of changes).
+// row-major store in order of addition (so ties go to the earlier-added id), grown by doubling
+// its capacity (a single add is O(dim) amortised), and uploaded to the scorer lazily, before
+// the first search after a change (one copy per batch of changes, cheaper than the scan).
 import { fail } from '../errors.js';
+import { checkBooleans, checkId, checkIdList, shown } from '../data/checks.js';
 import { supportsSharedMemory } from '../wasm/load.js';
 import { canBlock, type Spawner } from '../wasm/pool.js';
 import { createScorer, type Scorer, type ScorerOptions } from './scorer.js';
@@ -63,6 +65,7 @@ function flatten(vectors: Vectors, dim: number, what: string): Float32Array {
 }
 
 export class VectorIndex {
+  /** Rows 0…size−1 hold the vectors, in order of addition; the rest is spare capacity. */
   private data = new Float32Array(0);
   private ids: IndexId[] = [];
   private rowOf = new Map<IndexId, number>();
@@ -86,7 +89,11 @@ export class VectorIndex {
     return this.ids.length;
   }
 
-  /** Adds vectors under `ids` (default: consecutive numbers after the current size); an existing id is replaced. */
+  /**
+   * Adds vectors under `ids` (default: consecutive numbers after the current size); an existing
+   * id is replaced in place (it keeps its rank among ties). Ids are non-empty strings or finite
+   * numbers. O(dim) per vector, amortised: the store doubles its capacity when full.
+   */
   add(vectors: Vectors, ids?: readonly IndexId[]): void {
     const flat = flatten(vectors, this.dim, 'vectors');
     if (flat.length % this.dim !== 0)
@@ -95,17 +102,17 @@ export class VectorIndex {
     for (let i = 0; i < flat.length; i++)
       if (!Number.isFinite(flat[i]!))
         fail('BAD_INPUT', `vectors[${i}] is ${flat[i]} (row ${Math.floor(i / this.dim)}): vectors must be finite`);
+    if (ids !== undefined) checkIdList(ids, 'add: ids', 'BAD_INPUT');
     const given = ids ?? Array.from({ length: n }, (_, i) => this.size + i);
     if (given.length !== n) fail('DIMENSION_MISMATCH', `${n} vectors but ${given.length} ids`);
     const seen = new Set<IndexId>();
     for (const id of given) {
-      if (typeof id !== 'string' && typeof id !== 'number') fail('BAD_INPUT', `ids must be strings or numbers, got ${typeof id}`);
       if (seen.has(id)) fail('BAD_INPUT', `id ${JSON.stringify(id)} appears twice in one add()`);
       seen.add(id);
     }
-    const fresh = given.filter((id) => !this.rowOf.has(id)).length;
-    const data = new Float32Array((this.size + fresh) * this.dim);
-    data.set(this.data.subarray(0, this.size * this.dim));
+    let fresh = 0;
+    for (const id of given) if (!this.rowOf.has(id)) fresh++;
+    this.reserve((this.size + fresh) * this.dim);
     given.forEach((id, i) => {
       let row = this.rowOf.get(id);
       if (row === undefined) {
@@ -113,40 +120,56 @@ export class VectorIndex {
         this.ids.push(id);
         this.rowOf.set(id, row);
       }
-      data.set(flat.subarray(i * this.dim, (i + 1) * this.dim), row * this.dim);
+      this.data.set(flat.subarray(i * this.dim, (i + 1) * this.dim), row * this.dim);
     });
-    this.data = data;
     this.uploaded = false;
   }
 
-  /** Removes ids (unknown ids are UNKNOWN_ID, and nothing is removed). */
+  /** Room for `floats` values: at least double the old capacity when it grows, so adds copy each vector O(1) times. */
+  private reserve(floats: number): void {
+    if (floats <= this.data.length) return;
+    const grown = new Float32Array(Math.max(floats, 2 * this.data.length, 16 * this.dim));
+    grown.set(this.data.subarray(0, this.size * this.dim));
+    this.data = grown;
+  }
+
+  /**
+   * Removes ids (unknown ids are UNKNOWN_ID, and nothing is removed). The rest keep their order
+   * of addition: one pass over the store per call.
+   */
   remove(ids: readonly IndexId[]): void {
+    checkIdList(ids, 'remove: ids', 'BAD_INPUT');
     for (const id of ids) if (!this.rowOf.has(id)) fail('UNKNOWN_ID', `id ${JSON.stringify(id)} is not in the index`);
-    for (const id of ids) {
-      const row = this.rowOf.get(id);
-      if (row === undefined) continue; // listed twice
-      const last = this.ids.length - 1;
-      if (row !== last) {
-        this.data.copyWithin(row * this.dim, last * this.dim, (last + 1) * this.dim);
-        const moved = this.ids[last]!;
-        this.ids[row] = moved;
-        this.rowOf.set(moved, row);
+    const gone = new Set<IndexId>(ids);
+    const dim = this.dim;
+    let kept = 0;
+    for (let row = 0; row < this.ids.length; row++) {
+      const id = this.ids[row]!;
+      if (gone.has(id)) {
+        this.rowOf.delete(id);
+        continue;
       }
-      this.ids.pop();
-      this.rowOf.delete(id);
+      if (kept !== row) {
+        this.data.copyWithin(kept * dim, row * dim, (row + 1) * dim);
+        this.ids[kept] = id;
+        this.rowOf.set(id, kept);
+      }
+      kept++;
     }
-    this.data = this.data.slice(0, this.ids.length * this.dim);
+    this.ids.length = kept;
     this.uploaded = false;
   }
 
   /** The vector stored under `id` (a copy). */
   get(id: IndexId): Float32Array {
+    checkId(id, 'get: id');
     const row = this.rowOf.get(id);
     if (row === undefined) fail('UNKNOWN_ID', `id ${JSON.stringify(id)} is not in the index`);
     return this.data.slice(row * this.dim, (row + 1) * this.dim);
   }
 
   private rowsOf(ids: readonly IndexId[], what: string): number[] {
+    checkIdList(ids, what);
     return ids.map((id) => {
       const row = this.rowOf.get(id);
       if (row === undefined) fail('UNKNOWN_ID', `${what}: id ${JSON.stringify(id)} is not in the index`);
@@ -169,21 +192,25 @@ export class VectorIndex {
     const perQuery: number[][] = Array.from({ length: b }, () => []);
     const ex = options.exclude;
     if (ex !== undefined) {
+      if (!Array.isArray(ex)) fail('BAD_OPTION', `search: exclude must be a list of ids or one list per query, got ${shown(ex)}`);
       const lists = ex.length > 0 && Array.isArray(ex[0]) ? (ex as readonly (readonly IndexId[])[]) : null;
       if (lists && lists.length !== b) fail('DIMENSION_MISMATCH', `exclude has ${lists.length} lists for ${b} queries`);
-      for (let q = 0; q < b; q++) perQuery[q]!.push(...this.rowsOf(lists ? lists[q]! : (ex as readonly IndexId[]), 'exclude'));
+      const rows = lists
+        ? lists.map((l, q) => this.rowsOf(l, `search: exclude[${q}]`))
+        : [this.rowsOf(ex as readonly IndexId[], 'search: exclude')];
+      for (let q = 0; q < b; q++) perQuery[q]!.push(...rows[lists ? q : 0]!);
     }
     if (options.filter !== undefined) {
       const keep = new Set<number>();
       if (typeof options.filter === 'function')
         this.ids.forEach((id, row) => (options.filter as (id: IndexId) => boolean)(id) && keep.add(row));
-      else if (Array.isArray(options.filter)) for (const row of this.rowsOf(options.filter, 'filter')) keep.add(row);
+      else if (Array.isArray(options.filter)) for (const row of this.rowsOf(options.filter, 'search: filter')) keep.add(row);
       else fail('BAD_OPTION', 'filter must be a list of ids or a function of an id');
       const dropped = this.ids.map((_, row) => row).filter((row) => !keep.has(row));
       for (const list of perQuery) list.push(...dropped);
     }
     if (!this.uploaded) {
-      this.scorer.setItems(this.data, this.dim);
+      this.scorer.setItems(this.data.subarray(0, this.size * this.dim), this.dim);
       this.uploaded = true;
     }
     const offsets = new Int32Array(b + 1);
@@ -221,6 +248,7 @@ function threadsUnavailable(spawn: Spawner | undefined): string | undefined {
 export async function createIndex(options: IndexOptions, spawn?: Spawner): Promise<VectorIndex> {
   if (!options || !Number.isInteger(options.dim) || options.dim < 1)
     fail('BAD_OPTION', `dim must be a positive integer, got ${options?.dim}`);
+  checkBooleans(options, 'createIndex: options', ['requireThreads']);
   const requested = options.threads ?? 1;
   const note = requested > 1 ? threadsUnavailable(spawn) : undefined;
   if (note && options.requireThreads) fail('UNSUPPORTED', `${requested} threads cannot run here: ${note}`);

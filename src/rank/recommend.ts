@@ -4,6 +4,7 @@ import type { TwoTower } from '../model/twotower.js';
 import type { FeatureColumn } from '../config/feature-table.js';
 import { fail } from '../errors.js';
 import { checkIndices } from '../data/interactions.js';
+import { checkBooleans } from '../data/checks.js';
 import { csrFromLists, csrRow, type Csr } from '../data/csr.js';
 import { Buffers } from '../backend/heap.js';
 import { featureKind } from '../model/features/index.js';
@@ -28,6 +29,7 @@ export function recommend(model: TwoTower, users: ArrayLike<number>, options: Re
   model.ensureReady();
   if (users.length === 0) fail('EMPTY_DATA', 'recommend: no users given');
   checkIndices(users, model.userCount, 'recommend: users', 'user');
+  checkBooleans(options, 'recommend: options', ['excludeSeen']);
   const excludeSeen = options.excludeSeen ?? true;
   if (excludeSeen && !model.seen)
     fail('NO_HISTORY', 'recommend: the model has no training history to exclude; train it with fit() or pass excludeSeen: false');
@@ -53,6 +55,7 @@ export interface HistoryOptions extends RecommendOptions {
 export function recommendForHistory(model: TwoTower, histories: ArrayLike<number>[], options: HistoryOptions = {}): TopKResult {
   model.ensureReady();
   if (histories.length === 0) fail('EMPTY_DATA', 'recommendForHistory: no users given');
+  checkBooleans(options, 'recommendForHistory: options', ['excludeSeen']);
   const name =
     options.feature ??
     (model.config.user.features.some((f) => f.name === 'history')

@@ -2,6 +2,7 @@
 // schedule.
 import { fail } from '../errors.js';
 import type { Interactions } from '../data/interactions.js';
+import { checkBooleans } from '../data/checks.js';
 import { LOSS_NAMES, type LossName } from './losses/index.js';
 import type { OptimizerOptions } from './optimizers/index.js';
 
@@ -164,6 +165,8 @@ export function resolveOptions(options: FitOptions, modelSeed: number): Resolved
   if (options.loss !== undefined && !LOSS_NAMES.includes(options.loss)) {
     fail('BAD_OPTION', `unknown loss ${JSON.stringify(options.loss)}; available: ${LOSS_NAMES.join(', ')}`);
   }
+  checkBooleans(options, 'options', ['shuffle', 'logQCorrection', 'removeAccidentalHits']);
+  if (typeof options.earlyStopping === 'object') checkBooleans(options.earlyStopping, 'options.earlyStopping', ['restoreBest']);
   const o: ResolvedFitOptions = {
     epochs: 10,
     batchSize: 256,

@@ -6,6 +6,7 @@ import type { MultiHotColumn } from '../../config/feature-table.js';
 import { upload, uploadFloats } from '../../backend/heap.js';
 import { fail } from '../../errors.js';
 import { checkBag, positiveInt } from './checks.js';
+import { checkBooleans } from '../../data/checks.js';
 import type { FeatureKind } from './kind.js';
 import type { ParamBlock } from '../parameters.js';
 
@@ -29,6 +30,7 @@ export const multiHotKind: FeatureKind<MultiHotFeature> = {
           `${where}.interactions.weighting must be 'none' or 'inverseSqrt', got ${JSON.stringify(set.weighting)}`,
         );
     }
+    checkBooleans(spec, where, ['excludeScoredItem'], { code: 'BAD_CONFIG' });
     if (spec.excludeScoredItem && (side !== 'user' || spec.pooling === 'attention')) {
       fail('BAD_CONFIG', `${where}.excludeScoredItem is for a user-tower history with mean or sum pooling`);
     }

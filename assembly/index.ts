@@ -1,5 +1,6 @@
-// The module's exports: every kernel, and the allocator. One file per operation family.
-export { alloc, free, zero_f32, copy_f32, count_nonfinite, stream_sum, stream_sum_i8 } from "./memory";
+// The shipped module's exports: every kernel the package calls, and the allocator. One file per
+// operation family. Kernels only benchmarks and tests call are in extras/ (a module of their own).
+export { alloc, free, zero_f32, copy_f32, count_nonfinite } from "./memory";
 export { dense_forward, dense_backward_input, dense_backward_weight, bias_backward } from "./dense";
 export { relu_forward, relu_backward, clamp_f32 } from "./activation";
 export {
@@ -10,6 +11,7 @@ export { rowwise_dot, rowwise_dot_backward, add_pair_bias, mse_loss, l2_penalty,
 export { adam_update, adam_rows } from "./adam";
 export { sgd_update } from "./sgd";
 export { adagrad_rows } from "./adagrad";
-export { score_matrix, topk_reset, score_topk, topk_merge, topk_finish, rank_targets } from "./score";
-export { quantize_rows_i8, quantize_items_i8, relaxed_dot_probe, score_topk_i8, score_rescore } from "./quantize";
+export { score_matrix, topk_reset, score_topk, topk_merge, score_rescore, topk_finish, rank_targets } from "./score";
+export { score_topk_i8 } from "./score-int8";
+export { quantize_rows_i8, quantize_items_i8 } from "./quantize";
 export { scan_fields } from "./parse";

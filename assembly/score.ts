@@ -7,7 +7,9 @@
 // over any item ranges, e.g. one per thread), topk_finish (sorts each row best-first and pads
 // short rows with index −1 and score −∞). The full B×N score matrix is never materialised:
 // items are scanned in cache-sized chunks, 2 queries × 4 items per register block, and each
-// score is offered to its query's heap only when it beats the current k-th best.
+// score is offered to its query's heap only when it beats the current k-th best. The int8 index's
+// candidates (score-int8.ts) come back here to be re-ranked exactly: score_rescore, in the same
+// summation order as score_topk.
 
 import { gemm_nt } from "./gemm";
 import { madd, hsum, at, reduce4, dotTail } from "./simd";
@@ -244,6 +246,31 @@ export function topk_merge(outIdx: usize, outScore: usize, counts: usize, candId
       const item = load<i32>(at(candIdx, q * m + c));
       if (item < 0) continue;
       offer(hv, hi, counts, q, k, load<f32>(at(candScore, q * m + c)), item, 0, 0);
+    }
+  }
+}
+
+/**
+ * Exact re-ranking: for each query, the f32 dot products with its m candidates (candIdx rows,
+ * b×m, −1 = empty; indices into items) offered to fresh top-k heaps in outIdx/outScore/counts.
+ */
+export function score_rescore(outIdx: usize, outScore: usize, counts: usize, queries: usize, items: usize,
+                              candIdx: usize, b: i32, m: i32, d: i32, k: i32): void {
+  memory.fill(counts, 0, <usize>b << 2);
+  const rowBytes = <usize>d << 2;
+  const d4 = d & ~3;
+  for (let q = 0; q < b; q++) {
+    const x = queries + <usize>q * rowBytes;
+    const hv = at(outScore, q * k), hi = at(outIdx, q * k);
+    for (let c = 0; c < m; c++) {
+      const item = load<i32>(at(candIdx, q * m + c));
+      if (item < 0) continue;
+      const y = items + <usize>item * rowBytes;
+      let acc = f32x4.splat(0);
+      for (let e = 0; e < d4; e += 4) acc = madd(v128.load(x + (<usize>e << 2)), v128.load(y + (<usize>e << 2)), acc);
+      // The canonical summation order (simd.ts), as in score_topk: re-scored values equal the
+      // exact path's bit for bit.
+      offer(hv, hi, counts, q, k, d4 < d ? hsum(acc) + dotTail(x, y, d4, d) : hsum(acc), item, 0, 0);
     }
   }
 }

@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import type { Case } from './harness.js';
 import { TFJS_WASM, ORT_NODE } from './harness.js';
 import { createScorer } from '../src/node/index.js';
-import { loadWasmBackend } from '../src/wasm/load.js';
+import { loadExtraKernels } from '../test/extra-kernels.js';
 import { Random } from '../src/util/random.js';
 import { tf, useBackend } from './tfjs.js';
 import { matmulTopKModel } from './onnx-graph.js';
@@ -123,8 +123,9 @@ export async function scoringCases(options: { plainJs?: boolean } = {}): Promise
     for (const s of Object.values(sessions)) await s.release();
   });
 
-  // The bandwidth floor: the f32 item matrix streamed once by a SIMD read loop.
-  const floor = await loadWasmBackend();
+  // The bandwidth floor: the f32 item matrix streamed once by a SIMD read loop (a kernel of the
+  // benchmark-only extras module, not of the shipped ones).
+  const floor = await loadExtraKernels();
   const itemsPtr = floor.alloc(items.length * 4);
   floor.floats(itemsPtr, items.length).set(items);
   // The int8 copy's floor: the same number of rows at d bytes each (padded as the index pads).

@@ -1,16 +1,19 @@
-// Builds the four kernel targets, inlines them and generates the kernel types — unless nothing
-// they depend on changed since the last build (assembly/, asconfig.json, the AssemblyScript
-// version, these scripts): then it says so and stops, so `npm test` does not rebuild unchanged
-// kernels. `--force` rebuilds anyway.
+// Builds the four targets of the shipped kernels (assembly/index.ts), inlines them and generates
+// the kernel types, and the two targets of the extras module (assembly/extras/index.ts: kernels
+// for benchmarks and tests only, into build/extras/, which package.json's "files" leaves out) —
+// unless nothing they depend on changed since the last build (assembly/, asconfig.json, the
+// AssemblyScript version, these scripts): then it says so and stops, so `npm test` does not
+// rebuild unchanged kernels. `--force` rebuilds anyway.
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, readdirSync, writeFileSync, mkdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync, statSync, writeFileSync, mkdirSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { createRequire } from 'node:module';
 
 const root = new URL('../', import.meta.url);
 const read = (path) => readFileSync(new URL(path, root));
 const hash = createHash('sha256');
-for (const name of readdirSync(new URL('assembly/', root)).sort()) hash.update(name).update(read(`assembly/${name}`));
+const sources = readdirSync(new URL('assembly/', root), { recursive: true }).map((name) => `assembly/${name}`);
+for (const name of sources.filter((path) => statSync(new URL(path, root)).isFile()).sort()) hash.update(name).update(read(name));
 for (const file of ['asconfig.json', 'scripts/build-wasm.mjs', 'scripts/inline-wasm.mjs', 'scripts/kernel-bindings.mjs'])
   hash.update(read(file));
 const require = createRequire(import.meta.url);
@@ -23,6 +26,8 @@ const outputs = [
   'build/kernels-relaxed.wasm',
   'build/kernels-simd-threads.wasm',
   'build/kernels-relaxed-threads.wasm',
+  'build/extras/kernels-extras-simd.wasm',
+  'build/extras/kernels-extras-relaxed.wasm',
   'src/wasm/generated/kernels-simd.ts',
   'src/backend/generated/kernels.ts',
 ];
@@ -34,6 +39,10 @@ if (fresh && !process.argv.includes('--force')) {
 const asc = require.resolve('assemblyscript/bin/asc.js');
 for (const target of ['simd', 'relaxed', 'simd-threads', 'relaxed-threads']) {
   execFileSync(process.execPath, [asc, 'assembly/index.ts', '--target', target], { cwd: root, stdio: 'inherit' });
+}
+mkdirSync(new URL('build/extras/', root), { recursive: true });
+for (const target of ['extras-simd', 'extras-relaxed']) {
+  execFileSync(process.execPath, [asc, 'assembly/extras/index.ts', '--target', target], { cwd: root, stdio: 'inherit' });
 }
 execFileSync(process.execPath, ['scripts/inline-wasm.mjs'], { cwd: root, stdio: 'inherit' });
 execFileSync(process.execPath, ['scripts/kernel-bindings.mjs'], { cwd: root, stdio: 'inherit' });

@@ -1,12 +1,14 @@
 // The layers of src/ and which way they point. Every import in src/ (type-only ones too) is
 // read, and an arrow from one layer to another must be listed in ALLOWED below; arrows point
 // down only, so the table (checked to be acyclic here) is the architecture. Node-only modules
-// stay in node/ and cli/, and nothing outside src/wasm/ touches WebAssembly.*.
+// stay in node/ and cli/, and nothing outside src/wasm/ touches WebAssembly.*. The kernels'
+// entry files only re-export, and the shipped ones never reach the benchmark/test extras.
 import { describe, it, expect } from 'vitest';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
 
 const SRC = resolve(import.meta.dirname, '../src');
+const ASSEMBLY = resolve(import.meta.dirname, '../assembly');
 
 /** Layer → the layers it may import. Lower layers first; a layer always may import itself. */
 const ALLOWED: Record<string, string[]> = {
@@ -118,5 +120,16 @@ describe('architecture', () => {
       if (layer !== 'wasm')
         expect(text, relative(SRC, file)).not.toMatch(/\bWebAssembly\.(instantiate|compile|validate|Memory|Module\b\()/);
     }
+  });
+
+  it('assembly/index.ts and assembly/extras/index.ts only re-export; no shipped kernel file imports extras/', () => {
+    for (const entry of ['index.ts', 'extras/index.ts']) {
+      const text = readFileSync(join(ASSEMBLY, entry), 'utf8');
+      const rest = text.replace(/\/\/.*$/gm, '').replace(/export\s*\{[^}]*\}\s*from\s*"[^"]+";/g, '');
+      expect(rest.trim(), entry).toBe('');
+    }
+    const shipped = readdirSync(ASSEMBLY).filter((name) => name.endsWith('.ts'));
+    expect(shipped).toContain('index.ts');
+    for (const name of shipped) expect(readFileSync(join(ASSEMBLY, name), 'utf8'), name).not.toMatch(/from\s+["']\.\/extras/);
   });
 });

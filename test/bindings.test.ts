@@ -1,12 +1,14 @@
 // The kernel interface is derived, not typed by hand: src/backend/generated/kernels.ts is written
-// from asc's bindings of assembly/index.ts. Here the compiled modules' exports, the generated
-// table and the TypeScript reference twins must name the same kernels with the same arities.
+// from asc's bindings of assembly/index.ts. Here the shipped modules' exports, the generated
+// table and the TypeScript reference twins must name the same kernels with the same arities, and
+// the kernels only benchmarks and tests call stay in the extras module, which is not shipped.
 import { describe, it, expect } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { KERNEL_ARITY, KERNEL_ARGUMENTS } from '../src/backend/generated/kernels.js';
 import { ReferenceBackend } from '../src/reference/backend.js';
 import { loadWasmBackend } from '../src/wasm/load.js';
+import { EXTRA_KERNELS } from './extra-kernels.js';
 
 const ROOT = resolve(import.meta.dirname, '..');
 /** Exports that are not kernels, and the one kernel the contract splits by data type. */
@@ -53,6 +55,20 @@ describe('kernel bindings', () => {
       for (const twin of SPLIT[name as keyof typeof SPLIT] ?? [name]) expected[twin] = arity;
     }
     expect(Object.fromEntries(Object.entries(twins).map(([k, f]) => [k, f.length]))).toEqual(expected);
+  });
+
+  it('the extras module (benchmarks and tests only) holds the kernels no shipped module exports, and is not packed', async () => {
+    for (const build of ['simd', 'relaxed']) {
+      const extras = await moduleExports(`extras/kernels-extras-${build}.wasm`);
+      expect(Object.keys(extras).sort(), build).toEqual([...ALLOCATOR, ...EXTRA_KERNELS].sort());
+    }
+    for (const name of EXTRA_KERNELS) expect(Object.keys(KERNEL_ARITY)).not.toContain(name);
+    // package.json's "files" reach build/ only through patterns of its top level (build/*.wasm),
+    // which do not match build/extras/.
+    const { files } = JSON.parse(readFileSync(resolve(ROOT, 'package.json'), 'utf8')) as { files: string[] };
+    const intoBuild = files.filter((f) => f === 'build' || f.startsWith('build/'));
+    expect(intoBuild.length).toBeGreaterThan(0);
+    for (const f of intoBuild) expect(f, f).toMatch(/^build\/[^/*]*\*?[^/*]*$/);
   });
 
   it('a module that lacks a kernel is refused at load time, by name', async () => {

@@ -47,12 +47,6 @@ export class ReferenceBackend implements Backend {
     this.kernels = {
       zero_f32: (p, n) => F(p, n).fill(0),
       copy_f32: (dst, src, n) => F(dst, n).set(F(src, n).slice()),
-      stream_sum: (p, n) => {
-        let s = 0;
-        for (const x of F(p, n)) s += x;
-        return s;
-      },
-      stream_sum_i8: (p, n) => new Int8Array(this.bytes(p, n).slice().buffer).reduce((a, b) => a + b, 0),
       count_nonfinite: (p, n) => Array.prototype.filter.call(F(p, n), (x: number) => !Number.isFinite(x)).length,
       dense_forward: (y, x, w, b, m, k, n) => denseForward(F(y, m * n), F(x, m * k), F(w, k * n), Fo(b, n), m, k, n),
       dense_backward_input: (dx, dy, w, m, k, n) => denseBackwardInput(F(dx, m * k), F(dy, m * n), F(w, k * n), m, k, n),
@@ -224,7 +218,6 @@ export class ReferenceBackend implements Backend {
         quantizeRowsI8(this.signedBytes(out, n * dPad), sc, F(x, n * d), n, d, dPad, limit, offset);
         F(scales, n).set(sc);
       },
-      relaxed_dot_probe: (a, b, c) => 4 * a * b + c,
       score_topk_i8: (outIdx, outScore, counts, qq, qscales, iq, iscales, exOffsets, exIds, b, n, dPad, m, itemBase, seven) => {
         const qb = this.signedBytes(qq, b * dPad),
           ib = this.signedBytes(iq, n * dPad),

@@ -1,6 +1,7 @@
 // Reference twin of the fused score + top-k kernel (assembly/score.ts): every score computed, the
 // excluded items dropped, a full sort by (score descending, index ascending), the first k kept,
-// short rows padded with index −1 and score −∞.
+// short rows padded with index −1 and score −∞. Also the twins of quantisation
+// (assembly/quantize.ts) and of the int8 scan's approximate score (assembly/score-int8.ts).
 import type { Floats } from '../backend/contract.js';
 
 export function scoreTopK(

@@ -159,7 +159,7 @@ export class WasmBackend implements Backend {
     // i32 and f32 gathers are one kernel in WASM (both move 32-bit words).
     this.kernels = { ...kernels, gather_i32: gather_32, gather_f32: gather_32 };
     // The relaxed build's int8 index is stored in the relaxed dot's 7-bit form; its scan checks
-    // inline whether the compiled code computes that dot right (assembly/quantize.ts).
+    // inline whether the compiled code computes that dot right (assembly/score-int8.ts).
     this.int8Seven = kind === 'relaxed' ? 1 : 0;
   }
 

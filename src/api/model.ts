@@ -17,7 +17,8 @@ import type { Spawner } from '../wasm/pool.js';
 import { LOSSES, type LossName } from '../train/losses/index.js';
 import type { FitOptions, FitResult } from '../train/options.js';
 import { planOptimizers, OPTIMIZERS, type OptimizerName, type OptimizerOptions } from '../train/optimizers/index.js';
-import { trainingBytes } from '../train/memory.js';
+import { trainingBytes, activationBytesPerRow, checkModelRoom } from '../train/memory.js';
+import { MAX_BATCH_ROWS, checkCarriedSettings, lossConflict } from '../train/options.js';
 import { rmse, mae } from '../eval/regression.js';
 import { evaluateRanking, type RankingOptions, type RankingMetrics } from '../eval/ranking.js';
 import { recommend, similarItems, recommendForHistory, type RecommendOptions, type HistoryOptions } from '../rank/recommend.js';
@@ -181,7 +182,11 @@ export class Model {
   get vocabularies(): Readonly<ModelVocabularies> {
     return { ...this.#core.vocabularies };
   }
-  /** Attaches id vocabularies (saved with the model); each must cover the model's entities. */
+  /**
+   * Attaches id vocabularies (saved with the model); each maps exactly the model's rows of its
+   * side: an exact one holds a key for every row but row 0 (the unknown id), a hashed one has as
+   * many buckets as rows.
+   */
   setVocabularies(vocabularies: ModelVocabularies): void {
     this.#core.live();
     for (const [side, v] of [
@@ -191,8 +196,12 @@ export class Model {
       if (v === undefined) continue;
       if (!(v instanceof Vocabulary)) fail('BAD_INPUT', `vocabularies.${side}s must be a Vocabulary`);
       const count = side === 'user' ? this.userCount : this.itemCount;
-      if (v.size > count)
-        fail('DIMENSION_MISMATCH', `vocabularies.${side}s maps ${v.size} indices but the model has ${count} ${side}s`);
+      // One index per row: a shorter vocabulary leaves rows without ids (and update() could not grow them).
+      if (v.size !== count)
+        fail(
+          'DIMENSION_MISMATCH',
+          `vocabularies.${side}s maps ${v.size} indices (${v.mode === 'exact' ? `${v.size - 1} keys and the unknown-id index 0` : 'hash buckets'}) but the model has ${count} ${side}s: a vocabulary maps every row`,
+        );
     }
     this.#core.vocabularies = { ...vocabularies };
   }
@@ -604,12 +613,19 @@ export class Model {
    * features point, or at the mean trained ones; see docs/updates.md), the interaction sets take
    * the new events, and training continues from the kept optimizer state with the settings of
    * the last training (saved in model files too) for `epochs` (default 3) over the new events
-   * alone. The model is unchanged when anything fails. While it runs the old and the grown
-   * model are both in memory. See docs/updates.md.
+   * alone. The model is unchanged when anything fails (the options are checked before it grows);
+   * a dispose() from a callback ends it with DISPOSED and the model stays disposed. While it runs
+   * the old and the grown model are both in memory. See docs/updates.md.
    */
   update(events: readonly UpdateEvent[], options: UpdateOptions = {}): UpdateResult {
     this.#core.live();
     const { core, result } = updateCore(this.#core, events, options);
+    if (this.#core.disposed) {
+      // Disposed while it ran (updateCore's callbacks say so first): the grown core is not installed.
+      core.threads = null;
+      core.dispose();
+      fail('DISPOSED', 'the model was disposed during update()');
+    }
     this.replaceCore(core);
     return result;
   }
@@ -667,7 +683,14 @@ export interface ModelMemory {
    * of 4 bytes a row and one batch's rows; freed after fit). The data (about 16 bytes an event)
    * and the batch scratch come on top.
    */
-  training: { optimizerState: number; gradients: number; total: number };
+  training: {
+    optimizerState: number;
+    gradients: number;
+    /** Bytes of both towers' activations and their gradients for one batch (`batchSize` rows, default 256). */
+    activations: number;
+    /** optimizerState + gradients + activations. */
+    total: number;
+  };
 }
 
 /**
@@ -681,11 +704,15 @@ export function modelMemory(
 ): ModelMemory {
   const groups = TwoTower.parameterGroups(config);
   const plans = planOptimizers(groups, options.optimizers, 1);
-  const t = trainingBytes(plans, 4, options.batchSize ?? 256);
+  const batchSize = options.batchSize ?? 256;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_ROWS)
+    fail('BAD_OPTION', `modelMemory: options.batchSize must be an integer in [1, ${MAX_BATCH_ROWS}], got ${batchSize}`);
+  const t = trainingBytes(plans, 4, batchSize);
+  const activations = batchSize * activationBytesPerRow(config, 4);
   return {
     parameters: groups.reduce((sum, g) => sum + g.blocks.reduce((s, b) => s + b.size, 0), 0),
     bytes: groups.reduce((sum, g) => sum + g.size * 4, 0),
-    training: { ...t, total: t.optimizerState + t.gradients },
+    training: { ...t, activations, total: t.optimizerState + t.gradients + activations },
   };
 }
 
@@ -699,6 +726,10 @@ export async function createModel(config: TwoTowerConfig, options: CreateModelOp
   const backend = threaded?.backend ?? options.backend ?? (await loadWasmBackend(options.wasm));
   let core: TwoTower;
   try {
+    // Before anything is allocated: the values, and the towers' activations for one chunk of rows.
+    const groups = TwoTower.parameterGroups(config);
+    const values = groups.reduce((sum, g) => sum + g.size, 0) * backend.floatBytes;
+    checkModelRoom(config, values, backend.floatBytes, backend.stats().liveBytes, backend.memoryLimit);
     core = new TwoTower(config, backend);
   } catch (error) {
     threaded?.pool.close();
@@ -736,6 +767,7 @@ export async function loadModel(bytes: Uint8Array, options: LoadModelOptions = {
   }
   const extra = Object.keys(contents.parameters).filter((n) => !declared.some((b) => b.name === n));
   if (extra.length > 0) fail('BAD_MODEL_FILE', `${name} is corrupted: parameter block "${extra[0]}" is not part of its model`);
+  checkHeaderAgainstModel(contents, name);
   const model = await asModelFileErrorAsync(name, () =>
     createModel(contents.config, {
       wasm: options.wasm,
@@ -789,6 +821,46 @@ export async function loadModel(bytes: Uint8Array, options: LoadModelOptions = {
     throw error;
   }
   return model;
+}
+
+/**
+ * What a model file's header says beside the config must agree with the config and its tables,
+ * checked before anything is allocated: each vocabulary maps exactly its side's rows (a hashed
+ * one into as many buckets, an exact one with a key for every row but the unknown-id row 0); the
+ * loss can train the config; the training settings are what fit() accepts (named as the file's,
+ * not as the caller's options) and hold only settings a model carries. Throws BAD_MODEL_FILE
+ * naming the field and its value.
+ */
+function checkHeaderAgainstModel(contents: ReturnType<typeof decodeModelFile>, name: string): void {
+  const bad = (what: string): never => fail('BAD_MODEL_FILE', `${name} is corrupted: ${what}`);
+  const config = contents.config;
+  for (const side of ['user', 'item'] as const) {
+    const vocab = contents.vocabularies[side];
+    if (!vocab) continue;
+    const id = config[side].features.find((f) => f.kind === 'id');
+    const table = side === 'user' ? contents.userFeatures : contents.itemFeatures;
+    const rows = id ? id.vocabSize : (table?.count ?? 0);
+    const what = id ? `the ${side} id table has ${rows} rows` : `the ${side} feature table has ${rows} rows`;
+    if (vocab.mode === 'hash' && vocab.buckets !== rows) bad(`vocabularies.${side}.buckets is ${vocab.buckets}, but ${what}`);
+    if (vocab.mode === 'exact' && vocab.keys!.length + 1 !== rows)
+      bad(`vocabularies.${side}.keys holds ${vocab.keys!.length} keys, but ${what} (${rows - 1} keys and the unknown-id row 0)`);
+  }
+  if (contents.loss === undefined) return;
+  if (!Object.hasOwn(LOSSES, contents.loss))
+    fail('BAD_MODEL_FILE', `${name} was trained with loss "${contents.loss}", which this twotower does not know`);
+  const conflict = lossConflict(LOSSES[contents.loss as LossName], config);
+  if (conflict) bad(`loss is ${JSON.stringify(contents.loss)}, but ${conflict}`);
+  const training = contents.training;
+  if (training === undefined) return;
+  asModelFileError(name, () => checkCarriedSettings(training, 'training'));
+  if (training.optimizers !== undefined) {
+    const groups = asModelFileError(name, () => TwoTower.parameterGroups(config));
+    try {
+      planOptimizers(groups, training.optimizers as OptimizerOptions, 1);
+    } catch (error) {
+      bad(`training.optimizers is ${JSON.stringify(training.optimizers)}: ${(error as Error).message}`);
+    }
+  }
 }
 
 /** Errors that mean "this file does not describe a valid model" become BAD_MODEL_FILE; memory errors stay what they are. */

@@ -23,7 +23,7 @@ import { fit } from '../train/fit.js';
 import { foldInBlocker, foldInUsers } from '../train/fold-in.js';
 import { regressColdRows } from '../train/cold-rows.js';
 import { resolveLoss } from '../train/losses/index.js';
-import type { FitOptions, FitResult } from '../train/options.js';
+import { resolveOptions, type FitOptions, type FitResult } from '../train/options.js';
 
 type Id = string | number;
 
@@ -273,6 +273,43 @@ function grownCore(
 }
 
 /**
+ * The caller's callbacks, each followed by a check that they did not dispose the model: training
+ * runs on the grown core, so fit() cannot see a dispose() of the old one, and the update would
+ * install the grown core over it. It ends with DISPOSED instead (as fit() does), and the caller
+ * of updateCore frees the grown core.
+ */
+function disposalChecks(
+  core: TwoTower,
+  given: Pick<FitOptions, 'onBatchEnd' | 'onEpochEnd'>,
+): Pick<FitOptions, 'onBatchEnd' | 'onEpochEnd'> {
+  const { onBatchEnd, onEpochEnd } = given;
+  return {
+    ...(onBatchEnd
+      ? {
+          onBatchEnd: (info) => {
+            onBatchEnd(info);
+            if (core.disposed)
+              fail(
+                'DISPOSED',
+                `the model was disposed during update() (by onBatchEnd, at epoch ${info.epoch + 1}, batch ${info.batch + 1})`,
+              );
+          },
+        }
+      : {}),
+    ...(onEpochEnd
+      ? {
+          onEpochEnd: (info) => {
+            const carryOn = onEpochEnd(info);
+            if (core.disposed)
+              fail('DISPOSED', `the model was disposed during update() (by onEpochEnd, after epoch ${info.epoch + 1})`);
+            return carryOn;
+          },
+        }
+      : {}),
+  };
+}
+
+/**
  * Trains the model further on new events: see the file's header. Returns the grown core (the
  * caller swaps it in and disposes the old one) and what happened.
  */
@@ -289,6 +326,17 @@ export function updateCore(
   const loss = resolveLoss(trained.loss as FitOptions['loss'] & string);
   const encoded = encodeEvents(core, events, !loss.implicit, 'update');
   const { userFeatures, itemFeatures, ...given } = options;
+  const carried = (trained.settings ?? {}) as FitOptions;
+  const fitOptions: FitOptions = {
+    ...carried,
+    loss: loss.name as FitOptions['loss'],
+    epochs: UPDATE_EPOCHS,
+    learningRate: (carried.learningRate ?? 0.003) * UPDATE_RATE_SCALE,
+    ...given,
+    ...disposalChecks(core, given),
+  };
+  // Every option is checked before the model grows (an epochs of 1e9 costs nothing).
+  resolveOptions(fitOptions, core.config.seed ?? 1);
   const next = grownCore(core, encoded, { user: userFeatures, item: itemFeatures }, encoded.data, 'update');
   try {
     // New entities of a linear tower with side features start where their features point (as in addItems).
@@ -303,14 +351,7 @@ export function updateCore(
           Array.from({ length: after - before }, (_, i) => before + i),
         );
     }
-    const carried = (trained.settings ?? {}) as FitOptions;
-    const result = fit(next, encoded.data, {
-      ...carried,
-      loss: loss.name as FitOptions['loss'],
-      epochs: UPDATE_EPOCHS,
-      learningRate: (carried.learningRate ?? 0.003) * UPDATE_RATE_SCALE,
-      ...given,
-    });
+    const result = fit(next, encoded.data, fitOptions);
     // The carried settings stay what training set them to, but for settings this call gave.
     const overrides = Object.fromEntries(Object.entries(given).filter(([key]) => key in (next.trainedWith?.settings ?? {})));
     next.trainedWith = { ...trained, settings: { ...(trained.settings ?? {}), ...overrides } };

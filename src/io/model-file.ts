@@ -181,8 +181,11 @@ function sectionsOf(header: Header): Section[] {
 
 /**
  * Checks a header against the format's schema before anything is read or allocated: the type of
- * every field, and every section's type, offset and length inside the body. Throws BAD_MODEL_FILE
- * naming the field.
+ * every field, every section's type, offset and length inside the body (no two sharing bytes),
+ * the parameter blocks end to end over the values, one optimizer state per group, and a loss
+ * wherever training settings are (the same one). Throws BAD_MODEL_FILE naming the field. What
+ * needs the config (vocabularies against the tables, the loss and settings against fit()'s
+ * rules) is checked where the model is rebuilt (src/api/model.ts).
  */
 function validateHeader(header: unknown, bodyLength: number, name: string): asserts header is Header {
   const bad = (what: string): never => fail('BAD_MODEL_FILE', `${name} is corrupted: ${what}`);
@@ -192,6 +195,7 @@ function validateHeader(header: unknown, bodyLength: number, name: string): asse
       bad(`${where} must be an integer in [0, ${max}], got ${JSON.stringify(v)}`);
     return v as number;
   };
+  const placed: { where: string; start: number; end: number }[] = [];
   const section = (v: unknown, where: string, type: 'f32' | 'i32'): void => {
     if (!isObject(v)) bad(`${where} is missing`);
     const sec = v as Record<string, unknown>;
@@ -200,6 +204,7 @@ function validateHeader(header: unknown, bodyLength: number, name: string): asse
     const length = count(sec.length, `${where}.length`, bodyLength / 4);
     if (offset % 4 !== 0 || offset + 4 * length > bodyLength)
       bad(`${where} (offset ${offset}, ${length} values) lies outside the ${bodyLength}-byte body`);
+    if (length > 0) placed.push({ where, start: offset, end: offset + 4 * length });
   };
   if (!isObject(header)) bad('its header is not an object');
   const h = header as Record<string, unknown>;
@@ -209,8 +214,12 @@ function validateHeader(header: unknown, bodyLength: number, name: string): asse
   const params = h.parameters as Record<string, unknown>;
   section(params.data, 'parameters.data', 'f32');
   const dataLength = (params.data as { length: number }).length;
+  if (params.total !== dataLength)
+    bad(`parameters.total is ${JSON.stringify(params.total)}, but parameters.data holds ${dataLength} values`);
   if (!Array.isArray(params.blocks)) bad('parameters.blocks must be a list');
   const names = new Set<string>();
+  // The blocks lie end to end in the order listed and cover the values exactly (as written).
+  let next = 0;
   (params.blocks as unknown[]).forEach((b, i) => {
     if (!isObject(b) || typeof b.name !== 'string') bad(`parameters.blocks[${i}] must be { name, offset, size }`);
     const block = b as { name: string; offset: unknown; size: unknown };
@@ -219,13 +228,22 @@ function validateHeader(header: unknown, bodyLength: number, name: string): asse
     const offset = count(block.offset, `parameters.blocks[${i}].offset`, dataLength);
     const size = count(block.size, `parameters.blocks[${i}].size`, dataLength);
     if (offset + size > dataLength) bad(`parameter block "${block.name}" runs past the end of the parameters`);
+    if (offset !== next) bad(`parameters.blocks[${i}].offset is ${offset}, expected ${next} (the blocks lie end to end)`);
+    next = offset + size;
   });
+  if (next !== dataLength) bad(`parameters.blocks cover ${next} of the ${dataLength} parameter values`);
   if (!isObject(h.vocabularies)) bad('vocabularies must be an object');
   for (const side of ['user', 'item']) {
     const v = (h.vocabularies as Record<string, unknown>)[side];
     if (v === undefined) continue;
     if (!isObject(v)) bad(`vocabularies.${side} must be an object`);
     const vocab = v as Record<string, unknown>;
+    const stray = Object.keys(vocab).find((key) => !['mode', 'keys', 'buckets'].includes(key));
+    if (stray !== undefined) bad(`vocabularies.${side}.${stray} is not a field of a vocabulary (mode, keys, buckets)`);
+    if (vocab.mode === 'exact' && vocab.buckets !== undefined)
+      bad(`vocabularies.${side}.buckets is given, but an exact vocabulary has keys, not buckets`);
+    if (vocab.mode === 'hash' && vocab.keys !== undefined)
+      bad(`vocabularies.${side}.keys is given, but a hash vocabulary has buckets, not keys`);
     if (vocab.mode === 'exact') {
       if (!Array.isArray(vocab.keys) || vocab.keys.some((k) => typeof k !== 'string'))
         bad(`vocabularies.${side}.keys must be a list of strings`);
@@ -263,13 +281,24 @@ function validateHeader(header: unknown, bodyLength: number, name: string): asse
   if (h.metadata !== undefined && !isObject(h.metadata)) bad('metadata must be an object');
   if (h.loss !== undefined && (typeof h.loss !== 'string' || !/^[a-z0-9_-]{1,32}$/i.test(h.loss)))
     bad(`loss must be a loss name, got ${JSON.stringify(h.loss)}`);
-  if (h.training !== undefined && !isObject(h.training)) bad('training must be an object');
+  if (h.training !== undefined) {
+    if (!isObject(h.training)) bad('training must be an object');
+    // The settings are checked against fit()'s rules where the model is rebuilt (src/api/model.ts).
+    if (h.loss === undefined) bad('training settings without a loss (a trained model records both)');
+    const said = (h.training as Record<string, unknown>).loss;
+    if (said !== undefined && said !== h.loss)
+      bad(`training.loss is ${JSON.stringify(said)}, but the model was trained with loss ${JSON.stringify(h.loss)}`);
+  }
   if (h.optimizerState !== undefined) {
     if (!Array.isArray(h.optimizerState)) bad('optimizerState must be a list');
+    const groups = new Set<string>();
     (h.optimizerState as unknown[]).forEach((g, i) => {
       const where = `optimizerState[${i}]`;
       if (!isObject(g) || typeof g.group !== 'string' || typeof g.owner !== 'string' || !Array.isArray(g.slots))
         bad(`${where} must be { group, owner, slots }`);
+      const group = (g as { group: string }).group;
+      if (groups.has(group)) bad(`${where} repeats group ${JSON.stringify(group)}`);
+      groups.add(group);
       (g as { slots: unknown[] }).slots.forEach((slot, j) => section(slot, `${where}.slots[${j}]`, 'f32'));
     });
   }
@@ -278,6 +307,17 @@ function validateHeader(header: unknown, bodyLength: number, name: string): asse
     if (!isObject(h.seen)) bad('seen must be { offsets, ids }');
     section((h.seen as Record<string, unknown>).offsets, 'seen.offsets', 'i32');
     section((h.seen as Record<string, unknown>).ids, 'seen.ids', 'i32');
+  }
+  // No two sections share bytes (each was written once, in turn): a section laid over another
+  // would read one array as another.
+  const order = placed.slice().sort((a, b) => a.start - b.start);
+  let reach = order[0];
+  for (const later of order.slice(1)) {
+    if (later.start < reach!.end)
+      bad(
+        `${later.where} (bytes ${later.start}–${later.end}) overlaps ${reach!.where} (bytes ${reach!.start}–${reach!.end}) in the body`,
+      );
+    if (later.end > reach!.end) reach = later;
   }
 }
 

@@ -6,6 +6,13 @@ import { FEATURE_KINDS, featureKind } from './features/index.js';
 import { positiveInt } from './features/checks.js';
 import { checkBooleans } from '../data/checks.js';
 
+/**
+ * The widest a tower's input, a hidden layer or the embedding may be: one chunk of rows (4096) of
+ * such a layer's activations is then 512 MiB at most, well within one allocator block
+ * (docs/limits.md).
+ */
+export const MAX_WIDTH = 2 ** 15;
+
 /** Returns the tower's input width. */
 function validateTower(t: TowerConfig, side: TowerSide, dim: number): number {
   if (!t || !Array.isArray(t.features) || t.features.length === 0) {
@@ -31,7 +38,15 @@ function validateTower(t: TowerConfig, side: TowerSide, dim: number): number {
   if (t.features.filter((f) => f.kind === 'id').length > 1) fail('BAD_CONFIG', `config.${side} has more than one id feature`);
   if (t.hidden !== undefined && !Array.isArray(t.hidden))
     fail('BAD_CONFIG', `config.${side}.hidden must be a list of layer widths, got ${JSON.stringify(t.hidden)}`);
-  (t.hidden ?? []).forEach((h, i) => positiveInt(h, `config.${side}.hidden[${i}]`));
+  (t.hidden ?? []).forEach((h, i) => {
+    positiveInt(h, `config.${side}.hidden[${i}]`);
+    if (h > MAX_WIDTH) fail('BAD_CONFIG', `config.${side}.hidden[${i}] is ${h}, over the largest layer width ${MAX_WIDTH}`);
+  });
+  if (width > MAX_WIDTH)
+    fail(
+      'BAD_CONFIG',
+      `config.${side}'s input is ${width} wide (the features' widths summed), over the largest layer width ${MAX_WIDTH}: use smaller feature dims`,
+    );
   if (t.project !== undefined && typeof t.project !== 'boolean')
     fail('BAD_CONFIG', `config.${side}.project must be true or false, got ${JSON.stringify(t.project)}`);
   if (t.project === false && (t.hidden ?? []).length === 0 && width !== dim) {
@@ -46,6 +61,7 @@ function validateTower(t: TowerConfig, side: TowerSide, dim: number): number {
 export function validateConfig(config: TwoTowerConfig): void {
   if (!config || typeof config !== 'object') fail('BAD_CONFIG', 'config must be an object');
   positiveInt(config.dim, 'config.dim');
+  if (config.dim > MAX_WIDTH) fail('BAD_CONFIG', `config.dim is ${config.dim}, over the largest layer width ${MAX_WIDTH}`);
   validateTower(config.user, 'user', config.dim);
   validateTower(config.item, 'item', config.dim);
   for (const side of ['user', 'item'] as const) {

@@ -18,6 +18,8 @@ import {
   type EpochInfo,
   type ResolvedFitOptions,
   carriedSettings,
+  lossConflict,
+  MAX_BATCH_ROWS,
 } from './options.js';
 import { prepareData } from './prepare.js';
 import { Snapshot } from './snapshot.js';
@@ -25,7 +27,7 @@ import { EpochTracker } from './early-stopping.js';
 import { ImplicitSampler } from './implicit-sampler.js';
 import { TrainScratch } from './scratch.js';
 import { lossAndGradients, optimizerStep, prepareGroups } from './step.js';
-import { trainingBytes, checkHeapRoom } from './memory.js';
+import { trainingBytes, checkHeapRoom, activationBytesPerRow, SERVING_ROWS } from './memory.js';
 
 /** Draws row indices with probability ∝ log(1 + weight) (binary search in the cumulative sums). */
 class WeightedDraw {
@@ -49,8 +51,7 @@ class WeightedDraw {
   }
 }
 
-/** Most rows one training batch may stage (positives and their negatives): bounds the scratch memory. */
-export const MAX_BATCH_ROWS = 2 ** 20;
+export { MAX_BATCH_ROWS };
 
 /** The validation metric after an epoch, as a loss (lower is better), recorded into `info`. */
 function validate(
@@ -83,9 +84,8 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
   const o: ResolvedFitOptions = resolveOptions(options, core.config.seed ?? 1);
   const loss = resolveLoss(o.loss);
   core.ensureReady();
-  if (loss.kind === 'matrix' && (core.bias.global || core.bias.user || core.bias.item)) {
-    fail('BAD_CONFIG', `loss '${loss.name}' scores pairs by the dot product alone: remove config.bias to train with it`);
-  }
+  const conflict = lossConflict(loss, core.config);
+  if (conflict) fail('BAD_CONFIG', conflict);
   const plans = planOptimizers(core.store.groups, o.optimizers, o.learningRate);
   const { train, validation } = prepareData(core, data, o, loss);
   const settings: LossSettings = {
@@ -113,7 +113,11 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
       'optimizer state': training.optimizerState,
       gradients: core.store.hasGradients ? 0 : training.gradients,
       data: n * (12 + be.floatBytes),
+      // The towers' scratch serves a batch, and chunks of rows when validating.
+      activations: Math.max(rowsPerBatch, validation ? SERVING_ROWS : 0) * activationBytesPerRow(core.config, be.floatBytes),
       'batch scratch': rowsPerBatch * (32 + 4 * core.dim * be.floatBytes),
+      // A matrix loss's in-batch logits: rows × rows.
+      'in-batch logits': loss.kind === 'matrix' ? rowsPerBatch * rowsPerBatch * be.floatBytes : 0,
     },
     be.stats().liveBytes,
     limit,

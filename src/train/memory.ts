@@ -1,13 +1,16 @@
 // What training needs in the WebAssembly heap beyond the model's values, estimated before
 // anything is allocated: each group's optimizer state (by its optimizer), its gradient (full
 // for a whole-group optimizer; for a sparse one a row map of 4 bytes a row and a compact
-// gradient of the rows one batch touches), the uploaded data and the batch scratch. fit()
-// checks the sum against the heap's limit (or options.memoryLimit) and refuses, naming the need
-// and the remedies, rather than run into the wall halfway.
+// gradient of the rows one batch touches), the uploaded data, the towers' activations and the
+// batch scratch. fit() checks the sum against the heap's limit (or options.memoryLimit) and
+// refuses, naming the need and the remedies, rather than run into the wall halfway; createModel
+// checks the values and one serving chunk's activations the same way.
 import { fail } from '../errors.js';
 import { formatBytes } from '../backend/contract.js';
 import type { ParamGroup } from '../model/parameters.js';
 import type { GroupPlan } from './optimizers/index.js';
+import type { TwoTowerConfig } from '../config/model.js';
+import { featureKind } from '../model/features/index.js';
 
 /** Training's extra bytes for a set of plans, by use. */
 export interface TrainingBytes {
@@ -48,6 +51,52 @@ export function checkHeapRoom(need: Record<string, number>, held: number, limit:
     .join(', ');
   fail(
     'OUT_OF_MEMORY',
-    `fit() needs ${formatBytes(total)} (${parts}) beside the ${formatBytes(held)} the heap holds, over ${limitName} of ${formatBytes(limit)}: train the largest tables with optimizers: { embeddings: 'rowwiseAdagrad' } (4 bytes a row of state instead of Adam's 8 a parameter), use a smaller dim, or fewer ids (hashed ids) (docs/limits.md)`,
+    `fit() needs ${formatBytes(total)} (${parts}) beside the ${formatBytes(held)} the heap holds, over ${limitName} of ${formatBytes(limit)}: train the largest tables with optimizers: { embeddings: 'rowwiseAdagrad' } (4 bytes a row of state instead of Adam's 8 a parameter), use a smaller dim, or fewer ids (hashed ids); for the activations and the batch scratch, a smaller batchSize or narrower hidden layers (docs/limits.md)`,
+  );
+}
+
+/** Rows the model embeds or predicts at once when serving (the chunk of src/model/twotower.ts). */
+export const SERVING_ROWS = 4096;
+
+/**
+ * Bytes of one row of both towers' scratch (src/model/tower.ts's reserve): each tower's input and
+ * its gradient, every dense layer's output and its gradient, and an i32 for each feature that
+ * keeps one per row. A batch of n rows (training) or a chunk (serving) takes n times this. The
+ * config must be valid (validateConfig).
+ */
+export function activationBytesPerRow(config: TwoTowerConfig, floatBytes: number): number {
+  let bytes = 0;
+  for (const side of ['user', 'item'] as const) {
+    const tower = config[side];
+    let input = 0;
+    for (const spec of tower.features) {
+      const kind = featureKind(spec);
+      input += kind.width(spec);
+      if (kind.rowScratch) bytes += 4;
+    }
+    const widths = [...(tower.hidden ?? []), ...(tower.project !== false ? [config.dim] : [])];
+    bytes += 2 * (input + widths.reduce((a, b) => a + b, 0)) * floatBytes;
+  }
+  return bytes;
+}
+
+/**
+ * Throws OUT_OF_MEMORY, before the model is built, when its values and its towers' activations for
+ * one chunk of SERVING_ROWS rows (what embedding or scoring needs at least) would pass `limit`
+ * beside the `held` bytes. `valueBytes` are the parameter groups' bytes.
+ */
+export function checkModelRoom(
+  config: TwoTowerConfig,
+  valueBytes: number,
+  floatBytes: number,
+  held: number,
+  limit: number,
+): void {
+  const perRow = activationBytesPerRow(config, floatBytes);
+  const activations = SERVING_ROWS * perRow;
+  if (held + valueBytes + activations <= limit) return;
+  fail(
+    'OUT_OF_MEMORY',
+    `the model needs ${formatBytes(valueBytes + activations)} (its parameter values ${formatBytes(valueBytes)}, its towers' activations for a chunk of ${SERVING_ROWS} rows ${formatBytes(activations)}: ${formatBytes(perRow)} a row) beside the ${formatBytes(held)} the heap holds, over its ${formatBytes(limit)} limit: use narrower hidden layers, a smaller dim or fewer ids (hashed ids) (docs/limits.md)`,
   );
 }

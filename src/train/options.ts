@@ -2,8 +2,9 @@
 // schedule.
 import { fail } from '../errors.js';
 import type { Interactions } from '../data/interactions.js';
-import { checkBooleans } from '../data/checks.js';
-import { LOSS_NAMES, type LossName } from './losses/index.js';
+import { checkBooleans, shown } from '../data/checks.js';
+import type { TwoTowerConfig } from '../config/model.js';
+import { LOSS_NAMES, type Loss, type LossName } from './losses/index.js';
 import type { OptimizerOptions } from './optimizers/index.js';
 
 export interface BatchInfo {
@@ -47,9 +48,9 @@ export interface EarlyStopping {
 }
 
 export interface FitOptions {
-  /** Passes over the training data. Default 10. */
+  /** Passes over the training data, 1 to 10,000 (MAX_EPOCHS). Default 10. */
   epochs?: number;
-  /** Interactions per optimizer step. Default 256. */
+  /** Interactions per optimizer step, 1 to 2²⁰ (MAX_BATCH_ROWS; with its negatives, see docs/limits.md). Default 256. */
   batchSize?: number;
   /** The optimizers' step size (before the schedule). Default 0.003. */
   learningRate?: number;
@@ -73,7 +74,7 @@ export interface FitOptions {
   /** Implicit losses: only interactions with rating ≥ this are positives. Default: all. Repeated
    *  (user, item) rows count as one positive (the highest rating kept). */
   minRating?: number;
-  /** bce: sampled negatives per positive. Default 4. (bpr samples one.) */
+  /** bce: sampled negatives per positive; a batch's positives × (1 + negatives) is at most 2²⁰ rows. Default 4. (bpr samples one.) */
   negatives?: number;
   /** bce/bpr: draw negatives uniformly, or by popularity (count^0.75). Default 'uniform'. */
   negativeSampling?: 'uniform' | 'popularity';
@@ -155,18 +156,58 @@ export function carriedSettings(o: FitOptions): TrainingSettings {
   return out as TrainingSettings;
 }
 
+/**
+ * Checks settings a model carries (a model file's `training`) as fit() would check them, and that
+ * they hold nothing else: update() spreads them into its fit options, so a stray `epochs` or
+ * `validationFraction` would change what it does. Throws BAD_OPTION naming `where`.field and the
+ * value (the optimizers are checked against the model's groups by planOptimizers).
+ */
+export function checkCarriedSettings(settings: unknown, where = 'training'): asserts settings is TrainingSettings {
+  if (!settings || typeof settings !== 'object' || Array.isArray(settings))
+    fail('BAD_OPTION', `${where} must be an object of training settings, got ${shown(settings)}`);
+  for (const key of Object.keys(settings))
+    if (!(CARRIED_SETTINGS as readonly string[]).includes(key))
+      fail('BAD_OPTION', `${where}.${key} is not a training setting a model carries (${CARRIED_SETTINGS.join(', ')})`);
+  resolveOptions(settings as FitOptions, 1, where);
+}
+
+/**
+ * Why `loss` cannot train a model of `config`, or undefined when it can: a matrix loss (the
+ * in-batch softmax) scores pairs by the dot product alone, so the model must have no biases.
+ */
+export function lossConflict(loss: Loss, config: TwoTowerConfig): string | undefined {
+  const bias = config.bias;
+  if (loss.kind === 'matrix' && (bias?.global || bias?.user || bias?.item))
+    return `loss '${loss.name}' scores pairs by the dot product alone: remove config.bias to train with it`;
+  return undefined;
+}
+
 export type ResolvedFitOptions = Required<
   Omit<FitOptions, 'validation' | 'onBatchEnd' | 'onEpochEnd' | 'earlyStopping' | 'minRating' | 'optimizers' | 'memoryLimit'>
 > &
   FitOptions;
 
-/** The options with their defaults, validated; `seed` defaults to the model's config.seed. */
-export function resolveOptions(options: FitOptions, modelSeed: number): ResolvedFitOptions {
+/** Most epochs one fit() or update() runs (docs/limits.md). */
+export const MAX_EPOCHS = 10_000;
+/**
+ * Most rows one training batch may stage (positives and their negatives): bounds the scratch
+ * memory, and so batchSize (docs/limits.md).
+ */
+export const MAX_BATCH_ROWS = 2 ** 20;
+
+/**
+ * The options with their defaults, validated; `seed` defaults to the model's config.seed. `where`
+ * names the options in messages ('options', or 'training' for the settings a model file carries).
+ */
+export function resolveOptions(options: FitOptions, modelSeed: number, where = 'options'): ResolvedFitOptions {
   if (options.loss !== undefined && !LOSS_NAMES.includes(options.loss)) {
-    fail('BAD_OPTION', `unknown loss ${JSON.stringify(options.loss)}; available: ${LOSS_NAMES.join(', ')}`);
+    fail(
+      'BAD_OPTION',
+      `unknown loss ${shown(options.loss)}${where === 'options' ? '' : ` (${where}.loss)`}; available: ${LOSS_NAMES.join(', ')}`,
+    );
   }
-  checkBooleans(options, 'options', ['shuffle', 'logQCorrection', 'removeAccidentalHits']);
-  if (typeof options.earlyStopping === 'object') checkBooleans(options.earlyStopping, 'options.earlyStopping', ['restoreBest']);
+  checkBooleans(options, where, ['shuffle', 'logQCorrection', 'removeAccidentalHits']);
+  if (typeof options.earlyStopping === 'object') checkBooleans(options.earlyStopping, `${where}.earlyStopping`, ['restoreBest']);
   const o: ResolvedFitOptions = {
     epochs: 10,
     batchSize: 256,
@@ -189,16 +230,19 @@ export function resolveOptions(options: FitOptions, modelSeed: number): Resolved
     removeAccidentalHits: true,
     ...options,
   };
-  const int = (name: keyof FitOptions, min: number) => {
+  // Counts are bounded: each one multiplies the work or the memory before any other check could.
+  const int = (name: keyof FitOptions, min: number, max = Infinity) => {
     const v = o[name] as number;
-    if (!Number.isInteger(v) || v < min) fail('BAD_OPTION', `options.${name} must be an integer ≥ ${min}, got ${v}`);
+    if (!Number.isInteger(v) || v < min) fail('BAD_OPTION', `${where}.${name} must be an integer ≥ ${min}, got ${shown(v)}`);
+    if (v > max) fail('BAD_OPTION', `${where}.${name} must be an integer in [${min}, ${max}], got ${shown(v)} (docs/limits.md)`);
   };
-  int('epochs', 1);
-  int('batchSize', 1);
+  int('epochs', 1, MAX_EPOCHS);
+  int('batchSize', 1, MAX_BATCH_ROWS);
   int('seed', -(2 ** 31));
   const finite = (name: keyof FitOptions, ok: (v: number) => boolean, rule: string) => {
     const v = o[name] as number;
-    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v)) fail('BAD_OPTION', `options.${name} must be ${rule}, got ${v}`);
+    if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v))
+      fail('BAD_OPTION', `${where}.${name} must be ${rule}, got ${shown(v)}`);
   };
   finite('learningRate', (v) => v > 0, '> 0');
   finite('weightDecay', (v) => v >= 0, '≥ 0');
@@ -210,30 +254,32 @@ export function resolveOptions(options: FitOptions, modelSeed: number): Resolved
   finite('validationFraction', (v) => v >= 0 && v < 1, 'in [0, 1)');
   finite('temperature', (v) => v > 0, '> 0');
   if (o.memoryLimit !== undefined) finite('memoryLimit', (v) => v > 0, 'a number of bytes > 0');
+  // Bounded with the batch: a positive and its negatives are rows of it (fit's MAX_BATCH_ROWS check).
   int('negatives', 1);
   if (o.negativeSampling !== 'uniform' && o.negativeSampling !== 'popularity') {
-    fail('BAD_OPTION', `options.negativeSampling must be 'uniform' or 'popularity', got ${JSON.stringify(o.negativeSampling)}`);
+    fail('BAD_OPTION', `${where}.negativeSampling must be 'uniform' or 'popularity', got ${shown(o.negativeSampling)}`);
   }
   if (o.minRating !== undefined && !Number.isFinite(o.minRating))
-    fail('BAD_OPTION', `options.minRating must be a number, got ${o.minRating}`);
+    fail('BAD_OPTION', `${where}.minRating must be a number, got ${shown(o.minRating)}`);
   const sch = o.schedule;
   if (!sch || !['constant', 'cosine', 'step'].includes(sch.kind)) {
-    fail('BAD_OPTION', `options.schedule.kind must be 'constant', 'cosine' or 'step', got ${JSON.stringify(sch?.kind)}`);
+    fail('BAD_OPTION', `${where}.schedule.kind must be 'constant', 'cosine' or 'step', got ${shown(sch?.kind)}`);
   }
   if (sch.kind === 'cosine' && sch.final !== undefined && !(sch.final >= 0 && sch.final <= 1)) {
-    fail('BAD_OPTION', `options.schedule.final must be in [0, 1], got ${sch.final}`);
+    fail('BAD_OPTION', `${where}.schedule.final must be in [0, 1], got ${shown(sch.final)}`);
   }
   if (sch.kind === 'step' && !(Number.isInteger(sch.every) && sch.every >= 1 && sch.factor > 0)) {
     fail(
       'BAD_OPTION',
-      `options.schedule needs an integer every ≥ 1 and factor > 0, got every ${sch.every}, factor ${sch.factor}`,
+      `${where}.schedule needs an integer every ≥ 1 and factor > 0, got every ${sch.every}, factor ${sch.factor}`,
     );
   }
   if (o.earlyStopping) {
     const p = o.earlyStopping.patience ?? 3;
-    if (!Number.isInteger(p) || p < 1) fail('BAD_OPTION', `options.earlyStopping.patience must be an integer ≥ 1, got ${p}`);
+    if (!Number.isInteger(p) || p < 1)
+      fail('BAD_OPTION', `${where}.earlyStopping.patience must be an integer ≥ 1, got ${shown(p)}`);
     if (!o.validation && !(o.validationFraction > 0)) {
-      fail('BAD_OPTION', 'options.earlyStopping needs validation data: pass options.validation or options.validationFraction');
+      fail('BAD_OPTION', `${where}.earlyStopping needs validation data: pass options.validation or options.validationFraction`);
     }
   }
   return o;

@@ -19,7 +19,7 @@ beforeAll(async () => {
   model = await createModel({ ...tinyConfig(), ratingRange: [1, 5] }, tinyFeatures());
   model.fit(tinyBatch(300, 8), { epochs: 3, batchSize: 32 });
   const vocab = new Vocabulary();
-  ['a', 'b', 'c'].forEach((k) => vocab.add(k));
+  ['a', 'b', 'c', 'd', 'e', 'f'].forEach((k) => vocab.add(k));
   model.setVocabularies({ users: vocab.freeze() });
   model.metadata = { trainedOn: 'tiny' };
   bytes = model.toBytes();

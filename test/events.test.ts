@@ -46,6 +46,41 @@ describe('parseEvents', () => {
     ]);
   });
 
+  it('reads the Last.fm log as published: artistID inferred as the item column, weight as confidence, and says so', async () => {
+    const rows: string[] = ['userID\tartistID\tweight'];
+    for (let u = 2; u < 42; u++)
+      for (let k = 0; k < 8; k++)
+        rows.push(`${u}\t${51 + (u % 4) * 10 + ((u * 7 + k * 3) % 10)}\t${1 + ((u * 31 + k * 17) % 900)}`);
+    const parsed = await parseEvents(rows.join('\n') + '\n', { name: 'user_artists.dat' });
+    expect(parsed.delimiter).toBe('\t');
+    expect(parsed.header).toEqual(['userID', 'artistID', 'weight']);
+    expect(parsed.columns).toEqual({ user: 0, item: 1, rating: undefined, time: undefined, weight: 2 });
+    expect(parsed.inferredItem).toBe('artistID');
+    expect(parsed.hasRatings).toBe(false);
+    expect(parsed.events[0]).toEqual({ user: '2', item: '75', weight: 63 });
+    expect(parsed.notes).toEqual([
+      expect.stringMatching(
+        /^item column: "artistID" \(the only id-like column besides the user's; columns: \{ item \} names another\)$/,
+      ),
+      expect.stringMatching(/^confidence: "weight" weights each row/),
+    ]);
+    const model = await train(parsed.events, { epochs: 2 });
+    expect(model.trainedWith).toEqual({ loss: 'softmax', implicit: true });
+    expect(model.recommend('2', { k: 3 })).toHaveLength(3);
+    model.dispose();
+    // Several id-like columns: none is guessed, and the message names them.
+    await expectError(
+      () => parseEvents('userID,artistID,tagID\n1,2,3\n', { name: 'tags.csv' }),
+      'MISSING_COLUMN',
+      /several id-like columns besides the user's \("artistID" and "tagID"\)/,
+    );
+    // A named item column, or a known one, is never second-guessed; nothing inferred, nothing noted.
+    const named = await parseEvents('userID,artistID,tagID\n1,2,3\n', { columns: { item: 'tagID' } });
+    expect(named.events).toEqual([{ user: '1', item: '3' }]);
+    expect(named.inferredItem).toBeUndefined();
+    expect(named.notes).toEqual([]);
+  });
+
   it('quoted CSV fields (commas and line breaks inside) keep the line numbers of the CLI in errors', async () => {
     const text = 'user,item,rating\n"a, b","x\ny",4\nc,z,oops\n';
     await expectError(() => parseEvents(text, { name: 'q.csv' }), 'BAD_LINE', /^q\.csv:4: field "rating" \(column 3\) is "oops"/);

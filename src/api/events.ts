@@ -7,7 +7,9 @@ import { checkBooleans, shown } from '../data/checks.js';
 import { Vocabulary } from '../data/vocabulary.js';
 import {
   RatingsBuilder,
+  inferItemColumn,
   looksLikeHeader,
+  readingNotes,
   resolveColumns,
   stringFields,
   type ColumnMapping,
@@ -36,6 +38,16 @@ export interface ParsedEvents {
   columns: ResolvedColumns;
   /** false for an event log (no rating column): train() then fits a retrieval model. */
   hasRatings: boolean;
+  /**
+   * The item column's header name when it was inferred (no known item name, and the header's
+   * only id-like column besides the user's, such as artistID); undefined when named or known.
+   */
+  inferredItem?: string;
+  /**
+   * What was inferred, one line each, to show the person whose file it is: the item column taken
+   * from the header, the column weighting each row as a confidence. Empty when nothing was.
+   */
+  notes: string[];
 }
 
 /** How much of the text is looked at for signs of a binary file, before anything is parsed. */
@@ -96,8 +108,10 @@ function* recordChunks(text: string): Generator<string> {
 /**
  * Parses delimited text into events for `train()`, with the CLI's rules: a header is optional
  * (recognised by names such as user/userId, item/movieId, rating, timestamp, count), without one
- * the columns are user, item, then rating and time if present; every line has the header's (or
- * the first line's) field count. Quoted CSV fields are read by csv-parse (loaded only when the
+ * the columns are user, item, then rating and time if present; a header with a user column and
+ * exactly one other id-like column (artistID, track_id, sku) takes it as the item column, and a
+ * count-like column (weight, plays, count…) weights each row as a confidence, both said in
+ * `notes`; every line has the header's (or the first line's) field count. Quoted CSV fields are read by csv-parse (loaded only when the
  * text has a quote). Work before an error is bounded: binary data is refused before parsing, and
  * the first bad line stops the parse. Throws BAD_INPUT, BAD_OPTION, BAD_LINE, MISSING_COLUMN or
  * EMPTY_DATA naming the line.
@@ -121,7 +135,8 @@ export async function parseEvents(text: string, options: ParseEventsOptions = {}
     }
   if (first === undefined) fail('EMPTY_DATA', `${name}: no events (the text is empty)`);
   const delimiter = !options.delimiter || options.delimiter === 'auto' ? sniffDelimiter(first) : options.delimiter;
-  const mapping = options.columns ?? {};
+  let mapping = options.columns ?? {};
+  let inferredItem: string | undefined;
   const hasHeader =
     options.header === undefined || options.header === 'auto'
       ? looksLikeHeader(splitFields(first, delimiter), mapping)
@@ -133,7 +148,10 @@ export async function parseEvents(text: string, options: ParseEventsOptions = {}
   const onRow = (fields: string[], line: number) => {
     if (fields.length === 1 && fields[0]!.trim() === '') return;
     if (!builder) {
-      if (hasHeader) header = fields.map((f) => f.trim());
+      if (hasHeader) {
+        header = fields.map((f) => f.trim());
+        ({ mapping, inferred: inferredItem } = inferItemColumn(name, header, mapping));
+      }
       const columns = resolveColumns(name, header, mapping, fields.length, false);
       builder = new RatingsBuilder(name, columns, users, items, { fields: hasHeader ? fields.length : undefined });
       if (hasHeader) return;
@@ -190,5 +208,14 @@ export async function parseEvents(text: string, options: ParseEventsOptions = {}
     if (data.weights) e.weight = data.weights[r]!;
     events[r] = e;
   }
-  return { events, delimiter, header, columns: c, hasRatings: c.rating !== undefined };
+  const notes = readingNotes(c, header, inferredItem, 'code');
+  return {
+    events,
+    delimiter,
+    header,
+    columns: c,
+    hasRatings: c.rating !== undefined,
+    ...(inferredItem !== undefined ? { inferredItem } : {}),
+    notes,
+  };
 }

@@ -44,13 +44,15 @@ export const COLUMN_NAMES: Record<keyof ColumnMapping, string[]> = {
   weight: ['weight', 'count', 'plays', 'playcount', 'play_count', 'quantity', 'clicks', 'views', 'duration'],
 };
 
-/** A field as a header cell: trimmed, quotes removed, lower case. */
-const cell = (f: string) =>
+/** A header field as shown: trimmed, quotes removed. */
+export const headerName = (f: string) =>
   f
     .trim()
     .replace(/^"(.*)"$/, '$1')
-    .trim()
-    .toLowerCase();
+    .trim();
+
+/** A field as a header cell, as names are compared: trimmed, quotes removed, lower case. */
+export const headerCell = (f: string) => headerName(f).toLowerCase();
 
 /**
  * True when a first line is a header: some field names a column (quoted or not), or the field
@@ -60,8 +62,91 @@ const cell = (f: string) =>
 export function looksLikeHeader(fields: string[], mapping: ColumnMapping): boolean {
   const names = new Set(Object.values(COLUMN_NAMES).flat());
   for (const value of Object.values(mapping)) if (typeof value === 'string') names.add(value.toLowerCase());
-  if (fields.some((f) => names.has(cell(f)))) return true;
-  return fields.length >= 3 && cell(fields[2]!) !== '' && !Number.isFinite(Number(cell(fields[2]!)));
+  if (fields.some((f) => names.has(headerCell(f)))) return true;
+  return fields.length >= 3 && headerCell(fields[2]!) !== '' && !Number.isFinite(Number(headerCell(fields[2]!)));
+}
+
+/** Names that are ids without saying so. */
+const ID_WORDS = new Set(['id', 'sku', 'asin', 'isbn', 'upc', 'ean', 'gtin', 'url', 'uri', 'uuid', 'guid']);
+
+/**
+ * Whether a header name reads as an id: `id`, a name ending in `_id`/`-id`/` id`/`.id`, a
+ * camel-case `…Id`/`…ID` (artistID, productId), or a word such as sku, asin or isbn.
+ */
+export function idLike(name: string): boolean {
+  const raw = headerName(name);
+  return (
+    ID_WORDS.has(raw.toLowerCase()) ||
+    /[_\-. ]id$/i.test(raw) ||
+    /[a-z0-9](Id|ID)$/.test(raw) ||
+    /[_\-. ](sku|asin|isbn)$/i.test(raw)
+  );
+}
+
+/** The index a mapping entry (an index or a header name) points at in a header's cells, if any (−1: none). */
+function at(lower: string[], given: number | string | undefined): number {
+  if (typeof given === 'number') return given;
+  if (typeof given === 'string') return /^\d+$/.test(given) ? Number(given) : lower.indexOf(given.toLowerCase());
+  return -1;
+}
+
+/** The column of a header each key resolves to, by the mapping or by known names (−1: none). */
+export function placedColumns(header: readonly string[], mapping: ColumnMapping): Record<keyof ColumnMapping, number> {
+  const lower = header.map(headerCell);
+  const out = {} as Record<keyof ColumnMapping, number>;
+  for (const key of Object.keys(COLUMN_NAMES) as (keyof ColumnMapping)[]) {
+    out[key] = mapping[key] !== undefined ? at(lower, mapping[key]) : lower.findIndex((h) => COLUMN_NAMES[key].includes(h));
+  }
+  return out;
+}
+
+/**
+ * The mapping to read a header with: the given one, plus the item column when neither the
+ * mapping nor a known name gives one, a user column is found, and exactly one other column is
+ * id-like (artistID, track_id, sku); `inferred` is that column's name. Several id-like columns
+ * are refused (MISSING_COLUMN), naming them. The one rule of parseEvents and the CLI's loader.
+ */
+export function inferItemColumn(
+  file: string,
+  header: readonly string[],
+  mapping: ColumnMapping,
+): { mapping: ColumnMapping; inferred?: string } {
+  const where = placedColumns(header, mapping);
+  if (where.item >= 0 || mapping.item !== undefined || where.user < 0) return { mapping };
+  const taken = new Set(Object.values(where));
+  const candidates = header.flatMap((name, i) => (!taken.has(i) && idLike(name) ? [i] : []));
+  if (candidates.length === 0) return { mapping };
+  if (candidates.length > 1) {
+    const names = candidates.map((i) => JSON.stringify(headerName(header[i]!)));
+    fail(
+      'MISSING_COLUMN',
+      `${file}: no item column: the header has several id-like columns besides the user's (${names.slice(0, -1).join(', ')} and ${names.at(-1)}): name the item column with --item-col (columns: { item } in code)`,
+    );
+  }
+  const name = headerName(header[candidates[0]!]!);
+  return { mapping: { ...mapping, item: name }, inferred: name };
+}
+
+/**
+ * What a reading inferred, one line each, for people: the item column taken from the header,
+ * and the column weighting each row as a confidence. `hints` says how the reader names another
+ * column: the CLI's flags (--item-col) or parseEvents' options (columns: { item }).
+ */
+export function readingNotes(
+  columns: ResolvedColumns,
+  header: readonly string[] | null,
+  inferredItem: string | undefined,
+  hints: 'flags' | 'code',
+): string[] {
+  const other = (key: 'item' | 'weight') => (hints === 'flags' ? `--${key}-col` : `columns: { ${key} }`);
+  const notes: string[] = [];
+  if (inferredItem !== undefined)
+    notes.push(`item column: "${inferredItem}" (the only id-like column besides the user's; ${other('item')} names another)`);
+  if (columns.weight !== undefined)
+    notes.push(
+      `confidence: ${header ? `"${headerName(header[columns.weight]!)}"` : `column ${columns.weight}`} weights each row (examples drawn ∝ log(1 + weight); ${other('weight')} names another)`,
+    );
+  return notes;
 }
 
 /** Header names most a message lists. */
@@ -90,7 +175,7 @@ export function resolveColumns(
   fieldCount: number,
   requireRating = true,
 ): ResolvedColumns {
-  const lower = header?.map(cell);
+  const lower = header?.map(headerCell);
   const find = (key: keyof ColumnMapping, fallback: number | undefined, required: boolean): number | undefined => {
     const given = mapping[key];
     let index: number | undefined;

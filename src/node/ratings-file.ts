@@ -1,12 +1,17 @@
 // Reading a ratings file of any supported format into encoded interactions (Node only). A header
 // with a user column and one other id-like column (artistID, track_id, sku) takes that column as
-// the items', and says so; without a rating column a file is an event log (every row a positive).
+// the items', and says so (the rule is src/data/ratings.ts's, shared with parseEvents); without a
+// rating column a file is an event log (every row a positive).
 import { basename } from 'node:path';
 import { fail } from '../errors.js';
 import { Vocabulary } from '../data/vocabulary.js';
 import {
-  COLUMN_NAMES,
   RatingsBuilder,
+  headerCell,
+  headerName,
+  inferItemColumn,
+  placedColumns,
+  readingNotes,
   resolveColumns,
   looksLikeHeader,
   type ColumnMapping,
@@ -63,73 +68,6 @@ export interface LoadedRatings {
   notes: string[];
 }
 
-/** A header cell as compared: trimmed, quotes removed, lower case. */
-const cell = (f: string) =>
-  f
-    .trim()
-    .replace(/^"(.*)"$/, '$1')
-    .trim()
-    .toLowerCase();
-
-/** Names that are ids without saying so. */
-const ID_WORDS = new Set(['id', 'sku', 'asin', 'isbn', 'upc', 'ean', 'gtin', 'url', 'uri', 'uuid', 'guid']);
-
-/**
- * Whether a header name reads as an id: `id`, a name ending in `_id`/`-id`/` id`/`.id`, a
- * camel-case `…Id`/`…ID` (artistID, productId), or a word such as sku, asin or isbn.
- */
-export function idLike(name: string): boolean {
-  const raw = name
-    .trim()
-    .replace(/^"(.*)"$/, '$1')
-    .trim();
-  const lower = raw.toLowerCase();
-  return ID_WORDS.has(lower) || /[_\-. ]id$/i.test(raw) || /[a-z0-9](Id|ID)$/.test(raw) || /[_\-. ](sku|asin|isbn)$/i.test(raw);
-}
-
-/** The index a mapping entry (an index or a header name) points at in a header, if any. */
-function at(lower: string[], given: number | string | undefined): number {
-  if (typeof given === 'number') return given;
-  if (typeof given === 'string') return /^\d+$/.test(given) ? Number(given) : lower.indexOf(given.toLowerCase());
-  return -1;
-}
-
-/** The column each key resolves to by the mapping or by known names (−1: none). */
-function placed(lower: string[], mapping: ColumnMapping): Record<keyof ColumnMapping, number> {
-  const out = {} as Record<keyof ColumnMapping, number>;
-  for (const key of Object.keys(COLUMN_NAMES) as (keyof ColumnMapping)[]) {
-    out[key] = mapping[key] !== undefined ? at(lower, mapping[key]) : lower.findIndex((h) => COLUMN_NAMES[key].includes(h));
-  }
-  return out;
-}
-
-/**
- * The mapping to read a header with: the given one, plus the item column when neither the
- * mapping nor a known name gives one and exactly one other column besides the user's is
- * id-like. Several id-like columns are refused, naming them.
- */
-export function inferItemColumn(
-  file: string,
-  header: string[],
-  mapping: ColumnMapping,
-): { mapping: ColumnMapping; inferred?: string } {
-  const lower = header.map(cell);
-  const where = placed(lower, mapping);
-  if (where.item >= 0 || mapping.item !== undefined || where.user < 0) return { mapping };
-  const taken = new Set(Object.values(where));
-  const candidates = header.flatMap((name, i) => (!taken.has(i) && idLike(name) ? [i] : []));
-  if (candidates.length === 0) return { mapping };
-  if (candidates.length > 1) {
-    const names = candidates.map((i) => JSON.stringify(header[i]!.trim()));
-    fail(
-      'MISSING_COLUMN',
-      `${file}: no item column: the header has several id-like columns besides the user's (${names.slice(0, -1).join(', ')} and ${names.at(-1)}): name the item column with --item-col (columns: { item } in code)`,
-    );
-  }
-  const name = header[candidates[0]!]!.trim().replace(/^"(.*)"$/, '$1');
-  return { mapping: { ...mapping, item: name }, inferred: name };
-}
-
 const MOVIELENS_100K_NAME = /^u(\d|a|b)?\.(base|test|data)$/;
 
 export function detectFormat(path: string): 'movielens' | 'csv' {
@@ -179,16 +117,16 @@ function readFirstLine(path: string, options: RatingsFileOptions): FirstLine {
 export function previewColumns(path: string, options: RatingsFileOptions = {}): { user?: string; item?: string } {
   const first = readFirstLine(path, options);
   if (!first.header) return {};
-  const header = first.fields.map((f) => f.trim().replace(/^"(.*)"$/, '$1'));
+  const header = first.fields.map(headerName);
   const { mapping } = inferItemColumn(basename(path), header, options.columns ?? {});
-  const lower = header.map(cell);
-  const where = placed(lower, mapping);
+  const where = placedColumns(header, mapping);
   const name = (i: number) => (i >= 0 && i < header.length ? header[i] : undefined);
   return { user: name(where.user), item: name(where.item) };
 }
 
 /** Whether a field of a data line is a number (a rating would be). */
-const numeric = (field: string | undefined) => field !== undefined && cell(field) !== '' && Number.isFinite(Number(cell(field)));
+const numeric = (field: string | undefined) =>
+  field !== undefined && headerCell(field) !== '' && Number.isFinite(Number(headerCell(field)));
 
 export async function loadRatingsFile(path: string, options: RatingsFileOptions = {}): Promise<LoadedRatings> {
   const first = readFirstLine(path, options);
@@ -199,7 +137,6 @@ export async function loadRatingsFile(path: string, options: RatingsFileOptions 
   let mapping = options.columns ?? {};
   const requireRating = options.requireRating ?? true;
   const hasHeader = first.header;
-  const notes: string[] = [];
   let inferredItem: string | undefined;
   let header: string[] | null = null;
   let builder: RatingsBuilder | null = null;
@@ -213,8 +150,6 @@ export async function loadRatingsFile(path: string, options: RatingsFileOptions 
         const inferred = inferItemColumn(file, names, mapping);
         mapping = inferred.mapping;
         inferredItem = inferred.inferred;
-        if (inferredItem !== undefined)
-          notes.push(`item column: "${inferredItem}" (the only id-like column besides the user's; --item-col names another)`);
         if (requireRating === 'auto') ratingNeeded = unplacedNumbers(path, delimiter, names, mapping).length > 0;
       }
       builder = new RatingsBuilder(file, resolveColumns(file, header, mapping, names.length, ratingNeeded), users, items, {
@@ -248,15 +183,12 @@ export async function loadRatingsFile(path: string, options: RatingsFileOptions 
   if (!builder) fail('EMPTY_DATA', `${file}: no ratings (the file is empty)`);
   const b = builder as RatingsBuilder;
   const names = header as string[] | null;
-  const named = (i: number | undefined) => (i === undefined ? undefined : names ? names[i]!.trim().replace(/^"(.*)"$/, '$1') : i);
+  const named = (i: number | undefined) => (i === undefined ? undefined : names ? headerName(names[i]!) : i);
   const c = b.columns;
   const columns: ColumnMapping = {};
   for (const [key, i] of Object.entries({ user: c.user, item: c.item, rating: c.rating, time: c.time, weight: c.weight }))
     if (i !== undefined) columns[key as keyof ColumnMapping] = named(i);
-  if (c.weight !== undefined)
-    notes.push(
-      `confidence: ${typeof columns.weight === 'string' ? `"${columns.weight}"` : `column ${c.weight}`} weights each row (examples drawn ∝ log(1 + weight); --weight-col names another)`,
-    );
+  const notes = readingNotes(c, names, inferredItem, 'flags');
   return {
     data: b.finish(),
     users,
@@ -278,8 +210,7 @@ export async function loadRatingsFile(path: string, options: RatingsFileOptions 
  * the first data line is a number: a rating column under a name we do not know, perhaps.
  */
 function unplacedNumbers(path: string, delimiter: Delimiter, header: string[], mapping: ColumnMapping): number[] {
-  const lower = header.map(cell);
-  const taken = new Set(Object.values(placed(lower, mapping)));
+  const taken = new Set(Object.values(placedColumns(header, mapping)));
   const data = firstLines(path, 2)[1];
   if (data === undefined) return [];
   const values = splitFields(data, delimiter);

@@ -83,6 +83,68 @@ describe('createIndex', () => {
     index.close();
   });
 
+  it('default ids are never reused: after a remove, an add without ids takes new numbers and replaces nothing', async () => {
+    const index = await createIndex({ dim: 2 });
+    index.add([
+      [1, 0],
+      [0, 1],
+      [0.5, 0.5],
+    ]);
+    index.remove([0]);
+    index.add([[-1, -1]]);
+    // Today's ids are 1, 2 and the new one: 3 (never 2 again, which would overwrite [0.5, 0.5]).
+    expect(index.size).toBe(3);
+    expect(Array.from(index.get(2))).toEqual([0.5, 0.5]);
+    expect(Array.from(index.get(3))).toEqual([-1, -1]);
+    // Removing the last id does not hand it out again either.
+    index.remove([3]);
+    index.add([[2, 2]]);
+    expect(Array.from(index.get(4))).toEqual([2, 2]);
+    expect(() => index.get(3)).toThrow(/id 3 is not in the index/);
+    // Numbers given explicitly count too: defaults continue past the largest one ever used.
+    index.add([[3, 3]], [10]);
+    index.add([[4, 4]], ['eleven']);
+    index.add([
+      [5, 5],
+      [6, 6],
+    ]);
+    expect(Array.from(index.get(11))).toEqual([5, 5]);
+    expect(Array.from(index.get(12))).toEqual([6, 6]);
+    expect(Array.from(index.get(10))).toEqual([3, 3]);
+    expect(index.size).toBe(7);
+    // Past the largest safe integer no default id is exact: a typed error, and nothing changes.
+    index.add([[7, 7]], [Number.MAX_SAFE_INTEGER]);
+    expect(() => index.add([[8, 8]])).toThrow(
+      expect.objectContaining({ code: 'BAD_INPUT', message: expect.stringMatching(/give ids/) }),
+    );
+    expect(index.size).toBe(8);
+    index.close();
+  });
+
+  it('an explicit id already in the index is replaced in place: one entry, the new vector, its old rank among ties', async () => {
+    const index = await createIndex({ dim: 2 });
+    index.add(
+      [
+        [1, 0],
+        [1, 0],
+        [1, 0],
+      ],
+      ['a', 7, 'c'],
+    );
+    index.add(
+      [
+        [1, 0],
+        [0, 1],
+      ],
+      [7, 'a'],
+    );
+    expect(index.size).toBe(3);
+    expect(Array.from(index.get('a'))).toEqual([0, 1]);
+    // 7 and 'c' tie: 7 was added first and keeps that place.
+    expect(index.search([1, 0], 3)[0]!.map((h) => h.id)).toEqual([7, 'c', 'a']);
+    index.close();
+  });
+
   it('bad input is a typed error that changes nothing', async () => {
     const index = await createIndex({ dim: 3 });
     index.add([1, 2, 3, 4, 5, 6], ['a', 'b']);

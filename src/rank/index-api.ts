@@ -70,6 +70,8 @@ export class VectorIndex {
   private ids: IndexId[] = [];
   private rowOf = new Map<IndexId, number>();
   private uploaded = false;
+  /** The first default id: one past the largest integer ever used as an id here (0 in a new index). */
+  private nextId = 0;
 
   constructor(
     private readonly scorer: Scorer,
@@ -90,9 +92,12 @@ export class VectorIndex {
   }
 
   /**
-   * Adds vectors under `ids` (default: consecutive numbers after the current size); an existing
-   * id is replaced in place (it keeps its rank among ties). Ids are non-empty strings or finite
-   * numbers. O(dim) per vector, amortised: the store doubles its capacity when full.
+   * Adds vectors under `ids`. Ids are non-empty strings or finite numbers. An id already in the
+   * index is replaced in place: still one entry, the new vector, its old rank among ties. Without
+   * `ids`, the vectors are numbered consecutively from one past the largest number ever used as
+   * an id in this index (0, 1, 2… in a new one), like an auto-increment key: a default id never
+   * replaces a vector and is never handed out again after a remove (past 2⁵³ − 1 they are
+   * BAD_INPUT: give ids). O(dim) per vector, amortised: the store doubles its capacity when full.
    */
   add(vectors: Vectors, ids?: readonly IndexId[]): void {
     const flat = flatten(vectors, this.dim, 'vectors');
@@ -103,7 +108,12 @@ export class VectorIndex {
       if (!Number.isFinite(flat[i]!))
         fail('BAD_INPUT', `vectors[${i}] is ${flat[i]} (row ${Math.floor(i / this.dim)}): vectors must be finite`);
     if (ids !== undefined) checkIdList(ids, 'add: ids', 'BAD_INPUT');
-    const given = ids ?? Array.from({ length: n }, (_, i) => this.size + i);
+    if (ids === undefined && this.nextId + n > Number.MAX_SAFE_INTEGER)
+      fail(
+        'BAD_INPUT',
+        `add: default ids would pass ${Number.MAX_SAFE_INTEGER} (the largest id used is ${this.nextId - 1}): give ids`,
+      );
+    const given = ids ?? Array.from({ length: n }, (_, i) => this.nextId + i);
     if (given.length !== n) fail('DIMENSION_MISMATCH', `${n} vectors but ${given.length} ids`);
     const seen = new Set<IndexId>();
     for (const id of given) {
@@ -121,6 +131,7 @@ export class VectorIndex {
         this.rowOf.set(id, row);
       }
       this.data.set(flat.subarray(i * this.dim, (i + 1) * this.dim), row * this.dim);
+      if (typeof id === 'number' && id >= this.nextId) this.nextId = Math.floor(id) + 1;
     });
     this.uploaded = false;
   }

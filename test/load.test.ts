@@ -38,6 +38,16 @@ describe('loading the kernels', () => {
     );
   });
 
+  it('shared is true or false, never a truthy string (BAD_OPTION naming the option and the value)', async () => {
+    for (const shared of ['yes', 'false', 1, null])
+      await expect(loadWasmBackend({ shared: shared as never })).rejects.toMatchObject({
+        code: 'BAD_OPTION',
+        message: `loadWasmBackend: options.shared must be true or false, got ${JSON.stringify(shared)}`,
+      });
+    await expect(loadWasmBackend('simd' as never)).rejects.toMatchObject({ code: 'BAD_OPTION' });
+    expect((await loadWasmBackend({ shared: false, build: 'simd' })).shared).toBe(false);
+  });
+
   it('keeps parameters valid when the heap grows under them', async () => {
     const model = await createModel(tinyConfig(), tinyFeatures());
     const before = model.predictIndices([1, 2], [3, 4]);

@@ -225,8 +225,24 @@ export class WasmBackend implements Backend {
   }
 }
 
+/**
+ * BAD_OPTION unless `options` is an object whose boolean options are true, false or absent, never
+ * truthy strings ('yes', 'false'). Local, as wasm/ sits below data/checks.ts, with its wording.
+ */
+function checkLoadOptions(options: unknown): asserts options is LoadOptions {
+  const show = (v: unknown) => (typeof v === 'string' ? JSON.stringify(v.length > 60 ? `${v.slice(0, 60)}…` : v) : String(v));
+  if (options === null || typeof options !== 'object')
+    fail('BAD_OPTION', `loadWasmBackend: options must be an object, got ${show(options)}`);
+  for (const name of ['shared'] as const) {
+    const value = (options as LoadOptions)[name] as unknown;
+    if (value !== undefined && typeof value !== 'boolean')
+      fail('BAD_OPTION', `loadWasmBackend: options.${name} must be true or false, got ${show(value)}`);
+  }
+}
+
 /** Compiles (once per build) and instantiates the kernels; each call gives a fresh memory. */
 export async function loadWasmBackend(options: LoadOptions = {}): Promise<WasmBackend> {
+  checkLoadOptions(options);
   if (options.shared && (options.module || options.bytes || options.url)) {
     fail('BAD_OPTION', 'the threads build is only available inlined: pass shared without module, bytes or url');
   }

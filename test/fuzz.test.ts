@@ -1,6 +1,7 @@
 // A standing fuzz suite (fast-check, seeded, bounded in cases and time): model files with bit
 // flips, truncations, and header or body mutations whose checksum is fixed up; delimited files
-// built from quotes, separators, numbers and odd bytes; API arguments (sizes, k, exclusions).
+// built from quotes, separators, numbers and odd bytes; API arguments (sizes, k, exclusions); and
+// the surfaces added since: update, addItems, export, the vector index and parseEvents.
 // Each case must end in a typed TwoTowerError or a correct result: never a raw error, a trap, a
 // hang, memory beyond a stated bound, or a changed input file. Case counts are printed.
 import { describe, it, expect, beforeAll, afterAll } from 'vitest';
@@ -8,7 +9,22 @@ import fc from 'fast-check';
 import { mkdtempSync, writeFileSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { createModel, loadModel, TwoTowerError, Vocabulary, type Model } from '../src/index.js';
+import {
+  createModel,
+  createIndex,
+  loadModel,
+  parseEvents,
+  train,
+  TwoTowerError,
+  Vocabulary,
+  type Id,
+  type IndexId,
+  type Model,
+  type ParseEventsOptions,
+  type TrainEvent,
+  type UpdateEvent,
+  type UpdateOptions,
+} from '../src/index.js';
 import { createScorer } from '../src/node/index.js';
 import { loadRatingsFile } from '../src/node/ratings-file.js';
 import { crc32 } from '../src/util/crc32.js';
@@ -195,39 +211,41 @@ describe('model files', () => {
   });
 });
 
+/** Pieces of delimited text: separators, quotes, numbers, header names and odd bytes. */
+const piece = fc.oneof(
+  fc.constantFrom(
+    ',',
+    ';',
+    '\t',
+    '|',
+    '"',
+    '""',
+    '\n',
+    '\r\n',
+    '\r',
+    ' ',
+    '.',
+    '-',
+    'e',
+    '0x10',
+    '1e39',
+    'NaN',
+    'Infinity',
+    '\u00e9',
+    '\ufeff',
+    '\u0000',
+    'userId',
+    'movieId',
+    'rating',
+    'timestamp',
+    '::',
+  ),
+  fc.integer({ min: -5, max: 2000 }).map(String),
+  fc.double({ noNaN: false }).map(String),
+  fc.string({ maxLength: 4 }),
+);
+
 describe('delimited files', () => {
-  const piece = fc.oneof(
-    fc.constantFrom(
-      ',',
-      ';',
-      '\t',
-      '|',
-      '"',
-      '""',
-      '\n',
-      '\r\n',
-      '\r',
-      ' ',
-      '.',
-      '-',
-      'e',
-      '0x10',
-      '1e39',
-      'NaN',
-      'Infinity',
-      '\u00e9',
-      '\ufeff',
-      '\u0000',
-      'userId',
-      'movieId',
-      'rating',
-      'timestamp',
-      '::',
-    ),
-    fc.integer({ min: -5, max: 2000 }).map(String),
-    fc.double({ noNaN: false }).map(String),
-    fc.string({ maxLength: 4 }),
-  );
   it('any text: ratings loaded, or a typed error naming the file; the file is never changed', async () => {
     let n = 0;
     await fc.assert(
@@ -299,6 +317,189 @@ describe('API arguments', () => {
       { seed: SEED, numRuns: 2000 },
     );
     scorer.close();
+  });
+});
+
+describe('the surfaces added since (update, add-items, export, index, parseEvents)', () => {
+  /** Ids as callers send them: known, new, and values that are not ids at all. */
+  const anyId = fc.oneof(
+    { arbitrary: fc.constantFrom('u1', 'u2', 'u3', 'i1', 'i2', 'i3', 'new-1', 'new-2', 7), weight: 6 },
+    { arbitrary: fc.constantFrom(0, -1, 1.5, NaN, Infinity, '', null, undefined, {}, []), weight: 1 },
+    { arbitrary: fc.string({ maxLength: 4 }), weight: 1 },
+    { arbitrary: fc.integer({ min: -3, max: 30 }), weight: 1 },
+  );
+  const anyNumber = fc.oneof(
+    { arbitrary: fc.integer({ min: 1, max: 5 }), weight: 6 },
+    { arbitrary: fc.constantFrom(undefined, NaN, Infinity, -1, 0, 1e30, '4', null), weight: 1 },
+    { arbitrary: fc.double(), weight: 1 },
+  );
+  const anyEvent = fc.record(
+    { user: anyId, item: anyId, rating: anyNumber, time: anyNumber, weight: anyNumber },
+    { requiredKeys: ['user', 'item', 'rating'] },
+  );
+  const anyOption = fc.oneof(
+    { arbitrary: fc.constantFrom(undefined, 1, 2, 0.001), weight: 6 },
+    { arbitrary: odd, weight: 1 },
+    { arbitrary: fc.constantFrom(3, 1e9, 'no', false), weight: 1 },
+  );
+
+  /** What a caller can observe of a model: sizes and a few predictions (bit patterns). */
+  const observe = (m: Model) =>
+    JSON.stringify({ users: m.userCount, items: m.itemCount, p: Array.from(m.predictIndices([0, 1, 2], [0, 1, 2])) });
+
+  let byId: Model;
+  beforeAll(async () => {
+    const events: TrainEvent[] = [];
+    for (let u = 1; u <= 6; u++)
+      for (let i = 1; i <= 6; i++)
+        if ((u + i) % 3 !== 0) events.push({ user: `u${u}`, item: `i${i}`, rating: 1 + ((u * i) % 5) });
+    byId = await train(events, { epochs: 2, seed: 3 });
+  });
+  afterAll(() => byId.dispose());
+
+  it('update with any events and options: a model that works, or a typed error and nothing changed', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(anyEvent, { minLength: 1, maxLength: 6 }),
+        fc.record({ epochs: anyOption, learningRate: anyOption, batchSize: anyOption }, { requiredKeys: [] }),
+        async (events, options) => {
+          count('update');
+          const before = observe(byId);
+          const r = await typedOrOk(() => byId.update(events as UpdateEvent[], options as UpdateOptions));
+          if (r instanceof TwoTowerError) expect(observe(byId)).toBe(before);
+          else {
+            count('update trained');
+            expect(Array.from(byId.predictIndices([0], [0])).every(Number.isFinite)).toBe(true);
+          }
+        },
+      ),
+      { seed: SEED, numRuns: 300, interruptAfterTimeLimit: 30_000 },
+    );
+  });
+
+  it('addItems with any ids and columns: added rows, or a typed error and nothing changed', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.array(anyId, { maxLength: 4 }),
+        fc.option(fc.dictionary(fc.constantFrom('genre', 'id', 'x'), odd)),
+        async (ids, columns) => {
+          count('add-items');
+          const before = observe(byId);
+          const r = await typedOrOk(() => byId.addItems({ ids: ids as Id[], columns: (columns ?? {}) as Record<string, never> }));
+          if (r instanceof TwoTowerError) expect(observe(byId)).toBe(before);
+          else {
+            count('add-items added');
+            expect(byId.itemCount).toBe(JSON.parse(before).items + r.added);
+          }
+        },
+      ),
+      { seed: SEED, numRuns: 300, interruptAfterTimeLimit: 30_000 },
+    );
+  });
+
+  it('export (ONNX towers and vector files) with any options: bytes, or a typed error', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.oneof(fc.constantFrom('user', 'item'), odd),
+        fc.oneof(fc.constantFrom('jsonl', 'npy'), odd),
+        fc.oneof(fc.boolean(), odd, fc.constant(undefined)),
+        async (side, format, augment) => {
+          count('export');
+          const onnx = await typedOrOk(() => byId.toOnnx({ tower: side as 'user' }));
+          if (!(onnx instanceof TwoTowerError)) expect(onnx.length).toBeGreaterThan(0);
+          const vectors = await typedOrOk(() =>
+            byId.exportEmbeddings({ side: side as 'user', format: format as 'npy', augment: augment as boolean }),
+          );
+          if (!(vectors instanceof TwoTowerError)) {
+            // Every known id once (the unknown row 0 has no id and is not exported).
+            expect(vectors.count).toBe((side === 'user' ? byId.userCount : byId.itemCount) - 1);
+            expect(new Set(vectors.ids).size).toBe(vectors.count);
+          }
+        },
+      ),
+      { seed: SEED, numRuns: 500 },
+    );
+  });
+
+  it('the vector index under any adds, removes and searches: the brute-force ranking, or a typed error and nothing changed', async () => {
+    const dim = 3;
+    const op = fc.oneof(
+      fc.record({
+        kind: fc.constant('add' as const),
+        ids: fc.array(anyId, { maxLength: 3 }),
+        values: fc.array(fc.oneof(fc.integer({ min: -3, max: 3 }), fc.constantFrom(NaN, Infinity, 0.5)), { maxLength: 10 }),
+      }),
+      fc.record({ kind: fc.constant('remove' as const), ids: fc.array(anyId, { maxLength: 2 }) }),
+      fc.record({
+        kind: fc.constant('search' as const),
+        k: fc.oneof(fc.integer({ min: -1, max: 6 }), fc.constantFrom(NaN, 1.5, 1e9)),
+        exclude: fc.option(fc.array(anyId, { maxLength: 2 })),
+      }),
+    );
+    await fc.assert(
+      fc.asyncProperty(fc.array(op, { maxLength: 12 }), async (ops) => {
+        count('index');
+        const index = await createIndex({ dim });
+        const truth = new Map<IndexId, number[]>();
+        try {
+          for (const o of ops) {
+            if (o.kind === 'add') {
+              const r = await typedOrOk(() => index.add(o.values, o.ids as IndexId[]));
+              if (!(r instanceof TwoTowerError))
+                o.ids.forEach((id, n) => truth.set(id as IndexId, o.values.slice(n * dim, n * dim + dim)));
+            } else if (o.kind === 'remove') {
+              const r = await typedOrOk(() => index.remove(o.ids as IndexId[]));
+              if (!(r instanceof TwoTowerError)) for (const id of o.ids) truth.delete(id as IndexId);
+            } else {
+              const query = [1, -0.5, 0.25];
+              const r = await typedOrOk(() =>
+                index.search(query, o.k, { exclude: (o.exclude ?? undefined) as IndexId[] | undefined }),
+              );
+              if (r instanceof TwoTowerError) continue;
+              const excluded = new Set(o.exclude ?? []);
+              const expected = [...truth.entries()]
+                .filter(([id]) => !excluded.has(id))
+                .map(([, v]) => Math.fround(v[0]! * 1 + v[1]! * -0.5 + v[2]! * 0.25))
+                .sort((a, b) => b - a)
+                .slice(0, o.k);
+              expect(r[0]!.map((h) => h.score)).toEqual(expected);
+              for (const h of r[0]!) expect(truth.has(h.id)).toBe(true);
+            }
+            expect(index.size).toBe(truth.size);
+          }
+        } finally {
+          index.close();
+        }
+      }),
+      { seed: SEED, numRuns: 500, interruptAfterTimeLimit: 30_000 },
+    );
+  });
+
+  it('parseEvents with any text and options: events with finite numbers, or a typed error', async () => {
+    await fc.assert(
+      fc.asyncProperty(
+        fc.boolean(),
+        fc.array(piece, { maxLength: 80 }),
+        fc.record(
+          {
+            header: fc.oneof(fc.constantFrom(true, false, 'auto'), odd),
+            delimiter: fc.oneof(fc.constantFrom('auto', ',', '\t', '::'), odd),
+          },
+          { requiredKeys: [] },
+        ),
+        async (header, pieces, options) => {
+          count('parseEvents');
+          const text = (header ? 'user,item,rating\n' : '') + pieces.join('');
+          const r = await typedOrOk(() => parseEvents(text, options as ParseEventsOptions));
+          if (r instanceof TwoTowerError) return;
+          for (const e of r.events) {
+            for (const v of [e.rating, e.time, e.weight]) if (v !== undefined) expect(Number.isFinite(v)).toBe(true);
+            expect(typeof e.user === 'string' && typeof e.item === 'string').toBe(true);
+          }
+        },
+      ),
+      { seed: SEED, numRuns: 1500, interruptAfterTimeLimit: 30_000 },
+    );
   });
 });
 

@@ -229,6 +229,23 @@ describe('boolean options are booleans: BAD_OPTION naming the option and the val
     );
   });
 
+  it('an option set to undefined means its default, as if left out (fit, train(), update)', async () => {
+    const fresh = await createModel(tinyConfig());
+    try {
+      const r = fresh.fit(tinyData, { epochs: undefined, batchSize: undefined, learningRate: undefined });
+      expect(r.history).toHaveLength(10);
+    } finally {
+      fresh.dispose();
+    }
+    const trained = await train(events(50, 2), { epochs: undefined, batchSize: undefined, seed: 1 });
+    try {
+      const u = trained.update(events(5, 2), { epochs: undefined, learningRate: undefined });
+      expect(u.fit.history).toHaveLength(3);
+    } finally {
+      trained.dispose();
+    }
+  });
+
   it('createIndex: requireThreads', async () => {
     await expectError(() => createIndex({ dim: 2, requireThreads: 'yes' as never }), 'BAD_OPTION', /requireThreads .*"yes"/);
   });

@@ -3,7 +3,7 @@
 // on a validation split carved from the training data; phase 2 trains a fresh model on all the
 // training data for that many epochs with a cosine learning-rate decay. Shared by the CLI and
 // the benchmarks so that both measure the same thing.
-import { createModel, modelMemory, type Model } from './model.js';
+import { createModel, modelMemory, internals, type Model } from './model.js';
 import type { TwoTowerConfig, FeatureSpec } from '../config/model.js';
 import type { FeatureTable, MultiHotColumn } from '../config/feature-table.js';
 import type { FitResult, EpochInfo } from '../train/options.js';
@@ -16,6 +16,9 @@ import { fail } from '../errors.js';
 import { checkBooleans, checkId } from '../data/checks.js';
 import type { BuiltSideFeatures } from '../data/side-features.js';
 import { csrFromLists, csrGroup } from '../data/csr.js';
+import { checkEntityValues, encodeEntityValues, type CheckedValues, type EntityValues } from '../data/side-values.js';
+import { regressColdRows } from '../train/cold-rows.js';
+import { defined } from '../util/defined.js';
 
 /** What a recipe trains on: encoded interactions, their vocabularies, optional side features (a loaded Dataset is one). */
 export interface RecipeData {
@@ -119,7 +122,7 @@ export function recipeOptions(loss: LossName, given: Partial<RecipeOptions> = {}
   // penalty than the softmax: on u1, 0.47 / 0.50 Recall@20 at l2 0.01, 0.29 at 0.3).
   const module = resolveLoss(loss);
   const implicit = module.implicit ? { ...IMPLICIT_DEFAULTS, ...module.recipeDefaults } : {};
-  return { ...RECIPE_DEFAULTS, ...implicit, loss, ...given };
+  return { ...RECIPE_DEFAULTS, ...implicit, loss, ...defined(given) };
 }
 
 /** Per-entity lists of the other side's indices in the training data, weighted 1/√count. */
@@ -329,7 +332,21 @@ export interface TrainOptions extends Partial<Omit<RecipeOptions, 'loss'>> {
   task?: 'rating' | 'retrieval';
   /** The loss, where the task's default will not do: 'mse' for ratings; 'softmax' (default), 'bpr' or 'bce' for retrieval. */
   loss?: LossName;
+  /**
+   * Item features by id, in your own values: `{ ids, columns: { genre: ['Drama', …], year: [1977,
+   * …], genres: [['Sci-Fi', 'Action'], …] }, specs? }`, encoded as the CLI encodes an items file
+   * (strings categorical, numbers z-scored, lists multi-hot; the encoding is saved in the model's
+   * metadata, and update() and addItems() encode new items' values alike). Ids no event names
+   * join the catalogue, started from their features (recommendable at once); items of events
+   * without a row take the unknown value. Turns `sideFeatures` on. Default none.
+   */
+  items?: EntityValues;
+  /** User features by id, as `items`. Default none. */
+  users?: EntityValues;
 }
+
+/** Names the recipe gives its own features, per tower: a column may not take them. */
+const RECIPE_FEATURES = { user: ['user', 'history', 'rated'], item: ['item', 'raters'] } as const;
 
 /**
  * Trains a model on events in the user's own ids with the CLI's tuned recipe (architecture,
@@ -342,8 +359,20 @@ export async function train(events: Iterable<TrainEvent>, options: TrainOptions 
   const task = options.task ?? (rows.every((e) => e?.rating !== undefined) ? 'rating' : 'retrieval');
   if (task !== 'rating' && task !== 'retrieval')
     fail('BAD_OPTION', `task must be 'rating' or 'retrieval', got ${JSON.stringify(task)}`);
+  const { task: _task, loss: _loss, users: userValues, items: itemValues, ...given } = options;
+  const values = { user: userValues, item: itemValues };
+  const checked: Partial<Record<'user' | 'item', CheckedValues>> = {};
+  for (const side of ['user', 'item'] as const)
+    if (values[side] !== undefined) checked[side] = checkEntityValues(values[side], `train: options.${side}s`, RECIPE_FEATURES[side]);
+  const withFeatures = checked.user !== undefined || checked.item !== undefined;
+  if (withFeatures && options.sideFeatures === false)
+    fail('BAD_OPTION', `train: options.${checked.item ? 'items' : 'users'} gives features but options.sideFeatures is false`);
+  // As the CLI with a side file: the features' ids are the first rows, in their order; ids only
+  // the events name follow.
   const users = new Vocabulary(),
     items = new Vocabulary();
+  for (const id of checked.user?.ids ?? []) users.add(id);
+  for (const id of checked.item?.ids ?? []) items.add(id);
   const n = rows.length;
   const data: RatingsData = { users: new Int32Array(n), items: new Int32Array(n), ratings: new Float32Array(n) };
   const withTime = rows.every((e) => typeof e?.time === 'number');
@@ -377,7 +406,44 @@ export async function train(events: Iterable<TrainEvent>, options: TrainOptions 
   items.freeze();
   const loss = options.loss ?? (task === 'rating' ? 'mse' : 'softmax');
   if (resolveLoss(loss).implicit !== (task === 'retrieval')) fail('BAD_OPTION', `loss '${loss}' does not fit the ${task} task`);
-  const { task: _task, loss: _loss, ...given } = options;
-  const { model } = await trainRecipe({ train: data, users, items }, recipeOptions(loss, given), spawn);
+  const vocabularies = { user: users, item: items };
+  const built: Partial<Record<'user' | 'item', BuiltSideFeatures>> = {};
+  for (const side of ['user', 'item'] as const)
+    if (checked[side]) built[side] = encodeEntityValues(values[side]!, checked[side], vocabularies[side], undefined, `train: options.${side}s`);
+  const { model } = await trainRecipe(
+    { train: data, users, items, userSide: built.user, itemSide: built.item },
+    recipeOptions(loss, { ...given, ...(withFeatures ? { sideFeatures: true } : {}) }),
+    spawn,
+  );
+  if (!withFeatures) return model;
+  try {
+    const metadata: Record<string, unknown> = {};
+    for (const side of ['user', 'item'] as const) {
+      if (!checked[side]) continue;
+      // What the CLI records for its side files: update() and addItems() encode new entities by them.
+      metadata[`${side}Specs`] = checked[side].specs;
+      metadata[`${side}Encoding`] = built[side]!.encoding;
+      startFeatureOnlyRows(model, side, side === 'user' ? data.users : data.items, vocabularies[side].size);
+    }
+    model.metadata = metadata;
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
   return model;
+}
+
+/**
+ * Entities given features but no event start where their features point, as addItems' cold
+ * items do: in a linear tower with side features, their id rows and biases are predicted by the
+ * regression fitted on the trained ones (src/train/cold-rows.ts); otherwise they keep their
+ * initial rows.
+ */
+function startFeatureOnlyRows(model: Model, side: 'user' | 'item', rows: Int32Array, count: number): void {
+  const trained = new Uint8Array(count);
+  for (const r of rows) trained[r] = 1;
+  const warm: number[] = [],
+    cold: number[] = [];
+  for (let r = 1; r < count; r++) (trained[r] ? warm : cold).push(r);
+  if (cold.length > 0) regressColdRows(internals(model), side, warm, cold);
 }

@@ -24,6 +24,7 @@ import { foldInBlocker, foldInUsers } from '../train/fold-in.js';
 import { regressColdRows } from '../train/cold-rows.js';
 import { resolveLoss } from '../train/losses/index.js';
 import { resolveOptions, type FitOptions, type FitResult } from '../train/options.js';
+import { defined } from '../util/defined.js';
 
 type Id = string | number;
 
@@ -332,7 +333,7 @@ export function updateCore(
     loss: loss.name as FitOptions['loss'],
     epochs: UPDATE_EPOCHS,
     learningRate: (carried.learningRate ?? 0.003) * UPDATE_RATE_SCALE,
-    ...given,
+    ...defined(given),
     ...disposalChecks(core, given),
   };
   // Every option is checked before the model grows (an epochs of 1e9 costs nothing).

@@ -6,6 +6,7 @@ import { checkBooleans, shown } from '../data/checks.js';
 import type { TwoTowerConfig } from '../config/model.js';
 import { LOSS_NAMES, type Loss, type LossName } from './losses/index.js';
 import type { OptimizerOptions } from './optimizers/index.js';
+import { defined } from '../util/defined.js';
 
 export interface BatchInfo {
   /** 0-based epoch. */
@@ -228,7 +229,7 @@ export function resolveOptions(options: FitOptions, modelSeed: number, where = '
     temperature: 0.1,
     logQCorrection: true,
     removeAccidentalHits: true,
-    ...options,
+    ...defined(options),
   };
   // Counts are bounded: each one multiplies the work or the memory before any other check could.
   const int = (name: keyof FitOptions, min: number, max = Infinity) => {

@@ -170,12 +170,13 @@ describe.skipIf(!available)('the browser example page', () => {
   });
 
   it('a dropped event log (no ratings) trains a retrieval model, charted by Recall@20, and Stop keeps the best epoch', async () => {
-    // 2,000 users in 4 taste groups, each clicking 12 of its group's 30 items (a tab-separated log
-    // with a header): enough events that an epoch lasts long enough to press Stop in the search.
-    const lines = ['user\titem\ttime'];
-    let t = 0;
+    // 2,000 users in 4 taste groups, each playing 12 of its group's 30 items, shaped as Last.fm
+    // publishes its log (userID, artistID, a play count; tab-separated, with a header): the page
+    // takes artistID as the item column and the count as confidence, and says so. Enough events
+    // that an epoch lasts long enough to press Stop in the search.
+    const lines = ['userID\tartistID\tweight'];
     for (let u = 0; u < 2000; u++)
-      for (let j = 0; j < 12; j++) lines.push(`v${u}\tp${(u % 4) * 30 + ((u * 7 + j) % 30)}\t${t++}`);
+      for (let j = 0; j < 12; j++) lines.push(`v${u}\tp${(u % 4) * 30 + ((u * 7 + j) % 30)}\t${1 + ((u + j) % 5)}`);
     const dropped = await page.evaluateHandle((text) => {
       const transfer = new DataTransfer();
       transfer.items.add(new File([text], 'clicks.tsv', { type: 'text/tab-separated-values' }));
@@ -184,8 +185,9 @@ describe.skipIf(!available)('the browser example page', () => {
     await page.dispatchEvent('#drop', 'drop', { dataTransfer: dropped });
     await page.waitForFunction(() => document.getElementById('data-summary')!.textContent!.startsWith('clicks.tsv'));
     expect(await text('#data-summary')).toMatch(
-      /clicks\.tsv: [\d,]+ events, 2000 users, 120 items; [\d,]+ held out for testing \(10% of the events, at random\) \(delimiter "\\t", header user, item, time, an event log/,
+      /clicks\.tsv: [\d,]+ events, 2000 users, 120 items; [\d,]+ held out for testing \(10% of the events, at random\) \(delimiter "\\t", header userID, artistID, weight, an event log/,
     );
+    expect(await text('#data-summary')).toMatch(/item column: "artistID" .*; confidence: "weight" weights each row/);
     await page.fill('#epochs', '200');
     await page.click('#train');
     await page.waitForFunction(() => Number(document.getElementById('chart')!.dataset.points) >= 2, null, { timeout: 60_000 });

@@ -66,7 +66,8 @@ function showData(d) {
     (d.test ? `; ${d.test.toLocaleString()} held out for testing (${d.heldOut})` : '') +
     (d.delimiter
       ? ` (delimiter ${JSON.stringify(d.delimiter)}, ${d.header ? 'header ' + d.header.join(', ') : 'no header'}, ${d.hasRatings ? 'ratings' : 'an event log: a retrieval model'})`
-      : '');
+      : '') +
+    (d.notes?.length ? `. ${d.notes.join('; ')}` : '');
   $('train').disabled = false;
 }
 $('synthetic').onclick = busy($('synthetic'), async () => {

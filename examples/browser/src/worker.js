@@ -66,6 +66,8 @@ const handlers = {
       header: first.header,
       hasRatings: first.hasRatings,
       columns: first.columns,
+      // What parseEvents decided by itself (an inferred item column, a count column as confidence).
+      notes: first.notes ?? [],
       layout: await layout(files.find((f) => f.name === first.name).text, first.name),
     };
   },

@@ -54,6 +54,7 @@ export { Vocabulary, type VocabularyJSON } from './data/vocabulary.js';
 export { randomHoldout, kFold, temporalPerUser, leaveLastOut, type Split } from './data/splits.js';
 export type { RatingsData, ColumnMapping } from './data/ratings.js';
 export { buildSideFeatures, type SideFeatureSpec, type SideSource } from './data/side-features.js';
+export type { EntityValues, SideColumnSpec, SideValue } from './data/side-values.js';
 export { generateSynthetic, type SyntheticOptions, type SyntheticData } from './data/synthetic.js';
 
 // Training.

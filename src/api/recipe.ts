@@ -363,7 +363,8 @@ export async function train(events: Iterable<TrainEvent>, options: TrainOptions 
   const values = { user: userValues, item: itemValues };
   const checked: Partial<Record<'user' | 'item', CheckedValues>> = {};
   for (const side of ['user', 'item'] as const)
-    if (values[side] !== undefined) checked[side] = checkEntityValues(values[side], `train: options.${side}s`, RECIPE_FEATURES[side]);
+    if (values[side] !== undefined)
+      checked[side] = checkEntityValues(values[side], `train: options.${side}s`, RECIPE_FEATURES[side]);
   const withFeatures = checked.user !== undefined || checked.item !== undefined;
   if (withFeatures && options.sideFeatures === false)
     fail('BAD_OPTION', `train: options.${checked.item ? 'items' : 'users'} gives features but options.sideFeatures is false`);
@@ -409,7 +410,8 @@ export async function train(events: Iterable<TrainEvent>, options: TrainOptions 
   const vocabularies = { user: users, item: items };
   const built: Partial<Record<'user' | 'item', BuiltSideFeatures>> = {};
   for (const side of ['user', 'item'] as const)
-    if (checked[side]) built[side] = encodeEntityValues(values[side]!, checked[side], vocabularies[side], undefined, `train: options.${side}s`);
+    if (checked[side])
+      built[side] = encodeEntityValues(values[side]!, checked[side], vocabularies[side], undefined, `train: options.${side}s`);
   const { model } = await trainRecipe(
     { train: data, users, items, userSide: built.user, itemSide: built.item },
     recipeOptions(loss, { ...given, ...(withFeatures ? { sideFeatures: true } : {}) }),

@@ -25,6 +25,7 @@ import { regressColdRows } from '../train/cold-rows.js';
 import { resolveLoss } from '../train/losses/index.js';
 import { resolveOptions, type FitOptions, type FitResult } from '../train/options.js';
 import { defined } from '../util/defined.js';
+import { encodeGivenColumns, type SideValue } from '../data/side-values.js';
 
 type Id = string | number;
 
@@ -49,9 +50,10 @@ export interface EntityFeatures {
    * FeatureTable (an Int32Array per categorical feature, count × size floats per numeric one, a
    * CSR set per multi-hot one). Features left out keep a known entity's values and give a new
    * one the unknown value (category 0, an empty set, zeros). Interaction sets and the id are
-   * the model's business and cannot be given.
+   * the model's business and cannot be given. A plain array of values (strings, numbers, lists)
+   * is encoded as train({ items }) or the CLI recorded for the feature (docs/guide.md).
    */
-  columns: Record<string, FeatureColumn>;
+  columns: Record<string, FeatureColumn | readonly SideValue[]>;
 }
 
 export interface UpdateOptions extends Omit<FitOptions, 'validation' | 'validationFraction' | 'earlyStopping' | 'loss'> {
@@ -183,7 +185,7 @@ function grownTable(
     if (!Array.isArray(given.ids) || !given.columns || typeof given.columns !== 'object')
       fail('BAD_INPUT', `${where}: ${side}Features must be { ids, columns }`);
     const rows = given.ids.map((id) => rowOf(id));
-    for (const [name, column] of Object.entries(given.columns)) {
+    for (const [name, column] of Object.entries(encodeGivenColumns(core.metadata, side, given, `${where}: ${side}Features`))) {
       const spec = core.config[side].features.find((f) => f.name === name);
       if (!spec) fail('UNKNOWN_FEATURE', `${where}: ${side}Features.columns.${name}: the ${side} tower has no feature "${name}"`);
       if (spec.kind === 'id' || sets.has(name))

@@ -58,6 +58,25 @@ export interface BuiltSideFeatures {
 
 const DEFAULT_DIM = 8;
 
+/**
+ * A field as the encoders read it: a side file's text, or a value given in code (a number, a
+ * list of tokens; null: missing, the unknown value).
+ */
+export type SideField = string | number | readonly (string | number)[] | null;
+
+/**
+ * How the encoders read rows: a side file's (text fields; BAD_LINE naming the file and line) or
+ * values given in code (src/data/side-values.ts, checked before they get here).
+ */
+export interface SideReader<R> {
+  /** The column a spec's `column` (or one of a flags spec's `columns`) names. */
+  column(spec: SideFeatureSpec, column: number | string): number;
+  /** The field at column `at` of `row`. */
+  field(row: R, at: number, spec: SideFeatureSpec): SideField;
+  /** Throws for a field that should be a number and is not. */
+  notANumber(row: R, at: number, spec: SideFeatureSpec, value: SideField): never;
+}
+
 function columnIndex(source: SideSource, column: number | string, feature: string): number {
   if (typeof column === 'number') return column;
   const at = source.header?.findIndex((h) => h.trim().toLowerCase() === column.toLowerCase()) ?? -1;
@@ -78,6 +97,20 @@ function parseNumber(raw: string, transform: 'year' | 'log1p' | undefined): numb
   return transform === 'log1p' ? Math.log1p(Math.max(0, value)) : value;
 }
 
+/** A field's number: text parsed as a side file's, a number as given (NaN: not a number; undefined: missing). */
+function numberOf(value: SideField, transform: 'year' | 'log1p' | undefined): number | undefined {
+  if (value === null) return undefined;
+  if (typeof value === 'string') return parseNumber(value, transform);
+  if (typeof value !== 'number' || !Number.isFinite(value)) return NaN;
+  return transform === 'log1p' ? Math.log1p(Math.max(0, value)) : value;
+}
+
+/** A field's text (a number given in code as its decimal form); null stays missing. */
+function textOf(value: SideField): string | null {
+  if (value === null) return null;
+  return typeof value === 'string' ? value : Array.isArray(value) ? value.join(' ') : String(value);
+}
+
 /** Builds bag columns (CSR) from per-entity id lists. */
 function bag(lists: number[][]): FeatureColumn {
   return csrFromLists(lists);
@@ -94,26 +127,16 @@ export function buildSideFeatures(
   specs: SideFeatureSpec[],
   given?: SideEncoding,
 ): BuiltSideFeatures {
-  const encoding: SideEncoding = {};
-  // A given encoding fixes the categories: unknown ones become 0 (categorical) or are dropped (sets).
-  const vocabularyFor = (name: string): Vocabulary => {
-    const keys = given?.[name]?.keys;
-    return keys ? Vocabulary.fromJSON({ mode: 'exact', keys }) : new Vocabulary();
-  };
-  const count = entities.size;
   const rows: (SideRow | undefined)[] = [undefined];
-  for (let e = 1; e < count; e++) {
+  for (let e = 1; e < entities.size; e++) {
     const key = entities.key(e)!;
     const row = source.rows.get(key);
     if (!row) fail('UNKNOWN_ID', `${side} id "${key}" appears in the ratings but not in ${source.file}`);
     rows.push(row);
   }
-  // No prototype: a column named "__proto__" or "constructor" is just a column.
-  const columns: Record<string, FeatureColumn> = Object.create(null) as Record<string, FeatureColumn>;
-  const features: FeatureSpec[] = [];
-  for (const spec of specs) {
-    const dim = 'dim' in spec && spec.dim !== undefined ? spec.dim : DEFAULT_DIM;
-    const field = (row: SideRow, index: number): string => {
+  return encodeSideRows(rows, specs, given, {
+    column: (spec, column) => columnIndex(source, column, spec.name),
+    field(row, index, spec) {
       const value = row.fields[index];
       if (value === undefined)
         fail(
@@ -121,27 +144,62 @@ export function buildSideFeatures(
           `${source.file}:${row.line}: feature "${spec.name}" reads column ${index + 1}, but the line has ${row.fields.length} fields`,
         );
       return value;
+    },
+    notANumber: (row, at, spec, value) =>
+      fail(
+        'BAD_LINE',
+        `${source.file}:${row.line}: feature "${spec.name}" (column ${at + 1}) is ${JSON.stringify(value)}, not a number`,
+      ),
+  });
+}
+
+/**
+ * Encodes `specs` for `rows`, one per table row in order; an undefined row (the unknown entity,
+ * or one with no row in the source) takes every feature's missing value. The one encoder of side
+ * features: a side file's rows (buildSideFeatures) and values given in code (side-values.ts)
+ * come through it alike.
+ */
+export function encodeSideRows<R>(
+  rows: readonly (R | undefined)[],
+  specs: readonly SideFeatureSpec[],
+  given: SideEncoding | undefined,
+  reader: SideReader<R>,
+): BuiltSideFeatures {
+  const encoding: SideEncoding = {};
+  // A given encoding fixes the categories: unknown ones become 0 (categorical) or are dropped (sets).
+  const vocabularyFor = (name: string): Vocabulary => {
+    const keys = given?.[name]?.keys;
+    return keys ? Vocabulary.fromJSON({ mode: 'exact', keys }) : new Vocabulary();
+  };
+  const count = rows.length;
+  // No prototype: a column named "__proto__" or "constructor" is just a column.
+  const columns: Record<string, FeatureColumn> = Object.create(null) as Record<string, FeatureColumn>;
+  const features: FeatureSpec[] = [];
+  for (const spec of specs) {
+    const dim = 'dim' in spec && spec.dim !== undefined ? spec.dim : DEFAULT_DIM;
+    const number = (row: R, at: number, transform: 'year' | 'log1p' | undefined): number | undefined => {
+      const field = reader.field(row, at, spec);
+      const value = numberOf(field, transform);
+      if (Number.isNaN(value)) reader.notANumber(row, at, spec, field);
+      return value;
     };
     switch (spec.kind) {
       case 'categorical': {
-        const at = columnIndex(source, spec.column, spec.name);
+        const at = reader.column(spec, spec.column);
         const vocab = vocabularyFor(spec.name);
-        columns[spec.name] = Int32Array.from(rows, (row) => (row ? vocab.add(field(row, at).trim()) : Vocabulary.OOV));
+        columns[spec.name] = Int32Array.from(rows, (row) => {
+          const text = row === undefined ? null : textOf(reader.field(row, at, spec));
+          return text === null ? Vocabulary.OOV : vocab.add(text.trim());
+        });
         features.push({ kind: 'categorical', name: spec.name, vocabSize: vocab.size, dim });
         encoding[spec.name] = { keys: vocab.toJSON().keys! };
         break;
       }
       case 'bucketized': {
-        const at = columnIndex(source, spec.column, spec.name);
+        const at = reader.column(spec, spec.column);
         const bounds = spec.boundaries;
         columns[spec.name] = Int32Array.from(rows, (row) => {
-          if (!row) return 0;
-          const value = parseNumber(field(row, at), spec.transform);
-          if (Number.isNaN(value))
-            fail(
-              'BAD_LINE',
-              `${source.file}:${row.line}: feature "${spec.name}" (column ${at + 1}) is ${JSON.stringify(field(row, at))}, not a number`,
-            );
+          const value = row === undefined ? undefined : number(row, at, spec.transform);
           if (value === undefined) return 0;
           let b = 1;
           while (b - 1 < bounds.length && bounds[b - 1]! <= value) b++;
@@ -151,12 +209,12 @@ export function buildSideFeatures(
         break;
       }
       case 'multiHot': {
-        const at = columnIndex(source, spec.column, spec.name);
+        const at = reader.column(spec, spec.column);
         const vocab = vocabularyFor(spec.name);
         const lists = rows.map((row) => {
-          if (!row) return [];
-          const tokens = field(row, at)
-            .split(spec.separator)
+          const field = row === undefined ? null : reader.field(row, at, spec);
+          if (field === null) return [];
+          const tokens = (Array.isArray(field) ? field.map(String) : String(field).split(spec.separator))
             .map((t) => t.trim())
             .filter((t) => t !== '' && t !== '(no genres listed)');
           return [...new Set(tokens.map((t) => vocab.add(t)))].filter((t) => t !== Vocabulary.OOV);
@@ -167,19 +225,22 @@ export function buildSideFeatures(
         break;
       }
       case 'flags': {
-        const at = spec.columns.map((c) => columnIndex(source, c, spec.name));
+        const at = spec.columns.map((c) => reader.column(spec, c));
         const lists = rows.map((row) =>
-          row ? at.flatMap((index, flag) => (field(row, index).trim() === '1' ? [flag] : [])) : [],
+          row === undefined
+            ? []
+            : at.flatMap((index, flag) => (textOf(reader.field(row, index, spec))?.trim() === '1' ? [flag] : [])),
         );
         columns[spec.name] = bag(lists);
         features.push({ kind: 'multiHot', name: spec.name, vocabSize: at.length, dim, pooling: 'mean' });
         break;
       }
       case 'tokens': {
-        const at = columnIndex(source, spec.column, spec.name);
+        const at = reader.column(spec, spec.column);
         const lists = rows.map((row) => {
-          if (!row) return [];
-          const words = field(row, at)
+          const text = row === undefined ? null : textOf(reader.field(row, at, spec));
+          if (text === null) return [];
+          const words = text
             .toLowerCase()
             .split(/[^\p{L}\p{N}]+/u)
             .filter((w) => w.length > 1);
@@ -190,24 +251,22 @@ export function buildSideFeatures(
         break;
       }
       case 'numeric': {
-        const at = columnIndex(source, spec.column, spec.name);
-        const raw = rows.map((row) => {
-          if (!row) return undefined;
-          const value = parseNumber(field(row, at), spec.transform);
-          if (Number.isNaN(value))
-            fail(
-              'BAD_LINE',
-              `${source.file}:${row.line}: feature "${spec.name}" (column ${at + 1}) is ${JSON.stringify(field(row, at))}, not a number`,
-            );
-          return value;
-        });
+        const at = reader.column(spec, spec.column);
+        const raw = rows.map((row) => (row === undefined ? undefined : number(row, at, spec.transform)));
         const present = raw.filter((v): v is number => v !== undefined);
         const known = given?.[spec.name];
         const mean = known?.mean ?? (present.length ? present.reduce((a, b) => a + b, 0) / present.length : 0);
         const sd =
           known?.sd ?? (present.length ? Math.sqrt(present.reduce((a, b) => a + (b - mean) ** 2, 0) / present.length) || 1 : 1);
-        const lo = known?.lo ?? Math.min(...present, 0),
-          hi = known?.hi ?? Math.max(...present, 1);
+        // A loop, not Math.min(...present): a spread of a large catalogue overflows the stack.
+        let lo = 0,
+          hi = 1;
+        for (const v of present) {
+          if (v < lo) lo = v;
+          if (v > hi) hi = v;
+        }
+        if (known?.lo !== undefined) lo = known.lo;
+        if (known?.hi !== undefined) hi = known.hi;
         encoding[spec.name] = { mean, sd, lo, hi };
         const normalize = spec.normalize ?? 'zscore';
         columns[spec.name] = Float32Array.from(raw, (v) => {

@@ -24,7 +24,7 @@ const ALLOWED: Record<string, string[]> = {
   eval: ['rank', 'model', 'data', 'backend', 'errors'],
   train: ['eval', 'rank', 'model', 'data', 'config', 'backend', 'errors', 'util'],
   io: ['data', 'config', 'errors', 'util'],
-  api: ['io', 'train', 'eval', 'rank', 'model', 'data', 'config', 'wasm', 'backend', 'errors'],
+  api: ['io', 'train', 'eval', 'rank', 'model', 'data', 'config', 'wasm', 'backend', 'errors', 'util'],
   index: ['api', 'io', 'train', 'eval', 'rank', 'data', 'config', 'wasm', 'reference', 'backend', 'errors'],
   node: ['index', 'api', 'train', 'rank', 'data', 'wasm', 'backend', 'errors'],
   cli: ['node', 'index', 'train', 'data', 'errors'],

@@ -560,9 +560,9 @@ export class Model {
       }
       return { block, data };
     });
-    for (const { block, data } of writes) core.store.values(block).set(data);
-    core.store.pristine = false;
-    core.revision++;
+    core.write((store) => {
+      for (const { block, data } of writes) store.writable(block).set(data);
+    });
   }
 
   /**
@@ -778,9 +778,25 @@ export async function loadModel(bytes: Uint8Array, options: LoadModelOptions = {
   );
   const core = coreOf(model);
   try {
-    for (const block of core.store.blocks) core.store.values(block).set(contents.parameters[block.name]!);
-    core.store.pristine = false;
-    core.optimizerSteps = contents.optimizerSteps;
+    core.write((store) => {
+      for (const block of store.blocks) store.writable(block).set(contents.parameters[block.name]!);
+      core.optimizerSteps = contents.optimizerSteps;
+      for (const saved of contents.optimizerState ?? []) {
+        const group = store.groups.find((g) => g.name === saved.group);
+        if (!group)
+          fail('BAD_MODEL_FILE', `${name} is corrupted: optimizer state for "${saved.group}", which is not a parameter group`);
+        if (!Object.hasOwn(OPTIMIZERS, saved.owner))
+          fail('BAD_MODEL_FILE', `${name} holds state of optimizer "${saved.owner}", which this twotower does not know`);
+        const sizes = OPTIMIZERS[saved.owner as OptimizerName].state(group).map((n) => Math.max(4, n));
+        if (sizes.length !== saved.slots.length || sizes.some((n, i) => saved.slots[i]!.length !== n))
+          fail(
+            'BAD_MODEL_FILE',
+            `${name} is corrupted: "${saved.group}"'s ${saved.owner} state has slots of ${saved.slots.map((x) => x.length).join(', ')} floats, expected ${sizes.join(', ')}`,
+          );
+        store.useState(group, saved.owner, sizes);
+        store.stateOf(group).forEach((slot, i) => core.backend.floats(slot.ptr, slot.floats).set(saved.slots[i]!));
+      }
+    });
     if (contents.loss !== undefined) {
       if (!Object.hasOwn(LOSSES, contents.loss))
         fail('BAD_MODEL_FILE', `${name} was trained with loss "${contents.loss}", which this twotower does not know`);
@@ -790,22 +806,6 @@ export async function loadModel(bytes: Uint8Array, options: LoadModelOptions = {
         ...(contents.training ? { settings: contents.training } : {}),
       };
     }
-    for (const saved of contents.optimizerState ?? []) {
-      const group = core.store.groups.find((g) => g.name === saved.group);
-      if (!group)
-        fail('BAD_MODEL_FILE', `${name} is corrupted: optimizer state for "${saved.group}", which is not a parameter group`);
-      if (!Object.hasOwn(OPTIMIZERS, saved.owner))
-        fail('BAD_MODEL_FILE', `${name} holds state of optimizer "${saved.owner}", which this twotower does not know`);
-      const sizes = OPTIMIZERS[saved.owner as OptimizerName].state(group).map((n) => Math.max(4, n));
-      if (sizes.length !== saved.slots.length || sizes.some((n, i) => saved.slots[i]!.length !== n))
-        fail(
-          'BAD_MODEL_FILE',
-          `${name} is corrupted: "${saved.group}"'s ${saved.owner} state has slots of ${saved.slots.map((x) => x.length).join(', ')} floats, expected ${sizes.join(', ')}`,
-        );
-      core.store.useState(group, saved.owner, sizes);
-      core.store.stateOf(group).forEach((slot, i) => core.backend.floats(slot.ptr, slot.floats).set(saved.slots[i]!));
-    }
-    core.revision++;
     const vocabularies: ModelVocabularies = {};
     if (contents.vocabularies.user) vocabularies.users = Vocabulary.fromJSON(contents.vocabularies.user);
     if (contents.vocabularies.item) vocabularies.items = Vocabulary.fromJSON(contents.vocabularies.item);

@@ -359,7 +359,6 @@ export function updateCore(
     const overrides = Object.fromEntries(Object.entries(given).filter(([key]) => key in (next.trainedWith?.settings ?? {})));
     next.trainedWith = { ...trained, settings: { ...(trained.settings ?? {}), ...overrides } };
     next.seen = mergedSeen(core, encoded.counts.user, encoded.data);
-    next.revision++;
     return {
       core: next,
       result: {
@@ -433,7 +432,6 @@ export function addItemsCore(
     next.dispose();
     throw error;
   }
-  next.revision++;
   return { core: next, added: items.ids.length, start: regressed ? 'regressed' : 'mean' };
 }
 

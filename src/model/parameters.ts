@@ -109,12 +109,8 @@ export class ParameterStore {
   groups: ParamGroup[] = [];
   /** Elements over all groups, padding included. */
   total = 0;
-  /**
-   * True while the values are exactly the seeded initialisation (no optimizer step, no values
-   * set from outside): a failed first fit() restores such a model by initialising it again,
-   * without keeping a copy.
-   */
-  pristine = false;
+  /** Open for writing: only while the core's write path (TwoTower.write) runs a change. */
+  #open = false;
   private backend: Backend | null = null;
   private seed = 1;
   private readonly memory = new Map<ParamGroup, GroupMemory>();
@@ -155,11 +151,31 @@ export class ParameterStore {
     });
     this.backend = backend;
     this.seed = seed;
-    this.initialize();
+    this.openForWrites(() => this.initialize());
+  }
+
+  /**
+   * Runs `change` with the values open for writing: the writable views and pointers below,
+   * initialize() and zeroState() throw INTERNAL at any other time. The one caller is the core's
+   * write path (TwoTower.write), which then marks what was derived from the values stale.
+   */
+  openForWrites<T>(change: () => T): T {
+    const was = this.#open;
+    this.#open = true;
+    try {
+      return change();
+    } finally {
+      this.#open = was;
+    }
+  }
+
+  private mustBeOpen(what: string): void {
+    if (!this.#open) fail('INTERNAL', `ParameterStore: ${what} outside the write path (TwoTower.write)`);
   }
 
   /** Fills every value from its block's init, one seeded stream in declaration order (the layout does not change them). */
   initialize(): void {
+    this.mustBeOpen('initialize()');
     const be = this.be;
     for (const group of this.groups) be.kernels.zero_f32(this.memory.get(group)!.values, group.size);
     const random = new Random(this.seed);
@@ -171,7 +187,6 @@ export class ParameterStore {
         else if (init.kind === 'uniform') out[i] = init.limit * (2 * random.next() - 1);
       }
     }
-    this.pristine = true;
   }
 
   /**
@@ -219,24 +234,42 @@ export class ParameterStore {
     return this.at(block).mem.rowMap;
   }
 
-  /** Live views (take fresh ones after any allocation: memory may have grown). */
+  /**
+   * Live views for reading (take fresh ones after any allocation: memory may have grown). Writes
+   * go through writable() inside the core's write path.
+   */
   values(block: ParamBlock): Floats {
     return this.be.floats(this.ptr(block), block.size);
+  }
+  /** A block's values for writing: only inside the write path (TwoTower.write). */
+  writable(block: ParamBlock): Floats {
+    this.mustBeOpen(`writing "${block.name}"`);
+    return this.values(block);
   }
   /** A full gradient's view (a compact gradient has no per-table view). */
   grads(block: ParamBlock): Floats {
     if (this.at(block).mem.gradRows >= 0) fail('INTERNAL', `ParameterStore: "${block.name}" has a compact gradient`);
     return this.be.floats(this.gradPtr(block), block.size);
   }
-  /** A group's values as one view (padding included). */
+  /** A group's values as one view for reading (padding included). */
   groupValues(group: ParamGroup): Floats {
     return this.be.floats(this.memory.get(group)!.values, group.size);
   }
+  /** A group's values for writing: only inside the write path (TwoTower.write). */
+  writableGroup(group: ParamGroup): Floats {
+    this.mustBeOpen(`writing group "${group.name}"`);
+    return this.groupValues(group);
+  }
 
-  /** A group's addresses. */
+  /** A group's addresses, for kernels that read its values (and the row map, the gradient). */
   groupPointers(group: ParamGroup): GroupPointers {
     const mem = this.memory.get(group)!;
     return { values: mem.values, grads: mem.grads, m: mem.state[0]?.ptr ?? 0, v: mem.state[1]?.ptr ?? 0, rowMap: mem.rowMap };
+  }
+  /** A group's addresses for an optimizer that updates its values: only inside the write path (TwoTower.write). */
+  writablePointers(group: ParamGroup): GroupPointers {
+    this.mustBeOpen(`updating group "${group.name}"`);
+    return this.groupPointers(group);
   }
 
   /** Whether the group's gradient is compact (rows of a sparse optimizer). */
@@ -353,6 +386,7 @@ export class ParameterStore {
 
   /** Zeroes every optimizer state slot (a model initialised again starts its optimizers afresh). */
   zeroState(): void {
+    this.mustBeOpen('zeroState()');
     for (const group of this.groups) for (const s of this.stateOf(group)) this.be.kernels.zero_f32(s.ptr, s.floats);
   }
 

@@ -2,7 +2,8 @@
 // score of a pair being ⟨u, v⟩ plus optional global / user / item biases. Parameters, gradients
 // and optimizer state live in one ParameterStore, group by group, in the backend's heap. This class is internal:
 // users hold a Model (src/api/model.ts), which wraps it; training (src/train/) drives its
-// forward and backward passes.
+// forward and backward passes. Every change to the values goes through one method, write(),
+// which keeps the revision and what is derived from the values (recommend's item index) true.
 import type { Backend, KernelThreads } from '../backend/contract.js';
 import { fail } from '../errors.js';
 import type { TwoTowerConfig, TowerSide } from '../config/model.js';
@@ -14,6 +15,7 @@ import { byRows, type ByRows } from './row-split.js';
 import { checkIndices } from '../data/interactions.js';
 import type { Vocabulary } from '../data/vocabulary.js';
 import { groupByRow, type Csr } from '../data/csr.js';
+import { Slots, type Freeable, type SlotKey } from './slots.js';
 
 /**
  * A validated copy of a config as plain JSON data: a config is saved in model files, so functions,
@@ -77,8 +79,6 @@ export class TwoTower {
   readonly userTower: Tower;
   readonly itemTower: Tower;
   readonly bias: { global?: ParamBlock; user?: ParamBlock; item?: ParamBlock };
-  /** Optimizer steps taken so far; Adam's bias correction continues from here on the next fit(). */
-  optimizerSteps = 0;
   /** Id ↔ index maps of the users and items, when the data came with string ids (files, CLI). */
   vocabularies: { users?: Vocabulary; items?: Vocabulary } = {};
   /** Each user's training items (CSR, sorted): what recommend() skips with excludeSeen. */
@@ -87,23 +87,28 @@ export class TwoTower {
   trainedWith: { loss: string; implicit: boolean; settings?: Record<string, unknown> } | undefined;
   /** Free JSON-serialisable facts saved with the model (data source, feature specs, training settings). */
   metadata: Record<string, unknown> = {};
-  /**
-   * Bumped whenever parameters or feature tables change through the API (fit, set*Features,
-   * loading): caches of derived data (the item index of recommend) compare against it.
-   */
-  revision = 0;
-  /** Derived data freed with the model (recommend's item index), each valid for one revision. */
-  readonly caches = new Map<string, { revision: number; free(): void }>();
   /** Batch scratch shared by prediction and training. */
   readonly pairs: PairScratch;
   /** Worker threads for row-parallel kernels (createModel's `threads`), or null: one thread. */
   threads: KernelThreads | null = null;
   /** Runs a row-parallel kernel on this model's threads (model/row-split.ts). */
   readonly byRows: ByRows = (total, make) => byRows(this.backend, this.threads, total, make);
-  /** Training scratch owned by src/train/ (freed with the model). */
-  readonly disposables = new Set<{ free(): void }>();
 
-  constructor(given: TwoTowerConfig, backend: Backend) {
+  // The write path's state: only write(), reinitialize() and the feature setters change it.
+  #revision = 0;
+  #pristine = false;
+  #steps = 0;
+  #writing = false;
+  /** Other layers' scratch, each under its owner's key (training's), freed with the model. */
+  readonly #scratch = new Slots();
+  /** Data derived from the parameters and feature tables (recommend's item index), dropped by every change. */
+  readonly #derived = new Slots();
+
+  /**
+   * A seeded model of `given` on `backend`. A core grown from another (`grownFrom`, train/grow.ts)
+   * counts its revisions on past that one's, so the revision behind a Model never goes back.
+   */
+  constructor(given: TwoTowerConfig, backend: Backend, grownFrom?: TwoTower) {
     const config = plainConfig(given);
     this.config = config;
     this.backend = backend;
@@ -112,9 +117,87 @@ export class TwoTower {
     this.itemTower = layout.item;
     this.bias = layout.bias;
     this.store.allocate(backend, config.seed ?? 1);
+    this.#pristine = true;
+    if (grownFrom) this.#revision = grownFrom.#revision + 1;
     this.userTower.attach(backend, this.byRows);
     this.itemTower.attach(backend, this.byRows);
     this.pairs = new PairScratch(backend);
+  }
+
+  /**
+   * Counts the changes to parameters and feature tables: every one goes through write(),
+   * reinitialize() or a feature setter, each of which bumps it and drops the derived data.
+   */
+  get revision(): number {
+    return this.#revision;
+  }
+  /**
+   * True while the values are exactly the seeded initialisation (no optimizer step, no values
+   * written): a failed first fit() restores such a model by initialising it again, without
+   * keeping a copy.
+   */
+  get pristine(): boolean {
+    return this.#pristine;
+  }
+  /** Optimizer steps taken so far; Adam's bias correction continues from here on the next fit(). Set inside write(). */
+  get optimizerSteps(): number {
+    return this.#steps;
+  }
+  set optimizerSteps(steps: number) {
+    if (!this.#writing) fail('INTERNAL', 'optimizerSteps is set outside the write path (TwoTower.write)');
+    this.#steps = steps;
+  }
+
+  /**
+   * The one write path for parameter values, optimizer state and the step count: runs `change`
+   * with the store open for writing (ParameterStore.writable, writableGroup, writablePointers),
+   * then bumps the revision, marks the values as no longer the seeded initialisation and drops
+   * the derived data (recommend's item index). All three happen when `change` throws too (some
+   * values may be written). A write inside a write is part of the outer one.
+   */
+  write<T>(change: (store: ParameterStore) => T): T {
+    this.live();
+    if (this.#writing) return this.store.openForWrites(() => change(this.store));
+    this.#writing = true;
+    try {
+      return this.store.openForWrites(() => change(this.store));
+    } finally {
+      this.#writing = false;
+      this.#pristine = false;
+      this.changed();
+    }
+  }
+
+  /** Back to the seeded initial values with zeroed optimizer state and `optimizerSteps` steps, through write(): pristine again. */
+  reinitialize(optimizerSteps = 0): void {
+    this.write((store) => {
+      store.initialize();
+      store.zeroState();
+      this.optimizerSteps = optimizerSteps;
+    });
+    this.#pristine = true;
+  }
+
+  /** Something the derived data reads changed: a new revision, the derived data dropped. */
+  private changed(): void {
+    this.#revision++;
+    this.#derived.clear();
+  }
+
+  /**
+   * The data derived from the parameters and feature tables that `key`'s owner keeps (the
+   * ranking layer's item index): made by `make` when missing, dropped (freed) by every change,
+   * freed with the model.
+   */
+  derived<T extends Freeable>(key: SlotKey<T>, make: () => T): T {
+    this.live();
+    return this.#derived.get(key, make);
+  }
+
+  /** The scratch `key`'s owner keeps on this model (training's): made by `make` on first use, freed with the model. */
+  scratch<T extends Freeable>(key: SlotKey<T>, make: () => T): T {
+    this.live();
+    return this.#scratch.get(key, make);
   }
 
   /** Declares a config's towers and biases into `store` (no allocation). */
@@ -168,13 +251,13 @@ export class TwoTower {
   setUserFeatures(table: FeatureTable): void {
     this.live();
     this.userTower.setFeatures(table);
-    this.revision++;
+    this.changed();
   }
   /** Per-item feature columns for the item tower's non-id features. */
   setItemFeatures(table: FeatureTable): void {
     this.live();
     this.itemTower.setFeatures(table);
-    this.revision++;
+    this.changed();
   }
 
   /** Records which items each user interacted with (fit() does this with its training data). */
@@ -357,10 +440,8 @@ export class TwoTower {
   /** Frees the model's heap memory. The model cannot be used afterwards. */
   dispose(): void {
     if (this.disposed) return;
-    for (const cache of this.caches.values()) cache.free();
-    this.caches.clear();
-    for (const d of this.disposables) d.free();
-    this.disposables.clear();
+    this.#derived.clear();
+    this.#scratch.clear();
     this.pairs.free();
     this.threads?.close();
     this.threads = null;

@@ -9,6 +9,7 @@ import { csrFromLists, csrRow, type Csr } from '../data/csr.js';
 import { Buffers } from '../backend/heap.js';
 import { featureKind } from '../model/features/index.js';
 import { interactionSets } from '../model/interaction-sets.js';
+import { SlotKey } from '../model/slots.js';
 import { runTopK, uploadItems, type ItemIndex } from './scorer.js';
 import { checkK, padRows, type TopKResult } from './topk-result.js';
 import { retrievalItems, retrievalQueries, retrievalQueriesFrom } from './retrieval.js';
@@ -83,26 +84,29 @@ export function recommendForHistory(model: TwoTower, histories: ArrayLike<number
 }
 
 interface CachedIndex {
-  revision: number;
-  buffers: Buffers;
   index: ItemIndex;
   free(): void;
 }
 
+/** This module's slot for derived data on a model core (no other layer reads it). */
+const ITEM_INDEX = new SlotKey<CachedIndex>('recommend.items');
+
 /**
  * The model's item embeddings (with the bias column) uploaded as a scan index, kept between
- * calls until the model changes (model.revision): recommend() then embeds only its users.
+ * calls until the model changes (the core's write path drops it): recommend() then embeds only
+ * its users.
  */
 function cachedItemIndex(model: TwoTower): ItemIndex {
-  const have = model.caches.get('recommend.items') as CachedIndex | undefined;
-  if (have && have.revision === model.revision) return have.index;
-  have?.free();
-  const { items, dim } = retrievalItems(model);
-  const buffers = new Buffers(model.backend);
-  const index = uploadItems(model.backend, buffers, items, dim, false, 'recommend.items');
-  const entry: CachedIndex = { revision: model.revision, buffers, index, free: () => buffers.free() };
-  model.caches.set('recommend.items', entry);
-  return index;
+  return model.derived(ITEM_INDEX, () => {
+    const { items, dim } = retrievalItems(model);
+    const buffers = new Buffers(model.backend);
+    try {
+      return { index: uploadItems(model.backend, buffers, items, dim, false, 'recommend.items'), free: () => buffers.free() };
+    } catch (error) {
+      buffers.free();
+      throw error;
+    }
+  }).index;
 }
 
 /** Ranks all (or the allowed) items for given queries, skipping each row's `seen` items. */

@@ -105,25 +105,25 @@ export function regressColdRows(core: TwoTower, side: TowerSide, warm: number[],
     for (let a = 0; a < q; a++) traceA += A[a * q + a]!;
     for (let a = 0; a < q; a++) A[a * q + a]! += (1e-6 * traceA) / q + 1e-12;
     const Xc = core.towerInputs(side, cold);
-    const table = store.values(idSlot.params.table!);
-    const newBias = biasBlock ? store.values(biasBlock) : null;
-    cold.forEach((row, r) => {
-      const predicted = new Float64Array(t);
-      for (let i = 0; i < s; i++) {
-        const x = i < s - 1 ? Xc[r * tower.inputWidth + sideCols[i]!]! : 1;
-        for (let c = 0; c < t; c++) predicted[c]! += x * B[i * t + c]!;
-      }
-      const rhsE = Float64Array.from({ length: q }, (_, a) => {
-        let sum = 0;
-        for (let c = 0; c < d; c++) sum += W[idCols[a]! * d + c]! * predicted[c]!;
-        return sum;
+    core.write((store) => {
+      const table = store.writable(idSlot.params.table!);
+      const newBias = biasBlock ? store.writable(biasBlock) : null;
+      cold.forEach((row, r) => {
+        const predicted = new Float64Array(t);
+        for (let i = 0; i < s; i++) {
+          const x = i < s - 1 ? Xc[r * tower.inputWidth + sideCols[i]!]! : 1;
+          for (let c = 0; c < t; c++) predicted[c]! += x * B[i * t + c]!;
+        }
+        const rhsE = Float64Array.from({ length: q }, (_, a) => {
+          let sum = 0;
+          for (let c = 0; c < d; c++) sum += W[idCols[a]! * d + c]! * predicted[c]!;
+          return sum;
+        });
+        const e = choleskySolve(A, rhsE, q);
+        for (let a = 0; a < q; a++) table[row * q + a] = e[a]!;
+        if (newBias) newBias[row] = predicted[d]!;
       });
-      const e = choleskySolve(A, rhsE, q);
-      for (let a = 0; a < q; a++) table[row * q + a] = e[a]!;
-      if (newBias) newBias[row] = predicted[d]!;
     });
-    store.pristine = false;
-    core.revision++;
     return true;
   } finally {
     for (const p of [xm, wm, M, phi, T, G, R]) be.free(p);

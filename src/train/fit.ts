@@ -75,7 +75,8 @@ function initGlobalBias(core: TwoTower, loss: Loss, train: Interactions): void {
   if (!core.bias.global || core.optimizerSteps !== 0 || loss.implicit) return;
   let mean = 0;
   for (const r of train.ratings) mean += r;
-  core.store.values(core.bias.global)[0] = mean / train.ratings.length;
+  const global = core.bias.global;
+  core.write((store) => (store.writable(global)[0] = mean / train.ratings.length));
 }
 
 /** Trains the model in place; see FitOptions for every setting and its default. */
@@ -229,7 +230,6 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
     tracker.restoreBest(history.length - 1);
     core.setSeen(train.users, train.items);
     core.trainedWith = { loss: loss.name, implicit: loss.implicit, settings: carriedSettings(o) };
-    core.revision++;
     return { history, steps, seconds: (performance.now() - started) / 1000, bestEpoch: tracker.bestEpoch, stoppedEarly };
   } catch (error) {
     snapshot.restore(); // whatever failed (a callback too), the model is left as it was before fit()

@@ -64,24 +64,25 @@ export function foldInUsers(
     }
     const table = tower0(core);
     let solved = 0;
-    for (let u = 0; u < core.userCount; u++) {
-      const [start, end] = [byUser.offsets[u]!, byUser.offsets[u + 1]!];
-      const m = end - start;
-      if (m === 0) continue;
-      be.kernels.dense_backward_weight(G, A + start * w * f, A + start * w * f, m, w, w, w, 0);
-      be.kernels.dense_backward_weight(h, A + start * w * f, y + start * f, m, w, 1, w, 0);
-      const M = Float64Array.from(be.floats(G, w * w));
-      const b = Float64Array.from(be.floats(h, w));
-      // The ridge of fit()'s penalties; a hair more keeps a user with fewer ratings than dims solvable at l2 = 0.
-      for (let c = 0; c < w; c++) M[c * w + c]! += m * (c < d ? l2 : biasL2) + 1e-6 * m;
-      const x = choleskySolve(M, b, w);
-      const row = store.values(table);
-      for (let c = 0; c < d; c++) row[u * d + c] = x[c]!;
-      if (ub) store.values(ub)[u] = x[d]!;
-      solved++;
-    }
-    store.pristine = false;
-    core.revision++;
+    // Solved and written user by user, through the write path (a throw leaves the written rows: still a change).
+    core.write((store) => {
+      for (let u = 0; u < core.userCount; u++) {
+        const [start, end] = [byUser.offsets[u]!, byUser.offsets[u + 1]!];
+        const m = end - start;
+        if (m === 0) continue;
+        be.kernels.dense_backward_weight(G, A + start * w * f, A + start * w * f, m, w, w, w, 0);
+        be.kernels.dense_backward_weight(h, A + start * w * f, y + start * f, m, w, 1, w, 0);
+        const M = Float64Array.from(be.floats(G, w * w));
+        const b = Float64Array.from(be.floats(h, w));
+        // The ridge of fit()'s penalties; a hair more keeps a user with fewer ratings than dims solvable at l2 = 0.
+        for (let c = 0; c < w; c++) M[c * w + c]! += m * (c < d ? l2 : biasL2) + 1e-6 * m;
+        const x = choleskySolve(M, b, w);
+        const row = store.writable(table);
+        for (let c = 0; c < d; c++) row[u * d + c] = x[c]!;
+        if (ub) store.writable(ub)[u] = x[d]!;
+        solved++;
+      }
+    });
     return solved;
   } finally {
     for (const p of [A, y, G, h]) be.free(p);

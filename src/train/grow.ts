@@ -84,12 +84,11 @@ export function grow(old: TwoTower, plan: GrowPlan): TwoTower {
   }
   const userTable = plan.userTable ?? extendTable(old, 'user', plan.users);
   const itemTable = plan.itemTable ?? extendTable(old, 'item', plan.items);
-  const core = new TwoTower(grownConfig(old.config, counts), old.backend);
+  const core = new TwoTower(grownConfig(old.config, counts), old.backend, old);
   try {
     if (userTable) core.setUserFeatures(userTable);
     if (itemTable) core.setItemFeatures(itemTable);
     copyParameters(old, core);
-    core.optimizerSteps = old.optimizerSteps;
     core.vocabularies = { ...old.vocabularies };
     core.metadata = structuredClone(old.metadata);
     core.trainedWith = old.trainedWith && structuredClone(old.trainedWith);
@@ -106,34 +105,34 @@ export function grow(old: TwoTower, plan: GrowPlan): TwoTower {
   }
   // The two share the thread pool until the caller keeps one (see replaceCore in api/model.ts).
   core.threads = old.threads;
-  core.revision = old.revision + 1;
   return core;
 }
 
-/** Values and optimizer state, old rows in place; new id and bias rows as the file's header says. */
+/** Values, optimizer state and the step count, old rows in place; new id and bias rows as the file's header says. */
 function copyParameters(old: TwoTower, core: TwoTower): void {
-  const from = old.store,
-    to = core.store;
-  for (const block of to.blocks) {
-    const source = from.find(block.name);
-    if (!source) fail('INTERNAL', `grow: block "${block.name}" is new`);
-    const values = from.values(source);
-    const target = to.values(block);
-    if (values.length > target.length) fail('INTERNAL', `grow: block "${block.name}" shrank`);
-    if (values.length < target.length) startNewRows(old, block, source, values, target);
-    target.set(values);
-  }
-  to.pristine = false;
-  for (const group of to.groups) {
-    const source = from.groups.find((g) => g.name === group.name)!;
-    const owner = from.stateOwner(source);
-    if (owner === '') continue;
-    to.useState(group, owner, OPTIMIZERS[owner as OptimizerName].state(group));
-    const slots = from.stateOf(source);
-    to.stateOf(group).forEach((slot, i) =>
-      core.backend.floats(slot.ptr, slot.floats).set(old.backend.floats(slots[i]!.ptr, slots[i]!.floats)),
-    );
-  }
+  const from = old.store;
+  core.write((to) => {
+    for (const block of to.blocks) {
+      const source = from.find(block.name);
+      if (!source) fail('INTERNAL', `grow: block "${block.name}" is new`);
+      const values = from.values(source);
+      const target = to.writable(block);
+      if (values.length > target.length) fail('INTERNAL', `grow: block "${block.name}" shrank`);
+      if (values.length < target.length) startNewRows(old, block, source, values, target);
+      target.set(values);
+    }
+    for (const group of to.groups) {
+      const source = from.groups.find((g) => g.name === group.name)!;
+      const owner = from.stateOwner(source);
+      if (owner === '') continue;
+      to.useState(group, owner, OPTIMIZERS[owner as OptimizerName].state(group));
+      const slots = from.stateOf(source);
+      to.stateOf(group).forEach((slot, i) =>
+        core.backend.floats(slot.ptr, slot.floats).set(old.backend.floats(slots[i]!.ptr, slots[i]!.floats)),
+      );
+    }
+    core.optimizerSteps = old.optimizerSteps;
+  });
 }
 
 /** Fills a grown table's new rows: the mean trained row for id tables of described towers and for score biases. */

@@ -3,7 +3,11 @@
 // losses. Sized once per batch shape, reused, freed with the model.
 import type { Backend } from '../backend/contract.js';
 import type { TwoTower } from '../model/twotower.js';
+import { SlotKey } from '../model/slots.js';
 import { Buffers } from '../backend/heap.js';
+
+/** Training's slot on a model core (this module's own: no other layer reads it). */
+const SLOT = new SlotKey<TrainScratch>('train.scratch');
 
 export class TrainScratch {
   private readonly buffers: Buffers;
@@ -22,10 +26,7 @@ export class TrainScratch {
 
   /** The model's training scratch (made on first use, freed when the model is disposed). */
   static of(core: TwoTower): TrainScratch {
-    for (const d of core.disposables) if (d instanceof TrainScratch) return d;
-    const scratch = new TrainScratch(core.backend, core.dim);
-    core.disposables.add(scratch);
-    return scratch;
+    return core.scratch(SLOT, () => new TrainScratch(core.backend, core.dim));
   }
 
   reserve(n: number): void {

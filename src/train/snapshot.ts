@@ -11,7 +11,8 @@ export class Snapshot {
   /** Per group: its values, then its state slots. */
   private copies: Floats[][] = [];
   private steps: number;
-  private pristine: boolean;
+  /** Taken of a pristine model: nothing copied, restored by initialising it again. */
+  private seeded: boolean;
 
   /** Copies values and optimizer state (or only the values, for a best-weights copy). */
   constructor(
@@ -19,7 +20,7 @@ export class Snapshot {
     private readonly valuesOnly = false,
   ) {
     this.steps = core.optimizerSteps;
-    this.pristine = false;
+    this.seeded = false;
     this.take();
   }
 
@@ -27,9 +28,9 @@ export class Snapshot {
   take(): void {
     const { store, backend } = this.core;
     this.steps = this.core.optimizerSteps;
-    this.pristine = !this.valuesOnly && store.pristine;
+    this.seeded = !this.valuesOnly && this.core.pristine;
     this.copies = [];
-    if (this.pristine) return;
+    if (this.seeded) return;
     for (const group of store.groups) {
       const copy = [store.groupValues(group).slice()];
       if (!this.valuesOnly) for (const s of store.stateOf(group)) copy.push(backend.floats(s.ptr, s.floats).slice());
@@ -37,22 +38,25 @@ export class Snapshot {
     }
   }
 
-  /** Puts the copy back (values, state and the step count it was taken at); nothing once the model is disposed. */
+  /**
+   * Puts the copy back (values, state and the step count it was taken at) through the core's
+   * write path; nothing once the model is disposed.
+   */
   restore(): void {
-    if (this.core.disposed) return;
-    const { store, backend } = this.core;
-    this.core.revision++;
-    if (this.pristine) {
-      store.initialize();
-      store.zeroState();
-    } else {
+    const core = this.core;
+    if (core.disposed) return;
+    if (this.seeded) {
+      core.reinitialize(this.steps);
+      return;
+    }
+    core.write((store) => {
       store.groups.forEach((group, i) => {
         const [values, ...state] = this.copies[i]!;
-        store.groupValues(group).set(values!);
-        if (!this.valuesOnly) store.stateOf(group).forEach((s, j) => backend.floats(s.ptr, s.floats).set(state[j]!));
+        store.writableGroup(group).set(values!);
+        if (!this.valuesOnly) store.stateOf(group).forEach((s, j) => core.backend.floats(s.ptr, s.floats).set(state[j]!));
       });
-    }
-    if (!this.valuesOnly) this.core.optimizerSteps = this.steps;
+      if (!this.valuesOnly) core.optimizerSteps = this.steps;
+    });
   }
 
   free(): void {

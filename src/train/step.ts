@@ -105,30 +105,30 @@ export function prepareGroups(core: TwoTower, plans: readonly GroupPlan[]): void
  * optimizer, from the gradients of the last lossAndGradients (sparse ones on the rows it touched).
  */
 export function optimizerStep(core: TwoTower, plans: readonly GroupPlan[], settings: OptimizerSettings): void {
-  core.optimizerSteps += 1;
-  // The parameters change: what was derived from them (recommend's item index) is stale, also
-  // for a recommend() called from a fit() callback.
-  core.revision++;
-  core.store.pristine = false;
   const touched = TouchedRows.of(core);
   const own = groupSettings.get(plans) ?? plans.map(() => ({ ...settings }));
   groupSettings.set(plans, own);
-  plans.forEach((plan, i) => {
-    if (plan.optimizer.sparse && !core.store.isCompact(plan.group))
-      fail(
-        'INTERNAL',
-        `optimizerStep: "${plan.group.name}" has no compact gradient for ${plan.optimizer.name} (call prepareGroups)`,
+  // Through the write path: what was derived from the parameters (recommend's item index) is
+  // stale afterwards, also for a recommend() called from a fit() callback.
+  core.write((store) => {
+    core.optimizerSteps += 1;
+    plans.forEach((plan, i) => {
+      if (plan.optimizer.sparse && !store.isCompact(plan.group))
+        fail(
+          'INTERNAL',
+          `optimizerStep: "${plan.group.name}" has no compact gradient for ${plan.optimizer.name} (call prepareGroups)`,
+        );
+      const mine = Object.assign(own[i]!, settings);
+      mine.learningRate = settings.learningRate * plan.rateFactor;
+      plan.optimizer.step(
+        core.backend,
+        plan.group,
+        store.writablePointers(plan.group),
+        core.optimizerSteps,
+        mine,
+        plan.optimizer.sparse ? touched.rows(plan.group) : undefined,
       );
-    const mine = Object.assign(own[i]!, settings);
-    mine.learningRate = settings.learningRate * plan.rateFactor;
-    plan.optimizer.step(
-      core.backend,
-      plan.group,
-      core.store.groupPointers(plan.group),
-      core.optimizerSteps,
-      mine,
-      plan.optimizer.sparse ? touched.rows(plan.group) : undefined,
-    );
+    });
   });
 }
 

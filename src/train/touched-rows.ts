@@ -9,6 +9,7 @@
 import type { TwoTower } from '../model/twotower.js';
 import type { ParamGroup } from '../model/parameters.js';
 import type { FeatureSlot } from '../model/features/index.js';
+import { SlotKey } from '../model/slots.js';
 import { Buffers } from '../backend/heap.js';
 
 interface TableSource {
@@ -24,6 +25,9 @@ interface TableSource {
   /** The list in the heap, for the optimizer. */
   ptr: number;
 }
+
+/** This module's slot on a model core (no other layer reads it). */
+const SLOT = new SlotKey<TouchedRows>('train.touched-rows');
 
 export class TouchedRows {
   private readonly sources = new Map<ParamGroup, TableSource>();
@@ -57,10 +61,7 @@ export class TouchedRows {
 
   /** The model's tracker (made on first use, freed with the model). */
   static of(core: TwoTower): TouchedRows {
-    for (const d of core.disposables) if (d instanceof TouchedRows) return d;
-    const touched = new TouchedRows(core);
-    core.disposables.add(touched);
-    return touched;
+    return core.scratch(SLOT, () => new TouchedRows(core));
   }
 
   /**

@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadDataset } from '../src/node/dataset.js';
-import { trainRecipe, recipeOptions } from '../src/node/recipe.js';
+import { trainRecipe, recipeOptions } from '../src/node/index.js';
 import { Vocabulary, type Model, type MultiHotColumn } from '../src/index.js';
 import type { RatingsData } from '../src/data/ratings.js';
 import { Random } from '../src/util/random.js';

@@ -4,7 +4,7 @@
 import { join, resolve } from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadDataset } from '../src/node/dataset.js';
-import { trainRecipe, RECIPE_DEFAULTS, recipeOptions, type RecipeOptions } from '../src/node/recipe.js';
+import { trainRecipe, RECIPE_DEFAULTS, recipeOptions, type RecipeOptions } from '../src/node/index.js';
 
 export interface FoldResult {
   fold: number;

@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // The `twotower` command line (Node only): demo, train, eval. Errors from bad input print one
 // line naming the problem and exit with code 1; nothing is half-written at --out.
+// First: worker_threads as the platform's threads (src/node/platform.ts), before anything runs.
+import './node/platform.js';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { TwoTowerError, VECTOR_FORMATS } from './index.js';
+import { TwoTowerError, VECTOR_FORMATS, RECIPE_DEFAULTS, IMPLICIT_DEFAULTS } from './index.js';
 import { integer, positive, nonNegative, fraction, widths, column, delimiter } from './cli/args.js';
 import { demo } from './cli/demo.js';
 import { train } from './cli/train.js';
@@ -11,7 +13,6 @@ import { evaluate } from './cli/eval.js';
 import { recommendCommand } from './cli/recommend.js';
 import { exportCommand } from './cli/export.js';
 import { updateCommand, addItemsCommand } from './cli/update.js';
-import { RECIPE_DEFAULTS, IMPLICIT_DEFAULTS } from './node/recipe.js';
 import { LOSSES, LOSS_NAMES } from './train/losses/index.js';
 import { OPTIMIZERS } from './train/optimizers/index.js';
 

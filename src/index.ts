@@ -1,5 +1,7 @@
 // twotower: the public API. Everything a user imports comes from here (re-exports only);
-// nothing here imports a Node-only module, so the same entry point runs in browsers.
+// nothing here imports a Node-only module, so the same entry point runs in browsers. Threads start
+// on the platform's workers: Web Workers unless an entry installs another (src/node/index.ts:
+// worker_threads), never by an argument of these functions (src/wasm/platform.ts).
 export {
   Model,
   createModel,

@@ -26,7 +26,7 @@ const ALLOWED: Record<string, string[]> = {
   io: ['data', 'config', 'errors', 'util'],
   api: ['io', 'train', 'eval', 'rank', 'model', 'data', 'config', 'wasm', 'backend', 'errors', 'util'],
   index: ['api', 'io', 'train', 'eval', 'rank', 'data', 'config', 'wasm', 'reference', 'backend', 'errors'],
-  node: ['index', 'api', 'train', 'rank', 'data', 'wasm', 'backend', 'errors'],
+  node: ['index', 'data', 'wasm', 'backend', 'errors'],
   cli: ['node', 'index', 'train', 'data', 'errors'],
 };
 
@@ -45,11 +45,12 @@ function sourceFiles(dir: string): string[] {
   });
 }
 
-/** Every relative import and re-export of a file, resolved to a path under src/. */
+/** Every relative import (bare ones for their side effects too) and re-export of a file, resolved to a path under src/. */
 function importsOf(file: string): string[] {
   const text = readFileSync(file, 'utf8');
   const found = [
     ...text.matchAll(/(?:^|\n)\s*(?:import|export)\s[^;]*?from\s+['"](\.[^'"]+)['"]/g),
+    ...text.matchAll(/(?:^|\n)\s*import\s+['"](\.[^'"]+)['"]/g),
     ...text.matchAll(/import\(\s*['"](\.[^'"]+)['"]\s*\)/g),
   ];
   return found.map((m) => resolve(dirname(file), m[1]!.replace(/\.js$/, '.ts')));

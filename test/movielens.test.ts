@@ -3,8 +3,7 @@
 // data is read from $TWOTOWER_DATA; with CI=true a missing folder fails instead of skipping.
 import { describe, it, expect } from 'vitest';
 import { join } from 'node:path';
-import { loadDataset } from '../src/node/index.js';
-import { trainRecipe, RECIPE_DEFAULTS, recipeOptions } from '../src/node/recipe.js';
+import { loadDataset, trainRecipe, RECIPE_DEFAULTS, recipeOptions } from '../src/node/index.js';
 import { ML100K, HAVE_ML100K } from './data.js';
 
 describe.skipIf(!HAVE_ML100K)('MovieLens 100K u1', () => {

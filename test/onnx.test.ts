@@ -10,8 +10,7 @@ import { createModel, train, type Model, type FeatureTable } from '../src/index.
 import type { OnnxInput } from '../src/api/onnx.js';
 import { tinyConfig, tinyFeatures, tinyBatch } from './fixtures.js';
 import { join } from 'node:path';
-import { loadDataset } from '../src/node/index.js';
-import { trainRecipe, recipeOptions, RECIPE_DEFAULTS } from '../src/node/recipe.js';
+import { loadDataset, trainRecipe, recipeOptions, RECIPE_DEFAULTS } from '../src/node/index.js';
 import { ML100K, HAVE_ML100K } from './data.js';
 
 let model: Model;

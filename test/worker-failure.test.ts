@@ -1,5 +1,5 @@
 // A pool worker that dies never leaves a caller waiting. Real worker threads die three ways here:
-// terminated from outside through the handle their spawner (nodeSpawner, the Node entry's)
+// terminated from outside through the handle their spawner (nodeSpawner, the Node platform's)
 // returned, exiting (process.exit) in the middle of a job, and throwing from a kernel; the last
 // two run the package's own worker script with one kernel replaced, so the job reaches them
 // through the pool's real control block. Each time the pending call throws WORKER_FAILED at once,
@@ -18,12 +18,19 @@ const src = (path: string) => JSON.stringify(pathToFileURL(resolve(ROOT, 'src', 
 /** A hang in a child is reported after this long. */
 const HANG_MS = 10_000;
 
-/** What every scenario's child starts with: the package's entries, spawners that record or crash their workers. */
+/**
+ * What every scenario's child starts with: the Node entry, spawners that record or crash their
+ * workers, and `use(spawner)`, which installs one as the platform (what the Node entry does with
+ * nodeSpawner as it loads) for the threaded scorer or model created next.
+ */
 const PRELUDE = `
 import { Worker } from 'node:worker_threads';
-import { createScorer, createModel, TwoTowerError } from ${src('index.ts')};
-import { nodeSpawner } from ${src('node/index.ts')};
+import { createScorer, createModel, TwoTowerError } from ${src('node/index.ts')};
+import { nodeSpawner } from ${src('node/platform.ts')};
+import { setPlatform } from ${src('wasm/platform.ts')};
 import { NODE_WORKER_SOURCE } from ${src('wasm/generated/worker-sources.ts')};
+
+const use = (spawner) => setPlatform({ spawner: () => spawner });
 
 // nodeSpawner, keeping the handles it returns (what a caller could terminate).
 const handles = [];
@@ -86,7 +93,8 @@ const SEARCH = (spawn: string, kill: string) => `
 const dim = 8, items = random(1000 * dim, 1), queries = random(5 * dim, 2);
 const one = await createScorer({ threads: 1 });
 const expected = one.topK(queries, items, dim, 10);
-const scorer = await createScorer({ threads: 2 }, ${spawn});
+use(${spawn});
+const scorer = await createScorer({ threads: 2 });
 const threadsBefore = scorer.threads;
 scorer.setItems(items, dim);
 const warm = ${kill.includes('terminate') ? 'attempt(() => scorer.topK(queries, null, dim, 10))' : 'null'};
@@ -108,7 +116,8 @@ const n = 1200;
 const data = { users: Int32Array.from({ length: n }, (_, r) => (r * 7) % 60), items: Int32Array.from({ length: n }, (_, r) => (r * 13) % 40),
   ratings: Float32Array.from({ length: n }, (_, r) => 1 + ((r * 7) % 5)) };
 const options = { epochs: 1, batchSize: 256, seed: 5 };
-const model = await createModel(config, { threads: 2 }, ${spawn});
+use(${spawn});
+const model = await createModel(config, { threads: 2 });
 const threadsBefore = model.threads;
 ${kill}
 const failed = attempt(() => model.fit(data, options));

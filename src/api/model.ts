@@ -12,8 +12,7 @@ import { checkBooleans, checkId, checkIdList } from '../data/checks.js';
 import { TwoTower } from '../model/twotower.js';
 import { loadWasmBackend, type LoadOptions } from '../wasm/load.js';
 import { fit as fitCore } from '../train/fit.js';
-import { checkThreads, threadedBackend } from '../rank/scorer.js';
-import type { Spawner } from '../wasm/pool.js';
+import { checkThreads, threadedBackend } from '../wasm/platform.js';
 import { LOSSES, type LossName } from '../train/losses/index.js';
 import type { FitOptions, FitResult } from '../train/options.js';
 import { planOptimizers, OPTIMIZERS, type OptimizerName, type OptimizerOptions } from '../train/optimizers/index.js';
@@ -717,12 +716,12 @@ export function modelMemory(
 }
 
 /** Builds a model from its config, with freshly initialised (seeded) parameters. */
-export async function createModel(config: TwoTowerConfig, options: CreateModelOptions = {}, spawn?: Spawner): Promise<Model> {
+export async function createModel(config: TwoTowerConfig, options: CreateModelOptions = {}): Promise<Model> {
   const threads = options.threads ?? 1;
   checkThreads(threads);
   if (threads > 1 && options.backend)
     fail('BAD_OPTION', 'threads > 1 runs on its own WASM backend: give threads or backend, not both');
-  const threaded = threads > 1 ? await threadedBackend(threads, spawn, options.wasm, options.workerUrl) : null;
+  const threaded = threads > 1 ? await threadedBackend(threads, options.wasm, options.workerUrl) : null;
   const backend = threaded?.backend ?? options.backend ?? (await loadWasmBackend(options.wasm));
   let core: TwoTower;
   try {

@@ -9,7 +9,6 @@ import type { FeatureTable, MultiHotColumn } from '../config/feature-table.js';
 import type { FitResult, EpochInfo } from '../train/options.js';
 import { resolveLoss, type LossName } from '../train/losses/index.js';
 import type { OptimizerOptions } from '../train/optimizers/index.js';
-import type { Spawner } from '../wasm/pool.js';
 import type { RatingsData } from '../data/ratings.js';
 import { Vocabulary } from '../data/vocabulary.js';
 import { fail } from '../errors.js';
@@ -237,13 +236,13 @@ export interface RecipeResult {
   seconds: number;
 }
 
-export async function trainRecipe(ds: RecipeData, o: RecipeOptions, spawn?: Spawner): Promise<RecipeResult> {
+export async function trainRecipe(ds: RecipeData, o: RecipeOptions): Promise<RecipeResult> {
   const started = performance.now();
   checkBooleans(o, 'train: options', ['refit', 'sideFeatures']);
   const config = recipeConfig(ds, o);
   modelMemory(config, { optimizers: o.optimizers }); // a model that cannot fit fails here, before its feature tables are built
   const features = recipeFeatures(ds, o);
-  const make = () => createModel(config, { ...features, threads: o.threads }, spawn);
+  const make = () => createModel(config, { ...features, threads: o.threads });
   const common = {
     batchSize: o.batchSize,
     learningRate: o.learningRate,
@@ -353,7 +352,7 @@ const RECIPE_FEATURES = { user: ['user', 'history', 'rated'], item: ['item', 'ra
  * early stopping on a validation split, a final refit): the model keeps the id vocabularies
  * and each user's items, so `model.recommend(userId)` answers in the same ids.
  */
-export async function train(events: Iterable<TrainEvent>, options: TrainOptions = {}, spawn?: Spawner): Promise<Model> {
+export async function train(events: Iterable<TrainEvent>, options: TrainOptions = {}): Promise<Model> {
   const rows = Array.isArray(events) ? (events as TrainEvent[]) : [...events];
   if (rows.length === 0) fail('EMPTY_DATA', 'train: no events given');
   const task = options.task ?? (rows.every((e) => e?.rating !== undefined) ? 'rating' : 'retrieval');
@@ -415,7 +414,6 @@ export async function train(events: Iterable<TrainEvent>, options: TrainOptions 
   const { model } = await trainRecipe(
     { train: data, users, items, userSide: built.user, itemSide: built.item },
     recipeOptions(loss, { ...given, ...(withFeatures ? { sideFeatures: true } : {}) }),
-    spawn,
   );
   if (!withFeatures) return model;
   try {

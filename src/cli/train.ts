@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { fail } from '../errors.js';
 import { findMovieLensSideFiles, type FoundSideFiles } from '../node/side-files.js';
 import { loadDataset, type Dataset } from '../node/dataset.js';
-import { trainRecipe, recipeOptions, type RecipeOptions } from '../node/recipe.js';
+import { trainRecipe, recipeOptions, type RecipeOptions } from '../index.js';
 import { LOSSES, type LossName } from '../train/losses/index.js';
 import type { RatingsData } from '../data/ratings.js';
 import { subset } from '../data/ratings.js';

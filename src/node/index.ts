@@ -1,8 +1,10 @@
-// twotower/node: the file loaders and model-file I/O, for Node. Re-exports the core too.
+// twotower/node: the core API, plus the file loaders and model-file I/O, for Node. `twotower`
+// resolves here in Node (the package's "node" export condition).
+// First: worker_threads become the platform's threads (./platform.ts) before anything can run,
+// so createModel, createScorer, createIndex, train and trainRecipe, re-exported unchanged from
+// the core, run `threads > 1` on them.
+import './platform.js';
 export * from '../index.js';
-// The Node flavour of createScorer (worker_threads for threads > 1) replaces the core one.
-export { createScorer, createIndex, createModel, nodeSpawner } from './threads.js';
-export { train } from './recipe.js';
 export {
   loadRatingsFile,
   detectFormat,

@@ -6,8 +6,7 @@
 // the first search after a change (one copy per batch of changes, cheaper than the scan).
 import { fail } from '../errors.js';
 import { checkBooleans, checkId, checkIdList, shown } from '../data/checks.js';
-import { supportsSharedMemory } from '../wasm/load.js';
-import { canBlock, type Spawner } from '../wasm/pool.js';
+import { threadsUnavailable } from '../wasm/platform.js';
 import { createScorer, type Scorer, type ScorerOptions } from './scorer.js';
 
 /** An item id: a string or a number. */
@@ -245,28 +244,20 @@ export class VectorIndex {
   }
 }
 
-/** Why a pool of threads cannot run here (undefined when it can). */
-function threadsUnavailable(spawn: Spawner | undefined): string | undefined {
-  if (!supportsSharedMemory())
-    return 'this host cannot share WebAssembly memory (browsers: serve the page cross-origin isolated, with COOP and COEP headers)';
-  if (!canBlock()) return "a browser page's main thread may not block on the workers: create the index inside a Web Worker";
-  const g = globalThis as { Worker?: unknown; process?: unknown };
-  if (!spawn && typeof g.Worker !== 'function') return 'this host has no workers';
-  return undefined;
-}
-
-/** Creates an empty vector index; see IndexOptions. `spawn` is the platform's (the Node entry passes worker_threads). */
-export async function createIndex(options: IndexOptions, spawn?: Spawner): Promise<VectorIndex> {
+/** Creates an empty vector index; see IndexOptions. Threads run on the entry point's platform (see createScorer). */
+export async function createIndex(options: IndexOptions): Promise<VectorIndex> {
   if (!options || !Number.isInteger(options.dim) || options.dim < 1)
     fail('BAD_OPTION', `dim must be a positive integer, got ${options?.dim}`);
   checkBooleans(options, 'createIndex: options', ['requireThreads']);
   const requested = options.threads ?? 1;
-  const note = requested > 1 ? threadsUnavailable(spawn) : undefined;
+  const note = requested > 1 ? threadsUnavailable(options.workerUrl) : undefined;
   if (note && options.requireThreads) fail('UNSUPPORTED', `${requested} threads cannot run here: ${note}`);
-  const scorer = await createScorer(
-    { threads: requested, quantize: options.quantize, wasm: options.wasm, workerUrl: options.workerUrl },
-    spawn,
-  );
+  const scorer = await createScorer({
+    threads: requested,
+    quantize: options.quantize,
+    wasm: options.wasm,
+    workerUrl: options.workerUrl,
+  });
   return new VectorIndex(
     scorer,
     options.dim,

@@ -3,9 +3,9 @@
 // optional exclusions per query, an optional int8 item index (per-row scales, integer SIMD,
 // the best candidates re-scored exactly in f32).
 import { fail } from '../errors.js';
-import { loadWasmBackend, supportsSharedMemory, type LoadOptions, type WasmBackend } from '../wasm/load.js';
-import { KernelPool, canBlock, runJob, type Spawner, type PoolJob } from '../wasm/pool.js';
-import { WEB_WORKER_SOURCE } from '../wasm/generated/worker-sources.js';
+import { loadWasmBackend, type LoadOptions } from '../wasm/load.js';
+import { runJob, type KernelPool, type PoolJob } from '../wasm/pool.js';
+import { checkThreads, threadedBackend } from '../wasm/platform.js';
 import { MAX_BLOCK_BYTES, formatBytes, type Backend } from '../backend/contract.js';
 import type { KernelExports } from '../backend/generated/kernels.js';
 import { Buffers } from '../backend/heap.js';
@@ -515,118 +515,13 @@ export class WasmScorer implements Scorer {
   }
 }
 
-/** Most worker threads a scorer may start: each holds its own instance of the kernels. */
-export const MAX_THREADS = 64;
-
-function hardwareThreads(): number {
-  return (globalThis as { navigator?: { hardwareConcurrency?: number } }).navigator?.hardwareConcurrency ?? 1;
-}
-
-/** The inlined worker script as a Blob URL (made once): no file to serve, so bundlers need no configuration. */
-let inlineWorkerUrl: string | undefined;
-function webWorkerUrl(): string {
-  inlineWorkerUrl ??= URL.createObjectURL(new Blob([WEB_WORKER_SOURCE], { type: 'text/javascript' }));
-  return inlineWorkerUrl;
-}
-
 /**
- * Web Workers as the pool's threads, where the host has them and shares memory (cross-origin
- * isolated). The worker script is inlined (a Blob URL) unless `url` names one.
+ * Creates a scorer with its own WASM instance; see ScorerOptions. With threads > 1 the items are
+ * scanned by a pool over shared memory, on the entry point's platform (worker_threads from the
+ * Node entry, else Web Workers); where threads cannot run (no shared memory, or a calling thread
+ * that may not block, like a browser's main thread) the scorer uses one thread: see `scorer.threads`.
  */
-function webSpawner(url?: string | URL): Spawner | undefined {
-  type WebWorker = {
-    postMessage(m: unknown): void;
-    terminate(): void;
-    addEventListener(type: 'error', f: (e: { message?: string }) => void): void;
-  };
-  const g = globalThis as {
-    Worker?: new (url: string | URL, options?: { type?: string }) => WebWorker;
-    crossOriginIsolated?: boolean;
-  };
-  if (typeof g.Worker !== 'function' || g.crossOriginIsolated !== true) return undefined;
-  return (init, failed) => {
-    const where = url ?? webWorkerUrl();
-    const worker = new g.Worker!(where, { type: 'module' });
-    // workerMain catches what a job throws: an 'error' event is a script that did not load or start.
-    worker.addEventListener('error', (e) =>
-      failed(
-        `the scorer's Web Worker failed to start${url ? ` from ${String(url)}` : ''}: ${e.message ?? 'its script did not load'}`,
-      ),
-    );
-    worker.postMessage(init);
-    return {
-      terminate: () => {
-        failed("the scorer's Web Worker was terminated");
-        worker.terminate();
-      },
-    };
-  };
-}
-
-/** Why `threads > 1` cannot run here (undefined when they can), with how to fix it. */
-function noThreadsReason(spawn: Spawner | undefined): string | undefined {
-  const g = globalThis as { crossOriginIsolated?: boolean };
-  if (!supportsSharedMemory()) {
-    return g.crossOriginIsolated === false
-      ? 'this page is not cross-origin isolated, so it cannot share WebAssembly memory with workers: serve it with the headers Cross-Origin-Opener-Policy: same-origin and Cross-Origin-Embedder-Policy: require-corp'
-      : 'this host cannot share WebAssembly memory between threads (no SharedArrayBuffer)';
-  }
-  if (!canBlock()) return "a page's main thread may not block on workers: create the model or scorer inside a Web Worker";
-  if (!spawn) {
-    const node = (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node;
-    return node ? "this entry has no worker_threads: import from 'twotower/node'" : 'this host has no Web Workers';
-  }
-  return undefined;
-}
-
-/** Reasons already warned about: each is said once per page or process. */
-const warned = new Set<string>();
-
-/** Checks a `threads` option: an integer from 1 to MAX_THREADS. */
-export function checkThreads(threads: number): void {
-  if (!Number.isInteger(threads) || threads < 1 || threads > MAX_THREADS) {
-    fail(
-      'BAD_OPTION',
-      `threads must be an integer from 1 to ${MAX_THREADS}, got ${threads} (this host has ${hardwareThreads()} hardware threads)`,
-    );
-  }
-}
-
-/**
- * A WASM instance on shared memory and a pool of `threads` over it, where this host can run
- * them (threads > 1, a spawner — worker_threads from the Node entry, else Web Workers — shared
- * memory, and a calling thread that may block); null where it cannot: the caller then uses one
- * thread, and the first time for each reason a one-line console.warn says why and how to fix it
- * (a page that is not cross-origin isolated: the COOP/COEP headers). A pool that fails to start
- * is WORKER_FAILED.
- */
-export async function threadedBackend(
-  threads: number,
-  spawn: Spawner | undefined,
-  wasm: LoadOptions | undefined,
-  workerUrl?: string | URL,
-): Promise<{ backend: WasmBackend; pool: KernelPool } | null> {
-  if (threads <= 1) return null;
-  spawn ??= webSpawner(workerUrl);
-  const why = noThreadsReason(spawn);
-  if (why !== undefined) {
-    if (!warned.has(why)) {
-      warned.add(why);
-      console.warn(`twotower: ${threads} threads were asked for, running on 1: ${why}.`);
-    }
-    return null;
-  }
-  const backend = (await loadWasmBackend({ ...wasm, shared: true })) as WasmBackend;
-  return { backend, pool: await KernelPool.start(backend, threads, spawn!) };
-}
-
-/**
- * Creates a scorer with its own WASM instance; see ScorerOptions. With threads > 1 and a
- * `spawn` for this platform (the Node entry passes worker_threads), the items are scanned by a
- * pool over shared memory; where threads cannot run (no shared memory, or a calling thread that
- * may not block, like a browser's main thread) the scorer uses one thread: see `scorer.threads`.
- */
-export async function createScorer(options: ScorerOptions = {}, spawn?: Spawner): Promise<Scorer> {
+export async function createScorer(options: ScorerOptions = {}): Promise<Scorer> {
   if (options.quantize !== undefined && options.quantize !== 'int8') {
     fail('BAD_OPTION', `quantize must be 'int8' or absent, got ${JSON.stringify(options.quantize)}`);
   }
@@ -635,7 +530,7 @@ export async function createScorer(options: ScorerOptions = {}, spawn?: Spawner)
   if (options.candidates !== undefined && typeof options.candidates !== 'function')
     fail('BAD_OPTION', 'candidates must be a function of k');
   const candidates = options.candidates ?? ((k: number) => Math.max(4 * k, k + 64));
-  const threaded = await threadedBackend(threads, spawn, options.wasm, options.workerUrl);
+  const threaded = await threadedBackend(threads, options.wasm, options.workerUrl);
   if (threaded) return new WasmScorer(threaded.backend, options.quantize, candidates, threaded.pool);
   const backend = await loadWasmBackend(options.wasm);
   return new WasmScorer(backend, options.quantize, candidates);

@@ -51,10 +51,11 @@ export interface SpawnedWorker {
 }
 
 /**
- * Starts one worker. `failed` is called, with a reason, whenever the worker stops other than by
- * the pool's close(): it cannot start (a script that does not load), it throws, it exits, or its
- * handle's terminate() is called (at once, not when the thread has gone: a caller may terminate
- * a worker and call the pool in the same tick). The pool then fails at once instead of waiting.
+ * Starts one worker (a Platform gives one: src/wasm/platform.ts). `failed` is called, with a
+ * reason, whenever the worker stops other than by the pool's close(): it cannot start (a script
+ * that does not load), it throws, it exits, or its handle's terminate() is called (at once, not
+ * when the thread has gone: a caller may terminate a worker and call the pool in the same tick).
+ * The pool then fails at once instead of waiting.
  */
 export type Spawner = (init: WorkerInit, failed: (reason: string) => void) => SpawnedWorker;
 

@@ -2,20 +2,13 @@
 // nothing here imports a Node-only module, so the same entry point runs in browsers. Threads start
 // on the platform's workers: Web Workers unless an entry installs another (src/node/index.ts:
 // worker_threads), never by an argument of these functions (src/wasm/platform.ts).
-export {
-  Model,
-  createModel,
-  loadModel,
-  modelMemory,
-  type CreateModelOptions,
-  type LoadModelOptions,
-  type ModelVocabularies,
-  type ModelMemory,
-  type ExportEmbeddingsOptions,
-  type EmbeddingExport,
-} from './api/model.js';
+export { Model, createModel, loadModel } from './api/model.js';
+export type { CreateModelOptions } from './api/create.js';
+export type { LoadModelOptions } from './api/model-bytes.js';
+export { modelMemory, type ModelMemory } from './train/memory.js';
+export type { ExportEmbeddingsOptions, EmbeddingExport } from './api/vector-export.js';
 export { TwoTowerError, ERROR_CODES, type ErrorCode } from './errors.js';
-export type { Id, Recommendation, RecommendByIdOptions } from './api/model.js';
+export type { Id, Recommendation, RecommendByIdOptions, ModelVocabularies } from './api/ids.js';
 export type { OnnxInput, OnnxInputsOptions } from './api/onnx.js';
 export type { UpdateEvent, UpdateOptions, UpdateResult, EntityFeatures, FoldInOptions } from './api/update.js';
 export { describeReason, type Explanation, type ExplainByIdOptions, type Reason, type BecauseItem } from './api/explain.js';

@@ -1,29 +1,23 @@
 // The public model: what users hold. It wraps the internal core (src/model/twotower.ts) in a
 // private field, so the parameter store, scratch, caches and revision counter are out of reach:
 // every change goes through a method that keeps derived data (recommend's item index) valid.
-import { fail, TwoTowerError } from '../errors.js';
-import type { Backend, BackendKind, HeapStats } from '../backend/contract.js';
+// The façade only: ids ↔ rows are ids.ts, building a core create.ts, model files model-bytes.ts,
+// updates update.ts, explanations explain.ts, ONNX onnx.ts.
+import { fail } from '../errors.js';
+import type { BackendKind, HeapStats } from '../backend/contract.js';
 import type { TwoTowerConfig } from '../config/model.js';
 import type { FeatureTable } from '../config/feature-table.js';
 import type { Interactions } from '../data/interactions.js';
-import { Vocabulary } from '../data/vocabulary.js';
 import { csrRow } from '../data/csr.js';
-import { checkBooleans, checkId, checkIdList } from '../data/checks.js';
+import { checkBooleans } from '../data/checks.js';
 import { TwoTower } from '../model/twotower.js';
-import { loadWasmBackend, type LoadOptions } from '../wasm/load.js';
 import { fit as fitCore } from '../train/fit.js';
-import { checkThreads, threadedBackend } from '../wasm/platform.js';
-import { LOSSES, type LossName } from '../train/losses/index.js';
+import type { LossName } from '../train/losses/index.js';
 import type { FitOptions, FitResult } from '../train/options.js';
-import { planOptimizers, OPTIMIZERS, type OptimizerName, type OptimizerOptions } from '../train/optimizers/index.js';
-import { trainingBytes, activationBytesPerRow, checkModelRoom } from '../train/memory.js';
-import { MAX_BATCH_ROWS, checkCarriedSettings, lossConflict } from '../train/options.js';
 import { rmse, mae } from '../eval/regression.js';
 import { evaluateRanking, type RankingOptions, type RankingMetrics } from '../eval/ranking.js';
 import { recommend, similarItems, recommendForHistory, type RecommendOptions, type HistoryOptions } from '../rank/recommend.js';
 import type { TopKResult } from '../rank/topk-result.js';
-import { encodeModelFile, decodeModelFile, jsonDepth, MAX_JSON_DEPTH } from '../io/model-file.js';
-import { encodeJsonl, encodeNpy, VECTOR_FORMATS, type VectorFormat } from '../io/vector-export.js';
 import { towerOnnx, onnxInputs, type OnnxInput, type OnnxInputsOptions } from './onnx.js';
 import {
   updateCore,
@@ -35,95 +29,23 @@ import {
   type UpdateResult,
   type EntityFeatures,
 } from './update.js';
-import { explainForUser, type Explanation, type ExplainByIdOptions, type Reason } from './explain.js';
-
-export interface CreateModelOptions {
-  /** How to load the WASM kernels (build choice, precompiled module, bytes or URL). Default: inlined, 'auto' build. */
-  wasm?: LoadOptions;
-  /** Run on this backend instead of WASM (e.g. `new ReferenceBackend()` for f64 checks). Default: WASM. */
-  backend?: Backend;
-  /** Per-user feature columns, when the user tower reads more than its id. Default none. */
-  userFeatures?: FeatureTable;
-  /** Per-item feature columns, when the item tower reads more than its id. Default none. */
-  itemFeatures?: FeatureTable;
-  /**
-   * Threads for training (the calling one included; 1 to 64). With more than one, the model runs
-   * on the threads build (shared memory, a 2 GiB heap) and the in-batch softmax's matrix work is
-   * split by rows across worker threads (worker_threads in Node, Web Workers in a cross-origin
-   * isolated page): every row is computed by one thread in the one summation order, so training
-   * gives the same bits as one thread. Where threads cannot run (no shared memory, a browser's
-   * main thread) the model uses one: see `model.threads`. Default 1.
-   */
-  threads?: number;
-  /** The Web Worker script for threads > 1 in a browser. Default: the inlined one (a Blob URL). */
-  workerUrl?: string | URL;
-}
-
-export interface LoadModelOptions {
-  /** How to load the WASM kernels. Default: inlined, 'auto' build. */
-  wasm?: LoadOptions;
-  /** Run on this backend instead of WASM. Default: WASM. */
-  backend?: Backend;
-  /** The file's name, for error messages. Default 'model file'. */
-  name?: string;
-}
-
-/** What to export (see Model.exportEmbeddings). */
-export interface ExportEmbeddingsOptions {
-  side: 'user' | 'item';
-  /** 'jsonl' (default): `{"id": …, "vector": […]}` per line; 'npy': NumPy float32 rows × dim. */
-  format?: VectorFormat;
-  /** Append the bias columns that make an inner product equal the model's score. Default: when the model has biases. */
-  augment?: boolean;
-}
-
-/** An exported side: the file's bytes and what they hold. */
-export interface EmbeddingExport {
-  side: 'user' | 'item';
-  format: VectorFormat;
-  /** Rows (users or items) in the file. */
-  count: number;
-  /** Floats per vector: the model's dim, + 2 when augmented. */
-  dim: number;
-  /** Whether the vectors carry the bias columns ([u, 1, b + b_u] and [v, b_i, 1]). */
-  augmented: boolean;
-  /** The ids, in row order (also inside a JSON Lines file). */
-  ids: string[];
-  /** The file: JSON Lines text (UTF-8) or a .npy file. */
-  data: Uint8Array;
-}
-
-/** The id ↔ index maps of a model's users and items, where it was trained from string ids. */
-export interface ModelVocabularies {
-  users?: Vocabulary;
-  items?: Vocabulary;
-}
-
-/** An id as users give them: a string, or a number. */
-export type Id = string | number;
-
-/** One recommended item: its id and its score (the predicted rating for a rating model). */
-export interface Recommendation {
-  item: Id;
-  score: number;
-  /** With `explain`: the top reasons (largest shares of the score first). */
-  reasons?: Reason[];
-  /** With `explain`: the score's full decomposition (see Model.explain). */
-  explanation?: Explanation;
-}
-
-export interface RecommendByIdOptions {
-  /** Items per user. Default 10. */
-  k?: number;
-  /** Skip each user's training items. Default true when the model knows them. */
-  excludeSeen?: boolean;
-  /** Item ids never recommended. Default none. */
-  exclude?: readonly Id[];
-  /** Only these item ids, or only items for which this returns true. Default every item. */
-  filter?: readonly Id[] | ((item: Id) => boolean);
-  /** Explain each recommended item (`reasons` and `explanation`); an object sets explain()'s options. Default false. */
-  explain?: boolean | ExplainByIdOptions;
-}
+import { explainForUser, type Explanation, type ExplainByIdOptions } from './explain.js';
+import { createCore, type CreateModelOptions } from './create.js';
+import { decodeCore, encodeCore, metadataCopy, type LoadModelOptions } from './model-bytes.js';
+import { exportEmbeddings, type EmbeddingExport, type ExportEmbeddingsOptions } from './vector-export.js';
+import {
+  itemFilter,
+  itemIdOf,
+  resultLists,
+  rowOf,
+  setVocabularies,
+  type Id,
+  type ModelVocabularies,
+  type Recommendation,
+  type RecommendByIdOptions,
+} from './ids.js';
+// Until recipe.ts takes it from its home (train/memory.ts), it imports modelMemory from here.
+export { modelMemory } from '../train/memory.js';
 
 let coreOf: (model: Model) => TwoTower;
 let wrap: (core: TwoTower) => Model;
@@ -159,12 +81,11 @@ export class Model {
   get itemCount(): number {
     return this.#core.itemCount;
   }
-  /** Which arithmetic runs the model: 'simd' or 'relaxed' WASM, or the f64 'reference'. */
   /** Threads training runs on (1 unless createModel's `threads` could be honoured). */
   get threads(): number {
     return this.#core.threads?.size ?? 1;
   }
-
+  /** Which arithmetic runs the model: 'simd' or 'relaxed' WASM, or the f64 'reference'. */
   get kernels(): BackendKind {
     return this.#core.backend.kind;
   }
@@ -187,22 +108,7 @@ export class Model {
    * many buckets as rows.
    */
   setVocabularies(vocabularies: ModelVocabularies): void {
-    this.#core.live();
-    for (const [side, v] of [
-      ['user', vocabularies.users],
-      ['item', vocabularies.items],
-    ] as const) {
-      if (v === undefined) continue;
-      if (!(v instanceof Vocabulary)) fail('BAD_INPUT', `vocabularies.${side}s must be a Vocabulary`);
-      const count = side === 'user' ? this.userCount : this.itemCount;
-      // One index per row: a shorter vocabulary leaves rows without ids (and update() could not grow them).
-      if (v.size !== count)
-        fail(
-          'DIMENSION_MISMATCH',
-          `vocabularies.${side}s maps ${v.size} indices (${v.mode === 'exact' ? `${v.size - 1} keys and the unknown-id index 0` : 'hash buckets'}) but the model has ${count} ${side}s: a vocabulary maps every row`,
-        );
-    }
-    this.#core.vocabularies = { ...vocabularies };
+    setVocabularies(this.#core, vocabularies);
   }
 
   /** Free JSON-serialisable facts saved with the model (data source, settings). */
@@ -210,15 +116,7 @@ export class Model {
     return structuredClone(this.#core.metadata);
   }
   set metadata(value: Record<string, unknown>) {
-    if (!value || typeof value !== 'object' || Array.isArray(value)) fail('BAD_INPUT', 'metadata must be an object');
-    if (jsonDepth(value) > MAX_JSON_DEPTH) fail('BAD_INPUT', `metadata nests deeper than ${MAX_JSON_DEPTH} levels`);
-    let copy: Record<string, unknown>;
-    try {
-      copy = JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
-    } catch (cause) {
-      fail('BAD_INPUT', `metadata must be JSON data (it is saved with the model): ${(cause as Error).message}`, { cause });
-    }
-    this.#core.metadata = copy;
+    this.#core.metadata = metadataCopy(value);
   }
 
   /** What the model was last trained for: its loss, and whether that is implicit feedback (ranking) or ratings. Undefined before fit(). */
@@ -263,89 +161,13 @@ export class Model {
   // Ids are mapped through the model's vocabularies (a model trained from files or by train()
   // has them). A model without a vocabulary for a side speaks its row indices as ids there.
 
-  /** The row of a user id; an unknown id is UNKNOWN_ID naming it and the remedy. */
-  private userRow(id: Id): number {
-    return this.row('user', id);
-  }
-
+  /** The row of a user or item id (see ids.ts). */
   private row(side: 'user' | 'item', id: Id): number {
-    const core = this.#core;
-    const vocab = side === 'user' ? core.vocabularies.users : core.vocabularies.items;
-    const count = side === 'user' ? core.userCount : core.itemCount;
-    checkId(id, `a ${side} id`);
-    if (!vocab) {
-      if (!Number.isInteger(id) || (id as number) < 0 || (id as number) >= count) {
-        fail(
-          'UNKNOWN_ID',
-          `${side} ${JSON.stringify(id)} is not a ${side} of this model: it has no ${side} vocabulary, so its ids are the row indices 0…${count - 1}`,
-        );
-      }
-      return id as number;
-    }
-    const key = String(id);
-    if (vocab.mode === 'exact' && !vocab.has(key)) {
-      const coldStart =
-        side === 'user' &&
-        core.config.user.features.some((f) => f.kind === 'multiHot' && f.name === 'history' && f.vocabSize === core.itemCount);
-      fail(
-        'UNKNOWN_ID',
-        `${side} ${JSON.stringify(id)} is not in the model's vocabulary (${vocab.size - 1} ${side}s)` +
-          (side === 'user'
-            ? coldStart
-              ? ': recommend from the items they interacted with (recommendFromHistory)'
-              : ': retrain with them, or train with a history feature to serve new users from their items'
-            : ''),
-      );
-    }
-    return vocab.lookup(key);
+    return rowOf(this.#core, side, id);
   }
-
-  /** The id of item row j (the row itself where the model has no item vocabulary). */
+  /** The id of item row j. */
   private itemId(j: number): Id {
-    const vocab = this.#core.vocabularies.items;
-    return vocab ? (vocab.key(j) ?? j) : j;
-  }
-
-  /** Whether scores are predicted ratings (a model trained on ratings) rather than ranking scores. */
-  private get scoresAreRatings(): boolean {
-    const t = this.#core.trainedWith;
-    return t !== undefined && !t.implicit;
-  }
-
-  /** Turns an index top-k into lists of { item, score } per row; rating models score by predict(). */
-  private lists(top: TopKResult, rows: number, k: number, userRows?: number[]): Recommendation[][] {
-    const out: Recommendation[][] = [];
-    for (let r = 0; r < rows; r++) {
-      const picked: { j: number; score: number }[] = [];
-      for (let c = 0; c < k; c++) {
-        const j = top.indices[r * k + c]!;
-        if (j >= 0) picked.push({ j, score: top.scores[r * k + c]! });
-      }
-      if (userRows && this.scoresAreRatings && picked.length > 0) {
-        const predicted = this.#core.predict(
-          new Int32Array(picked.length).fill(userRows[r]!),
-          picked.map((p) => p.j),
-        );
-        picked.forEach((p, i) => (p.score = predicted[i]!));
-      }
-      out.push(picked.map((p) => ({ item: this.itemId(p.j), score: p.score })));
-    }
-    return out;
-  }
-
-  private itemFilter(options: RecommendByIdOptions): { allow?: number[]; exclude?: number[] } {
-    if (options.exclude !== undefined) checkIdList(options.exclude, 'recommend: options.exclude');
-    const exclude = options.exclude?.map((id) => this.row('item', id));
-    let allow: number[] | undefined;
-    if (Array.isArray(options.filter)) allow = options.filter.map((id) => this.row('item', id));
-    else if (typeof options.filter === 'function') {
-      const keep = options.filter;
-      allow = [];
-      for (let j = 0; j < this.itemCount; j++)
-        if (this.#core.unknownItemRows().indexOf(j) < 0 && keep(this.itemId(j))) allow.push(j);
-      if (allow.length === 0) fail('EMPTY_DATA', 'recommend: the filter keeps no item');
-    } else if (options.filter !== undefined) fail('BAD_OPTION', 'filter must be a list of item ids or a function of an item id');
-    return { allow, exclude };
+    return itemIdOf(this.#core, j);
   }
 
   /**
@@ -360,11 +182,11 @@ export class Model {
     if (ids.length === 0) fail('EMPTY_DATA', 'recommend: no users given');
     const booleans = typeof options.explain === 'object' ? ['excludeSeen'] : ['excludeSeen', 'explain'];
     checkBooleans(options, 'recommend: options', booleans);
-    const rows = ids.map((id) => this.userRow(id));
+    const rows = ids.map((id) => this.row('user', id));
     const k = options.k ?? 10;
     const excludeSeen = options.excludeSeen ?? this.hasTrainingHistory;
-    const top = recommend(this.#core, rows, { k, excludeSeen, ...this.itemFilter(options) });
-    const out = this.lists(top, rows.length, k, rows);
+    const top = recommend(this.#core, rows, { k, excludeSeen, ...itemFilter(this.#core, options) });
+    const out = resultLists(this.#core, top, rows.length, k, rows);
     if (options.explain) {
       const settings = options.explain === true ? {} : options.explain;
       out.forEach((list, r) => {
@@ -387,7 +209,7 @@ export class Model {
    * See docs/explanations.md.
    */
   explain(user: Id, item: Id, options: ExplainByIdOptions = {}): Explanation {
-    const row = this.userRow(user);
+    const row = this.row('user', user);
     return explainForUser(this.#core, row, user, [this.row('item', item)], (j) => this.itemId(j), options)[0]!;
   }
 
@@ -399,20 +221,20 @@ export class Model {
       k,
       excludeSeen: options.excludeSeen ?? true,
       feature: options.feature,
-      ...this.itemFilter(options),
+      ...itemFilter(this.#core, options),
     });
-    return this.lists(top, 1, k)[0]!;
+    return resultLists(this.#core, top, 1, k)[0]!;
   }
 
   /** The items most like an item id, by the cosine of their embeddings: `{ item, score }`, best first. */
   similarItems(item: Id, options: { k?: number } = {}): Recommendation[] {
     const k = options.k ?? 10;
-    return this.lists(similarItems(this.#core, this.row('item', item), k), 1, k)[0]!;
+    return resultLists(this.#core, similarItems(this.#core, this.row('item', item), k), 1, k)[0]!;
   }
 
   /** The model's score for a (user id, item id) pair: the predicted rating for a rating model. */
   predict(user: Id, item: Id): number {
-    return this.#core.predict([this.userRow(user)], [this.row('item', item)])[0]!;
+    return this.#core.predict([this.row('user', user)], [this.row('item', item)])[0]!;
   }
 
   // ---- In row indices (for power users) ----------------------------------------------------
@@ -490,49 +312,7 @@ export class Model {
    * and NumPy .npy (float32; the ids are in `ids`, in row order). See docs/serving.md.
    */
   exportEmbeddings(options: ExportEmbeddingsOptions): EmbeddingExport {
-    const core = this.#core;
-    core.live();
-    const side = options?.side;
-    if (side !== 'user' && side !== 'item') fail('BAD_OPTION', `side must be 'user' or 'item', got ${JSON.stringify(side)}`);
-    const format = options.format ?? 'jsonl';
-    if (!VECTOR_FORMATS.includes(format))
-      fail('BAD_OPTION', `format must be one of ${VECTOR_FORMATS.join(', ')}, got ${JSON.stringify(format)}`);
-    checkBooleans(options, 'exportEmbeddings: options', ['augment']);
-    const { global, user: ub, item: ib } = core.bias;
-    const augment = options.augment ?? Boolean(global || ub || ib);
-    const count = side === 'user' ? core.userCount : core.itemCount;
-    const vocab = side === 'user' ? core.vocabularies.users : core.vocabularies.items;
-    // The rows to export and their ids: a vocabulary's keys (its row 0 is the unknown id), else row numbers.
-    const rows: number[] = [];
-    const ids: string[] = [];
-    if (vocab && vocab.mode === 'exact') {
-      for (let r = 1; r < Math.min(vocab.size, count); r++) {
-        rows.push(r);
-        ids.push(vocab.key(r)!);
-      }
-    } else {
-      for (let r = 0; r < count; r++) {
-        rows.push(r);
-        ids.push(vocab ? `bucket ${r}` : String(r));
-      }
-    }
-    const base = side === 'user' ? core.userEmbeddings(rows) : core.itemEmbeddings(rows);
-    const dim = core.dim + (augment ? 2 : 0);
-    let vectors = base;
-    if (augment) {
-      const values = (block: typeof global) => (block ? core.store.values(block) : undefined);
-      const g = values(global)?.[0] ?? 0;
-      const own = values(side === 'user' ? ub : ib);
-      vectors = new Float32Array(rows.length * dim);
-      rows.forEach((row, r) => {
-        vectors.set(base.subarray(r * core.dim, (r + 1) * core.dim), r * dim);
-        const b = own?.[row] ?? 0;
-        vectors[r * dim + core.dim] = side === 'user' ? 1 : b;
-        vectors[r * dim + core.dim + 1] = side === 'user' ? g + b : 1;
-      });
-    }
-    const data = format === 'jsonl' ? encodeJsonl(ids, vectors, dim) : encodeNpy(vectors, rows.length, dim);
-    return { side, format, count: rows.length, dim, augmented: augment, ids, data };
+    return exportEmbeddings(this.#core, options);
   }
 
   /** Copies of every parameter block, by name (e.g. "user.dense0.weight"). */
@@ -577,24 +357,7 @@ export class Model {
     const withState = options.optimizerState ?? true;
     if (typeof withState !== 'boolean')
       fail('BAD_OPTION', `optimizerState must be true or false, got ${JSON.stringify(withState)}`);
-    return encodeModelFile({
-      config: core.config,
-      optimizerSteps: core.optimizerSteps,
-      parameters: core.parameters(),
-      vocabularies: { user: core.vocabularies.users?.toJSON(), item: core.vocabularies.items?.toJSON() },
-      userFeatures: core.userTower.table,
-      itemFeatures: core.itemTower.table,
-      metadata: core.metadata,
-      seen: core.seen,
-      loss: core.trainedWith?.loss,
-      training: core.trainedWith?.settings,
-      optimizerState: core.store.groups.flatMap((group) => {
-        const slots = core.store.stateOf(group);
-        if (slots.length === 0 || !withState) return [];
-        const values = slots.map((s) => Float32Array.from(core.backend.floats(s.ptr, s.floats)));
-        return [{ group: group.name, owner: core.store.stateOwner(group), slots: values }];
-      }),
-    });
+    return encodeCore(core, withState);
   }
 
   /** Puts a grown core in place of the current one, which is freed (their shared thread pool stays). */
@@ -670,79 +433,9 @@ export function internals(model: Model): TwoTower {
   return coreOf(model);
 }
 
-/** What a model of a config holds in the WebAssembly heap (see modelMemory). */
-export interface ModelMemory {
-  /** Trainable numbers. */
-  parameters: number;
-  /** Bytes of the parameter values: all a model holds when it is only served. */
-  bytes: number;
-  /**
-   * Bytes fit() adds with the given optimizers: their state (kept after fit, so a later fit
-   * continues it) and the gradients (full for whole-group optimizers; for sparse ones a row map
-   * of 4 bytes a row and one batch's rows; freed after fit). The data (about 16 bytes an event)
-   * and the batch scratch come on top.
-   */
-  training: {
-    optimizerState: number;
-    gradients: number;
-    /** Bytes of both towers' activations and their gradients for one batch (`batchSize` rows, default 256). */
-    activations: number;
-    /** optimizerState + gradients + activations. */
-    total: number;
-  };
-}
-
-/**
- * What a model of this config needs (see ModelMemory), for the optimizers fit() would use;
- * throws BAD_CONFIG for an invalid config, BAD_OPTION for unknown optimizers, and
- * OUT_OF_MEMORY for a table that cannot be one 1 GiB allocator block. Allocates nothing.
- */
-export function modelMemory(
-  config: TwoTowerConfig,
-  options: { optimizers?: OptimizerOptions; batchSize?: number } = {},
-): ModelMemory {
-  const groups = TwoTower.parameterGroups(config);
-  const plans = planOptimizers(groups, options.optimizers, 1);
-  const batchSize = options.batchSize ?? 256;
-  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_ROWS)
-    fail('BAD_OPTION', `modelMemory: options.batchSize must be an integer in [1, ${MAX_BATCH_ROWS}], got ${batchSize}`);
-  const t = trainingBytes(plans, 4, batchSize);
-  const activations = batchSize * activationBytesPerRow(config, 4);
-  return {
-    parameters: groups.reduce((sum, g) => sum + g.blocks.reduce((s, b) => s + b.size, 0), 0),
-    bytes: groups.reduce((sum, g) => sum + g.size * 4, 0),
-    training: { ...t, activations, total: t.optimizerState + t.gradients + activations },
-  };
-}
-
 /** Builds a model from its config, with freshly initialised (seeded) parameters. */
 export async function createModel(config: TwoTowerConfig, options: CreateModelOptions = {}): Promise<Model> {
-  const threads = options.threads ?? 1;
-  checkThreads(threads);
-  if (threads > 1 && options.backend)
-    fail('BAD_OPTION', 'threads > 1 runs on its own WASM backend: give threads or backend, not both');
-  const threaded = threads > 1 ? await threadedBackend(threads, options.wasm, options.workerUrl) : null;
-  const backend = threaded?.backend ?? options.backend ?? (await loadWasmBackend(options.wasm));
-  let core: TwoTower;
-  try {
-    // Before anything is allocated: the values, and the towers' activations for one chunk of rows.
-    const groups = TwoTower.parameterGroups(config);
-    const values = groups.reduce((sum, g) => sum + g.size, 0) * backend.floatBytes;
-    checkModelRoom(config, values, backend.floatBytes, backend.stats().liveBytes, backend.memoryLimit);
-    core = new TwoTower(config, backend);
-  } catch (error) {
-    threaded?.pool.close();
-    throw error;
-  }
-  core.threads = threaded?.pool ?? null;
-  try {
-    if (options.userFeatures) core.setUserFeatures(options.userFeatures);
-    if (options.itemFeatures) core.setItemFeatures(options.itemFeatures);
-  } catch (error) {
-    core.dispose();
-    throw error;
-  }
-  return wrap(core);
+  return wrap(await createCore(config, options));
 }
 
 /**
@@ -750,153 +443,5 @@ export async function createModel(config: TwoTowerConfig, options: CreateModelOp
  * for a file that is not a model, is truncated or corrupted, or has a newer format version.
  */
 export async function loadModel(bytes: Uint8Array, options: LoadModelOptions = {}): Promise<Model> {
-  const name = options.name ?? 'model file';
-  const contents = decodeModelFile(bytes, name);
-  // What the file holds must be what its config declares, block for block, before anything is
-  // allocated: a tampered config (a vocabulary of 60 million ids in a 3 KB file) fails here.
-  const declared = asModelFileError(name, () => TwoTower.parameterBlocks(contents.config));
-  for (const block of declared) {
-    const values = contents.parameters[block.name];
-    if (!values || values.length !== block.size) {
-      fail(
-        'BAD_MODEL_FILE',
-        `${name} is corrupted: parameter block "${block.name}" is ${values ? `${values.length} values, expected ${block.size}` : 'missing'}`,
-      );
-    }
-  }
-  const extra = Object.keys(contents.parameters).filter((n) => !declared.some((b) => b.name === n));
-  if (extra.length > 0) fail('BAD_MODEL_FILE', `${name} is corrupted: parameter block "${extra[0]}" is not part of its model`);
-  checkHeaderAgainstModel(contents, name);
-  const model = await asModelFileErrorAsync(name, () =>
-    createModel(contents.config, {
-      wasm: options.wasm,
-      backend: options.backend,
-      userFeatures: contents.userFeatures,
-      itemFeatures: contents.itemFeatures,
-    }),
-  );
-  const core = coreOf(model);
-  try {
-    core.write((store) => {
-      for (const block of store.blocks) store.writable(block).set(contents.parameters[block.name]!);
-      core.optimizerSteps = contents.optimizerSteps;
-      for (const saved of contents.optimizerState ?? []) {
-        const group = store.groups.find((g) => g.name === saved.group);
-        if (!group)
-          fail('BAD_MODEL_FILE', `${name} is corrupted: optimizer state for "${saved.group}", which is not a parameter group`);
-        if (!Object.hasOwn(OPTIMIZERS, saved.owner))
-          fail('BAD_MODEL_FILE', `${name} holds state of optimizer "${saved.owner}", which this twotower does not know`);
-        const sizes = OPTIMIZERS[saved.owner as OptimizerName].state(group).map((n) => Math.max(4, n));
-        if (sizes.length !== saved.slots.length || sizes.some((n, i) => saved.slots[i]!.length !== n))
-          fail(
-            'BAD_MODEL_FILE',
-            `${name} is corrupted: "${saved.group}"'s ${saved.owner} state has slots of ${saved.slots.map((x) => x.length).join(', ')} floats, expected ${sizes.join(', ')}`,
-          );
-        store.useState(group, saved.owner, sizes);
-        store.stateOf(group).forEach((slot, i) => core.backend.floats(slot.ptr, slot.floats).set(saved.slots[i]!));
-      }
-    });
-    if (contents.loss !== undefined) {
-      if (!Object.hasOwn(LOSSES, contents.loss))
-        fail('BAD_MODEL_FILE', `${name} was trained with loss "${contents.loss}", which this twotower does not know`);
-      core.trainedWith = {
-        loss: contents.loss,
-        implicit: LOSSES[contents.loss as LossName].implicit,
-        ...(contents.training ? { settings: contents.training } : {}),
-      };
-    }
-    const vocabularies: ModelVocabularies = {};
-    if (contents.vocabularies.user) vocabularies.users = Vocabulary.fromJSON(contents.vocabularies.user);
-    if (contents.vocabularies.item) vocabularies.items = Vocabulary.fromJSON(contents.vocabularies.item);
-    asModelFileError(name, () => model.setVocabularies(vocabularies));
-    core.metadata = contents.metadata;
-    if (contents.seen) {
-      const { offsets, ids } = contents.seen;
-      asModelFileError(name, () => checkCsr(offsets, ids, core.userCount, core.itemCount, 'seen'));
-      core.seen = contents.seen;
-    }
-  } catch (error) {
-    model.dispose();
-    throw error;
-  }
-  return model;
-}
-
-/**
- * What a model file's header says beside the config must agree with the config and its tables,
- * checked before anything is allocated: each vocabulary maps exactly its side's rows (a hashed
- * one into as many buckets, an exact one with a key for every row but the unknown-id row 0); the
- * loss can train the config; the training settings are what fit() accepts (named as the file's,
- * not as the caller's options) and hold only settings a model carries. Throws BAD_MODEL_FILE
- * naming the field and its value.
- */
-function checkHeaderAgainstModel(contents: ReturnType<typeof decodeModelFile>, name: string): void {
-  const bad = (what: string): never => fail('BAD_MODEL_FILE', `${name} is corrupted: ${what}`);
-  const config = contents.config;
-  for (const side of ['user', 'item'] as const) {
-    const vocab = contents.vocabularies[side];
-    if (!vocab) continue;
-    const id = config[side].features.find((f) => f.kind === 'id');
-    const table = side === 'user' ? contents.userFeatures : contents.itemFeatures;
-    const rows = id ? id.vocabSize : (table?.count ?? 0);
-    const what = id ? `the ${side} id table has ${rows} rows` : `the ${side} feature table has ${rows} rows`;
-    if (vocab.mode === 'hash' && vocab.buckets !== rows) bad(`vocabularies.${side}.buckets is ${vocab.buckets}, but ${what}`);
-    if (vocab.mode === 'exact' && vocab.keys!.length + 1 !== rows)
-      bad(`vocabularies.${side}.keys holds ${vocab.keys!.length} keys, but ${what} (${rows - 1} keys and the unknown-id row 0)`);
-  }
-  if (contents.loss === undefined) return;
-  if (!Object.hasOwn(LOSSES, contents.loss))
-    fail('BAD_MODEL_FILE', `${name} was trained with loss "${contents.loss}", which this twotower does not know`);
-  const conflict = lossConflict(LOSSES[contents.loss as LossName], config);
-  if (conflict) bad(`loss is ${JSON.stringify(contents.loss)}, but ${conflict}`);
-  const training = contents.training;
-  if (training === undefined) return;
-  asModelFileError(name, () => checkCarriedSettings(training, 'training'));
-  if (training.optimizers !== undefined) {
-    const groups = asModelFileError(name, () => TwoTower.parameterGroups(config));
-    try {
-      planOptimizers(groups, training.optimizers as OptimizerOptions, 1);
-    } catch (error) {
-      bad(`training.optimizers is ${JSON.stringify(training.optimizers)}: ${(error as Error).message}`);
-    }
-  }
-}
-
-/** Errors that mean "this file does not describe a valid model" become BAD_MODEL_FILE; memory errors stay what they are. */
-function toModelFileError(name: string, error: unknown): never {
-  if (
-    error instanceof TwoTowerError &&
-    (error.code === 'OUT_OF_MEMORY' || error.code === 'LOAD_FAILED' || error.code === 'UNSUPPORTED')
-  )
-    throw error;
-  fail('BAD_MODEL_FILE', `${name} is corrupted: ${(error as Error).message}`, { cause: error });
-}
-
-function asModelFileError<T>(name: string, run: () => T): T {
-  try {
-    return run();
-  } catch (error) {
-    toModelFileError(name, error);
-  }
-}
-
-async function asModelFileErrorAsync<T>(name: string, run: () => Promise<T>): Promise<T> {
-  try {
-    return await run();
-  } catch (error) {
-    toModelFileError(name, error);
-  }
-}
-
-/** A per-user list of item indices: offsets from 0, non-decreasing, ending at ids.length; ids in range. */
-function checkCsr(offsets: Int32Array, ids: Int32Array, rows: number, limit: number, where: string): void {
-  if (offsets.length !== rows + 1) fail('DIMENSION_MISMATCH', `${where}.offsets has ${offsets.length} entries for ${rows} users`);
-  if (offsets[0] !== 0 || offsets[rows] !== ids.length) fail('BAD_INPUT', `${where}.offsets must run from 0 to ${ids.length}`);
-  for (let r = 0; r < rows; r++) if (offsets[r + 1]! < offsets[r]!) fail('BAD_INPUT', `${where}.offsets decrease at ${r + 1}`);
-  for (let i = 0; i < ids.length; i++)
-    if (ids[i]! < 0 || ids[i]! >= limit) fail('OUT_OF_RANGE', `${where}.ids[${i}] = ${ids[i]} is not an item index`);
-  for (let r = 0; r < rows; r++) {
-    for (let i = offsets[r]! + 1; i < offsets[r + 1]!; i++)
-      if (ids[i]! <= ids[i - 1]!) fail('BAD_INPUT', `${where}: user ${r}'s items are not sorted and unique`);
-  }
+  return wrap(await decodeCore(bytes, options));
 }

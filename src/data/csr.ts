@@ -1,5 +1,6 @@
 // Compressed sparse rows: row r owns ids[offsets[r] … offsets[r+1]). The one place the package
 // builds them (training histories, exclusion lists, multi-hot columns, evaluation ground truth).
+import { fail } from '../errors.js';
 
 export interface Csr {
   offsets: Int32Array;
@@ -55,4 +56,17 @@ export function csrHas(csr: Csr, r: number, id: number): boolean {
     else hi = mid;
   }
   return lo < end && csr.ids[lo] === id;
+}
+
+/** A per-user list of item indices: offsets from 0, non-decreasing, ending at ids.length; ids in range. */
+export function checkCsr(offsets: Int32Array, ids: Int32Array, rows: number, limit: number, where: string): void {
+  if (offsets.length !== rows + 1) fail('DIMENSION_MISMATCH', `${where}.offsets has ${offsets.length} entries for ${rows} users`);
+  if (offsets[0] !== 0 || offsets[rows] !== ids.length) fail('BAD_INPUT', `${where}.offsets must run from 0 to ${ids.length}`);
+  for (let r = 0; r < rows; r++) if (offsets[r + 1]! < offsets[r]!) fail('BAD_INPUT', `${where}.offsets decrease at ${r + 1}`);
+  for (let i = 0; i < ids.length; i++)
+    if (ids[i]! < 0 || ids[i]! >= limit) fail('OUT_OF_RANGE', `${where}.ids[${i}] = ${ids[i]} is not an item index`);
+  for (let r = 0; r < rows; r++) {
+    for (let i = offsets[r]! + 1; i < offsets[r + 1]!; i++)
+      if (ids[i]! <= ids[i - 1]!) fail('BAD_INPUT', `${where}: user ${r}'s items are not sorted and unique`);
+  }
 }

@@ -185,7 +185,7 @@ function sectionsOf(header: Header): Section[] {
  * the parameter blocks end to end over the values, one optimizer state per group, and a loss
  * wherever training settings are (the same one). Throws BAD_MODEL_FILE naming the field. What
  * needs the config (vocabularies against the tables, the loss and settings against fit()'s
- * rules) is checked where the model is rebuilt (src/api/model.ts).
+ * rules) is checked where the model is rebuilt (src/api/model-bytes.ts).
  */
 function validateHeader(header: unknown, bodyLength: number, name: string): asserts header is Header {
   const bad = (what: string): never => fail('BAD_MODEL_FILE', `${name} is corrupted: ${what}`);
@@ -283,7 +283,7 @@ function validateHeader(header: unknown, bodyLength: number, name: string): asse
     bad(`loss must be a loss name, got ${JSON.stringify(h.loss)}`);
   if (h.training !== undefined) {
     if (!isObject(h.training)) bad('training must be an object');
-    // The settings are checked against fit()'s rules where the model is rebuilt (src/api/model.ts).
+    // The settings are checked against fit()'s rules where the model is rebuilt (src/api/model-bytes.ts).
     if (h.loss === undefined) bad('training settings without a loss (a trained model records both)');
     const said = (h.training as Record<string, unknown>).loss;
     if (said !== undefined && said !== h.loss)

@@ -1,12 +1,38 @@
 // Embedding files for vector databases: JSON Lines (`{"id": …, "vector": […]}` per line, the
 // import format of Qdrant, Milvus, LanceDB, Elasticsearch bulk tooling) and NumPy .npy (float32,
 // C order, rows × dim; ids alongside, one per line). Float32 values are written as the shortest
-// decimal that reads back to the same float32, so a round trip is exact.
+// decimal that reads back to the same float32, so a round trip is exact. With score biases, the
+// vectors are augmented so that a plain inner product equals the model's score (foldBiases).
 import { fail } from '../errors.js';
 
 /** Formats an export can take. */
 export const VECTOR_FORMATS = ['jsonl', 'npy'] as const;
 export type VectorFormat = (typeof VECTOR_FORMATS)[number];
+
+/**
+ * Folds the score biases into the vectors, so that ⟨user, item⟩ is the model's score
+ * ⟨u, v⟩ + b + b_u + b_i: users become [u, 1, b + b_u], items [v, b_i, 1]. `vectors` holds
+ * rows.length × dim floats for the side's `rows`; `global` is b, `own` the side's bias table
+ * (indexed by row; a missing one is 0). Returns rows.length × (dim + 2) floats.
+ */
+export function foldBiases(
+  side: 'user' | 'item',
+  vectors: Float32Array,
+  dim: number,
+  rows: readonly number[],
+  global: number,
+  own: ArrayLike<number> | undefined,
+): Float32Array {
+  const width = dim + 2;
+  const out = new Float32Array(rows.length * width);
+  rows.forEach((row, r) => {
+    out.set(vectors.subarray(r * dim, (r + 1) * dim), r * width);
+    const b = own?.[row] ?? 0;
+    out[r * width + dim] = side === 'user' ? 1 : b;
+    out[r * width + dim + 1] = side === 'user' ? global + b : 1;
+  });
+  return out;
+}
 
 /** The shortest decimal that reads back (through Math.fround) to the float32 v. */
 function float32Text(v: number): string {

@@ -4,11 +4,14 @@
 // gradient of the rows one batch touches), the uploaded data, the towers' activations and the
 // batch scratch. fit() checks the sum against the heap's limit (or options.memoryLimit) and
 // refuses, naming the need and the remedies, rather than run into the wall halfway; createModel
-// checks the values and one serving chunk's activations the same way.
+// checks the values and one serving chunk's activations the same way; modelMemory() tells users
+// the same figures for a config.
 import { fail } from '../errors.js';
 import { formatBytes } from '../backend/contract.js';
 import type { ParamGroup } from '../model/parameters.js';
-import type { GroupPlan } from './optimizers/index.js';
+import { TwoTower } from '../model/twotower.js';
+import { planOptimizers, type GroupPlan, type OptimizerOptions } from './optimizers/index.js';
+import { MAX_BATCH_ROWS } from './options.js';
 import type { TwoTowerConfig } from '../config/model.js';
 import { featureKind } from '../model/features/index.js';
 
@@ -99,4 +102,49 @@ export function checkModelRoom(
     'OUT_OF_MEMORY',
     `the model needs ${formatBytes(valueBytes + activations)} (its parameter values ${formatBytes(valueBytes)}, its towers' activations for a chunk of ${SERVING_ROWS} rows ${formatBytes(activations)}: ${formatBytes(perRow)} a row) beside the ${formatBytes(held)} the heap holds, over its ${formatBytes(limit)} limit: use narrower hidden layers, a smaller dim or fewer ids (hashed ids) (docs/limits.md)`,
   );
+}
+
+/** What a model of a config holds in the WebAssembly heap (see modelMemory). */
+export interface ModelMemory {
+  /** Trainable numbers. */
+  parameters: number;
+  /** Bytes of the parameter values: all a model holds when it is only served. */
+  bytes: number;
+  /**
+   * Bytes fit() adds with the given optimizers: their state (kept after fit, so a later fit
+   * continues it) and the gradients (full for whole-group optimizers; for sparse ones a row map
+   * of 4 bytes a row and one batch's rows; freed after fit). The data (about 16 bytes an event)
+   * and the batch scratch come on top.
+   */
+  training: {
+    optimizerState: number;
+    gradients: number;
+    /** Bytes of both towers' activations and their gradients for one batch (`batchSize` rows, default 256). */
+    activations: number;
+    /** optimizerState + gradients + activations. */
+    total: number;
+  };
+}
+
+/**
+ * What a model of this config needs (see ModelMemory), for the optimizers fit() would use;
+ * throws BAD_CONFIG for an invalid config, BAD_OPTION for unknown optimizers, and
+ * OUT_OF_MEMORY for a table that cannot be one 1 GiB allocator block. Allocates nothing.
+ */
+export function modelMemory(
+  config: TwoTowerConfig,
+  options: { optimizers?: OptimizerOptions; batchSize?: number } = {},
+): ModelMemory {
+  const groups = TwoTower.parameterGroups(config);
+  const plans = planOptimizers(groups, options.optimizers, 1);
+  const batchSize = options.batchSize ?? 256;
+  if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > MAX_BATCH_ROWS)
+    fail('BAD_OPTION', `modelMemory: options.batchSize must be an integer in [1, ${MAX_BATCH_ROWS}], got ${batchSize}`);
+  const t = trainingBytes(plans, 4, batchSize);
+  const activations = batchSize * activationBytesPerRow(config, 4);
+  return {
+    parameters: groups.reduce((sum, g) => sum + g.blocks.reduce((s, b) => s + b.size, 0), 0),
+    bytes: groups.reduce((sum, g) => sum + g.size * 4, 0),
+    training: { ...t, activations, total: t.optimizerState + t.gradients + activations },
+  };
 }

@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [-- --quick] [-- --only=dense,scoring,load,scale,threads,synthetic,training,memory,movielens,updates,cold,browser]
+// npm run bench [-- --json] [-- --quick] [-- --only=dense,scoring,load,scale,threads,synthetic,training,memory,movielens,updates,cold,browser,quality]
 // Every suite, each contender checked against the reference first, timed in interleaved rounds;
 // a table per suite on stdout, or with --json one JSON array of records. Run by `npm run bench`
 // with --experimental-wasm-relaxed-simd so that twotower's relaxed-SIMD build is measured.
@@ -16,6 +16,7 @@ import { movieLensFolds, foldTable, movieLensRankingFolds, rankingFoldTable } fr
 import { supportsRelaxedSimd } from '../src/wasm/load.js';
 import { temporalUpdates, updateTable } from './updates.js';
 import { coldItems, coldItemsTable } from './cold-items.js';
+import { qualitySuite } from './quality.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -199,5 +200,6 @@ if (wanted('cold')) {
     say(`\nCold items, MovieLens 100K u1 (10% of the items never trained, added from their features)\n${coldItemsTable(r)}`);
   }
 }
+if (wanted('quality') && only) await qualitySuite(quick ? [1] : [1, 2, 3], say, records); // minutes: only when asked for
 if (json) console.log(JSON.stringify(records));
 process.exit(0);

@@ -122,7 +122,11 @@ dataOptions(
       `most epochs; early stopping on a 10% validation split picks the number (default ${d.epochs}, implicit ${IMPLICIT_DEFAULTS.epochs})`,
       integer('--epochs', 1),
     )
-    .option('--patience <n>', 'epochs without validation improvement before stopping', integer('--patience', 1), d.patience)
+    .option(
+      '--patience <n>',
+      `epochs without validation improvement before stopping (default ${d.patience}, implicit ${IMPLICIT_DEFAULTS.patience})`,
+      integer('--patience', 1),
+    )
     .option('--no-refit', 'keep the early-stopped model instead of retraining on all the training data')
     .option('--dim <d>', `embedding width (default ${d.dim}, implicit ${IMPLICIT_DEFAULTS.dim})`, integer('--dim', 1))
     .option('--hidden <sizes>', 'hidden layer widths of both towers, e.g. 128,64', widths('--hidden'), d.hidden)
@@ -130,8 +134,18 @@ dataOptions(
     .option('--batch <n>', 'ratings per Adam step', integer('--batch', 1), d.batchSize)
     .option(
       '--l2 <x>',
-      `per-example L2 penalty on the tower outputs (default ${d.l2}; softmax ${IMPLICIT_DEFAULTS.l2}; bpr, bce 0.01)`,
+      `per-example L2 penalty on the tower outputs, used as given (with --tune: where the search starts); default ${d.l2}, chosen by validation for mse (see --tune); softmax ${IMPLICIT_DEFAULTS.l2}; bpr, bce 0.01`,
       nonNegative('--l2'),
+    )
+    .option(
+      '--tune',
+      'choose --l2 by validation: one early-stopped run per candidate penalty on the 10% validation split (never the test data), the best by validation RMSE (Recall@20 for implicit losses) refit on all the data (default for mse without --l2; ≈ 3× the time of one run)',
+    )
+    .option('--no-tune', 'train at --l2 alone (the default for implicit losses)')
+    .option(
+      '--l2-grid <list>',
+      'the penalties --tune tries, all of them, comma-separated, e.g. 0.01,0.02,0.05 (implies --tune; default: a walk from --l2 over --l2 × 0.1, 0.25, 0.5, 1, 2.5, 5, 10: --l2 and its neighbours, then onward while validation improves)',
+      (value: string) => value.split(',').map((x) => nonNegative('--l2-grid')(x.trim())),
     )
     .option(
       '--implicit-dim <d>',

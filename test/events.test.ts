@@ -108,7 +108,8 @@ function ratingEvents(n = 3000) {
 describe('train() progress: onEpoch', () => {
   it('reports every epoch of both phases with the phase, the planned epochs and the validation metric', async () => {
     const seen: RecipeEpoch[] = [];
-    const model = await train(ratingEvents(), { epochs: 4, patience: 10, onEpoch: (info) => void seen.push(info) });
+    // tune: false: one phase-1 run (the penalty search's runs are test/recipe-tuning.test.ts's).
+    const model = await train(ratingEvents(), { epochs: 4, patience: 10, tune: false, onEpoch: (info) => void seen.push(info) });
     const search = seen.filter((e) => e.phase === 1),
       refit = seen.filter((e) => e.phase === 2);
     expect(search.map((e) => [e.epoch, e.epochs])).toEqual([0, 1, 2, 3].map((i) => [i, 4]));

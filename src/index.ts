@@ -60,7 +60,8 @@ export type { OptimizerName, OptimizerChoice, OptimizerOptions } from './train/o
 
 // Ranking and evaluation.
 export type { RecommendOptions, HistoryOptions } from './rank/recommend.js';
-export { createScorer, type Scorer, type ScorerOptions, type TopKOptions, type Exclusions } from './rank/scorer.js';
+export { createScorer, type Scorer, type ScorerOptions, type TopKOptions } from './rank/scorer.js';
+export type { Exclusions } from './rank/scan.js';
 export type { TopKResult } from './rank/topk-result.js';
 export {
   createIndex,

@@ -10,7 +10,7 @@ import { csrFromLists, csrRow, csrSelect, groupByRow } from '../data/csr.js';
 import { fail } from '../errors.js';
 import { checkBooleans } from '../data/checks.js';
 import { Buffers } from '../backend/heap.js';
-import { runTopK, uploadItems } from '../rank/scorer.js';
+import { runTopK, uploadItems } from '../rank/scan.js';
 import { retrievalItems, retrievalQueries } from '../rank/retrieval.js';
 
 export interface RankingOptions {

@@ -10,7 +10,7 @@ import { Buffers } from '../backend/heap.js';
 import { featureKind } from '../model/features/index.js';
 import { interactionSets } from '../model/interaction-sets.js';
 import { SlotKey } from '../model/slots.js';
-import { runTopK, uploadItems, type ItemIndex } from './scorer.js';
+import { runTopK, uploadItems, type ItemIndex } from './scan.js';
 import { checkK, padRows, type TopKResult } from './topk-result.js';
 import { retrievalItems, retrievalQueries, retrievalQueriesFrom } from './retrieval.js';
 

@@ -10,7 +10,9 @@ export type { ExportEmbeddingsOptions, EmbeddingExport } from './api/vector-expo
 export { TwoTowerError, ERROR_CODES, type ErrorCode } from './errors.js';
 export type { Id, Recommendation, RecommendByIdOptions, ModelVocabularies } from './api/ids.js';
 export type { OnnxInput, OnnxInputsOptions } from './api/onnx.js';
-export type { UpdateEvent, UpdateOptions, UpdateResult, EntityFeatures, FoldInOptions } from './api/update.js';
+export type { UpdateOptions, UpdateResult, FoldInOptions } from './api/update.js';
+export type { UpdateEvent } from './api/update-events.js';
+export type { EntityFeatures } from './api/grow-core.js';
 export { describeReason, type Explanation, type ExplainByIdOptions, type Reason, type BecauseItem } from './api/explain.js';
 export { parseEvents, type ParseEventsOptions, type ParsedEvents } from './api/events.js';
 export type { Delimiter } from './data/delimiter.js';
@@ -28,7 +30,6 @@ export {
   type RecipeData,
   type RecipeResult,
   type RecipeEpoch,
-  type RecipeCandidate,
 } from './api/recipe.js';
 
 // Configuration and data shapes.

@@ -19,16 +19,9 @@ import { evaluateRanking, type RankingOptions, type RankingMetrics } from '../ev
 import { recommend, similarItems, recommendForHistory, type RecommendOptions, type HistoryOptions } from '../rank/recommend.js';
 import type { TopKResult } from '../rank/topk-result.js';
 import { towerOnnx, onnxInputs, type OnnxInput, type OnnxInputsOptions } from './onnx.js';
-import {
-  updateCore,
-  addItemsCore,
-  foldInCore,
-  type FoldInOptions,
-  type UpdateEvent,
-  type UpdateOptions,
-  type UpdateResult,
-  type EntityFeatures,
-} from './update.js';
+import { updateCore, addItemsCore, foldInCore, type FoldInOptions, type UpdateOptions, type UpdateResult } from './update.js';
+import type { UpdateEvent } from './update-events.js';
+import type { EntityFeatures } from './grow-core.js';
 import { explainForUser, type Explanation, type ExplainByIdOptions } from './explain.js';
 import { createCore, type CreateModelOptions } from './create.js';
 import { decodeCore, encodeCore, metadataCopy, type LoadModelOptions } from './model-bytes.js';

@@ -7,54 +7,19 @@
 //   - foldIn(events): rating models whose user tower is a plain id embedding get each given
 //     user's embedding and bias solved against the fixed item tower (src/train/fold-in.ts).
 // Each checks everything before it changes anything, and leaves the old model as it was when it
-// fails.
+// fails. The events are mapped to rows in update-events.ts, the grown core built in grow-core.ts.
 import { fail } from '../errors.js';
 import { checkId } from '../data/checks.js';
-import type { TowerSide } from '../config/model.js';
-import type { FeatureTable, FeatureColumn, MultiHotColumn } from '../config/feature-table.js';
 import type { TwoTower } from '../model/twotower.js';
-import { type Vocabulary } from '../data/vocabulary.js';
-import type { RatingsData } from '../data/ratings.js';
-import { csrFromLists, csrRow, groupByRow } from '../data/csr.js';
-import { featureKind } from '../model/features/index.js';
 import { interactionSets } from '../model/interaction-sets.js';
-import { grow, extendTable } from '../train/grow.js';
 import { fit } from '../train/fit.js';
 import { foldInBlocker, foldInUsers } from '../train/fold-in.js';
 import { regressColdRows } from '../train/cold-rows.js';
 import { resolveLoss } from '../train/losses/index.js';
 import { resolveOptions, type FitOptions, type FitResult } from '../train/options.js';
 import { defined } from '../util/defined.js';
-import { encodeGivenColumns, type SideValue } from '../data/side-values.js';
-
-type Id = string | number;
-
-/** One interaction in the user's own ids (as train() takes them). */
-export interface UpdateEvent {
-  user: Id;
-  item: Id;
-  /** The rating: needed by a rating model, ignored by a retrieval one. */
-  rating?: number;
-  /** When it happened: orders the interaction sets (latest last). */
-  time?: number;
-  /** Confidence (≥ 0), as in train(). */
-  weight?: number;
-}
-
-/** Feature rows for entities by id (new ones, or known ones whose features changed). */
-export interface EntityFeatures {
-  /** The entities' ids. */
-  ids: readonly Id[];
-  /**
-   * Their values of the tower's features, one row per id in `ids` order, shaped as in a
-   * FeatureTable (an Int32Array per categorical feature, count × size floats per numeric one, a
-   * CSR set per multi-hot one). Features left out keep a known entity's values and give a new
-   * one the unknown value (category 0, an empty set, zeros). Interaction sets and the id are
-   * the model's business and cannot be given. A plain array of values (strings, numbers, lists)
-   * is encoded as train({ items }) or the CLI recorded for the feature (docs/guide.md).
-   */
-  columns: Record<string, FeatureColumn | readonly SideValue[]>;
-}
+import { encodeEvents, type UpdateEvent } from './update-events.js';
+import { grownCore, mergedSeen, type EntityFeatures } from './grow-core.js';
 
 export interface UpdateOptions extends Omit<FitOptions, 'validation' | 'validationFraction' | 'earlyStopping' | 'loss'> {
   /** Feature rows of new (or changed) users. */
@@ -83,197 +48,6 @@ export const UPDATE_EPOCHS = 3;
  * 1.5% over a full retrain at the full rate, 0.6% at a third; docs/updates.md).
  */
 export const UPDATE_RATE_SCALE = 1 / 3;
-
-/** The events encoded into the grown vocabularies (the model's own are not touched). */
-interface Encoded {
-  data: RatingsData;
-  vocabularies: { users?: Vocabulary; items?: Vocabulary };
-  counts: Record<TowerSide, number>;
-  added: Record<TowerSide, number>;
-}
-
-/** Maps events to rows, adding unseen ids to copies of the model's exact vocabularies. */
-function encodeEvents(core: TwoTower, events: readonly UpdateEvent[], needsRatings: boolean, where: string): Encoded {
-  if (!Array.isArray(events)) fail('BAD_INPUT', `${where}: events must be a list of { user, item, rating?, time? }`);
-  if (events.length === 0) fail('EMPTY_DATA', `${where}: no events given`);
-  const fresh: Record<TowerSide, Set<string>> = { user: new Set(), item: new Set() };
-  const vocab = { user: core.vocabularies.users, item: core.vocabularies.items };
-  const count = { user: core.userCount, item: core.itemCount };
-  events.forEach((e, r) => {
-    if (!e || typeof e !== 'object') fail('BAD_INPUT', `${where}: events[${r}] must be { user, item, rating?, time? }`);
-    for (const side of ['user', 'item'] as const) {
-      const id = e[side];
-      checkId(id, `${where}: events[${r}].${side}`);
-      const v = vocab[side];
-      if (!v) {
-        if (!Number.isInteger(id) || (id as number) < 0 || (id as number) >= count[side])
-          fail(
-            'UNKNOWN_ID',
-            `${where}: events[${r}].${side} is ${JSON.stringify(id)}, but the model has no ${side} vocabulary (its ids are rows 0…${count[side] - 1}), so it cannot add ${side}s: train it with train() or give it vocabularies (setVocabularies)`,
-          );
-      } else if (v.mode === 'exact' && !v.has(String(id))) fresh[side].add(String(id));
-    }
-    if (needsRatings && (typeof e.rating !== 'number' || !Number.isFinite(e.rating)))
-      fail(
-        'BAD_INPUT',
-        `${where}: events[${r}].rating is ${JSON.stringify(e.rating)}: a rating model needs a finite rating on every event`,
-      );
-    if (e.time !== undefined && (typeof e.time !== 'number' || !Number.isFinite(e.time)))
-      fail('BAD_INPUT', `${where}: events[${r}].time is ${JSON.stringify(e.time)}: times must be finite numbers`);
-    if (e.weight !== undefined && (typeof e.weight !== 'number' || !Number.isFinite(e.weight) || e.weight < 0))
-      fail('BAD_INPUT', `${where}: events[${r}].weight is ${JSON.stringify(e.weight)}: weights must be finite and ≥ 0`);
-  });
-  const grown = {
-    user: vocab.user && fresh.user.size ? vocab.user.extended(fresh.user) : vocab.user,
-    item: vocab.item && fresh.item.size ? vocab.item.extended(fresh.item) : vocab.item,
-  };
-  const rowOf = (side: TowerSide, id: Id) => (grown[side] ? grown[side].lookup(String(id)) : (id as number));
-  const data: RatingsData = {
-    users: Int32Array.from(events, (e) => rowOf('user', e.user)),
-    items: Int32Array.from(events, (e) => rowOf('item', e.item)),
-    ratings: Float32Array.from(events, (e) => (typeof e.rating === 'number' ? e.rating : 1)),
-  };
-  if (events.every((e) => e.time !== undefined)) data.timestamps = Float64Array.from(events, (e) => e.time!);
-  if (events.some((e) => e.weight !== undefined)) data.weights = Float32Array.from(events, (e) => e.weight ?? 1);
-  const counts = {
-    user: grown.user?.mode === 'exact' ? grown.user.size : count.user,
-    item: grown.item?.mode === 'exact' ? grown.item.size : count.item,
-  };
-  return {
-    data,
-    vocabularies: { users: grown.user, items: grown.item },
-    counts,
-    added: { user: counts.user - count.user, item: counts.item - count.item },
-  };
-}
-
-/** A multi-hot column as per-row lists (ids and weights). */
-function listsOf(column: MultiHotColumn, count: number): { ids: number[][]; weights: number[][] | null } {
-  const ids: number[][] = [],
-    weights: number[][] | null = column.weights ? [] : null;
-  for (let r = 0; r < count; r++) {
-    const [a, b] = [column.offsets[r]!, column.offsets[r + 1]!];
-    ids.push(Array.from(column.ids.subarray(a, b)));
-    weights?.push(Array.from(column.weights!.subarray(a, b)));
-  }
-  return { ids, weights };
-}
-
-function columnFromLists(ids: number[][], weights: number[][] | null): MultiHotColumn {
-  const csr = csrFromLists(ids);
-  return weights ? { ...csr, weights: Float32Array.from(weights.flat()) } : csr;
-}
-
-/**
- * The grown tower's feature table: the current one extended to `count` rows, the given rows of
- * changed or new entities written in, and the new events appended to the interaction sets.
- */
-function grownTable(
-  core: TwoTower,
-  side: TowerSide,
-  count: number,
-  rowOf: (id: Id) => number,
-  given: EntityFeatures | undefined,
-  events: RatingsData | undefined,
-  where: string,
-): FeatureTable | undefined {
-  const base = extendTable(core, side, count);
-  if (!base) return undefined;
-  const columns: FeatureTable['columns'] = Object.assign(Object.create(null) as FeatureTable['columns'], base.columns);
-  const sets = new Map(interactionSets(core.config, side).map((s) => [s.spec.name, s.set]));
-  if (given) {
-    if (!Array.isArray(given.ids) || !given.columns || typeof given.columns !== 'object')
-      fail('BAD_INPUT', `${where}: ${side}Features must be { ids, columns }`);
-    const rows = given.ids.map((id) => rowOf(id));
-    for (const [name, column] of Object.entries(encodeGivenColumns(core.metadata, side, given, `${where}: ${side}Features`))) {
-      const spec = core.config[side].features.find((f) => f.name === name);
-      if (!spec) fail('UNKNOWN_FEATURE', `${where}: ${side}Features.columns.${name}: the ${side} tower has no feature "${name}"`);
-      if (spec.kind === 'id' || sets.has(name))
-        fail(
-          'BAD_INPUT',
-          `${where}: ${side}Features.columns.${name} is ${spec.kind === 'id' ? 'the id' : 'an interaction set'}: the model keeps it`,
-        );
-      featureKind(spec).validateColumn(spec, column, rows.length, `${where}: ${side}Features.columns.${name}`);
-      const have = columns[name]!;
-      if (have instanceof Int32Array || have instanceof Float32Array) {
-        const out = have.slice();
-        const size = have.length / count;
-        rows.forEach((row, i) => out.set((column as typeof have).subarray(i * size, (i + 1) * size), row * size));
-        columns[name] = out;
-      } else {
-        const lists = listsOf(have, count);
-        const add = listsOf(column as MultiHotColumn, rows.length);
-        if (lists.weights && !add.weights) add.weights = add.ids.map((l) => l.map(() => 1));
-        rows.forEach((row, i) => {
-          lists.ids[row] = add.ids[i]!;
-          if (lists.weights) lists.weights[row] = add.weights![i]!;
-          else if (add.weights)
-            fail('BAD_INPUT', `${where}: ${side}Features.columns.${name} has weights the model's column has not`);
-        });
-        columns[name] = columnFromLists(lists.ids, lists.weights);
-      }
-    }
-  }
-  if (events && sets.size > 0) {
-    // Each entity's new interactions in time order (else in the order given), latest last.
-    const order = Array.from({ length: events.users.length }, (_, i) => i);
-    const t = events.timestamps;
-    if (t) order.sort((a, b) => t[a]! - t[b]! || a - b);
-    const [keys, values] = side === 'user' ? [events.users, events.items] : [events.items, events.users];
-    for (const [name, set] of sets) {
-      const lists = listsOf(columns[name] as MultiHotColumn, count).ids;
-      for (const i of order) lists[keys[i]!]!.push(values[i]!);
-      const kept = set.last ? lists.map((l) => (l.length > set.last! ? l.slice(-set.last!) : l)) : lists;
-      const weights = set.weighting === 'inverseSqrt' ? kept.map((l) => l.map(() => 1 / Math.sqrt(l.length))) : null;
-      columns[name] = columnFromLists(kept, weights);
-    }
-  }
-  return { count, columns };
-}
-
-/**
- * Each user's seen items: the old ones and the new events' (sorted, unique). Users without new
- * events keep their old row as it is; only the others are merged.
- */
-function mergedSeen(core: TwoTower, users: number, data: RatingsData): { offsets: Int32Array; ids: Int32Array } {
-  const added = groupByRow(data.users, data.items, users);
-  const rows: ArrayLike<number>[] = [];
-  for (let r = 0; r < users; r++) {
-    const old = core.seen && r < core.userCount ? csrRow(core.seen, r) : new Int32Array(0);
-    const more = csrRow(added, r);
-    rows.push(more.length === 0 ? old : Int32Array.from(new Set([...old, ...more])).sort());
-  }
-  return csrFromLists(rows);
-}
-
-/** The grown core for `encoded` and the given feature rows (the old core is not touched). */
-function grownCore(
-  core: TwoTower,
-  encoded: Pick<Encoded, 'vocabularies' | 'counts'>,
-  features: { user?: EntityFeatures; item?: EntityFeatures },
-  events: RatingsData | undefined,
-  where: string,
-): TwoTower {
-  const rowOf = (side: TowerSide) => (id: Id) => {
-    const v = side === 'user' ? encoded.vocabularies.users : encoded.vocabularies.items;
-    if (v) {
-      if (v.mode === 'exact' && !v.has(String(id)))
-        fail(
-          'UNKNOWN_ID',
-          `${where}: ${side}Features names ${side} ${JSON.stringify(id)}, which is neither in the model nor in the events`,
-        );
-      return v.lookup(String(id));
-    }
-    if (!Number.isInteger(id) || (id as number) < 0 || (id as number) >= encoded.counts[side])
-      fail('UNKNOWN_ID', `${where}: ${side}Features names ${side} ${JSON.stringify(id)}, not a row of the model`);
-    return id as number;
-  };
-  const userTable = grownTable(core, 'user', encoded.counts.user, rowOf('user'), features.user, events, where);
-  const itemTable = grownTable(core, 'item', encoded.counts.item, rowOf('item'), features.item, events, where);
-  const next = grow(core, { users: encoded.counts.user, items: encoded.counts.item, userTable, itemTable });
-  next.vocabularies = { ...encoded.vocabularies };
-  return next;
-}
 
 /**
  * The caller's callbacks, each followed by a check that they did not dispose the model: training

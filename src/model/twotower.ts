@@ -16,6 +16,7 @@ import { checkIndices } from '../data/interactions.js';
 import type { Vocabulary } from '../data/vocabulary.js';
 import { groupByRow, type Csr } from '../data/csr.js';
 import { Slots, type Freeable, type SlotKey } from './slots.js';
+import { PairScratch } from './pair-scratch.js';
 
 /**
  * A validated copy of a config as plain JSON data: a config is saved in model files, so functions,
@@ -34,41 +35,6 @@ function plainConfig(config: TwoTowerConfig): TwoTowerConfig {
 
 /** Rows per chunk when predicting or embedding many entities: bounds scratch memory. */
 const CHUNK = 4096;
-
-/** Heap scratch for a batch of (user, item, target) rows and their scores. */
-export class PairScratch {
-  capacity = 0;
-  users = 0;
-  items = 0;
-  targets = 0;
-  scores = 0;
-  private blocks: number[] = [];
-
-  constructor(private readonly backend: Backend) {}
-
-  reserve(n: number): void {
-    if (n <= this.capacity) return;
-    this.free();
-    const be = this.backend;
-    const take = (bytes: number): number => {
-      const p = be.alloc(bytes);
-      this.blocks.push(p);
-      return p;
-    };
-    const f = be.floatBytes;
-    this.users = take(n * 4);
-    this.items = take(n * 4);
-    this.targets = take(n * f);
-    this.scores = take(n * f);
-    this.capacity = n;
-  }
-
-  free(): void {
-    for (const p of this.blocks) this.backend.free(p);
-    this.blocks = [];
-    this.capacity = 0;
-  }
-}
 
 export class TwoTower {
   /** Set by dispose(): every later call throws DISPOSED. */

@@ -30,6 +30,7 @@ export {
   type RecipeData,
   type RecipeResult,
   type RecipeEpoch,
+  type RecipeCandidate,
 } from './api/recipe.js';
 
 // Configuration and data shapes.

@@ -17,21 +17,17 @@ export { describeReason, type Explanation, type ExplainByIdOptions, type Reason,
 export { parseEvents, type ParseEventsOptions, type ParsedEvents } from './api/events.js';
 export type { Delimiter } from './data/delimiter.js';
 export type { ResolvedColumns } from './data/ratings.js';
+export { train, type TrainEvent, type TrainOptions } from './api/train.js';
+export { trainRecipe, type RecipeResult, type RecipeCandidate } from './api/recipe.js';
 export {
-  train,
-  trainRecipe,
   recipeOptions,
   recipeConfig,
   RECIPE_DEFAULTS,
   IMPLICIT_DEFAULTS,
-  type TrainEvent,
-  type TrainOptions,
   type RecipeOptions,
   type RecipeData,
-  type RecipeResult,
   type RecipeEpoch,
-  type RecipeCandidate,
-} from './api/recipe.js';
+} from './api/recipe-config.js';
 
 // Configuration and data shapes.
 export type {

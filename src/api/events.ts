@@ -16,7 +16,7 @@ import {
   type ResolvedColumns,
 } from '../data/ratings.js';
 import { DELIMITERS, sniffDelimiter, splitFields, type Delimiter } from '../data/delimiter.js';
-import type { TrainEvent } from './recipe.js';
+import type { TrainEvent } from './train.js';
 
 export interface ParseEventsOptions {
   /** A name for messages ("clicks.csv:12: …"). Default 'events'. */

@@ -37,8 +37,6 @@ import {
   type Recommendation,
   type RecommendByIdOptions,
 } from './ids.js';
-// Until recipe.ts takes it from its home (train/memory.ts), it imports modelMemory from here.
-export { modelMemory } from '../train/memory.js';
 
 let coreOf: (model: Model) => TwoTower;
 let wrap: (core: TwoTower) => Model;

@@ -59,19 +59,87 @@ export const ERROR_CODES = [
 export type ErrorCode = (typeof ERROR_CODES)[number];
 
 /**
+ * Structured facts about a TwoTowerError, beside its message (as zod's issues carry a path beside
+ * theirs): programs read these instead of parsing the message. Every field is optional; a call
+ * site fills the ones that apply. The object is plain JSON data.
+ */
+export interface ErrorDetails {
+  /** The id that is unknown or malformed (UNKNOWN_ID, BAD_INPUT). */
+  id?: string | number;
+  /** Which vocabulary the id belongs to. */
+  side?: 'user' | 'item';
+  /** The file (or the name given to a text) the problem is in. */
+  file?: string;
+  /** The 1-based line of `file`. */
+  line?: number;
+  /** The column (by name or 0-based index) of a line, or the field of a model file's header. */
+  field?: string | number;
+  /**
+   * The offending value, bounded: strings over 200 characters are cut; values that are not JSON
+   * data (NaN, ±Infinity, bigint, functions, symbols, cycles) and large objects become their text.
+   */
+  value?: unknown;
+  /** The option's path, such as 'options.earlyStopping.restoreBest', or a CLI flag such as '--epochs'. */
+  option?: string;
+  /** What was expected, in words, such as 'true or false'. */
+  expected?: string;
+  /** The 0-based position in a list (the bad entry of `ids`, of `events`). */
+  index?: number;
+}
+
+/** Longest string a details value keeps. */
+const DETAIL_CHARS = 200;
+
+function cut(text: string): string {
+  return text.length > DETAIL_CHARS ? `${text.slice(0, DETAIL_CHARS)}… (${text.length} characters)` : text;
+}
+
+/** A value made safe for details: JSON data, bounded in size. */
+function boundedValue(value: unknown): unknown {
+  if (value === null || value === undefined || typeof value === 'boolean') return value;
+  if (typeof value === 'number') return Number.isFinite(value) ? value : String(value);
+  if (typeof value === 'string') return cut(value);
+  if (typeof value === 'bigint') return `${value}n`;
+  if (typeof value === 'symbol') return value.toString();
+  if (typeof value === 'function') return 'a function';
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch {
+    return Object.prototype.toString.call(value);
+  }
+  if (text === undefined) return Object.prototype.toString.call(value);
+  return text.length > DETAIL_CHARS ? cut(text) : (JSON.parse(text) as unknown);
+}
+
+/** Details with their value bounded and absent fields dropped. */
+function cleanDetails(details: ErrorDetails | undefined): ErrorDetails {
+  const out: Record<string, unknown> = {};
+  if (details === undefined) return out;
+  for (const [key, value] of Object.entries(details)) {
+    if (value === undefined) continue;
+    out[key] = key === 'value' ? boundedValue(value) : typeof value === 'string' ? cut(value) : value;
+  }
+  return out;
+}
+
+/**
  * The one error type the package throws. `code` is stable for programs; the message names the
- * problem: which argument, field, index and value.
+ * problem: which argument, field, index and value; `details` carries the same facts as data.
  */
 export class TwoTowerError extends Error {
   readonly code: ErrorCode;
-  constructor(code: ErrorCode, message: string, options?: { cause?: unknown }) {
+  /** Structured facts about the error (always an object, possibly empty): see ErrorDetails. */
+  readonly details: ErrorDetails;
+  constructor(code: ErrorCode, message: string, details?: ErrorDetails, options?: { cause?: unknown }) {
     super(message, options);
     this.name = 'TwoTowerError';
     this.code = code;
+    this.details = cleanDetails(details);
   }
 }
 
-/** Throws a TwoTowerError. */
-export function fail(code: ErrorCode, message: string, options?: { cause?: unknown }): never {
-  throw new TwoTowerError(code, message, options);
+/** Throws a TwoTowerError with `details` (see ErrorDetails) and, through `options`, a cause. */
+export function fail(code: ErrorCode, message: string, details?: ErrorDetails, options?: { cause?: unknown }): never {
+  throw new TwoTowerError(code, message, details, options);
 }

@@ -187,12 +187,20 @@ export async function parseEvents(text: string, options: ParseEventsOptions = {}
         const e = error as { code?: string; lines?: number; message?: string };
         // An unclosed quote runs to the end of its piece: name the line where the field opened.
         if (e.code === 'CSV_QUOTE_NOT_CLOSED')
-          fail('BAD_LINE', `${name}:${line + 1}: a quoted field opens here and is never closed`, { cause: error });
+          fail(
+            'BAD_LINE',
+            `${name}:${line + 1}: a quoted field opens here and is never closed`,
+            { file: name, line: line + 1 },
+            { cause: error },
+          );
         // csv-parse quotes the field it stopped at, whole: cut the message short.
         const message = (e.message ?? String(error)).replace(/at line \d+/, `at line ${before + (e.lines ?? 1)}`);
-        fail('BAD_LINE', `${name}:${before + (e.lines ?? 1)}: ${message.length > 200 ? `${message.slice(0, 200)}…` : message}`, {
-          cause: error,
-        });
+        fail(
+          'BAD_LINE',
+          `${name}:${before + (e.lines ?? 1)}: ${message.length > 200 ? `${message.slice(0, 200)}…` : message}`,
+          { file: name, line: before + (e.lines ?? 1) },
+          { cause: error },
+        );
       }
     }
   }

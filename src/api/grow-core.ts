@@ -144,11 +144,12 @@ export function grownCore(
         fail(
           'UNKNOWN_ID',
           `${where}: ${side}Features names ${side} ${JSON.stringify(id)}, which is neither in the model nor in the events`,
+          { id, side },
         );
       return v.lookup(String(id));
     }
     if (!Number.isInteger(id) || (id as number) < 0 || (id as number) >= encoded.counts[side])
-      fail('UNKNOWN_ID', `${where}: ${side}Features names ${side} ${JSON.stringify(id)}, not a row of the model`);
+      fail('UNKNOWN_ID', `${where}: ${side}Features names ${side} ${JSON.stringify(id)}, not a row of the model`, { id, side });
     return id as number;
   };
   const userTable = grownTable(core, 'user', encoded.counts.user, rowOf('user'), features.user, events, where);

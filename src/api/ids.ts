@@ -74,6 +74,7 @@ export function rowOf(core: TwoTower, side: 'user' | 'item', id: Id): number {
       fail(
         'UNKNOWN_ID',
         `${side} ${JSON.stringify(id)} is not a ${side} of this model: it has no ${side} vocabulary, so its ids are the row indices 0…${count - 1}`,
+        { id, side },
       );
     }
     return id as number;
@@ -91,6 +92,7 @@ export function rowOf(core: TwoTower, side: 'user' | 'item', id: Id): number {
             ? ': recommend from the items they interacted with (recommendFromHistory)'
             : ': retrain with them, or train with a history feature to serve new users from their items'
           : ''),
+      { id, side },
     );
   }
   return vocab.lookup(key);

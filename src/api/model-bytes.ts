@@ -53,7 +53,7 @@ export function metadataCopy(value: Record<string, unknown>): Record<string, unk
   try {
     return JSON.parse(JSON.stringify(value)) as Record<string, unknown>;
   } catch (cause) {
-    fail('BAD_INPUT', `metadata must be JSON data (it is saved with the model): ${(cause as Error).message}`, { cause });
+    fail('BAD_INPUT', `metadata must be JSON data (it is saved with the model): ${(cause as Error).message}`, {}, { cause });
   }
 }
 
@@ -73,11 +73,16 @@ export async function decodeCore(bytes: Uint8Array, options: LoadModelOptions = 
       fail(
         'BAD_MODEL_FILE',
         `${name} is corrupted: parameter block "${block.name}" is ${values ? `${values.length} values, expected ${block.size}` : 'missing'}`,
+        { file: name, field: block.name, value: values?.length, expected: `${block.size} values` },
       );
     }
   }
   const extra = Object.keys(contents.parameters).filter((n) => !declared.some((b) => b.name === n));
-  if (extra.length > 0) fail('BAD_MODEL_FILE', `${name} is corrupted: parameter block "${extra[0]}" is not part of its model`);
+  if (extra.length > 0)
+    fail('BAD_MODEL_FILE', `${name} is corrupted: parameter block "${extra[0]}" is not part of its model`, {
+      file: name,
+      field: extra[0],
+    });
   checkHeaderAgainstModel(contents, name);
   const core = await asModelFileErrorAsync(name, () =>
     createCore(contents.config, {
@@ -109,7 +114,11 @@ export async function decodeCore(bytes: Uint8Array, options: LoadModelOptions = 
     });
     if (contents.loss !== undefined) {
       if (!Object.hasOwn(LOSSES, contents.loss))
-        fail('BAD_MODEL_FILE', `${name} was trained with loss "${contents.loss}", which this twotower does not know`);
+        fail('BAD_MODEL_FILE', `${name} was trained with loss "${contents.loss}", which this twotower does not know`, {
+          file: name,
+          field: 'loss',
+          value: contents.loss,
+        });
       core.trainedWith = {
         loss: contents.loss,
         implicit: LOSSES[contents.loss as LossName].implicit,
@@ -142,7 +151,7 @@ export async function decodeCore(bytes: Uint8Array, options: LoadModelOptions = 
  * naming the field and its value.
  */
 function checkHeaderAgainstModel(contents: ReturnType<typeof decodeModelFile>, name: string): void {
-  const bad = (what: string): never => fail('BAD_MODEL_FILE', `${name} is corrupted: ${what}`);
+  const bad = (what: string): never => fail('BAD_MODEL_FILE', `${name} is corrupted: ${what}`, { file: name });
   const config = contents.config;
   for (const side of ['user', 'item'] as const) {
     const vocab = contents.vocabularies[side];
@@ -157,7 +166,11 @@ function checkHeaderAgainstModel(contents: ReturnType<typeof decodeModelFile>, n
   }
   if (contents.loss === undefined) return;
   if (!Object.hasOwn(LOSSES, contents.loss))
-    fail('BAD_MODEL_FILE', `${name} was trained with loss "${contents.loss}", which this twotower does not know`);
+    fail('BAD_MODEL_FILE', `${name} was trained with loss "${contents.loss}", which this twotower does not know`, {
+      file: name,
+      field: 'loss',
+      value: contents.loss,
+    });
   const conflict = lossConflict(LOSSES[contents.loss as LossName], config);
   if (conflict) bad(`loss is ${JSON.stringify(contents.loss)}, but ${conflict}`);
   const training = contents.training;
@@ -180,7 +193,7 @@ function toModelFileError(name: string, error: unknown): never {
     (error.code === 'OUT_OF_MEMORY' || error.code === 'LOAD_FAILED' || error.code === 'UNSUPPORTED')
   )
     throw error;
-  fail('BAD_MODEL_FILE', `${name} is corrupted: ${(error as Error).message}`, { cause: error });
+  fail('BAD_MODEL_FILE', `${name} is corrupted: ${(error as Error).message}`, { file: name }, { cause: error });
 }
 
 function asModelFileError<T>(name: string, run: () => T): T {

@@ -46,6 +46,7 @@ export function encodeEvents(core: TwoTower, events: readonly UpdateEvent[], nee
           fail(
             'UNKNOWN_ID',
             `${where}: events[${r}].${side} is ${JSON.stringify(id)}, but the model has no ${side} vocabulary (its ids are rows 0…${count[side] - 1}), so it cannot add ${side}s: train it with train() or give it vocabularies (setVocabularies)`,
+            { id, side, index: r },
           );
       } else if (v.mode === 'exact' && !v.has(String(id))) fresh[side].add(String(id));
     }

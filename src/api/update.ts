@@ -238,6 +238,7 @@ export function foldInCore(
     fail(
       'UNKNOWN_ID',
       `foldIn: item ${JSON.stringify(unknown.item)} is not in the model: fold-in solves users against known items (update() adds items)`,
+      { id: unknown.item, side: 'item' },
     );
   }
   const carried = (core.trainedWith.settings ?? {}) as FitOptions;

@@ -55,7 +55,7 @@ function makeDirectory(out: string): string | undefined {
   try {
     return mkdirSync(out, { recursive: true });
   } catch (error) {
-    fail('WRITE_FAILED', `could not make the directory ${out}: ${writeFailure(error)}`, { cause: error });
+    fail('WRITE_FAILED', `could not make the directory ${out}: ${writeFailure(error)}`, { file: out }, { cause: error });
   }
 }
 

@@ -31,6 +31,7 @@ export async function recommendCommand(f: RecommendFlags): Promise<void> {
         'UNKNOWN_ID',
         `user id "${f.user}" is not in ${basename(f.model)} (it knows ${model.userCount - (vocabulary ? 1 : 0)} users)` +
           (coldStart ? '; pass --history ITEM,ITEM,… to recommend from their items' : ''),
+        { id: f.user, side: 'user' },
       );
     }
     if (f.explain && !known)
@@ -49,7 +50,12 @@ export async function recommendCommand(f: RecommendFlags): Promise<void> {
         .filter((x) => x !== '');
       const items = model.vocabularies.items;
       const unknown = items ? ids.filter((x) => !items.has(x)) : [];
-      if (unknown.length) fail('UNKNOWN_ID', `--history: item id "${unknown[0]}" is not in ${basename(f.model)}`);
+      if (unknown.length)
+        fail('UNKNOWN_ID', `--history: item id "${unknown[0]}" is not in ${basename(f.model)}`, {
+          id: unknown[0],
+          side: 'item',
+          option: '--history',
+        });
       list = model.recommendFromHistory(items ? ids : ids.map(Number), { k: f.k, excludeSeen: !f.includeSeen });
     } else {
       fail('BAD_OPTION', 'recommend needs --user ID, or --history ITEM,ITEM,… for a user the model has not seen');

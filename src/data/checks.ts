@@ -22,10 +22,28 @@ export function shown(value: unknown): string {
   return text.length > SHOWN_CHARS ? `${text.slice(0, SHOWN_CHARS)}… (${text.length} characters)` : text;
 }
 
+/** The position a path such as `ids[3]` or `events[3].user` ends with an index of: details' `index`. */
+function indexIn(path: string): { index?: number } {
+  const match = /\[(\d+)\](?:\.\w+)?$/.exec(path);
+  return match ? { index: Number(match[1]) } : {};
+}
+
+/**
+ * The option path of a message path (`recommend: options.excludeSeen` gives
+ * 'options.excludeSeen'): details' `option`, for BAD_OPTION only.
+ */
+function optionOf(path: string, code: string): { option?: string } {
+  return code === 'BAD_OPTION' ? { option: path.replace(/^[^:]*:\s*/, '') } : {};
+}
+
 /** Throws BAD_INPUT naming `path` and the value unless `id` is a non-empty string or a finite number. */
 export function checkId(id: unknown, path: string): asserts id is string | number {
   if (typeof id === 'string' ? id === '' : typeof id !== 'number' || !Number.isFinite(id))
-    fail('BAD_INPUT', `${path} must be a non-empty string or a finite number, got ${shown(id)}`);
+    fail('BAD_INPUT', `${path} must be a non-empty string or a finite number, got ${shown(id)}`, {
+      value: id,
+      expected: 'a non-empty string or a finite number',
+      ...indexIn(path),
+    });
 }
 
 /**
@@ -37,7 +55,12 @@ export function checkIdList(
   path: string,
   code: 'BAD_OPTION' | 'BAD_INPUT' = 'BAD_OPTION',
 ): asserts list is readonly (string | number)[] {
-  if (!Array.isArray(list)) fail(code, `${path} must be a list of ids, got ${shown(list)}`);
+  if (!Array.isArray(list))
+    fail(code, `${path} must be a list of ids, got ${shown(list)}`, {
+      ...optionOf(path, code),
+      value: list,
+      expected: 'a list of ids',
+    });
   list.forEach((id, i) => checkId(id, `${path}[${i}]`));
 }
 
@@ -53,11 +76,20 @@ export function checkBooleans(
   { others = [], code = 'BAD_OPTION' }: { others?: readonly string[]; code?: 'BAD_OPTION' | 'BAD_CONFIG' } = {},
 ): void {
   if (options === undefined) return;
-  if (options === null || typeof options !== 'object') fail(code, `${path} must be an object, got ${shown(options)}`);
+  if (options === null || typeof options !== 'object')
+    fail(code, `${path} must be an object, got ${shown(options)}`, {
+      ...optionOf(path, code),
+      value: options,
+      expected: 'an object',
+    });
   for (const name of names) {
     const value = (options as Record<string, unknown>)[name];
     if (value === undefined || typeof value === 'boolean' || others.includes(value as string)) continue;
     const allowed = others.length ? `true, false or ${others.map((o) => `'${o}'`).join(', ')}` : 'true or false';
-    fail(code, `${path}.${name} must be ${allowed}, got ${shown(value)}`);
+    fail(code, `${path}.${name} must be ${allowed}, got ${shown(value)}`, {
+      ...optionOf(`${path}.${name}`, code),
+      value,
+      expected: allowed,
+    });
   }
 }

@@ -121,6 +121,7 @@ export function inferItemColumn(
     fail(
       'MISSING_COLUMN',
       `${file}: no item column: the header has several id-like columns besides the user's (${names.slice(0, -1).join(', ')} and ${names.at(-1)}): name the item column with --item-col (columns: { item } in code)`,
+      { file, field: 'item' },
     );
   }
   const name = headerName(header[candidates[0]!]!);
@@ -184,9 +185,17 @@ export function resolveColumns(
     } else if (typeof given === 'string' && /^\d+$/.test(given)) {
       index = Number(given);
     } else if (typeof given === 'string') {
-      if (!lower) fail('MISSING_COLUMN', `${file}: the ${key} column is named "${given}" but the file has no header`);
+      if (!lower)
+        fail('MISSING_COLUMN', `${file}: the ${key} column is named "${given}" but the file has no header`, {
+          file,
+          field: given,
+        });
       index = lower.indexOf(given.toLowerCase());
-      if (index < 0) fail('MISSING_COLUMN', `${file}: no column named "${given}" for ${key} (header: ${headerText(header!)})`);
+      if (index < 0)
+        fail('MISSING_COLUMN', `${file}: no column named "${given}" for ${key} (header: ${headerText(header!)})`, {
+          file,
+          field: given,
+        });
     } else if (lower) {
       index = lower.findIndex((h) => COLUMN_NAMES[key].includes(h));
       if (index < 0) index = undefined;
@@ -201,9 +210,14 @@ export function resolveColumns(
           (header
             ? ` (header: ${headerText(header)}; name the columns with --user-col, --item-col${key === 'rating' ? ', --rating-col' : ''}, or columns: { user, item, rating } in code)`
             : ' (no header: give one, or name the columns by position with --user-col 0 --item-col 1 …)'),
+        { file, field: key },
       );
     }
-    if (index >= fieldCount) fail('MISSING_COLUMN', `${file}: the ${key} column is ${index} but lines have ${fieldCount} fields`);
+    if (index >= fieldCount)
+      fail('MISSING_COLUMN', `${file}: the ${key} column is ${index} but lines have ${fieldCount} fields`, {
+        file,
+        field: index,
+      });
     return index;
   };
   const user = find('user', 0, true)!;
@@ -305,6 +319,7 @@ export class RatingsBuilder {
       fail(
         'BAD_LINE',
         `${this.file}:${line}: expected ${this.fieldCount} fields, found ${row.count}${header}: ${fieldsText(row)}`,
+        { file: this.file, line, value: fieldsText(row), expected: `${this.fieldCount} fields` },
       );
     }
     const c = this.columns;
@@ -313,6 +328,7 @@ export class RatingsBuilder {
       fail(
         'BAD_LINE',
         `${this.file}:${line}: ${row.count} field(s), but the ${c.time !== undefined && c.time + 1 === needed ? 'time' : 'user, item and rating'} columns need ${needed}`,
+        { file: this.file, line, expected: `${needed} fields` },
       );
     }
     this.users.push(this.idAt(row, c.user, this.userVocab, this.numericUsers, 'user', line));
@@ -322,7 +338,14 @@ export class RatingsBuilder {
     if (this.times) this.times.push(this.numberAt(row, c.time!, 'time', line));
     if (this.weights) {
       const w = this.numberAt(row, c.weight!, 'weight', line);
-      if (w < 0) fail('BAD_LINE', `${this.file}:${line}: field "weight" (column ${c.weight! + 1}) is ${w}: weights must be ≥ 0`);
+      if (w < 0)
+        fail('BAD_LINE', `${this.file}:${line}: field "weight" (column ${c.weight! + 1}) is ${w}: weights must be ≥ 0`, {
+          file: this.file,
+          line,
+          field: 'weight',
+          value: w,
+          expected: 'a number ≥ 0',
+        });
       this.weights.push(w);
     }
   }
@@ -345,12 +368,19 @@ export class RatingsBuilder {
 
   private id(raw: string, vocab: Vocabulary, what: 'user' | 'item', line: number): number {
     const key = raw.trim();
-    if (key === '') fail('BAD_LINE', `${this.file}:${line}: field "${what}" is empty`);
+    if (key === '')
+      fail('BAD_LINE', `${this.file}:${line}: field "${what}" is empty`, { file: this.file, line, field: what, value: raw });
     const index = vocab.add(key);
     if (index === Vocabulary.OOV && vocab.mode === 'exact') {
       if (this.options.knownIdsOnly) {
         const source = (what === 'user' ? this.options.idSource?.users : this.options.idSource?.items) ?? 'the side file';
-        fail('UNKNOWN_ID', `${this.file}:${line}: ${what} id ${shown(key)} is not in ${source}`);
+        fail('UNKNOWN_ID', `${this.file}:${line}: ${what} id ${shown(key)} is not in ${source}`, {
+          id: key,
+          side: what,
+          file: this.file,
+          line,
+          field: what,
+        });
       }
       if (what === 'user') this.unknownUsers++;
       else this.unknownItems++;
@@ -366,12 +396,14 @@ export class RatingsBuilder {
       fail(
         'BAD_LINE',
         `${this.file}:${line}: field "${field}" (column ${column + 1}) is ${shown(raw)}, not a finite decimal number`,
+        { file: this.file, line, field, value: raw, expected: 'a finite decimal number' },
       );
     }
     if (Math.abs(value) > F32_MAX) {
       fail(
         'BAD_LINE',
         `${this.file}:${line}: field "${field}" (column ${column + 1}) is ${text.length > 60 ? shown(text) : text}, beyond the float32 range (±3.4e38) ratings are stored in`,
+        { file: this.file, line, field, value: text, expected: 'a number within ±3.4e38' },
       );
     }
     return value;

@@ -131,7 +131,12 @@ export function buildSideFeatures(
   for (let e = 1; e < entities.size; e++) {
     const key = entities.key(e)!;
     const row = source.rows.get(key);
-    if (!row) fail('UNKNOWN_ID', `${side} id "${key}" appears in the ratings but not in ${source.file}`);
+    if (!row)
+      fail('UNKNOWN_ID', `${side} id "${key}" appears in the ratings but not in ${source.file}`, {
+        id: key,
+        side,
+        file: source.file,
+      });
     rows.push(row);
   }
   return encodeSideRows(rows, specs, given, {

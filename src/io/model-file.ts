@@ -188,7 +188,7 @@ function sectionsOf(header: Header): Section[] {
  * rules) is checked where the model is rebuilt (src/api/model-bytes.ts).
  */
 function validateHeader(header: unknown, bodyLength: number, name: string): asserts header is Header {
-  const bad = (what: string): never => fail('BAD_MODEL_FILE', `${name} is corrupted: ${what}`);
+  const bad = (what: string): never => fail('BAD_MODEL_FILE', `${name} is corrupted: ${what}`, { file: name });
   const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
   const count = (v: unknown, where: string, max = Number.MAX_SAFE_INTEGER): number => {
     if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > max)
@@ -329,9 +329,19 @@ function validateHeader(header: unknown, bodyLength: number, name: string): asse
 export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFileContents {
   if (!(bytes instanceof Uint8Array)) fail('BAD_INPUT', `${name}: model bytes must be a Uint8Array`);
   if (bytes.length < 8 || new TextDecoder().decode(bytes.subarray(0, 8)) !== MAGIC) {
-    fail('BAD_MODEL_FILE', `${name} is not a twotower model file (it does not start with "${MAGIC}")`);
+    fail('BAD_MODEL_FILE', `${name} is not a twotower model file (it does not start with "${MAGIC}")`, {
+      file: name,
+      field: 'magic',
+      expected: MAGIC,
+    });
   }
-  if (bytes.length < 20) fail('BAD_MODEL_FILE', `${name} is truncated: ${bytes.length} bytes, not even a header`);
+  if (bytes.length < 20)
+    fail('BAD_MODEL_FILE', `${name} is truncated: ${bytes.length} bytes, not even a header`, {
+      file: name,
+      field: 'length',
+      value: bytes.length,
+      expected: 'at least 20 bytes',
+    });
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const version = view.getUint32(8, true);
   const headerLength = view.getUint32(12, true);
@@ -343,6 +353,7 @@ export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFi
       fail(
         'MODEL_FILE_VERSION',
         `${name} has format version ${version}, newer than this twotower reads (${FORMAT_VERSION}): upgrade twotower to load it`,
+        { file: name, field: 'version', value: version, expected: `≤ ${FORMAT_VERSION}` },
       );
     }
     // Only to word the message: a file shorter than its own header says was cut short.
@@ -356,34 +367,56 @@ export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFi
       }
     }
     if (expected > bytes.length)
-      fail('BAD_MODEL_FILE', `${name} is truncated: expected ${expected} bytes, found ${bytes.length}`);
+      fail('BAD_MODEL_FILE', `${name} is truncated: expected ${expected} bytes, found ${bytes.length}`, {
+        file: name,
+        field: 'length',
+        value: bytes.length,
+        expected: `${expected} bytes`,
+      });
     fail(
       'BAD_MODEL_FILE',
       `${name} is corrupted: checksum ${actual.toString(16)} does not match the stored ${stored.toString(16)}`,
+      { file: name, field: 'checksum', value: stored.toString(16), expected: actual.toString(16) },
     );
   }
   if (version > FORMAT_VERSION) {
     fail(
       'MODEL_FILE_VERSION',
       `${name} has format version ${version}, newer than this twotower reads (${FORMAT_VERSION}): upgrade twotower to load it`,
+      { file: name, field: 'version', value: version, expected: `≤ ${FORMAT_VERSION}` },
     );
   }
-  if (version < 1) fail('BAD_MODEL_FILE', `${name} is corrupted: format version ${version}`);
+  if (version < 1)
+    fail('BAD_MODEL_FILE', `${name} is corrupted: format version ${version}`, {
+      file: name,
+      field: 'version',
+      value: version,
+      expected: `1…${FORMAT_VERSION}`,
+    });
   if (headerLength % 4 !== 0 || 16 + headerLength + 4 > bytes.length) {
-    fail('BAD_MODEL_FILE', `${name} is corrupted: a header of ${headerLength} bytes does not fit a ${bytes.length}-byte file`);
+    fail('BAD_MODEL_FILE', `${name} is corrupted: a header of ${headerLength} bytes does not fit a ${bytes.length}-byte file`, {
+      file: name,
+      field: 'headerLength',
+      value: headerLength,
+    });
   }
   let header: unknown;
   try {
     header = JSON.parse(new TextDecoder('utf-8', { fatal: true }).decode(bytes.subarray(16, 16 + headerLength)));
   } catch {
-    fail('BAD_MODEL_FILE', `${name} is corrupted: its header is not valid JSON`);
+    fail('BAD_MODEL_FILE', `${name} is corrupted: its header is not valid JSON`, { file: name, field: 'header' });
   }
   const bodyStart = 16 + headerLength;
   const bodyLength = bytes.length - 4 - bodyStart;
   validateHeader(header, bodyLength, name);
   const expected = bodyStart + impliedBodyLength(header) + 4;
   if (expected !== bytes.length)
-    fail('BAD_MODEL_FILE', `${name} is corrupted: its sections end at ${expected} bytes, the file has ${bytes.length}`);
+    fail('BAD_MODEL_FILE', `${name} is corrupted: its sections end at ${expected} bytes, the file has ${bytes.length}`, {
+      file: name,
+      field: 'length',
+      value: bytes.length,
+      expected: `${expected} bytes`,
+    });
   const read = (s: Section): Float32Array | Int32Array => {
     const at = bodyStart + s.offset;
     const out = s.type === 'f32' ? new Float32Array(s.length) : new Int32Array(s.length);

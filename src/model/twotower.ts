@@ -27,7 +27,7 @@ function plainConfig(config: TwoTowerConfig): TwoTowerConfig {
   try {
     copy = JSON.parse(JSON.stringify(config)) as TwoTowerConfig;
   } catch (cause) {
-    fail('BAD_CONFIG', `config must be plain JSON data (no cycles, no BigInt): ${(cause as Error).message}`, { cause });
+    fail('BAD_CONFIG', `config must be plain JSON data (no cycles, no BigInt): ${(cause as Error).message}`, {}, { cause });
   }
   validateConfig(copy);
   return copy;

@@ -92,10 +92,18 @@ export async function readDelimited(
     if (e.name === 'TwoTowerError') throw error;
     // An unclosed quote runs to the end of the file: name the line where the field opened.
     if (e.code === 'CSV_QUOTE_NOT_CLOSED')
-      fail('BAD_LINE', `${basename(path)}:${line + 1}: a quoted field opens here and is never closed`);
+      fail('BAD_LINE', `${basename(path)}:${line + 1}: a quoted field opens here and is never closed`, {
+        file: basename(path),
+        line: line + 1,
+      });
     // csv-parse's codes: CSV_… and a few without the prefix (INVALID_OPENING_QUOTE, …).
     if (e.code && /^[A-Z_]+$/.test(e.code) && !/^E[A-Z]+$/.test(e.code)) {
-      fail('BAD_LINE', `${basename(path)}:${e.lines ?? line + 1}: ${e.message}`, { cause: error });
+      fail(
+        'BAD_LINE',
+        `${basename(path)}:${e.lines ?? line + 1}: ${e.message}`,
+        { file: basename(path), line: e.lines ?? line + 1 },
+        { cause: error },
+      );
     }
     failForFileError(error, path);
   }

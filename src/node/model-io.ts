@@ -52,7 +52,7 @@ export interface StagedFile {
  */
 export async function stageFile(path: string, data: Uint8Array | string, label = path): Promise<StagedFile> {
   const failed = (error: unknown): never =>
-    fail('WRITE_FAILED', `could not write ${label}: ${writeFailure(error)}`, { cause: error });
+    fail('WRITE_FAILED', `could not write ${label}: ${writeFailure(error)}`, { file: path }, { cause: error });
   await removeAbandonedTemporaries(path);
   let temporary = '';
   for (let attempt = 0; ; attempt++) {

@@ -8,14 +8,14 @@ import { fail } from '../errors.js';
 /** Throws a TwoTowerError for a Node file-system error about `path`; anything else is rethrown. */
 export function failForFileError(error: unknown, path: string, what = 'file'): never {
   const code = (error as { code?: string }).code;
-  if (code === 'ENOENT' || code === 'ENOTDIR') fail('FILE_NOT_FOUND', `${path}: no such ${what}`, { cause: error });
-  if (code === 'EISDIR') fail('BAD_INPUT', `${path} is a directory, not a ${what}`, { cause: error });
+  if (code === 'ENOENT' || code === 'ENOTDIR') fail('FILE_NOT_FOUND', `${path}: no such ${what}`, {}, { cause: error });
+  if (code === 'EISDIR') fail('BAD_INPUT', `${path} is a directory, not a ${what}`, {}, { cause: error });
   if (code === 'EACCES' || code === 'EPERM')
-    fail('BAD_INPUT', `${path}: permission denied (the ${what} cannot be read)`, { cause: error });
-  if (code === 'ELOOP') fail('BAD_INPUT', `${path}: a loop of symbolic links`, { cause: error });
-  if (code === 'ENAMETOOLONG') fail('BAD_INPUT', `${path}: the path is too long`, { cause: error });
+    fail('BAD_INPUT', `${path}: permission denied (the ${what} cannot be read)`, {}, { cause: error });
+  if (code === 'ELOOP') fail('BAD_INPUT', `${path}: a loop of symbolic links`, {}, { cause: error });
+  if (code === 'ENAMETOOLONG') fail('BAD_INPUT', `${path}: the path is too long`, {}, { cause: error });
   if (typeof code === 'string' && code.startsWith('E'))
-    fail('BAD_INPUT', `${path}: cannot read the ${what} (${code})`, { cause: error });
+    fail('BAD_INPUT', `${path}: cannot read the ${what} (${code})`, {}, { cause: error });
   throw error;
 }
 

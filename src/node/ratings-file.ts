@@ -3,7 +3,7 @@
 // the items', and says so (the rule is src/data/ratings.ts's, shared with parseEvents); without a
 // rating column a file is an event log (every row a positive).
 import { basename } from 'node:path';
-import { fail } from '../errors.js';
+import { fail, type ErrorDetails } from '../errors.js';
 import { Vocabulary } from '../data/vocabulary.js';
 import {
   RatingsBuilder,
@@ -176,6 +176,7 @@ export async function loadRatingsFile(path: string, options: RatingsFileOptions 
       fail(
         'MISSING_COLUMN',
         `${e.message!.replace(/\)$/, '')}; ${unplaced.join(', ')} may be the ratings — or train a retrieval model on the events with --loss softmax)`,
+        (error as { details?: ErrorDetails }).details,
       );
     }
     throw error;

@@ -149,7 +149,7 @@ export class VectorIndex {
    */
   remove(ids: readonly IndexId[]): void {
     checkIdList(ids, 'remove: ids', 'BAD_INPUT');
-    for (const id of ids) if (!this.rowOf.has(id)) fail('UNKNOWN_ID', `id ${JSON.stringify(id)} is not in the index`);
+    for (const id of ids) if (!this.rowOf.has(id)) fail('UNKNOWN_ID', `id ${JSON.stringify(id)} is not in the index`, { id });
     const gone = new Set<IndexId>(ids);
     const dim = this.dim;
     let kept = 0;
@@ -174,7 +174,7 @@ export class VectorIndex {
   get(id: IndexId): Float32Array {
     checkId(id, 'get: id');
     const row = this.rowOf.get(id);
-    if (row === undefined) fail('UNKNOWN_ID', `id ${JSON.stringify(id)} is not in the index`);
+    if (row === undefined) fail('UNKNOWN_ID', `id ${JSON.stringify(id)} is not in the index`, { id });
     return this.data.slice(row * this.dim, (row + 1) * this.dim);
   }
 
@@ -182,7 +182,7 @@ export class VectorIndex {
     checkIdList(ids, what);
     return ids.map((id) => {
       const row = this.rowOf.get(id);
-      if (row === undefined) fail('UNKNOWN_ID', `${what}: id ${JSON.stringify(id)} is not in the index`);
+      if (row === undefined) fail('UNKNOWN_ID', `${what}: id ${JSON.stringify(id)} is not in the index`, { id });
       return row;
     });
   }

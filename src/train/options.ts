@@ -165,10 +165,17 @@ export function carriedSettings(o: FitOptions): TrainingSettings {
  */
 export function checkCarriedSettings(settings: unknown, where = 'training'): asserts settings is TrainingSettings {
   if (!settings || typeof settings !== 'object' || Array.isArray(settings))
-    fail('BAD_OPTION', `${where} must be an object of training settings, got ${shown(settings)}`);
+    fail('BAD_OPTION', `${where} must be an object of training settings, got ${shown(settings)}`, {
+      option: where,
+      value: settings,
+      expected: 'an object of training settings',
+    });
   for (const key of Object.keys(settings))
     if (!(CARRIED_SETTINGS as readonly string[]).includes(key))
-      fail('BAD_OPTION', `${where}.${key} is not a training setting a model carries (${CARRIED_SETTINGS.join(', ')})`);
+      fail('BAD_OPTION', `${where}.${key} is not a training setting a model carries (${CARRIED_SETTINGS.join(', ')})`, {
+        option: `${where}.${key}`,
+        expected: `one of ${CARRIED_SETTINGS.join(', ')}`,
+      });
   resolveOptions(settings as FitOptions, 1, where);
 }
 
@@ -205,6 +212,7 @@ export function resolveOptions(options: FitOptions, modelSeed: number, where = '
     fail(
       'BAD_OPTION',
       `unknown loss ${shown(options.loss)}${where === 'options' ? '' : ` (${where}.loss)`}; available: ${LOSS_NAMES.join(', ')}`,
+      { option: `${where}.loss`, value: options.loss, expected: `one of ${LOSS_NAMES.join(', ')}` },
     );
   }
   checkBooleans(options, where, ['shuffle', 'logQCorrection', 'removeAccidentalHits']);
@@ -234,8 +242,17 @@ export function resolveOptions(options: FitOptions, modelSeed: number, where = '
   // Counts are bounded: each one multiplies the work or the memory before any other check could.
   const int = (name: keyof FitOptions, min: number, max = Infinity) => {
     const v = o[name] as number;
-    if (!Number.isInteger(v) || v < min) fail('BAD_OPTION', `${where}.${name} must be an integer ≥ ${min}, got ${shown(v)}`);
-    if (v > max) fail('BAD_OPTION', `${where}.${name} must be an integer in [${min}, ${max}], got ${shown(v)} (docs/limits.md)`);
+    const details = { option: `${where}.${name}`, value: v };
+    if (!Number.isInteger(v) || v < min)
+      fail('BAD_OPTION', `${where}.${name} must be an integer ≥ ${min}, got ${shown(v)}`, {
+        ...details,
+        expected: `an integer ≥ ${min}`,
+      });
+    if (v > max)
+      fail('BAD_OPTION', `${where}.${name} must be an integer in [${min}, ${max}], got ${shown(v)} (docs/limits.md)`, {
+        ...details,
+        expected: `an integer in [${min}, ${max}]`,
+      });
   };
   int('epochs', 1, MAX_EPOCHS);
   int('batchSize', 1, MAX_BATCH_ROWS);
@@ -243,7 +260,11 @@ export function resolveOptions(options: FitOptions, modelSeed: number, where = '
   const finite = (name: keyof FitOptions, ok: (v: number) => boolean, rule: string) => {
     const v = o[name] as number;
     if (typeof v !== 'number' || !Number.isFinite(v) || !ok(v))
-      fail('BAD_OPTION', `${where}.${name} must be ${rule}, got ${shown(v)}`);
+      fail('BAD_OPTION', `${where}.${name} must be ${rule}, got ${shown(v)}`, {
+        option: `${where}.${name}`,
+        value: v,
+        expected: rule,
+      });
   };
   finite('learningRate', (v) => v > 0, '> 0');
   finite('weightDecay', (v) => v >= 0, '≥ 0');
@@ -258,29 +279,52 @@ export function resolveOptions(options: FitOptions, modelSeed: number, where = '
   // Bounded with the batch: a positive and its negatives are rows of it (fit's MAX_BATCH_ROWS check).
   int('negatives', 1);
   if (o.negativeSampling !== 'uniform' && o.negativeSampling !== 'popularity') {
-    fail('BAD_OPTION', `${where}.negativeSampling must be 'uniform' or 'popularity', got ${shown(o.negativeSampling)}`);
+    fail('BAD_OPTION', `${where}.negativeSampling must be 'uniform' or 'popularity', got ${shown(o.negativeSampling)}`, {
+      option: `${where}.negativeSampling`,
+      value: o.negativeSampling,
+      expected: "'uniform' or 'popularity'",
+    });
   }
   if (o.minRating !== undefined && !Number.isFinite(o.minRating))
-    fail('BAD_OPTION', `${where}.minRating must be a number, got ${shown(o.minRating)}`);
+    fail('BAD_OPTION', `${where}.minRating must be a number, got ${shown(o.minRating)}`, {
+      option: `${where}.minRating`,
+      value: o.minRating,
+      expected: 'a finite number',
+    });
   const sch = o.schedule;
   if (!sch || !['constant', 'cosine', 'step'].includes(sch.kind)) {
-    fail('BAD_OPTION', `${where}.schedule.kind must be 'constant', 'cosine' or 'step', got ${shown(sch?.kind)}`);
+    fail('BAD_OPTION', `${where}.schedule.kind must be 'constant', 'cosine' or 'step', got ${shown(sch?.kind)}`, {
+      option: `${where}.schedule.kind`,
+      value: sch?.kind,
+      expected: "'constant', 'cosine' or 'step'",
+    });
   }
   if (sch.kind === 'cosine' && sch.final !== undefined && !(sch.final >= 0 && sch.final <= 1)) {
-    fail('BAD_OPTION', `${where}.schedule.final must be in [0, 1], got ${shown(sch.final)}`);
+    fail('BAD_OPTION', `${where}.schedule.final must be in [0, 1], got ${shown(sch.final)}`, {
+      option: `${where}.schedule.final`,
+      value: sch.final,
+      expected: 'in [0, 1]',
+    });
   }
   if (sch.kind === 'step' && !(Number.isInteger(sch.every) && sch.every >= 1 && sch.factor > 0)) {
     fail(
       'BAD_OPTION',
       `${where}.schedule needs an integer every ≥ 1 and factor > 0, got every ${sch.every}, factor ${sch.factor}`,
+      { option: `${where}.schedule`, value: sch, expected: 'an integer every ≥ 1 and factor > 0' },
     );
   }
   if (o.earlyStopping) {
     const p = o.earlyStopping.patience ?? 3;
     if (!Number.isInteger(p) || p < 1)
-      fail('BAD_OPTION', `${where}.earlyStopping.patience must be an integer ≥ 1, got ${shown(p)}`);
+      fail('BAD_OPTION', `${where}.earlyStopping.patience must be an integer ≥ 1, got ${shown(p)}`, {
+        option: `${where}.earlyStopping.patience`,
+        value: p,
+        expected: 'an integer ≥ 1',
+      });
     if (!o.validation && !(o.validationFraction > 0)) {
-      fail('BAD_OPTION', `${where}.earlyStopping needs validation data: pass options.validation or options.validationFraction`);
+      fail('BAD_OPTION', `${where}.earlyStopping needs validation data: pass options.validation or options.validationFraction`, {
+        option: `${where}.earlyStopping`,
+      });
     }
   }
   return o;

@@ -90,7 +90,7 @@ async function compileKernels(bytes: BufferSource, where: string): Promise<WebAs
   try {
     return await settled(WebAssembly.compile(bytes));
   } catch (cause) {
-    fail('LOAD_FAILED', `${where} is not a WebAssembly module twotower can compile: ${(cause as Error).message}`, { cause });
+    fail('LOAD_FAILED', `${where} is not a WebAssembly module twotower can compile: ${(cause as Error).message}`, {}, { cause });
   }
 }
 
@@ -108,7 +108,7 @@ async function resolveModule(options: LoadOptions): Promise<{ module: WebAssembl
     try {
       response = await fetch(options.url);
     } catch (cause) {
-      fail('LOAD_FAILED', `fetching ${String(options.url)} failed: ${(cause as Error).message}`, { cause });
+      fail('LOAD_FAILED', `fetching ${String(options.url)} failed: ${(cause as Error).message}`, {}, { cause });
     }
     if (!response.ok) fail('LOAD_FAILED', `fetching ${String(options.url)} failed: HTTP ${response.status}`);
     module = await compileKernels(await response.arrayBuffer(), String(options.url));
@@ -195,6 +195,7 @@ export class WasmBackend implements Backend {
       fail(
         'OUT_OF_MEMORY',
         `could not allocate ${formatBytes(bytes)}: the WebAssembly memory holds ${formatBytes(this.memory.buffer.byteLength)} and cannot grow past ${limit}; free models and scorers you no longer use, or use fewer ids, a smaller dim or smaller batches (docs/limits.md)`,
+        {},
         { cause },
       );
     }

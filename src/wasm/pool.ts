@@ -125,7 +125,7 @@ export class KernelPool implements KernelThreads {
   private abort(reason: string, cause?: unknown): never {
     this.failure ??= reason;
     this.stop();
-    fail('WORKER_FAILED', this.failure, cause === undefined ? undefined : { cause });
+    fail('WORKER_FAILED', this.failure, {}, cause === undefined ? undefined : { cause });
   }
 
   /**

@@ -113,7 +113,7 @@ export async function coldItems(
   });
   const rowIn = (model: Model, key: string) => model.vocabularies.items!.lookup(key);
   const predictions = (model: Model) =>
-    model.predictIndices(
+    model.rows.predict(
       test.map((t) => t.user),
       test.map((t) => rowIn(model, t.item)),
     );
@@ -122,7 +122,7 @@ export async function coldItems(
     const rows = coldRows.map((r) => rowIn(model, ds.items.key(r)!));
     const cache = new Map<number, Float32Array>();
     return (user: number, c: number) => {
-      if (!cache.has(user)) cache.set(user, model.predictIndices(new Int32Array(rows.length).fill(user), rows));
+      if (!cache.has(user)) cache.set(user, model.rows.predict(new Int32Array(rows.length).fill(user), rows));
       return cache.get(user)![c]!;
     };
   };

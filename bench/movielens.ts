@@ -71,7 +71,7 @@ export async function movieLensRankingFolds(folds = [1, 2, 3, 4, 5]): Promise<Ra
     const t0 = performance.now();
     const { model, epochs } = await trainRecipe(ds, recipeOptions('softmax'));
     const trainSeconds = (performance.now() - t0) / 1000;
-    const m = model.evaluateRanking(ds.test!, { ks: [20], exclude: ds.train });
+    const m = model.rows.evaluateRanking(ds.test!, { ks: [20], exclude: ds.train });
     model.dispose();
     results.push({ fold, recall20: m.recall[20]!, ndcg20: m.ndcg[20]!, epochs, trainSeconds });
   }

@@ -46,7 +46,7 @@ export function recipeRow(name: string, loss: LossName, options: Partial<RecipeO
       const chose = candidates ? `l2 ${l2}` : undefined;
       try {
         if (task === 'rating') return { rmse: model.evaluate(ds.test!).rmse, seconds, chose };
-        const m = model.evaluateRanking(ds.test!, { ks: [20], exclude: ds.train });
+        const m = model.rows.evaluateRanking(ds.test!, { ks: [20], exclude: ds.train });
         return { recall20: m.recall[20]!, ndcg20: m.ndcg[20]!, seconds, chose };
       } finally {
         model.dispose();

@@ -68,7 +68,7 @@ const test = {
 };
 const exclude = { users: log.users, items: log.items };
 const t2 = performance.now();
-const metrics = model.evaluateRanking(test, { ks: [20], exclude });
+const metrics = model.rows.evaluateRanking(test, { ks: [20], exclude });
 const evalSeconds = (performance.now() - t2) / 1000;
 
 // Popularity baseline: the 20 most frequent training items the user has not seen.

@@ -32,7 +32,7 @@ function scoreOn(model: Model, test: TrainEvent[], task: 'rating' | 'retrieval')
     ratings: Float32Array.from(known, (e) => e.rating!),
   };
   if (task === 'rating') return { metric: model.evaluate(data).rmse, rows: known.length };
-  return { metric: model.evaluateRanking(data, { ks: [20], excludeSeen: true }).recall[20]!, rows: known.length };
+  return { metric: model.rows.evaluateRanking(data, { ks: [20], excludeSeen: true }).recall[20]!, rows: known.length };
 }
 
 export async function temporalUpdates(

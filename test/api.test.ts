@@ -59,7 +59,7 @@ describe('the public Model', () => {
       { users: data.train.users.map((u) => u % 20), items: data.train.items.map((i) => i % 30), ratings: data.train.ratings },
       { epochs: 1 },
     );
-    const first = model.recommendIndices([0, 1], { k: 5, excludeSeen: false });
+    const first = model.rows.recommend([0, 1], { k: 5, excludeSeen: false });
     const params = model.parameters();
     const before = model.parameters();
     expect(() => model.setParameters({ 'bias.item': new Float32Array(30), 'user.dense0.weight': new Float32Array(3) })).toThrow(
@@ -74,7 +74,7 @@ describe('the public Model', () => {
     const bias = params['bias.item']!;
     bias[29] = 1000;
     model.setParameters({ 'bias.item': bias });
-    const after = model.recommendIndices([0, 1], { k: 5, excludeSeen: false });
+    const after = model.rows.recommend([0, 1], { k: 5, excludeSeen: false });
     expect(after.indices[0]).toBe(29);
     expect(after.indices[5]).toBe(29);
     expect(after).not.toEqual(first);

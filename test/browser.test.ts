@@ -97,7 +97,7 @@ describe.skipIf(!available)('in headless Chromium', () => {
     // The item tower's inputs for every item, from its feature table (sets padded with vocabSize).
     const rows = Array.from({ length: model.itemCount }, (_, i) => i);
     const inputs = towerInputs(model.config.item.features, data.itemFeatures, rows);
-    const expected = Array.from(model.itemEmbeddings());
+    const expected = Array.from(model.rows.itemEmbeddings());
     model.dispose();
     const got = (await page.evaluate(`(async () => {
       const ort = await import('/node_modules/onnxruntime-web/dist/ort.min.mjs');
@@ -127,13 +127,13 @@ describe.skipIf(!available)('in headless Chromium', () => {
     const bytes = Buffer.from(model.toBytes()).toString('base64');
     const users = Array.from(data.test.users.subarray(0, 20)),
       items = Array.from(data.test.items.subarray(0, 20));
-    const expected = Array.from(model.predictIndices(users, items));
+    const expected = Array.from(model.rows.predict(users, items));
     model.dispose();
     const got = await page.evaluate(`(async () => {
       const tt = await import('/dist/twotower.browser.js');
       const bytes = Uint8Array.from(atob(${JSON.stringify(bytes)}), (c) => c.charCodeAt(0));
       const model = await tt.loadModel(bytes, { wasm: { build: 'simd' } });
-      return Array.from(model.predictIndices(${JSON.stringify(users)}, ${JSON.stringify(items)}));
+      return Array.from(model.rows.predict(${JSON.stringify(users)}, ${JSON.stringify(items)}));
     })()`);
     expect(got).toEqual(expected);
   });

@@ -381,7 +381,7 @@ describe('honest output', () => {
     const { loadModelFile } = await import('../src/node/index.js');
     const model = await loadModelFile(path('model.ttm'));
     const { users, items } = model.vocabularies;
-    const predicted = model.predictIndices(
+    const predicted = model.rows.predict(
       shown.items.map(() => users!.lookup('u3')),
       shown.items.map((x: { item: string }) => items!.lookup(x.item)),
     );

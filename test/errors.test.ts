@@ -172,9 +172,9 @@ describe('bad features', () => {
 
 describe('bad calls to predict() and createModel()', () => {
   it('predict with arrays of different lengths or unknown ids', () => {
-    expectRejected(() => model.predictIndices([0, 1], [0]), 'DIMENSION_MISMATCH', /users has 2 entries but items has 1/);
+    expectRejected(() => model.rows.predict([0, 1], [0]), 'DIMENSION_MISMATCH', /users has 2 entries but items has 1/);
     expectRejected(
-      () => model.predictIndices([0, 1], [0, 9]),
+      () => model.rows.predict([0, 1], [0, 9]),
       'OUT_OF_RANGE',
       /predict: items\[1\] = 9 is not a valid item index: the model has 9 items/,
     );
@@ -198,7 +198,7 @@ describe('bad calls to predict() and createModel()', () => {
 
   it('a tower that reads features cannot run before they are set', async () => {
     const bare = await createModel(tinyConfig());
-    expect(() => bare.predictIndices([0], [0])).toThrow(
+    expect(() => bare.rows.predict([0], [0])).toThrow(
       /the user tower reads features \(user, group, score, seen\) but none were set/,
     );
     bare.dispose();

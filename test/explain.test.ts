@@ -60,7 +60,7 @@ describe('explain: the parts add up to the score', () => {
       expect(e.method).toBe('exact');
       expect(e.features).toHaveLength(8);
       const total = e.biases.global + e.biases.user + e.biases.item + e.baseline + sum(e.features.map((f) => f.contribution));
-      expect(Math.abs(total - model.predictIndices([u], [i])[0]!)).toBeLessThan(1e-4);
+      expect(Math.abs(total - model.rows.predict([u], [i])[0]!)).toBeLessThan(1e-4);
       expect(Math.abs(e.score - total)).toBeLessThan(1e-4);
       expect(e.completenessError).toBeLessThan(1e-5);
     }
@@ -80,7 +80,7 @@ describe('explain: the parts add up to the score', () => {
           expect(e.steps).toBe(steps);
           const shares = sum(e.features.map((f) => f.contribution));
           expect(Math.abs(Math.abs(shares + e.baseline - e.dot) - e.completenessError)).toBeLessThan(1e-9);
-          expect(Math.abs(e.score - model.predictIndices([u], [i])[0]!)).toBeLessThan(1e-4);
+          expect(Math.abs(e.score - model.rows.predict([u], [i])[0]!)).toBeLessThan(1e-4);
           if (steps === 4) coarse += e.completenessError;
           else fine += e.completenessError;
           scale += steps === 4 ? sum(e.features.map((f) => Math.abs(f.contribution))) : 0;
@@ -126,7 +126,7 @@ describe('explain: the parts add up to the score', () => {
 function leaveOneOut(model: Model, user: number, item: number, wide = false): Map<number, number> {
   const features = userTable(wide);
   const column = features.columns.seen as MultiHotColumn;
-  const full = model.predictIndices([user], [item])[0]!;
+  const full = model.rows.predict([user], [item])[0]!;
   const drops = new Map<number, number>();
   const mine = Array.from(column.ids.subarray(column.offsets[user]!, column.offsets[user + 1]!));
   for (const h of new Set(mine)) {
@@ -141,7 +141,7 @@ function leaveOneOut(model: Model, user: number, item: number, wide = false): Ma
       columns: { ...features.columns, seen: { offsets, ids: Int32Array.from(lists.flat()) } },
     };
     model.setUserFeatures(table);
-    drops.set(h, full - model.predictIndices([user], [item])[0]!);
+    drops.set(h, full - model.rows.predict([user], [item])[0]!);
   }
   model.setUserFeatures(features);
   return drops;
@@ -223,7 +223,7 @@ describe('explain: the items behind a score, against leaving each out', () => {
     const user = data.users[0]!;
     const seen = Array.from(model.seenItems(user));
     const e = model.explain(user, 0, { because: 3 });
-    const v = model.itemEmbeddings();
+    const v = model.rows.itemEmbeddings();
     const cos = (a: number, b: number) => {
       let ab = 0,
         aa = 0,

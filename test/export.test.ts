@@ -43,7 +43,7 @@ describe('exportEmbeddings', () => {
       expect(new Set(out.ids).size).toBe(out.count);
       const rows = out.ids.map((id) => items.lookup(id));
       expect(rows).not.toContain(0);
-      const want = model.itemEmbeddings(rows);
+      const want = model.rows.itemEmbeddings(rows);
       if (format === 'jsonl') {
         const lines = new TextDecoder().decode(out.data).trimEnd().split('\n');
         expect(lines).toHaveLength(out.count);
@@ -77,7 +77,7 @@ describe('exportEmbeddings', () => {
       const scores = items.ids.map((_, i) => dot(u, i));
       const uv = model.vocabularies.users!,
         iv = model.vocabularies.items!;
-      const predicted = model.predictIndices(
+      const predicted = model.rows.predict(
         items.ids.map(() => uv.lookup(users.ids[u]!)),
         items.ids.map((id) => iv.lookup(id)),
       );

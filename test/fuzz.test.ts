@@ -99,9 +99,9 @@ async function checkLoaded(bytes: Uint8Array): Promise<void> {
   try {
     expect(result.memory().memoryBytes).toBeLessThan(MEMORY_BOUND);
     if (result.userCount > 0 && result.itemCount > 0) {
-      const p = await typedOrOk(() => result.predictIndices([0, result.userCount - 1], [0, result.itemCount - 1]));
+      const p = await typedOrOk(() => result.rows.predict([0, result.userCount - 1], [0, result.itemCount - 1]));
       if (!(p instanceof TwoTowerError)) expect(Array.from(p).every(Number.isFinite)).toBe(true);
-      const top = await typedOrOk(() => result.recommendIndices([0], { k: 3, excludeSeen: result.hasTrainingHistory }));
+      const top = await typedOrOk(() => result.rows.recommend([0], { k: 3, excludeSeen: result.hasTrainingHistory }));
       if (!(top instanceof TwoTowerError)) expect(top.indices.length).toBe(3);
     }
   } finally {
@@ -274,13 +274,13 @@ describe('API arguments', () => {
         fc.option(fc.array(fc.integer({ min: -1, max: 10 }), { maxLength: 6 })),
         async (kk, users, allow) => {
           count('recommend arguments');
-          const r = await typedOrOk(() => model.recommendIndices(users, { k: kk, allow: allow ?? undefined }));
+          const r = await typedOrOk(() => model.rows.recommend(users, { k: kk, allow: allow ?? undefined }));
           if (!(r instanceof TwoTowerError)) {
             expect(r.indices.length).toBe(users.length * kk);
             for (const j of r.indices)
               expect(j === -1 || (j >= 0 && j < model.itemCount && (allow === null || allow.includes(j)))).toBe(true);
           }
-          const s = await typedOrOk(() => model.similarIndices(users[0] ?? 0, kk));
+          const s = await typedOrOk(() => model.rows.similarItems(users[0] ?? 0, { k: kk }));
           if (!(s instanceof TwoTowerError)) expect(s.indices.length).toBe(kk);
         },
       ),
@@ -345,7 +345,7 @@ describe('the surfaces added since (update, add-items, export, index, parseEvent
 
   /** What a caller can observe of a model: sizes and a few predictions (bit patterns). */
   const observe = (m: Model) =>
-    JSON.stringify({ users: m.userCount, items: m.itemCount, p: Array.from(m.predictIndices([0, 1, 2], [0, 1, 2])) });
+    JSON.stringify({ users: m.userCount, items: m.itemCount, p: Array.from(m.rows.predict([0, 1, 2], [0, 1, 2])) });
 
   let byId: Model;
   beforeAll(async () => {
@@ -369,7 +369,7 @@ describe('the surfaces added since (update, add-items, export, index, parseEvent
           if (r instanceof TwoTowerError) expect(observe(byId)).toBe(before);
           else {
             count('update trained');
-            expect(Array.from(byId.predictIndices([0], [0])).every(Number.isFinite)).toBe(true);
+            expect(Array.from(byId.rows.predict([0], [0])).every(Number.isFinite)).toBe(true);
           }
         },
       ),

@@ -50,12 +50,12 @@ describe('2. k is bounded by the memory it implies', () => {
   it('recommend and topK refuse a k that would need gigabytes, naming the limit', async () => {
     const model = await createModel(idConfig(10, 50));
     model.setSeen(Int32Array.of(0), Int32Array.of(1));
-    expect((await rejected(() => model.recommendIndices([0], { k: 1e9 }))).message).toMatch(
+    expect((await rejected(() => model.rows.recommend([0], { k: 1e9 }))).message).toMatch(
       /k 1,000,000,000 = 1,000,000,000 result entries, over the limit of 16,777,216/,
     );
-    expect((await rejected(() => model.recommendIndices([0, 1, 2], { k: 1e7 }))).code).toBe('BAD_OPTION');
-    expect((await rejected(() => model.similarIndices(0, 1e9))).code).toBe('BAD_OPTION');
-    const top = model.recommendIndices([0], { k: 60 }); // k beyond the catalogue: padded, as documented
+    expect((await rejected(() => model.rows.recommend([0, 1, 2], { k: 1e7 }))).code).toBe('BAD_OPTION');
+    expect((await rejected(() => model.rows.similarItems(0, { k: 1e9 }))).code).toBe('BAD_OPTION');
+    const top = model.rows.recommend([0], { k: 60 }); // k beyond the catalogue: padded, as documented
     expect(top.indices.length).toBe(60);
     expect(Array.from(top.indices.subarray(49))).toEqual(new Array(11).fill(-1));
     model.dispose();
@@ -70,7 +70,7 @@ describe('4. dispose() inside a fit() callback', () => {
     );
     expect(error.code).toBe('DISPOSED');
     expect(error.message).toMatch(/disposed during fit\(\) \(by onBatchEnd, at epoch 1, batch 3\)/);
-    expect((await rejected(() => model.predictIndices([0], [0]))).code).toBe('DISPOSED');
+    expect((await rejected(() => model.rows.predict([0], [0]))).code).toBe('DISPOSED');
     expect((await rejected(() => model.setSeen(Int32Array.of(0), Int32Array.of(0)))).code).toBe('DISPOSED');
   });
 });
@@ -86,10 +86,10 @@ describe('5. the unknown-id row is never an output', () => {
       'user.u.embedding': [1, 0, 1, 0, 1, 0, 1, 0],
       'item.i.embedding': [9, 0, 5, 0, 4, 0, 3, 0, 2, 0, 1, 0],
     });
-    expect(Array.from(model.recommendIndices([0, 1], { k: 3, excludeSeen: false }).indices)).toEqual([1, 2, 3, 1, 2, 3]);
-    expect(Array.from(model.recommendIndices([0], { k: 6, excludeSeen: false }).indices)).toEqual([1, 2, 3, 4, 5, -1]);
-    expect(Array.from(model.similarIndices(1, 5).indices)).not.toContain(0);
-    const m = model.evaluateRanking({ users: Int32Array.of(0), items: Int32Array.of(1) }, { ks: [1] });
+    expect(Array.from(model.rows.recommend([0, 1], { k: 3, excludeSeen: false }).indices)).toEqual([1, 2, 3, 1, 2, 3]);
+    expect(Array.from(model.rows.recommend([0], { k: 6, excludeSeen: false }).indices)).toEqual([1, 2, 3, 4, 5, -1]);
+    expect(Array.from(model.rows.similarItems(1, { k: 5 }).indices)).not.toContain(0);
+    const m = model.rows.evaluateRanking({ users: Int32Array.of(0), items: Int32Array.of(1) }, { ks: [1] });
     expect(m.recall[1]).toBe(1);
     model.dispose();
   });
@@ -143,9 +143,9 @@ describe('10. recommend inside fit() callbacks sees the weights of that moment',
       batchSize: 6,
       learningRate: 0.05,
       onEpochEnd: ({ epoch }) => {
-        const got = model.recommendIndices([0, 1], { k: 5, excludeSeen: false });
+        const got = model.rows.recommend([0, 1], { k: 5, excludeSeen: false });
         check.setParameters(model.parameters());
-        const want = check.recommendIndices([0, 1], { k: 5, excludeSeen: false });
+        const want = check.rows.recommend([0, 1], { k: 5, excludeSeen: false });
         if (JSON.stringify(got) !== JSON.stringify(want)) mismatches.push(epoch);
         lists.push(got.scores);
       },
@@ -160,7 +160,7 @@ describe('10. recommend inside fit() callbacks sees the weights of that moment',
 describe('11. assorted silent acceptances', () => {
   it('allow-lists name each item once; candidates must give a usable count', async () => {
     const model = await createModel(idConfig(3, 8));
-    expect(Array.from(model.recommendIndices([0], { k: 3, excludeSeen: false, allow: [3, 3, 3] }).indices)).toEqual([3, -1, -1]);
+    expect(Array.from(model.rows.recommend([0], { k: 3, excludeSeen: false, allow: [3, 3, 3] }).indices)).toEqual([3, -1, -1]);
     model.dispose();
     const scorer = await createScorer({ quantize: 'int8', candidates: () => NaN });
     expect(

@@ -186,7 +186,7 @@ describe('the logQ correction', () => {
     const error = (m: Model) => {
       let e = 0;
       for (let u = 0; u < nu; u++) {
-        const s = m.predictIndices(
+        const s = m.rows.predict(
           new Int32Array(ni).fill(u),
           Int32Array.from({ length: ni }, (_, i) => i),
         );
@@ -200,7 +200,7 @@ describe('the logQ correction', () => {
     const popularRank = (m: Model) => {
       let total = 0;
       for (let u = 0; u < nu; u++) {
-        const s = m.predictIndices(
+        const s = m.rows.predict(
           new Int32Array(ni).fill(u),
           Int32Array.from({ length: ni }, (_, i) => i),
         );
@@ -209,7 +209,7 @@ describe('the logQ correction', () => {
       return total / (nu * 10);
     };
     const truthModel = {
-      predictIndices: (us: Int32Array, is: Int32Array) => Float32Array.from(is, (i, r) => truth(us[r]!, i)),
+      rows: { predict: (us: Int32Array, is: Int32Array) => Float32Array.from(is, (i, r) => truth(us[r]!, i)) },
     } as unknown as Model;
     expect(error(corrected)).toBeLessThan(error(uncorrected));
     const [rankTruth, rankCorrected, rankUncorrected] = [
@@ -234,7 +234,7 @@ describe('ranking metrics, recommend and similarItems', () => {
     });
     model.setParameters({ 'user.u.embedding': [1, 0], 'item.i.embedding': [5, 0, 4, 0, 3, 0, 2, 0, 1, 0, 0, 0] });
     // Item 0 was seen in training; test items 2 and 5. Ranking without 0: 1, 2, 3, 4, 5.
-    const m = model.evaluateRanking(
+    const m = model.rows.evaluateRanking(
       { users: Int32Array.of(0, 0), items: Int32Array.of(2, 5) },
       { ks: [2, 3], exclude: { users: Int32Array.of(0), items: Int32Array.of(0) } },
     );
@@ -249,15 +249,13 @@ describe('ranking metrics, recommend and similarItems', () => {
     expect(m.auc).toBeCloseTo(2 / 6);
     expect(m.coverage[2]).toBeCloseTo(2 / 6);
     model.setSeen(Int32Array.of(0), Int32Array.of(0));
-    expect(Array.from(model.recommendIndices([0], { k: 3 }).indices)).toEqual([1, 2, 3]);
-    expect(Array.from(model.recommendIndices([0], { k: 3, excludeSeen: false }).indices)).toEqual([0, 1, 2]);
-    expect(Array.from(model.recommendIndices([0], { k: 3, allow: [5, 3, 0] }).indices)).toEqual([3, 5, -1]);
-    expect(() => model.recommendIndices([1])).toThrow(
-      /recommend: users\[0\] = 1 is not a valid user index: the model has 1 users/,
-    );
-    expect(() => model.recommendIndices([0], { k: 0 })).toThrow(/k must be an integer ≥ 1, got 0/);
+    expect(Array.from(model.rows.recommend([0], { k: 3 }).indices)).toEqual([1, 2, 3]);
+    expect(Array.from(model.rows.recommend([0], { k: 3, excludeSeen: false }).indices)).toEqual([0, 1, 2]);
+    expect(Array.from(model.rows.recommend([0], { k: 3, allow: [5, 3, 0] }).indices)).toEqual([3, 5, -1]);
+    expect(() => model.rows.recommend([1])).toThrow(/recommend: users\[0\] = 1 is not a valid user index: the model has 1 users/);
+    expect(() => model.rows.recommend([0], { k: 0 })).toThrow(/k must be an integer ≥ 1, got 0/);
     model.setParameters({ 'item.i.embedding': [1, 0, 0.9, 0.1, 0, 1, -1, 0, 0.1, 0.9, 0.7, 0.7] });
-    expect(Array.from(model.similarIndices(0, 2).indices)).toEqual([1, 5]);
+    expect(Array.from(model.rows.similarItems(0, { k: 2 }).indices)).toEqual([1, 5]);
     model.dispose();
   });
 });
@@ -302,19 +300,19 @@ describe('history-pooled user tower and cold start', () => {
       { loss: 'softmax', epochs: 30, batchSize: 64, learningRate: 0.01, temperature: 0.2, seed: 2 },
     );
     const newcomer = [20, 23, 27]; // cluster 2
-    const top = model.recommendForHistoryIndices([newcomer], { k: 5 });
+    const top = model.rows.recommendFromHistory([newcomer], { k: 5 });
     const fromCluster = Array.from(top.indices).filter((i) => i >= 20 && i < 30).length;
     expect(fromCluster).toBeGreaterThanOrEqual(4);
     for (const i of newcomer) expect(Array.from(top.indices)).not.toContain(i);
     // The model's own users are untouched by the cold-start pass.
     expect(model.userCount).toBe(nu + 1);
-    expect(model.recommendIndices([1], { k: 3 }).indices).toEqual(model.recommendIndices([1], { k: 3 }).indices);
+    expect(model.rows.recommend([1], { k: 3 }).indices).toEqual(model.rows.recommend([1], { k: 3 }).indices);
     model.dispose();
   });
 
   it('a model without a history feature says so', async () => {
     const model = await createModel(idConfig(), { itemFeatures });
-    expect(() => model.recommendForHistoryIndices([[1, 2]])).toThrow(
+    expect(() => model.rows.recommendFromHistory([[1, 2]])).toThrow(
       /the user tower has no multi-hot feature "history" over the 8 items/,
     );
     model.dispose();
@@ -330,16 +328,16 @@ describe('recommend caches the item index until the model changes', () => {
       ratings: Float32Array.of(1, 2, 3, 4, 5, 1, 2, 3),
     };
     model.fit(data, { epochs: 1, batchSize: 4 });
-    const first = model.recommendIndices([0, 1], { k: 4 });
+    const first = model.rows.recommend([0, 1], { k: 4 });
     const blocks = model.memory().liveBlocks;
-    expect(model.recommendIndices([0, 1], { k: 4 })).toEqual(first);
+    expect(model.rows.recommend([0, 1], { k: 4 })).toEqual(first);
     expect(model.memory().liveBlocks).toBe(blocks);
     model.fit(data, { epochs: 3, batchSize: 4, learningRate: 0.05 });
-    const after = model.recommendIndices([0, 1], { k: 4 });
+    const after = model.rows.recommend([0, 1], { k: 4 });
     const fresh = await createModel(idConfig(true), { itemFeatures });
     fresh.setParameters(model.parameters());
     core(fresh).seen = core(model).seen;
-    expect(after).toEqual(fresh.recommendIndices([0, 1], { k: 4 }));
+    expect(after).toEqual(fresh.rows.recommend([0, 1], { k: 4 }));
     expect(after.scores).not.toEqual(first.scores);
     model.dispose();
     fresh.dispose();

@@ -187,13 +187,13 @@ describe('boolean options are booleans: BAD_OPTION naming the option and the val
     ratings: Float32Array.from([1, 2, 3, 4]),
   };
 
-  it('recommend, recommendFromHistory, recommendIndices, evaluateRanking, exportEmbeddings, toBytes', async () => {
+  it('recommend, recommendFromHistory, rows.recommend, rows.evaluateRanking, exportEmbeddings, toBytes', async () => {
     await expectError(() => model.recommend('u1', { excludeSeen: 'no' as never }), 'BAD_OPTION', /excludeSeen .*"no"/);
     await expectError(() => model.recommend('u1', { explain: 'no' as never }), 'BAD_OPTION', /explain .*"no"/);
     await expectError(() => model.recommendFromHistory(['i1'], { excludeSeen: 0 as never }), 'BAD_OPTION', /excludeSeen .*got 0/);
-    await expectError(() => model.recommendIndices([1], { excludeSeen: 'no' as never }), 'BAD_OPTION', /excludeSeen .*"no"/);
+    await expectError(() => model.rows.recommend([1], { excludeSeen: 'no' as never }), 'BAD_OPTION', /excludeSeen .*"no"/);
     await expectError(
-      () => model.evaluateRanking({ users: Int32Array.of(1), items: Int32Array.of(1) }, { excludeSeen: 'yes' as never }),
+      () => model.rows.evaluateRanking({ users: Int32Array.of(1), items: Int32Array.of(1) }, { excludeSeen: 'yes' as never }),
       'BAD_OPTION',
       /excludeSeen .*"yes"/,
     );

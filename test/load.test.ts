@@ -23,7 +23,7 @@ describe('loading the kernels', () => {
       items = [8, 7, 0, 3];
     const predict = async (wasm: object) => {
       const model = await createModel(tinyConfig(), { wasm, ...tinyFeatures() });
-      const out = model.predictIndices(users, items);
+      const out = model.rows.predict(users, items);
       model.dispose();
       return out;
     };
@@ -50,12 +50,12 @@ describe('loading the kernels', () => {
 
   it('keeps parameters valid when the heap grows under them', async () => {
     const model = await createModel(tinyConfig(), tinyFeatures());
-    const before = model.predictIndices([1, 2], [3, 4]);
+    const before = model.rows.predict([1, 2], [3, 4]);
     const backend = core(model).backend;
     const size = model.memory().memoryBytes;
     const big = backend.alloc(64 << 20); // forces memory.grow: old views detach
     expect(model.memory().memoryBytes).toBeGreaterThan(size);
-    expect(model.predictIndices([1, 2], [3, 4])).toEqual(before);
+    expect(model.rows.predict([1, 2], [3, 4])).toEqual(before);
     backend.free(big);
     model.dispose();
   });

@@ -29,7 +29,7 @@ describe('model files', () => {
   it('round-trip: identical parameters, predictions, vocabularies, metadata and step count', async () => {
     const back = await loadModel(bytes);
     expect(back.parameters()).toEqual(model.parameters());
-    expect(back.predictIndices(users, items)).toEqual(model.predictIndices(users, items));
+    expect(back.rows.predict(users, items)).toEqual(model.rows.predict(users, items));
     expect(back.vocabularies.users!.lookup('c')).toBe(3);
     expect(back.metadata).toEqual({ trainedOn: 'tiny' });
     expect(back.optimizerSteps).toBe(model.optimizerSteps);
@@ -67,7 +67,7 @@ describe('model files', () => {
   it('saves atomically: a failed save leaves the old file intact and no temporary behind', async () => {
     const path = join(dir, 'model.ttm');
     await saveModel(path, model);
-    expect((await loadModelFile(path)).predictIndices(users, items)).toEqual(model.predictIndices(users, items));
+    expect((await loadModelFile(path)).rows.predict(users, items)).toEqual(model.rows.predict(users, items));
     const before = readFileSync(path);
     writeFileSync(join(dir, 'blocker'), 'x');
     await expect(saveModel(join(dir, 'blocker', 'model.ttm'), model)).rejects.toThrow(/could not write the model to/);

@@ -22,7 +22,7 @@ describe.skipIf(!HAVE_ML100K)('MovieLens 100K u1, implicit feedback', () => {
   it('the default softmax recipe reaches Recall@20 ≥ 0.45 (every u1.base rating a positive, u1.test the targets)', async () => {
     const ds = await loadDataset({ data: join(ML100K, 'u1.base'), test: join(ML100K, 'u1.test') });
     const { model } = await trainRecipe(ds, recipeOptions('softmax'));
-    const m = model.evaluateRanking(ds.test!, { ks: [10, 20], exclude: ds.train });
+    const m = model.rows.evaluateRanking(ds.test!, { ks: [10, 20], exclude: ds.train });
     expect(m.users).toBe(459);
     expect(m.recall[20]).toBeGreaterThanOrEqual(0.45);
     expect(m.ndcg[20]).toBeGreaterThan(0.4);

@@ -41,7 +41,7 @@ describe('toOnnx', () => {
       const rows = Array.from({ length: count }, (_, i) => i);
       const result = await session.run(feeds(side, rows));
       const got = result.embedding!.data as Float32Array;
-      const want = side === 'user' ? model.userEmbeddings() : model.itemEmbeddings();
+      const want = side === 'user' ? model.rows.userEmbeddings() : model.rows.itemEmbeddings();
       expect(result.embedding!.dims).toEqual([count, model.dim]);
       let worst = 0;
       want.forEach((w, i) => (worst = Math.max(worst, Math.abs(got[i]! - w) / Math.max(1, Math.abs(w)))));
@@ -89,7 +89,7 @@ describe('model.onnxInputs', () => {
       expect(inputs[`${set}_weights`]!.type).toBe('float32');
       expect(inputs[side]).toEqual({ type: 'int64', data: BigInt64Array.from(rows, BigInt), dims: [ids.length] });
       const session = await ort.InferenceSession.create(m.toOnnx({ tower: side }));
-      const want = side === 'user' ? m.userEmbeddings(rows) : m.itemEmbeddings(rows);
+      const want = side === 'user' ? m.rows.userEmbeddings(rows) : m.rows.itemEmbeddings(rows);
       const got = (await session.run(tensors(inputs))).embedding!.data as Float32Array;
       want.forEach((w, i) => expect(Math.abs(got[i]! - w)).toBeLessThan(1e-5 * Math.max(1, Math.abs(w))));
       // The same rows by index give the same inputs.
@@ -118,7 +118,7 @@ async function compare(of: Model, side: 'user' | 'item') {
   const result = await session.run(feeds(side, rows, of));
   await session.release();
   const got = result.embedding!.data as Float32Array;
-  const want = side === 'user' ? of.userEmbeddings() : of.itemEmbeddings();
+  const want = side === 'user' ? of.rows.userEmbeddings() : of.rows.itemEmbeddings();
   let worst = 0;
   want.forEach((w, i) => (worst = Math.max(worst, Math.abs(got[i]! - w) / Math.max(1, Math.abs(w)))));
   return { worst, embeddings: got, bias: result.bias?.data as Float32Array | undefined };
@@ -152,7 +152,7 @@ describe.skipIf(!HAVE_ML100K)('toOnnx on MovieLens 100K models', () => {
       const onnxTop = Array.from(scores.keys())
         .sort((a, b) => scores[b]! - scores[a]! || a - b)
         .slice(0, 10);
-      const rec = m.recommendIndices(Int32Array.of(user), { k: 10, excludeSeen: false });
+      const rec = m.rows.recommend(Int32Array.of(user), { k: 10, excludeSeen: false });
       const ranked = Array.from(rec.indices.subarray(0, 10));
       // The same list; where float rounding swaps two items, their scores tie within 1e-5.
       ranked.forEach((item, r) => expect(Math.abs(scores[item]! - scores[onnxTop[r]!]!)).toBeLessThan(1e-5));

@@ -89,7 +89,7 @@ describe('3. dispose() inside update()’s callbacks', () => {
       ),
     );
     expect(error.code).toBe('DISPOSED');
-    expect(() => model.recommendIndices([1])).toThrow(/disposed/);
+    expect(() => model.rows.recommend([1])).toThrow(/disposed/);
   });
 });
 

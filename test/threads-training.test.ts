@@ -69,8 +69,8 @@ describe('training on two threads', () => {
     one.fit(rated, { epochs: 2, batchSize: 512 });
     two.fit(rated, { epochs: 2, batchSize: 512 });
     expect(two.parameters()).toEqual(one.parameters());
-    expect(Array.from(two.predictIndices(d.users.subarray(0, 500), d.items.subarray(0, 500)))).toEqual(
-      Array.from(one.predictIndices(d.users.subarray(0, 500), d.items.subarray(0, 500))),
+    expect(Array.from(two.rows.predict(d.users.subarray(0, 500), d.items.subarray(0, 500)))).toEqual(
+      Array.from(one.rows.predict(d.users.subarray(0, 500), d.items.subarray(0, 500))),
     );
     one.dispose();
     two.dispose();

@@ -70,16 +70,16 @@ describe('training', () => {
     model.fit(tinyBatch(200, 4), { epochs: 2, batchSize: 50 });
     const users = Int32Array.from([0, 3, 6]),
       items = Int32Array.from([8, 1, 4]);
-    const predicted = model.predictIndices(users, items);
-    const u = model.userEmbeddings(users),
-      v = model.itemEmbeddings(items);
+    const predicted = model.rows.predict(users, items);
+    const u = model.rows.userEmbeddings(users),
+      v = model.rows.itemEmbeddings(items);
     const p = model.parameters();
     for (let r = 0; r < 3; r++) {
       let s = p['bias.global']![0]! + p['bias.user']![users[r]!]! + p['bias.item']![items[r]!]!;
       for (let c = 0; c < model.dim; c++) s += u[r * model.dim + c]! * v[r * model.dim + c]!;
       expect(predicted[r]).toBeCloseTo(s, 5);
     }
-    expect(model.userEmbeddings()).toHaveLength(7 * model.dim);
+    expect(model.rows.userEmbeddings()).toHaveLength(7 * model.dim);
     model.dispose();
   });
 });
@@ -145,7 +145,7 @@ describe('fit options', () => {
     const norm = async (l2: number) => {
       const model = await make();
       model.fit(data.train, { epochs: 4, batchSize: 128, l2 });
-      const e = model.userEmbeddings();
+      const e = model.rows.userEmbeddings();
       model.dispose();
       return e.reduce((s, x) => s + x * x, 0);
     };

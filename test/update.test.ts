@@ -222,7 +222,7 @@ describe('addItems: cold items from their features', () => {
 
   it('embeds new items by the item tower, recommends them to the users of their genre, and rejects bad rows', async () => {
     const { model } = await withGenres();
-    const before = model.itemEmbeddings();
+    const before = model.rows.itemEmbeddings();
     const count = model.itemCount;
     const added = model.addItems({
       ids: ['new0', 'new1', 'new2'],
@@ -231,7 +231,7 @@ describe('addItems: cold items from their features', () => {
     expect(added).toEqual({ added: 3, start: 'regressed' });
     expect(model.itemCount).toBe(count + 3);
     // Old items keep their embeddings bit for bit.
-    expect(bits(model.itemEmbeddings().subarray(0, before.length)).equals(bits(before))).toBe(true);
+    expect(bits(model.rows.itemEmbeddings().subarray(0, before.length)).equals(bits(before))).toBe(true);
     // Each user's own genre wins among the new items.
     let right = 0;
     for (let u = 1; u <= 40; u++) {
@@ -286,7 +286,7 @@ describe('addItems: cold items from their features', () => {
     model.setParameters({ 'item.item.embedding': table, 'bias.item': bias });
     model.addItems({ ids: ['twin'], columns: { genre: { offsets: Int32Array.of(0, 1), ids: Int32Array.of(1) } } });
     const twin = model.vocabularies.items!.lookup('twin');
-    const v = model.itemEmbeddings([2, twin]); // item row 2 has genre 1
+    const v = model.rows.itemEmbeddings([2, twin]); // item row 2 has genre 1
     for (let c = 0; c < 6; c++) expect(Math.abs(v[6 + c]! - v[c]!)).toBeLessThan(2e-2 * (1 + Math.abs(v[c]!)));
     expect(model.parameters()['bias.item']![twin]).toBeCloseTo(-0.2, 2);
     model.dispose();
@@ -303,9 +303,9 @@ describe('foldIn: users solved against the fixed item tower', () => {
     const model = await mf();
     const mine = events(40, 1, 30, 50_000, 10).map((e) => ({ ...e, user: 'solo' }));
     mine.push(...events(25, 1, 30, 60_000, 11).map((e) => ({ ...e, user: 'u2' })));
-    const before = model.itemEmbeddings();
+    const before = model.rows.itemEmbeddings();
     expect(model.foldIn(mine).users).toBe(2);
-    expect(bits(model.itemEmbeddings()).equals(bits(before))).toBe(true); // items untouched
+    expect(bits(model.rows.itemEmbeddings()).equals(bits(before))).toBe(true); // items untouched
     const p = model.parameters();
     for (const user of ['solo', 'u2']) {
       const row = model.vocabularies.users!.lookup(user);
@@ -314,7 +314,7 @@ describe('foldIn: users solved against the fixed item tower', () => {
       const objective = (du: number[], db: number) => {
         const u = Array.from(p['user.user.embedding']!.subarray(row * 6, row * 6 + 6), (x, c) => x + du[c]!);
         const bu = p['bias.user']![row]! + db;
-        const v = model.itemEmbeddings(items);
+        const v = model.rows.itemEmbeddings(items);
         let total = 0;
         theirs.forEach((e, i) => {
           let s = p['bias.global']![0]! + bu + p['bias.item']![items[i]!]!;

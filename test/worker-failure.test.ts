@@ -127,7 +127,7 @@ reference.fit(data, options);
 const pairs = { users: Int32Array.from([0, 5, 9, 33]), items: Int32Array.from([1, 4, 17, 39]) };
 done({
   threadsBefore, failed, next, threadsAfter: model.threads,
-  same: String(model.predictIndices(pairs.users, pairs.items)) === String(reference.predictIndices(pairs.users, pairs.items)),
+  same: String(model.rows.predict(pairs.users, pairs.items)) === String(reference.rows.predict(pairs.users, pairs.items)),
 });
 `;
 

@@ -57,7 +57,7 @@ async function genreModel(): Promise<Model> {
 }
 
 const everyUser = (model: Model) => Int32Array.from({ length: model.userCount }, (_, u) => u);
-const top = (model: Model) => model.recommendIndices(everyUser(model), { k: 5, excludeSeen: false });
+const top = (model: Model) => model.rows.recommend(everyUser(model), { k: 5, excludeSeen: false });
 
 /**
  * Caches the item index, runs `change`, and expects a larger revision and the recommendations of

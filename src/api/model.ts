@@ -14,9 +14,9 @@ import { TwoTower } from '../model/twotower.js';
 import { fit as fitCore } from '../train/fit.js';
 import type { LossName } from '../train/losses/index.js';
 import type { FitOptions, FitResult } from '../train/options.js';
-import { rmse, mae } from '../eval/regression.js';
-import { evaluateRanking, type RankingOptions, type RankingMetrics } from '../eval/ranking.js';
+import type { RankingOptions, RankingMetrics } from '../eval/ranking.js';
 import { recommend, similarItems, recommendForHistory, type RecommendOptions, type HistoryOptions } from '../rank/recommend.js';
+import { modelRows, deprecated, type ModelRows } from './rows.js';
 import type { TopKResult } from '../rank/topk-result.js';
 import { towerOnnx, onnxInputs, type OnnxInput, type OnnxInputsOptions } from './onnx.js';
 import { updateCore, addItemsCore, foldInCore, type FoldInOptions, type UpdateOptions, type UpdateResult } from './update.js';
@@ -228,46 +228,43 @@ export class Model {
     return this.#core.predict([this.row('user', user)], [this.row('item', item)])[0]!;
   }
 
-  // ---- In row indices (for power users) ----------------------------------------------------
+  // ---- In row indices (for power users): model.rows; the old names below go in 0.3.0 -------
 
-  /** Scores (user, item) row pairs: ⟨u, v⟩ plus the configured biases (the predicted rating). */
-  predictIndices(users: ArrayLike<number>, items: ArrayLike<number>): Float32Array {
-    return this.#core.predict(users, items);
-  }
+  /** The id verbs over row indices: recommend, recommendFromHistory, similarItems, predict, evaluate…, rows in and out. */
+  readonly rows: ModelRows = modelRows(() => this.#core);
 
-  /** RMSE and MAE of predictIndices() against the given ratings (rows). */
+  /** RMSE and MAE of the model's predictions against the given ratings (rows; as rows.evaluate()). */
   evaluate(data: Interactions): { rmse: number; mae: number } {
-    const predictions = this.predictIndices(data.users, data.items);
-    return { rmse: rmse(predictions, data.ratings), mae: mae(predictions, data.ratings) };
+    return this.rows.evaluate(data);
   }
 
-  /** Top-k item rows for each user row (training items skipped unless excludeSeen: false). */
+  /** @deprecated Use model.rows.predict. */
+  predictIndices(users: ArrayLike<number>, items: ArrayLike<number>): Float32Array {
+    return deprecated('predictIndices', 'predict', this.rows).predict(users, items);
+  }
+  /** @deprecated Use model.rows.recommend. */
   recommendIndices(users: ArrayLike<number>, options: RecommendOptions = {}): TopKResult {
-    return recommend(this.#core, users, options);
+    return deprecated('recommendIndices', 'recommend', this.rows).recommend(users, options);
   }
-
-  /** Cold start in rows: top-k item rows for users not in the model, from the item rows each interacted with. */
+  /** @deprecated Use model.rows.recommendFromHistory. */
   recommendForHistoryIndices(histories: ArrayLike<number>[], options: HistoryOptions = {}): TopKResult {
-    return recommendForHistory(this.#core, histories, options);
+    return deprecated('recommendForHistoryIndices', 'recommendFromHistory', this.rows).recommendFromHistory(histories, options);
   }
-
-  /** The k item rows most similar to item row `item` by the cosine of their embeddings. */
+  /** @deprecated Use model.rows.similarItems(item, { k }). */
   similarIndices(item: number, k = 10): TopKResult {
-    return similarItems(this.#core, item, k);
+    return deprecated('similarIndices', 'similarItems', this.rows).similarItems(item, { k });
   }
-
-  /** Full-ranking metrics (Recall, NDCG, HR, MAP @K, MRR, AUC, coverage); see RankingOptions. */
+  /** @deprecated Use model.rows.evaluateRanking. */
   evaluateRanking(test: Pick<Interactions, 'users' | 'items'>, options: RankingOptions = {}): RankingMetrics {
-    return evaluateRanking(this.#core, test, options);
+    return deprecated('evaluateRanking', 'evaluateRanking', this.rows).evaluateRanking(test, options);
   }
-
-  /** Embeddings of the given user indices (default: all), n×dim row-major. */
+  /** @deprecated Use model.rows.userEmbeddings. */
   userEmbeddings(users?: ArrayLike<number>): Float32Array {
-    return this.#core.userEmbeddings(users);
+    return deprecated('userEmbeddings', 'userEmbeddings', this.rows).userEmbeddings(users);
   }
-  /** Embeddings of the given item indices (default: all), n×dim row-major. */
+  /** @deprecated Use model.rows.itemEmbeddings. */
   itemEmbeddings(items?: ArrayLike<number>): Float32Array {
-    return this.#core.itemEmbeddings(items);
+    return deprecated('itemEmbeddings', 'itemEmbeddings', this.rows).itemEmbeddings(items);
   }
 
   /**

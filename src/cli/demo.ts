@@ -63,7 +63,7 @@ export async function demo(o: DemoOptions): Promise<void> {
   const top: { user: number; items: { item: number; predicted: number; truth: number }[] }[] = [];
   for (const user of [0, 1, 2].filter((u) => u < o.users)) {
     const candidates = Int32Array.from({ length: o.items }, (_, i) => i).filter((i) => !seen.has(user * o.items + i));
-    const scores = model.predictIndices(new Int32Array(candidates.length).fill(user), candidates);
+    const scores = model.rows.predict(new Int32Array(candidates.length).fill(user), candidates);
     const order = Array.from(candidates.keys()).sort((a, b) => scores[b]! - scores[a]! || candidates[a]! - candidates[b]!);
     top.push({
       user,

@@ -74,7 +74,7 @@ export async function evaluate(f: EvalFlags): Promise<void> {
         users: Int32Array.from(keep, (r) => loaded.data.users[r]!),
         items: Int32Array.from(keep, (r) => loaded.data.items[r]!),
       };
-      const m = model.evaluateRanking(test, { ks: [10, 20], excludeSeen: model.hasTrainingHistory });
+      const m = model.rows.evaluateRanking(test, { ks: [10, 20], excludeSeen: model.hasTrainingHistory });
       Object.assign(summary, rankingSummary(m));
       lines.push(
         `ranking over all ${items.size - 1} items for ${m.users} users${model.hasTrainingHistory ? ' (training items excluded)' : ''}: ${rankingLine(m)}`,

@@ -250,7 +250,7 @@ export async function train(f: TrainFlags): Promise<void> {
   const { rmse, mae } = explicit ? model.evaluate(ds.test!) : { rmse: NaN, mae: NaN };
   // Ranking metrics for every loss: each test user's items ranked among all items, training items excluded.
   const test = explicit || f.minRating === undefined ? ds.test! : positives(ds.test!, f.minRating);
-  const ranking = model.evaluateRanking(test, { ks: [10, 20], exclude: ds.train });
+  const ranking = model.rows.evaluateRanking(test, { ks: [10, 20], exclude: ds.train });
   if (f.out) {
     await saveModel(f.out, model);
     say(`saved the model to ${f.out}`);

@@ -11,7 +11,7 @@ export async function scenario(tt, wasm) {
   const before = model.evaluate(data.train).rmse;
   const result = model.fit(data.train, { epochs: 4, batchSize: 64, learningRate: 0.01, seed: 9 });
   const after = model.evaluate(data.train).rmse;
-  const predictions = Array.from(model.predictIndices(data.test.users.subarray(0, 50), data.test.items.subarray(0, 50)));
+  const predictions = Array.from(model.rows.predict(data.test.users.subarray(0, 50), data.test.items.subarray(0, 50)));
   const kernels = model.kernels;
   model.dispose();
   return { before, after, losses: result.history.map((h) => h.loss), predictions, kernels, steps: result.steps };

@@ -109,7 +109,7 @@ const handlers = {
     const m = need();
     const ids = m.vocabularies.items.keys();
     // Row i + 1 of the tables holds ids[i] (row 0 is the unknown-id bucket).
-    return { ids, vectors: m.itemEmbeddings(Int32Array.from(ids, (_, i) => i + 1)), dim: m.dim };
+    return { ids, vectors: m.rows.itemEmbeddings(Int32Array.from(ids, (_, i) => i + 1)), dim: m.dim };
   },
 
   users({ limit = 500 }) {

@@ -7,7 +7,7 @@ export type { CreateModelOptions } from './api/create.js';
 export type { LoadModelOptions } from './api/model-bytes.js';
 export { modelMemory, type ModelMemory } from './train/memory.js';
 export type { ExportEmbeddingsOptions, EmbeddingExport } from './api/vector-export.js';
-export { TwoTowerError, ERROR_CODES, type ErrorCode } from './errors.js';
+export { TwoTowerError, ERROR_CODES, type ErrorCode, type ErrorDetails } from './errors.js';
 export type { Id, Recommendation, RecommendByIdOptions, ModelVocabularies } from './api/ids.js';
 export type { ModelRows } from './api/rows.js';
 export type { OnnxInput, OnnxInputsOptions } from './api/onnx.js';

@@ -9,6 +9,7 @@ export { modelMemory, type ModelMemory } from './train/memory.js';
 export type { ExportEmbeddingsOptions, EmbeddingExport } from './api/vector-export.js';
 export { TwoTowerError, ERROR_CODES, type ErrorCode, type ErrorDetails } from './errors.js';
 export type { Id, Recommendation, RecommendByIdOptions, ModelVocabularies } from './api/ids.js';
+export { Ranked } from './rank/ranked.js';
 export type { ModelRows } from './api/rows.js';
 export type { OnnxInput, OnnxInputsOptions } from './api/onnx.js';
 export type { UpdateOptions, UpdateResult, FoldInOptions } from './api/update.js';

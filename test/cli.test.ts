@@ -119,7 +119,7 @@ describe('twotower train --loss softmax / recommend', () => {
     expect(list.user).toBe('u3');
     expect(list.items).toHaveLength(5);
     const seen = trainItemsOf('u3');
-    for (const x of list.items) expect(seen.has(x.item)).toBe(false);
+    for (const x of list.items) expect(seen.has(x.id)).toBe(false);
     const unknown = run('recommend', '--model', out, '--user', 'nobody');
     expect(unknown.code).toBe(1);
     expect(unknown.stderr).toMatch(/user id "nobody" is not in implicit\.ttm \(it knows 120 users\)/);
@@ -149,7 +149,7 @@ describe('twotower recommend --history (cold start)', () => {
     const result = JSON.parse(rec.last);
     expect(result.coldStart).toBe(true);
     expect(result.items).toHaveLength(4);
-    for (const x of result.items) expect(['m1', 'm2', 'm3']).not.toContain(x.item);
+    for (const x of result.items) expect(['m1', 'm2', 'm3']).not.toContain(x.id);
     const bad = run('recommend', '--model', out, '--history', 'm1,zzz');
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/--history: item id "zzz" is not in history\.ttm/);
@@ -383,7 +383,7 @@ describe('honest output', () => {
     const { users, items } = model.vocabularies;
     const predicted = model.rows.predict(
       shown.items.map(() => users!.lookup('u3')),
-      shown.items.map((x: { item: string }) => items!.lookup(x.item)),
+      shown.items.map((x: { id: string }) => items!.lookup(x.id)),
     );
     shown.items.forEach((x: { score: number }, r: number) => expect(x.score).toBeCloseTo(predicted[r]!, 5));
     model.dispose();

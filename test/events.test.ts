@@ -157,7 +157,7 @@ describe('recommendFromHistory', () => {
     const model = await train(ratingEvents(), { epochs: 3 });
     const picks = model.recommendFromHistory(['m1', 'm2', 'm3'], { k: 5 });
     expect(picks).toHaveLength(5);
-    for (const p of picks) expect(['m1', 'm2', 'm3']).not.toContain(p.item);
+    for (const p of picks) expect(['m1', 'm2', 'm3']).not.toContain(p.id);
     expect(picks).toEqual(model.recommendFromHistory(['m1', 'm2', 'm3'], { k: 5, feature: 'rated' }));
     // A different history gives a different list: the set is read, not ignored.
     expect(model.recommendFromHistory(['m40', 'm41', 'm42'], { k: 5 })).not.toEqual(picks);

@@ -262,7 +262,7 @@ describe('recommend with explain', () => {
     const list = model.recommend('u3', { k: 5, explain: true });
     expect(list).toHaveLength(5);
     for (const r of list) {
-      expect(r.explanation!.item).toBe(r.item);
+      expect(r.explanation!.item).toBe(r.id);
       expect(r.explanation!.prediction).toBeCloseTo(r.score, 4);
       expect(r.reasons!.length).toBeGreaterThan(0);
       for (const reason of r.reasons!) if ('contribution' in reason) expect(reason.contribution).toBeGreaterThan(0);

@@ -88,7 +88,7 @@ describe('exportEmbeddings', () => {
         .sort((a, b) => b.s - a.s)
         .slice(0, 10)
         .map((x) => x.id);
-      const rec = model.recommend(users.ids[u]!, { k: 10, excludeSeen: false }).map((x) => x.item);
+      const rec = model.recommend(users.ids[u]!, { k: 10, excludeSeen: false }).map((x) => x.id);
       expect(top).toEqual(rec);
     }
   });

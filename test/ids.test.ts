@@ -40,7 +40,7 @@ describe('ids in and out', () => {
     const seen = new Set(clicks.filter((e) => e.user === 'user-3').map((e) => e.item));
     const list = retrieval.recommend('user-3', { k: 5 });
     expect(list).toHaveLength(5);
-    for (const { item, score } of list) {
+    for (const { id: item, score } of list) {
       expect(typeof item).toBe('string');
       expect(String(item)).toMatch(/^item-\d+$/);
       expect(seen.has(item)).toBe(false);
@@ -53,24 +53,24 @@ describe('ids in and out', () => {
   });
 
   it('a rating model scores recommendations with its predicted rating, equal to predict(userId, itemId)', () => {
-    for (const { item, score } of rating.recommend('user-7', { k: 4 }))
+    for (const { id: item, score } of rating.recommend('user-7', { k: 4 }))
       expect(score).toBeCloseTo(rating.predict('user-7', item), 5);
   });
 
   it('exclude and filter take item ids', () => {
     const all = retrieval.recommend('user-1', { k: 3 });
-    const without = retrieval.recommend('user-1', { k: 3, exclude: [all[0]!.item] });
-    expect(without.map((x) => x.item)).not.toContain(all[0]!.item);
+    const without = retrieval.recommend('user-1', { k: 3, exclude: [all[0]!.id] });
+    expect(without.map((x) => x.id)).not.toContain(all[0]!.id);
     const only = retrieval.recommend('user-1', { k: 3, filter: ['item-1', 'item-2'], excludeSeen: false });
-    expect(only.map((x) => x.item).sort()).toEqual(['item-1', 'item-2']);
+    expect(only.map((x) => x.id).sort()).toEqual(['item-1', 'item-2']);
     const even = retrieval.recommend('user-1', { k: 5, filter: (id) => Number(String(id).slice(5)) % 2 === 0 });
-    for (const x of even) expect(Number(String(x.item).slice(5)) % 2).toBe(0);
+    for (const x of even) expect(Number(String(x.id).slice(5)) % 2).toBe(0);
   });
 
   it('similarItems(itemId) answers in item ids, without the item itself', () => {
     const similar = retrieval.similarItems('item-2', { k: 4 });
     expect(similar).toHaveLength(4);
-    expect(similar.map((x) => x.item)).not.toContain('item-2');
+    expect(similar.map((x) => x.id)).not.toContain('item-2');
   });
 
   it('unknown ids are UNKNOWN_ID naming the id — never a silent row 0', () => {
@@ -102,7 +102,7 @@ describe('ids in and out', () => {
       { epochs: 2 },
     );
     expect(model.predict(196, 302)).toBeCloseTo(model.predict('196', '302'), 6);
-    expect(model.recommend(196, { k: 2 }).map((x) => x.item)).not.toContain('242');
+    expect(model.recommend(196, { k: 2 }).map((x) => x.id)).not.toContain('242');
     model.dispose();
   });
 
@@ -112,7 +112,7 @@ describe('ids in and out', () => {
       user: { features: [{ kind: 'id', name: 'u', vocabSize: 3, dim: 2 }], project: false },
       item: { features: [{ kind: 'id', name: 'i', vocabSize: 4, dim: 2 }], project: false },
     });
-    expect(model.recommend(1, { k: 2, excludeSeen: false }).map((x) => typeof x.item)).toEqual(['number', 'number']);
+    expect(model.recommend(1, { k: 2, excludeSeen: false }).map((x) => typeof x.id)).toEqual(['number', 'number']);
     expect(() => model.recommend(7)).toThrow(
       /user 7 is not a user of this model: it has no user vocabulary, so its ids are the row indices 0…2/,
     );
@@ -128,6 +128,6 @@ describe('ids in and out', () => {
     });
     expect(r.status, r.stderr).toBe(0);
     const shown = JSON.parse(r.stdout.trim().split('\n').pop()!);
-    expect(shown.items.map((x: { item: string }) => x.item)).toEqual(retrieval.recommend('user-3', { k: 5 }).map((x) => x.item));
+    expect(shown.items.map((x: { id: string }) => x.id)).toEqual(retrieval.recommend('user-3', { k: 5 }).map((x) => x.id));
   });
 });

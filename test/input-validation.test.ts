@@ -128,7 +128,7 @@ describe('ids are non-empty strings or finite numbers wherever they enter', () =
       );
     }
     // Nothing was added.
-    expect(model.recommend('u1', { k: 30 }).some((r) => r.item === 'NaN')).toBe(false);
+    expect(model.recommend('u1', { k: 30 }).some((r) => r.id === 'NaN')).toBe(false);
   });
 
   it('train(events): BAD_INPUT naming the event and the value', async () => {

@@ -38,7 +38,7 @@ describe('LanceDB round trip', () => {
       const byId = new Map(itemRows.map((r) => [r.id, r.vector]));
       for (const user of userRows.slice(0, 100)) {
         const found = (await table.vectorSearch(user.vector).distanceType('dot').limit(10).toArray()) as { id: string }[];
-        const want = model.recommend(user.id, { k: 10, excludeSeen: false }).map((x) => String(x.item));
+        const want = model.recommend(user.id, { k: 10, excludeSeen: false }).map((x) => String(x.id));
         // The same list; where float32 rounding swaps two items, their inner products tie within 1e-5.
         const score = (id: string) => byId.get(id)!.reduce((s, v, c) => s + v * user.vector[c]!, 0);
         found.forEach((row, r) => expect(Math.abs(score(row.id) - score(want[r]!))).toBeLessThan(1e-5));

@@ -177,7 +177,7 @@ describe('train(events, { items, users }): side features by id', () => {
       // Recommendable at once: for a user who likes horror, the best feature-only item is a horror one.
       const fan = [...w.likes].find(([, g]) => GENRES[g] === 'Horror')![0];
       const [top] = withFeatures.recommend(fan, { k: 1, filter: (item) => featureOnly(String(item)) });
-      expect(GENRES[w.genreOf.get(String(top!.item))!]).toBe('Horror');
+      expect(GENRES[w.genreOf.get(String(top!.id))!]).toBe('Horror');
     } finally {
       withFeatures.dispose();
       without.dispose();
@@ -197,7 +197,7 @@ describe('train(events, { items, users }): side features by id', () => {
       expect(model.metadata.itemEncoding).toEqual({ genre: { keys: ['Drama', 'Comedy'] } });
       expect(model.trainedWith?.implicit).toBe(true);
       expect(model.config.item.features.map((f) => f.name)).toEqual(['item', 'genre']);
-      expect(model.recommend('u0', { k: 50 }).map((r) => r.item)).toContain('extra');
+      expect(model.recommend('u0', { k: 50 }).map((r) => r.id)).toContain('extra');
     } finally {
       model.dispose();
     }

@@ -82,7 +82,7 @@ describe('update: training continues on new events', () => {
     const list = model.recommend('u54', { k: 5 });
     const seen = new Set(Array.from(model.seenItems(model.vocabularies.users!.lookup('u54'))));
     expect(list).toHaveLength(5);
-    for (const x of list) expect(seen.has(model.vocabularies.items!.lookup(String(x.item)))).toBe(false);
+    for (const x of list) expect(seen.has(model.vocabularies.items!.lookup(String(x.id)))).toBe(false);
     // Old rows moved by training only where the update's events touched them (lazy Adam).
     const after = model.parameters();
     expect(after['user.user.embedding']!.length).toBe((users + r.newUsers) * 8);
@@ -236,7 +236,7 @@ describe('addItems: cold items from their features', () => {
     let right = 0;
     for (let u = 1; u <= 40; u++) {
       const top = model.recommend(`u${u}`, { k: 1, filter: ['new0', 'new1', 'new2'], excludeSeen: false });
-      if (top[0]!.item === `new${u % 3}`) right++;
+      if (top[0]!.id === `new${u % 3}`) right++;
     }
     expect(right).toBeGreaterThanOrEqual(36);
     expect(() =>

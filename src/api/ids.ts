@@ -7,6 +7,7 @@ import { Vocabulary } from '../data/vocabulary.js';
 import { checkId, checkIdList } from '../data/checks.js';
 import type { TwoTower } from '../model/twotower.js';
 import type { TopKResult } from '../rank/topk-result.js';
+import { Ranked } from '../rank/ranked.js';
 import type { Explanation, ExplainByIdOptions, Reason } from './explain.js';
 
 /** The id ↔ index maps of a model's users and items, where it was trained from string ids. */
@@ -18,10 +19,16 @@ export interface ModelVocabularies {
 /** An id as users give them: a string, or a number. */
 export type Id = string | number;
 
-/** One recommended item: its id and its score (the predicted rating for a rating model). */
+/**
+ * One recommended item: its id and its score (the predicted rating for a rating model). Results
+ * are {@link Ranked} instances: `{ id, score }` plus the optional fields below.
+ */
 export interface Recommendation {
-  item: Id;
+  /** The item's id. */
+  id: Id;
   score: number;
+  /** @deprecated Use `id` (removed in the next minor version; reading it warns once). */
+  readonly item: Id;
   /** With `explain`: the top reasons (largest shares of the score first). */
   reasons?: Reason[];
   /** With `explain`: the score's full decomposition (see Model.explain). */
@@ -120,7 +127,7 @@ export function itemFilter(core: TwoTower, options: RecommendByIdOptions): { all
 }
 
 /**
- * Turns a top-k over rows into lists of { item, score } per row; given the user rows, a rating
+ * Turns a top-k over rows into lists of { id, score } per row; given the user rows, a rating
  * model's scores are its predicted ratings (predict()).
  */
 export function resultLists(core: TwoTower, top: TopKResult, rows: number, k: number, userRows?: number[]): Recommendation[][] {
@@ -140,7 +147,7 @@ export function resultLists(core: TwoTower, top: TopKResult, rows: number, k: nu
       );
       picked.forEach((p, i) => (p.score = predicted[i]!));
     }
-    out.push(picked.map((p) => ({ item: itemIdOf(core, p.j), score: p.score })));
+    out.push(picked.map((p): Recommendation => new Ranked<Id>(itemIdOf(core, p.j), p.score)));
   }
   return out;
 }

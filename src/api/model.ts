@@ -162,7 +162,7 @@ export class Model {
   }
 
   /**
-   * The top items for a user id — or for each of several — as `{ item, score }`, best first:
+   * The top items for a user id — or for each of several — as `{ id, score }`, best first:
    * items in the user's own ids, scores the predicted rating for a rating model (else the
    * ranking score). Training items are skipped unless excludeSeen is false.
    */
@@ -181,7 +181,7 @@ export class Model {
     if (options.explain) {
       const settings = options.explain === true ? {} : options.explain;
       out.forEach((list, r) => {
-        const items = list.map((x) => this.row('item', x.item));
+        const items = list.map((x) => this.row('item', x.id));
         const why = explainForUser(this.#core, rows[r]!, ids[r]!, items, (j) => this.itemId(j), settings);
         list.forEach((x, i) => {
           x.reasons = why[i]!.reasons;
@@ -217,7 +217,7 @@ export class Model {
     return resultLists(this.#core, top, 1, k)[0]!;
   }
 
-  /** The items most like an item id, by the cosine of their embeddings: `{ item, score }`, best first. */
+  /** The items most like an item id, by the cosine of their embeddings: `{ id, score }`, best first. */
   similarItems(item: Id, options: { k?: number } = {}): Recommendation[] {
     const k = options.k ?? 10;
     return resultLists(this.#core, similarItems(this.#core, this.row('item', item), k), 1, k)[0]!;

@@ -61,11 +61,14 @@ export async function recommendCommand(f: RecommendFlags): Promise<void> {
       fail('BAD_OPTION', 'recommend needs --user ID, or --history ITEM,ITEM,… for a user the model has not seen');
     }
     const scoreKind = known && model.trainedWith && !model.trainedWith.implicit ? 'predicted rating' : 'score';
-    if (f.json) console.log(JSON.stringify({ user: f.user ?? null, coldStart: !known, scoreKind, items: list }));
+    if (f.json)
+      console.log(
+        JSON.stringify({ user: f.user ?? null, coldStart: !known, scoreKind, items: list.map((x) => ({ ...x, item: x.id })) }),
+      );
     else
       list.forEach((x, r) =>
         console.log(
-          `${r + 1}\t${x.item}\t${x.score.toFixed(4)}` +
+          `${r + 1}\t${x.id}\t${x.score.toFixed(4)}` +
             (x.reasons ? `\twhy: ${x.reasons.map(describeReason).join('; ') || '—'}` : ''),
         ),
       );

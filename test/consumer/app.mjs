@@ -25,7 +25,7 @@ export async function run() {
   // A quoted CSV takes parseEvents' csv-parse path, a dynamic import each bundler must follow.
   const parsed = (await parseEvents('user,item,rating\n"a, b",x,4\nc,"y\nz",5\n')).events;
   const result = {
-    top: top.map((x) => x.item),
+    top: top.map((x) => x.id),
     kernels: model.kernels,
     threads: two.threads,
     same,

@@ -316,9 +316,9 @@ $('map').onclick = async (event) => {
   const i = nearestPoint(event);
   if (i < 0) return;
   const similar = await ask('similar', { item: map.ids[i], k: 10 });
-  highlighted = new Set([map.ids[i], ...similar.map((s) => s.item)]);
+  highlighted = new Set([map.ids[i], ...similar.map((s) => s.id)]);
   paintMap();
-  $('similar').replaceChildren(...similar.map((s) => listItem(s.item, `cosine ${s.score.toFixed(3)}`, `like ${map.ids[i]}`)));
+  $('similar').replaceChildren(...similar.map((s) => listItem(s.id, `cosine ${s.score.toFixed(3)}`, `like ${map.ids[i]}`)));
 };
 
 // ---- 4. recommend and explain ----
@@ -335,10 +335,10 @@ $('recommend').onclick = busy($('recommend'), async () => {
   const recs = await ask('recommend', { user: $('user').value.trim(), k: 10 });
   $('recs').replaceChildren(
     ...recs.map((r) =>
-      listItem(r.item, r.score.toFixed(3), r.reasons?.length ? 'why: ' + r.reasons.map(describeReason).join('; ') : ''),
+      listItem(r.id, r.score.toFixed(3), r.reasons?.length ? 'why: ' + r.reasons.map(describeReason).join('; ') : ''),
     ),
   );
-  highlighted = new Set(recs.map((r) => r.item));
+  highlighted = new Set(recs.map((r) => r.id));
   paintMap();
 });
 $('from-history').onclick = busy($('from-history'), async () => {
@@ -347,7 +347,7 @@ $('from-history').onclick = busy($('from-history'), async () => {
     .map((s) => s.trim())
     .filter(Boolean);
   const recs = await ask('fromHistory', { items, k: 10 });
-  $('history-recs').replaceChildren(...recs.map((r) => listItem(r.item, r.score.toFixed(3))));
+  $('history-recs').replaceChildren(...recs.map((r) => listItem(r.id, r.score.toFixed(3))));
 });
 
 // ---- 5. speed ----

@@ -119,7 +119,7 @@ const handlers = {
   recommend({ user, k = 10 }) {
     return need()
       .recommend(user, { k, explain: true })
-      .map(({ item, score, reasons }) => ({ item, score, reasons }));
+      .map(({ id, score, reasons }) => ({ id, score, reasons }));
   },
 
   fromHistory({ items, k = 10 }) {
@@ -235,7 +235,7 @@ function testScore(m) {
     n = 0;
   for (const [user, wanted] of [...byUser].slice(0, 2000)) {
     const top = m.recommend(user, { k: 20 });
-    sum += top.filter((r) => wanted.has(r.item)).length / Math.min(20, wanted.size);
+    sum += top.filter((r) => wanted.has(r.id)).length / Math.min(20, wanted.size);
     n++;
   }
   return { metric: 'Recall@20', value: sum / n, events: known.length, users: n, skipped: data.test.length - known.length };

@@ -27,7 +27,7 @@ import {
 } from '../src/index.js';
 import { createScorer } from '../src/node/index.js';
 import { loadRatingsFile } from '../src/node/ratings-file.js';
-import { crc32 } from '../src/util/crc32.js';
+import { split, type Tampered } from './model-file-bytes.js';
 import { tinyConfig, tinyFeatures, tinyBatch } from './fixtures.js';
 
 const SEED = 20261128;
@@ -70,27 +70,6 @@ afterAll(() => {
       .join(', ')}`,
   );
 });
-
-/** The header JSON of a model file, and a function that rebuilds the file around a new header (checksum fixed). */
-function split(bytes: Uint8Array) {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getUint32(12, true);
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + headerLength))) as Record<string, unknown>;
-  const body = bytes.subarray(16 + headerLength, bytes.length - 4);
-  const rebuild = (h: unknown, newBody = body): Uint8Array => {
-    const json = new TextEncoder().encode(typeof h === 'string' && h.startsWith('{') ? h : (JSON.stringify(h) ?? 'null'));
-    const padded = Math.ceil(json.length / 4) * 4;
-    const out = new Uint8Array(16 + padded + newBody.length + 4);
-    out.set(bytes.subarray(0, 12));
-    new DataView(out.buffer).setUint32(12, padded, true);
-    out.set(json, 16);
-    out.fill(0x20, 16 + json.length, 16 + padded);
-    out.set(newBody, 16 + padded);
-    new DataView(out.buffer).setUint32(out.length - 4, crc32(out.subarray(0, out.length - 4)), true);
-    return out;
-  };
-  return { header, body, rebuild };
-}
 
 /** A loaded model must work: finite predictions for its own users and items, and bounded memory. */
 async function checkLoaded(bytes: Uint8Array): Promise<void> {
@@ -502,10 +481,6 @@ describe('the surfaces added since (update, add-items, export, index, parseEvent
     );
   });
 });
-
-// A header seen loosely, for edits that break its schema on purpose.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Tampered = Record<string, any>;
 
 describe("the probe's tampered headers (checksum fixed), one by one", () => {
   const tamper = (edit: (h: Tampered) => void): Uint8Array => {

@@ -20,7 +20,7 @@ import {
   type TwoTowerConfig,
 } from '../src/index.js';
 import { createModel as createNodeModel, saveModel } from '../src/node/index.js';
-import { crc32 } from '../src/util/crc32.js';
+import { split, type Tampered } from './model-file-bytes.js';
 import { Random } from '../src/util/random.js';
 
 const CLI = resolve(import.meta.dirname, '..', 'dist', 'cli.js');
@@ -92,31 +92,6 @@ describe('3. dispose() inside update()’s callbacks', () => {
     expect(() => model.rows.recommend([1])).toThrow(/disposed/);
   });
 });
-
-/** The header JSON of a model file, and the file rebuilt around a changed header (checksum fixed). */
-function split(bytes: Uint8Array) {
-  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-  const headerLength = view.getUint32(12, true);
-  const header = JSON.parse(new TextDecoder().decode(bytes.subarray(16, 16 + headerLength))) as Tampered;
-  const body = bytes.subarray(16 + headerLength, bytes.length - 4);
-  const rebuild = (h: unknown): Uint8Array => {
-    const json = new TextEncoder().encode(JSON.stringify(h));
-    const padded = Math.ceil(json.length / 4) * 4;
-    const out = new Uint8Array(16 + padded + body.length + 4);
-    out.set(bytes.subarray(0, 12));
-    new DataView(out.buffer).setUint32(12, padded, true);
-    out.set(json, 16);
-    out.fill(0x20, 16 + json.length, 16 + padded);
-    out.set(body, 16 + padded);
-    new DataView(out.buffer).setUint32(out.length - 4, crc32(out.subarray(0, out.length - 4)), true);
-    return out;
-  };
-  return { header, rebuild };
-}
-
-// A header seen loosely, for edits that break it on purpose.
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
-type Tampered = Record<string, any>;
 
 describe('4. tampered headers with a valid checksum are refused at load, naming the field and value', () => {
   let rated: Uint8Array;

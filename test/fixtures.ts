@@ -1,6 +1,6 @@
 // A small model that uses every feature kind, hidden layers and all three biases, with data.
 import type { TwoTowerConfig } from '../src/index.js';
-import type { FeatureTable } from '../src/index.js';
+import type { FeatureTable, TrainEvent } from '../src/index.js';
 import { Random } from '../src/util/random.js';
 
 export const USERS = 7;
@@ -71,4 +71,13 @@ export function tinyBatch(n = 13, seed = 9): { users: Int32Array; items: Int32Ar
     items: Int32Array.from({ length: n }, () => random.int(ITEMS)),
     ratings: Float32Array.from({ length: n }, () => 1 + 4 * random.next()),
   };
+}
+
+/** Events of `users` users over `items` items, each user drawn to a band of ten items, ratings 1–5, times from t0. */
+export function bandEvents(n: number, users: number, items: number, t0: number, seed: number): TrainEvent[] {
+  const random = new Random(seed);
+  return Array.from({ length: n }, (_, k) => {
+    const u = random.int(users);
+    return { user: `u${u}`, item: `i${(random.int(10) + u) % items}`, rating: 1 + random.int(5), time: t0 + k };
+  });
 }

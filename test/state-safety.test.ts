@@ -16,23 +16,13 @@ import {
   Vocabulary,
   TwoTowerError,
   type Model,
-  type TrainEvent,
   type TwoTowerConfig,
 } from '../src/index.js';
 import { createModel as createNodeModel, saveModel } from '../src/node/index.js';
 import { split, type Tampered } from './model-file-bytes.js';
-import { Random } from '../src/util/random.js';
+import { bandEvents as events } from './fixtures.js';
 
 const CLI = resolve(import.meta.dirname, '..', 'dist', 'cli.js');
-
-/** Events of `users` users over `items` items, each user drawn to a band of ten items. */
-function events(n: number, users: number, items: number, t0: number, seed: number): TrainEvent[] {
-  const random = new Random(seed);
-  return Array.from({ length: n }, (_, k) => {
-    const u = random.int(users);
-    return { user: `u${u}`, item: `i${(random.int(10) + u) % items}`, rating: 1 + random.int(5), time: t0 + k };
-  });
-}
 
 const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 

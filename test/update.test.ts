@@ -2,18 +2,10 @@
 // resumes from the kept optimizer state, exactly as after a save and a load), addItems() for
 // items known only by their features, and the guarantee that a failed call changes nothing.
 import { describe, it, expect } from 'vitest';
-import { train, loadModel, createModel, type TwoTowerError, type Model, type TrainEvent } from '../src/index.js';
+import { train, loadModel, createModel, type TwoTowerError, type Model } from '../src/index.js';
 import { internals } from '../src/api/model.js';
 import { Random } from '../src/util/random.js';
-
-/** Events of `users` users over `items` items, each user drawn to a band of ten items, times from t0. */
-function events(n: number, users: number, items: number, t0: number, seed: number): TrainEvent[] {
-  const random = new Random(seed);
-  return Array.from({ length: n }, (_, k) => {
-    const u = random.int(users);
-    return { user: `u${u}`, item: `i${(random.int(10) + u) % items}`, rating: 1 + random.int(5), time: t0 + k };
-  });
-}
+import { bandEvents as events } from './fixtures.js';
 
 const bits = (a: Float32Array) => Buffer.from(a.buffer, a.byteOffset, a.byteLength);
 

@@ -29,6 +29,8 @@ export {
   type RecipeOptions,
   type RecipeData,
   type RecipeEpoch,
+  type RecipeBatch,
+  type RecipePosition,
 } from './api/recipe-config.js';
 
 // Configuration and data shapes.

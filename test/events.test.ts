@@ -1,8 +1,17 @@
 // Events from text (parseEvents: the CLI's reading rules without a file system), structured
-// progress and stopping in train() (onEpoch), and recommendations for a new user from the
+// progress and stopping in train() (onEpochEnd), and recommendations for a new user from the
 // interaction set a rating model already has: what the browser example builds on.
-import { describe, it, expect } from 'vitest';
-import { parseEvents, train, trainRecipe, recipeOptions, Vocabulary, TwoTowerError, type RecipeEpoch } from '../src/index.js';
+import { describe, it, expect, vi } from 'vitest';
+import {
+  parseEvents,
+  train,
+  trainRecipe,
+  recipeOptions,
+  Vocabulary,
+  TwoTowerError,
+  type RecipeEpoch,
+  type RecipeBatch,
+} from '../src/index.js';
 
 const expectError = async (run: () => Promise<unknown>, code: string, message: RegExp) => {
   const error = await run().then(
@@ -105,11 +114,16 @@ function ratingEvents(n = 3000) {
   return Array.from({ length: n }, (_, i) => ({ user: `u${i % 80}`, item: `m${(i * 7) % 60}`, rating: 1 + ((i * 13) % 5) }));
 }
 
-describe('train() progress: onEpoch', () => {
+describe('train() progress: onEpochEnd', () => {
   it('reports every epoch of both phases with the phase, the planned epochs and the validation metric', async () => {
     const seen: RecipeEpoch[] = [];
     // tune: false: one phase-1 run (the penalty search's runs are test/recipe-tuning.test.ts's).
-    const model = await train(ratingEvents(), { epochs: 4, patience: 10, tune: false, onEpoch: (info) => void seen.push(info) });
+    const model = await train(ratingEvents(), {
+      epochs: 4,
+      patience: 10,
+      tune: false,
+      onEpochEnd: (info) => void seen.push(info),
+    });
     const search = seen.filter((e) => e.phase === 1),
       refit = seen.filter((e) => e.phase === 2);
     expect(search.map((e) => [e.epoch, e.epochs])).toEqual([0, 1, 2, 3].map((i) => [i, 4]));
@@ -133,7 +147,7 @@ describe('train() progress: onEpoch', () => {
     const calls: RecipeEpoch[] = [];
     const stopped = await trainRecipe(
       { train: data, users, items },
-      recipeOptions('mse', { epochs: 20, patience: 20, onEpoch: (info) => (calls.push(info), info.epoch < 2) }),
+      recipeOptions('mse', { epochs: 20, patience: 20, onEpochEnd: (info) => (calls.push(info), info.epoch < 2) }),
     );
     expect(stopped.stopped).toBe(true);
     expect(calls.map((c) => c.phase)).toEqual([1, 1, 1]);
@@ -144,11 +158,81 @@ describe('train() progress: onEpoch', () => {
     // The kept weights are the best epoch's: a fresh run stopped right after it predicts the same.
     const again = await trainRecipe(
       { train: data, users, items },
-      recipeOptions('mse', { epochs: 20, patience: 20, refit: false, onEpoch: (info) => info.epoch < best }),
+      recipeOptions('mse', { epochs: 20, patience: 20, refit: false, onEpochEnd: (info) => info.epoch < best }),
     );
     expect(stopped.model.predict('u3', 'm7')).toBe(again.model.predict('u3', 'm7'));
     stopped.model.dispose();
     again.model.dispose();
+  });
+});
+
+describe("train()'s callbacks speak fit()'s vocabulary", () => {
+  it("onBatchEnd gets fit()'s BatchInfo with the phase and penalty; onLog gets the printed lines", async () => {
+    const batches: RecipeBatch[] = [];
+    const lines: string[] = [];
+    const model = await train(ratingEvents(600), {
+      epochs: 2,
+      patience: 5,
+      batchSize: 200,
+      tune: false,
+      l2: 0.05,
+      onBatchEnd: (b) => void batches.push(b),
+      onLog: (line) => void lines.push(line),
+    });
+    // Phase 1 on 90% of 600 rows (3 batches of ≤ 200) then the refit on all 600 (3 batches).
+    expect(batches.filter((b) => b.phase === 1).map((b) => [b.epoch, b.batch, b.batches])).toEqual([
+      [0, 0, 3],
+      [0, 1, 3],
+      [0, 2, 3],
+      [1, 0, 3],
+      [1, 1, 3],
+      [1, 2, 3],
+    ]);
+    expect(batches.every((b) => b.l2 === 0.05 && Number.isFinite(b.loss))).toBe(true);
+    expect(batches.some((b) => b.phase === 2)).toBe(true);
+    expect(lines.some((l) => /^epoch 1: train loss .* validation RMSE/.test(l))).toBe(true);
+    expect(lines.some((l) => /^final epoch 1\//.test(l))).toBe(true);
+    model.dispose();
+  });
+
+  it("0.1's spellings still work for one minor version, each warned once: onEpoch, and onBatchEnd(epoch, loss, phase, batch, batches)", async () => {
+    const warn = vi.spyOn(console, 'warn').mockImplementation(() => {});
+    try {
+      const positional: number[][] = [];
+      const epochs: number[] = [];
+      const model = await train(ratingEvents(400), {
+        epochs: 1,
+        tune: false,
+        batchSize: 200,
+        onBatchEnd: (epoch: number, loss: number, phase: 1 | 2, batch: number, batches: number) =>
+          void positional.push([epoch, phase, batch, batches, Number.isFinite(loss) ? 1 : 0]),
+        onEpoch: (info: RecipeEpoch) => void epochs.push(info.phase),
+      } as never);
+      expect(positional.slice(0, 2)).toEqual([
+        [0, 1, 0, 2, 1],
+        [0, 1, 1, 2, 1],
+      ]);
+      expect(epochs).toEqual([1, 2]);
+      const said = warn.mock.calls.map((c) => String(c[0]));
+      expect(said.filter((m) => /onEpoch is deprecated/.test(m))).toHaveLength(1);
+      expect(said.filter((m) => /positional train option onBatchEnd/.test(m))).toHaveLength(1);
+      model.dispose();
+    } finally {
+      warn.mockRestore();
+    }
+  });
+
+  it('refuses onEpoch beside onEpochEnd, and a callback that is not a function, before training', async () => {
+    await expectError(
+      () => train(ratingEvents(100), { onEpoch: () => {}, onEpochEnd: () => {} }),
+      'BAD_OPTION',
+      /onEpoch is the 0\.1 name/,
+    );
+    await expectError(
+      () => train(ratingEvents(100), { onLog: 'yes' as never }),
+      'BAD_OPTION',
+      /options\.onLog must be a function/,
+    );
   });
 });
 

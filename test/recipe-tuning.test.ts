@@ -51,7 +51,7 @@ describe('trainRecipe with tune', () => {
     const seen: RecipeEpoch[] = [];
     const result = await trainRecipe(
       ds,
-      recipeOptions('mse', { ...quick, l2Grid: [0.001, 1], onEpoch: (info) => void seen.push(info) }),
+      recipeOptions('mse', { ...quick, l2Grid: [0.001, 1], onEpochEnd: (info) => void seen.push(info) }),
     );
     const candidates = result.candidates!;
     expect(candidates.map((c) => c.l2)).toEqual([0.001, 1]);

@@ -4,7 +4,7 @@
 // from events in the user's own ids is train.ts.
 import type { TwoTowerConfig, FeatureSpec } from '../config/model.js';
 import type { FeatureTable, MultiHotColumn } from '../config/feature-table.js';
-import type { EpochInfo } from '../train/options.js';
+import type { BatchInfo, EpochInfo } from '../train/options.js';
 import { resolveLoss, type LossName } from '../train/losses/index.js';
 import type { OptimizerOptions } from '../train/optimizers/index.js';
 import type { RatingsData } from '../data/ratings.js';
@@ -78,26 +78,40 @@ export interface RecipeOptions {
   /** bce: negatives per positive. */
   negatives: number;
   seed: number;
-  /** After every batch: its epoch and loss, the phase (see RecipeEpoch), and the batch's position in the epoch. */
-  onBatchEnd?: (epoch: number, loss: number, phase: 1 | 2, batch: number, batches: number) => void;
-  /** A line of progress per epoch, as the CLI prints it. */
-  onEpochEnd?: (line: string) => void;
   /**
-   * Progress per epoch as figures (for a chart); return false to stop. A stop in phase 1 ends
-   * training with the best epoch's weights so far (by the validation metric) and skips the
-   * refit; a stop in phase 2 keeps the model as it is after that epoch.
+   * After every batch, as fit()'s onBatchEnd: its epoch, position and loss, with the recipe's
+   * phase and penalty. (0.1's positional form `(epoch, loss, phase, batch, batches)` — a function
+   * declaring two or more parameters — still works in 0.2 and warns once.)
    */
+  onBatchEnd?: (info: RecipeBatch) => void;
+  /**
+   * After every epoch, as fit()'s onEpochEnd: its figures (for a chart), with the phase, the epochs
+   * planned and the penalty; return false to stop. A stop in phase 1 ends training with the best
+   * epoch's weights so far (by the validation metric) and skips the refit; a stop in phase 2 keeps
+   * the model as it is after that epoch.
+   */
+  onEpochEnd?: (info: RecipeEpoch) => void | boolean;
+  /** A line of progress per epoch and per decision, as the CLI prints it. */
+  onLog?: (line: string) => void;
+  /** @deprecated The 0.1 name of onEpochEnd (works in 0.2 and warns once). */
   onEpoch?: (info: RecipeEpoch) => void | boolean;
 }
 
-/** One epoch of the recipe: fit()'s EpochInfo, with the phase and the epochs planned in it. */
-export interface RecipeEpoch extends EpochInfo {
+/** Where the recipe is: its phase, and the output penalty of this run. */
+export interface RecipePosition {
   /** 1: the epoch search on 90% of the data, scored on the held-out 10%; 2: the refit on all of it. */
   phase: 1 | 2;
-  /** Epochs planned in this phase (phase 1: the upper bound). */
-  epochs: number;
   /** The output penalty of this run (with `tune`, phase 1 runs once per candidate). */
   l2: number;
+}
+
+/** One batch of the recipe: fit()'s BatchInfo, with the phase and penalty. */
+export interface RecipeBatch extends BatchInfo, RecipePosition {}
+
+/** One epoch of the recipe: fit()'s EpochInfo, with the phase, penalty and the epochs planned in it. */
+export interface RecipeEpoch extends EpochInfo, RecipePosition {
+  /** Epochs planned in this phase (phase 1: the upper bound). */
+  epochs: number;
 }
 
 export const RECIPE_DEFAULTS: RecipeOptions = {

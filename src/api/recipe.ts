@@ -8,11 +8,19 @@
 // recipe-config.ts.
 import { createModel, type Model } from './model.js';
 import { modelMemory } from '../train/memory.js';
-import type { FitResult, EpochInfo } from '../train/options.js';
+import type { FitResult, EpochInfo, BatchInfo } from '../train/options.js';
 import { resolveLoss } from '../train/losses/index.js';
 import { fail } from '../errors.js';
 import { checkBooleans } from '../data/checks.js';
-import { recipeConfig, recipeFeatures, type RecipeData, type RecipeOptions } from './recipe-config.js';
+import {
+  recipeConfig,
+  recipeFeatures,
+  type RecipeData,
+  type RecipeOptions,
+  type RecipeBatch,
+  type RecipeEpoch,
+} from './recipe-config.js';
+import { warnDeprecated } from '../util/deprecation.js';
 
 /** One penalty `tune` tried: how its early-stopped phase 1 scored on the validation split. */
 export interface RecipeCandidate {
@@ -32,7 +40,7 @@ const L2_LADDER: readonly number[] = [0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 export interface RecipeResult {
   model: Model;
-  /** True when onEpoch returned false. */
+  /** True when onEpochEnd returned false. */
   stopped: boolean;
   /** Phase 1 (epoch search) and phase 2 (final) results; with `tune`, phase 1 of the chosen penalty. */
   search: FitResult;
@@ -63,9 +71,50 @@ function validationLoss(c: RecipeCandidate): number {
   return x === undefined || Number.isNaN(x) ? Infinity : x;
 }
 
+/** The recipe's three callbacks in their 0.2 form, with 0.1's spellings mapped onto them (each warned once). */
+function recipeCallbacks(o: RecipeOptions): {
+  onBatchEnd?: (info: RecipeBatch) => void;
+  onEpochEnd?: (info: RecipeEpoch) => void | boolean;
+  onLog?: (line: string) => void;
+} {
+  const { onBatchEnd, onEpochEnd, onEpoch, onLog } = o;
+  for (const [name, value] of Object.entries({ onBatchEnd, onEpochEnd, onEpoch, onLog }))
+    if (value !== undefined && typeof value !== 'function')
+      fail('BAD_OPTION', `train: options.${name} must be a function, got ${typeof value}`, {
+        option: `options.${name}`,
+        value: String(value),
+      });
+  if (onEpoch && onEpochEnd)
+    fail('BAD_OPTION', 'train: options.onEpoch is the 0.1 name of options.onEpochEnd: pass one of them', {
+      option: 'options.onEpoch',
+    });
+  if (onEpoch) warnDeprecated('train option onEpoch', 'use onEpochEnd (same argument, return false to stop)');
+  // 0.1's onBatchEnd took (epoch, loss, phase, batch, batches); a function declaring more than one
+  // parameter is that form.
+  const positional = onBatchEnd !== undefined && onBatchEnd.length > 1;
+  if (positional)
+    warnDeprecated(
+      'the positional train option onBatchEnd(epoch, loss, phase, batch, batches)',
+      'take one argument: { epoch, batch, batches, loss, phase, l2 }',
+    );
+  const legacyBatch = onBatchEnd as unknown as (
+    epoch: number,
+    loss: number,
+    phase: 1 | 2,
+    batch: number,
+    batches: number,
+  ) => void;
+  return {
+    onBatchEnd: positional ? (b) => legacyBatch(b.epoch, b.loss, b.phase, b.batch, b.batches) : onBatchEnd,
+    onEpochEnd: onEpochEnd ?? onEpoch,
+    onLog,
+  };
+}
+
 export async function trainRecipe(ds: RecipeData, o: RecipeOptions): Promise<RecipeResult> {
   const started = performance.now();
   checkBooleans(o, 'train: options', ['refit', 'sideFeatures', 'tune']);
+  const report = recipeCallbacks(o);
   const config = recipeConfig(ds, o);
   modelMemory(config, { optimizers: o.optimizers }); // a model that cannot fit fails here, before its feature tables are built
   const features = recipeFeatures(ds, o);
@@ -83,9 +132,10 @@ export async function trainRecipe(ds: RecipeData, o: RecipeOptions): Promise<Rec
   };
   let stopped = false;
   const progress = (e: EpochInfo, phase: 1 | 2, epochs: number, l2: number) => {
-    if (o.onEpoch?.({ ...e, phase, epochs, l2 }) === false) stopped = true;
+    if (report.onEpochEnd?.({ ...e, phase, epochs, l2 }) === false) stopped = true;
     return !stopped;
   };
+  const batchEnd = (b: BatchInfo, phase: 1 | 2, l2: number) => report.onBatchEnd?.({ ...b, phase, l2 });
   // Phase 1, once per candidate penalty, each on the same validation split (the fit's seed
   // carves it) and scored by that split alone: the test data is never an input here. The best
   // candidate's model is kept (it is the result without a refit, or after a stop).
@@ -103,9 +153,9 @@ export async function trainRecipe(ds: RecipeData, o: RecipeOptions): Promise<Rec
         epochs: o.epochs,
         validationFraction: o.validationFraction,
         earlyStopping: { patience: o.patience },
-        onBatchEnd: (b) => o.onBatchEnd?.(b.epoch, b.loss, 1, b.batch, b.batches),
+        onBatchEnd: (b) => batchEnd(b, 1, l2),
         onEpochEnd: (e) => {
-          o.onEpochEnd?.(
+          report.onLog?.(
             `${prefix}epoch ${e.epoch + 1}: train loss ${e.loss.toFixed(4)}, ` +
               (e.validationRecall !== undefined
                 ? `validation Recall@20 ${e.validationRecall.toFixed(4)}`
@@ -130,7 +180,7 @@ export async function trainRecipe(ds: RecipeData, o: RecipeOptions): Promise<Rec
     };
     candidates.push(candidate);
     if (o.tune)
-      o.onEpochEnd?.(
+      report.onLog?.(
         `l2 ${l2}: best validation ${implicit ? `Recall@20 ${candidate.validationRecall?.toFixed(4)}` : `RMSE ${candidate.validationRmse?.toFixed(4)}`} at epoch ${candidate.epochs} (${search.seconds.toFixed(1)} s)`,
       );
     if (!best || validationLoss(candidate) < validationLoss(best.candidate)) {
@@ -165,7 +215,7 @@ export async function trainRecipe(ds: RecipeData, o: RecipeOptions): Promise<Rec
   let final: FitResult | undefined;
   if (o.refit && !stopped) {
     // Said in the task's words: a retrieval model is chosen by Recall@20 on events, not by RMSE on ratings.
-    o.onEpochEnd?.(
+    report.onLog?.(
       `best validation ${implicit ? 'Recall@20' : 'RMSE'} at epoch ${epochs}: retraining on all ${ds.train.users.length} training ${implicit ? 'events' : 'ratings'} for ${epochs} epochs with cosine decay${o.tune ? `, l2 ${l2}` : ''}`,
     );
     model.dispose();
@@ -175,9 +225,9 @@ export async function trainRecipe(ds: RecipeData, o: RecipeOptions): Promise<Rec
       l2,
       epochs,
       schedule: { kind: 'cosine' },
-      onBatchEnd: (b) => o.onBatchEnd?.(b.epoch, b.loss, 2, b.batch, b.batches),
+      onBatchEnd: (b) => batchEnd(b, 2, l2),
       onEpochEnd: (e) => {
-        o.onEpochEnd?.(`final epoch ${e.epoch + 1}/${epochs}: train loss ${e.loss.toFixed(4)} (${e.seconds.toFixed(2)} s)`);
+        report.onLog?.(`final epoch ${e.epoch + 1}/${epochs}: train loss ${e.loss.toFixed(4)} (${e.seconds.toFixed(2)} s)`);
         return progress(e, 2, epochs, l2);
       },
     });

@@ -7,6 +7,7 @@ import { rmse, mae } from '../eval/regression.js';
 import { evaluateRanking, type RankingOptions, type RankingMetrics } from '../eval/ranking.js';
 import { recommend, similarItems, recommendForHistory, type RecommendOptions, type HistoryOptions } from '../rank/recommend.js';
 import type { TopKResult } from '../rank/topk-result.js';
+import { warnDeprecated } from '../util/deprecation.js';
 
 /** Model's verbs over row indices (`model.rows`): the same names as the id verbs, rows in and out. */
 export interface ModelRows {
@@ -46,12 +47,8 @@ export function modelRows(core: () => TwoTower): ModelRows {
   return Object.freeze(rows);
 }
 
-const warned = new Set<string>();
-
 /** Warns once per process (or page) that Model's `name` is deprecated for model.rows.`replacement`; gives `rows`. */
 export function deprecated(name: string, replacement: keyof ModelRows, rows: ModelRows): ModelRows {
-  if (warned.has(name)) return rows;
-  warned.add(name);
-  console.warn(`twotower: model.${name}() is deprecated and goes in the next minor version; use model.rows.${replacement}()`);
+  warnDeprecated(`model.${name}()`, `use model.rows.${replacement}()`);
   return rows;
 }

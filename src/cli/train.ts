@@ -223,8 +223,8 @@ export async function train(f: TrainFlags): Promise<void> {
   const bar = progressBar(batches * options.epochs, !f.json && process.stderr.isTTY === true);
   const result = await trainRecipe(ds, {
     ...options,
-    onBatchEnd: (epoch, loss) => bar.tick(epoch, loss),
-    onEpochEnd: (line) => {
+    onBatchEnd: (b) => bar.tick(b.epoch, b.loss),
+    onLog: (line) => {
       bar.stop();
       if (!f.json) say(line);
     },

@@ -4,7 +4,7 @@
 // structured clones (postMessage) carry `{ id, score }` only, while old code reading `.item` on a
 // result still works (and is warned once per process).
 
-let warned = false;
+import { warnDeprecated } from '../util/deprecation.js';
 
 /** A ranked id and its score (callers may add optional fields, e.g. a recommendation's `reasons`). */
 export class Ranked<I = string | number> {
@@ -17,10 +17,7 @@ export class Ranked<I = string | number> {
 
   /** @deprecated Use `id` (the 0.1 name; goes in the next minor version, and reading it warns once). */
   get item(): I {
-    if (!warned) {
-      warned = true;
-      console.warn('twotower: Recommendation.item is deprecated and goes in the next minor version; use .id');
-    }
+    warnDeprecated('Recommendation.item', 'use .id');
     return this.id;
   }
 

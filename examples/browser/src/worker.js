@@ -91,13 +91,13 @@ const handlers = {
       // Retrieval models read each user's last 20 items, so that a "new user" can be served
       // from a few picked items (recommendFromHistory); rating models read their rated items.
       ...(rating ? {} : { history: 20 }),
-      onBatchEnd: (epoch, loss, phase, batch, batches) => {
+      onBatchEnd: ({ epoch, loss, phase, batch, batches }) => {
         const now = performance.now();
         if (now - lastBatch < 50 && batch + 1 < batches) return;
         lastBatch = now;
         postMessage({ type: 'batch', phase, epoch, batch, batches, loss });
       },
-      onEpoch: (info) => {
+      onEpochEnd: (info) => {
         postMessage({ type: 'epoch', info });
         return !(stopFlag && Atomics.load(stopFlag, 0) === 1);
       },

@@ -21,6 +21,7 @@ export type { Delimiter } from './data/delimiter.js';
 export type { ResolvedColumns } from './data/ratings.js';
 export { train, type TrainEvent, type TrainOptions } from './api/train.js';
 export { trainRecipe, type RecipeResult, type RecipeCandidate } from './api/recipe.js';
+export { combineModels, type CombineOptions, type EnsembleInfo } from './api/ensemble.js';
 export {
   recipeOptions,
   recipeConfig,

@@ -1,7 +1,7 @@
 // Checks a model config before anything is allocated: each feature by its kind's module, then
 // what concerns the towers and the model as a whole. Throws a TwoTowerError naming the field.
 import { fail } from '../errors.js';
-import type { TowerConfig, TowerSide, TwoTowerConfig } from '../config/model.js';
+import type { IdFeature, TowerConfig, TowerSide, TwoTowerConfig } from '../config/model.js';
 import { FEATURE_KINDS, featureKind } from './features/index.js';
 import { positiveInt } from './features/checks.js';
 import { checkBooleans } from '../data/checks.js';
@@ -35,7 +35,16 @@ function validateTower(t: TowerConfig, side: TowerSide, dim: number): number {
     kind.validateSpec(f, where, side);
     width += kind.width(f);
   });
-  if (t.features.filter((f) => f.kind === 'id').length > 1) fail('BAD_CONFIG', `config.${side} has more than one id feature`);
+  // Several id tables over the same rows are allowed (an ensemble's members side by side, see
+  // src/api/ensemble.ts); the first keys the biases and the row count.
+  const ids = t.features.filter((f): f is IdFeature => f.kind === 'id');
+  ids.forEach((f) => {
+    if (f.vocabSize !== ids[0]!.vocabSize)
+      fail(
+        'BAD_CONFIG',
+        `config.${side}'s id features "${ids[0]!.name}" and "${f.name}" must have the same vocabSize, got ${ids[0]!.vocabSize} and ${f.vocabSize}`,
+      );
+  });
   if (t.hidden !== undefined && !Array.isArray(t.hidden))
     fail('BAD_CONFIG', `config.${side}.hidden must be a list of layer widths, got ${JSON.stringify(t.hidden)}`);
   (t.hidden ?? []).forEach((h, i) => {

@@ -1,7 +1,10 @@
 // The recipe's penalty search (RecipeOptions.tune) chooses by phase 1's validation split alone:
 // on ratings that are biases plus planted noise (nothing for the embeddings to learn), a large
 // output penalty is best on validation and is chosen; the data's test fold is never read.
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, vi } from 'vitest';
+import { Model } from '../src/index.js';
+import { internals } from '../src/api/model.js';
+import { csrRow } from '../src/data/csr.js';
 import { trainRecipe, recipeOptions, Vocabulary, TwoTowerError, type RecipeData, type RecipeEpoch } from '../src/index.js';
 import { Random } from '../src/util/random.js';
 
@@ -71,7 +74,8 @@ describe('trainRecipe with tune', () => {
   });
 
   it('walks the ladder from l2 toward the better neighbour while validation improves', async () => {
-    const ds = withUnreadableTest(noisyRatings(200, 60, 10, 1, 11));
+    // Five ratings per user: too few for the embeddings to fit anything but the noise.
+    const ds = withUnreadableTest(noisyRatings(200, 60, 5, 1, 11));
     const result = await trainRecipe(ds, recipeOptions('mse', { ...quick, l2: 0.2, tune: true, refit: false }));
     const candidates = result.candidates!;
     const tried = candidates.map((c) => c.l2);
@@ -104,5 +108,48 @@ describe('trainRecipe with tune', () => {
     expect(error).toBeInstanceOf(TwoTowerError);
     expect((error as TwoTowerError).code).toBe('BAD_OPTION');
     expect((error as TwoTowerError).message).toMatch(/l2Grid\[1\]/);
+  });
+
+  it("phase 1's interaction sets read only the 90% it trains on: no validation pair is in its user's rated set or its item's raters", async () => {
+    const ds = noisyRatings(120, 40, 12, 1, 5);
+    const sets: { rated: ReturnType<typeof csrRow>[]; raters: ReturnType<typeof csrRow>[] }[] = [];
+    const realFit = Model.prototype.fit;
+    const spy = vi.spyOn(Model.prototype, 'fit').mockImplementation(function (this: Model, ...args: Parameters<Model['fit']>) {
+      const core = internals(this);
+      const read = (table: typeof core.userTower.table, name: string) => {
+        const column = table!.columns[name] as { offsets: Int32Array; ids: Int32Array };
+        return Array.from({ length: table!.count }, (_, r) => csrRow(column, r));
+      };
+      sets.length = 0;
+      sets.push({ rated: read(core.userTower.table, 'rated'), raters: read(core.itemTower.table, 'raters') });
+      return realFit.apply(this, args);
+    });
+    try {
+      const seenByPhase: (typeof sets)[] = [];
+      const result = await trainRecipe(
+        ds,
+        recipeOptions('mse', {
+          ...quick,
+          epochs: 2,
+          tune: false,
+          onEpochEnd: (e) => void (e.epoch === 0 && seenByPhase.push([...sets])),
+        }),
+      );
+      const [phase1, phase2] = seenByPhase.map((x) => x[0]!);
+      const { users, items } = result.validation;
+      expect(users.length).toBe(Math.round(ds.train.users.length * 0.1));
+      for (let r = 0; r < users.length; r++) {
+        expect(Array.from(phase1!.rated[users[r]!]!)).not.toContain(items[r]);
+        expect(Array.from(phase1!.raters[items[r]!]!)).not.toContain(users[r]);
+        // The refit (and the model served) reads every training pair.
+        expect(Array.from(phase2!.rated[users[r]!]!)).toContain(items[r]);
+      }
+      // The validation predictions are the phase-1 model's, on exactly those rows.
+      const se = result.validationPredictions.reduce((s, p, r) => s + (p - result.validation.ratings[r]!) ** 2, 0);
+      expect(Math.sqrt(se / users.length)).toBeCloseTo(result.search.history[result.search.bestEpoch!]!.validationRmse!, 5);
+      result.model.dispose();
+    } finally {
+      spy.mockRestore();
+    }
   });
 });

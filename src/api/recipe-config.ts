@@ -50,6 +50,8 @@ export interface RecipeOptions {
   l2Grid?: number[];
   /** Fraction of the training rows carved for phase 1's validation. Default 0.1. */
   validationFraction: number;
+  /** Seed of that split (default: `seed`): runs with different seeds can share one split, to be weighed on it (an ensemble's members). */
+  splitSeed?: number;
   /** Epochs without improvement before phase 1 stops. Default 2 (with `tune` the same choices as 3
    *  on MovieLens 100K's folds, in a fifth less time); implicit losses 3 (Recall@20 is noisier). */
   patience: number;

@@ -10,6 +10,9 @@ import { createModel, type Model } from './model.js';
 import { modelMemory } from '../train/memory.js';
 import type { FitResult, EpochInfo, BatchInfo } from '../train/options.js';
 import { resolveLoss } from '../train/losses/index.js';
+import { carveValidation, trainingRows } from '../train/prepare.js';
+import type { Interactions } from '../data/interactions.js';
+import type { RatingsData } from '../data/ratings.js';
 import { fail } from '../errors.js';
 import { checkBooleans } from '../data/checks.js';
 import {
@@ -51,7 +54,32 @@ export interface RecipeResult {
   l2: number;
   /** With `tune`: every candidate tried, in order, with its validation figure. */
   candidates?: RecipeCandidate[];
+  /** Phase 1's validation split (carved by `splitSeed`): the rows every candidate was scored on. */
+  validation: Interactions;
+  /** The chosen phase-1 model's predictions on `validation`, row by row (to weigh models against each other on it). */
+  validationPredictions: Float32Array;
   seconds: number;
+}
+
+/** The training rows whose (user, item) pair is not in `held`: every field (time, weight) kept. */
+function withoutPairs(train: RatingsData, held: Interactions, items: number): RatingsData {
+  const out = new Set<number>();
+  for (let r = 0; r < held.users.length; r++) out.add(held.users[r]! * items + held.items[r]!);
+  const keep: number[] = [];
+  for (let r = 0; r < train.users.length; r++) if (!out.has(train.users[r]! * items + train.items[r]!)) keep.push(r);
+  const pick = <T extends Int32Array | Float32Array | Float64Array>(a: T): T =>
+    a.constructor === Int32Array
+      ? (Int32Array.from(keep, (r) => a[r]!) as T)
+      : a.constructor === Float32Array
+        ? (Float32Array.from(keep, (r) => a[r]!) as T)
+        : (Float64Array.from(keep, (r) => a[r]!) as T);
+  return {
+    users: pick(train.users),
+    items: pick(train.items),
+    ratings: pick(train.ratings),
+    ...(train.weights ? { weights: pick(train.weights) } : {}),
+    ...(train.timestamps ? { timestamps: pick(train.timestamps) } : {}),
+  };
 }
 
 /** The penalties of options.l2Grid, checked. */
@@ -117,9 +145,23 @@ export async function trainRecipe(ds: RecipeData, o: RecipeOptions): Promise<Rec
   const report = recipeCallbacks(o);
   const config = recipeConfig(ds, o);
   modelMemory(config, { optimizers: o.optimizers }); // a model that cannot fit fails here, before its feature tables are built
-  const features = recipeFeatures(ds, o);
-  const make = () => createModel(config, { ...features, threads: o.threads });
   const implicit = resolveLoss(o.loss).implicit;
+  // Phase 1's split, carved here as fit() would carve it (the same rows for the same seed), so
+  // that the features built from interactions (rated, raters, history) read the 90% only: a
+  // validation pair in its own user's or item's set would flatter the validation figure.
+  const split = carveValidation(trainingRows(ds.train, { implicit }, o.minRating), o.validationFraction, o.splitSeed ?? o.seed);
+  const searchFeatures = recipeFeatures(
+    {
+      users: ds.users,
+      items: ds.items,
+      userSide: ds.userSide,
+      itemSide: ds.itemSide,
+      train: withoutPairs(ds.train, split.validation, ds.items.size),
+    },
+    o,
+  );
+  const features = recipeFeatures(ds, o);
+  const make = (phase: 1 | 2) => createModel(config, { ...(phase === 1 ? searchFeatures : features), threads: o.threads });
   const common = {
     batchSize: o.batchSize,
     learningRate: o.learningRate,
@@ -143,15 +185,15 @@ export async function trainRecipe(ds: RecipeData, o: RecipeOptions): Promise<Rec
   let best: { candidate: RecipeCandidate; search: FitResult; model: Model } | undefined;
   /** Phase 1 at one penalty: its candidate record, and the model kept when it is the best so far. */
   const tryPenalty = async (l2: number): Promise<number> => {
-    const model = await make();
+    const model = await make(1);
     const prefix = o.tune ? `l2 ${l2}, ` : '';
     let search: FitResult;
     try {
-      search = model.fit(ds.train, {
+      search = model.fit(split.train, {
         ...common,
         l2,
         epochs: o.epochs,
-        validationFraction: o.validationFraction,
+        validation: split.validation,
         earlyStopping: { patience: o.patience },
         onBatchEnd: (b) => batchEnd(b, 1, l2),
         onEpochEnd: (e) => {
@@ -210,6 +252,10 @@ export async function trainRecipe(ds: RecipeData, o: RecipeOptions): Promise<Rec
   }
   const chosen = best!;
   let model = chosen.model;
+  const validationPredictions = model.rows.predict(split.validation.users, split.validation.items);
+  // Without a refit the phase-1 model is the result: it serves with the sets of all the training data.
+  if (features.userFeatures) model.setUserFeatures(features.userFeatures);
+  if (features.itemFeatures) model.setItemFeatures(features.itemFeatures);
   const l2 = chosen.candidate.l2;
   const epochs = chosen.candidate.epochs;
   let final: FitResult | undefined;
@@ -219,7 +265,7 @@ export async function trainRecipe(ds: RecipeData, o: RecipeOptions): Promise<Rec
       `best validation ${implicit ? 'Recall@20' : 'RMSE'} at epoch ${epochs}: retraining on all ${ds.train.users.length} training ${implicit ? 'events' : 'ratings'} for ${epochs} epochs with cosine decay${o.tune ? `, l2 ${l2}` : ''}`,
     );
     model.dispose();
-    model = await make();
+    model = await make(2);
     final = model.fit(ds.train, {
       ...common,
       l2,
@@ -242,6 +288,8 @@ export async function trainRecipe(ds: RecipeData, o: RecipeOptions): Promise<Rec
     epochs: final ? final.history.length : epochs,
     l2,
     ...(o.tune ? { candidates } : {}),
+    validation: split.validation,
+    validationPredictions,
     seconds: (performance.now() - started) / 1000,
   };
 }

@@ -76,6 +76,14 @@ export function carveValidation(
   return { train: pick(order.subarray(0, cut)), validation: pick(order.subarray(cut)) };
 }
 
+/** The rows fit() trains on for a loss, before any validation carve: implicit losses keep the positives (minRating) once per pair. */
+export function trainingRows(data: Interactions, loss: Pick<Loss, 'implicit'>, minRating: number | undefined): Interactions {
+  let train = data;
+  if (loss.implicit && minRating !== undefined) train = positivesOf(train, minRating, 'train');
+  if (loss.implicit) train = mergeDuplicatePairs(train);
+  return train;
+}
+
 /** Checks everything fit() is given against the model and returns the data it trains and validates on. */
 export function prepareData(
   core: TwoTower,
@@ -86,12 +94,9 @@ export function prepareData(
   validateInteractions(data, core.userCount, core.itemCount, 'train', !loss.implicit || o.minRating !== undefined);
   let validation = o.validation;
   if (validation) validateInteractions(validation, core.userCount, core.itemCount, 'options.validation', !loss.implicit);
-  let train = data;
-  if (loss.implicit && o.minRating !== undefined) {
-    train = positivesOf(train, o.minRating, 'train');
-    if (validation && validation.ratings) validation = positivesOf(validation, o.minRating, 'options.validation');
-  }
-  if (loss.implicit) train = mergeDuplicatePairs(train);
+  let train = trainingRows(data, loss, o.minRating);
+  if (validation && loss.implicit && o.minRating !== undefined && validation.ratings)
+    validation = positivesOf(validation, o.minRating, 'options.validation');
   if (!validation && o.validationFraction > 0) {
     const carved = carveValidation(train, o.validationFraction, o.seed);
     train = carved.train;

@@ -15,3 +15,4 @@ export { score_matrix, topk_reset, score_topk, topk_merge, score_rescore, topk_f
 export { score_topk_i8 } from "./score-int8";
 export { quantize_rows_i8, quantize_items_i8 } from "./quantize";
 export { scan_fields } from "./parse";
+export { autorec_encode, autorec_grad } from "./autorec";

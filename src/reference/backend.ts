@@ -27,6 +27,7 @@ import {
 } from './loss.js';
 import { adamUpdate, adamRows, adagradRows, sgdUpdate } from './optimizers.js';
 import { scanFields } from './parse.js';
+import { autorecEncode, autorecGrad } from './autorec.js';
 import { topkAccumulate, quantizeRowsI8, approximateScore, rankTargets } from './score.js';
 
 export class ReferenceBackend implements Backend {
@@ -178,6 +179,38 @@ export class ReferenceBackend implements Backend {
         I(consumed, 1)[0] = r.consumed;
         return r.rows;
       },
+      autorec_encode: (out, V, b, offsets, raters, ratings, n, h, tanh) =>
+        autorecEncode(
+          F(out, n * h),
+          this.tail(V),
+          F(b, h),
+          I(offsets, n + 1),
+          this.intTail(raters),
+          this.tail(ratings),
+          n,
+          h,
+          tanh !== 0,
+        ),
+      autorec_grad: (dV, db, dW, dc, _scratch, V, b, W, c, offsets, raters, ratings, items, n, h, leaveOut, tanh, scale) =>
+        autorecGrad(
+          this.tail(dV),
+          F(db, h),
+          this.tail(dW),
+          this.tail(dc),
+          this.tail(V),
+          F(b, h),
+          this.tail(W),
+          this.tail(c),
+          this.intTail(offsets),
+          this.intTail(raters),
+          this.tail(ratings),
+          I(items, n),
+          n,
+          h,
+          leaveOut !== 0,
+          tanh !== 0,
+          scale,
+        ),
       adagrad_rows: (p, g, acc, rows, nrows, dim, lr, eps, decay) =>
         adagradRows(this.tail(p), this.tail(g), this.tail(acc), I(rows, nrows), dim, lr, eps, decay),
       score_matrix: (s, q, items, b, n, d) => scoreMatrix(F(s, b * n), F(q, b * d), F(items, n * d), b, n, d),

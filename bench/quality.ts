@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadDataset, type Dataset } from '../src/node/dataset.js';
-import { trainRecipe, recipeOptions, type RecipeOptions, type LossName } from '../src/node/index.js';
+import { trainRecipe, trainBest, recipeOptions, type RecipeOptions, type BestOptions, type LossName } from '../src/node/index.js';
 import { dataDir } from './movielens.js';
 import type { Record } from './harness.js';
 
@@ -44,6 +44,34 @@ export function recipeRow(name: string, loss: LossName, options: Partial<RecipeO
       );
       const seconds = (performance.now() - t0) / 1000;
       const chose = candidates ? `l2 ${l2}` : undefined;
+      try {
+        if (task === 'rating') return { rmse: model.evaluate(ds.test!).rmse, seconds, chose };
+        const m = model.rows.evaluateRanking(ds.test!, { ks: [20], exclude: ds.train });
+        return { recall20: m.recall[20]!, ndcg20: m.ndcg[20]!, seconds, chose };
+      } finally {
+        model.dispose();
+      }
+    },
+  };
+}
+
+/** A row that is `--recipe best` with some options. */
+export function bestRow(name: string, loss: LossName, options: Partial<RecipeOptions> & BestOptions = {}): QualityRow {
+  const task = loss === 'mse' ? 'rating' : 'retrieval';
+  return {
+    name,
+    task,
+    async run(ds, seed) {
+      const t0 = performance.now();
+      const { model, members, weights } = await trainBest(
+        { train: ds.train, users: ds.users, items: ds.items, userSide: ds.userSide, itemSide: ds.itemSide },
+        { ...recipeOptions(loss, { ...options, seed }), seeds: options.seeds },
+      );
+      const seconds = (performance.now() - t0) / 1000;
+      const chose = members
+        .map((m, k) => `${m.family}${m.family === 'tower' ? ` l2 ${m.l2}` : ''} ×${weights[k]!.toFixed(2)}`)
+        .filter((x, i, all) => all.indexOf(x) === i)
+        .join(' + ');
       try {
         if (task === 'rating') return { rmse: model.evaluate(ds.test!).rmse, seconds, chose };
         const m = model.rows.evaluateRanking(ds.test!, { ks: [20], exclude: ds.train });

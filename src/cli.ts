@@ -5,7 +5,7 @@
 import './node/platform.js';
 import { readFileSync } from 'node:fs';
 import { Command, Option } from 'commander';
-import { TwoTowerError, VECTOR_FORMATS, RECIPE_DEFAULTS, IMPLICIT_DEFAULTS } from './index.js';
+import { TwoTowerError, VECTOR_FORMATS, RECIPE_DEFAULTS, IMPLICIT_DEFAULTS, BEST_DEFAULTS } from './index.js';
 import { integer, positive, nonNegative, fraction, widths, column, delimiter } from './cli/args.js';
 import { demo } from './cli/demo.js';
 import { train } from './cli/train.js';
@@ -142,6 +142,19 @@ dataOptions(
       'choose --l2 by validation: one early-stopped run per candidate penalty on the 10% validation split (never the test data), the best by validation RMSE (Recall@20 for implicit losses) refit on all the data (default for mse without --l2; ≈ 3× the time of one run)',
     )
     .option('--no-tune', 'train at --l2 alone (the default for implicit losses)')
+    .addOption(
+      new Option(
+        '--recipe <name>',
+        'default: one model by the tuned recipe (fast); best: the most accurate combination measured (docs/accuracy.md): several members (seeds; for ratings also the autoencoder family) blended by weights chosen on the validation split, saved as one model',
+      )
+        .choices(['default', 'best'])
+        .default('default'),
+    )
+    .option(
+      '--seeds <n>',
+      `--recipe best: tower members, one per seed from --seed (default ${BEST_DEFAULTS.seeds})`,
+      integer('--seeds', 1),
+    )
     .option(
       '--l2-grid <list>',
       'the penalties --tune tries, all of them, comma-separated, e.g. 0.01,0.02,0.05 (implies --tune; default: a walk from --l2 over --l2 × 0.1, 0.25, 0.5, 1, 2.5, 5, 10: --l2 and its neighbours, then onward while validation improves)',

@@ -12,6 +12,7 @@ import { checkEntityValues, encodeEntityValues, type CheckedValues, type EntityV
 import { regressColdRows } from '../train/cold-rows.js';
 import { recipeOptions, type RecipeOptions } from './recipe-config.js';
 import { trainRecipe } from './recipe.js';
+import { trainBest, type BestOptions } from './best.js';
 
 /** One interaction in the user's own ids. */
 export interface TrainEvent {
@@ -25,7 +26,13 @@ export interface TrainEvent {
   weight?: number;
 }
 
-export interface TrainOptions extends Partial<Omit<RecipeOptions, 'loss'>> {
+export interface TrainOptions extends Partial<Omit<RecipeOptions, 'loss'>>, BestOptions {
+  /**
+   * 'default': one model by the tuned recipe (fast). 'best': the most accurate combination
+   * measured (docs/accuracy.md): several members (seeds; for ratings also the autoencoder
+   * family) blended by weights chosen on the validation split, as one model. Default 'default'.
+   */
+  recipe?: 'default' | 'best';
   /**
    * 'rating': predict ratings (squared error; every event needs a rating). 'retrieval': rank
    * items for users (every event is a positive). Default: 'rating' when every event has a
@@ -61,7 +68,14 @@ export async function train(events: Iterable<TrainEvent>, options: TrainOptions 
   const task = options.task ?? (rows.every((e) => e?.rating !== undefined) ? 'rating' : 'retrieval');
   if (task !== 'rating' && task !== 'retrieval')
     fail('BAD_OPTION', `task must be 'rating' or 'retrieval', got ${JSON.stringify(task)}`);
-  const { task: _task, loss: _loss, users: userValues, items: itemValues, ...given } = options;
+  const { task: _task, loss: _loss, users: userValues, items: itemValues, recipe = 'default', seeds, ...given } = options;
+  if (recipe !== 'default' && recipe !== 'best')
+    fail('BAD_OPTION', `train: options.recipe must be 'default' or 'best', got ${JSON.stringify(recipe)}`, {
+      option: 'options.recipe',
+      value: recipe,
+    });
+  if (seeds !== undefined && recipe !== 'best')
+    fail('BAD_OPTION', "train: options.seeds is for recipe: 'best'", { option: 'options.seeds', value: seeds });
   const values = { user: userValues, item: itemValues };
   const checked: Partial<Record<'user' | 'item', CheckedValues>> = {};
   for (const side of ['user', 'item'] as const)
@@ -114,10 +128,9 @@ export async function train(events: Iterable<TrainEvent>, options: TrainOptions 
   for (const side of ['user', 'item'] as const)
     if (checked[side])
       built[side] = encodeEntityValues(values[side]!, checked[side], vocabularies[side], undefined, `train: options.${side}s`);
-  const { model } = await trainRecipe(
-    { train: data, users, items, userSide: built.user, itemSide: built.item },
-    recipeOptions(loss, { ...given, ...(withFeatures ? { sideFeatures: true } : {}) }),
-  );
+  const recipeData = { train: data, users, items, userSide: built.user, itemSide: built.item };
+  const o = recipeOptions(loss, { ...given, ...(withFeatures ? { sideFeatures: true } : {}) });
+  const { model } = recipe === 'best' ? await trainBest(recipeData, { ...o, seeds }) : await trainRecipe(recipeData, o);
   if (!withFeatures) return model;
   try {
     const metadata: Record<string, unknown> = {};
@@ -128,7 +141,7 @@ export async function train(events: Iterable<TrainEvent>, options: TrainOptions 
       metadata[`${side}Encoding`] = built[side]!.encoding;
       startFeatureOnlyRows(model, side, side === 'user' ? data.users : data.items, vocabularies[side].size);
     }
-    model.metadata = metadata;
+    model.metadata = { ...model.metadata, ...metadata };
   } catch (error) {
     model.dispose();
     throw error;

@@ -7,7 +7,7 @@ import { basename } from 'node:path';
 import { fail } from '../errors.js';
 import { findMovieLensSideFiles, type FoundSideFiles } from '../node/side-files.js';
 import { loadDataset, type Dataset } from '../node/dataset.js';
-import { trainRecipe, recipeOptions, type RecipeOptions, type RecipeCandidate } from '../index.js';
+import { trainRecipe, trainBest, recipeOptions, type RecipeOptions, type RecipeCandidate, type BestResult } from '../index.js';
 import { LOSSES, type LossName } from '../train/losses/index.js';
 import type { RatingsData } from '../data/ratings.js';
 import { subset } from '../data/ratings.js';
@@ -56,6 +56,10 @@ export interface TrainFlags extends DataFlags {
   tune?: boolean;
   /** The penalties --tune tries (implies --tune). */
   l2Grid?: number[];
+  /** 'best': trainBest's blend of members; 'default': one recipe model. */
+  recipe: 'default' | 'best';
+  /** --recipe best: tower members. */
+  seeds?: number;
   patience?: number;
   refit: boolean;
   /** commander's --no-side-features: false when given, else undefined (the loss's default). */
@@ -221,20 +225,30 @@ export async function train(f: TrainFlags): Promise<void> {
   const options = recipeOptions(loss, given);
   const batches = Math.ceil((ds.train.users.length * 0.9) / f.batch);
   const bar = progressBar(batches * options.epochs, !f.json && process.stderr.isTTY === true);
-  const result = await trainRecipe(ds, {
-    ...options,
-    onBatchEnd: (b) => bar.tick(b.epoch, b.loss),
-    onLog: (line) => {
+  const callbacks = {
+    onBatchEnd: (b: { epoch: number; loss: number }) => bar.tick(b.epoch, b.loss),
+    onLog: (line: string) => {
       bar.stop();
       if (!f.json) say(line);
     },
-  });
+  };
+  if (f.seeds !== undefined && f.recipe !== 'best') fail('BAD_OPTION', '--seeds is for --recipe best', { option: '--seeds' });
+  const best = f.recipe === 'best' ? await trainBest(ds, { ...options, ...callbacks, seeds: f.seeds }) : undefined;
+  const single = best ? undefined : await trainRecipe(ds, { ...options, ...callbacks });
   bar.stop();
-  if (result.candidates) say(candidateLine(result.candidates, result.l2));
+  if (single?.candidates) say(candidateLine(single.candidates, single.l2));
+  if (best) say(bestLine(best));
+  const result = {
+    model: (best ?? single)!.model,
+    epochs: single ? single.epochs : best!.members[0]!.epochs,
+    l2: single ? single.l2 : best!.members[0]!.l2,
+    seconds: (best ?? single)!.seconds,
+  };
   const model = result.model;
   const read = readChoices(f, ds.inferredItem);
   if (f.threads > 1) say(`trained on ${model.threads} of the ${f.threads} threads asked for`);
   model.metadata = {
+    ...model.metadata,
     trainedOn: basename(f.data),
     [rows]: ds.train.users.length,
     epochs: result.epochs,
@@ -262,7 +276,16 @@ export async function train(f: TrainFlags): Promise<void> {
     epochs: result.epochs,
     l2: result.l2,
     // --tune: each candidate penalty's best validation figure (the split carved from --data).
-    ...(result.candidates ? { tuning: result.candidates } : {}),
+    ...(single?.candidates ? { tuning: single.candidates } : {}),
+    // --recipe best: its members, their weights and the blend's validation figure.
+    ...(best
+      ? {
+          recipe: 'best',
+          members: best.members,
+          weights: best.weights,
+          ...(best.validationRmse !== undefined ? { validationRmse: best.validationRmse } : {}),
+        }
+      : {}),
     trainSeconds: result.seconds,
     users: f.hashIds ? ds.users.size : ds.users.size - 1,
     items: f.hashIds ? ds.items.size : ds.items.size - 1,
@@ -283,6 +306,13 @@ export async function train(f: TrainFlags): Promise<void> {
     console.log(`${result.epochs} epochs in ${result.seconds.toFixed(1)} s`);
   }
   model.dispose();
+}
+
+/** One line for --recipe best: its members with their weights, and the blend's validation figure. */
+function bestLine(best: BestResult): string {
+  const members = best.members.map((m, k) => `${m.family} seed ${m.seed} ×${best.weights[k]!.toFixed(2)}`);
+  const figure = best.validationRmse !== undefined ? `: validation RMSE ${best.validationRmse.toFixed(4)}` : '';
+  return `best: ${members.length} members (${members.join(', ')}) as one model of width ${best.model.dim}${figure}`;
 }
 
 /** One line for --tune's candidates: `l2 chosen by validation RMSE: 0.01 → 0.9204 (9 epochs), 0.02 → 0.9150 (8 epochs) chosen, …`. */

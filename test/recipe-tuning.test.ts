@@ -152,4 +152,15 @@ describe('trainRecipe with tune', () => {
       spy.mockRestore();
     }
   });
+
+  it('keepSearchModel keeps the chosen phase-1 model: its predictions on the validation split are validationPredictions, and the refit model is another', async () => {
+    const ds = noisyRatings(80, 30, 10, 1, 6);
+    const result = await trainRecipe(ds, recipeOptions('mse', { ...quick, epochs: 3, tune: false, keepSearchModel: true }));
+    const { users, items } = result.validation;
+    expect(result.searchModel).toBeDefined();
+    expect(result.searchModel!.rows.predict(users, items)).toEqual(result.validationPredictions);
+    expect(result.model.rows.predict(users, items)).not.toEqual(result.validationPredictions);
+    result.searchModel!.dispose();
+    result.model.dispose();
+  });
 });

@@ -50,6 +50,8 @@ export interface RecipeOptions {
   l2Grid?: number[];
   /** Fraction of the training rows carved for phase 1's validation. Default 0.1. */
   validationFraction: number;
+  /** Keep the chosen phase-1 model beside the refit one (RecipeResult.searchModel), to weigh it against other models on the validation split. Default false. */
+  keepSearchModel?: boolean;
   /** Seed of that split (default: `seed`): runs with different seeds can share one split, to be weighed on it (an ensemble's members). */
   splitSeed?: number;
   /** Epochs without improvement before phase 1 stops. Default 2 (with `tune` the same choices as 3

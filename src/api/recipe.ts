@@ -58,6 +58,12 @@ export interface RecipeResult {
   validation: Interactions;
   /** The chosen phase-1 model's predictions on `validation`, row by row (to weigh models against each other on it). */
   validationPredictions: Float32Array;
+  /**
+   * With `keepSearchModel` and a refit: the chosen phase-1 model, trained on the split's training
+   * rows and reading their interaction sets only (its seen items are those rows'), to score the
+   * validation split with; the caller disposes it.
+   */
+  searchModel?: Model;
   seconds: number;
 }
 
@@ -141,7 +147,7 @@ function recipeCallbacks(o: RecipeOptions): {
 
 export async function trainRecipe(ds: RecipeData, o: RecipeOptions): Promise<RecipeResult> {
   const started = performance.now();
-  checkBooleans(o, 'train: options', ['refit', 'sideFeatures', 'tune']);
+  checkBooleans(o, 'train: options', ['refit', 'sideFeatures', 'tune', 'keepSearchModel']);
   const report = recipeCallbacks(o);
   const config = recipeConfig(ds, o);
   modelMemory(config, { optimizers: o.optimizers }); // a model that cannot fit fails here, before its feature tables are built
@@ -251,32 +257,44 @@ export async function trainRecipe(ds: RecipeData, o: RecipeOptions): Promise<Rec
     }
   }
   const chosen = best!;
-  let model = chosen.model;
-  const validationPredictions = model.rows.predict(split.validation.users, split.validation.items);
-  // Without a refit the phase-1 model is the result: it serves with the sets of all the training data.
-  if (features.userFeatures) model.setUserFeatures(features.userFeatures);
-  if (features.itemFeatures) model.setItemFeatures(features.itemFeatures);
+  const searchModel = chosen.model;
+  const validationPredictions = searchModel.rows.predict(split.validation.users, split.validation.items);
   const l2 = chosen.candidate.l2;
   const epochs = chosen.candidate.epochs;
   let final: FitResult | undefined;
+  let model = searchModel;
+  let kept: Model | undefined;
   if (o.refit && !stopped) {
     // Said in the task's words: a retrieval model is chosen by Recall@20 on events, not by RMSE on ratings.
     report.onLog?.(
       `best validation ${implicit ? 'Recall@20' : 'RMSE'} at epoch ${epochs}: retraining on all ${ds.train.users.length} training ${implicit ? 'events' : 'ratings'} for ${epochs} epochs with cosine decay${o.tune ? `, l2 ${l2}` : ''}`,
     );
-    model.dispose();
-    model = await make(2);
-    final = model.fit(ds.train, {
-      ...common,
-      l2,
-      epochs,
-      schedule: { kind: 'cosine' },
-      onBatchEnd: (b) => batchEnd(b, 2, l2),
-      onEpochEnd: (e) => {
-        report.onLog?.(`final epoch ${e.epoch + 1}/${epochs}: train loss ${e.loss.toFixed(4)} (${e.seconds.toFixed(2)} s)`);
-        return progress(e, 2, epochs, l2);
-      },
-    });
+    if (o.keepSearchModel) {
+      kept = searchModel;
+      kept.setVocabularies({ users: ds.users, items: ds.items });
+      kept.setSeen(split.train.users, split.train.items);
+    } else searchModel.dispose();
+    try {
+      model = await make(2);
+      final = model.fit(ds.train, {
+        ...common,
+        l2,
+        epochs,
+        schedule: { kind: 'cosine' },
+        onBatchEnd: (b) => batchEnd(b, 2, l2),
+        onEpochEnd: (e) => {
+          report.onLog?.(`final epoch ${e.epoch + 1}/${epochs}: train loss ${e.loss.toFixed(4)} (${e.seconds.toFixed(2)} s)`);
+          return progress(e, 2, epochs, l2);
+        },
+      });
+    } catch (error) {
+      kept?.dispose();
+      throw error;
+    }
+  } else {
+    // Without a refit the phase-1 model is the result: it serves with the sets of all the training data.
+    if (features.userFeatures) model.setUserFeatures(features.userFeatures);
+    if (features.itemFeatures) model.setItemFeatures(features.itemFeatures);
   }
   model.setVocabularies({ users: ds.users, items: ds.items });
   model.setSeen(ds.train.users, ds.train.items);
@@ -290,6 +308,7 @@ export async function trainRecipe(ds: RecipeData, o: RecipeOptions): Promise<Rec
     ...(o.tune ? { candidates } : {}),
     validation: split.validation,
     validationPredictions,
+    ...(kept ? { searchModel: kept } : {}),
     seconds: (performance.now() - started) / 1000,
   };
 }

@@ -22,6 +22,7 @@ export type { ResolvedColumns } from './data/ratings.js';
 export { train, type TrainEvent, type TrainOptions } from './api/train.js';
 export { trainRecipe, type RecipeResult, type RecipeCandidate } from './api/recipe.js';
 export { combineModels, type CombineOptions, type EnsembleInfo } from './api/ensemble.js';
+export { warmStart, type WarmStartReport, type WarmStartBlock } from './api/warm-start.js';
 export { trainBest, BEST_DEFAULTS, type BestOptions, type BestResult, type BestMember } from './api/best.js';
 export {
   recipeOptions,

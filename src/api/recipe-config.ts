@@ -5,6 +5,7 @@
 import type { TwoTowerConfig, FeatureSpec } from '../config/model.js';
 import type { FeatureTable, MultiHotColumn } from '../config/feature-table.js';
 import type { BatchInfo, EpochInfo } from '../train/options.js';
+import type { Model } from './model.js';
 import { resolveLoss, type LossName } from '../train/losses/index.js';
 import type { OptimizerOptions } from '../train/optimizers/index.js';
 import type { RatingsData } from '../data/ratings.js';
@@ -50,6 +51,12 @@ export interface RecipeOptions {
   l2Grid?: number[];
   /** Fraction of the training rows carved for phase 1's validation. Default 0.1. */
   validationFraction: number;
+  /**
+   * Transfer: every model the recipe trains starts from this trained model's values where they
+   * mean the same thing — id tables and biases row by row by id, dense layers where the towers
+   * read the same inputs (src/api/warm-start.ts) — instead of random ones. Default none.
+   */
+  warmStart?: Model;
   /** Keep the chosen phase-1 model beside the refit one (RecipeResult.searchModel), to weigh it against other models on the validation split. Default false. */
   keepSearchModel?: boolean;
   /** Seed of that split (default: `seed`): runs with different seeds can share one split, to be weighed on it (an ensemble's members). */

@@ -24,6 +24,7 @@ import {
   type RecipeEpoch,
 } from './recipe-config.js';
 import { warnDeprecated } from '../util/deprecation.js';
+import { warmStart } from './warm-start.js';
 
 /** One penalty `tune` tried: how its early-stopped phase 1 scored on the validation split. */
 export interface RecipeCandidate {
@@ -167,7 +168,20 @@ export async function trainRecipe(ds: RecipeData, o: RecipeOptions): Promise<Rec
     o,
   );
   const features = recipeFeatures(ds, o);
-  const make = (phase: 1 | 2) => createModel(config, { ...(phase === 1 ? searchFeatures : features), threads: o.threads });
+  const make = async (phase: 1 | 2) => {
+    const model = await createModel(config, { ...(phase === 1 ? searchFeatures : features), threads: o.threads });
+    if (o.warmStart) {
+      // Transfer: start from a trained model's values, matched by id (warm-start.ts).
+      model.setVocabularies({ users: ds.users, items: ds.items });
+      const copied = warmStart(model, o.warmStart);
+      if (phase === 1)
+        for (const b of copied.blocks)
+          report.onLog?.(
+            `warm start: ${b.name} ${b.how === 'kept' ? `kept (${b.reason})` : `${b.copied} of ${b.of} ${b.how === 'ids' ? 'rows by id' : 'values'}`}`,
+          );
+    }
+    return model;
+  };
   const common = {
     batchSize: o.batchSize,
     learningRate: o.learningRate,

@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [-- --quick] [-- --only=dense,scoring,load,scale,threads,synthetic,training,memory,movielens,updates,cold,browser,quality]
+// npm run bench [-- --json] [-- --quick] [-- --only=dense,scoring,load,scale,threads,synthetic,training,memory,movielens,updates,cold,browser,quality,transfer]
 // Every suite, each contender checked against the reference first, timed in interleaved rounds;
 // a table per suite on stdout, or with --json one JSON array of records. Run by `npm run bench`
 // with --experimental-wasm-relaxed-simd so that twotower's relaxed-SIMD build is measured.
@@ -17,6 +17,7 @@ import { supportsRelaxedSimd } from '../src/wasm/load.js';
 import { temporalUpdates, updateTable } from './updates.js';
 import { coldItems, coldItemsTable } from './cold-items.js';
 import { qualitySuite } from './quality.js';
+import { transferRuns, transferTable } from './transfer.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -198,6 +199,25 @@ if (wanted('cold')) {
       note: `${task === 'rating' ? `RMSE ${r.cold.rmse.toFixed(4)}, ` : ''}Recall@20 ${r.cold.recall20.toFixed(4)} (trained normally ${r.trainedNormally.recall20.toFixed(4)})`,
     });
     say(`\nCold items, MovieLens 100K u1 (10% of the items never trained, added from their features)\n${coldItemsTable(r)}`);
+  }
+}
+if (wanted('transfer') && only) {
+  // A minute or so: only when asked for.
+  const runs = await transferRuns();
+  if (!runs) say('\nTransfer: MovieLens 100K u.data not found (set TWOTOWER_DATA), skipped');
+  else {
+    for (const r of runs)
+      records.push({
+        name: `MovieLens 100K time split (train the first 90%, test the last 10%), ${r.task} recipe, ${r.start} start`,
+        impl: 'twotower',
+        medianMs: r.seconds * 1000,
+        minMs: r.seconds * 1000,
+        maxMs: r.seconds * 1000,
+        note: `${r.epochs} epochs, ${r.task === 'rating' ? `RMSE ${r.rmse!.toFixed(4)}` : `Recall@20 ${r.recall20!.toFixed(4)}, NDCG@20 ${r.ndcg20!.toFixed(4)}`}`,
+      });
+    say(
+      `\nTransfer on MovieLens 100K's timestamps: a model of the first 70% warm-starts one of the first 90%, scored on the last 10%\n${transferTable(runs)}`,
+    );
   }
 }
 if (wanted('quality') && only) await qualitySuite(quick ? [1] : [1, 2, 3], say, records); // minutes: only when asked for

@@ -11,7 +11,7 @@ import { trainRecipe, trainBest, recipeOptions, type RecipeOptions, type RecipeC
 import { LOSSES, type LossName } from '../train/losses/index.js';
 import type { RatingsData } from '../data/ratings.js';
 import { subset } from '../data/ratings.js';
-import { saveModel } from '../node/model-io.js';
+import { saveModel, loadModelFile } from '../node/model-io.js';
 import { checkOutput } from '../node/paths.js';
 import { previewColumns, type RatingsFormat } from '../node/ratings-file.js';
 import type { RankingMetrics } from '../index.js';
@@ -60,6 +60,8 @@ export interface TrainFlags extends DataFlags {
   recipe: 'default' | 'best';
   /** --recipe best: tower members. */
   seeds?: number;
+  /** A model file to start from (RecipeOptions.warmStart). */
+  warmStart?: string;
   patience?: number;
   refit: boolean;
   /** commander's --no-side-features: false when given, else undefined (the loss's default). */
@@ -233,9 +235,12 @@ export async function train(f: TrainFlags): Promise<void> {
     },
   };
   if (f.seeds !== undefined && f.recipe !== 'best') fail('BAD_OPTION', '--seeds is for --recipe best', { option: '--seeds' });
+  const from = f.warmStart ? await loadModelFile(f.warmStart) : undefined;
+  if (from) options.warmStart = from;
   const best = f.recipe === 'best' ? await trainBest(ds, { ...options, ...callbacks, seeds: f.seeds }) : undefined;
   const single = best ? undefined : await trainRecipe(ds, { ...options, ...callbacks });
   bar.stop();
+  from?.dispose();
   if (single?.candidates) say(candidateLine(single.candidates, single.l2));
   if (best) say(bestLine(best));
   const result = {

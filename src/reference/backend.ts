@@ -28,6 +28,7 @@ import {
 import { adamUpdate, adamRows, adagradRows, sgdUpdate } from './optimizers.js';
 import { scanFields } from './parse.js';
 import { autorecEncode, autorecGrad } from './autorec.js';
+import { easeGram, spdInverse, easeWeights } from './ease.js';
 import { topkAccumulate, quantizeRowsI8, approximateScore, rankTargets } from './score.js';
 
 export class ReferenceBackend implements Backend {
@@ -211,6 +212,10 @@ export class ReferenceBackend implements Backend {
           tanh !== 0,
           scale,
         ),
+      ease_gram: (G, offsets, ids, weights, n, m) =>
+        easeGram(this.floats(G, m * m), I(offsets, n + 1), this.intTail(ids), weights === 0 ? null : this.tail(weights), n, m),
+      spd_inverse: (A, n, shift) => spdInverse(this.floats(A, n * n), n, shift),
+      ease_weights: (P, m) => easeWeights(this.floats(P, m * m), m),
       adagrad_rows: (p, g, acc, rows, nrows, dim, lr, eps, decay) =>
         adagradRows(this.tail(p), this.tail(g), this.tail(acc), I(rows, nrows), dim, lr, eps, decay),
       score_matrix: (s, q, items, b, n, d) => scoreMatrix(F(s, b * n), F(q, b * d), F(items, n * d), b, n, d),

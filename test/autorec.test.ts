@@ -384,6 +384,8 @@ describe('trainAutoRec', () => {
     ['activation', { activation: 'relu' }],
     ['lambda', { lambda: -1 }],
     ['learningRate', { learningRate: 0 }],
+    ['lrDecay', { lrDecay: 0 }],
+    ['lrDecay', { lrDecay: 1.5 }],
     ['batchItems', { batchItems: '8' }],
     ['epochs', { epochs: 0 }],
     ['patience', { patience: NaN }],

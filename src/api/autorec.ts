@@ -35,6 +35,8 @@ export interface AutoRecOptions {
   lambda: number;
   /** Adam's learning rate. Default 0.003. */
   learningRate: number;
+  /** Per-epoch decay of the learning rate: epoch e (0-based, in the search and in the refit alike) runs at learningRate · lrDecay^e. Default 1. */
+  lrDecay: number;
   /** Items per Adam step. Default 16. */
   batchItems: number;
   /** Most epochs of the search (and, without validation, the epochs trained). Default 300. */
@@ -62,6 +64,7 @@ export const AUTOREC_DEFAULTS: Readonly<Omit<AutoRecOptions, 'onEpochEnd' | 'onL
   activation: 'sigmoid',
   lambda: 100,
   learningRate: 0.003,
+  lrDecay: 1,
   batchItems: 16,
   epochs: 300,
   patience: 10,
@@ -111,6 +114,7 @@ function checkOptions(o: AutoRecOptions): void {
   if (typeof o.lambda !== 'number' || !Number.isFinite(o.lambda) || o.lambda < 0) bad('lambda', 'a finite number ≥ 0');
   if (typeof o.learningRate !== 'number' || !Number.isFinite(o.learningRate) || !(o.learningRate > 0))
     bad('learningRate', 'a finite number > 0');
+  if (typeof o.lrDecay !== 'number' || !(o.lrDecay > 0 && o.lrDecay <= 1)) bad('lrDecay', 'a number in (0, 1]');
   if (typeof o.validationFraction !== 'number' || !(o.validationFraction >= 0 && o.validationFraction < 1))
     bad('validationFraction', 'a number in [0, 1)');
   for (const name of ['leaveOut', 'refit'] as const) if (typeof o[name] !== 'boolean') bad(name, 'true or false');
@@ -153,6 +157,7 @@ export async function trainAutoRec(ds: RecipeData, options: Partial<AutoRecOptio
       activation: o.activation,
       lambda: o.lambda,
       learningRate: o.learningRate,
+      lrDecay: o.lrDecay,
       batchItems: o.batchItems,
       epochs: o.epochs,
       patience: o.patience,

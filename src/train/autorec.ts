@@ -17,6 +17,8 @@ export interface AutoRecSettings {
   activation: 'sigmoid' | 'tanh';
   lambda: number;
   learningRate: number;
+  /** The learning rate of epoch e is learningRate · lrDecay^e. */
+  lrDecay: number;
   batchItems: number;
   epochs: number;
   patience: number;
@@ -168,8 +170,8 @@ class AutoRecState {
     return floats * this.backend.floatBytes;
   }
 
-  /** One epoch over the items in `order`; returns the mean squared error of its ratings. */
-  epoch(order: Int32Array): number {
+  /** One epoch over the items in `order` at learning rate `lr`; returns the mean squared error of its ratings. */
+  epoch(order: Int32Array, lr: number): number {
     const { backend, s } = this;
     const k = backend.kernels;
     const { userCount: U } = this.rows;
@@ -230,7 +232,7 @@ class AutoRecState {
         this.M,
         this.S,
         this.total,
-        s.learningRate,
+        lr,
         ADAM.beta1,
         ADAM.beta2,
         ADAM.epsilon,
@@ -349,7 +351,7 @@ export function trainAutoRecRows(
         const started = performance.now();
         const order = itemOrder.slice();
         random.shuffle(order);
-        const loss = state.epoch(order);
+        const loss = state.epoch(order, s.learningRate * Math.pow(s.lrDecay, epoch));
         const info: AutoRecEpoch = { phase: which, epoch, epochs, loss, seconds: 0 };
         if (validation) {
           const weights = state.weights();

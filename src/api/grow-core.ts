@@ -30,6 +30,16 @@ export interface EntityFeatures {
   columns: Record<string, FeatureColumn | readonly SideValue[]>;
 }
 
+/**
+ * LightGCN's weights of a whole column, recomputed from the grown sets: 1/√(n·m) for a token of a
+ * set of n tokens held by m of the column's sets (see InteractionSet.weighting).
+ */
+function symmetricWeights(lists: number[][]): number[][] {
+  const held = new Map<number, number>();
+  for (const l of lists) for (const t of new Set(l)) held.set(t, (held.get(t) ?? 0) + 1);
+  return lists.map((l) => l.map((t) => 1 / Math.sqrt(l.length * held.get(t)!)));
+}
+
 /** A multi-hot column as per-row lists (ids and weights). */
 function listsOf(column: MultiHotColumn, count: number): { ids: number[][]; weights: number[][] | null } {
   const ids: number[][] = [],
@@ -107,7 +117,12 @@ function grownTable(
       const lists = listsOf(columns[name] as MultiHotColumn, count).ids;
       for (const i of order) lists[keys[i]!]!.push(values[i]!);
       const kept = set.last ? lists.map((l) => (l.length > set.last! ? l.slice(-set.last!) : l)) : lists;
-      const weights = set.weighting === 'inverseSqrt' ? kept.map((l) => l.map(() => 1 / Math.sqrt(l.length))) : null;
+      const weights =
+        set.weighting === 'inverseSqrt'
+          ? kept.map((l) => l.map(() => 1 / Math.sqrt(l.length)))
+          : set.weighting === 'symmetric'
+            ? symmetricWeights(kept)
+            : null;
       columns[name] = columnFromLists(kept, weights);
     }
   }

@@ -48,14 +48,32 @@ export interface MultiHotFeature {
    * "rated" and "raters").
    */
   interactions?: InteractionSet;
+  /**
+   * Tied pooling (graph-aware towers, LightGCN's propagation): the set declares no table of its
+   * own and pools the id embeddings of the side its tokens belong to — the other tower's id table
+   * for an interaction set (a user's items pooled from the item tower's own item embeddings), or
+   * this tower's id table with `tokens: 'self'` (a user's two-hop neighbours among the users).
+   * Its dim must equal that id feature's dim; one table is then read, trained and saved once.
+   * Not with attention pooling. Default false.
+   */
+  tied?: boolean;
+  /**
+   * Whose rows a tied set's tokens are: 'other' (default; needs `interactions`) or 'self' (the
+   * same side's rows; not an interaction set, its vocabSize is this tower's id vocabSize).
+   */
+  tokens?: 'other' | 'self';
 }
 
 /** How an interaction-set feature is kept (see MultiHotFeature.interactions). */
 export interface InteractionSet {
   /** Keep only the latest N interactions of each set. Default: all. */
   last?: number;
-  /** Token weights: 'none' (default) or 'inverseSqrt' (1/√n each). */
-  weighting?: 'none' | 'inverseSqrt';
+  /**
+   * Token weights: 'none' (default: the column's weights, or 1), 'inverseSqrt' (1/√n each), or
+   * 'symmetric' (LightGCN's 1/√(n·m), n the set's size and m how many of the column's sets
+   * hold the token, both counted in the column itself: recomputed whenever the sets grow).
+   */
+  weighting?: 'none' | 'inverseSqrt' | 'symmetric';
 }
 
 /** A fixed-length numeric vector per entity (already normalised), copied into the input. */

@@ -14,7 +14,7 @@ export function interactionSets(config: TwoTowerConfig, side: TowerSide): { spec
   const other = config[side === 'user' ? 'item' : 'user'].features.find((f) => f.kind === 'id');
   const out: { spec: MultiHotFeature; set: InteractionSet }[] = [];
   for (const spec of config[side].features) {
-    if (spec.kind !== 'multiHot') continue;
+    if (spec.kind !== 'multiHot' || (spec.tied && spec.tokens === 'self')) continue;
     const legacy =
       Object.hasOwn(LEGACY[side], spec.name) && other?.vocabSize === spec.vocabSize ? LEGACY[side][spec.name] : undefined;
     const set = spec.interactions ?? legacy;

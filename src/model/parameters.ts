@@ -119,6 +119,17 @@ export class ParameterStore {
   declare(name: string, shape: number[], init: Init, group: GroupKind): ParamBlock {
     if (this.backend) fail('INTERNAL', `ParameterStore: "${name}" declared after allocate`);
     const size = shape.reduce((a, b) => a * b, 1);
+    // A name declared again is the same block (a tied feature reading another feature's table):
+    // one set of values, one gradient, one optimizer state, saved once.
+    const have = this.blocks.find((b) => b.name === name);
+    if (have) {
+      if (have.group !== group || have.shape.length !== shape.length || have.shape.some((v, i) => v !== shape[i]))
+        fail(
+          'BAD_CONFIG',
+          `"${name}" is declared twice with different shapes ([${have.shape.join(', ')}] and [${shape.join(', ')}]): a tied feature must match the table it reads`,
+        );
+      return have;
+    }
     const block: ParamBlock = { name, shape, size, init, group, offset: -1 };
     this.blocks.push(block);
     return block;

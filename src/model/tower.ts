@@ -4,11 +4,23 @@
 import type { ByRows } from './row-split.js';
 import type { Backend } from '../backend/contract.js';
 import { fail } from '../errors.js';
-import type { TowerConfig, TowerSide, IdFeature } from '../config/model.js';
+import type { TowerConfig, TowerSide, IdFeature, FeatureSpec } from '../config/model.js';
 import type { FeatureTable } from '../config/feature-table.js';
 import type { ParamBlock, ParameterStore } from './parameters.js';
 import { featureKind, type FeatureSlot, type FeaturePass } from './features/index.js';
 import { validateFeatureTable } from './features/table.js';
+
+/**
+ * The prefix of a feature's parameter blocks: "<side>.<name>", or for a tied set the id feature's
+ * of the side its tokens belong to ("item.<id name>"), so that it declares that very table.
+ */
+export function tablePrefix(side: TowerSide, spec: FeatureSpec, own: TowerConfig, other: TowerConfig | undefined): string {
+  if (spec.kind !== 'multiHot' || !spec.tied) return `${side}.${spec.name}`;
+  const self = spec.tokens === 'self';
+  const id = (self ? own : other)?.features.find((f) => f.kind === 'id');
+  if (!id) fail('BAD_CONFIG', `the ${side} tower's tied set "${spec.name}" needs an id feature on the side of its tokens`);
+  return `${self ? side : side === 'user' ? 'item' : 'user'}.${id.name}`;
+}
 
 interface DenseLayer {
   readonly w: ParamBlock;
@@ -45,11 +57,13 @@ export class Tower {
     readonly dim: number,
     store: ParameterStore,
     embeddingStd: number,
+    /** The other tower's config: a tied set over its rows reads its id feature's table. */
+    other?: TowerConfig,
   ) {
     let column = 0;
     for (const spec of config.features) {
       const kind = featureKind(spec);
-      const params = kind.declare(spec, `${side}.${spec.name}`, store, embeddingStd);
+      const params = kind.declare(spec, tablePrefix(side, spec, config, other), store, embeddingStd);
       this.slots.push({ spec, column, params, data: {}, rowIds: 0 });
       column += kind.width(spec);
     }

@@ -169,8 +169,8 @@ export class TwoTower {
   /** Declares a config's towers and biases into `store` (no allocation). */
   private static layout(config: TwoTowerConfig, store: ParameterStore) {
     const std = config.embeddingInitStd ?? 0.05;
-    const user = new Tower('user', config.user, config.dim, store, std);
-    const item = new Tower('item', config.item, config.dim, store, std);
+    const user = new Tower('user', config.user, config.dim, store, std, config.item);
+    const item = new Tower('item', config.item, config.dim, store, std, config.user);
     const bias: TwoTower['bias'] = {};
     // The global bias trains with the dense group; the per-entity bias tables are tables (rows).
     if (config.bias?.global) bias.global = store.declare('bias.global', [1], { kind: 'zeros' }, 'dense');

@@ -1,7 +1,7 @@
 // Checks a model config before anything is allocated: each feature by its kind's module, then
 // what concerns the towers and the model as a whole. Throws a TwoTowerError naming the field.
 import { fail } from '../errors.js';
-import type { IdFeature, TowerConfig, TowerSide, TwoTowerConfig } from '../config/model.js';
+import type { IdFeature, MultiHotFeature, TowerConfig, TowerSide, TwoTowerConfig } from '../config/model.js';
 import { FEATURE_KINDS, featureKind } from './features/index.js';
 import { positiveInt } from './features/checks.js';
 import { checkBooleans } from '../data/checks.js';
@@ -67,6 +67,27 @@ function validateTower(t: TowerConfig, side: TowerSide, dim: number): number {
   return width;
 }
 
+/** A tied set reads the id table of its tokens' side: that side needs an id feature of the set's vocabSize and dim. */
+function checkTied(config: TwoTowerConfig, side: TowerSide, f: MultiHotFeature, where: string): void {
+  const tokenSide = f.tokens === 'self' ? side : side === 'user' ? 'item' : 'user';
+  const id = config[tokenSide].features.find((g): g is IdFeature => g.kind === 'id');
+  if (!id)
+    fail(
+      'BAD_CONFIG',
+      `${where}.tied ("${f.name}") reads the ${tokenSide}s' id table, but config.${tokenSide} has no id feature`,
+    );
+  if (f.vocabSize !== id.vocabSize)
+    fail(
+      'BAD_CONFIG',
+      `${where}.vocabSize ("${f.name}") is ${f.vocabSize}, but the tied set's tokens are the ${tokenSide}s' rows: it must equal their id feature "${id.name}"'s (${id.vocabSize})`,
+    );
+  if (f.dim !== id.dim)
+    fail(
+      'BAD_CONFIG',
+      `${where}.dim ("${f.name}") is ${f.dim}, but the tied set reads the ${tokenSide}s' id table "${id.name}": it must equal its dim (${id.dim})`,
+    );
+}
+
 export function validateConfig(config: TwoTowerConfig): void {
   if (!config || typeof config !== 'object') fail('BAD_CONFIG', 'config must be an object');
   positiveInt(config.dim, 'config.dim');
@@ -81,6 +102,7 @@ export function validateConfig(config: TwoTowerConfig): void {
   for (const side of ['user', 'item'] as const) {
     const other = config[side === 'user' ? 'item' : 'user'].features.find((f) => f.kind === 'id');
     config[side].features.forEach((f, i) => {
+      if (f.kind === 'multiHot' && f.tied) checkTied(config, side, f, `config.${side}.features[${i}]`);
       if (f.kind === 'multiHot' && f.interactions && other && f.vocabSize !== other.vocabSize)
         fail(
           'BAD_CONFIG',

@@ -35,6 +35,8 @@ export function grownConfig(config: TwoTowerConfig, counts: Record<TowerSide, nu
     const sets = new Map(interactionSets(config, side).map((s) => [s.spec.name, s.set]));
     for (const spec of out[side].features) {
       if (spec.kind === 'id') spec.vocabSize = counts[side];
+      // A tied set over this side's own rows reads its id table: it widens with it (new rows' sets start empty).
+      if (spec.kind === 'multiHot' && spec.tied && spec.tokens === 'self') spec.vocabSize = counts[side];
       if (spec.kind === 'multiHot' && sets.has(spec.name)) {
         spec.vocabSize = counts[other];
         spec.interactions = sets.get(spec.name);

@@ -5,18 +5,24 @@
 // optimizer updates exactly those rows. Found from the batch's entity rows and each feature's
 // data: an id feature reads the batch's own rows (or its id column at them), a categorical
 // feature its column, a multi-hot feature every id in the bags of the batch's rows, a bias table
-// the batch's rows. Each row listed once (stamps).
+// the batch's rows. A table read by several features (a tied set reads the other tower's id
+// table, or its own) lists the rows of every reader. Each row listed once (stamps).
 import type { TwoTower } from '../model/twotower.js';
 import type { ParamGroup } from '../model/parameters.js';
 import type { FeatureSlot } from '../model/features/index.js';
 import { SlotKey } from '../model/slots.js';
 import { Buffers } from '../backend/heap.js';
 
+/** One reader of a table: the tower whose batch rows it reads at, and the feature (none for a bias table). */
+interface Reader {
+  side: 'user' | 'item';
+  slot: FeatureSlot | null;
+}
+
 interface TableSource {
   group: ParamGroup;
-  side: 'user' | 'item';
-  /** The feature reading the table, or none for a per-entity bias table. */
-  slot: FeatureSlot | null;
+  /** Every feature reading the table (two for a table a tied set shares). */
+  readers: Reader[];
   /** stamps[row] = the batch that last listed the row. */
   stamps: Int32Array;
   /** This batch's distinct rows (grown when needed, reused across batches). */
@@ -38,11 +44,13 @@ export class TouchedRows {
     this.buffers = new Buffers(core.backend);
     const groupOf = (block: unknown) => core.store.groups.find((g) => g.rows > 0 && g.blocks[0] === block);
     const add = (group: ParamGroup | undefined, side: 'user' | 'item', slot: FeatureSlot | null) => {
-      if (group)
+      if (!group) return;
+      const have = this.sources.get(group);
+      if (have) have.readers.push({ side, slot });
+      else
         this.sources.set(group, {
           group,
-          side,
-          slot,
+          readers: [{ side, slot }],
           stamps: new Int32Array(group.rows),
           list: new Int32Array(64),
           count: 0,
@@ -95,7 +103,7 @@ export class TouchedRows {
   private list(source: TableSource, n: number): void {
     const core = this.core;
     const be = core.backend;
-    const { slot, stamps } = source;
+    const { stamps } = source;
     let count = 0;
     const add = (row: number) => {
       if (stamps[row] !== this.stamp) {
@@ -108,18 +116,20 @@ export class TouchedRows {
         source.list[count++] = row;
       }
     };
-    const entityRows = be.ints(source.side === 'user' ? core.pairs.users : core.pairs.items, n);
-    const tower = source.side === 'user' ? core.userTower : core.itemTower;
-    if (slot === null || (slot.spec.kind === 'id' && slot.data.column === undefined)) {
-      for (const e of entityRows) add(e);
-    } else if (slot.spec.kind === 'multiHot') {
-      const offsets = be.ints(slot.data.offsets!, tower.count + 1);
-      const ids = be.ints(slot.data.ids!, offsets[tower.count]!);
-      for (const e of entityRows) for (let i = offsets[e]!; i < offsets[e + 1]!; i++) add(ids[i]!);
-    } else {
-      // An id feature with an id column, or a categorical feature: the column at the batch's rows.
-      const column = be.ints(slot.data.column!, tower.count);
-      for (const e of entityRows) add(column[e]!);
+    for (const { side, slot } of source.readers) {
+      const entityRows = be.ints(side === 'user' ? core.pairs.users : core.pairs.items, n);
+      const tower = side === 'user' ? core.userTower : core.itemTower;
+      if (slot === null || (slot.spec.kind === 'id' && slot.data.column === undefined)) {
+        for (const e of entityRows) add(e);
+      } else if (slot.spec.kind === 'multiHot') {
+        const offsets = be.ints(slot.data.offsets!, tower.count + 1);
+        const ids = be.ints(slot.data.ids!, offsets[tower.count]!);
+        for (const e of entityRows) for (let i = offsets[e]!; i < offsets[e + 1]!; i++) add(ids[i]!);
+      } else {
+        // An id feature with an id column, or a categorical feature: the column at the batch's rows.
+        const column = be.ints(slot.data.column!, tower.count);
+        for (const e of entityRows) add(column[e]!);
+      }
     }
     source.count = count;
   }

@@ -11,6 +11,7 @@ import type { FeatureKind } from './kind.js';
 import type { ParamBlock } from '../parameters.js';
 
 const POOLINGS = ['mean', 'sum', 'attention'] as const;
+const WEIGHTINGS = ['none', 'inverseSqrt', 'symmetric'] as const;
 
 export const multiHotKind: FeatureKind<MultiHotFeature> = {
   kind: 'multiHot',
@@ -24,18 +25,43 @@ export const multiHotKind: FeatureKind<MultiHotFeature> = {
     if (set !== undefined) {
       if (!set || typeof set !== 'object') fail('BAD_CONFIG', `${where}.interactions must be an object { last?, weighting? }`);
       if (set.last !== undefined) positiveInt(set.last, `${where}.interactions.last ("${spec.name}")`);
-      if (set.weighting !== undefined && set.weighting !== 'none' && set.weighting !== 'inverseSqrt')
+      if (set.weighting !== undefined && !WEIGHTINGS.includes(set.weighting))
         fail(
           'BAD_CONFIG',
-          `${where}.interactions.weighting must be 'none' or 'inverseSqrt', got ${JSON.stringify(set.weighting)}`,
+          `${where}.interactions.weighting must be 'none', 'inverseSqrt' or 'symmetric', got ${JSON.stringify(set.weighting)}`,
         );
     }
-    checkBooleans(spec, where, ['excludeScoredItem'], { code: 'BAD_CONFIG' });
+    checkBooleans(spec, where, ['excludeScoredItem', 'tied'], { code: 'BAD_CONFIG' });
+    if (spec.tokens !== undefined && spec.tokens !== 'other' && spec.tokens !== 'self')
+      fail('BAD_CONFIG', `${where}.tokens must be 'other' or 'self', got ${JSON.stringify(spec.tokens)}`);
+    if (spec.tokens !== undefined && !spec.tied)
+      fail('BAD_CONFIG', `${where}.tokens ("${spec.name}") is for a tied set (tied: true)`);
+    if (spec.tied) {
+      // What the token side's id feature must be is checked with the whole config (validate-config.ts).
+      if (spec.pooling === 'attention')
+        fail('BAD_CONFIG', `${where}.tied ("${spec.name}"): a tied set pools with 'mean' or 'sum', not 'attention'`);
+      if (spec.tokens === 'self' && spec.excludeScoredItem)
+        fail(
+          'BAD_CONFIG',
+          `${where}.excludeScoredItem ("${spec.name}") is for a history over the items, not a tied set over the users`,
+        );
+      if (spec.tokens === 'self' && set !== undefined)
+        fail(
+          'BAD_CONFIG',
+          `${where}.interactions ("${spec.name}"): a tied set over its own side's rows (tokens: 'self') is not an interaction set`,
+        );
+      if (spec.tokens !== 'self' && set === undefined)
+        fail(
+          'BAD_CONFIG',
+          `${where}.tied ("${spec.name}"): a tied set over the other side's rows needs interactions (its tokens are that side's rows)`,
+        );
+    }
     if (spec.excludeScoredItem && (side !== 'user' || spec.pooling === 'attention')) {
       fail('BAD_CONFIG', `${where}.excludeScoredItem is for a user-tower history with mean or sum pooling`);
     }
   },
   width: (spec) => spec.dim,
+  // A tied set's prefix is the id feature's ("item.item"; see Tower): the store gives back that block.
   declare(spec, prefix, store, std): Record<string, ParamBlock> {
     const table = store.declare(`${prefix}.embedding`, [spec.vocabSize, spec.dim], { kind: 'normal', std }, 'embedding');
     if (spec.pooling !== 'attention') return { table };

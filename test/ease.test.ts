@@ -6,6 +6,12 @@ import type { WasmBackend } from '../src/wasm/load.js';
 import type { Backend } from '../src/backend/contract.js';
 import { ReferenceBackend } from '../src/reference/backend.js';
 import { easeGram, spdInverse, easeWeights } from '../src/reference/ease.js';
+import { trainEase, EASE_MAX_ITEMS, type EaseOptions } from '../src/api/ease.js';
+import type { RecipeData } from '../src/api/recipe-config.js';
+import { Vocabulary } from '../src/data/vocabulary.js';
+import { csrFromLists } from '../src/data/csr.js';
+import { carveValidation, trainingRows } from '../src/train/prepare.js';
+import { TwoTowerError } from '../src/errors.js';
 import { wasmBuilds, Random, putFloats, putInts, getFloats, expectClose } from './helpers.js';
 
 let builds: WasmBackend[] = [];
@@ -153,5 +159,229 @@ describe('EASE kernels', () => {
         expectClose(getFloats(be, p, m * m), expected, 1e-6, 1e-6);
       }
     }
+  });
+});
+
+/** Users with tastes in two groups of items: a user's items come mostly from their group. */
+function planted(seed: number, userCount = 60, itemCount = 24, perUser = 6): RecipeData {
+  const random = new Random(seed);
+  const users: number[] = [],
+    items: number[] = [],
+    ratings: number[] = [];
+  for (let u = 1; u <= userCount; u++) {
+    const group = u % 2;
+    const picked = new Set<number>();
+    while (picked.size < perUser) {
+      const own = random.next() < 0.85;
+      const half = Math.floor(itemCount / 2);
+      const i = 1 + (own === (group === 0) ? random.int(half) : half + random.int(itemCount - half));
+      picked.add(i);
+    }
+    for (const i of picked) {
+      users.push(u);
+      items.push(i);
+      ratings.push(1 + random.int(5));
+    }
+  }
+  // One pair twice: EASE counts each (user, item) once.
+  users.push(users[0]!);
+  items.push(items[0]!);
+  ratings.push(5);
+  const uv = new Vocabulary(),
+    iv = new Vocabulary();
+  for (let u = 1; u <= userCount; u++) uv.add(`u${u}`);
+  for (let i = 1; i <= itemCount; i++) iv.add(`i${i}`);
+  return {
+    train: { users: Int32Array.from(users), items: Int32Array.from(items), ratings: Float32Array.from(ratings) },
+    users: uv.freeze(),
+    items: iv.freeze(),
+  };
+}
+
+/** The data with a test fold that throws when anything reads it (as the CLI's Dataset carries one). */
+function withUnreadableTest(ds: RecipeData): RecipeData {
+  return Object.defineProperty({ ...ds }, 'test', {
+    enumerable: true,
+    get() {
+      throw new Error('the search read the test fold');
+    },
+  });
+}
+
+/** Each user's distinct items (rows 0 … users − 1), from the data's pairs. */
+function histories(pairs: { users: Int32Array; items: Int32Array }, userCount: number): number[][] {
+  const sets = Array.from({ length: userCount }, () => new Set<number>());
+  pairs.users.forEach((u, r) => sets[u]!.add(pairs.items[r]!));
+  return sets.map((s) => [...s]);
+}
+
+/** B computed independently in f64 by the twins: XᵀX over the distinct pairs, inverted at λ, P → B. */
+function referenceB(hist: number[][], m: number, lambda: number): Float64Array {
+  const offsets = new Int32Array(hist.length + 1);
+  hist.forEach((h, u) => (offsets[u + 1] = offsets[u]! + h.length));
+  const G = new Float64Array(m * m);
+  easeGram(G, offsets, Int32Array.from(hist.flat()), null, hist.length, m);
+  expect(spdInverse(G, m, lambda)).toBe(0);
+  easeWeights(G, m);
+  return G;
+}
+
+/** Σ_{j ∈ history} B_ji for every item i. */
+function scoresOf(B: Float64Array, history: readonly number[], m: number): Float64Array {
+  const s = new Float64Array(m);
+  for (const j of history) for (let i = 0; i < m; i++) s[i]! += B[j * m + i]!;
+  return s;
+}
+
+describe('trainEase', () => {
+  it("every (user, item) score is Σ_{j ∈ user's training items} B_ji, B computed independently by the f64 twins; no biases, items e_i", async () => {
+    const ds = planted(1);
+    const lambda = 3;
+    const { model, lambda: used, candidates } = await trainEase(ds, { lambda });
+    expect(used).toBe(lambda);
+    expect(candidates).toBeUndefined();
+    const m = ds.items.size,
+      n = ds.users.size;
+    expect(model.dim).toBe(m);
+    expect(Object.keys(model.parameters()).sort()).toEqual(['item.item.embedding', 'user.history.embedding']);
+    const B = referenceB(histories(ds.train, n), m, lambda);
+    // Row 0 (the unknown item) has no interactions: its row and column of B are 0.
+    for (let i = 0; i < m; i++) expect(B[i]! === 0 && B[i * m]! === 0).toBe(true);
+    const users = Int32Array.from({ length: n * m }, (_, k) => Math.floor(k / m));
+    const items = Int32Array.from({ length: n * m }, (_, k) => k % m);
+    const predicted = model.rows.predict(users, items);
+    const hist = histories(ds.train, n);
+    const expected = Float64Array.from({ length: n * m }, () => 0);
+    for (let u = 0; u < n; u++) expected.set(scoresOf(B, hist[u]!, m), u * m);
+    expectClose(predicted, expected, 2e-5, 1e-4);
+    // The item tower is the identity, the user tower the sum of B's rows.
+    expectClose(model.rows.itemEmbeddings(), identity(m), 0);
+    expectClose(model.parameters()['user.history.embedding']!, B, 2e-6, 1e-4);
+    // The same model on the f64 reference backend's B.
+    const onReference = await trainEase(ds, { lambda, backend: new ReferenceBackend() });
+    expectClose(onReference.model.parameters()['user.history.embedding']!, Float32Array.from(B), 0);
+    onReference.model.dispose();
+    model.dispose();
+  });
+
+  it('a user’s history set growing by item j changes their scores by exactly B_j· (no retraining); recommendFromHistory ranks new users by Σ B_j·', async () => {
+    const ds = planted(2);
+    const { model } = await trainEase(ds, { lambda: 5 });
+    const m = ds.items.size,
+      n = ds.users.size;
+    const B = Float64Array.from(model.parameters()['user.history.embedding']!);
+    const hist = histories(ds.train, n);
+    const user = 7;
+    const j = [...Array(m).keys()].find((i) => i > 0 && !hist[user]!.includes(i))!;
+    const all = Int32Array.from({ length: m }, (_, i) => i);
+    const before = model.rows.predict(new Int32Array(m).fill(user), all);
+    // What update() does to an interaction set: the new event appended to the user's history.
+    const grown = hist.map((h, u) => (u === user ? [...h, j] : h));
+    model.setUserFeatures({ count: n, columns: { history: csrFromLists(grown) } });
+    const after = model.rows.predict(new Int32Array(m).fill(user), all);
+    expectClose(
+      Float64Array.from(after, (x, i) => x - before[i]!),
+      B.subarray(j * m, (j + 1) * m),
+      1e-6,
+    );
+    // Other users' scores are still their own Σ B_j·.
+    const other = Int32Array.from({ length: m }, () => 3);
+    const hist3 = scoresOf(B, hist[3]!, m);
+    expectClose(model.rows.predict(other, all), hist3, 1e-6, 1e-6);
+    // A new user: the ranking of Σ_{j ∈ H} B_j· over the items not in H (row 0 never recommended).
+    const H = [1, 2, 14];
+    const top = model.rows.recommendFromHistory([H], { k: 5 });
+    const s = scoresOf(B, H, m);
+    const order = [...Array(m).keys()].filter((i) => i > 0 && !H.includes(i)).sort((a, b) => s[b]! - s[a]! || a - b);
+    expect(Array.from(top.indices.subarray(0, 5))).toEqual(order.slice(0, 5));
+    model.dispose();
+  });
+
+  it('is deterministic: the same data and options give the same λ and the same bits', async () => {
+    const ds = planted(3);
+    const a = await trainEase(ds, { lambdaGrid: [1, 10, 100] });
+    const b = await trainEase(ds, { lambdaGrid: [1, 10, 100] });
+    expect(b.lambda).toBe(a.lambda);
+    const figures = (r: typeof a) =>
+      r.candidates!.map(({ lambda, validationRecall, validationNdcg }) => [lambda, validationRecall, validationNdcg]);
+    expect(figures(b)).toEqual(figures(a));
+    expect(b.model.parameters()['user.history.embedding']).toEqual(a.model.parameters()['user.history.embedding']);
+    a.model.dispose();
+    b.model.dispose();
+  });
+
+  it('chooses λ by Recall@20 on the validation split alone (the test fold is never read), then builds on all the positives', async () => {
+    const ds = withUnreadableTest(planted(4, 120, 30, 8));
+    const logs: string[] = [];
+    const result = await trainEase(ds, { keepSearchModel: true, onLog: (line) => logs.push(line) });
+    const candidates = result.candidates!;
+    // The walk: 500, its neighbours 200 and 1000, then onward from the better one while it improves.
+    expect(candidates.slice(0, 3).map((c) => c.lambda)).toEqual([500, 200, 1000]);
+    const best = candidates.reduce((x, y) => (y.validationRecall > x.validationRecall ? y : x));
+    expect(result.lambda).toBe(best.lambda);
+    expect(logs).toHaveLength(candidates.length + 1);
+    // The split: carved from the positives as fit() carves it; the search model's history sets
+    // hold the split's training pairs only, and it scores the validation pairs as the search did.
+    const { train, validation } = carveValidation(trainingRows(ds.train, { implicit: true }, undefined), 0.1, 1);
+    expect(result.validation).toEqual(validation);
+    const search = result.searchModel!;
+    const m = ds.items.size;
+    const B = referenceB(histories(train, ds.users.size), m, result.lambda);
+    expectClose(search.parameters()['user.history.embedding']!, B, 2e-6, 1e-4);
+    const again = search.rows.evaluateRanking(validation, { ks: [20], exclude: train });
+    expect(again.recall[20]).toBe(best.validationRecall);
+    for (let r = 0; r < validation.users.length; r++)
+      expect(search.seenItems(validation.users[r]!)).not.toContain(validation.items[r]!);
+    // The served model: B of every positive at the chosen λ, its seen items every training row.
+    const full = referenceB(histories(ds.train, ds.users.size), m, result.lambda);
+    expectClose(result.model.parameters()['user.history.embedding']!, full, 2e-6, 1e-4);
+    expect(Array.from(result.model.seenItems(1))).toEqual(
+      [...new Set(histories(ds.train, ds.users.size)[1])].sort((a, b) => a - b),
+    );
+    search.dispose();
+    result.model.dispose();
+  });
+
+  it('a given λ is used as is; a grid is tried in order; splitSeed and minRating shape the split and the positives', async () => {
+    const ds = planted(5);
+    const grid = await trainEase(ds, { lambdaGrid: [50, 2, 8] });
+    expect(grid.candidates!.map((c) => c.lambda)).toEqual([50, 2, 8]);
+    grid.model.dispose();
+    const positives = trainingRows(ds.train, { implicit: true }, 4);
+    const rated = await trainEase(ds, { lambda: 4, minRating: 4, splitSeed: 9 });
+    expect(rated.validation).toEqual(carveValidation(positives, 0.1, 9).validation);
+    const B = referenceB(histories(positives, ds.users.size), ds.items.size, 4);
+    expectClose(rated.model.parameters()['user.history.embedding']!, B, 2e-6, 1e-4);
+    rated.model.dispose();
+  });
+
+  it('refuses bad options with BAD_OPTION naming the option, and a catalogue over EASE_MAX_ITEMS rows saying why', async () => {
+    const ds = planted(6, 10, 8, 3);
+    const cases: [Partial<EaseOptions>, string][] = [
+      [{ lambda: 0 }, 'options.lambda'],
+      [{ lambda: -1 }, 'options.lambda'],
+      [{ lambda: Number.NaN }, 'options.lambda'],
+      [{ lambdaGrid: [] }, 'options.lambdaGrid'],
+      [{ lambdaGrid: [1, -2] }, 'options.lambdaGrid[1]'],
+      [{ seed: 1.5 }, 'options.seed'],
+      [{ splitSeed: Number.POSITIVE_INFINITY }, 'options.splitSeed'],
+      [{ validationFraction: 0 }, 'options.validationFraction'],
+      [{ validationFraction: 1 }, 'options.validationFraction'],
+      [{ minRating: Number.NaN }, 'options.minRating'],
+      [{ threads: 0 }, 'options.threads'],
+      [{ keepSearchModel: 'yes' as unknown as boolean }, 'options.keepSearchModel'],
+      [{ onLog: 3 as unknown as () => void }, 'options.onLog'],
+    ];
+    for (const [options, option] of cases) {
+      const error = await trainEase(ds, options).catch((e: unknown) => e);
+      expect(error, option).toBeInstanceOf(TwoTowerError);
+      expect((error as TwoTowerError).code).toBe('BAD_OPTION');
+      expect((error as TwoTowerError).message).toContain(option);
+    }
+    const big = new Vocabulary();
+    for (let i = 0; i < EASE_MAX_ITEMS; i++) big.add(`i${i}`);
+    const error = await trainEase({ ...ds, items: big.freeze() }, { lambda: 1 }).catch((e: unknown) => e);
+    expect((error as TwoTowerError).code).toBe('BAD_OPTION');
+    expect((error as TwoTowerError).message).toMatch(/6001 item rows.*\|I\|².*\|I\|³/);
   });
 });

@@ -1,0 +1,310 @@
+// EASE (Steck 2019, "Embarrassingly Shallow Autoencoders for Sparse Data") as an ordinary
+// two-tower Model. With X the users × items matrix of training positives (each pair once),
+// P = (XᵀX + λI)⁻¹ and B = I − P·diag(1/diag(P)) with B_ii = 0, EASE scores
+// score(u, i) = Σ_{j ∈ items of u} B_ji. That is a dot product of two towers, exactly:
+//   - the user tower is one multi-hot interaction set, `history` (the user's training items),
+//     sum-pooled over the table B (item rows × item rows), with no projection: u = Σ_j B_j·;
+//   - the item tower is an id table holding the identity, with no projection: v_i = e_i;
+//   - no biases; config.dim is the number of item rows.
+// So recommend, the scorer, model files, ONNX and ensembles (combineModels) work unchanged, a
+// user's recommendations follow the items added to their history set with no retraining, and
+// recommendFromHistory serves new users. The closed form has one setting, λ, chosen by Recall@20
+// on a validation split carved from the training data as the recipe carves it (never the test
+// data). The arithmetic is assembly/ease.ts: the Gram matrix, the in-place SPD inverse, P → B.
+import { fail } from '../errors.js';
+import type { Backend } from '../backend/contract.js';
+import type { TwoTowerConfig } from '../config/model.js';
+import type { Interactions } from '../data/interactions.js';
+import { csrGroup } from '../data/csr.js';
+import { shown } from '../data/checks.js';
+import { defined } from '../util/defined.js';
+import { loadWasmBackend } from '../wasm/load.js';
+import { carveValidation, trainingRows } from '../train/prepare.js';
+import { createModel, type Model } from './model.js';
+import type { RecipeData } from './recipe-config.js';
+
+export interface EaseOptions {
+  /** The ridge penalty λ (> 0). Default: chosen by validation (see lambdaGrid). Given alone, it is used as is. */
+  lambda?: number;
+  /**
+   * The penalties the validation tries, every one, in this order (each > 0). Default: a walk over
+   * EASE_LADDER from `lambda` (500 when not given): it and its two neighbours, then onward from
+   * the better neighbour while each step improves Recall@20.
+   */
+  lambdaGrid?: number[];
+  /** Seeds the validation split. Default 1. */
+  seed: number;
+  /** Seed of the split (default: `seed`), to share one split with the recipe's runs. */
+  splitSeed?: number;
+  /** Fraction of the training pairs carved for validation, in (0, 1). Default 0.1. */
+  validationFraction: number;
+  /** Ratings at or above this are the positives (default: every training row is one). */
+  minRating?: number;
+  /** Threads of the returned models (createModel's `threads`). Default 1. */
+  threads: number;
+  /** Also return the chosen λ's model built on the split's training pairs (`searchModel`; the caller disposes it). Default false. */
+  keepSearchModel: boolean;
+  /** One line per λ tried and one for the final build. Default none. */
+  onLog?: (line: string) => void;
+  /** Compute B on this backend (e.g. the f64 reference, for checks). Default: a fresh WASM instance. */
+  backend?: Backend;
+}
+
+export const EASE_DEFAULTS: Readonly<Pick<EaseOptions, 'seed' | 'validationFraction' | 'threads' | 'keepSearchModel'>> =
+  Object.freeze({ seed: 1, validationFraction: 0.1, threads: 1, keepSearchModel: false });
+
+/** The penalties the default walk steps over (from `lambda`, 500 unless given, when it is on the ladder). */
+export const EASE_LADDER: readonly number[] = Object.freeze([10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000]);
+
+/**
+ * The largest catalogue (item rows, the unknown-id row included) EASE accepts: B and the work
+ * matrix are |I|² floats each (6,000 rows: 144 MB each, plus the model's identity table) and
+ * the inverse takes |I|³/2 multiply-adds per λ tried. Measured on this machine (one thread,
+ * SIMD build): MovieLens 100K's 1,683 rows take ≈ 0.45 s per λ (inverse and B), ≈ 4 s per
+ * fold for the whole search and the final build; 6,000 rows would take ≈ 45 times as long per λ.
+ */
+export const EASE_MAX_ITEMS = 6000;
+
+/** One λ the validation tried. */
+export interface EaseCandidate {
+  lambda: number;
+  /** Recall@20 on the validation pairs, the split's training items excluded. */
+  validationRecall: number;
+  /** NDCG@20 on the same ranking. */
+  validationNdcg: number;
+  /** Wall-clock seconds of its build and its evaluation. */
+  seconds: number;
+}
+
+export interface EaseResult {
+  /** The model built on all the training positives with the chosen λ. */
+  model: Model;
+  /** The λ it was built with. */
+  lambda: number;
+  /** Every λ tried, in order (undefined when `lambda` was given without a grid). */
+  candidates?: EaseCandidate[];
+  /** The validation split: the pairs every candidate was scored on. */
+  validation: Interactions;
+  /** With keepSearchModel: the chosen λ's model built on the split's training pairs (the caller disposes it). */
+  searchModel?: Model;
+  /** Wall-clock seconds of the whole call. */
+  seconds: number;
+}
+
+function checkOptions(o: EaseOptions): void {
+  const bad = (name: string, expected: string, value: unknown = (o as unknown as Record<string, unknown>)[name]): never =>
+    fail('BAD_OPTION', `trainEase: options.${name} must be ${expected}, got ${shown(value)}`, {
+      option: `options.${name}`,
+      value,
+      expected,
+    });
+  const positive = (x: unknown) => typeof x === 'number' && Number.isFinite(x) && x > 0;
+  if (o.lambda !== undefined && !positive(o.lambda)) bad('lambda', 'a finite number > 0');
+  if (o.lambdaGrid !== undefined) {
+    if (!Array.isArray(o.lambdaGrid) || o.lambdaGrid.length === 0) bad('lambdaGrid', 'a non-empty array of numbers > 0');
+    o.lambdaGrid.forEach((x, i) => {
+      if (!positive(x)) bad(`lambdaGrid[${i}]`, 'a finite number > 0', x);
+    });
+  }
+  if (typeof o.seed !== 'number' || !Number.isInteger(o.seed)) bad('seed', 'an integer');
+  if (o.splitSeed !== undefined && (typeof o.splitSeed !== 'number' || !Number.isInteger(o.splitSeed)))
+    bad('splitSeed', 'an integer');
+  if (typeof o.validationFraction !== 'number' || !(o.validationFraction > 0 && o.validationFraction < 1))
+    bad('validationFraction', 'a number in (0, 1)');
+  if (o.minRating !== undefined && (typeof o.minRating !== 'number' || !Number.isFinite(o.minRating)))
+    bad('minRating', 'a finite number');
+  if (typeof o.threads !== 'number' || !Number.isInteger(o.threads) || o.threads < 1) bad('threads', 'an integer ≥ 1');
+  if (typeof o.keepSearchModel !== 'boolean') bad('keepSearchModel', 'true or false');
+  if (o.onLog !== undefined && typeof o.onLog !== 'function') bad('onLog', 'a function');
+}
+
+/** B (items × items, row j = what item j adds to a user's scores) for the pairs whose Gram matrix is at `gram`. */
+function weightsFor(backend: Backend, gram: number, m: number, lambda: number): Float32Array {
+  const work = backend.alloc(m * m * backend.floatBytes);
+  try {
+    backend.kernels.copy_f32(work, gram, m * m);
+    const status = backend.kernels.spd_inverse(work, m, lambda);
+    if (status !== 0)
+      fail(
+        'DIVERGED',
+        `trainEase: XᵀX + ${lambda}·I is not positive definite at row ${status - 1} (rounding; try a larger lambda)`,
+      );
+    backend.kernels.ease_weights(work, m);
+    return Float32Array.from(backend.floats(work, m * m));
+  } finally {
+    backend.free(work);
+  }
+}
+
+/** XᵀX over the distinct (user, item) pairs given, on the backend's heap (the caller frees it). */
+function gramOf(backend: Backend, pairs: Pick<Interactions, 'users' | 'items'>, userCount: number, m: number): number {
+  const { offsets, ids } = csrGroup(pairs.users, pairs.items, userCount);
+  const gram = backend.alloc(m * m * backend.floatBytes);
+  const off = backend.alloc(offsets.length * 4);
+  const idp = backend.alloc(Math.max(1, ids.length) * 4);
+  try {
+    backend.kernels.zero_f32(gram, m * m);
+    backend.ints(off, offsets.length).set(offsets);
+    backend.ints(idp, ids.length).set(ids);
+    backend.kernels.ease_gram(gram, off, idp, 0, userCount, m);
+  } catch (error) {
+    backend.free(gram);
+    throw error;
+  } finally {
+    backend.free(off);
+    backend.free(idp);
+  }
+  return gram;
+}
+
+/** The two-tower Model of EASE weights B whose users' history sets are the given pairs. */
+async function easeModel(
+  ds: RecipeData,
+  pairs: Pick<Interactions, 'users' | 'items'>,
+  B: Float32Array,
+  threads: number,
+): Promise<Model> {
+  const users = ds.users.size,
+    m = ds.items.size;
+  const config: TwoTowerConfig = {
+    dim: m,
+    user: {
+      features: [{ kind: 'multiHot', name: 'history', vocabSize: m, dim: m, pooling: 'sum', interactions: {} }],
+      project: false,
+    },
+    item: { features: [{ kind: 'id', name: 'item', vocabSize: m, dim: m }], project: false },
+  };
+  const history = csrGroup(pairs.users, pairs.items, users);
+  const model = await createModel(config, { userFeatures: { count: users, columns: { history } }, threads });
+  try {
+    const identity = new Float32Array(m * m);
+    for (let i = 0; i < m; i++) identity[i * m + i] = 1;
+    model.setParameters({ 'user.history.embedding': B, 'item.item.embedding': identity });
+    model.setVocabularies({ users: ds.users, items: ds.items });
+    model.setSeen(pairs.users, pairs.items);
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
+  return model;
+}
+
+/**
+ * Builds EASE on `ds.train` (row 0 of `ds.users` / `ds.items` the unknown-id bucket) and returns
+ * it as an ordinary Model (see the file's header). λ: `options.lambda` when given alone, else the
+ * best Recall@20 on the validation split over `lambdaGrid` or the walk. Bad options throw
+ * BAD_OPTION naming the option; a catalogue over EASE_MAX_ITEMS rows throws BAD_OPTION too.
+ */
+export async function trainEase(ds: RecipeData, options: Partial<EaseOptions> = {}): Promise<EaseResult> {
+  const started = performance.now();
+  if (options === null || typeof options !== 'object')
+    fail('BAD_OPTION', `trainEase: options must be an object, got ${shown(options)}`, { option: 'options', value: options });
+  const o: EaseOptions = { ...EASE_DEFAULTS, ...defined(options) };
+  checkOptions(o);
+  const m = ds.items.size,
+    userCount = ds.users.size;
+  if (m > EASE_MAX_ITEMS)
+    fail(
+      'BAD_OPTION',
+      `trainEase: the catalogue has ${m} item rows; EASE holds |I|² floats per matrix and inverts in |I|³ time, so it takes at most ${EASE_MAX_ITEMS} (see EASE_MAX_ITEMS)`,
+      { option: 'items', value: m, expected: `at most ${EASE_MAX_ITEMS} item rows` },
+    );
+  const positives = trainingRows(ds.train, { implicit: true }, o.minRating);
+  if (positives.users.length < 2) fail('EMPTY_DATA', 'trainEase: EASE needs at least two training positives');
+  const split = carveValidation(positives, o.validationFraction, o.splitSeed ?? o.seed);
+  const backend = o.backend ?? (await loadWasmBackend());
+  const search = o.lambdaGrid !== undefined || o.lambda === undefined;
+  const candidates: EaseCandidate[] = [];
+  let best: { candidate: EaseCandidate; model: Model } | undefined;
+  let lambda = o.lambda ?? 500;
+  let searchModel: Model | undefined;
+  const gram = gramOf(backend, split.train, userCount, m);
+  try {
+    /** Builds at λ on the split's training pairs, scores the validation pairs, keeps the best model (-Recall@20). */
+    const tryLambda = async (l: number): Promise<number> => {
+      const t0 = performance.now();
+      const model = await easeModel(ds, split.train, weightsFor(backend, gram, m, l), o.threads);
+      let metrics;
+      try {
+        metrics = model.rows.evaluateRanking(split.validation, { ks: [20], exclude: split.train });
+      } catch (error) {
+        model.dispose();
+        throw error;
+      }
+      const candidate: EaseCandidate = {
+        lambda: l,
+        validationRecall: metrics.recall[20]!,
+        validationNdcg: metrics.ndcg[20]!,
+        seconds: (performance.now() - t0) / 1000,
+      };
+      candidates.push(candidate);
+      o.onLog?.(
+        `lambda ${l}: validation Recall@20 ${candidate.validationRecall.toFixed(4)}, NDCG@20 ${candidate.validationNdcg.toFixed(4)} (${candidate.seconds.toFixed(2)} s)`,
+      );
+      if (!best || candidate.validationRecall > best.candidate.validationRecall) {
+        best?.model.dispose();
+        best = { candidate, model };
+      } else model.dispose();
+      return -candidate.validationRecall;
+    };
+    if (!search) {
+      if (o.keepSearchModel) searchModel = await easeModel(ds, split.train, weightsFor(backend, gram, m, lambda), o.threads);
+    } else if (o.lambdaGrid !== undefined) {
+      for (const l of o.lambdaGrid) await tryLambda(l);
+    } else {
+      // The walk: λ and its two neighbours on the ladder, then onward while each step improves.
+      const start = o.lambda ?? 500;
+      const ladder = EASE_LADDER.includes(start) ? [...EASE_LADDER] : [...EASE_LADDER, start].sort((a, b) => a - b);
+      const center = ladder.indexOf(start);
+      const scores = new Map<number, number>();
+      for (const i of [center, center - 1, center + 1])
+        if (i >= 0 && i < ladder.length) scores.set(i, await tryLambda(ladder[i]!));
+      let at = [...scores].reduce((x, y) => (y[1] < x[1] ? y : x))[0];
+      const step = Math.sign(at - center);
+      for (let i = at + step; step !== 0 && i >= 0 && i < ladder.length; i += step) {
+        const score = await tryLambda(ladder[i]!);
+        if (!(score < scores.get(at)!)) break;
+        scores.set(i, score);
+        at = i;
+      }
+    }
+    if (best) {
+      lambda = best.candidate.lambda;
+      if (o.keepSearchModel) searchModel = best.model;
+      else best.model.dispose();
+      best = undefined;
+    }
+  } catch (error) {
+    best?.model.dispose();
+    throw error;
+  } finally {
+    backend.free(gram);
+  }
+  // The final build: every training positive, the chosen λ.
+  try {
+    const t0 = performance.now();
+    const all = gramOf(backend, positives, userCount, m);
+    let B: Float32Array;
+    try {
+      B = weightsFor(backend, all, m, lambda);
+    } finally {
+      backend.free(all);
+    }
+    const model = await easeModel(ds, positives, B, o.threads);
+    model.setSeen(ds.train.users, ds.train.items);
+    o.onLog?.(
+      `built on all ${positives.users.length} training positives with lambda ${lambda} (${((performance.now() - t0) / 1000).toFixed(2)} s)`,
+    );
+    return {
+      model,
+      lambda,
+      ...(search ? { candidates } : {}),
+      validation: split.validation,
+      ...(searchModel ? { searchModel } : {}),
+      seconds: (performance.now() - started) / 1000,
+    };
+  } catch (error) {
+    searchModel?.dispose();
+    throw error;
+  }
+}

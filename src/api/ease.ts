@@ -7,8 +7,9 @@
 //   - the item tower is an id table holding the identity, with no projection: v_i = e_i;
 //   - no biases; config.dim is the number of item rows.
 // So recommend, the scorer, model files, ONNX and ensembles (combineModels) work unchanged, a
-// user's recommendations follow the items added to their history set with no retraining, and
-// recommendFromHistory serves new users. The closed form has one setting, λ, chosen by Recall@20
+// user's scores follow the items added to their history set with no retraining (each adds its
+// row of B), and recommendFromHistory serves new users. (update() refuses the model for now,
+// NOT_TRAINED: it was never fit(), and update() would train B on the new events.) The closed form has one setting, λ, chosen by Recall@20
 // on a validation split carved from the training data as the recipe carves it (never the test
 // data). The arithmetic is assembly/ease.ts: the Gram matrix, the in-place SPD inverse, P → B.
 import { fail } from '../errors.js';
@@ -58,10 +59,12 @@ export const EASE_LADDER: readonly number[] = Object.freeze([10, 20, 50, 100, 20
 
 /**
  * The largest catalogue (item rows, the unknown-id row included) EASE accepts: B and the work
- * matrix are |I|² floats each (6,000 rows: 144 MB each, plus the model's identity table) and
- * the inverse takes |I|³/2 multiply-adds per λ tried. Measured on this machine (one thread,
- * SIMD build): MovieLens 100K's 1,683 rows take ≈ 0.45 s per λ (inverse and B), ≈ 4 s per
- * fold for the whole search and the final build; 6,000 rows would take ≈ 45 times as long per λ.
+ * matrix are |I|² floats each (6,000 rows: 144 MB each, plus the model's identity table of the
+ * same size), and the inverse takes |I|³/2 multiply-adds per λ tried. Measured on this machine
+ * (one thread, SIMD build, Node 20): MovieLens 100K's 1,683 rows take ≈ 0.45 s per inverse, ≈ 1.2 s
+ * per λ tried (inverse, B, scoring the validation split over 1,683 dimensions), ≈ 6.7 s per fold
+ * for trainEase with the default walk (4 or 5 λ, then the final build) and ≈ 1.9 s at a given λ;
+ * 6,000 rows would take ≈ 45 times as long per inverse (≈ 20 s).
  */
 export const EASE_MAX_ITEMS = 6000;
 
@@ -215,22 +218,21 @@ export async function trainEase(ds: RecipeData, options: Partial<EaseOptions> = 
   const backend = o.backend ?? (await loadWasmBackend());
   const search = o.lambdaGrid !== undefined || o.lambda === undefined;
   const candidates: EaseCandidate[] = [];
-  let best: { candidate: EaseCandidate; model: Model } | undefined;
+  let best: { candidate: EaseCandidate; B: Float32Array } | undefined;
   let lambda = o.lambda ?? 500;
-  let searchModel: Model | undefined;
+  // One model on the split's training pairs serves every λ tried (its B replaced each time);
+  // without keepSearchModel it then becomes the final model (its history sets and B replaced).
+  let held: { model: Model; B: Float32Array } | undefined;
   const gram = gramOf(backend, split.train, userCount, m);
   try {
-    /** Builds at λ on the split's training pairs, scores the validation pairs, keeps the best model (-Recall@20). */
+    /** Builds at λ on the split's training pairs and scores the validation pairs; returns −Recall@20. */
     const tryLambda = async (l: number): Promise<number> => {
       const t0 = performance.now();
-      const model = await easeModel(ds, split.train, weightsFor(backend, gram, m, l), o.threads);
-      let metrics;
-      try {
-        metrics = model.rows.evaluateRanking(split.validation, { ks: [20], exclude: split.train });
-      } catch (error) {
-        model.dispose();
-        throw error;
-      }
+      const B = weightsFor(backend, gram, m, l);
+      if (held) held.model.setParameters({ 'user.history.embedding': B });
+      else held = { model: await easeModel(ds, split.train, B, o.threads), B };
+      held.B = B;
+      const metrics = held.model.rows.evaluateRanking(split.validation, { ks: [20], exclude: split.train });
       const candidate: EaseCandidate = {
         lambda: l,
         validationRecall: metrics.recall[20]!,
@@ -241,14 +243,14 @@ export async function trainEase(ds: RecipeData, options: Partial<EaseOptions> = 
       o.onLog?.(
         `lambda ${l}: validation Recall@20 ${candidate.validationRecall.toFixed(4)}, NDCG@20 ${candidate.validationNdcg.toFixed(4)} (${candidate.seconds.toFixed(2)} s)`,
       );
-      if (!best || candidate.validationRecall > best.candidate.validationRecall) {
-        best?.model.dispose();
-        best = { candidate, model };
-      } else model.dispose();
+      if (!best || candidate.validationRecall > best.candidate.validationRecall) best = { candidate, B };
       return -candidate.validationRecall;
     };
     if (!search) {
-      if (o.keepSearchModel) searchModel = await easeModel(ds, split.train, weightsFor(backend, gram, m, lambda), o.threads);
+      if (o.keepSearchModel) {
+        const B = weightsFor(backend, gram, m, lambda);
+        held = { model: await easeModel(ds, split.train, B, o.threads), B };
+      }
     } else if (o.lambdaGrid !== undefined) {
       for (const l of o.lambdaGrid) await tryLambda(l);
     } else {
@@ -270,16 +272,15 @@ export async function trainEase(ds: RecipeData, options: Partial<EaseOptions> = 
     }
     if (best) {
       lambda = best.candidate.lambda;
-      if (o.keepSearchModel) searchModel = best.model;
-      else best.model.dispose();
-      best = undefined;
+      if (o.keepSearchModel && held!.B !== best.B) held!.model.setParameters({ 'user.history.embedding': best.B });
     }
   } catch (error) {
-    best?.model.dispose();
+    held?.model.dispose();
     throw error;
   } finally {
     backend.free(gram);
   }
+  const searchModel = o.keepSearchModel ? held?.model : undefined;
   // The final build: every training positive, the chosen λ.
   try {
     const t0 = performance.now();
@@ -290,7 +291,12 @@ export async function trainEase(ds: RecipeData, options: Partial<EaseOptions> = 
     } finally {
       backend.free(all);
     }
-    const model = await easeModel(ds, positives, B, o.threads);
+    let model: Model;
+    if (held && !o.keepSearchModel) {
+      model = held.model;
+      model.setUserFeatures({ count: userCount, columns: { history: csrGroup(positives.users, positives.items, userCount) } });
+      model.setParameters({ 'user.history.embedding': B });
+    } else model = await easeModel(ds, positives, B, o.threads);
     model.setSeen(ds.train.users, ds.train.items);
     o.onLog?.(
       `built on all ${positives.users.length} training positives with lambda ${lambda} (${((performance.now() - t0) / 1000).toFixed(2)} s)`,
@@ -304,7 +310,7 @@ export async function trainEase(ds: RecipeData, options: Partial<EaseOptions> = 
       seconds: (performance.now() - started) / 1000,
     };
   } catch (error) {
-    searchModel?.dispose();
+    held?.model.dispose();
     throw error;
   }
 }

@@ -280,9 +280,9 @@ function planted(seed: number, users = 60, items = 40, density = 0.4) {
 const SMALL: Partial<AutoRecOptions> = { hidden: 6, lambda: 1, learningRate: 0.01, batchItems: 4, epochs: 60, patience: 5 };
 
 describe('trainAutoRec', () => {
-  it('AUTOREC_DEFAULTS are the documented ones: h 500 sigmoid', () => {
-    expect(AUTOREC_DEFAULTS.hidden).toBe(500);
-    expect(AUTOREC_DEFAULTS.activation).toBe('sigmoid');
+  it('AUTOREC_DEFAULTS are the validated ones (docs/autorec.md), frozen', () => {
+    expect(AUTOREC_DEFAULTS).toMatchObject({ hidden: 200, activation: 'sigmoid', lambda: 100, leaveOut: true, batchItems: 64 });
+    expect(Object.isFrozen(AUTOREC_DEFAULTS)).toBe(true);
   });
 
   it("the model's predict is W_u·a_i + c_u (clamped to the rating range) from the trainer's own weights, with the same seed", async () => {

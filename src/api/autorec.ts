@@ -23,7 +23,7 @@ import type { RecipeData } from './recipe-config.js';
 export type { AutoRecEpoch } from '../train/autorec.js';
 
 export interface AutoRecOptions {
-  /** Width h of the hidden layer (the model's dim). Default 500. */
+  /** Width h of the hidden layer (the model's dim). Default 200 (validation on MovieLens 100K: docs/autorec.md). */
   hidden: number;
   /** The encoder's activation. Default 'sigmoid'. */
   activation: 'sigmoid' | 'tanh';
@@ -33,11 +33,11 @@ export interface AutoRecOptions {
    * training ratings, estimated on its batch.) Default 100.
    */
   lambda: number;
-  /** Adam's learning rate. Default 0.003. */
+  /** Adam's learning rate (of the first epoch). Default 0.003. */
   learningRate: number;
-  /** Per-epoch decay of the learning rate: epoch e (0-based, in the search and in the refit alike) runs at learningRate · lrDecay^e. Default 1. */
+  /** Per-epoch decay of the learning rate: epoch e (0-based, in the search and in the refit alike) runs at learningRate · lrDecay^e. Default 0.93. */
   lrDecay: number;
-  /** Items per Adam step. Default 16. */
+  /** Items per Adam step. Default 64. */
   batchItems: number;
   /** Most epochs of the search (and, without validation, the epochs trained). Default 300. */
   epochs: number;
@@ -60,12 +60,12 @@ export interface AutoRecOptions {
 }
 
 export const AUTOREC_DEFAULTS: Readonly<Omit<AutoRecOptions, 'onEpochEnd' | 'onLog' | 'backend'>> = Object.freeze({
-  hidden: 500,
+  hidden: 200,
   activation: 'sigmoid',
   lambda: 100,
   learningRate: 0.003,
-  lrDecay: 1,
-  batchItems: 16,
+  lrDecay: 0.93,
+  batchItems: 64,
   epochs: 300,
   patience: 10,
   leaveOut: true,

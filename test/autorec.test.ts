@@ -10,6 +10,7 @@ import { autorecEncode, autorecGrad } from '../src/reference/autorec.js';
 import { trainAutoRecRows, type AutoRecRows, type AutoRecSettings } from '../src/train/autorec.js';
 import { trainAutoRec, AUTOREC_DEFAULTS, type AutoRecOptions } from '../src/api/autorec.js';
 import type { RecipeData } from '../src/api/recipe-config.js';
+import { loadModel } from '../src/api/model.js';
 import { Vocabulary } from '../src/data/vocabulary.js';
 import { TwoTowerError } from '../src/errors.js';
 import { wasmBuilds, Random, randomFloats, putFloats, putInts, getFloats, expectClose } from './helpers.js';
@@ -311,6 +312,24 @@ describe('trainAutoRec', () => {
     // The item table is the encoder's output: a sigmoid's, inside (0, 1).
     const A = result.model.parameters()['item.item.embedding']!;
     expect(A.every((x) => x > 0 && x < 1)).toBe(true);
+    result.model.dispose();
+  });
+
+  it("the existing paths work unchanged: recommend ranks a user's own planted group first, and a model file round trip predicts the same bits", async () => {
+    const { ds } = planted(7);
+    const result = await trainAutoRec(ds, SMALL);
+    for (const u of [1, 2, 5, 8]) {
+      const top = result.model.recommend(`u${u}`, { k: 5, excludeSeen: false });
+      expect(top).toHaveLength(5);
+      for (const r of top) expect(Number(String(r.id).slice(1)) % 2).toBe(u % 2);
+    }
+    const copy = await loadModel(result.model.toBytes());
+    const users = Int32Array.from({ length: 40 }, (_, k) => 1 + (k % 60));
+    const items = Int32Array.from({ length: 40 }, (_, k) => 1 + ((k * 7) % 40));
+    expect(
+      Buffer.from(copy.rows.predict(users, items).buffer).equals(Buffer.from(result.model.rows.predict(users, items).buffer)),
+    ).toBe(true);
+    copy.dispose();
     result.model.dispose();
   });
 

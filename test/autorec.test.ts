@@ -333,6 +333,18 @@ describe('trainAutoRec', () => {
     result.model.dispose();
   });
 
+  it('trains the same model on the f64 reference backend as on WASM (3 epochs, within float tolerance)', async () => {
+    const { ds } = planted(8, 20, 12);
+    const options = { ...SMALL, validationFraction: 0, epochs: 3 };
+    const wasm = await trainAutoRec(ds, options);
+    const reference = await trainAutoRec(ds, { ...options, backend: new ReferenceBackend() });
+    const a = wasm.model.parameters(),
+      b = reference.model.parameters();
+    for (const name of Object.keys(a)) expectClose(a[name]!, b[name]!, 1e-3, 1e-3);
+    wasm.model.dispose();
+    reference.model.dispose();
+  });
+
   it('is deterministic: the same seed gives the same bits, another seed other values', async () => {
     const { ds } = planted(2);
     const [a, b, c] = [

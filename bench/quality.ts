@@ -7,7 +7,7 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadDataset, type Dataset } from '../src/node/dataset.js';
-import { trainRecipe, trainBest, recipeOptions, type RecipeOptions, type BestOptions, type LossName } from '../src/node/index.js';
+import { trainRecipe, trainBest, trainEase, recipeOptions, type RecipeOptions, type BestOptions, type LossName } from '../src/node/index.js';
 import { dataDir } from './movielens.js';
 import type { Record } from './harness.js';
 
@@ -76,6 +76,25 @@ export function bestRow(name: string, loss: LossName, options: Partial<RecipeOpt
         if (task === 'rating') return { rmse: model.evaluate(ds.test!).rmse, seconds, chose };
         const m = model.rows.evaluateRanking(ds.test!, { ks: [20], exclude: ds.train });
         return { recall20: m.recall[20]!, ndcg20: m.ndcg[20]!, seconds, chose };
+      } finally {
+        model.dispose();
+      }
+    },
+  };
+}
+
+/** EASE alone (λ chosen on the validation split), a family of `recipe: 'best'` for retrieval. */
+export function easeRow(name = 'retrieval: EASE alone (λ by validation)'): QualityRow {
+  return {
+    name,
+    task: 'retrieval',
+    async run(ds, seed) {
+      const t0 = performance.now();
+      const { model, lambda } = await trainEase({ train: ds.train, users: ds.users, items: ds.items }, { seed });
+      const seconds = (performance.now() - t0) / 1000;
+      try {
+        const m = model.rows.evaluateRanking(ds.test!, { ks: [20], exclude: ds.train });
+        return { recall20: m.recall[20]!, ndcg20: m.ndcg[20]!, seconds, chose: `λ ${lambda}` };
       } finally {
         model.dispose();
       }

@@ -1,25 +1,36 @@
 // `recipe: 'best'`: the most accurate combination measured (docs/accuracy.md), as one model.
-// Members of different seeds (and, for ratings, the autoencoder family) each train by their own
-// recipe on one shared validation split; their blend weights are chosen on that split alone
-// (never on test data); combineModels (ensemble.ts) makes them one two-tower model. The plain
-// recipe stays the fast default.
+// Members of different seeds and families each train by their own recipe on ONE shared
+// validation split; their blend weights are chosen on that split alone (never on test data);
+// combineModels (ensemble.ts) makes the refit members one two-tower model. Ratings: tower
+// members (seeds) averaged, then blended with the autoencoder family. Retrieval: the tower
+// blended with EASE's item-item closed form. The plain recipe stays the fast default.
 import { fail } from '../errors.js';
+import { withoutPairs } from '../data/ratings.js';
+import { resolveLoss } from '../train/losses/index.js';
 import type { Model } from './model.js';
 import { combineModels } from './ensemble.js';
 import { trainRecipe, type RecipeResult } from './recipe.js';
 import type { RecipeData, RecipeOptions } from './recipe-config.js';
-import { resolveLoss } from '../train/losses/index.js';
+import { trainEase, EASE_MAX_ITEMS } from './ease.js';
 
 export interface BestOptions {
-  /** Tower members, one per seed (seed, seed + 1, …); the first searches the penalty, the others reuse its choice. Default 5. */
+  /**
+   * Tower members, one per seed (seed, seed + 1, …); the first searches the penalty, the others
+   * reuse its choice. Default 5 for ratings, 1 for retrieval (where more seeds measured no gain).
+   */
   seeds?: number;
 }
 
-/** One member of the best recipe's ensemble, and how it scored on the shared validation split. */
+/** One member of the best recipe's ensemble, and how it did. */
 export interface BestMember {
-  family: 'tower';
+  /** 'tower': the recipe's two-tower model; 'ease': the item-item closed form (retrieval). */
+  family: 'tower' | 'ease';
   seed: number;
-  l2: number;
+  /** A tower's output penalty. */
+  l2?: number;
+  /** EASE's ridge penalty. */
+  lambda?: number;
+  /** Epochs it trained (0 for a closed form). */
   epochs: number;
   /** Its validation RMSE (ratings). */
   validationRmse?: number;
@@ -28,95 +39,202 @@ export interface BestMember {
 
 export interface BestResult {
   model: Model;
+  /** The members in the combined model, in the order of its vectors' blocks. */
   members: BestMember[];
   /** Each member's weight in the blended score (they sum to 1). */
   weights: number[];
   /** The blend's RMSE on the shared validation split (ratings). */
   validationRmse?: number;
+  /** The blend's Recall@20 on the shared validation split (retrieval). */
+  validationRecall?: number;
   /** True when a callback stopped training: the members trained so far are combined. */
   stopped: boolean;
   seconds: number;
 }
 
-export const BEST_DEFAULTS: Required<BestOptions> = { seeds: 5 };
+export const BEST_DEFAULTS = Object.freeze({ seeds: 5, retrievalSeeds: 1 });
 
-/** RMSE of predictions against ratings, predictions clamped to [lo, hi]. */
-function rmseOf(predictions: ArrayLike<number>, ratings: ArrayLike<number>, lo: number, hi: number): number {
-  let se = 0;
-  for (let r = 0; r < ratings.length; r++) se += (Math.min(hi, Math.max(lo, predictions[r]!)) - ratings[r]!) ** 2;
-  return Math.sqrt(se / Math.max(1, ratings.length));
+/** Ratios w_ease / w_towers the retrieval blend tries on validation (the two score on scales orders of magnitude apart). */
+const RATIO_LADDER: readonly number[] = [0, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100];
+
+/** The models a best run made, disposed on the way out unless handed to the caller. */
+class Owned {
+  private readonly models = new Set<Model>();
+  add<M extends Model | undefined>(model: M): M {
+    if (model) this.models.add(model);
+    return model;
+  }
+  /** Disposes everything but `kept`. */
+  release(kept?: Model): void {
+    for (const m of this.models) if (m !== kept) m.dispose();
+    this.models.clear();
+  }
 }
 
 export async function trainBest(ds: RecipeData, o: RecipeOptions & BestOptions): Promise<BestResult> {
   const started = performance.now();
-  const seeds = o.seeds ?? BEST_DEFAULTS.seeds;
+  const implicit = resolveLoss(o.loss).implicit;
+  const seeds = o.seeds ?? (implicit ? BEST_DEFAULTS.retrievalSeeds : BEST_DEFAULTS.seeds);
   if (!Number.isInteger(seeds) || seeds < 1 || seeds > 64)
     fail('BAD_OPTION', `train: options.seeds must be an integer in [1, 64], got ${JSON.stringify(seeds)}`, {
       option: 'options.seeds',
       value: seeds,
     });
+  const owned = new Owned();
+  let result: BestResult | undefined;
+  try {
+    const towers = await towerMembers(ds, o, seeds, owned);
+    const blend = implicit ? await retrievalBlend(ds, o, towers, owned) : ratingBlend(towers);
+    const model =
+      blend.models.length === 1
+        ? blend.models[0]!
+        : owned.add(await combineModels(blend.models, { weights: blend.weights, threads: o.threads }));
+    model.metadata = { ...model.metadata, recipe: 'best' };
+    result = {
+      model,
+      members: blend.members,
+      weights: blend.weights,
+      ...(blend.validationRmse !== undefined ? { validationRmse: blend.validationRmse } : {}),
+      ...(blend.validationRecall !== undefined ? { validationRecall: blend.validationRecall } : {}),
+      stopped: towers.stopped,
+      seconds: (performance.now() - started) / 1000,
+    };
+    return result;
+  } finally {
+    owned.release(result?.model);
+  }
+}
+
+interface Towers {
+  runs: RecipeResult[];
+  members: BestMember[];
+  stopped: boolean;
+}
+
+/** The tower members, each by the recipe on the shared split (the first searches the penalty, the others reuse it). */
+async function towerMembers(ds: RecipeData, o: RecipeOptions, seeds: number, owned: Owned): Promise<Towers> {
   const implicit = resolveLoss(o.loss).implicit;
   const splitSeed = o.splitSeed ?? o.seed;
   const runs: RecipeResult[] = [];
   const members: BestMember[] = [];
   let stopped = false;
-  try {
-    for (let k = 0; k < seeds && !stopped; k++) {
-      const seed = o.seed + k;
-      // The first member searches the penalty; the others train at its choice (the search is per data, not per seed).
-      const fixed = k === 0 ? {} : { l2: runs[0]!.l2, tune: false };
-      o.onLog?.(`member ${k + 1}/${seeds}: towers, seed ${seed}`);
-      const run = await trainRecipe(ds, { ...o, ...fixed, seed, splitSeed });
-      runs.push(run);
-      stopped = run.stopped;
-      members.push({
-        family: 'tower',
-        seed,
-        l2: run.l2,
-        epochs: run.epochs,
-        ...(implicit ? {} : { validationRmse: validationRmseOf(run) }),
-        seconds: run.seconds,
-      });
-    }
-    const weights = runs.map(() => 1 / runs.length);
-    const validation = runs[0]!.validation;
-    let validationRmse: number | undefined;
-    if (!implicit) {
-      const blended = new Float32Array(validation.users.length);
-      runs.forEach((run, k) => run.validationPredictions.forEach((p, r) => (blended[r] = blended[r]! + weights[k]! * p)));
-      const [lo, hi] = ratingBounds(runs[0]!.model);
-      validationRmse = rmseOf(blended, validation.ratings, lo, hi);
-      o.onLog?.(`blend of ${runs.length} members: validation RMSE ${validationRmse.toFixed(4)}`);
-    }
-    const model =
-      runs.length === 1
-        ? runs[0]!.model
-        : await combineModels(
-            runs.map((r) => r.model),
-            { weights, threads: o.threads },
-          );
-    if (runs.length > 1) for (const run of runs) run.model.dispose();
-    model.metadata = { ...model.metadata, recipe: 'best' };
-    return {
-      model,
-      members,
-      weights,
-      ...(validationRmse !== undefined ? { validationRmse } : {}),
-      stopped,
-      seconds: (performance.now() - started) / 1000,
-    };
-  } catch (error) {
-    for (const run of runs) run.model.dispose();
-    throw error;
+  for (let k = 0; k < seeds && !stopped; k++) {
+    const seed = o.seed + k;
+    const fixed = k === 0 ? {} : { l2: runs[0]!.l2, tune: false };
+    o.onLog?.(`member ${k + 1}: towers, seed ${seed}`);
+    const run = await trainRecipe(ds, { ...o, ...fixed, seed, splitSeed, keepSearchModel: implicit });
+    owned.add(run.model);
+    owned.add(run.searchModel);
+    runs.push(run);
+    stopped = run.stopped;
+    const at = run.search.history[run.search.bestEpoch ?? run.search.history.length - 1];
+    members.push({
+      family: 'tower',
+      seed,
+      l2: run.l2,
+      epochs: run.epochs,
+      ...(implicit ? {} : { validationRmse: at?.validationRmse }),
+      seconds: run.seconds,
+    });
   }
+  return { runs, members, stopped };
 }
 
-/** A rating run's best validation RMSE in phase 1. */
-function validationRmseOf(run: RecipeResult): number | undefined {
-  return run.search.history[run.search.bestEpoch ?? run.search.history.length - 1]?.validationRmse;
+interface Blend {
+  models: Model[];
+  weights: number[];
+  members: BestMember[];
+  validationRmse?: number;
+  validationRecall?: number;
 }
 
-/** The model's rating range, or no clamp. */
-function ratingBounds(model: Model): [number, number] {
-  return model.config.ratingRange ?? [-Infinity, Infinity];
+/** Ratings: the tower members in equal shares, scored on the shared validation split. */
+function ratingBlend(towers: Towers): Blend {
+  const { runs } = towers;
+  const weights = runs.map(() => 1 / runs.length);
+  const validation = runs[0]!.validation;
+  const [lo, hi] = runs[0]!.model.config.ratingRange ?? [-Infinity, Infinity];
+  let se = 0;
+  for (let r = 0; r < validation.users.length; r++) {
+    const p = runs.reduce((s, run, k) => s + weights[k]! * run.validationPredictions[r]!, 0);
+    se += (Math.min(hi, Math.max(lo, p)) - validation.ratings[r]!) ** 2;
+  }
+  return {
+    models: runs.map((r) => r.model),
+    weights,
+    members: towers.members,
+    validationRmse: Math.sqrt(se / Math.max(1, validation.users.length)),
+  };
+}
+
+/**
+ * Retrieval: the towers (equal shares) and EASE, each built on the shared split and scored
+ * together on its validation rows (Recall@20, the split's training items excluded) at each ratio
+ * of the ladder, refined around the best; the refit members are combined at that ratio.
+ */
+async function retrievalBlend(ds: RecipeData, o: RecipeOptions, towers: Towers, owned: Owned): Promise<Blend> {
+  const only: Blend = {
+    models: towers.runs.map((r) => r.model),
+    weights: towers.runs.map(() => 1 / towers.runs.length),
+    members: towers.members,
+  };
+  if (towers.stopped) return only;
+  if (ds.items.size > EASE_MAX_ITEMS) {
+    o.onLog?.(`no EASE member: ${ds.items.size} item rows, over its ${EASE_MAX_ITEMS} (|I|² memory, |I|³ time)`);
+    return only;
+  }
+  o.onLog?.(`member ${towers.runs.length + 1}: EASE`);
+  const ease = await trainEase(ds, {
+    seed: o.seed,
+    splitSeed: o.splitSeed ?? o.seed,
+    validationFraction: o.validationFraction,
+    minRating: o.minRating,
+    threads: o.threads,
+    keepSearchModel: true,
+    onLog: o.onLog,
+  });
+  owned.add(ease.model);
+  owned.add(ease.searchModel);
+  const validation = towers.runs[0]!.validation;
+  const exclude = withoutPairs(ds.train, validation, ds.items.size);
+  const searchModels = [...towers.runs.map((r) => r.searchModel!), ease.searchModel!];
+  const recallAt = async (ratio: number): Promise<number> => {
+    const n = ratio === 0 ? searchModels.length - 1 : searchModels.length;
+    const m =
+      n === 1
+        ? searchModels[0]!
+        : await combineModels(searchModels.slice(0, n), {
+            weights: blendWeights(towers.runs.length, ratio).slice(0, n),
+            threads: o.threads,
+          });
+    try {
+      return m.rows.evaluateRanking(validation, { ks: [20], exclude }).recall[20]!;
+    } finally {
+      if (n > 1) m.dispose();
+    }
+  };
+  const tried = new Map<number, number>();
+  for (const r of RATIO_LADDER) tried.set(r, await recallAt(r));
+  // Refine between the best step and its neighbours (a factor of √3 either side).
+  const step = [...tried].reduce((a, b) => (b[1] > a[1] ? b : a))[0];
+  if (step > 0) for (const r of [step / Math.sqrt(3), step * Math.sqrt(3)]) tried.set(r, await recallAt(r));
+  const [ratio, validationRecall] = [...tried].reduce((a, b) => (b[1] > a[1] ? b : a));
+  o.onLog?.(
+    `blend on validation Recall@20 (EASE : towers): ${[...tried]
+      .sort((a, b) => a[0] - b[0])
+      .map(([r, x]) => `${Number(r.toPrecision(3))} → ${x.toFixed(4)}`)
+      .join(', ')}; chosen ${Number(ratio.toPrecision(3))}`,
+  );
+  if (ratio === 0) return { ...only, validationRecall };
+  return {
+    models: [...only.models, ease.model],
+    weights: blendWeights(towers.runs.length, ratio),
+    members: [...towers.members, { family: 'ease', seed: o.seed, lambda: ease.lambda, epochs: 0, seconds: ease.seconds }],
+    validationRecall,
+  };
+}
+
+/** Equal shares for `towers` members and EASE at `ratio` to their sum, summing to 1. */
+function blendWeights(towers: number, ratio: number): number[] {
+  return [...Array.from({ length: towers }, () => 1 / towers / (1 + ratio)), ratio / (1 + ratio)];
 }

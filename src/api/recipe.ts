@@ -12,7 +12,7 @@ import type { FitResult, EpochInfo, BatchInfo } from '../train/options.js';
 import { resolveLoss } from '../train/losses/index.js';
 import { carveValidation, trainingRows } from '../train/prepare.js';
 import type { Interactions } from '../data/interactions.js';
-import type { RatingsData } from '../data/ratings.js';
+import { withoutPairs } from '../data/ratings.js';
 import { fail } from '../errors.js';
 import { checkBooleans } from '../data/checks.js';
 import {
@@ -66,27 +66,6 @@ export interface RecipeResult {
    */
   searchModel?: Model;
   seconds: number;
-}
-
-/** The training rows whose (user, item) pair is not in `held`: every field (time, weight) kept. */
-function withoutPairs(train: RatingsData, held: Interactions, items: number): RatingsData {
-  const out = new Set<number>();
-  for (let r = 0; r < held.users.length; r++) out.add(held.users[r]! * items + held.items[r]!);
-  const keep: number[] = [];
-  for (let r = 0; r < train.users.length; r++) if (!out.has(train.users[r]! * items + train.items[r]!)) keep.push(r);
-  const pick = <T extends Int32Array | Float32Array | Float64Array>(a: T): T =>
-    a.constructor === Int32Array
-      ? (Int32Array.from(keep, (r) => a[r]!) as T)
-      : a.constructor === Float32Array
-        ? (Float32Array.from(keep, (r) => a[r]!) as T)
-        : (Float64Array.from(keep, (r) => a[r]!) as T);
-  return {
-    users: pick(train.users),
-    items: pick(train.items),
-    ratings: pick(train.ratings),
-    ...(train.weights ? { weights: pick(train.weights) } : {}),
-    ...(train.timestamps ? { timestamps: pick(train.timestamps) } : {}),
-  };
 }
 
 /** The penalties of options.l2Grid, checked. */

@@ -434,3 +434,12 @@ export function subset(data: RatingsData, indices: ArrayLike<number>): RatingsDa
   if (data.weights) out.weights = Float32Array.from(indices, (j) => data.weights![j]!);
   return out;
 }
+
+/** The rows whose (user, item) pair is not in `held`, every field kept (a validation split's training part). */
+export function withoutPairs(data: RatingsData, held: Pick<RatingsData, 'users' | 'items'>, items: number): RatingsData {
+  const out = new Set<number>();
+  for (let r = 0; r < held.users.length; r++) out.add(held.users[r]! * items + held.items[r]!);
+  const keep: number[] = [];
+  for (let r = 0; r < data.users.length; r++) if (!out.has(data.users[r]! * items + data.items[r]!)) keep.push(r);
+  return subset(data, keep);
+}

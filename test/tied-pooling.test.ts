@@ -3,7 +3,9 @@
 // `tokens: 'self'` its own tower's (two hops); one table, read by two features, trained by both
 // and saved once. Properties checked here:
 //   - graphColumns gives LightGCN's symmetric weights 1/√(|N(u)|·|N(i)|) and two-hop weights Σ_i w_ui w_iu';
-//   - the towers compute W·[e_u; Σ w_ui e_i; Σ w_uu' e_u'] + b from the shared tables, for every user and item;
+//   - the towers compute W·[e_u; Σ w_ui e_i; Σ w_uu' e_u'] + b from the shared tables, for every user and item,
+//     and with combine: 'sum' and no projection LightGCN's e_u + Σ w_ui e_i + Σ w_uu' e_u' (finite
+//     differences, ONNX and exact explanations for that form too);
 //   - the model's gradient matches central finite differences (f64 reference), the shared table
 //     getting the contributions of both its readers, and lazy Adam's first step equals Adam's;
 //   - model files round-trip bit-exact with the shared table saved once;
@@ -20,6 +22,7 @@ import { lossAndGradients } from '../src/train/step.js';
 import { core, expectClose } from './helpers.js';
 import { Random } from '../src/util/random.js';
 import { Vocabulary } from '../src/data/vocabulary.js';
+import { explainPairs } from '../src/rank/explain.js';
 
 const USERS = 7;
 const ITEMS = 9;
@@ -41,7 +44,8 @@ function interactions(seed = 1) {
   return { users: Int32Array.from(users), items: Int32Array.from(items), ratings: Float32Array.from(ratings) };
 }
 
-function tiedConfig(twoHop = true): TwoTowerConfig {
+function tiedConfig(twoHop = true, sum = false): TwoTowerConfig {
+  const towers = sum ? { combine: 'sum' as const, project: false } : {};
   return {
     dim: D,
     user: {
@@ -70,6 +74,7 @@ function tiedConfig(twoHop = true): TwoTowerConfig {
             ]
           : []),
       ],
+      ...towers,
     },
     item: {
       features: [
@@ -84,6 +89,7 @@ function tiedConfig(twoHop = true): TwoTowerConfig {
           interactions: { weighting: 'symmetric' },
         },
       ],
+      ...towers,
     },
     bias: { user: true, item: true },
     seed: 4,
@@ -101,8 +107,8 @@ function tables(twoHop = true) {
   };
 }
 
-async function tiedModel(reference = false, twoHop = true): Promise<Model> {
-  return createModel(tiedConfig(twoHop), { ...(reference ? { backend: new ReferenceBackend() } : {}), ...tables(twoHop) });
+async function tiedModel(reference = false, twoHop = true, sum = false): Promise<Model> {
+  return createModel(tiedConfig(twoHop, sum), { ...(reference ? { backend: new ReferenceBackend() } : {}), ...tables(twoHop) });
 }
 
 /** Row r of a weighted bag pooled (sum) from a row-major table of width D, in f64. */
@@ -310,6 +316,84 @@ describe('tied pooling', () => {
     },
   );
 
+  it("with combine: 'sum' and no projection, the towers are LightGCN's: e_u + Σ w_ui e_i + Σ w_uu′ e_u′ and e_i + Σ w_iu e_u (and load back alike)", async () => {
+    const model = await tiedModel(false, true, true);
+    const p = model.parameters();
+    expect(Object.keys(p).sort()).toEqual(['bias.item', 'bias.user', 'item.item.embedding', 'user.user.embedding']);
+    const t = tables();
+    const [U, I] = [p['user.user.embedding']!, p['item.item.embedding']!];
+    const users = model.rows.userEmbeddings();
+    for (let u = 0; u < USERS; u++) {
+      const [h, near] = [pool(t.userFeatures.columns.history!, u, I), pool(t.userFeatures.columns.near!, u, U)];
+      const want = h.map((x, c) => U[u * D + c]! + x + near[c]!);
+      expectClose(Array.from(users.subarray(u * D, (u + 1) * D)), want, 1e-6, 1e-5);
+    }
+    const items = model.rows.itemEmbeddings();
+    for (let i = 0; i < ITEMS; i++) {
+      const want = pool(t.itemFeatures.columns.raters!, i, U).map((x, c) => I[i * D + c]! + x);
+      expectClose(Array.from(items.subarray(i * D, (i + 1) * D)), want, 1e-6, 1e-5);
+    }
+    const loaded = await loadModel(model.toBytes());
+    expect(loaded.config.user.combine).toBe('sum');
+    expect(loaded.rows.userEmbeddings()).toEqual(users);
+    expect(loaded.rows.itemEmbeddings()).toEqual(items);
+    loaded.dispose();
+    model.dispose();
+  });
+
+  it.each([
+    ['no projection', false],
+    ['a hidden layer', true],
+  ])("with combine: 'sum' (%s), gradients match central finite differences (f64 reference)", async (_, hidden) => {
+    const config = tiedConfig(true, true);
+    if (hidden) for (const side of ['user', 'item'] as const) config[side] = { ...config[side], hidden: [3], project: true };
+    const model = await createModel(config, { backend: new ReferenceBackend(), ...tables() });
+    const c = core(model);
+    const data = interactions(2);
+    const n = c.stagePairs(data.users.subarray(0, 6), data.items.subarray(0, 6), data.ratings.subarray(0, 6));
+    const lossOf = () => lossAndGradients(c, n, squaredError);
+    lossOf();
+    const store = c.store;
+    const analytic = new Map(store.blocks.map((b) => [b, Float64Array.from(store.grads(b))]));
+    for (const block of store.blocks) {
+      const numeric: number[] = [];
+      for (let i = 0; i < block.size; i++) {
+        const original = store.values(block)[i]!;
+        store.values(block)[i] = original + 1e-6;
+        const up = lossOf();
+        store.values(block)[i] = original - 1e-6;
+        const down = lossOf();
+        store.values(block)[i] = original;
+        numeric.push((up - down) / 2e-6);
+      }
+      expectClose(numeric, Array.from(analytic.get(block)!), 1e-7, 1e-6);
+    }
+    model.dispose();
+  });
+
+  it.each(['user', 'item'] as const)(
+    "with combine: 'sum', the %s tower in ONNX Runtime gives the package's embeddings; explanations add up",
+    async (side) => {
+      const model = await tiedModel(false, true, true);
+      model.fit(interactions(4), { epochs: 2 });
+      const count = side === 'user' ? USERS : ITEMS;
+      const rows = Array.from({ length: count }, (_, i) => i);
+      const inputs = model.onnxInputs({ tower: side, rows });
+      const session = await ort.InferenceSession.create(model.toOnnx({ tower: side }));
+      const feeds = Object.fromEntries(Object.entries(inputs).map(([k, x]) => [k, new ort.Tensor(x.type, x.data, x.dims)]));
+      const got = (await session.run(feeds)).embedding!.data as Float32Array;
+      await session.release();
+      const want = side === 'user' ? model.rows.userEmbeddings() : model.rows.itemEmbeddings();
+      want.forEach((w, i) => expect(Math.abs(got[i]! - w)).toBeLessThan(1e-5 * Math.max(1, Math.abs(w))));
+      // The explanation's shares and biases sum to the score.
+      const [e] = explainPairs(core(model), [2], [3]);
+      expect(e!.method).toBe('exact');
+      expect(e!.completenessError).toBeLessThan(1e-5);
+      expect(e!.features.map((f) => f.feature)).toEqual(['user', 'history', 'near', 'item', 'raters']);
+      model.dispose();
+    },
+  );
+
   it('refuses bad tied sets with BAD_CONFIG naming the field', async () => {
     const bad = (edit: (c: TwoTowerConfig) => void, message: RegExp) => {
       const config = tiedConfig();
@@ -334,6 +418,12 @@ describe('tied pooling', () => {
       (c) => ((c.user.features[2] as { interactions?: object }).interactions = {}),
       /features\[2\]\.interactions \("near"\).*not an interaction set/,
     );
+    await bad((c) => {
+      c.user.combine = 'sum';
+      history(c).dim = 3;
+      history(c).tied = false;
+    }, /config\.user\.combine is 'sum', so every feature must have the same width: config\.user\.features\[1\] \("history"\) is 3 wide/);
+    await bad((c) => (c.user.combine = 'add' as 'sum'), /config\.user\.combine must be 'concat' or 'sum'/);
     await bad((c) => {
       c.item.features = [{ kind: 'categorical', name: 'genre', vocabSize: 3, dim: D }];
       c.bias = {};

@@ -123,7 +123,13 @@ export function towerOnnx(core: TwoTower, side: 'user' | 'item', version: string
       columns.push(g.op('Div', [sum, g.op('Max', [count, one])]));
     }
   }
-  let x = columns.length === 1 ? columns[0]! : g.op('Concat', columns, [{ name: 'axis', i: 1 }]);
+  // combine: 'sum' adds the features' vectors (Tower.mixWidth) instead of setting them side by side.
+  let x =
+    columns.length === 1
+      ? columns[0]!
+      : tower.config.combine === 'sum'
+        ? g.op('Sum', columns)
+        : g.op('Concat', columns, [{ name: 'axis', i: 1 }]);
   for (const layer of tower.layers) {
     x = g.op('Add', [
       g.op('MatMul', [x, g.floats(layer.w.name, values(layer.w), [layer.inWidth, layer.outWidth])]),

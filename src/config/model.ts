@@ -101,6 +101,12 @@ export interface TowerConfig {
    * width must equal `dim`.
    */
   project?: boolean;
+  /**
+   * How the features' vectors combine into the tower's input: side by side ('concat', default), or
+   * added ('sum': every feature must have the same width, which is then the input's width) — with
+   * project: false an id and a tied set give LightGCN's e_u + Σ w_ui e_i. Default 'concat'.
+   */
+  combine?: 'concat' | 'sum';
 }
 
 export interface TwoTowerConfig {

@@ -10,6 +10,8 @@ import type { ParamBlock, ParameterStore } from './parameters.js';
 import { featureKind, type FeatureSlot, type FeaturePass } from './features/index.js';
 import { validateFeatureTable } from './features/table.js';
 
+const kindWidth = (spec: FeatureSpec) => featureKind(spec).width(spec);
+
 /**
  * The prefix of a feature's parameter blocks: "<side>.<name>", or for a tied set the id feature's
  * of the side its tokens belong to ("item.<id name>"), so that it declares that very table.
@@ -31,7 +33,14 @@ interface DenseLayer {
 }
 
 export class Tower {
+  /** Width of X0, every feature's columns side by side. */
   readonly inputWidth: number;
+  /**
+   * Width of what the dense layers read (or, without layers, the embedding): inputWidth, or for
+   * a tower with `combine: 'sum'` one feature's width — X0's blocks summed (X0·S, S the blocks'
+   * identities stacked, a constant the tower keeps in the heap).
+   */
+  readonly mixWidth: number;
   readonly layers: DenseLayer[] = [];
   readonly slots: FeatureSlot[] = [];
   readonly idFeature: IdFeature | undefined;
@@ -68,12 +77,13 @@ export class Tower {
       column += kind.width(spec);
     }
     this.inputWidth = column;
+    this.mixWidth = config.combine === 'sum' ? kindWidth(config.features[0]!) : column;
     this.learnsInputs = this.slots.some((s) => featureKind(s.spec).backward !== undefined);
     this.idFeature = config.features.find((f): f is IdFeature => f.kind === 'id');
     if (this.idFeature) this.count = this.idFeature.vocabSize;
     const widths = [...(config.hidden ?? [])];
     if (config.project !== false) widths.push(dim);
-    let inWidth = column;
+    let inWidth = this.mixWidth;
     widths.forEach((outWidth, l) => {
       const relu = l < (config.hidden ?? []).length;
       // He-uniform before a ReLU keeps activations' variance; Glorot-uniform for the linear output.
@@ -88,7 +98,44 @@ export class Tower {
   attach(backend: Backend, byRows: ByRows): void {
     this.backend = backend;
     this.byRows = byRows;
+    if (this.mixWidth !== this.inputWidth) {
+      // S (inputWidth × mixWidth): the identity once per feature, stacked; and a zero bias.
+      const w = this.mixWidth;
+      this.sumMatrix = backend.alloc(this.inputWidth * w * backend.floatBytes);
+      const view = backend.floats(this.sumMatrix, this.inputWidth * w);
+      view.fill(0);
+      for (let r = 0; r < this.inputWidth; r++) view[r * w + (r % w)] = 1;
+      this.zeroBias = backend.alloc(w * backend.floatBytes);
+      backend.floats(this.zeroBias, w).fill(0);
+    }
   }
+
+  /** combine: 'sum' only: X0's blocks summed (n × mixWidth) into `out`, through the dense kernel with S. */
+  private mix(n: number, out: number): void {
+    const f = this.be.floatBytes;
+    const [x, s, b, w] = [this.x0, this.sumMatrix, this.zeroBias, this.mixWidth];
+    this.byRows!(n, (r, m) => ({
+      kernel: 'dense_forward',
+      args: [out + r * w * f, x + r * this.inputWidth * f, s, b, m, this.inputWidth, w],
+    }));
+  }
+
+  /** combine: 'sum' only: dX0 = dMixed·Sᵀ, every block of dX0 a copy of dMixed; returns dX0. */
+  private spread(n: number, dMixed: number): number {
+    const f = this.be.floatBytes;
+    const w = this.mixWidth;
+    this.byRows!(n, (r, m) => ({
+      kernel: 'dense_backward_input',
+      args: [this.dx0 + r * this.inputWidth * f, dMixed + r * w * f, this.sumMatrix, m, this.inputWidth, w],
+    }));
+    return this.dx0;
+  }
+
+  private sumMatrix = 0;
+  private zeroBias = 0;
+  /** combine: 'sum' only: X0's blocks summed, and its gradient (n × mixWidth each). */
+  private mixed = 0;
+  private dMixed = 0;
 
   /** Runs the dense layers' row-parallel kernels on the model's threads. */
   private byRows: ByRows | null = null;
@@ -136,6 +183,10 @@ export class Tower {
     this.dx0 = take(n * this.inputWidth * f);
     this.acts = this.layers.map((l) => take(n * l.outWidth * f));
     this.dActs = this.layers.map((l) => take(n * l.outWidth * f));
+    if (this.sumMatrix !== 0) {
+      this.mixed = take(n * this.mixWidth * f);
+      this.dMixed = take(n * this.mixWidth * f);
+    }
     for (const slot of this.slots) if (featureKind(slot.spec).rowScratch) slot.rowIds = take(n * 4);
     this.capacity = n;
   }
@@ -192,6 +243,10 @@ export class Tower {
     const k = this.be.kernels;
     const f = this.be.floatBytes;
     let input = this.x0;
+    if (this.sumMatrix !== 0) {
+      this.mix(n, this.mixed);
+      input = this.mixed;
+    }
     this.layers.forEach((layer, l) => {
       const out = this.acts[l]!;
       const [w, b, from] = [store.ptr(layer.w), store.ptr(layer.b), input];
@@ -216,7 +271,7 @@ export class Tower {
     let dY = dOut;
     for (let l = this.layers.length - 1; l >= 0; l--) {
       const layer = this.layers[l]!;
-      const input = l === 0 ? this.x0 : this.acts[l - 1]!;
+      const input = l > 0 ? this.acts[l - 1]! : this.sumMatrix !== 0 ? this.mixed : this.x0;
       if (layer.relu) k.relu_backward(dY, dY, this.acts[l]!, n * layer.outWidth);
       // dW's rows (one per input column) are independent: split them across the threads.
       const [dW, x, g0] = [store.gradPtr(layer.w), input, dY];
@@ -228,6 +283,7 @@ export class Tower {
       if (l === 0 && !this.learnsInputs) return;
       dY = this.layerInputGradient(store, l, n, dY);
     }
+    if (this.sumMatrix !== 0) dY = this.spread(n, dY);
     // dY is now the gradient of X0 (n × inputWidth): each feature takes its block of columns.
     for (const slot of this.slots) featureKind(slot.spec).backward?.(slot, this.pass(store, rows, n, dY + slot.column * f));
   }
@@ -240,6 +296,7 @@ export class Tower {
   inputGradient(store: ParameterStore, n: number, dOut: number): number {
     const k = this.be.kernels;
     if (this.layers.length === 0) {
+      if (this.sumMatrix !== 0) return this.spread(n, dOut);
       k.copy_f32(this.dx0, dOut, n * this.inputWidth);
       return this.dx0;
     }
@@ -249,14 +306,14 @@ export class Tower {
       if (layer.relu) k.relu_backward(dY, dY, this.acts[l]!, n * layer.outWidth);
       dY = this.layerInputGradient(store, l, n, dY);
     }
-    return dY;
+    return this.sumMatrix !== 0 ? this.spread(n, dY) : dY;
   }
 
   /** dX = dY·Wᵀ for layer l (rows split across the threads); returns dX's address (dActs[l − 1], or dX0 for layer 0). */
   private layerInputGradient(store: ParameterStore, l: number, n: number, dY: number): number {
     const layer = this.layers[l]!;
     const f = this.be.floatBytes;
-    const dX = l > 0 ? this.dActs[l - 1]! : this.dx0;
+    const dX = l > 0 ? this.dActs[l - 1]! : this.sumMatrix !== 0 ? this.dMixed : this.dx0;
     const w = store.ptr(layer.w);
     this.byRows!(n, (r, m) => ({
       kernel: 'dense_backward_input',
@@ -269,6 +326,8 @@ export class Tower {
     if (!this.backend) return;
     this.freeScratch();
     this.freeFeatureData();
+    for (const p of [this.sumMatrix, this.zeroBias]) if (p !== 0) this.backend.free(p);
+    this.sumMatrix = this.zeroBias = 0;
     this.backend = null;
   }
 }

@@ -56,6 +56,18 @@ function validateTower(t: TowerConfig, side: TowerSide, dim: number): number {
       'BAD_CONFIG',
       `config.${side}'s input is ${width} wide (the features' widths summed), over the largest layer width ${MAX_WIDTH}: use smaller feature dims`,
     );
+  if (t.combine !== undefined && t.combine !== 'concat' && t.combine !== 'sum')
+    fail('BAD_CONFIG', `config.${side}.combine must be 'concat' or 'sum', got ${JSON.stringify(t.combine)}`);
+  if (t.combine === 'sum') {
+    const widths = t.features.map((f) => featureKind(f).width(f));
+    const odd = widths.findIndex((w) => w !== widths[0]);
+    if (odd >= 0)
+      fail(
+        'BAD_CONFIG',
+        `config.${side}.combine is 'sum', so every feature must have the same width: config.${side}.features[${odd}] ("${t.features[odd]!.name}") is ${widths[odd]} wide, features[0] ("${t.features[0]!.name}") ${widths[0]}`,
+      );
+    width = widths[0]!;
+  }
   if (t.project !== undefined && typeof t.project !== 'boolean')
     fail('BAD_CONFIG', `config.${side}.project must be true or false, got ${JSON.stringify(t.project)}`);
   if (t.project === false && (t.hidden ?? []).length === 0 && width !== dim) {

@@ -19,6 +19,7 @@ import { choleskySolve } from './fold-in.js';
 export function coldRowsBlocker(core: TwoTower, side: TowerSide): string | null {
   const tower = core.tower(side);
   if (tower.layers.length !== 1 || tower.layers[0]!.relu) return 'the tower has hidden layers (or no projection)';
+  if (tower.mixWidth !== tower.inputWidth) return "the tower sums its features (combine: 'sum')";
   if (!tower.idFeature) return 'the tower has no id feature';
   const sets = new Set(interactionSets(core.config, side).map((s) => s.spec.name));
   if (!tower.slots.some((s) => s.spec.kind !== 'id' && !sets.has(s.spec.name))) return 'the tower reads no side features';

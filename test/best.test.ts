@@ -1,7 +1,8 @@
 // recipe: 'best' (issue 23: 7): members of several seeds, each by the tuned recipe on one shared
 // validation split, blended by weights chosen on that split into one model (combineModels).
 import { describe, it, expect } from 'vitest';
-import { train, trainBest, recipeOptions, Vocabulary, TwoTowerError } from '../src/index.js';
+import { train, trainBest, trainRecipe, recipeOptions, Vocabulary, TwoTowerError } from '../src/index.js';
+import { trainAutoRec } from '../src/api/autorec.js';
 import { Random } from '../src/util/random.js';
 
 /** Ratings from planted 2-d tastes plus noise: 150 users × 20 of 80 items each. */
@@ -39,20 +40,29 @@ const quick = { epochs: 6, patience: 6, dim: 8, implicitDim: 0, tune: false, l2:
 describe("recipe: 'best'", () => {
   it('blends its members on one validation split: the blend scores no worse there than their mean, as one model of their summed width', async () => {
     const result = await trainBest(recipeData(plantedEvents()), { ...recipeOptions('mse', quick), seeds: 3 });
-    expect(result.members.map((m) => m.seed)).toEqual([1, 2, 3]);
-    expect(result.weights).toEqual([1 / 3, 1 / 3, 1 / 3]);
-    expect(result.model.dim).toBe(3 * 8);
+    const towers = result.members.filter((m) => m.family === 'tower');
+    expect(towers.map((m) => m.seed)).toEqual([1, 2, 3]);
+    // The towers share equally; the autoencoder, when validation wants it, takes the rest.
+    expect(result.weights.reduce((s, w) => s + w, 0)).toBeCloseTo(1, 12);
+    expect(new Set(result.weights.slice(0, 3)).size).toBe(1);
+    expect(result.members.slice(3).map((m) => m.family)).toEqual(result.weights.length > 3 ? ['autorec'] : []);
+    expect(result.model.dim).toBe(3 * 8 + (result.weights.length > 3 ? 200 : 0));
     const each = result.members.map((m) => m.validationRmse!);
     // RMSE is convex in the predictions: the mean prediction's RMSE ≤ the members' mean RMSE.
     expect(result.validationRmse!).toBeLessThanOrEqual(each.reduce((s, x) => s + x, 0) / each.length + 1e-9);
-    expect(result.model.metadata).toMatchObject({ recipe: 'best', family: 'ensemble', ensemble: { members: 3 } });
+    expect(result.model.metadata).toMatchObject({
+      recipe: 'best',
+      family: 'ensemble',
+      ensemble: { members: result.members.length },
+    });
     result.model.dispose();
   });
 
   it("train(events, { recipe: 'best' }) answers in the user's ids; seeds without best and unknown recipes are BAD_OPTION", async () => {
     const events = plantedEvents(5);
     const model = await train(events, { ...quick, recipe: 'best', seeds: 2 });
-    expect(model.dim).toBe(16);
+    // Two towers of width 8, and the autoencoder's 200 when validation blends it in.
+    expect([16, 216]).toContain(model.dim);
     const picks = model.recommend('u3', { k: 3 });
     expect(picks).toHaveLength(3);
     for (const p of picks) expect(p.id).toMatch(/^i\d+$/);
@@ -67,5 +77,18 @@ describe("recipe: 'best'", () => {
       expect((error as TwoTowerError).code).toBe('BAD_OPTION');
       expect((error as Error).message).toMatch(message);
     }
+  });
+
+  it('the autoencoder and the towers are validated on one split for one split seed, whatever their own seeds', async () => {
+    const ds = recipeData(plantedEvents(6));
+    const towers = await trainRecipe(ds, recipeOptions('mse', { ...quick, seed: 4, splitSeed: 11 }));
+    const autorec = await trainAutoRec(ds, { seed: 9, splitSeed: 11, hidden: 8, epochs: 2 });
+    expect(autorec.validation!.users).toEqual(towers.validation.users);
+    expect(autorec.validation!.items).toEqual(towers.validation.items);
+    // Its predictions there are what its validation RMSE was computed from.
+    const se = autorec.validationPredictions!.reduce((s, p, r) => s + (p - autorec.validation!.ratings[r]!) ** 2, 0);
+    expect(Math.sqrt(se / autorec.validation!.users.length)).toBeCloseTo(autorec.validationRmse!, 5);
+    towers.model.dispose();
+    autorec.model.dispose();
   });
 });

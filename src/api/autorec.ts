@@ -13,6 +13,7 @@
 import { fail } from '../errors.js';
 import type { Backend } from '../backend/contract.js';
 import type { TwoTowerConfig } from '../config/model.js';
+import type { Interactions } from '../data/interactions.js';
 import { shown } from '../data/checks.js';
 import { defined } from '../util/defined.js';
 import { loadWasmBackend } from '../wasm/load.js';
@@ -47,6 +48,8 @@ export interface AutoRecOptions {
   leaveOut: boolean;
   /** Seeds the validation split, the initial values and the item order. Default 1. */
   seed: number;
+  /** Seed of the validation split (default: seed): the recipe's split for the same seed, to weigh this model against others on it. */
+  splitSeed?: number;
   /** Share of the training ratings held out to choose the epoch count (0: none, train `epochs`). Default 0.1. */
   validationFraction: number;
   /** After the search, train again on all ratings for the best epoch count. Default true. */
@@ -82,6 +85,9 @@ export interface AutoRecResult {
   seconds: number;
   /** Phase 1's best validation RMSE (undefined with validationFraction 0). */
   validationRmse?: number;
+  /** Phase 1's validation split (the recipe's for the same split seed), and its best epoch's predictions on it. */
+  validation?: Interactions;
+  validationPredictions?: Float32Array;
   /** Phase 1's epochs. */
   search: AutoRecEpoch[];
   /** The refit's epochs (or, without validation, the only phase's). */
@@ -110,6 +116,8 @@ function checkOptions(o: AutoRecOptions): void {
   integer('epochs', 1);
   integer('patience', 1);
   if (typeof o.seed !== 'number' || !Number.isInteger(o.seed)) bad('seed', 'an integer');
+  if (o.splitSeed !== undefined && (typeof o.splitSeed !== 'number' || !Number.isInteger(o.splitSeed)))
+    bad('splitSeed', 'an integer');
   if (o.activation !== 'sigmoid' && o.activation !== 'tanh') bad('activation', "'sigmoid' or 'tanh'");
   if (typeof o.lambda !== 'number' || !Number.isFinite(o.lambda) || o.lambda < 0) bad('lambda', 'a finite number ≥ 0');
   if (typeof o.learningRate !== 'number' || !Number.isFinite(o.learningRate) || !(o.learningRate > 0))
@@ -163,6 +171,7 @@ export async function trainAutoRec(ds: RecipeData, options: Partial<AutoRecOptio
       patience: o.patience,
       leaveOut: o.leaveOut,
       seed: o.seed,
+      ...(o.splitSeed !== undefined ? { splitSeed: o.splitSeed } : {}),
       validationFraction: o.validationFraction,
       refit: o.refit,
     },
@@ -193,6 +202,16 @@ export async function trainAutoRec(ds: RecipeData, options: Partial<AutoRecOptio
     epochs: run.epochs,
     seconds: (performance.now() - started) / 1000,
     validationRmse: run.validationRmse,
+    ...(run.validation
+      ? {
+          validation: {
+            users: Int32Array.from(run.validation.rows, (r) => users[r]!),
+            items: Int32Array.from(run.validation.rows, (r) => items[r]!),
+            ratings: Float32Array.from(run.validation.rows, (r) => ratings[r]!),
+          },
+          validationPredictions: run.validation.predictions,
+        }
+      : {}),
     search: run.search,
     final: run.final,
     stopped: run.stopped,

@@ -12,6 +12,7 @@ import { combineModels } from './ensemble.js';
 import { trainRecipe, type RecipeResult } from './recipe.js';
 import type { RecipeData, RecipeOptions } from './recipe-config.js';
 import { trainEase, EASE_MAX_ITEMS } from './ease.js';
+import { trainAutoRec } from './autorec.js';
 
 export interface BestOptions {
   /**
@@ -23,8 +24,8 @@ export interface BestOptions {
 
 /** One member of the best recipe's ensemble, and how it did. */
 export interface BestMember {
-  /** 'tower': the recipe's two-tower model; 'ease': the item-item closed form (retrieval). */
-  family: 'tower' | 'ease';
+  /** 'tower': the recipe's two-tower model; 'autorec': the item autoencoder (ratings); 'ease': the item-item closed form (retrieval). */
+  family: 'tower' | 'autorec' | 'ease';
   seed: number;
   /** A tower's output penalty. */
   l2?: number;
@@ -84,7 +85,7 @@ export async function trainBest(ds: RecipeData, o: RecipeOptions & BestOptions):
   let result: BestResult | undefined;
   try {
     const towers = await towerMembers(ds, o, seeds, owned);
-    const blend = implicit ? await retrievalBlend(ds, o, towers, owned) : ratingBlend(towers);
+    const blend = implicit ? await retrievalBlend(ds, o, towers, owned) : await ratingBlend(ds, o, towers, owned);
     const model =
       blend.models.length === 1
         ? blend.models[0]!
@@ -148,22 +149,72 @@ interface Blend {
   validationRecall?: number;
 }
 
-/** Ratings: the tower members in equal shares, scored on the shared validation split. */
-function ratingBlend(towers: Towers): Blend {
+/** RMSE of predictions (clamped to [lo, hi]) against the ratings. */
+function rmseOf(predictions: ArrayLike<number>, ratings: ArrayLike<number>, lo: number, hi: number): number {
+  let se = 0;
+  for (let r = 0; r < ratings.length; r++) se += (Math.min(hi, Math.max(lo, predictions[r]!)) - ratings[r]!) ** 2;
+  return Math.sqrt(se / Math.max(1, ratings.length));
+}
+
+/**
+ * Ratings: the tower members in equal shares, then the autoencoder family (trainAutoRec on the
+ * same split) blended in at the share w ∈ {0, 0.01, …, 1} with the lowest validation RMSE.
+ */
+async function ratingBlend(ds: RecipeData, o: RecipeOptions, towers: Towers, owned: Owned): Promise<Blend> {
   const { runs } = towers;
-  const weights = runs.map(() => 1 / runs.length);
   const validation = runs[0]!.validation;
   const [lo, hi] = runs[0]!.model.config.ratingRange ?? [-Infinity, Infinity];
-  let se = 0;
-  for (let r = 0; r < validation.users.length; r++) {
-    const p = runs.reduce((s, run, k) => s + weights[k]! * run.validationPredictions[r]!, 0);
-    se += (Math.min(hi, Math.max(lo, p)) - validation.ratings[r]!) ** 2;
-  }
-  return {
+  const mean = new Float32Array(validation.users.length);
+  for (const run of runs) run.validationPredictions.forEach((p, r) => (mean[r] = mean[r]! + p / runs.length));
+  const towersOnly: Blend = {
     models: runs.map((r) => r.model),
-    weights,
+    weights: runs.map(() => 1 / runs.length),
     members: towers.members,
-    validationRmse: Math.sqrt(se / Math.max(1, validation.users.length)),
+    validationRmse: rmseOf(mean, validation.ratings, lo, hi),
+  };
+  o.onLog?.(`${runs.length} tower members: validation RMSE ${towersOnly.validationRmse!.toFixed(4)}`);
+  if (towers.stopped) return towersOnly;
+  o.onLog?.(`member ${runs.length + 1}: autoencoder (I-AutoRec)`);
+  const autorec = await trainAutoRec(ds, {
+    seed: o.seed,
+    splitSeed: o.splitSeed ?? o.seed,
+    validationFraction: o.validationFraction,
+    onLog: o.onLog,
+  });
+  owned.add(autorec.model);
+  const other = autorec.validationPredictions;
+  const sameSplit =
+    other !== undefined &&
+    autorec.validation!.users.length === validation.users.length &&
+    autorec.validation!.users.every((u, r) => u === validation.users[r] && autorec.validation!.items[r] === validation.items[r]);
+  if (!sameSplit) fail('INTERNAL', 'recipe best: the autoencoder was validated on another split than the towers');
+  let best = { share: 0, rmse: towersOnly.validationRmse! };
+  const blended = new Float32Array(mean.length);
+  for (let step = 1; step <= 100; step++) {
+    const w = step / 100;
+    for (let r = 0; r < mean.length; r++) blended[r] = (1 - w) * mean[r]! + w * other[r]!;
+    const rmse = rmseOf(blended, validation.ratings, lo, hi);
+    if (rmse < best.rmse) best = { share: w, rmse };
+  }
+  o.onLog?.(
+    `blend on validation: towers ${towersOnly.validationRmse!.toFixed(4)}, autoencoder ${autorec.validationRmse?.toFixed(4)}, ` +
+      `${(100 * best.share).toFixed(0)}% autoencoder ${best.rmse.toFixed(4)}`,
+  );
+  if (best.share === 0) return towersOnly;
+  return {
+    models: [...towersOnly.models, autorec.model],
+    weights: [...runs.map(() => (1 - best.share) / runs.length), best.share],
+    members: [
+      ...towers.members,
+      {
+        family: 'autorec',
+        seed: o.seed,
+        epochs: autorec.epochs,
+        validationRmse: autorec.validationRmse,
+        seconds: autorec.seconds,
+      },
+    ],
+    validationRmse: best.rmse,
   };
 }
 

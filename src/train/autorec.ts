@@ -10,6 +10,7 @@
 import { fail } from '../errors.js';
 import type { Backend } from '../backend/contract.js';
 import { Random } from '../util/random.js';
+import { validationRows } from './prepare.js';
 
 /** What the loop needs, resolved and checked by its caller (src/api/autorec.ts). */
 export interface AutoRecSettings {
@@ -24,6 +25,8 @@ export interface AutoRecSettings {
   patience: number;
   leaveOut: boolean;
   seed: number;
+  /** Seed of the validation split (default: seed): the recipe's rows for the same seed (validationRows). */
+  splitSeed?: number;
   validationFraction: number;
   refit: boolean;
 }
@@ -73,6 +76,8 @@ export interface AutoRecRun {
   epochs: number;
   /** The best validation RMSE of phase 1 (undefined without validation). */
   validationRmse?: number;
+  /** Phase 1's validation rows (indices into the given rows), and its best epoch's predictions on them (clamped). */
+  validation?: { rows: Int32Array; predictions: Float32Array };
   search: AutoRecEpoch[];
   final?: AutoRecEpoch[];
   /** A callback returned false. */
@@ -226,20 +231,7 @@ class AutoRecState {
       const t = ++this.step;
       const bc1 = 1 - Math.pow(ADAM.beta1, t),
         bc2 = 1 - Math.pow(ADAM.beta2, t);
-      k.adam_update(
-        this.P,
-        this.G,
-        this.M,
-        this.S,
-        this.total,
-        lr,
-        ADAM.beta1,
-        ADAM.beta2,
-        ADAM.epsilon,
-        0,
-        bc1,
-        bc2,
-      );
+      k.adam_update(this.P, this.G, this.M, this.S, this.total, lr, ADAM.beta1, ADAM.beta2, ADAM.epsilon, 0, bc1, bc2);
     }
     if (k.count_nonfinite(this.P, this.total) > 0)
       fail(
@@ -289,6 +281,21 @@ class AutoRecState {
   }
 }
 
+/** Predictions W_u·a_i + c_u of the listed rows, clamped to the rating range. */
+export function autorecPredict(weights: AutoRecWeights, h: number, rows: AutoRecRows, which: ArrayLike<number>): Float32Array {
+  const { W, A, c } = weights;
+  const [lo, hi] = rows.ratingRange;
+  const out = new Float32Array(which.length);
+  for (let k = 0; k < which.length; k++) {
+    const u = rows.users[which[k]!]!,
+      i = rows.items[which[k]!]!;
+    let p = c[u]!;
+    for (let e = 0; e < h; e++) p += W[u * h + e]! * A[i * h + e]!;
+    out[k] = Math.min(hi, Math.max(lo, p));
+  }
+  return out;
+}
+
 /** RMSE of the listed rows, predictions W_u·a_i + c_u clamped to the rating range. */
 export function autorecRmse(weights: AutoRecWeights, h: number, rows: AutoRecRows, which: ArrayLike<number>): number {
   const { W, A, c } = weights;
@@ -323,13 +330,12 @@ export function trainAutoRecRows(
   const all = Int32Array.from({ length: N }, (_, r) => r);
   const validating = s.validationFraction > 0;
   let fitRows: Int32Array = all,
-    heldOut = new Int32Array(0);
+    heldOut: Int32Array = new Int32Array(0);
   if (validating) {
-    const shuffled = all.slice();
-    new Random(s.seed).shuffle(shuffled);
-    const count = Math.min(N - 1, Math.max(1, Math.round(N * s.validationFraction)));
-    heldOut = shuffled.slice(0, count).sort();
-    fitRows = shuffled.slice(count).sort();
+    // The recipe's split for the same seed (src/train/prepare.ts), so that members can be weighed on one split.
+    const split = validationRows(N, s.validationFraction, s.splitSeed ?? s.seed);
+    heldOut = split.validation;
+    fitRows = split.train;
   }
   let stopped = false;
   const itemOrder = Int32Array.from({ length: rows.itemCount }, (_, i) => i);
@@ -386,8 +392,16 @@ export function trainAutoRecRows(
   }
   const search = phase(1, fitRows, s.epochs, heldOut);
   const bestEpochs = search.best + 1;
+  const validation = { rows: heldOut, predictions: autorecPredict(search.weights, s.hidden, rows, heldOut) };
   if (!s.refit || stopped || bestEpochs === 0) {
-    return { weights: search.weights, epochs: bestEpochs, validationRmse: search.bestRmse, search: search.history, stopped };
+    return {
+      weights: search.weights,
+      epochs: bestEpochs,
+      validationRmse: search.bestRmse,
+      validation,
+      search: search.history,
+      stopped,
+    };
   }
   callbacks.onLog?.(
     `best validation RMSE ${search.bestRmse!.toFixed(4)} at epoch ${bestEpochs}: retraining on all ${N} ratings for ${bestEpochs} epochs`,
@@ -397,6 +411,7 @@ export function trainAutoRecRows(
     weights: final.weights,
     epochs: final.history.length,
     validationRmse: search.bestRmse,
+    validation,
     search: search.history,
     final: final.history,
     stopped,

@@ -53,19 +53,23 @@ export function mergeDuplicatePairs(data: Interactions): Interactions {
   };
 }
 
-/** A seeded random `fraction` of the rows as validation, the rest as training. */
+/** Row indices of a seeded random `fraction` of n rows (validation) and of the rest (training), each ascending. */
+export function validationRows(n: number, fraction: number, seed: number): { train: Int32Array; validation: Int32Array } {
+  const order = Int32Array.from({ length: n }, (_, i) => i);
+  new Random(seed ^ 0x5eed).shuffle(order);
+  const cut = n - Math.max(1, Math.round(n * fraction));
+  if (cut < 1) fail('BAD_OPTION', `validationFraction ${fraction} leaves no training rows out of ${n}`);
+  return { train: order.slice(0, cut).sort(), validation: order.slice(cut).sort() };
+}
+
+/** A seeded random `fraction` of the rows as validation, the rest as training (the rows of validationRows). */
 export function carveValidation(
   data: Interactions,
   fraction: number,
   seed: number,
 ): { train: Interactions; validation: Interactions } {
-  const n = data.users.length;
-  const order = Int32Array.from({ length: n }, (_, i) => i);
-  new Random(seed ^ 0x5eed).shuffle(order);
-  const cut = n - Math.max(1, Math.round(n * fraction));
-  if (cut < 1) fail('BAD_OPTION', `validationFraction ${fraction} leaves no training rows out of ${n}`);
-  const pick = (rows: Int32Array): Interactions => {
-    const sorted = Int32Array.from(rows).sort();
+  const rows = validationRows(data.users.length, fraction, seed);
+  const pick = (sorted: Int32Array): Interactions => {
     return {
       users: Int32Array.from(sorted, (r) => data.users[r]!),
       items: Int32Array.from(sorted, (r) => data.items[r]!),
@@ -73,7 +77,7 @@ export function carveValidation(
       ...(data.weights ? { weights: Float32Array.from(sorted, (r) => data.weights![r]!) } : {}),
     };
   };
-  return { train: pick(order.subarray(0, cut)), validation: pick(order.subarray(cut)) };
+  return { train: pick(rows.train), validation: pick(rows.validation) };
 }
 
 /** The rows fit() trains on for a loss, before any validation carve: implicit losses keep the positives (minRating) once per pair. */

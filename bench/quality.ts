@@ -7,7 +7,15 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadDataset, type Dataset } from '../src/node/dataset.js';
-import { trainRecipe, trainBest, trainEase, recipeOptions, type RecipeOptions, type BestOptions, type LossName } from '../src/node/index.js';
+import {
+  trainRecipe,
+  trainBest,
+  trainEase,
+  recipeOptions,
+  type RecipeOptions,
+  type BestOptions,
+  type LossName,
+} from '../src/node/index.js';
 import { dataDir } from './movielens.js';
 import type { Record } from './harness.js';
 
@@ -65,7 +73,7 @@ export function bestRow(name: string, loss: LossName, options: Partial<RecipeOpt
       const t0 = performance.now();
       const { model, members, weights } = await trainBest(
         { train: ds.train, users: ds.users, items: ds.items, userSide: ds.userSide, itemSide: ds.itemSide },
-        { ...recipeOptions(loss, { ...options, seed }), seeds: options.seeds },
+        { ...recipeOptions(loss, { ...options, seed }), seeds: options.seeds, autorecSeeds: options.autorecSeeds },
       );
       const seconds = (performance.now() - t0) / 1000;
       const chose = members

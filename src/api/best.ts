@@ -20,6 +20,8 @@ export interface BestOptions {
    * reuse its choice. Default 5 for ratings, 1 for retrieval (where more seeds measured no gain).
    */
   seeds?: number;
+  /** Ratings: autoencoder members, one per seed, averaged before the blend. Default 3. */
+  autorecSeeds?: number;
 }
 
 /** One member of the best recipe's ensemble, and how it did. */
@@ -53,7 +55,7 @@ export interface BestResult {
   seconds: number;
 }
 
-export const BEST_DEFAULTS = Object.freeze({ seeds: 5, retrievalSeeds: 1 });
+export const BEST_DEFAULTS = Object.freeze({ seeds: 5, retrievalSeeds: 1, autorecSeeds: 3 });
 
 /** Ratios w_ease / w_towers the retrieval blend tries on validation (the two score on scales orders of magnitude apart). */
 const RATIO_LADDER: readonly number[] = [0, 0.003, 0.01, 0.03, 0.1, 0.3, 1, 3, 10, 30, 100];
@@ -81,11 +83,17 @@ export async function trainBest(ds: RecipeData, o: RecipeOptions & BestOptions):
       option: 'options.seeds',
       value: seeds,
     });
+  const autorecSeeds = o.autorecSeeds ?? BEST_DEFAULTS.autorecSeeds;
+  if (!Number.isInteger(autorecSeeds) || autorecSeeds < 0 || autorecSeeds > 64)
+    fail('BAD_OPTION', `train: options.autorecSeeds must be an integer in [0, 64], got ${JSON.stringify(autorecSeeds)}`, {
+      option: 'options.autorecSeeds',
+      value: autorecSeeds,
+    });
   const owned = new Owned();
   let result: BestResult | undefined;
   try {
     const towers = await towerMembers(ds, o, seeds, owned);
-    const blend = implicit ? await retrievalBlend(ds, o, towers, owned) : await ratingBlend(ds, o, towers, owned);
+    const blend = implicit ? await retrievalBlend(ds, o, towers, owned) : await ratingBlend(ds, o, towers, owned, autorecSeeds);
     const model =
       blend.models.length === 1
         ? blend.models[0]!
@@ -160,7 +168,7 @@ function rmseOf(predictions: ArrayLike<number>, ratings: ArrayLike<number>, lo: 
  * Ratings: the tower members in equal shares, then the autoencoder family (trainAutoRec on the
  * same split) blended in at the share w ∈ {0, 0.01, …, 1} with the lowest validation RMSE.
  */
-async function ratingBlend(ds: RecipeData, o: RecipeOptions, towers: Towers, owned: Owned): Promise<Blend> {
+async function ratingBlend(ds: RecipeData, o: RecipeOptions, towers: Towers, owned: Owned, autorecSeeds: number): Promise<Blend> {
   const { runs } = towers;
   const validation = runs[0]!.validation;
   const [lo, hi] = runs[0]!.model.config.ratingRange ?? [-Infinity, Infinity];
@@ -173,21 +181,29 @@ async function ratingBlend(ds: RecipeData, o: RecipeOptions, towers: Towers, own
     validationRmse: rmseOf(mean, validation.ratings, lo, hi),
   };
   o.onLog?.(`${runs.length} tower members: validation RMSE ${towersOnly.validationRmse!.toFixed(4)}`);
-  if (towers.stopped) return towersOnly;
-  o.onLog?.(`member ${runs.length + 1}: autoencoder (I-AutoRec)`);
-  const autorec = await trainAutoRec(ds, {
-    seed: o.seed,
-    splitSeed: o.splitSeed ?? o.seed,
-    validationFraction: o.validationFraction,
-    onLog: o.onLog,
-  });
-  owned.add(autorec.model);
-  const other = autorec.validationPredictions;
-  const sameSplit =
-    other !== undefined &&
-    autorec.validation!.users.length === validation.users.length &&
-    autorec.validation!.users.every((u, r) => u === validation.users[r] && autorec.validation!.items[r] === validation.items[r]);
-  if (!sameSplit) fail('INTERNAL', 'recipe best: the autoencoder was validated on another split than the towers');
+  if (towers.stopped || autorecSeeds === 0) return towersOnly;
+  const autorecs = [];
+  const other = new Float32Array(mean.length);
+  for (let k = 0; k < autorecSeeds; k++) {
+    o.onLog?.(`member ${runs.length + k + 1}: autoencoder (I-AutoRec), seed ${o.seed + k}`);
+    const autorec = await trainAutoRec(ds, {
+      seed: o.seed + k,
+      splitSeed: o.splitSeed ?? o.seed,
+      validationFraction: o.validationFraction,
+      onLog: o.onLog,
+    });
+    owned.add(autorec.model);
+    autorecs.push(autorec);
+    const v = autorec.validation;
+    if (
+      !v ||
+      v.users.length !== validation.users.length ||
+      v.users.some((u, r) => u !== validation.users[r] || v.items[r] !== validation.items[r])
+    )
+      fail('INTERNAL', 'recipe best: the autoencoder was validated on another split than the towers');
+    autorec.validationPredictions!.forEach((p, r) => (other[r] = other[r]! + p / autorecSeeds));
+  }
+  const autorecRmse = rmseOf(other, validation.ratings, lo, hi);
   let best = { share: 0, rmse: towersOnly.validationRmse! };
   const blended = new Float32Array(mean.length);
   for (let step = 1; step <= 100; step++) {
@@ -197,22 +213,22 @@ async function ratingBlend(ds: RecipeData, o: RecipeOptions, towers: Towers, own
     if (rmse < best.rmse) best = { share: w, rmse };
   }
   o.onLog?.(
-    `blend on validation: towers ${towersOnly.validationRmse!.toFixed(4)}, autoencoder ${autorec.validationRmse?.toFixed(4)}, ` +
+    `blend on validation: towers ${towersOnly.validationRmse!.toFixed(4)}, autoencoders ${autorecRmse.toFixed(4)}, ` +
       `${(100 * best.share).toFixed(0)}% autoencoder ${best.rmse.toFixed(4)}`,
   );
   if (best.share === 0) return towersOnly;
   return {
-    models: [...towersOnly.models, autorec.model],
-    weights: [...runs.map(() => (1 - best.share) / runs.length), best.share],
+    models: [...towersOnly.models, ...autorecs.map((a) => a.model)],
+    weights: [...runs.map(() => (1 - best.share) / runs.length), ...autorecs.map(() => best.share / autorecSeeds)],
     members: [
       ...towers.members,
-      {
-        family: 'autorec',
-        seed: o.seed,
-        epochs: autorec.epochs,
-        validationRmse: autorec.validationRmse,
-        seconds: autorec.seconds,
-      },
+      ...autorecs.map((a, k) => ({
+        family: 'autorec' as const,
+        seed: o.seed + k,
+        epochs: a.epochs,
+        validationRmse: a.validationRmse,
+        seconds: a.seconds,
+      })),
     ],
     validationRmse: best.rmse,
   };

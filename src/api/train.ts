@@ -68,14 +68,27 @@ export async function train(events: Iterable<TrainEvent>, options: TrainOptions 
   const task = options.task ?? (rows.every((e) => e?.rating !== undefined) ? 'rating' : 'retrieval');
   if (task !== 'rating' && task !== 'retrieval')
     fail('BAD_OPTION', `task must be 'rating' or 'retrieval', got ${JSON.stringify(task)}`);
-  const { task: _task, loss: _loss, users: userValues, items: itemValues, recipe = 'default', seeds, ...given } = options;
+  const {
+    task: _task,
+    loss: _loss,
+    users: userValues,
+    items: itemValues,
+    recipe = 'default',
+    seeds,
+    autorecSeeds,
+    ...given
+  } = options;
   if (recipe !== 'default' && recipe !== 'best')
     fail('BAD_OPTION', `train: options.recipe must be 'default' or 'best', got ${JSON.stringify(recipe)}`, {
       option: 'options.recipe',
       value: recipe,
     });
-  if (seeds !== undefined && recipe !== 'best')
-    fail('BAD_OPTION', "train: options.seeds is for recipe: 'best'", { option: 'options.seeds', value: seeds });
+  for (const [name, value] of [
+    ['seeds', seeds],
+    ['autorecSeeds', autorecSeeds],
+  ] as const)
+    if (value !== undefined && recipe !== 'best')
+      fail('BAD_OPTION', `train: options.${name} is for recipe: 'best'`, { option: `options.${name}`, value });
   const values = { user: userValues, item: itemValues };
   const checked: Partial<Record<'user' | 'item', CheckedValues>> = {};
   for (const side of ['user', 'item'] as const)
@@ -130,7 +143,8 @@ export async function train(events: Iterable<TrainEvent>, options: TrainOptions 
       built[side] = encodeEntityValues(values[side]!, checked[side], vocabularies[side], undefined, `train: options.${side}s`);
   const recipeData = { train: data, users, items, userSide: built.user, itemSide: built.item };
   const o = recipeOptions(loss, { ...given, ...(withFeatures ? { sideFeatures: true } : {}) });
-  const { model } = recipe === 'best' ? await trainBest(recipeData, { ...o, seeds }) : await trainRecipe(recipeData, o);
+  const { model } =
+    recipe === 'best' ? await trainBest(recipeData, { ...o, seeds, autorecSeeds }) : await trainRecipe(recipeData, o);
   if (!withFeatures) return model;
   try {
     const metadata: Record<string, unknown> = {};

@@ -45,8 +45,10 @@ describe("recipe: 'best'", () => {
     // The towers share equally; the autoencoder, when validation wants it, takes the rest.
     expect(result.weights.reduce((s, w) => s + w, 0)).toBeCloseTo(1, 12);
     expect(new Set(result.weights.slice(0, 3)).size).toBe(1);
-    expect(result.members.slice(3).map((m) => m.family)).toEqual(result.weights.length > 3 ? ['autorec'] : []);
-    expect(result.model.dim).toBe(3 * 8 + (result.weights.length > 3 ? 200 : 0));
+    // Three autoencoder members (autorecSeeds) of width 200 each, when validation blends them in.
+    const autorecs = result.members.slice(3);
+    expect(autorecs.map((m) => m.family)).toEqual(autorecs.length ? ['autorec', 'autorec', 'autorec'] : []);
+    expect(result.model.dim).toBe(3 * 8 + 200 * autorecs.length);
     const each = result.members.map((m) => m.validationRmse!);
     // RMSE is convex in the predictions: the mean prediction's RMSE ≤ the members' mean RMSE.
     expect(result.validationRmse!).toBeLessThanOrEqual(each.reduce((s, x) => s + x, 0) / each.length + 1e-9);
@@ -60,7 +62,7 @@ describe("recipe: 'best'", () => {
 
   it("train(events, { recipe: 'best' }) answers in the user's ids; seeds without best and unknown recipes are BAD_OPTION", async () => {
     const events = plantedEvents(5);
-    const model = await train(events, { ...quick, recipe: 'best', seeds: 2 });
+    const model = await train(events, { ...quick, recipe: 'best', seeds: 2, autorecSeeds: 1 });
     // Two towers of width 8, and the autoencoder's 200 when validation blends it in.
     expect([16, 216]).toContain(model.dim);
     const picks = model.recommend('u3', { k: 3 });
@@ -69,6 +71,7 @@ describe("recipe: 'best'", () => {
     model.dispose();
     for (const [options, message] of [
       [{ seeds: 2 }, /options\.seeds is for recipe: 'best'/],
+      [{ autorecSeeds: 2 }, /options\.autorecSeeds is for recipe: 'best'/],
       [{ recipe: 'fast' }, /options\.recipe must be 'default' or 'best', got "fast"/],
       [{ recipe: 'best', seeds: 0 }, /options\.seeds must be an integer in \[1, 64\]/],
     ] as const) {

@@ -152,8 +152,13 @@ dataOptions(
     )
     .option(
       '--seeds <n>',
-      `--recipe best: tower members, one per seed from --seed (default ${BEST_DEFAULTS.seeds})`,
+      `--recipe best: tower members, one per seed from --seed (default ${BEST_DEFAULTS.seeds} for ratings, ${BEST_DEFAULTS.retrievalSeeds} for implicit losses)`,
       integer('--seeds', 1),
+    )
+    .option(
+      '--autorec-seeds <n>',
+      `--recipe best, ratings: autoencoder members averaged before the blend (default ${BEST_DEFAULTS.autorecSeeds}; 0 = towers only)`,
+      integer('--autorec-seeds', 0),
     )
     .option(
       '--l2-grid <list>',

@@ -23,6 +23,7 @@ export { train, type TrainEvent, type TrainOptions } from './api/train.js';
 export { trainRecipe, type RecipeResult, type RecipeCandidate } from './api/recipe.js';
 export { combineModels, type CombineOptions, type EnsembleInfo } from './api/ensemble.js';
 export { warmStart, type WarmStartReport, type WarmStartBlock } from './api/warm-start.js';
+export { trainAutoRec, AUTOREC_DEFAULTS, type AutoRecOptions, type AutoRecResult, type AutoRecEpoch } from './api/autorec.js';
 export { trainEase, EASE_DEFAULTS, EASE_MAX_ITEMS, type EaseOptions, type EaseResult, type EaseCandidate } from './api/ease.js';
 export { trainBest, BEST_DEFAULTS, type BestOptions, type BestResult, type BestMember } from './api/best.js';
 export {

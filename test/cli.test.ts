@@ -64,6 +64,42 @@ describe('twotower train / eval', () => {
   });
 });
 
+describe('twotower train --recipe best', () => {
+  it('trains towers and autoencoders as one model, says its members and blend, and eval reproduces its RMSE', () => {
+    const out = path('best.ttm');
+    const r = run(
+      'train',
+      '--data',
+      path('train.csv'),
+      '--test',
+      path('test.csv'),
+      '--recipe',
+      'best',
+      '--seeds',
+      '2',
+      '--autorec-seeds',
+      '1',
+      '--epochs',
+      '4',
+      '--out',
+      out,
+      '--json',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.last);
+    expect(result.recipe).toBe('best');
+    expect(result.members.slice(0, 2).map((m: { family: string }) => m.family)).toEqual(['tower', 'tower']);
+    expect(result.weights.reduce((s: number, w: number) => s + w, 0)).toBeCloseTo(1, 9);
+    expect(result.validationRmse).toBeGreaterThan(0);
+    const e = run('eval', '--model', out, '--data', path('test.csv'), '--json');
+    expect(e.code, e.stderr).toBe(0);
+    expect(JSON.parse(e.last).rmse).toBeCloseTo(result.rmse, 5);
+    const wrong = run('train', '--data', path('train.csv'), '--seeds', '2');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/--seeds is for --recipe best/);
+  });
+});
+
 describe('twotower train --hash-ids', () => {
   it('hashes ids into buckets instead of listing them', () => {
     const r = run(

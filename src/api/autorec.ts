@@ -192,6 +192,7 @@ export async function trainAutoRec(ds: RecipeData, options: Partial<AutoRecOptio
       'bias.user': run.weights.c,
     });
     model.setVocabularies({ users: ds.users, items: ds.items });
+    model.metadata = { family: 'autorec' };
     model.setSeen(users, items);
   } catch (error) {
     model.dispose();

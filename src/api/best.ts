@@ -134,6 +134,7 @@ async function towerMembers(ds: RecipeData, o: RecipeOptions, seeds: number, own
     const run = await trainRecipe(ds, { ...o, ...fixed, seed, splitSeed, keepSearchModel: implicit });
     owned.add(run.model);
     owned.add(run.searchModel);
+    run.model.metadata = { ...run.model.metadata, family: 'tower' };
     runs.push(run);
     stopped = run.stopped;
     const at = run.search.history[run.search.bestEpoch ?? run.search.history.length - 1];

@@ -184,6 +184,7 @@ async function easeModel(
     for (let i = 0; i < m; i++) identity[i * m + i] = 1;
     model.setParameters({ 'user.history.embedding': B, 'item.item.embedding': identity });
     model.setVocabularies({ users: ds.users, items: ds.items });
+    model.metadata = { ...model.metadata, family: 'ease' };
     model.setSeen(pairs.users, pairs.items);
   } catch (error) {
     model.dispose();

@@ -60,6 +60,8 @@ export interface TrainFlags extends DataFlags {
   recipe: 'default' | 'best';
   /** --recipe best: tower members. */
   seeds?: number;
+  /** --recipe best, ratings: autoencoder members. */
+  autorecSeeds?: number;
   /** A model file to start from (RecipeOptions.warmStart). */
   warmStart?: string;
   patience?: number;
@@ -234,10 +236,17 @@ export async function train(f: TrainFlags): Promise<void> {
       if (!f.json) say(line);
     },
   };
-  if (f.seeds !== undefined && f.recipe !== 'best') fail('BAD_OPTION', '--seeds is for --recipe best', { option: '--seeds' });
+  for (const [flag, value] of [
+    ['--seeds', f.seeds],
+    ['--autorec-seeds', f.autorecSeeds],
+  ] as const)
+    if (value !== undefined && f.recipe !== 'best') fail('BAD_OPTION', `${flag} is for --recipe best`, { option: flag });
   const from = f.warmStart ? await loadModelFile(f.warmStart) : undefined;
   if (from) options.warmStart = from;
-  const best = f.recipe === 'best' ? await trainBest(ds, { ...options, ...callbacks, seeds: f.seeds }) : undefined;
+  const best =
+    f.recipe === 'best'
+      ? await trainBest(ds, { ...options, ...callbacks, seeds: f.seeds, autorecSeeds: f.autorecSeeds })
+      : undefined;
   const single = best ? undefined : await trainRecipe(ds, { ...options, ...callbacks });
   bar.stop();
   from?.dispose();

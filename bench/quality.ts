@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { loadDataset, type Dataset } from '../src/node/dataset.js';
 import {
   trainRecipe,
+  trainAutoRec,
   trainBest,
   trainEase,
   recipeOptions,
@@ -110,12 +111,35 @@ export function easeRow(name = 'retrieval: EASE alone (λ by validation)'): Qual
   };
 }
 
+/** I-AutoRec alone (its defaults, epochs by validation), a family of `recipe: 'best'` for ratings. */
+export function autorecRow(name = 'autoencoder alone (I-AutoRec, h 200)'): QualityRow {
+  return {
+    name,
+    task: 'rating',
+    async run(ds, seed) {
+      const t0 = performance.now();
+      const { model } = await trainAutoRec({ train: ds.train, users: ds.users, items: ds.items }, { seed });
+      const seconds = (performance.now() - t0) / 1000;
+      try {
+        return { rmse: model.evaluate(ds.test!).rmse, seconds };
+      } finally {
+        model.dispose();
+      }
+    },
+  };
+}
+
 /** The ablation rows, in the order the table shows them. */
 export const QUALITY_ROWS: QualityRow[] = [
   recipeRow('plain tower (old default l2 0.1, patience 3)', 'mse', { l2: 0.1, tune: false, patience: 3 }),
   recipeRow('plain tower, l2 0.02 fixed (no search)', 'mse', { tune: false }),
   recipeRow('penalty chosen by validation (the default)', 'mse'),
+  bestRow('seed ensemble: 5 towers', 'mse', { autorecSeeds: 0 }),
+  autorecRow(),
+  bestRow('recipe best: 5 towers + 3 autoencoders', 'mse'),
   recipeRow('retrieval: softmax recipe (the default, no search)', 'softmax'),
+  easeRow(),
+  bestRow('retrieval, recipe best: tower + EASE', 'softmax'),
 ];
 
 export interface RowResult {

@@ -298,6 +298,34 @@ describe('tied pooling', () => {
     loaded.dispose();
   });
 
+  it('addItems() grows the shared item table and the tied history over it; the new row is regressed from the side features (the tied sets count as structure, not side features)', async () => {
+    const config = tiedConfig(false);
+    config.item.features.push({ kind: 'categorical', name: 'genre', vocabSize: 3, dim: 2 });
+    const t = tables(false);
+    const itemFeatures = {
+      count: ITEMS,
+      columns: { ...t.itemFeatures.columns, genre: Int32Array.from({ length: ITEMS }, (_, i) => i % 3) },
+    };
+    const model = await createModel(config, { userFeatures: t.userFeatures, itemFeatures });
+    model.fit(interactions(4), { epochs: 2 });
+    const vocabulary = (prefix: string, count: number) => {
+      const v = new Vocabulary();
+      for (let r = 1; r < count; r++) v.add(`${prefix}${r}`);
+      return v;
+    };
+    model.setVocabularies({ users: vocabulary('u', USERS), items: vocabulary('i', ITEMS) });
+    const { added, start } = model.addItems({ ids: ['fresh'], columns: { genre: Int32Array.of(1) } });
+    expect([added, start]).toEqual([1, 'regressed']);
+    expect(model.parameters()['item.item.embedding']!.length).toBe((ITEMS + 1) * D);
+    const history = model.config.user.features[1]!;
+    expect(history.kind === 'multiHot' && history.vocabSize).toBe(ITEMS + 1);
+    expect(Array.from(model.rows.itemEmbeddings()).every(Number.isFinite)).toBe(true);
+    const loaded = await loadModel(model.toBytes());
+    expect(loaded.rows.userEmbeddings()).toEqual(model.rows.userEmbeddings());
+    model.dispose();
+    loaded.dispose();
+  });
+
   it.each(['user', 'item'] as const)(
     'the %s tower in ONNX Runtime gives the package’s embeddings (the shared table copied in)',
     async (side) => {

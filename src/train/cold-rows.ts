@@ -15,13 +15,22 @@ import { interactionSets } from '../model/interaction-sets.js';
 import { featureKind } from '../model/features/index.js';
 import { choleskySolve } from './fold-in.js';
 
+/**
+ * The features that are the graph's structure, not side features: the interaction sets and the
+ * tied sets (a new entity has none of them; the regression reads them as missing, like the id).
+ */
+function structureSets(core: TwoTower, side: TowerSide): Set<string> {
+  const tied = core.config[side].features.filter((f) => f.kind === 'multiHot' && f.tied).map((f) => f.name);
+  return new Set([...interactionSets(core.config, side).map((s) => s.spec.name), ...tied]);
+}
+
 /** Why the regression does not apply (the mean rows stay), or null. */
 export function coldRowsBlocker(core: TwoTower, side: TowerSide): string | null {
   const tower = core.tower(side);
   if (tower.layers.length !== 1 || tower.layers[0]!.relu) return 'the tower has hidden layers (or no projection)';
   if (tower.mixWidth !== tower.inputWidth) return "the tower sums its features (combine: 'sum')";
   if (!tower.idFeature) return 'the tower has no id feature';
-  const sets = new Set(interactionSets(core.config, side).map((s) => s.spec.name));
+  const sets = structureSets(core, side);
   if (!tower.slots.some((s) => s.spec.kind !== 'id' && !sets.has(s.spec.name))) return 'the tower reads no side features';
   return null;
 }
@@ -35,7 +44,7 @@ export function regressColdRows(core: TwoTower, side: TowerSide, warm: number[],
   const d = core.dim;
   const store = core.store;
   const layer = tower.layers[0]!;
-  const sets = new Set(interactionSets(core.config, side).map((s) => s.spec.name));
+  const sets = structureSets(core, side);
   const columns = (keep: (name: string, kind: string) => boolean) =>
     tower.slots.flatMap((s) =>
       keep(s.spec.name, s.spec.kind) ? Array.from({ length: featureKind(s.spec).width(s.spec) }, (_, i) => s.column + i) : [],

@@ -138,6 +138,7 @@ export const QUALITY_ROWS: QualityRow[] = [
   autorecRow(),
   bestRow('recipe best: 5 towers + 3 autoencoders', 'mse'),
   recipeRow('retrieval: softmax recipe (the default, no search)', 'softmax'),
+  recipeRow('retrieval: graph-aware towers (tied, 1+2 hops, lr 0.001)', 'softmax', { graph: 2, learningRate: 0.001 }),
   easeRow(),
   bestRow('retrieval, recipe best: tower + EASE', 'softmax'),
 ];

@@ -155,6 +155,12 @@ dataOptions(
       `--recipe best: tower members, one per seed from --seed (default ${BEST_DEFAULTS.seeds} for ratings, ${BEST_DEFAULTS.retrievalSeeds} for implicit losses)`,
       integer('--seeds', 1),
     )
+    .addOption(
+      new Option(
+        '--graph <hops>',
+        "graph-aware towers (LightGCN propagation by tied pooling): 1 adds the other side's id embeddings over each entity's interactions, 2 also its two-hop neighbours; ids and the graph only (0 = off)",
+      ).choices(['0', '1', '2']),
+    )
     .option(
       '--autorec-seeds <n>',
       `--recipe best, ratings: autoencoder members averaged before the blend (default ${BEST_DEFAULTS.autorecSeeds}; 0 = towers only)`,

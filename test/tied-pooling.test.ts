@@ -458,3 +458,35 @@ describe('tied pooling', () => {
     }, /reads the items' id table, but config.item has no id feature/);
   });
 });
+
+describe("the recipe's graph option (train(events, { graph }))", () => {
+  const clicks = () =>
+    Array.from({ length: 900 }, (_, i) => ({ user: `u${i % 60}`, item: `i${(i * 7 + Math.floor(i / 60)) % 45}` }));
+
+  it('graph 1 and 2 build tied, summed towers over the same id tables, and recommend in ids', async () => {
+    const { train } = await import('../src/index.js');
+    for (const graph of [1, 2] as const) {
+      const model = await train(clicks(), { graph, epochs: 2, dim: 8 });
+      const user = model.config.user;
+      expect(user.combine).toBe('sum');
+      expect(user.features.map((f) => f.name)).toEqual(graph === 1 ? ['user', 'graph'] : ['user', 'graph', 'graph2']);
+      // The tied set owns no table: the parameters hold the two id tables only.
+      expect(
+        Object.keys(model.parameters())
+          .filter((n) => n.endsWith('.embedding'))
+          .sort(),
+      ).toEqual(['item.item.embedding', 'user.user.embedding']);
+      expect(model.recommend('u3', { k: 3 })).toHaveLength(3);
+      model.dispose();
+    }
+  });
+
+  it('refuses options that would add inputs a summed graph tower cannot read', async () => {
+    const { train } = await import('../src/index.js');
+    const ratings = clicks().map((e, i) => ({ ...e, rating: 1 + (i % 5) }));
+    await expect(train(ratings, { graph: 1, epochs: 1 })).rejects.toThrow(
+      /graph towers read ids and the graph only: turn options\.implicitDim off/,
+    );
+    await expect(train(clicks(), { graph: 3 as 1, epochs: 1 })).rejects.toThrow(/options\.graph must be 0, 1 or 2, got 3/);
+  });
+});

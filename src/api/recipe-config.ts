@@ -2,7 +2,7 @@
 // towers' feature tables (side features, the implicit lists, the history) and the model's
 // configuration. The training itself (two phases, the penalty search) is recipe.ts; training
 // from events in the user's own ids is train.ts.
-import type { TwoTowerConfig, FeatureSpec } from '../config/model.js';
+import type { TwoTowerConfig, TowerConfig, FeatureSpec } from '../config/model.js';
 import type { FeatureTable, MultiHotColumn } from '../config/feature-table.js';
 import type { BatchInfo, EpochInfo } from '../train/options.js';
 import type { Model } from './model.js';
@@ -12,6 +12,8 @@ import type { RatingsData } from '../data/ratings.js';
 import type { Vocabulary } from '../data/vocabulary.js';
 import type { BuiltSideFeatures } from '../data/side-features.js';
 import { csrFromLists, csrGroup } from '../data/csr.js';
+import { graphColumns, type GraphColumns } from '../data/graph-columns.js';
+import { fail } from '../errors.js';
 import { defined } from '../util/defined.js';
 
 /** What a recipe trains on: encoded interactions, their vocabularies, optional side features (a loaded Dataset is one). */
@@ -74,6 +76,13 @@ export interface RecipeOptions {
   /** Users also read their last N training items (by time, else file order) as a pooled
    *  "history" feature, which lets recommendForHistory serve new users. 0 = off. */
   history: number;
+  /**
+   * Graph-aware towers (LightGCN's propagation, tied pooling): 1 adds to each tower the sum of the
+   * other side's own id embeddings over its interactions, weighted 1/√(|N(u)|·|N(i)|); 2 also the
+   * two-hop neighbours of its own side (each entity's 64 heaviest). The towers then add their
+   * features (no projection) and read ids and the graph only. 0 = off. Default 0.
+   */
+  graph?: 0 | 1 | 2;
   /** How the history is pooled. */
   historyPooling: 'mean' | 'attention';
   /** 'mse' trains on ratings; 'softmax', 'bpr' or 'bce' treat every rating (≥ minRating) as a positive. */
@@ -194,12 +203,22 @@ function historyColumn(ds: RecipeData, n: number, users: number): MultiHotColumn
 
 /** The feature tables the recipe's towers read: side features and the implicit lists. */
 export function recipeFeatures(ds: RecipeData, o: RecipeOptions): { userFeatures?: FeatureTable; itemFeatures?: FeatureTable } {
+  let graph: GraphColumns | undefined;
   const table = (side: 'user' | 'item'): FeatureTable | undefined => {
     const count = (side === 'user' ? ds.users : ds.items).size;
     const columns: FeatureTable['columns'] = {
       ...(o.sideFeatures ? (side === 'user' ? ds.userSide : ds.itemSide)?.table.columns : {}),
     };
     if (side === 'user' && o.history > 0) columns.history = historyColumn(ds, o.history, count);
+    if (o.graph) {
+      graph ??= graphColumns(
+        ds.train,
+        { users: ds.users.size, items: ds.items.size },
+        { twoHop: o.graph === 2, twoHopLimit: 64 },
+      );
+      columns.graph = side === 'user' ? graph.userItems : graph.itemUsers;
+      if (o.graph === 2) columns.graph2 = (side === 'user' ? graph.userUsers : graph.itemItems)!;
+    }
     if (o.implicitDim > 0) {
       columns[side === 'user' ? 'rated' : 'raters'] =
         side === 'user'
@@ -211,7 +230,51 @@ export function recipeFeatures(ds: RecipeData, o: RecipeOptions): { userFeatures
   return { userFeatures: table('user'), itemFeatures: table('item') };
 }
 
+/** A graph-aware tower: its id, the tied one-hop set (and the two-hop one), added up, no projection. */
+function graphTower(side: 'user' | 'item', count: number, other: number, o: RecipeOptions): TowerConfig {
+  const features: FeatureSpec[] = [
+    { kind: 'id', name: side, vocabSize: count, dim: o.dim },
+    {
+      kind: 'multiHot',
+      name: 'graph',
+      vocabSize: other,
+      dim: o.dim,
+      pooling: 'sum',
+      tied: true,
+      interactions: { weighting: 'symmetric' },
+    },
+  ];
+  if (o.graph === 2)
+    features.push({ kind: 'multiHot', name: 'graph2', vocabSize: count, dim: o.dim, pooling: 'sum', tied: true, tokens: 'self' });
+  return { features, combine: 'sum', project: false };
+}
+
+/** Graph towers read ids and the graph alone: options that add other inputs are refused, not dropped. */
+function checkGraph(ds: RecipeData, o: RecipeOptions): void {
+  if (o.graph === undefined || o.graph === 0) return;
+  if (o.graph !== 1 && o.graph !== 2)
+    fail('BAD_OPTION', `train: options.graph must be 0, 1 or 2, got ${JSON.stringify(o.graph)}`, {
+      option: 'options.graph',
+      value: o.graph,
+    });
+  for (const [name, on] of [
+    ['sideFeatures', o.sideFeatures && (ds.userSide !== undefined || ds.itemSide !== undefined)],
+    ['implicitDim', o.implicitDim > 0],
+    ['history', o.history > 0],
+    ['hidden', o.hidden.length > 0],
+  ] as const)
+    if (on)
+      fail(
+        'BAD_OPTION',
+        `train: options.graph towers read ids and the graph only: turn options.${name} off (sideFeatures: false, implicitDim: 0, history: 0, hidden: [])`,
+        {
+          option: `options.${name}`,
+        },
+      );
+}
+
 export function recipeConfig(ds: RecipeData, o: RecipeOptions): TwoTowerConfig {
+  checkGraph(ds, o);
   const tower = (side: 'user' | 'item') => {
     const count = (side === 'user' ? ds.users : ds.items).size;
     const sideFeatures: FeatureSpec[] = [
@@ -240,6 +303,7 @@ export function recipeConfig(ds: RecipeData, o: RecipeOptions): TwoTowerConfig {
         interactions: { weighting: 'inverseSqrt' },
       });
     }
+    if (o.graph) return graphTower(side, count, (side === 'user' ? ds.items : ds.users).size, o);
     const plain = sideFeatures.length === 0 && o.hidden.length === 0;
     // Ids alone and no hidden layer: classic biased matrix factorisation (the id embedding is the
     // output). With side features, a linear (or MLP) projection mixes them with the id.

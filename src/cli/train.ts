@@ -62,6 +62,8 @@ export interface TrainFlags extends DataFlags {
   seeds?: number;
   /** --recipe best, ratings: autoencoder members. */
   autorecSeeds?: number;
+  /** Graph-aware towers (RecipeOptions.graph), as commander's choice gives it. */
+  graph?: '0' | '1' | '2';
   /** A model file to start from (RecipeOptions.warmStart). */
   warmStart?: string;
   patience?: number;
@@ -223,6 +225,7 @@ export async function train(f: TrainFlags): Promise<void> {
     ['temperature', f.temperature],
     ['negatives', f.negatives],
     ['implicitDim', f.implicitDim],
+    ['graph', f.graph === undefined ? undefined : (Number(f.graph) as 0 | 1 | 2)],
   ] as const) {
     if (value !== undefined) (given as Record<string, unknown>)[key] = value;
   }

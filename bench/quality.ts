@@ -16,6 +16,7 @@ import {
   type RecipeOptions,
   type BestOptions,
   type LossName,
+  type Model,
 } from '../src/node/index.js';
 import { dataDir } from './movielens.js';
 import type { Record } from './harness.js';
@@ -38,21 +39,28 @@ export interface QualityRow {
   run(ds: Dataset, seed: number): Promise<FoldScore>;
 }
 
-/** A row that is the recipe with some options: `twotower train` with those flags. */
-export function recipeRow(name: string, loss: LossName, options: Partial<RecipeOptions> = {}): QualityRow {
-  const task = loss === 'mse' ? 'rating' : 'retrieval';
+/** The training data of a fold as the recipes take it: the test fold is not an input. */
+const trainingOf = (ds: Dataset) => ({
+  train: ds.train,
+  users: ds.users,
+  items: ds.items,
+  userSide: ds.userSide,
+  itemSide: ds.itemSide,
+});
+
+/** A row that trains a model on the fold's training data (timed), scores it on the test fold, and disposes it. */
+function trainedRow(
+  name: string,
+  task: 'rating' | 'retrieval',
+  trainOn: (ds: Dataset, seed: number) => Promise<{ model: Model; chose?: string }>,
+): QualityRow {
   return {
     name,
     task,
     async run(ds, seed) {
       const t0 = performance.now();
-      // The test fold is not an input of the recipe: it sees the training data only.
-      const { model, l2, candidates } = await trainRecipe(
-        { train: ds.train, users: ds.users, items: ds.items, userSide: ds.userSide, itemSide: ds.itemSide },
-        recipeOptions(loss, { ...options, seed }),
-      );
+      const { model, chose } = await trainOn(ds, seed);
       const seconds = (performance.now() - t0) / 1000;
-      const chose = candidates ? `l2 ${l2}` : undefined;
       try {
         if (task === 'rating') return { rmse: model.evaluate(ds.test!).rmse, seconds, chose };
         const m = model.rows.evaluateRanking(ds.test!, { ks: [20], exclude: ds.train });
@@ -62,71 +70,48 @@ export function recipeRow(name: string, loss: LossName, options: Partial<RecipeO
       }
     },
   };
+}
+
+const taskOf = (loss: LossName) => (loss === 'mse' ? 'rating' : 'retrieval');
+
+/** A row that is the recipe with some options: `twotower train` with those flags. */
+export function recipeRow(name: string, loss: LossName, options: Partial<RecipeOptions> = {}): QualityRow {
+  return trainedRow(name, taskOf(loss), async (ds, seed) => {
+    const { model, l2, candidates } = await trainRecipe(trainingOf(ds), recipeOptions(loss, { ...options, seed }));
+    return { model, chose: candidates ? `l2 ${l2}` : undefined };
+  });
 }
 
 /** A row that is `--recipe best` with some options. */
 export function bestRow(name: string, loss: LossName, options: Partial<RecipeOptions> & BestOptions = {}): QualityRow {
-  const task = loss === 'mse' ? 'rating' : 'retrieval';
-  return {
-    name,
-    task,
-    async run(ds, seed) {
-      const t0 = performance.now();
-      const { model, members, weights } = await trainBest(
-        { train: ds.train, users: ds.users, items: ds.items, userSide: ds.userSide, itemSide: ds.itemSide },
-        { ...recipeOptions(loss, { ...options, seed }), seeds: options.seeds, autorecSeeds: options.autorecSeeds },
-      );
-      const seconds = (performance.now() - t0) / 1000;
-      const chose = members
-        .map((m, k) => `${m.family}${m.family === 'tower' ? ` l2 ${m.l2}` : ''} ×${weights[k]!.toFixed(2)}`)
-        .filter((x, i, all) => all.indexOf(x) === i)
-        .join(' + ');
-      try {
-        if (task === 'rating') return { rmse: model.evaluate(ds.test!).rmse, seconds, chose };
-        const m = model.rows.evaluateRanking(ds.test!, { ks: [20], exclude: ds.train });
-        return { recall20: m.recall[20]!, ndcg20: m.ndcg[20]!, seconds, chose };
-      } finally {
-        model.dispose();
-      }
-    },
-  };
+  return trainedRow(name, taskOf(loss), async (ds, seed) => {
+    const { model, members, weights } = await trainBest(trainingOf(ds), {
+      ...recipeOptions(loss, { ...options, seed }),
+      seeds: options.seeds,
+      autorecSeeds: options.autorecSeeds,
+    });
+    // Each family's share of the blend: `tower ×0.45 (l2 0.02) + autorec ×0.55`.
+    const shares = new Map<string, number>();
+    members.forEach((m, k) => shares.set(m.family, (shares.get(m.family) ?? 0) + weights[k]!));
+    const l2 = members.find((m) => m.family === 'tower')?.l2;
+    const chose = [...shares]
+      .map(([f, w]) => `${f} ×${w.toFixed(2)}${f === 'tower' && l2 !== undefined ? ` (l2 ${l2})` : ''}`)
+      .join(' + ');
+    return { model, chose };
+  });
 }
 
 /** EASE alone (λ chosen on the validation split), a family of `recipe: 'best'` for retrieval. */
 export function easeRow(name = 'retrieval: EASE alone (λ by validation)'): QualityRow {
-  return {
-    name,
-    task: 'retrieval',
-    async run(ds, seed) {
-      const t0 = performance.now();
-      const { model, lambda } = await trainEase({ train: ds.train, users: ds.users, items: ds.items }, { seed });
-      const seconds = (performance.now() - t0) / 1000;
-      try {
-        const m = model.rows.evaluateRanking(ds.test!, { ks: [20], exclude: ds.train });
-        return { recall20: m.recall[20]!, ndcg20: m.ndcg[20]!, seconds, chose: `λ ${lambda}` };
-      } finally {
-        model.dispose();
-      }
-    },
-  };
+  return trainedRow(name, 'retrieval', async (ds, seed) => {
+    const { model, lambda } = await trainEase(trainingOf(ds), { seed });
+    return { model, chose: `λ ${lambda}` };
+  });
 }
 
 /** I-AutoRec alone (its defaults, epochs by validation), a family of `recipe: 'best'` for ratings. */
 export function autorecRow(name = 'autoencoder alone (I-AutoRec, h 200)'): QualityRow {
-  return {
-    name,
-    task: 'rating',
-    async run(ds, seed) {
-      const t0 = performance.now();
-      const { model } = await trainAutoRec({ train: ds.train, users: ds.users, items: ds.items }, { seed });
-      const seconds = (performance.now() - t0) / 1000;
-      try {
-        return { rmse: model.evaluate(ds.test!).rmse, seconds };
-      } finally {
-        model.dispose();
-      }
-    },
-  };
+  return trainedRow(name, 'rating', async (ds, seed) => ({ model: (await trainAutoRec(trainingOf(ds), { seed })).model }));
 }
 
 /** The ablation rows, in the order the table shows them. */

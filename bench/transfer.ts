@@ -4,11 +4,8 @@
 // on its validation split, then the refit), and scored on the last 10%, on test rows whose user
 // and item the training data knows: RMSE for the rating recipe, Recall@20 / NDCG@20 (training
 // items excluded) for the retrieval recipe. Reports the epochs each chose, its figure and seconds.
-import { join } from 'node:path';
-import { existsSync } from 'node:fs';
-import { loadDataset } from '../src/node/dataset.js';
 import { train, type Model, type TrainEvent } from '../src/index.js';
-import { dataDir } from './movielens.js';
+import { timeOrderedEvents } from './updates.js';
 
 export interface TransferRun {
   task: 'rating' | 'retrieval';
@@ -36,17 +33,8 @@ function scored(model: Model, test: TrainEvent[], task: 'rating' | 'retrieval') 
 }
 
 export async function transferRuns(tasks: ('rating' | 'retrieval')[] = ['rating', 'retrieval']): Promise<TransferRun[] | null> {
-  const file = join(dataDir(), 'u.data');
-  if (!existsSync(file)) return null;
-  const ds = await loadDataset({ data: file, autoSideFiles: false });
-  const t = ds.train.timestamps!;
-  const order = Array.from(t, (_, i) => i).sort((a, b) => t[a]! - t[b]! || a - b);
-  const events: TrainEvent[] = order.map((i) => ({
-    user: ds.users.key(ds.train.users[i]!)!,
-    item: ds.items.key(ds.train.items[i]!)!,
-    rating: ds.train.ratings[i]!,
-    time: t[i]!,
-  }));
+  const events = await timeOrderedEvents();
+  if (!events) return null;
   const old = events.slice(0, Math.floor(events.length * 0.7));
   const now = events.slice(0, Math.floor(events.length * 0.9));
   const test = events.slice(Math.floor(events.length * 0.9));

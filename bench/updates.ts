@@ -35,22 +35,28 @@ function scoreOn(model: Model, test: TrainEvent[], task: 'rating' | 'retrieval')
   return { metric: model.rows.evaluateRanking(data, { ks: [20], excludeSeen: true }).recall[20]!, rows: known.length };
 }
 
-export async function temporalUpdates(
-  tasks: ('rating' | 'retrieval')[] = ['rating', 'retrieval'],
-  chunks = 6,
-  log: (line: string) => void = () => {},
-): Promise<UpdateStep[] | null> {
+/** MovieLens 100K's 100,000 ratings (u.data) as events in time order (ties by file order), or null when absent. */
+export async function timeOrderedEvents(): Promise<TrainEvent[] | null> {
   const file = join(dataDir(), 'u.data');
   if (!existsSync(file)) return null;
   const ds = await loadDataset({ data: file, autoSideFiles: false });
   const t = ds.train.timestamps!;
   const order = Array.from(t, (_, i) => i).sort((a, b) => t[a]! - t[b]! || a - b);
-  const events: TrainEvent[] = order.map((i) => ({
+  return order.map((i) => ({
     user: ds.users.key(ds.train.users[i]!)!,
     item: ds.items.key(ds.train.items[i]!)!,
     rating: ds.train.ratings[i]!,
     time: t[i]!,
   }));
+}
+
+export async function temporalUpdates(
+  tasks: ('rating' | 'retrieval')[] = ['rating', 'retrieval'],
+  chunks = 6,
+  log: (line: string) => void = () => {},
+): Promise<UpdateStep[] | null> {
+  const events = await timeOrderedEvents();
+  if (!events) return null;
   const base = Math.floor(events.length * 0.7);
   const part = Math.floor((events.length - base) / (chunks + 1));
   const cut = (c: number) => base + c * part; // chunk c (1-based) is events[cut(c − 1), cut(c))

@@ -157,6 +157,14 @@ dataOptions(
     )
     .addOption(
       new Option(
+        '--family <family>',
+        'which model family trains: tower (the recipe), autorec (I-AutoRec, the item autoencoder: ratings) or ease (the item-item closed form: event logs and implicit losses); each is one ordinary model (docs/guide.md)',
+      )
+        .choices(['tower', 'autorec', 'ease'])
+        .default('tower'),
+    )
+    .addOption(
+      new Option(
         '--graph <hops>',
         "graph-aware towers (LightGCN propagation by tied pooling): 1 adds the other side's id embeddings over each entity's interactions, 2 also its two-hop neighbours; ids and the graph only (0 = off)",
       ).choices(['0', '1', '2']),

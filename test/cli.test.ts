@@ -100,6 +100,31 @@ describe('twotower train --recipe best', () => {
   });
 });
 
+describe('twotower train --family', () => {
+  it('autorec trains the autoencoder on ratings and ease the closed form on events, each one model; a mismatched loss is refused', () => {
+    const a = run('train', '--data', path('train.csv'), '--test', path('test.csv'), '--family', 'autorec', '--json');
+    expect(a.code, a.stderr).toBe(0);
+    expect(JSON.parse(a.last).rmse).toBeLessThan(1.5);
+    const e = run(
+      'train',
+      '--data',
+      path('train.csv'),
+      '--test',
+      path('test.csv'),
+      '--family',
+      'ease',
+      '--loss',
+      'softmax',
+      '--json',
+    );
+    expect(e.code, e.stderr).toBe(0);
+    expect(JSON.parse(e.last)['recall@20']).toBeGreaterThan(0);
+    const wrong = run('train', '--data', path('train.csv'), '--family', 'ease');
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/--family ease ranks items from events/);
+  });
+});
+
 describe('twotower train --hash-ids', () => {
   it('hashes ids into buckets instead of listing them', () => {
     const r = run(

@@ -7,7 +7,16 @@ import { basename } from 'node:path';
 import { fail } from '../errors.js';
 import { findMovieLensSideFiles, type FoundSideFiles } from '../node/side-files.js';
 import { loadDataset, type Dataset } from '../node/dataset.js';
-import { trainRecipe, trainBest, recipeOptions, type RecipeOptions, type RecipeCandidate, type BestResult } from '../index.js';
+import {
+  trainRecipe,
+  trainBest,
+  trainAutoRec,
+  trainEase,
+  recipeOptions,
+  type RecipeOptions,
+  type RecipeCandidate,
+  type BestResult,
+} from '../index.js';
 import { LOSSES, type LossName } from '../train/losses/index.js';
 import type { RatingsData } from '../data/ratings.js';
 import { subset } from '../data/ratings.js';
@@ -64,6 +73,8 @@ export interface TrainFlags extends DataFlags {
   autorecSeeds?: number;
   /** Graph-aware towers (RecipeOptions.graph), as commander's choice gives it. */
   graph?: '0' | '1' | '2';
+  /** Which family trains: the recipe's towers (default), the autoencoder (ratings) or EASE (events). */
+  family: 'tower' | 'autorec' | 'ease';
   /** A model file to start from (RecipeOptions.warmStart). */
   warmStart?: string;
   patience?: number;
@@ -246,20 +257,38 @@ export async function train(f: TrainFlags): Promise<void> {
     if (value !== undefined && f.recipe !== 'best') fail('BAD_OPTION', `${flag} is for --recipe best`, { option: flag });
   const from = f.warmStart ? await loadModelFile(f.warmStart) : undefined;
   if (from) options.warmStart = from;
+  if (f.family !== 'tower' && f.recipe === 'best')
+    fail('BAD_OPTION', `--family ${f.family} trains one model: not with --recipe best`, { option: '--family' });
+  if (f.family === 'autorec' && LOSSES[loss].implicit)
+    fail('BAD_OPTION', '--family autorec trains on ratings (--loss mse)', { option: '--family' });
+  if (f.family === 'ease' && !LOSSES[loss].implicit)
+    fail('BAD_OPTION', '--family ease ranks items from events (an implicit --loss)', { option: '--family' });
   const best =
     f.recipe === 'best'
       ? await trainBest(ds, { ...options, ...callbacks, seeds: f.seeds, autorecSeeds: f.autorecSeeds })
       : undefined;
-  const single = best ? undefined : await trainRecipe(ds, { ...options, ...callbacks });
+  // The other families, alone: each one ordinary model (docs/guide.md).
+  const family =
+    f.family === 'autorec'
+      ? await trainAutoRec(ds, {
+          seed: f.seed,
+          validationFraction: options.validationFraction,
+          refit: f.refit,
+          onLog: callbacks.onLog,
+        })
+      : f.family === 'ease'
+        ? await trainEase(ds, { seed: f.seed, minRating: f.minRating, threads: f.threads, onLog: callbacks.onLog })
+        : undefined;
+  const single = best || family ? undefined : await trainRecipe(ds, { ...options, ...callbacks });
   bar.stop();
   from?.dispose();
   if (single?.candidates) say(candidateLine(single.candidates, single.l2));
   if (best) say(bestLine(best));
   const result = {
-    model: (best ?? single)!.model,
-    epochs: single ? single.epochs : best!.members[0]!.epochs,
-    l2: single ? single.l2 : best!.members[0]!.l2,
-    seconds: (best ?? single)!.seconds,
+    model: (best ?? family ?? single)!.model,
+    epochs: single ? single.epochs : best ? best.members[0]!.epochs : family && 'epochs' in family ? family.epochs : 0,
+    l2: single ? single.l2 : best?.members[0]!.l2,
+    seconds: (best ?? family ?? single)!.seconds,
   };
   const model = result.model;
   const read = readChoices(f, ds.inferredItem);
@@ -320,7 +349,11 @@ export async function train(f: TrainFlags): Promise<void> {
     console.log(
       `ranking over all ${summary.items} items for ${ranking.users} test users (training items excluded): ${rankingLine(ranking)}`,
     );
-    console.log(`${result.epochs} epochs in ${result.seconds.toFixed(1)} s`);
+    console.log(
+      f.family === 'ease'
+        ? `built in ${result.seconds.toFixed(1)} s (closed form)`
+        : `${result.epochs} epochs in ${result.seconds.toFixed(1)} s`,
+    );
   }
   model.dispose();
 }

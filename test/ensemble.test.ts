@@ -136,6 +136,7 @@ describe('combineModels', () => {
       expect((error as Error).message).toMatch(message);
     };
     await fails(() => combineModels([]), 'BAD_INPUT', /non-empty array/);
+    await fails(() => combineModels([plain, {} as Model]), 'BAD_INPUT', /members\[1\] is not a Model/);
     await fails(() => combineModels([plain, other]), 'DIMENSION_MISMATCH', /model 2 has 7 users × 10 items/);
     await fails(() => combineModels([tiny, plain]), 'BAD_CONFIG', /model 2's user tower has 0 hidden layers, model 1's 2/);
     await fails(

@@ -71,4 +71,11 @@ describe('warmStart', () => {
     expect(lines.some((l) => /^warm start: bias\.global \d+ of 1 values$/.test(l))).toBe(true);
     for (const m of [old, next]) m.dispose();
   });
+
+  it('refuses what is not a model, and a model warm-started from itself', async () => {
+    const model = await train(events([0, 1]), quick);
+    expect(() => warmStart(model, {} as Model)).toThrow(/warmStart: the source is not a Model/);
+    expect(() => warmStart(model, model)).toThrow(/the target and the source are the same model/);
+    model.dispose();
+  });
 });

@@ -15,7 +15,7 @@ import { fail } from '../errors.js';
 import type { FeatureSpec, TowerConfig, TowerSide, TwoTowerConfig } from '../config/model.js';
 import type { FeatureTable } from '../config/feature-table.js';
 import { featureKind } from '../model/features/index.js';
-import { createModel, internals, type Model } from './model.js';
+import { createModel, internals, Model } from './model.js';
 
 export interface CombineOptions {
   /** Each member's weight in the blended score (positive). Default 1/K each: the mean of the members' scores. */
@@ -41,7 +41,10 @@ const memberName = (name: string, k: number) => (k === 0 ? name : `${name}_m${k 
 const inputWidth = (tower: TowerConfig) => tower.features.reduce((s, f) => s + featureKind(f).width(f), 0);
 
 function checkMembers(members: readonly Model[], weights: readonly number[]): void {
-  if (!Array.isArray(members) || members.length === 0) fail('BAD_INPUT', 'combineModels needs a non-empty array of models');
+  if (!Array.isArray(members as unknown) || members.length === 0) fail('BAD_INPUT', 'combineModels needs a non-empty array of models');
+  members.forEach((m, k) => {
+    if (!(m instanceof Model)) fail('BAD_INPUT', `combineModels: members[${k}] is not a Model`, { index: k });
+  });
   if (weights.length !== members.length)
     fail('BAD_OPTION', `combineModels: options.weights has ${weights.length} values for ${members.length} models`, {
       option: 'options.weights',
@@ -111,6 +114,9 @@ const offsets = (sizes: number[]) => sizes.map((_, k) => sizes.slice(0, k).reduc
  * described at the top of this file. The members are not changed (dispose them when done).
  */
 export async function combineModels(members: readonly Model[], options: CombineOptions = {}): Promise<Model> {
+  if (!Array.isArray(members as unknown) || members.length === 0) fail('BAD_INPUT', 'combineModels needs a non-empty array of models');
+  if (options.weights !== undefined && !Array.isArray(options.weights))
+    fail('BAD_OPTION', 'combineModels: options.weights must be an array of numbers', { option: 'options.weights' });
   const weights = options.weights ? [...options.weights] : members.map(() => 1 / members.length);
   checkMembers(members, weights);
   const cores = members.map(internals);

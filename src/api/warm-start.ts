@@ -11,7 +11,7 @@ import { fail } from '../errors.js';
 import type { FeatureSpec, TowerSide, TwoTowerConfig } from '../config/model.js';
 import type { Vocabulary } from '../data/vocabulary.js';
 import { featureKind } from '../model/features/index.js';
-import { internals, type Model } from './model.js';
+import { internals, Model } from './model.js';
 
 /** One parameter block of the target and what warmStart did with it. */
 export interface WarmStartBlock {
@@ -79,6 +79,11 @@ function rowMap(
  * `source` is only read. Call it on a fresh model, before fit() or update().
  */
 export function warmStart(target: Model, source: Model): WarmStartReport {
+  for (const [name, m] of [
+    ['target', target],
+    ['source', source],
+  ] as const)
+    if (!(m instanceof Model)) fail('BAD_INPUT', `warmStart: the ${name} is not a Model`);
   const t = internals(target),
     s = internals(source);
   t.live();

@@ -147,4 +147,16 @@ describe('combineModels', () => {
     await fails(() => combineModels([plain, plain], { weights: [1] }), 'BAD_OPTION', /1 values for 2 models/);
     for (const m of [tiny, plain, other]) m.dispose();
   });
+
+  it("update() trains a combined model as one, with its first fit()-trained member's settings", async () => {
+    const { train } = await import('../src/index.js');
+    const events = Array.from({ length: 600 }, (_, i) => ({ user: `u${i % 40}`, item: `m${(i * 7) % 30}`, rating: 1 + (i % 5) }));
+    const members = await Promise.all([1, 2].map((seed) => train(events, { seed, epochs: 2, tune: false })));
+    const combined = await combineModels(members);
+    const before = combined.predict('u1', 'm3');
+    const result = combined.update([{ user: 'u1', item: 'm3', rating: 5 }]);
+    expect(result.fit.history.length).toBeGreaterThan(0);
+    expect(combined.predict('u1', 'm3')).not.toBe(before);
+    for (const m of [...members, combined]) m.dispose();
+  });
 });

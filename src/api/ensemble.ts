@@ -10,7 +10,8 @@
 //   - the biases are the members' weighted sums.
 // The result is an ordinary Model: the scorer, the int8 index, ONNX, vector exports and model
 // files work unchanged. It costs the members' tables side by side; training it further (update)
-// trains it as one model, off-block weights included.
+// trains it as one model, off-block weights included, with the first fit()-trained member's
+// settings.
 import { fail } from '../errors.js';
 import type { FeatureSpec, TowerConfig, TowerSide, TwoTowerConfig } from '../config/model.js';
 import type { FeatureTable } from '../config/feature-table.js';
@@ -221,6 +222,10 @@ export async function combineModels(members: readonly Model[], options: CombineO
       families: cores.map((c) => (typeof c.metadata.family === 'string' ? c.metadata.family : null)),
     };
     model.metadata = { ...first.metadata, family: 'ensemble', ensemble: info };
+    // update() continues training the combined model as one, with the settings of the first
+    // member that was trained by fit() (closed forms and autoencoders were not).
+    const trained = cores.find((c) => c.trainedWith)?.trainedWith;
+    if (trained) internals(model).trainedWith = structuredClone(trained);
     return model;
   } catch (error) {
     model.dispose();

@@ -145,39 +145,40 @@ export function bpr_loss(ds: usize, s: usize, n: i32): f64 {
 }
 
 /**
- * In-batch sampled softmax over logits S[n×n] = U·Vᵀ (row i: user i against every item of the
- * batch; column i is its positive). z_ij = S_ij/τ − logq[j] (logq = 0: no correction), where
- * logq[j] is the log of item j's sampling probability — subtracting it removes the popularity
- * bias of in-batch negatives (Yi et al., 2019). Columns j ≠ i whose item id equals item i's
- * (ids = 0: no check) are accidental hits and are masked out. For rows i in [row0, row0 + rows)
- * it writes row i's loss logsumexp_j z_ij − z_ii to losses[i] (f64; the batch loss is their
- * mean, summed by the caller in row order) and dS = (softmax(z) − onehot)/(n·τ) (masked entries
- * 0; dS may alias S). Rows are independent: threads may take row ranges of one batch.
+ * In-batch sampled softmax over logits S[n×cols] = U·Vᵀ (row i: user i against every item of the
+ * batch, then cols − n extra items, e.g. uniformly sampled ones; column i is its positive).
+ * z_ij = S_ij/τ − logq[j] (logq = 0: no correction), where logq[j] is the log of item j's
+ * sampling probability — subtracting it removes the popularity bias of in-batch negatives (Yi et
+ * al., 2019). Columns j ≠ i whose item id equals item i's (ids = 0: no check; ids has cols
+ * entries) are accidental hits and are masked out. For rows i in [row0, row0 + rows) it writes
+ * row i's loss logsumexp_j z_ij − z_ii to losses[i] (f64; the batch loss is their mean, summed by
+ * the caller in row order) and dS = (softmax(z) − onehot)/(n·τ) (masked entries 0; dS may alias
+ * S). Rows are independent: threads may take row ranges of one batch.
  */
-export function softmax_xent(dS: usize, S: usize, logq: usize, ids: usize, losses: usize, n: i32, row0: i32, rows: i32,
-                             temperature: f32): void {
+export function softmax_xent(dS: usize, S: usize, logq: usize, ids: usize, losses: usize, n: i32, cols: i32, row0: i32,
+                             rows: i32, temperature: f32): void {
   const invT: f32 = <f32>1 / temperature;
   const scale: f32 = invT / <f32>n;
   for (let i = row0; i < row0 + rows; i++) {
-    const row = at(S, i * n), drow = at(dS, i * n);
+    const row = at(S, i * cols), drow = at(dS, i * cols);
     const own = ids != 0 ? load<i32>(at(ids, i)) : -1;
     const zi = load<f32>(at(row, i)) * invT - (logq != 0 ? load<f32>(at(logq, i)) : 0);
     let m: f32 = -Infinity;
-    for (let j = 0; j < n; j++) {
+    for (let j = 0; j < cols; j++) {
       const masked = ids != 0 && j != i && load<i32>(at(ids, j)) == own;
       const z: f32 = masked ? -Infinity : load<f32>(at(row, j)) * invT - (logq != 0 ? load<f32>(at(logq, j)) : 0);
       store<f32>(at(drow, j), z);
       if (z > m) m = z;
     }
     let sum: f32 = 0;
-    for (let j = 0; j < n; j++) {
+    for (let j = 0; j < cols; j++) {
       const e = Mathf.exp(load<f32>(at(drow, j)) - m);
       store<f32>(at(drow, j), e);
       sum += e;
     }
     store<f64>(losses + (<usize>i << 3), <f64>(m + Mathf.log(sum) - zi));
     const inv: f32 = 1 / sum;
-    for (let j = 0; j < n; j++) {
+    for (let j = 0; j < cols; j++) {
       const p = load<f32>(at(drow, j)) * inv;
       store<f32>(at(drow, j), (j == i ? p - 1 : p) * scale);
     }

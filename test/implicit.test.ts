@@ -44,24 +44,27 @@ describe('implicit loss kernels against their twins', () => {
           expected2 = bprLoss(ds2, f64(s), n);
         expect(B.kernels.bpr_loss(pds, ps, n)).toBeCloseTo(expected2, 5);
         expectClose(getFloats(B, pds, 2 * n), ds2, 1e-6);
-        const S = randomFloats(random, n * n),
-          logq = randomFloats(random, n),
-          ids = randomInts(random, n, Math.max(1, n >> 1));
-        for (const [withQ, withIds] of [
-          [false, false],
-          [true, true],
-        ]) {
-          const dS = new Float64Array(n * n),
-            wantLosses = new Float64Array(n);
-          softmaxXent(dS, f64(S), withQ ? f64(logq) : null, withIds ? ids : null, wantLosses, n, 0, n, 0.2);
-          const [pS, pq, pid, pl] = [putFloats(B, S), putFloats(B, logq), putInts(B, ids), B.alloc(8 * n)];
-          // Two row ranges, as two threads would take them: rows are independent.
-          const half = Math.floor(n / 2);
-          B.kernels.softmax_xent(pS, pS, withQ ? pq : 0, withIds ? pid : 0, pl, n, 0, half, 0.2);
-          B.kernels.softmax_xent(pS, pS, withQ ? pq : 0, withIds ? pid : 0, pl, n, half, n - half, 0.2);
-          expectClose(new Float64Array(B.memory.buffer, pl, n), wantLosses, 1e-4, 1e-4);
-          expectClose(getFloats(B, pS, n * n), dS, 2e-5, 1e-4);
-          [pS, pq, pid, pl].forEach((p) => B.free(p));
+        // Square (in-batch only) and with extra columns (uniform negatives), whose ids may hit a row's own.
+        for (const cols of [n, n + 5]) {
+          const S = randomFloats(random, n * cols),
+            logq = randomFloats(random, cols),
+            ids = randomInts(random, cols, Math.max(1, n >> 1));
+          for (const [withQ, withIds] of [
+            [false, false],
+            [true, true],
+          ]) {
+            const dS = new Float64Array(n * cols),
+              wantLosses = new Float64Array(n);
+            softmaxXent(dS, f64(S), withQ ? f64(logq) : null, withIds ? ids : null, wantLosses, n, cols, 0, n, 0.2);
+            const [pS, pq, pid, pl] = [putFloats(B, S), putFloats(B, logq), putInts(B, ids), B.alloc(8 * n)];
+            // Two row ranges, as two threads would take them: rows are independent.
+            const half = Math.floor(n / 2);
+            B.kernels.softmax_xent(pS, pS, withQ ? pq : 0, withIds ? pid : 0, pl, n, cols, 0, half, 0.2);
+            B.kernels.softmax_xent(pS, pS, withQ ? pq : 0, withIds ? pid : 0, pl, n, cols, half, n - half, 0.2);
+            expectClose(new Float64Array(B.memory.buffer, pl, n), wantLosses, 1e-4, 1e-4);
+            expectClose(getFloats(B, pS, n * cols), dS, 2e-5, 1e-4);
+            [pS, pq, pid, pl].forEach((p) => B.free(p));
+          }
         }
         [ps, py, pds].forEach((p) => B.free(p));
       }
@@ -126,6 +129,30 @@ describe('implicit gradients by central finite differences (f64 reference)', () 
     c.backend.floats(scratch.logq, n).set(randomFloats(random, n));
     const settings = { negatives: 1, logQCorrection: true, removeAccidentalHits: true, temperature: 0.5 };
     expectFiniteDifferences(store, () => lossAndGradients(c, n, loss, { l2: 0.1, biasL2: 0 }, settings));
+    model.dispose();
+  });
+
+  it("softmax with uniform negatives: extra item rows (one of them a row's own positive, one seen only there)", async () => {
+    const model = await createModel(idConfig(), { backend: new ReferenceBackend(), itemFeatures });
+    const random = new Random(5);
+    const n = 6,
+      extra = 3;
+    const users = randomInts(random, n + extra, USERS),
+      items = Int32Array.of(0, 1, 2, 2, 3, 4, /* extras: */ 6, 1, 6);
+    const c = core(model),
+      store = c.store;
+    c.stagePairs(users, items, new Float32Array(n + extra));
+    const scratch = TrainScratch.of(c);
+    scratch.reserve(n, n + extra);
+    c.backend.floats(scratch.logq, n + extra).set(randomFloats(random, n + extra));
+    const settings = {
+      negatives: 1,
+      logQCorrection: true,
+      removeAccidentalHits: true,
+      temperature: 0.5,
+      uniformNegatives: extra,
+    };
+    expectFiniteDifferences(store, () => lossAndGradients(c, n, LOSSES.softmax, { l2: 0.1, biasL2: 0 }, settings));
     model.dispose();
   });
 });
@@ -342,5 +369,37 @@ describe('recommend caches the item index until the model changes', () => {
     model.dispose();
     fresh.dispose();
     expect(model.memory().liveBlocks).toBe(0);
+  });
+});
+
+describe('uniform negatives (mixed negative sampling)', () => {
+  it('are seeded (the same fit twice gives the same model), change training, and 0 is the default', async () => {
+    const random = new Random(8);
+    const train = {
+      users: randomInts(random, 400, USERS),
+      items: Int32Array.from({ length: 400 }, () => Math.min(ITEMS - 1, Math.floor(random.next() ** 3 * ITEMS))),
+      ratings: new Float32Array(400),
+    };
+    const scores = async (options: { uniformNegatives?: number }) => {
+      const model = await createModel(idConfig(), { itemFeatures });
+      model.fit(train, { loss: 'softmax', epochs: 2, batchSize: 32, seed: 3, ...options });
+      const s = model.rows.predict(
+        Int32Array.from({ length: USERS * ITEMS }, (_, i) => Math.floor(i / ITEMS)),
+        Int32Array.from({ length: USERS * ITEMS }, (_, i) => i % ITEMS),
+      );
+      model.dispose();
+      return Array.from(s);
+    };
+    const plain = await scores({}),
+      zero = await scores({ uniformNegatives: 0 }),
+      mixed = await scores({ uniformNegatives: 5 }),
+      again = await scores({ uniformNegatives: 5 });
+    expect(zero).toEqual(plain);
+    expect(again).toEqual(mixed);
+    expect(mixed).not.toEqual(plain);
+    const model = await createModel(idConfig(), { itemFeatures });
+    expect(() => model.fit(train, { loss: 'softmax', uniformNegatives: -1 })).toThrow(/uniformNegatives/);
+    expect(() => model.fit(train, { loss: 'softmax', uniformNegatives: 1.5 })).toThrow(/uniformNegatives/);
+    model.dispose();
   });
 });

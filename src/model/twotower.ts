@@ -261,13 +261,14 @@ export class TwoTower {
   }
 
   /** Runs both towers and the pair score on the n rows staged in `pairs`. */
-  forwardPairs(n: number): { user: number; item: number } {
+  forwardPairs(n: number, extraItems = 0): { user: number; item: number } {
     const k = this.backend.kernels;
     const p = this.pairs;
     this.userTower.reserve(n);
-    this.itemTower.reserve(n);
+    this.itemTower.reserve(n + extraItems);
     const user = this.userTower.forward(this.store, p.users, n, p.items);
-    const item = this.itemTower.forward(this.store, p.items, n);
+    // Extra item rows (training's sampled negatives, staged after the pairs) run the item tower only.
+    const item = this.itemTower.forward(this.store, p.items, n + extraItems);
     k.rowwise_dot(p.scores, user, item, n, this.dim);
     const { global, user: ub, item: ib } = this.bias;
     if (global || ub || ib) {

@@ -138,15 +138,16 @@ export class ReferenceBackend implements Backend {
       l2_penalty: (dx, x, n, scale) => l2Penalty(F(dx, n), F(x, n), n, scale),
       bce_loss: (ds, s, y, n) => bceLoss(F(ds, n), F(s, n), F(y, n), n),
       bpr_loss: (ds, s, n) => bprLoss(F(ds, 2 * n), F(s, 2 * n), n),
-      softmax_xent: (dS, S, logq, ids, losses, n, row0, rows, t) => {
-        const logits = F(S, n * n).slice();
+      softmax_xent: (dS, S, logq, ids, losses, n, cols, row0, rows, t) => {
+        const logits = F(S, n * cols).slice();
         softmaxXent(
-          F(dS, n * n),
+          F(dS, n * cols),
           logits,
-          logq === 0 ? null : F(logq, n),
-          ids === 0 ? null : I(ids, n),
+          logq === 0 ? null : F(logq, cols),
+          ids === 0 ? null : I(ids, cols),
           new Float64Array(this.buffer, losses, n),
           n,
+          cols,
           row0,
           rows,
           t,

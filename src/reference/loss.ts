@@ -99,7 +99,7 @@ export function bprLoss(ds: Floats, s: Floats, n: number): number {
   return total / n;
 }
 
-/** Twin of softmax_xent: rows [row0, row0 + rows) of the in-batch softmax, each row's loss into losses[i]. */
+/** Twin of softmax_xent: rows [row0, row0 + rows) of the in-batch softmax over n×cols logits, each row's loss into losses[i]. */
 export function softmaxXent(
   dS: Floats,
   S: Floats,
@@ -107,18 +107,19 @@ export function softmaxXent(
   ids: Int32Array | null,
   losses: Float64Array,
   n: number,
+  cols: number,
   row0: number,
   rows: number,
   temperature: number,
 ): void {
   for (let i = row0; i < row0 + rows; i++) {
-    const z = Array.from({ length: n }, (_, j) =>
-      ids && j !== i && ids[j] === ids[i] ? -Infinity : S[i * n + j]! / temperature - (logq ? logq[j]! : 0),
+    const z = Array.from({ length: cols }, (_, j) =>
+      ids && j !== i && ids[j] === ids[i] ? -Infinity : S[i * cols + j]! / temperature - (logq ? logq[j]! : 0),
     );
     const m = Math.max(...z);
     const e = z.map((v) => Math.exp(v - m));
     const sum = e.reduce((a, b) => a + b, 0);
     losses[i] = m + Math.log(sum) - z[i]!;
-    for (let j = 0; j < n; j++) dS[i * n + j] = (e[j]! / sum - (i === j ? 1 : 0)) / (n * temperature);
+    for (let j = 0; j < cols; j++) dS[i * cols + j] = (e[j]! / sum - (i === j ? 1 : 0)) / (n * temperature);
   }
 }

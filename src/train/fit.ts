@@ -94,10 +94,13 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
     temperature: o.temperature,
     logQCorrection: o.logQCorrection,
     removeAccidentalHits: o.removeAccidentalHits,
+    uniformNegatives: o.uniformNegatives,
   };
   const n = train.users.length;
   const batchSize = Math.min(o.batchSize, n);
   const rowsPerBatch = batchSize * loss.rowsPerPositive(settings);
+  // A matrix loss's extra item rows (uniform negatives) after each batch's pairs.
+  const extraItems = loss.kind === 'matrix' ? (loss.extraItems?.(settings) ?? 0) : 0;
   if (rowsPerBatch > MAX_BATCH_ROWS) {
     fail(
       'BAD_OPTION',
@@ -115,10 +118,11 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
       gradients: core.store.hasGradients ? 0 : training.gradients,
       data: n * (12 + be.floatBytes),
       // The towers' scratch serves a batch, and chunks of rows when validating.
-      activations: Math.max(rowsPerBatch, validation ? SERVING_ROWS : 0) * activationBytesPerRow(core.config, be.floatBytes),
-      'batch scratch': rowsPerBatch * (32 + 4 * core.dim * be.floatBytes),
-      // A matrix loss's in-batch logits: rows × rows.
-      'in-batch logits': loss.kind === 'matrix' ? rowsPerBatch * rowsPerBatch * be.floatBytes : 0,
+      activations:
+        Math.max(rowsPerBatch + extraItems, validation ? SERVING_ROWS : 0) * activationBytesPerRow(core.config, be.floatBytes),
+      'batch scratch': (rowsPerBatch + extraItems) * (32 + 4 * core.dim * be.floatBytes),
+      // A matrix loss's in-batch logits: rows × (rows + extra items).
+      'in-batch logits': loss.kind === 'matrix' ? rowsPerBatch * (rowsPerBatch + extraItems) * be.floatBytes : 0,
     },
     be.stats().liveBytes,
     limit,
@@ -144,9 +148,9 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
       ),
     );
     const sampler = loss.implicit ? new ImplicitSampler(train, core.itemCount, o.negativeSampling) : null;
-    core.pairs.reserve(rowsPerBatch);
+    core.pairs.reserve(rowsPerBatch + extraItems);
     const scratch = TrainScratch.of(core);
-    scratch.reserve(rowsPerBatch);
+    scratch.reserve(rowsPerBatch, rowsPerBatch + extraItems);
     initGlobalBias(core, loss, train);
 
     const random = new Random(o.seed);

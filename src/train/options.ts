@@ -85,6 +85,12 @@ export interface FitOptions {
   logQCorrection?: boolean;
   /** softmax: mask other rows of the batch that hold the row's own positive item. Default true. */
   removeAccidentalHits?: boolean;
+  /**
+   * softmax: mixed negative sampling (Yang et al., WWW 2020): M items drawn uniformly per batch
+   * (seeded, shared by its rows) join the in-batch negatives, so rare items are negatives too;
+   * each column's log q is then that of the mixed pool, log(B·q_j + M/N) − log B. Default 0 (in-batch only).
+   */
+  uniformNegatives?: number;
   /** Seed of the shuffling. Default: the model's config.seed (or 1). */
   seed?: number;
   /**
@@ -237,6 +243,7 @@ export function resolveOptions(options: FitOptions, modelSeed: number, where = '
     temperature: 0.1,
     logQCorrection: true,
     removeAccidentalHits: true,
+    uniformNegatives: 0,
     ...defined(options),
   };
   // Counts are bounded: each one multiplies the work or the memory before any other check could.
@@ -278,6 +285,7 @@ export function resolveOptions(options: FitOptions, modelSeed: number, where = '
   if (o.memoryLimit !== undefined) finite('memoryLimit', (v) => v > 0, 'a number of bytes > 0');
   // Bounded with the batch: a positive and its negatives are rows of it (fit's MAX_BATCH_ROWS check).
   int('negatives', 1);
+  int('uniformNegatives', 0, MAX_BATCH_ROWS);
   if (o.negativeSampling !== 'uniform' && o.negativeSampling !== 'popularity') {
     fail('BAD_OPTION', `${where}.negativeSampling must be 'uniform' or 'popularity', got ${shown(o.negativeSampling)}`, {
       option: `${where}.negativeSampling`,

@@ -12,6 +12,7 @@ const SLOT = new SlotKey<TrainScratch>('train.scratch');
 export class TrainScratch {
   private readonly buffers: Buffers;
   private rows = 0;
+  private itemRows = 0;
   dScores = 0;
   dUser = 0;
   dItem = 0;
@@ -29,19 +30,23 @@ export class TrainScratch {
     return core.scratch(SLOT, () => new TrainScratch(core.backend, core.dim));
   }
 
-  reserve(n: number): void {
-    if (n <= this.rows) return;
+  /** Scratch for n paired rows and `items` (≥ n) item rows: a matrix loss's extra negatives follow the pairs. */
+  reserve(n: number, items = n): void {
+    if (n <= this.rows && items <= this.itemRows) return;
     const f = this.backend.floatBytes;
+    n = Math.max(n, this.rows);
+    items = Math.max(items, n, this.itemRows);
     this.dScores = this.buffers.get('dScores', n * f);
     this.dUser = this.buffers.get('dUser', n * this.dim * f);
-    this.dItem = this.buffers.get('dItem', n * this.dim * f);
-    this.logq = this.buffers.get('logq', n * f);
+    this.dItem = this.buffers.get('dItem', items * this.dim * f);
+    this.logq = this.buffers.get('logq', items * f);
     this.rows = n;
+    this.itemRows = items;
   }
 
-  /** n×n floats for in-batch logits (grown when n grows). */
-  matrix(n: number): number {
-    return this.buffers.get('matrix', n * n * this.backend.floatBytes);
+  /** n×cols floats for in-batch logits (grown when they grow; cols defaults to n). */
+  matrix(n: number, cols = n): number {
+    return this.buffers.get('matrix', n * cols * this.backend.floatBytes);
   }
 
   /** n f64 values (per-row losses), read with `f64s`. */
@@ -57,5 +62,6 @@ export class TrainScratch {
   free(): void {
     this.buffers.free();
     this.rows = 0;
+    this.itemRows = 0;
   }
 }

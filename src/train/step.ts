@@ -24,6 +24,7 @@ export const DEFAULT_LOSS_SETTINGS: LossSettings = {
   temperature: 1,
   logQCorrection: false,
   removeAccidentalHits: false,
+  uniformNegatives: 0,
 };
 
 /**
@@ -42,14 +43,17 @@ export function lossAndGradients(
   const p = core.pairs;
   const store = core.store;
   const scratch = TrainScratch.of(core);
-  scratch.reserve(n);
+  // Extra item rows (a matrix loss's sampled negatives) follow the n paired ones.
+  const extra = loss.kind === 'matrix' ? (loss.extraItems?.(settings) ?? 0) : 0;
+  scratch.reserve(n, n + extra);
   const dim = core.dim;
   if (!store.hasGradients) store.useGradients();
-  if (store.zeroGradients()) TouchedRows.of(core).prepare(n);
-  const { user, item } = core.forwardPairs(n);
+  if (store.zeroGradients()) TouchedRows.of(core).prepare(n, n + extra);
+  const { user, item } = core.forwardPairs(n, extra);
   const value = loss.compute({
     backend: core.backend,
     n,
+    extra,
     dim,
     user,
     item,
@@ -85,7 +89,7 @@ export function lossAndGradients(
       penalty += (reg.biasL2 * k.embedding_l2(store.gradPtr(ib), store.ptr(ib), p.items, store.rowMap(ib), n, 1, scale)) / n;
   }
   core.userTower.backward(store, p.users, n, scratch.dUser);
-  core.itemTower.backward(store, p.items, n, scratch.dItem);
+  core.itemTower.backward(store, p.items, n + extra, scratch.dItem);
   return value + penalty;
 }
 

@@ -73,16 +73,17 @@ export class TouchedRows {
   }
 
   /**
-   * For every table with a compact gradient: lists the rows the n staged rows touch, writes their
+   * For every table with a compact gradient: lists the rows the n staged rows (and the item rows
+   * up to itemRows, a matrix loss's extra negatives) touch, writes their
    * compact numbers into its row map and zeroes their gradient rows.
    */
-  prepare(n: number): void {
+  prepare(n: number, itemRows = n): void {
     this.stamp += 1;
     const store = this.core.store;
     const be = this.core.backend;
     for (const source of this.sources.values()) {
       if (!store.isCompact(source.group)) continue;
-      this.list(source, n);
+      this.list(source, n, itemRows);
       const { group, count } = source;
       const grads = store.reserveGradRows(group, count);
       be.kernels.zero_f32(grads, count * group.width);
@@ -100,7 +101,7 @@ export class TouchedRows {
     return { ptr: source.ptr, count: source.count };
   }
 
-  private list(source: TableSource, n: number): void {
+  private list(source: TableSource, n: number, itemRows: number): void {
     const core = this.core;
     const be = core.backend;
     const { stamps } = source;
@@ -117,7 +118,7 @@ export class TouchedRows {
       }
     };
     for (const { side, slot } of source.readers) {
-      const entityRows = be.ints(side === 'user' ? core.pairs.users : core.pairs.items, n);
+      const entityRows = side === 'user' ? be.ints(core.pairs.users, n) : be.ints(core.pairs.items, itemRows);
       const tower = side === 'user' ? core.userTower : core.itemTower;
       if (slot === null || (slot.spec.kind === 'id' && slot.data.column === undefined)) {
         for (const e of entityRows) add(e);

@@ -21,6 +21,8 @@ export interface LossSettings {
   logQCorrection: boolean;
   /** Mask other rows of the batch that hold the row's own positive item (softmax). */
   removeAccidentalHits: boolean;
+  /** Items drawn uniformly per batch as extra negatives (softmax; 0 or absent: none). */
+  uniformNegatives?: number;
 }
 
 /** One batch to lay out in the model's pair scratch (`core.pairs`): users, items, targets. */
@@ -47,13 +49,15 @@ export interface LossBatch {
   n: number;
   /** Embedding width. */
   dim: number;
-  /** n×dim user embeddings, n×dim item embeddings, n scores, n targets, n item indices. */
+  /** Item rows after the n paired ones (extra negatives of a 'matrix' loss, see Loss.extraItems). */
+  extra: number;
+  /** n×dim user embeddings, (n + extra)×dim item embeddings, n scores, n targets, n item indices. */
   user: number;
   item: number;
   scores: number;
   targets: number;
   items: number;
-  /** Outputs: n score gradients ('pair'), or n×dim embedding gradients ('matrix'). */
+  /** Outputs: n score gradients ('pair'), or n×dim and (n + extra)×dim embedding gradients ('matrix'). */
   dScores: number;
   dUser: number;
   dItem: number;
@@ -75,6 +79,11 @@ export interface Loss {
   readonly recipeDefaults?: { l2?: number };
   /** Batch rows per positive: the largest batch is batchSize × this. */
   rowsPerPositive(settings: LossSettings): number;
+  /**
+   * Item rows a batch stages after its paired rows (at pairs.items[n..]; a 'matrix' loss only):
+   * they run through the item tower and get gradients like the batch's items. Default 0.
+   */
+  extraItems?(settings: LossSettings): number;
   /** Writes the batch for ctx.rows into the pair scratch; returns its row count. */
   stage(ctx: StageContext): number;
   /** Writes the gradients this loss owns and returns the batch's mean loss. */

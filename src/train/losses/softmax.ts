@@ -2,6 +2,15 @@
 // (the other rows' items are the negatives), logits ⟨u_i, v_j⟩/τ − log q_j, accidental hits
 // masked. dU = dS·V, dV = dSᵀ·U, each split by output rows across the model's threads (the same
 // bits as one thread). Rows: the positives only.
+//
+// Mixed negative sampling (Yang et al., WWW 2020; uniformNegatives = M > 0): M items drawn
+// uniformly (seeded, shared by the batch's rows) follow the B positives as extra item rows, so the
+// logits are B × (B + M) and rare items, which in-batch sampling almost never offers, are
+// negatives too. An item then enters the candidate pool B·q_j + M/N times in expectation (q_j its
+// in-batch probability, N the item count), so every column, in-batch or uniform, is corrected by
+// log(B·q_j + M/N) − log B (the − log B keeps the in-batch scale of log q_j; it cancels in the
+// softmax). With removeAccidentalHits, a row's own positive among the extras is masked like an
+// in-batch one.
 import { stagingRows, writePairs, type Loss } from './loss.js';
 
 export const inBatchSoftmax: Loss = {
@@ -10,41 +19,51 @@ export const inBatchSoftmax: Loss = {
   kind: 'matrix',
   implicit: true,
   rowsPerPositive: () => 1,
-  stage({ core, train, rows, sampler, scratch }) {
+  extraItems: (settings) => settings.uniformNegatives ?? 0,
+  stage({ core, train, rows, sampler, scratch, random, settings }) {
     const m = rows.length;
-    const out = stagingRows(sampler!, m);
+    const extra = settings.uniformNegatives ?? 0;
+    const out = stagingRows(sampler!, m + extra);
     for (let r = 0; r < m; r++) {
       out.users[r] = train.users[rows[r]!]!;
       out.items[r] = train.items[rows[r]!]!;
     }
+    for (let r = m; r < m + extra; r++) out.items[r] = random.int(core.itemCount);
     writePairs(core, out.users, out.items, out.targets, m);
-    const logq = core.backend.floats(scratch.logq, m);
-    for (let r = 0; r < m; r++) logq[r] = sampler!.logq[out.items[r]!]!;
+    if (extra > 0) core.backend.ints(core.pairs.items, m + extra).set(out.items.subarray(0, m + extra));
+    const logq = core.backend.floats(scratch.logq, m + extra);
+    if (extra === 0) {
+      for (let r = 0; r < m; r++) logq[r] = sampler!.logq[out.items[r]!]!;
+    } else {
+      const uniform = extra / core.itemCount / m;
+      for (let r = 0; r < m + extra; r++) logq[r] = Math.log(Math.exp(sampler!.logq[out.items[r]!]!) + uniform);
+    }
     return m;
   },
   compute(b) {
     const { n, dim } = b;
+    const width = n + b.extra; // columns: the batch's items, then the extra negatives
     const f = b.backend.floatBytes;
-    const matrix = b.scratch.matrix(n),
+    const matrix = b.scratch.matrix(n, width),
       losses = b.scratch.rowLosses(n);
     const logq = b.settings.logQCorrection ? b.scratch.logq : 0;
     const ids = b.settings.removeAccidentalHits ? b.items : 0;
     b.byRows(n, (r, rows) => ({
       kernel: 'score_matrix',
-      args: [matrix + r * n * f, b.user + r * dim * f, b.item, rows, n, dim],
+      args: [matrix + r * width * f, b.user + r * dim * f, b.item, rows, width, dim],
     }));
     b.byRows(n, (r, rows) => ({
       kernel: 'softmax_xent',
-      args: [matrix, matrix, logq, ids, losses, n, r, rows, b.settings.temperature],
+      args: [matrix, matrix, logq, ids, losses, n, width, r, rows, b.settings.temperature],
     }));
     b.byRows(n, (r, rows) => ({
       kernel: 'dense_forward',
-      args: [b.dUser + r * dim * f, matrix + r * n * f, b.item, 0, rows, n, dim],
+      args: [b.dUser + r * dim * f, matrix + r * width * f, b.item, 0, rows, width, dim],
     }));
     // dV = dSᵀ·U: its rows (one per column of dS) split across the threads.
-    b.byRows(n, (c, cols) => ({
+    b.byRows(width, (c, cols) => ({
       kernel: 'dense_backward_weight',
-      args: [b.dItem + c * dim * f, matrix + c * f, b.user, n, cols, dim, n, 0],
+      args: [b.dItem + c * dim * f, matrix + c * f, b.user, n, cols, dim, width, 0],
     }));
     // The batch loss: the rows' losses summed in row order, whatever the threads.
     let total = 0;

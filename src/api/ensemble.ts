@@ -42,7 +42,8 @@ const memberName = (name: string, k: number) => (k === 0 ? name : `${name}_m${k 
 const inputWidth = (tower: TowerConfig) => tower.features.reduce((s, f) => s + featureKind(f).width(f), 0);
 
 function checkMembers(members: readonly Model[], weights: readonly number[]): void {
-  if (!Array.isArray(members as unknown) || members.length === 0) fail('BAD_INPUT', 'combineModels needs a non-empty array of models');
+  if (!Array.isArray(members as unknown) || members.length === 0)
+    fail('BAD_INPUT', 'combineModels needs a non-empty array of models');
   members.forEach((m, k) => {
     if (!(m instanceof Model)) fail('BAD_INPUT', `combineModels: members[${k}] is not a Model`, { index: k });
   });
@@ -115,7 +116,8 @@ const offsets = (sizes: number[]) => sizes.map((_, k) => sizes.slice(0, k).reduc
  * described at the top of this file. The members are not changed (dispose them when done).
  */
 export async function combineModels(members: readonly Model[], options: CombineOptions = {}): Promise<Model> {
-  if (!Array.isArray(members as unknown) || members.length === 0) fail('BAD_INPUT', 'combineModels needs a non-empty array of models');
+  if (!Array.isArray(members as unknown) || members.length === 0)
+    fail('BAD_INPUT', 'combineModels needs a non-empty array of models');
   if (options.weights !== undefined && !Array.isArray(options.weights))
     fail('BAD_OPTION', 'combineModels: options.weights must be an array of numbers', { option: 'options.weights' });
   const weights = options.weights ? [...options.weights] : members.map(() => 1 / members.length);

@@ -5,7 +5,7 @@
 // and item the training data knows: RMSE for the rating recipe, Recall@20 / NDCG@20 (training
 // items excluded) for the retrieval recipe. Reports the epochs each chose, its figure and seconds.
 import { train, type Model, type TrainEvent } from '../src/index.js';
-import { timeOrderedEvents } from './updates.js';
+import { timeOrderedEvents, knownRows } from './updates.js';
 
 export interface TransferRun {
   task: 'rating' | 'retrieval';
@@ -19,14 +19,7 @@ export interface TransferRun {
 }
 
 function scored(model: Model, test: TrainEvent[], task: 'rating' | 'retrieval') {
-  const users = model.vocabularies.users!,
-    items = model.vocabularies.items!;
-  const known = test.filter((e) => users.has(String(e.user)) && items.has(String(e.item)));
-  const data = {
-    users: Int32Array.from(known, (e) => users.lookup(String(e.user))),
-    items: Int32Array.from(known, (e) => items.lookup(String(e.item))),
-    ratings: Float32Array.from(known, (e) => e.rating!),
-  };
+  const data = knownRows(model, test);
   if (task === 'rating') return { rmse: model.evaluate(data).rmse };
   const m = model.rows.evaluateRanking(data, { ks: [20], excludeSeen: true });
   return { recall20: m.recall[20]!, ndcg20: m.ndcg[20]! };

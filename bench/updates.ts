@@ -9,7 +9,7 @@
 import { join } from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadDataset } from '../src/node/dataset.js';
-import { train, type Model, type TrainEvent } from '../src/index.js';
+import { train, type Model, type TrainEvent, type Interactions } from '../src/index.js';
 import { dataDir } from './movielens.js';
 
 export interface UpdateStep {
@@ -21,18 +21,23 @@ export interface UpdateStep {
   retrain: { metric: number; seconds: number };
 }
 
-/** The test rows both models know, in their rows (the same vocabulary keys in both). */
-function scoreOn(model: Model, test: TrainEvent[], task: 'rating' | 'retrieval'): { metric: number; rows: number } {
+/** The test events the model knows (user and item both in its vocabularies), as its rows. */
+export function knownRows(model: Model, test: TrainEvent[]): Interactions {
   const users = model.vocabularies.users!,
     items = model.vocabularies.items!;
   const known = test.filter((e) => users.has(String(e.user)) && items.has(String(e.item)));
-  const data = {
+  return {
     users: Int32Array.from(known, (e) => users.lookup(String(e.user))),
     items: Int32Array.from(known, (e) => items.lookup(String(e.item))),
     ratings: Float32Array.from(known, (e) => e.rating!),
   };
-  if (task === 'rating') return { metric: model.evaluate(data).rmse, rows: known.length };
-  return { metric: model.rows.evaluateRanking(data, { ks: [20], excludeSeen: true }).recall[20]!, rows: known.length };
+}
+
+/** The test rows both models know, in their rows (the same vocabulary keys in both). */
+function scoreOn(model: Model, test: TrainEvent[], task: 'rating' | 'retrieval'): { metric: number; rows: number } {
+  const data = knownRows(model, test);
+  if (task === 'rating') return { metric: model.evaluate(data).rmse, rows: data.users.length };
+  return { metric: model.rows.evaluateRanking(data, { ks: [20], excludeSeen: true }).recall[20]!, rows: data.users.length };
 }
 
 /** MovieLens 100K's 100,000 ratings (u.data) as events in time order (ties by file order), or null when absent. */

@@ -3,7 +3,7 @@
 // plain factorisation with attention pooling, numeric inputs), and stays an ordinary model:
 // recommend, model files and ONNX work on it unchanged.
 import { describe, it, expect } from 'vitest';
-import * as ort from 'onnxruntime-node';
+import { expectOnnxTowerMatches } from './onnx-session.js';
 import { createModel, loadModel, combineModels, TwoTowerError, type Model, type TwoTowerConfig } from '../src/index.js';
 import { tinyConfig, tinyFeatures, tinyBatch, USERS, ITEMS } from './fixtures.js';
 
@@ -106,16 +106,8 @@ describe('combineModels', () => {
     const combined = await combineModels(members);
     const again = await loadModel(combined.toBytes());
     expect(blendError(again, [combined], [1])).toBe(0);
-    const session = await ort.InferenceSession.create(combined.toOnnx({ tower: 'item' }));
-    const rows = Array.from({ length: ITEMS }, (_, r) => r);
-    const inputs = combined.onnxInputs({ tower: 'item', rows });
-    const feeds = Object.fromEntries(
-      Object.entries(inputs).map(([name, x]) => [name, new ort.Tensor(x.type, x.data as never, x.dims as number[])]),
-    );
-    const out = (await session.run(feeds)).embedding!.data as Float32Array;
-    const want = combined.rows.itemEmbeddings();
-    want.forEach((w, j) => expect(Math.abs(out[j]! - w)).toBeLessThan(1e-5 * Math.max(1, Math.abs(w))));
-    await session.release();
+    await expectOnnxTowerMatches(combined, 'item');
+    await expectOnnxTowerMatches(combined, 'user');
     for (const m of [...members, combined, again]) m.dispose();
   });
 

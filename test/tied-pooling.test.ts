@@ -13,13 +13,13 @@
 //   - ONNX Runtime computes the package's embeddings from the exported towers;
 //   - bad configs fail with BAD_CONFIG naming the field.
 import { describe, it, expect } from 'vitest';
-import * as ort from 'onnxruntime-node';
 import { createModel, loadModel, ReferenceBackend, type Model, type TwoTowerConfig } from '../src/index.js';
 import type { MultiHotColumn } from '../src/config/feature-table.js';
 import { graphColumns } from '../src/data/graph-columns.js';
 import { squaredError } from '../src/train/losses/mse.js';
 import { lossAndGradients } from '../src/train/step.js';
 import { core, expectClose } from './helpers.js';
+import { expectOnnxTowerMatches } from './onnx-session.js';
 import { Random } from '../src/util/random.js';
 import { Vocabulary } from '../src/data/vocabulary.js';
 import { explainPairs } from '../src/rank/explain.js';
@@ -331,15 +331,7 @@ describe('tied pooling', () => {
     async (side) => {
       const model = await tiedModel();
       model.fit(interactions(4), { epochs: 2 });
-      const count = side === 'user' ? USERS : ITEMS;
-      const rows = Array.from({ length: count }, (_, i) => i);
-      const inputs = model.onnxInputs({ tower: side, rows });
-      const session = await ort.InferenceSession.create(model.toOnnx({ tower: side }));
-      const feeds = Object.fromEntries(Object.entries(inputs).map(([k, x]) => [k, new ort.Tensor(x.type, x.data, x.dims)]));
-      const got = (await session.run(feeds)).embedding!.data as Float32Array;
-      await session.release();
-      const want = side === 'user' ? model.rows.userEmbeddings() : model.rows.itemEmbeddings();
-      want.forEach((w, i) => expect(Math.abs(got[i]! - w)).toBeLessThan(1e-5 * Math.max(1, Math.abs(w))));
+      await expectOnnxTowerMatches(model, side);
       model.dispose();
     },
   );
@@ -404,15 +396,7 @@ describe('tied pooling', () => {
     async (side) => {
       const model = await tiedModel(false, true, true);
       model.fit(interactions(4), { epochs: 2 });
-      const count = side === 'user' ? USERS : ITEMS;
-      const rows = Array.from({ length: count }, (_, i) => i);
-      const inputs = model.onnxInputs({ tower: side, rows });
-      const session = await ort.InferenceSession.create(model.toOnnx({ tower: side }));
-      const feeds = Object.fromEntries(Object.entries(inputs).map(([k, x]) => [k, new ort.Tensor(x.type, x.data, x.dims)]));
-      const got = (await session.run(feeds)).embedding!.data as Float32Array;
-      await session.release();
-      const want = side === 'user' ? model.rows.userEmbeddings() : model.rows.itemEmbeddings();
-      want.forEach((w, i) => expect(Math.abs(got[i]! - w)).toBeLessThan(1e-5 * Math.max(1, Math.abs(w))));
+      await expectOnnxTowerMatches(model, side);
       // The explanation's shares and biases sum to the score.
       const [e] = explainPairs(core(model), [2], [3]);
       expect(e!.method).toBe('exact');

@@ -297,6 +297,48 @@ describe('trainEase', () => {
     model.dispose();
   });
 
+  it("update() trains nothing: a user's new event adds its item's row of B to their scores, a new user is served from their events, a new item is UNKNOWN_ID", async () => {
+    const ds = planted(2);
+    const { model } = await trainEase(ds, { lambda: 5 });
+    const m = ds.items.size,
+      n = ds.users.size;
+    const B = Float64Array.from(model.parameters()['user.history.embedding']!);
+    const hist = histories(ds.train, n);
+    const user = 7;
+    const j = [...Array(m).keys()].find((i) => i > 0 && !hist[user]!.includes(i))!;
+    const all = Int32Array.from({ length: m }, (_, i) => i);
+    const before = model.rows.predict(new Int32Array(m).fill(user), all);
+    const result = model.update([
+      { user: ds.users.key(user)!, item: ds.items.key(j)! },
+      { user: 'someone new', item: ds.items.key(1)! },
+    ]);
+    expect(result).toMatchObject({ events: 2, newUsers: 1, newItems: 0 });
+    expect(result.fit.steps).toBe(0);
+    expect(model.parameters()['user.history.embedding']).toEqual(Float32Array.from(B));
+    const after = model.rows.predict(new Int32Array(m).fill(user), all);
+    expectClose(
+      Float64Array.from(after, (x, i) => x - before[i]!),
+      B.subarray(j * m, (j + 1) * m),
+      1e-6,
+    );
+    expect(model.recommend('someone new', { k: 3 }).map((r) => r.id)).not.toContain(ds.items.key(1));
+    const error = (() => {
+      try {
+        model.update([{ user: ds.users.key(1)!, item: 'brand-new item' }]);
+      } catch (e) {
+        return e as TwoTowerError;
+      }
+    })();
+    expect(error?.code).toBe('UNKNOWN_ID');
+    expect(error?.message).toMatch(
+      /item "brand-new item" is new, and an EASE model has no row of B for new items: rebuild it with trainEase/,
+    );
+    expect(() => model.update([{ user: ds.users.key(1)!, item: ds.items.key(2)! }], { epochs: 3 })).toThrow(
+      /a closed form, not trained: options epochs do not apply/,
+    );
+    model.dispose();
+  });
+
   it('is deterministic: the same data and options give the same λ and the same bits', async () => {
     const ds = planted(3);
     const a = await trainEase(ds, { lambdaGrid: [1, 10, 100] });

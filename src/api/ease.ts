@@ -8,8 +8,9 @@
 //   - no biases; config.dim is the number of item rows.
 // So recommend, the scorer, model files, ONNX and ensembles (combineModels) work unchanged, a
 // user's scores follow the items added to their history set with no retraining (each adds its
-// row of B), and recommendFromHistory serves new users. (update() refuses the model for now,
-// NOT_TRAINED: it was never fit(), and update() would train B on the new events.) The closed form has one setting, λ, chosen by Recall@20
+// row of B), and recommendFromHistory serves new users. update() trains nothing on it: new events
+// join the history sets (new users too); new items need a rebuild (src/api/update.ts
+// closedFormUpdate). The closed form has one setting, λ, chosen by Recall@20
 // on a validation split carved from the training data as the recipe carves it (never the test
 // data). The arithmetic is assembly/ease.ts: the Gram matrix, the in-place SPD inverse, P → B.
 import { fail } from '../errors.js';

@@ -98,6 +98,7 @@ export function updateCore(
   const started = performance.now();
   core.ensureReady();
   const trained = core.trainedWith;
+  if (!trained && core.metadata.family === 'ease') return closedFormUpdate(core, events, options, started);
   if (!trained)
     fail('NOT_TRAINED', 'update: the model was never trained; train it first (fit, train) and update it with new events');
   const loss = resolveLoss(trained.loss as FitOptions['loss'] & string);
@@ -145,6 +146,61 @@ export function updateCore(
     };
   } catch (error) {
     next.threads = null; // the pool still belongs to the old core
+    next.dispose();
+    throw error;
+  }
+}
+
+/**
+ * update() of a closed-form model (EASE, src/api/ease.ts): nothing is trained — the new events join
+ * the users' history sets (so each adds its item's row of B to its user's vector) and their seen
+ * items; new users start from their events. New items have no row or column of B: rebuilding is
+ * the only honest way to add them, so they are refused.
+ */
+function closedFormUpdate(
+  core: TwoTower,
+  events: readonly UpdateEvent[],
+  options: UpdateOptions,
+  started: number,
+): { core: TwoTower; result: UpdateResult } {
+  const { userFeatures, itemFeatures, ...given } = options;
+  const trainingOptions = Object.keys(defined(given));
+  if (trainingOptions.length || userFeatures || itemFeatures)
+    fail(
+      'BAD_OPTION',
+      `update: an EASE model is a closed form, not trained: options ${trainingOptions.join(', ') || 'userFeatures/itemFeatures'} do not apply`,
+      {
+        option: `options.${trainingOptions[0] ?? 'userFeatures'}`,
+      },
+    );
+  const encoded = encodeEvents(core, events, false, 'update');
+  if (encoded.added.item > 0) {
+    const id = events.find((e) => !core.vocabularies.items?.has(String(e.item)))?.item;
+    fail(
+      'UNKNOWN_ID',
+      `update: item ${JSON.stringify(id)} is new, and an EASE model has no row of B for new items: rebuild it with trainEase`,
+      {
+        id,
+        side: 'item',
+      },
+    );
+  }
+  const next = grownCore(core, encoded, {}, encoded.data, 'update');
+  try {
+    next.seen = mergedSeen(core, encoded.counts.user, encoded.data);
+    const fitResult: FitResult = { history: [], steps: 0, seconds: 0, stoppedEarly: false };
+    return {
+      core: next,
+      result: {
+        events: events.length,
+        newUsers: encoded.added.user,
+        newItems: 0,
+        fit: fitResult,
+        seconds: (performance.now() - started) / 1000,
+      },
+    };
+  } catch (error) {
+    next.threads = null;
     next.dispose();
     throw error;
   }

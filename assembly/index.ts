@@ -7,7 +7,7 @@ export {
   embedding_gather, embedding_scatter_add, embedding_bag, embedding_bag_scatter_add,
   gather_rows, gather_32, embedding_bag_attention, embedding_bag_attention_backward,
 } from "./embedding";
-export { rowwise_dot, rowwise_dot_backward, add_pair_bias, mse_loss, l2_penalty, embedding_l2, bce_loss, bpr_loss, softmax_xent } from "./loss";
+export { rowwise_dot, rowwise_dot_backward, add_pair_bias, mse_loss, l2_penalty, embedding_l2, bce_loss, bpr_loss, softmax_xent, l2_normalize_rows, l2_normalize_backward, ccl_loss } from "./loss";
 export { adam_update, adam_rows } from "./adam";
 export { sgd_update } from "./sgd";
 export { adagrad_rows } from "./adagrad";

@@ -184,3 +184,67 @@ export function softmax_xent(dS: usize, S: usize, logq: usize, ids: usize, losse
     }
   }
 }
+
+/**
+ * Row-wise L2 normalisation of X[n×d]: norms[r] = max(‖X[r]‖, 1e-12), Y[r] = X[r]/norms[r]
+ * (Y may alias X). The cosine losses read Y; l2_normalize_backward needs Y and norms.
+ */
+export function l2_normalize_rows(y: usize, norms: usize, x: usize, n: i32, d: i32): void {
+  for (let r = 0; r < n; r++) {
+    const o = r * d;
+    let ss: f32 = 0;
+    for (let c = 0; c < d; c++) {
+      const v = load<f32>(at(x, o + c));
+      ss += v * v;
+    }
+    const norm: f32 = max(Mathf.sqrt(ss), <f32>1e-12);
+    store<f32>(at(norms, r), norm);
+    const inv: f32 = 1 / norm;
+    for (let c = 0; c < d; c++) store<f32>(at(y, o + c), load<f32>(at(x, o + c)) * inv);
+  }
+}
+
+/** Through y = x/‖x‖: dX[r] = (dY[r] − Y[r]·⟨Y[r], dY[r]⟩)/norms[r]. dX may alias dY. */
+export function l2_normalize_backward(dx: usize, dy: usize, y: usize, norms: usize, n: i32, d: i32): void {
+  for (let r = 0; r < n; r++) {
+    const o = r * d;
+    let dot: f32 = 0;
+    for (let c = 0; c < d; c++) dot += load<f32>(at(y, o + c)) * load<f32>(at(dy, o + c));
+    const inv: f32 = 1 / load<f32>(at(norms, r));
+    for (let c = 0; c < d; c++)
+      store<f32>(at(dx, o + c), (load<f32>(at(dy, o + c)) - load<f32>(at(y, o + c)) * dot) * inv);
+  }
+}
+
+/**
+ * SimpleX's cosine contrastive loss (Mao et al., CIKM 2021) over cosines S[n×cols] (row i: user i
+ * against every item of the batch, then cols − n extra items; column i is its positive): row i's
+ * loss is (1 − S_ii) + (w/|N_i|)·Σ_{j∈N_i} max(0, S_ij − margin), N_i the columns j ≥ from, j ≠ i
+ * (from = 0: in-batch and extra items; from = n: the extra ones only), less those whose item id equals item i's (ids = 0: no check; ids has cols entries). For rows i in
+ * [row0, row0 + rows) it writes the loss to losses[i] (f64) and dS = dL_i/dS/n (the batch loss is
+ * the rows' mean; dS may alias S). Rows are independent: threads may take row ranges.
+ */
+export function ccl_loss(dS: usize, S: usize, ids: usize, losses: usize, n: i32, cols: i32, from: i32, row0: i32, rows: i32,
+                         margin: f32, weight: f32): void {
+  const invN: f32 = <f32>1 / <f32>n;
+  for (let i = row0; i < row0 + rows; i++) {
+    const row = at(S, i * cols), drow = at(dS, i * cols);
+    const own = ids != 0 ? load<i32>(at(ids, i)) : -1;
+    let count = 0;
+    for (let j = from; j < cols; j++) if (j != i && !(ids != 0 && load<i32>(at(ids, j)) == own)) count++;
+    const scale: f32 = count > 0 ? weight / <f32>count : 0;
+    let hinge: f64 = 0;
+    const pos = load<f32>(at(row, i));
+    for (let j = 0; j < cols; j++) {
+      const s = load<f32>(at(row, j));
+      let g: f32 = 0;
+      if (j == i) g = -invN;
+      else if (j >= from && !(ids != 0 && load<i32>(at(ids, j)) == own) && s > margin) {
+        hinge += <f64>(s - margin);
+        g = scale * invN;
+      }
+      store<f32>(at(drow, j), g);
+    }
+    store<f64>(losses + (<usize>i << 3), <f64>(1 - pos) + <f64>scale * hinge);
+  }
+}

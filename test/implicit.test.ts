@@ -2,8 +2,8 @@
 // whole model by finite differences, the direction of the logQ correction on synthetic data
 // where the answer is known, the metrics on a hand-worked ranking, recommend and similarItems.
 import { describe, it, expect, beforeAll } from 'vitest';
-import { createModel, ReferenceBackend, type Model, type TwoTowerConfig } from '../src/index.js';
-import { bceLoss, bprLoss, softmaxXent } from '../src/reference/loss.js';
+import { createModel, ReferenceBackend, type FitOptions, type Model, type TwoTowerConfig } from '../src/index.js';
+import { bceLoss, bprLoss, softmaxXent, cclLoss, l2NormalizeRows, l2NormalizeBackward } from '../src/reference/loss.js';
 import { rankTargets } from '../src/reference/score.js';
 import { LOSSES } from '../src/train/losses/index.js';
 import { lossAndGradients } from '../src/train/step.js';
@@ -67,6 +67,52 @@ describe('implicit loss kernels against their twins', () => {
           }
         }
         [ps, py, pds].forEach((p) => B.free(p));
+      }
+    }
+  });
+
+  it('ccl_loss and the row normalisation (forward, backward in place) on odd sizes, in two row ranges', () => {
+    for (const B of builds) {
+      const random = new Random(13);
+      for (const n of [1, 3, 5, 17, 63]) {
+        for (const d of [1, 3, 7, 64]) {
+          const x = randomFloats(random, n * d, 2),
+            dy = randomFloats(random, n * d);
+          const y = new Float64Array(n * d),
+            norms = new Float64Array(n),
+            dx = new Float64Array(n * d);
+          l2NormalizeRows(y, norms, f64(x), n, d);
+          l2NormalizeBackward(dx, f64(dy), y, norms, n, d);
+          const [px, pn, pdy] = [putFloats(B, x), B.alloc(4 * n), putFloats(B, dy)];
+          const half = Math.floor(n / 2);
+          B.kernels.l2_normalize_rows(px, pn, px, half, d); // in place, as a second range would be
+          B.kernels.l2_normalize_rows(px + half * d * 4, pn + half * 4, px + half * d * 4, n - half, d);
+          expectClose(getFloats(B, px, n * d), y, 1e-5, 1e-5);
+          expectClose(getFloats(B, pn, n), norms, 1e-5, 1e-5);
+          B.kernels.l2_normalize_backward(pdy, pdy, px, pn, n, d);
+          expectClose(getFloats(B, pdy, n * d), dx, 1e-4, 1e-4);
+          [px, pn, pdy].forEach((p) => B.free(p));
+        }
+        for (const cols of [n, n + 5]) {
+          const S = Float32Array.from(randomFloats(random, n * cols), (v) => Math.tanh(v)),
+            ids = randomInts(random, cols, Math.max(1, n >> 1));
+          for (const [withIds, margin, weight, from] of [
+            [false, 0.2, 1, 0],
+            [true, -0.1, 7.5, 0],
+            [true, 0.1, 3, n],
+          ] as const) {
+            const dS = new Float64Array(n * cols),
+              wantLosses = new Float64Array(n);
+            cclLoss(dS, f64(S), withIds ? ids : null, wantLosses, n, cols, from, 0, n, margin, weight);
+            const [pS, pid, pl] = [putFloats(B, S), putInts(B, ids), B.alloc(8 * n)];
+            const half = Math.floor(n / 2);
+            B.kernels.ccl_loss(pS, pS, withIds ? pid : 0, pl, n, cols, from, 0, half, margin, weight);
+            B.kernels.ccl_loss(pS, pS, withIds ? pid : 0, pl, n, cols, from, half, n - half, margin, weight);
+            expectClose(new Float64Array(B.memory.buffer, pl, n), wantLosses, 1e-4, 1e-4);
+            expectClose(getFloats(B, pS, n * cols), dS, 1e-6, 1e-5);
+            [pS, pid, pl].forEach((p) => B.free(p));
+          }
+        }
       }
     }
   });
@@ -153,6 +199,37 @@ describe('implicit gradients by central finite differences (f64 reference)', () 
       uniformNegatives: extra,
     };
     expectFiniteDifferences(store, () => lossAndGradients(c, n, LOSSES.softmax, { l2: 0.1, biasL2: 0 }, settings));
+    model.dispose();
+  });
+});
+
+describe('ccl gradients by central finite differences (f64 reference)', () => {
+  it.each([
+    ['in-batch only', 0, true],
+    ["with uniform negatives (one a row's own positive)", 3, true],
+    ['uniform negatives only (inBatchNegatives: false)', 3, false],
+  ] as const)('%s', async (_name, extra, inBatchNegatives) => {
+    const model = await createModel(idConfig(), { backend: new ReferenceBackend(), itemFeatures });
+    const random = new Random(7);
+    const n = 6;
+    const users = randomInts(random, n + extra, USERS),
+      items = Int32Array.of(0, 1, 2, 2, 3, 4, /* extras: */ 6, 1, 6).subarray(0, n + extra);
+    const c = core(model),
+      store = c.store;
+    c.stagePairs(users, items, new Float32Array(n + extra));
+    TrainScratch.of(c).reserve(n, n + extra);
+    // A margin below most cosines of this small random model, so the hinges are active (and away from their kinks).
+    const settings = {
+      negatives: 1,
+      logQCorrection: false,
+      removeAccidentalHits: true,
+      temperature: 1,
+      uniformNegatives: extra,
+      margin: -0.9,
+      negativeWeight: 3,
+      inBatchNegatives,
+    };
+    expectFiniteDifferences(store, () => lossAndGradients(c, n, LOSSES.ccl, { l2: 0.1, biasL2: 0 }, settings));
     model.dispose();
   });
 });
@@ -400,6 +477,40 @@ describe('uniform negatives (mixed negative sampling)', () => {
     const model = await createModel(idConfig(), { itemFeatures });
     expect(() => model.fit(train, { loss: 'softmax', uniformNegatives: -1 })).toThrow(/uniformNegatives/);
     expect(() => model.fit(train, { loss: 'softmax', uniformNegatives: 1.5 })).toThrow(/uniformNegatives/);
+    model.dispose();
+  });
+});
+
+describe('ccl training', () => {
+  it('trains on in-batch and uniform negatives (seeded, finite, options change it) and refuses bad options', async () => {
+    const random = new Random(9);
+    const train = {
+      users: randomInts(random, 400, USERS),
+      items: Int32Array.from({ length: 400 }, () => Math.min(ITEMS - 1, Math.floor(random.next() ** 3 * ITEMS))),
+      ratings: new Float32Array(400),
+    };
+    const scores = async (options: FitOptions) => {
+      const model = await createModel(idConfig(), { itemFeatures });
+      const result = model.fit(train, { loss: 'ccl', epochs: 2, batchSize: 32, seed: 3, ...options });
+      expect(result.history.every((e) => Number.isFinite(e.loss))).toBe(true);
+      const s = model.rows.predict(
+        Int32Array.from({ length: USERS * ITEMS }, (_, i) => Math.floor(i / ITEMS)),
+        Int32Array.from({ length: USERS * ITEMS }, (_, i) => i % ITEMS),
+      );
+      model.dispose();
+      return Array.from(s);
+    };
+    const plain = await scores({}),
+      mixed = await scores({ uniformNegatives: 7, margin: 0.2, negativeWeight: 5 }),
+      again = await scores({ uniformNegatives: 7, margin: 0.2, negativeWeight: 5 }),
+      only = await scores({ uniformNegatives: 7, margin: 0.2, negativeWeight: 5, inBatchNegatives: false });
+    expect(again).toEqual(mixed);
+    expect(mixed).not.toEqual(plain);
+    expect(only).not.toEqual(mixed);
+    const model = await createModel(idConfig(), { itemFeatures });
+    expect(() => model.fit(train, { loss: 'ccl', margin: 1 })).toThrow(/margin/);
+    expect(() => model.fit(train, { loss: 'ccl', negativeWeight: -1 })).toThrow(/negativeWeight/);
+    expect(() => model.fit(train, { loss: 'ccl', inBatchNegatives: 'no' as unknown as boolean })).toThrow(/inBatchNegatives/);
     model.dispose();
   });
 });

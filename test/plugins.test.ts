@@ -90,7 +90,7 @@ describe('registries', () => {
       expect(LOSSES[name].name).toBe(name);
       expect(LOSSES[name].summary.length).toBeGreaterThan(10);
     }
-    expect(LOSS_NAMES).toEqual(['mse', 'bce', 'bpr', 'softmax']);
+    expect(LOSS_NAMES).toEqual(['mse', 'bce', 'bpr', 'softmax', 'ccl']);
   });
 
   it('every feature kind is registered under its kind and only numeric learns nothing of its own', () => {

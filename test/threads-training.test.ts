@@ -72,6 +72,20 @@ describe('training on two threads', () => {
     two.dispose();
   });
 
+  it('gives the same bits as one thread with the cosine contrastive loss (ccl, uniform negatives)', async () => {
+    for (const inBatchNegatives of [true, false]) {
+      const options = { loss: 'ccl' as const, epochs: 1, batchSize: 256, uniformNegatives: 37, inBatchNegatives };
+      const one = await createModel(config, features());
+      const two = await createModel(config, { ...features(), threads: 2 });
+      const a = one.fit(data(3), options);
+      const b = two.fit(data(3), options);
+      expect(b.history.map((h) => h.loss)).toEqual(a.history.map((h) => h.loss));
+      expect(two.parameters()).toEqual(one.parameters());
+      one.dispose();
+      two.dispose();
+    }
+  });
+
   it('gives the same bits as one thread with a pair loss (squared error, biases), and predicts alike', async () => {
     const withBias = { ...config, bias: { global: true, user: true, item: true } };
     const one = await createModel(withBias, features());

@@ -102,6 +102,9 @@ export class AllocationLedger {
 export const ROW_KERNELS = [
   'score_matrix',
   'softmax_xent',
+  'ccl_loss',
+  'l2_normalize_rows',
+  'l2_normalize_backward',
   'dense_forward',
   'dense_backward_input',
   'dense_backward_weight',

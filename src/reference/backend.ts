@@ -24,6 +24,9 @@ import {
   bceLoss,
   bprLoss,
   softmaxXent,
+  l2NormalizeRows,
+  l2NormalizeBackward,
+  cclLoss,
 } from './loss.js';
 import { adamUpdate, adamRows, adagradRows, sgdUpdate } from './optimizers.js';
 import { scanFields } from './parse.js';
@@ -151,6 +154,28 @@ export class ReferenceBackend implements Backend {
           row0,
           rows,
           t,
+        );
+      },
+      l2_normalize_rows: (y, norms, x, n, d) => {
+        const values = F(x, n * d).slice();
+        l2NormalizeRows(F(y, n * d), F(norms, n), values, n, d);
+      },
+      l2_normalize_backward: (dx, dy, y, norms, n, d) =>
+        l2NormalizeBackward(F(dx, n * d), F(dy, n * d), F(y, n * d), F(norms, n), n, d),
+      ccl_loss: (dS, S, ids, losses, n, cols, from, row0, rows, margin, weight) => {
+        const cosines = F(S, n * cols).slice();
+        cclLoss(
+          F(dS, n * cols),
+          cosines,
+          ids === 0 ? null : I(ids, cols),
+          new Float64Array(this.buffer, losses, n),
+          n,
+          cols,
+          from,
+          row0,
+          rows,
+          margin,
+          weight,
         );
       },
       rank_targets: (ranks, s, n, targets, m, exIds, e) =>

@@ -123,3 +123,58 @@ export function softmaxXent(
     for (let j = 0; j < cols; j++) dS[i * cols + j] = (e[j]! / sum - (i === j ? 1 : 0)) / (n * temperature);
   }
 }
+
+/** Twin of l2_normalize_rows: norms[r] = max(‖X[r]‖, 1e-12), Y[r] = X[r]/norms[r]. */
+export function l2NormalizeRows(y: Floats, norms: Floats, x: Floats, n: number, d: number): void {
+  for (let r = 0; r < n; r++) {
+    let ss = 0;
+    for (let c = 0; c < d; c++) ss += x[r * d + c]! * x[r * d + c]!;
+    const norm = Math.max(Math.sqrt(ss), 1e-12);
+    norms[r] = norm;
+    for (let c = 0; c < d; c++) y[r * d + c] = x[r * d + c]! / norm;
+  }
+}
+
+/** Twin of l2_normalize_backward: dX[r] = (dY[r] − Y[r]·⟨Y[r], dY[r]⟩)/norms[r] (dX may alias dY). */
+export function l2NormalizeBackward(dx: Floats, dy: Floats, y: Floats, norms: Floats, n: number, d: number): void {
+  for (let r = 0; r < n; r++) {
+    let dot = 0;
+    for (let c = 0; c < d; c++) dot += y[r * d + c]! * dy[r * d + c]!;
+    for (let c = 0; c < d; c++) dx[r * d + c] = (dy[r * d + c]! - y[r * d + c]! * dot) / norms[r]!;
+  }
+}
+
+/** Twin of ccl_loss: rows [row0, row0 + rows) of the cosine contrastive loss over n×cols cosines. */
+export function cclLoss(
+  dS: Floats,
+  S: Floats,
+  ids: Int32Array | null,
+  losses: Float64Array,
+  n: number,
+  cols: number,
+  from: number,
+  row0: number,
+  rows: number,
+  margin: number,
+  weight: number,
+): void {
+  for (let i = row0; i < row0 + rows; i++) {
+    const negative = (j: number) => j >= from && j !== i && !(ids && ids[j] === ids[i]);
+    let count = 0;
+    for (let j = 0; j < cols; j++) if (negative(j)) count++;
+    const scale = count > 0 ? weight / count : 0;
+    let hinge = 0;
+    const pos = S[i * cols + i]!;
+    for (let j = 0; j < cols; j++) {
+      const s = S[i * cols + j]!;
+      let g = 0;
+      if (j === i) g = -1 / n;
+      else if (negative(j) && s > margin) {
+        hinge += s - margin;
+        g = scale / n;
+      }
+      dS[i * cols + j] = g;
+    }
+    losses[i] = 1 - pos + scale * hinge;
+  }
+}

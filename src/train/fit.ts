@@ -95,6 +95,9 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
     logQCorrection: o.logQCorrection,
     removeAccidentalHits: o.removeAccidentalHits,
     uniformNegatives: o.uniformNegatives,
+    margin: o.margin,
+    negativeWeight: o.negativeWeight,
+    inBatchNegatives: o.inBatchNegatives,
   };
   const n = train.users.length;
   const batchSize = Math.min(o.batchSize, n);

@@ -91,6 +91,12 @@ export interface FitOptions {
    * each column's log q is then that of the mixed pool, log(B·q_j + M/N) − log B. Default 0 (in-batch only).
    */
   uniformNegatives?: number;
+  /** ccl: margin m in [-1, 1): negatives whose cosine with the user exceeds it are pushed down. Default 0.4. */
+  margin?: number;
+  /** ccl: weight w ≥ 0 of the negatives' mean hinge (w/|N|)·Σ max(0, cos − m) against the positive's 1 − cos. Default 5. */
+  negativeWeight?: number;
+  /** ccl: the batch's other items are negatives too (else only the uniformNegatives extras are). Default true. */
+  inBatchNegatives?: boolean;
   /** Seed of the shuffling. Default: the model's config.seed (or 1). */
   seed?: number;
   /**
@@ -221,7 +227,7 @@ export function resolveOptions(options: FitOptions, modelSeed: number, where = '
       { option: `${where}.loss`, value: options.loss, expected: `one of ${LOSS_NAMES.join(', ')}` },
     );
   }
-  checkBooleans(options, where, ['shuffle', 'logQCorrection', 'removeAccidentalHits']);
+  checkBooleans(options, where, ['shuffle', 'logQCorrection', 'removeAccidentalHits', 'inBatchNegatives']);
   if (typeof options.earlyStopping === 'object') checkBooleans(options.earlyStopping, `${where}.earlyStopping`, ['restoreBest']);
   const o: ResolvedFitOptions = {
     epochs: 10,
@@ -244,6 +250,9 @@ export function resolveOptions(options: FitOptions, modelSeed: number, where = '
     logQCorrection: true,
     removeAccidentalHits: true,
     uniformNegatives: 0,
+    margin: 0.4,
+    negativeWeight: 5,
+    inBatchNegatives: true,
     ...defined(options),
   };
   // Counts are bounded: each one multiplies the work or the memory before any other check could.
@@ -282,6 +291,8 @@ export function resolveOptions(options: FitOptions, modelSeed: number, where = '
   finite('epsilon', (v) => v > 0, '> 0');
   finite('validationFraction', (v) => v >= 0 && v < 1, 'in [0, 1)');
   finite('temperature', (v) => v > 0, '> 0');
+  finite('margin', (v) => v >= -1 && v < 1, 'in [-1, 1)');
+  finite('negativeWeight', (v) => v >= 0, '≥ 0');
   if (o.memoryLimit !== undefined) finite('memoryLimit', (v) => v > 0, 'a number of bytes > 0');
   // Bounded with the batch: a positive and its negatives are rows of it (fit's MAX_BATCH_ROWS check).
   int('negatives', 1);

@@ -49,6 +49,11 @@ export class TrainScratch {
     return this.buffers.get('matrix', n * cols * this.backend.floatBytes);
   }
 
+  /** `floats` floats under a name of the caller's (a loss's own scratch; grown when it grows). */
+  named(name: string, floats: number): number {
+    return this.buffers.get(`named.${name}`, floats * this.backend.floatBytes);
+  }
+
   /** n f64 values (per-row losses), read with `f64s`. */
   rowLosses(n: number): number {
     return this.buffers.get('rowLosses', n * 8);

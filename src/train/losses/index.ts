@@ -6,12 +6,14 @@ import { squaredError } from './mse.js';
 import { binaryCrossEntropy } from './bce.js';
 import { bpr } from './bpr.js';
 import { inBatchSoftmax } from './softmax.js';
+import { cosineContrastive } from './ccl.js';
 
 export const LOSSES = {
   mse: squaredError,
   bce: binaryCrossEntropy,
   bpr,
   softmax: inBatchSoftmax,
+  ccl: cosineContrastive,
 } as const satisfies Record<string, Loss>;
 
 /** The name of a built-in loss. */

@@ -23,6 +23,12 @@ export interface LossSettings {
   removeAccidentalHits: boolean;
   /** Items drawn uniformly per batch as extra negatives (softmax; 0 or absent: none). */
   uniformNegatives?: number;
+  /** Margin m of the cosine contrastive loss: negatives with cosine above it are pushed down (ccl). */
+  margin?: number;
+  /** Weight w of the negatives' mean hinge against the positive's term (ccl). */
+  negativeWeight?: number;
+  /** The batch's other items are negatives (ccl; default true): false leaves only the extra items. */
+  inBatchNegatives?: boolean;
 }
 
 /** One batch to lay out in the model's pair scratch (`core.pairs`): users, items, targets. */

@@ -3,8 +3,9 @@ import { defineConfig, configDefaults } from 'vitest/config';
 /**
  * The end-to-end project (`npm run test:e2e`): the package as users run it — the CLI in child
  * processes, the packed tarball in a consumer app, Chromium, the browser example page — and the
- * full training recipes on MovieLens 100K. Every other test file is the unit project (`npm test`,
- * about 45 s on 2 cores). `npx vitest run test/<file>` finds a file in either; CI runs both, and
+ * long probes: the full training recipes on MovieLens 100K and the fuzz suite (thousands of
+ * generated cases). Every other test file is the unit project (`npm test`, about a minute on 2
+ * cores). `npx vitest run test/<file>` finds a file in either; CI runs both, and
  * test/projects.test.ts checks that every test file belongs to exactly one project.
  */
 export const E2E_FILES = [
@@ -15,6 +16,7 @@ export const E2E_FILES = [
   'test/browser.test.ts',
   'test/example.test.ts',
   'test/movielens.test.ts',
+  'test/fuzz.test.ts',
 ];
 
 /** What both projects share. */

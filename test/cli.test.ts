@@ -98,6 +98,29 @@ describe('twotower train --recipe best', () => {
     expect(wrong.code).toBe(1);
     expect(wrong.stderr).toMatch(/--seeds is for --recipe best/);
   });
+
+  it('for an implicit loss blends the tower with EASE and says the validation Recall@20', () => {
+    const r = run(
+      'train',
+      '--data',
+      path('train.csv'),
+      '--test',
+      path('test.csv'),
+      '--loss',
+      'softmax',
+      '--recipe',
+      'best',
+      '--epochs',
+      '3',
+      '--json',
+    );
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.last);
+    expect(result.members[0].family).toBe('tower');
+    expect(result.members.every((m: { family: string }) => m.family === 'tower' || m.family === 'ease')).toBe(true);
+    expect(result.validationRecall).toBeGreaterThan(0);
+    expect(result['recall@20']).toBeGreaterThan(0);
+  });
 });
 
 describe('twotower train --family', () => {

@@ -330,6 +330,7 @@ export async function train(f: TrainFlags): Promise<void> {
           members: best.members,
           weights: best.weights,
           ...(best.validationRmse !== undefined ? { validationRmse: best.validationRmse } : {}),
+          ...(best.validationRecall !== undefined ? { validationRecall: best.validationRecall } : {}),
         }
       : {}),
     trainSeconds: result.seconds,
@@ -361,7 +362,12 @@ export async function train(f: TrainFlags): Promise<void> {
 /** One line for --recipe best: its members with their weights, and the blend's validation figure. */
 function bestLine(best: BestResult): string {
   const members = best.members.map((m, k) => `${m.family} seed ${m.seed} ×${best.weights[k]!.toFixed(2)}`);
-  const figure = best.validationRmse !== undefined ? `: validation RMSE ${best.validationRmse.toFixed(4)}` : '';
+  const figure =
+    best.validationRmse !== undefined
+      ? `: validation RMSE ${best.validationRmse.toFixed(4)}`
+      : best.validationRecall !== undefined
+        ? `: validation Recall@20 ${best.validationRecall.toFixed(4)}`
+        : '';
   return `best: ${members.length} members (${members.join(', ')}) as one model of width ${best.model.dim}${figure}`;
 }
 

@@ -233,6 +233,21 @@ function scoresOf(B: Float64Array, history: readonly number[], m: number): Float
   return s;
 }
 
+/** An EASE model of planted(2) at λ 5, its B, the users' histories, and user 7 with an item j not in their history and their scores before. */
+async function userSeven() {
+  const ds = planted(2);
+  const { model } = await trainEase(ds, { lambda: 5 });
+  const m = ds.items.size,
+    n = ds.users.size;
+  const B = Float64Array.from(model.parameters()['user.history.embedding']!);
+  const hist = histories(ds.train, n);
+  const user = 7;
+  const j = [...Array(m).keys()].find((i) => i > 0 && !hist[user]!.includes(i))!;
+  const all = Int32Array.from({ length: m }, (_, i) => i);
+  const before = model.rows.predict(new Int32Array(m).fill(user), all);
+  return { ds, model, m, n, B, hist, user, j, all, before };
+}
+
 describe('trainEase', () => {
   it("every (user, item) score is Σ_{j ∈ user's training items} B_ji, B computed independently by the f64 twins; no biases, items e_i", async () => {
     const ds = planted(1);
@@ -265,16 +280,7 @@ describe('trainEase', () => {
   });
 
   it('a user’s history set growing by item j changes their scores by exactly B_j· (no retraining); recommendFromHistory ranks new users by Σ B_j·', async () => {
-    const ds = planted(2);
-    const { model } = await trainEase(ds, { lambda: 5 });
-    const m = ds.items.size,
-      n = ds.users.size;
-    const B = Float64Array.from(model.parameters()['user.history.embedding']!);
-    const hist = histories(ds.train, n);
-    const user = 7;
-    const j = [...Array(m).keys()].find((i) => i > 0 && !hist[user]!.includes(i))!;
-    const all = Int32Array.from({ length: m }, (_, i) => i);
-    const before = model.rows.predict(new Int32Array(m).fill(user), all);
+    const { model, m, n, B, hist, user, j, all, before } = await userSeven();
     // What update() does to an interaction set: the new event appended to the user's history.
     const grown = hist.map((h, u) => (u === user ? [...h, j] : h));
     model.setUserFeatures({ count: n, columns: { history: csrFromLists(grown) } });
@@ -298,16 +304,7 @@ describe('trainEase', () => {
   });
 
   it("update() trains nothing: a user's new event adds its item's row of B to their scores, a new user is served from their events, a new item is UNKNOWN_ID", async () => {
-    const ds = planted(2);
-    const { model } = await trainEase(ds, { lambda: 5 });
-    const m = ds.items.size,
-      n = ds.users.size;
-    const B = Float64Array.from(model.parameters()['user.history.embedding']!);
-    const hist = histories(ds.train, n);
-    const user = 7;
-    const j = [...Array(m).keys()].find((i) => i > 0 && !hist[user]!.includes(i))!;
-    const all = Int32Array.from({ length: m }, (_, i) => i);
-    const before = model.rows.predict(new Int32Array(m).fill(user), all);
+    const { ds, model, m, B, user, j, all, before } = await userSeven();
     const result = model.update([
       { user: ds.users.key(user)!, item: ds.items.key(j)! },
       { user: 'someone new', item: ds.items.key(1)! },

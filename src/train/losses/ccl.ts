@@ -9,7 +9,7 @@
 // copies; the gradient flows back through the normalisation), so the towers' raw outputs keep
 // their norms and serving still ranks by their dot product, ‖u‖·‖v‖·cos(u, v) — per user, items
 // by ‖v‖·cos. No logQ correction: the hinge has no partition function to correct.
-import { stagingRows, writePairs, type Loss } from './loss.js';
+import { stagePositivesAndExtras, type Loss } from './loss.js';
 
 export const cosineContrastive: Loss = {
   name: 'ccl',
@@ -21,19 +21,7 @@ export const cosineContrastive: Loss = {
   recipeDefaults: { l2: 0 },
   rowsPerPositive: () => 1,
   extraItems: (settings) => settings.uniformNegatives ?? 0,
-  stage({ core, train, rows, sampler, random, settings }) {
-    const m = rows.length;
-    const extra = settings.uniformNegatives ?? 0;
-    const out = stagingRows(sampler!, m + extra);
-    for (let r = 0; r < m; r++) {
-      out.users[r] = train.users[rows[r]!]!;
-      out.items[r] = train.items[rows[r]!]!;
-    }
-    for (let r = m; r < m + extra; r++) out.items[r] = random.int(core.itemCount);
-    writePairs(core, out.users, out.items, out.targets, m);
-    if (extra > 0) core.backend.ints(core.pairs.items, m + extra).set(out.items.subarray(0, m + extra));
-    return m;
-  },
+  stage: (ctx) => stagePositivesAndExtras(ctx).m,
   compute(b) {
     const { n, dim } = b;
     const width = n + b.extra; // columns: the batch's items, then the extra negatives

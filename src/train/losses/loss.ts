@@ -105,6 +105,30 @@ export function writePairs(core: TwoTower, users: Int32Array, items: Int32Array,
   be.floats(p.targets, count).set(targets.subarray(0, count));
 }
 
+/**
+ * Stages a matrix loss's batch: the rows' (user, item) pairs, then settings.uniformNegatives items
+ * drawn uniformly (seeded by the fit's stream) as extra item rows after them (mixed negative
+ * sampling). Returns the staging arrays (items holds positives then extras) and the row count.
+ */
+export function stagePositivesAndExtras(ctx: StageContext): {
+  out: { users: Int32Array; items: Int32Array; targets: Float32Array };
+  m: number;
+  extra: number;
+} {
+  const { core, train, rows, sampler, random, settings } = ctx;
+  const m = rows.length;
+  const extra = settings.uniformNegatives ?? 0;
+  const out = stagingRows(sampler!, m + extra);
+  for (let r = 0; r < m; r++) {
+    out.users[r] = train.users[rows[r]!]!;
+    out.items[r] = train.items[rows[r]!]!;
+  }
+  for (let r = m; r < m + extra; r++) out.items[r] = random.int(core.itemCount);
+  writePairs(core, out.users, out.items, out.targets, m);
+  if (extra > 0) core.backend.ints(core.pairs.items, m + extra).set(out.items.subarray(0, m + extra));
+  return { out, m, extra };
+}
+
 /** JS-side staging arrays of at least `n` rows, kept per sampler (no allocation per batch). */
 const staging = new WeakMap<object, { users: Int32Array; items: Int32Array; targets: Float32Array }>();
 export function stagingRows(owner: object, n: number): { users: Int32Array; items: Int32Array; targets: Float32Array } {

@@ -11,7 +11,7 @@
 // log(B·q_j + M/N) − log B (the − log B keeps the in-batch scale of log q_j; it cancels in the
 // softmax). With removeAccidentalHits, a row's own positive among the extras is masked like an
 // in-batch one.
-import { stagingRows, writePairs, type Loss } from './loss.js';
+import { stagePositivesAndExtras, type Loss } from './loss.js';
 
 export const inBatchSoftmax: Loss = {
   name: 'softmax',
@@ -20,17 +20,9 @@ export const inBatchSoftmax: Loss = {
   implicit: true,
   rowsPerPositive: () => 1,
   extraItems: (settings) => settings.uniformNegatives ?? 0,
-  stage({ core, train, rows, sampler, scratch, random, settings }) {
-    const m = rows.length;
-    const extra = settings.uniformNegatives ?? 0;
-    const out = stagingRows(sampler!, m + extra);
-    for (let r = 0; r < m; r++) {
-      out.users[r] = train.users[rows[r]!]!;
-      out.items[r] = train.items[rows[r]!]!;
-    }
-    for (let r = m; r < m + extra; r++) out.items[r] = random.int(core.itemCount);
-    writePairs(core, out.users, out.items, out.targets, m);
-    if (extra > 0) core.backend.ints(core.pairs.items, m + extra).set(out.items.subarray(0, m + extra));
+  stage(ctx) {
+    const { out, m, extra } = stagePositivesAndExtras(ctx);
+    const { core, sampler, scratch } = ctx;
     const logq = core.backend.floats(scratch.logq, m + extra);
     if (extra === 0) {
       for (let r = 0; r < m; r++) logq[r] = sampler!.logq[out.items[r]!]!;

@@ -17,43 +17,14 @@ import type { Interactions } from '../data/interactions.js';
 import { shown } from '../data/checks.js';
 import { defined } from '../util/defined.js';
 import { loadWasmBackend } from '../wasm/load.js';
-import { trainAutoRecRows, type AutoRecEpoch } from '../train/autorec.js';
+import { trainAutoRecRows, type AutoRecEpoch, type AutoRecSettings } from '../train/autorec.js';
 import { createModel, type Model } from './model.js';
 import type { RecipeData } from './recipe-config.js';
 
 export type { AutoRecEpoch } from '../train/autorec.js';
 
-export interface AutoRecOptions {
-  /** Width h of the hidden layer (the model's dim). Default 200 (validation on MovieLens 100K: docs/autorec.md). */
-  hidden: number;
-  /** The encoder's activation. Default 'sigmoid'. */
-  activation: 'sigmoid' | 'tanh';
-  /**
-   * L2 penalty λ on V and W against the squared errors SUMMED over all training ratings:
-   * (λ/2)(‖V‖² + ‖W‖²) + Σ (r̂ − r)². (Each step minimises that divided by the number of
-   * training ratings, estimated on its batch.) Default 100.
-   */
-  lambda: number;
-  /** Adam's learning rate (of the first epoch). Default 0.003. */
-  learningRate: number;
-  /** Per-epoch decay of the learning rate: epoch e (0-based, in the search and in the refit alike) runs at learningRate · lrDecay^e. Default 0.93. */
-  lrDecay: number;
-  /** Items per Adam step. Default 64. */
-  batchItems: number;
-  /** Most epochs of the search (and, without validation, the epochs trained). Default 300. */
-  epochs: number;
-  /** Epochs without a better validation RMSE before the search stops. Default 10. */
-  patience: number;
-  /** Leave the scored rating out of the encoder's input while training on it. Default true. */
-  leaveOut: boolean;
-  /** Seeds the validation split, the initial values and the item order. Default 1. */
-  seed: number;
-  /** Seed of the validation split (default: seed): the recipe's split for the same seed, to weigh this model against others on it. */
-  splitSeed?: number;
-  /** Share of the training ratings held out to choose the epoch count (0: none, train `epochs`). Default 0.1. */
-  validationFraction: number;
-  /** After the search, train again on all ratings for the best epoch count. Default true. */
-  refit: boolean;
+/** The autoencoder's settings (src/train/autorec.ts AutoRecSettings, each with its default), and how to follow it. */
+export interface AutoRecOptions extends AutoRecSettings {
   /** Called after each epoch (phase 1: search, with validationRmse; phase 2: refit); false stops. Default none. */
   onEpochEnd?: (info: AutoRecEpoch) => boolean | void;
   /** One line of progress per epoch, in the CLI's words. Default none. */
@@ -160,21 +131,7 @@ export async function trainAutoRec(ds: RecipeData, options: Partial<AutoRecOptio
   const run = trainAutoRecRows(
     backend,
     { userCount, itemCount, users, items, ratings: Float32Array.from(ratings), ratingRange: [lo, hi] },
-    {
-      hidden: h,
-      activation: o.activation,
-      lambda: o.lambda,
-      learningRate: o.learningRate,
-      lrDecay: o.lrDecay,
-      batchItems: o.batchItems,
-      epochs: o.epochs,
-      patience: o.patience,
-      leaveOut: o.leaveOut,
-      seed: o.seed,
-      ...(o.splitSeed !== undefined ? { splitSeed: o.splitSeed } : {}),
-      validationFraction: o.validationFraction,
-      refit: o.refit,
-    },
+    o,
     { onEpochEnd: o.onEpochEnd, onLog: o.onLog },
   );
   const config: TwoTowerConfig = {

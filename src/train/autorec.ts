@@ -14,20 +14,35 @@ import { validationRows } from './prepare.js';
 
 /** What the loop needs, resolved and checked by its caller (src/api/autorec.ts). */
 export interface AutoRecSettings {
+  /** Width h of the hidden layer (the model's dim). Default 200 (validation on MovieLens 100K: docs/autorec.md). */
   hidden: number;
+  /** The encoder's activation. Default 'sigmoid'. */
   activation: 'sigmoid' | 'tanh';
+  /**
+   * L2 penalty λ on V and W against the squared errors SUMMED over all training ratings:
+   * (λ/2)(‖V‖² + ‖W‖²) + Σ (r̂ − r)². (Each step minimises that divided by the number of
+   * training ratings, estimated on its batch.) Default 100.
+   */
   lambda: number;
+  /** Adam's learning rate (of the first epoch). Default 0.003. */
   learningRate: number;
-  /** The learning rate of epoch e is learningRate · lrDecay^e. */
+  /** Per-epoch decay of the learning rate: epoch e (0-based, in the search and in the refit alike) runs at learningRate · lrDecay^e. Default 0.93. */
   lrDecay: number;
+  /** Items per Adam step. Default 64. */
   batchItems: number;
+  /** Most epochs of the search (and, without validation, the epochs trained). Default 300. */
   epochs: number;
+  /** Epochs without a better validation RMSE before the search stops. Default 10. */
   patience: number;
+  /** Leave the scored rating out of the encoder's input while training on it. Default true. */
   leaveOut: boolean;
+  /** Seeds the validation split, the initial values and the item order. Default 1. */
   seed: number;
-  /** Seed of the validation split (default: seed): the recipe's rows for the same seed (validationRows). */
+  /** Seed of the validation split (default: seed): the recipe's split for the same seed, to weigh this model against others on it. */
   splitSeed?: number;
+  /** Share of the training ratings held out to choose the epoch count (0: none, train `epochs`). Default 0.1. */
   validationFraction: number;
+  /** After the search, train again on all ratings for the best epoch count. Default true. */
   refit: boolean;
 }
 

@@ -244,3 +244,21 @@ export function ease_weights(P: usize, m: i32): void {
   }
   for (let i = 0; i < m; i++) store<f32>(at(P, i * m + i), 0);
 }
+
+/**
+ * The denoising linear autoencoder's weights (DLAE, Steck 2020, "Autoencoders that don't overfit
+ * towards the Identity") from P = (XᵀX + diag(Λ))⁻¹ (m×m, symmetric) and the per-item penalty
+ * Λ (m floats), in place: B = I − P·diag(Λ), i.e. B_ij = δ_ij − P_ij·Λ_j, which is
+ * (XᵀX + diag(Λ))⁻¹·XᵀX. Unlike EASE the diagonal is kept: the dropout-shaped penalty
+ * Λ_j = λ + p/(1−p)·(XᵀX)_jj already keeps B from the identity. Row j of B is what item j adds to
+ * a user's scores.
+ */
+export function dlae_weights(P: usize, penalty: usize, m: i32): void {
+  for (let i = 0; i < m; i++) {
+    const ri = at(P, i * m);
+    for (let j = 0; j < m; j++) {
+      const b = -load<f32>(at(ri, j)) * load<f32>(at(penalty, j));
+      store<f32>(at(ri, j), i == j ? 1 + b : b);
+    }
+  }
+}

@@ -16,4 +16,4 @@ export { score_topk_i8 } from "./score-int8";
 export { quantize_rows_i8, quantize_items_i8 } from "./quantize";
 export { scan_fields } from "./parse";
 export { autorec_encode, autorec_grad } from "./autorec";
-export { ease_gram, spd_inverse, ease_weights } from "./ease";
+export { ease_gram, spd_inverse, ease_weights, dlae_weights } from "./ease";

@@ -104,8 +104,8 @@ export function bestRow(name: string, loss: LossName, options: Partial<RecipeOpt
 /** EASE alone (λ chosen on the validation split), a family of `recipe: 'best'` for retrieval. */
 export function easeRow(name = 'retrieval: EASE alone (λ by validation)'): QualityRow {
   return trainedRow(name, 'retrieval', async (ds, seed) => {
-    const { model, lambda } = await trainEase(trainingOf(ds), { seed });
-    return { model, chose: `λ ${lambda}` };
+    const { model, lambda, dropout } = await trainEase(trainingOf(ds), { seed });
+    return { model, chose: `λ ${lambda}${dropout > 0 ? ` p ${dropout}` : ''}` };
   });
 }
 

@@ -5,7 +5,7 @@ import { describe, it, expect, beforeAll } from 'vitest';
 import type { WasmBackend } from '../src/wasm/load.js';
 import type { Backend } from '../src/backend/contract.js';
 import { ReferenceBackend } from '../src/reference/backend.js';
-import { easeGram, spdInverse, easeWeights } from '../src/reference/ease.js';
+import { easeGram, spdInverse, easeWeights, dlaeWeights } from '../src/reference/ease.js';
 import { trainEase, EASE_MAX_ITEMS, type EaseOptions } from '../src/api/ease.js';
 import type { RecipeData } from '../src/api/recipe-config.js';
 import { Vocabulary } from '../src/data/vocabulary.js';
@@ -141,6 +141,28 @@ describe('EASE kernels', () => {
     for (const be of builds) expect(inverseOn(be, singular, n, 1).status).toBe(0);
   });
 
+  it('dlae_weights: B_ij = δ_ij − P_ij·Λ_j, the kernels as the twin on odd sizes', () => {
+    const random = new Random(17);
+    for (const m of [1, 3, 7, 18]) {
+      const P = spd(random, m);
+      const penalty = Float64Array.from({ length: m }, () => 1 + 10 * random.next());
+      const expected = Float64Array.from({ length: m * m }, (_, k) => {
+        const i = Math.floor(k / m),
+          j = k % m;
+        return (i === j ? 1 : 0) - P[k]! * penalty[j]!;
+      });
+      const twin = Float64Array.from(P);
+      dlaeWeights(twin, penalty, m);
+      expectClose(twin, expected, 1e-15);
+      for (const be of builds) {
+        const p = putFloats(be, P);
+        const l = putFloats(be, penalty);
+        be.kernels.dlae_weights(p, l, m);
+        expectClose(getFloats(be, p, m * m), expected, 1e-5, 1e-5);
+      }
+    }
+  });
+
   it('ease_weights: B_ij = −P_ij / P_jj off the diagonal, 0 on it', () => {
     const random = new Random(13);
     for (const m of [1, 2, 5, 18]) {
@@ -216,14 +238,28 @@ function histories(pairs: { users: Int32Array; items: Int32Array }, userCount: n
 }
 
 /** B computed independently in f64 by the twins: XᵀX over the distinct pairs, inverted at λ, P → B. */
-function referenceB(hist: number[][], m: number, lambda: number): Float64Array {
+function referenceB(hist: number[][], m: number, lambda: number, dropout = 0): Float64Array {
   const offsets = new Int32Array(hist.length + 1);
   hist.forEach((h, u) => (offsets[u + 1] = offsets[u]! + h.length));
   const G = new Float64Array(m * m);
   easeGram(G, offsets, Int32Array.from(hist.flat()), null, hist.length, m);
-  expect(spdInverse(G, m, lambda)).toBe(0);
-  easeWeights(G, m);
-  return G;
+  if (dropout === 0) {
+    expect(spdInverse(G, m, lambda)).toBe(0);
+    easeWeights(G, m);
+    return G;
+  }
+  // DLAE, solved independently of the kernels' route: B = (G + diag Λ)⁻¹ G by the f64 inverse.
+  const penalty = Float64Array.from({ length: m }, (_, j) => lambda + (dropout / (1 - dropout)) * G[j * m + j]!);
+  const A = Float64Array.from(G);
+  for (let j = 0; j < m; j++) A[j * m + j]! += penalty[j]!;
+  expect(spdInverse(A, m, 0)).toBe(0);
+  const B = new Float64Array(m * m);
+  for (let i = 0; i < m; i++)
+    for (let k = 0; k < m; k++) {
+      const a = A[i * m + k]!;
+      if (a !== 0) for (let j = 0; j < m; j++) B[i * m + j]! += a * G[k * m + j]!;
+    }
+  return B;
 }
 
 /** Σ_{j ∈ history} B_ji for every item i. */
@@ -363,16 +399,19 @@ describe('trainEase', () => {
     // hold the split's training pairs only, and it scores the validation pairs as the search did.
     const { train, validation } = carveValidation(trainingRows(ds.train, { implicit: true }, undefined), 0.1, 1);
     expect(result.validation).toEqual(validation);
+    // Both forms were walked: EASE (dropout 0) first, then DLAE at 0.5; the best of all is built.
+    expect(new Set(candidates.map((c) => c.dropout))).toEqual(new Set([0, 0.5]));
+    expect(result.dropout).toBe(best.dropout);
     const search = result.searchModel!;
     const m = ds.items.size;
-    const B = referenceB(histories(train, ds.users.size), m, result.lambda);
+    const B = referenceB(histories(train, ds.users.size), m, result.lambda, result.dropout);
     expectClose(search.parameters()['user.history.embedding']!, B, 2e-6, 1e-4);
     const again = search.rows.evaluateRanking(validation, { ks: [20], exclude: train });
     expect(again.recall[20]).toBe(best.validationRecall);
     for (let r = 0; r < validation.users.length; r++)
       expect(search.seenItems(validation.users[r]!)).not.toContain(validation.items[r]!);
     // The served model: B of every positive at the chosen λ, its seen items every training row.
-    const full = referenceB(histories(ds.train, ds.users.size), m, result.lambda);
+    const full = referenceB(histories(ds.train, ds.users.size), m, result.lambda, result.dropout);
     expectClose(result.model.parameters()['user.history.embedding']!, full, 2e-6, 1e-4);
     expect(Array.from(result.model.seenItems(1))).toEqual(
       [...new Set(histories(ds.train, ds.users.size)[1])].sort((a, b) => a - b),
@@ -384,7 +423,15 @@ describe('trainEase', () => {
   it('a given λ is used as is; a grid is tried in order; splitSeed and minRating shape the split and the positives', async () => {
     const ds = planted(5);
     const grid = await trainEase(ds, { lambdaGrid: [50, 2, 8] });
-    expect(grid.candidates!.map((c) => c.lambda)).toEqual([50, 2, 8]);
+    // The grid in order, for each of the default dropouts (EASE, then DLAE at 0.5).
+    expect(grid.candidates!.map((c) => [c.lambda, c.dropout])).toEqual([
+      [50, 0],
+      [2, 0],
+      [8, 0],
+      [50, 0.5],
+      [2, 0.5],
+      [8, 0.5],
+    ]);
     grid.model.dispose();
     const positives = trainingRows(ds.train, { implicit: true }, 4);
     const rated = await trainEase(ds, { lambda: 4, minRating: 4, splitSeed: 9 });
@@ -392,6 +439,23 @@ describe('trainEase', () => {
     const B = referenceB(histories(positives, ds.users.size), ds.items.size, 4);
     expectClose(rated.model.parameters()['user.history.embedding']!, B, 2e-6, 1e-4);
     rated.model.dispose();
+    // DLAE: B = (XᵀX + diag Λ)⁻¹ XᵀX with Λ_j = λ + p/(1−p)·(XᵀX)_jj, its diagonal kept; a
+    // given dropout alone walks λ at that dropout, a dropout grid at a given λ tries each.
+    const dlae = await trainEase(ds, { lambda: 6, dropout: 0.4 });
+    expect([dlae.lambda, dlae.dropout, dlae.candidates]).toEqual([6, 0.4, undefined]);
+    const D = referenceB(histories(ds.train, ds.users.size), ds.items.size, 6, 0.4);
+    expectClose(dlae.model.parameters()['user.history.embedding']!, D, 2e-5, 1e-4);
+    dlae.model.dispose();
+    const walked = await trainEase(ds, { dropout: 0.3 });
+    expect(new Set(walked.candidates!.map((c) => c.dropout))).toEqual(new Set([0.3]));
+    walked.model.dispose();
+    const dropouts = await trainEase(ds, { lambda: 5, dropoutGrid: [0, 0.2, 0.6] });
+    expect(dropouts.candidates!.map((c) => [c.lambda, c.dropout])).toEqual([
+      [5, 0],
+      [5, 0.2],
+      [5, 0.6],
+    ]);
+    dropouts.model.dispose();
   });
 
   it('refuses bad options with BAD_OPTION naming the option, and a catalogue over EASE_MAX_ITEMS rows saying why', async () => {
@@ -402,6 +466,10 @@ describe('trainEase', () => {
       [{ lambda: Number.NaN }, 'options.lambda'],
       [{ lambdaGrid: [] }, 'options.lambdaGrid'],
       [{ lambdaGrid: [1, -2] }, 'options.lambdaGrid[1]'],
+      [{ dropout: 1 }, 'options.dropout'],
+      [{ dropout: -0.1 }, 'options.dropout'],
+      [{ dropoutGrid: [] }, 'options.dropoutGrid'],
+      [{ dropoutGrid: [0, Number.NaN] }, 'options.dropoutGrid[1]'],
       [{ seed: 1.5 }, 'options.seed'],
       [{ splitSeed: Number.POSITIVE_INFINITY }, 'options.splitSeed'],
       [{ validationFraction: 0 }, 'options.validationFraction'],

@@ -26,13 +26,15 @@ export interface BestOptions {
 
 /** One member of the best recipe's ensemble, and how it did. */
 export interface BestMember {
-  /** 'tower': the recipe's two-tower model; 'autorec': the item autoencoder (ratings); 'ease': the item-item closed form (retrieval). */
+  /** 'tower': the recipe's two-tower model; 'autorec': the item autoencoder (ratings); 'ease': the item-item closed form, EASE or DLAE (retrieval). */
   family: 'tower' | 'autorec' | 'ease';
   seed: number;
   /** A tower's output penalty. */
   l2?: number;
   /** EASE's ridge penalty. */
   lambda?: number;
+  /** EASE's dropout (0: EASE; > 0: its denoising form, DLAE). */
+  dropout?: number;
   /** Epochs it trained (0 for a closed form). */
   epochs: number;
   /** Its validation RMSE (ratings). */
@@ -297,7 +299,10 @@ async function retrievalBlend(ds: RecipeData, o: RecipeOptions, towers: Towers, 
   return {
     models: [...only.models, ease.model],
     weights: blendWeights(towers.runs.length, ratio),
-    members: [...towers.members, { family: 'ease', seed: o.seed, lambda: ease.lambda, epochs: 0, seconds: ease.seconds }],
+    members: [
+      ...towers.members,
+      { family: 'ease', seed: o.seed, lambda: ease.lambda, dropout: ease.dropout, epochs: 0, seconds: ease.seconds },
+    ],
     validationRecall,
   };
 }

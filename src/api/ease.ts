@@ -13,6 +13,13 @@
 // closedFormUpdate). The closed form has one setting, λ, chosen by Recall@20
 // on a validation split carved from the training data as the recipe carves it (never the test
 // data). The arithmetic is assembly/ease.ts: the Gram matrix, the in-place SPD inverse, P → B.
+//
+// The same towers hold the denoising linear autoencoder (DLAE, Steck 2020, "Autoencoders that
+// don't overfit towards the Identity"): with dropout p, the penalty is per item,
+// Λ_j = λ + p/(1−p)·(XᵀX)_jj (what dropping each input with probability p costs in expectation),
+// and B = (XᵀX + diag(Λ))⁻¹·XᵀX = I − P·diag(Λ), its diagonal kept. p = 0 is EASE exactly. On
+// MovieLens 100K the dropout-shaped penalty measured better than EASE alone and blended with the
+// tower (docs/accuracy.md), so the validation tries both by default (dropoutGrid).
 import { fail } from '../errors.js';
 import type { Backend } from '../backend/contract.js';
 import type { TwoTowerConfig } from '../config/model.js';
@@ -34,6 +41,13 @@ export interface EaseOptions {
    * the better neighbour while each step improves Recall@20.
    */
   lambdaGrid?: number[];
+  /**
+   * DLAE's dropout p in [0, 1) (see the file's header; 0: EASE). Given alone, it is used as is;
+   * otherwise the validation tries each of `dropoutGrid`.
+   */
+  dropout?: number;
+  /** The dropouts the validation tries, each with its own λ walk (or `lambdaGrid`). Default [0, 0.5]: EASE and DLAE. */
+  dropoutGrid?: number[];
   /** Seeds the validation split. Default 1. */
   seed: number;
   /** Seed of the split (default: `seed`), to share one split with the recipe's runs. */
@@ -55,6 +69,9 @@ export interface EaseOptions {
 export const EASE_DEFAULTS: Readonly<Pick<EaseOptions, 'seed' | 'validationFraction' | 'threads' | 'keepSearchModel'>> =
   Object.freeze({ seed: 1, validationFraction: 0.1, threads: 1, keepSearchModel: false });
 
+/** The dropouts the validation tries by default: EASE (0) and DLAE at 0.5. */
+export const EASE_DROPOUTS: readonly number[] = Object.freeze([0, 0.5]);
+
 /** The penalties the default walk steps over (from `lambda`, 500 unless given, when it is on the ladder). */
 export const EASE_LADDER: readonly number[] = Object.freeze([10, 20, 50, 100, 200, 500, 1000, 2000, 5000, 10000, 20000]);
 
@@ -72,6 +89,8 @@ export const EASE_MAX_ITEMS = 6000;
 /** One λ the validation tried. */
 export interface EaseCandidate {
   lambda: number;
+  /** DLAE's dropout (0: EASE). */
+  dropout: number;
   /** Recall@20 on the validation pairs, the split's training items excluded. */
   validationRecall: number;
   /** NDCG@20 on the same ranking. */
@@ -85,7 +104,9 @@ export interface EaseResult {
   model: Model;
   /** The λ it was built with. */
   lambda: number;
-  /** Every λ tried, in order (undefined when `lambda` was given without a grid). */
+  /** The dropout it was built with (0: EASE's zero-diagonal closed form; > 0: DLAE). */
+  dropout: number;
+  /** Every (λ, dropout) tried, in order (undefined when both were given without a grid). */
   candidates?: EaseCandidate[];
   /** The validation split: the pairs every candidate was scored on. */
   validation: Interactions;
@@ -110,6 +131,14 @@ function checkOptions(o: EaseOptions): void {
       if (!positive(x)) bad(`lambdaGrid[${i}]`, 'a finite number > 0', x);
     });
   }
+  const dropout = (x: unknown) => typeof x === 'number' && x >= 0 && x < 1;
+  if (o.dropout !== undefined && !dropout(o.dropout)) bad('dropout', 'a number in [0, 1)');
+  if (o.dropoutGrid !== undefined) {
+    if (!Array.isArray(o.dropoutGrid) || o.dropoutGrid.length === 0) bad('dropoutGrid', 'a non-empty array of numbers in [0, 1)');
+    o.dropoutGrid.forEach((x, i) => {
+      if (!dropout(x)) bad(`dropoutGrid[${i}]`, 'a number in [0, 1)', x);
+    });
+  }
   if (typeof o.seed !== 'number' || !Number.isInteger(o.seed)) bad('seed', 'an integer');
   if (o.splitSeed !== undefined && (typeof o.splitSeed !== 'number' || !Number.isInteger(o.splitSeed)))
     bad('splitSeed', 'an integer');
@@ -122,21 +151,36 @@ function checkOptions(o: EaseOptions): void {
   if (o.onLog !== undefined && typeof o.onLog !== 'function') bad('onLog', 'a function');
 }
 
-/** B (items × items, row j = what item j adds to a user's scores) for the pairs whose Gram matrix is at `gram`. */
-function weightsFor(backend: Backend, gram: number, m: number, lambda: number): Float32Array {
+/**
+ * B (items × items, row j = what item j adds to a user's scores) for the pairs whose Gram matrix
+ * is at `gram`: EASE's when dropout is 0, else DLAE's with Λ_j = λ + p/(1−p)·G_jj.
+ */
+function weightsFor(backend: Backend, gram: number, m: number, lambda: number, dropout: number): Float32Array {
   const work = backend.alloc(m * m * backend.floatBytes);
+  const penalty = dropout > 0 ? backend.alloc(m * backend.floatBytes) : 0;
   try {
     backend.kernels.copy_f32(work, gram, m * m);
-    const status = backend.kernels.spd_inverse(work, m, lambda);
+    if (dropout > 0) {
+      // The per-item penalty goes on the diagonal here (m numbers), so the inverse takes no shift.
+      const g = backend.floats(work, m * m);
+      const p = backend.floats(penalty, m);
+      for (let j = 0; j < m; j++) {
+        p[j] = lambda + (dropout / (1 - dropout)) * g[j * m + j]!;
+        g[j * m + j] = g[j * m + j]! + p[j]!;
+      }
+    }
+    const status = backend.kernels.spd_inverse(work, m, dropout > 0 ? 0 : lambda);
     if (status !== 0)
       fail(
         'DIVERGED',
         `trainEase: XᵀX + ${lambda}·I is not positive definite at row ${status - 1} (rounding; try a larger lambda)`,
       );
-    backend.kernels.ease_weights(work, m);
+    if (dropout > 0) backend.kernels.dlae_weights(work, penalty, m);
+    else backend.kernels.ease_weights(work, m);
     return Float32Array.from(backend.floats(work, m * m));
   } finally {
     backend.free(work);
+    if (penalty) backend.free(penalty);
   }
 }
 
@@ -218,62 +262,72 @@ export async function trainEase(ds: RecipeData, options: Partial<EaseOptions> = 
   if (positives.users.length < 2) fail('EMPTY_DATA', 'trainEase: EASE needs at least two training positives');
   const split = carveValidation(positives, o.validationFraction, o.splitSeed ?? o.seed);
   const backend = o.backend ?? (await loadWasmBackend());
-  const search = o.lambdaGrid !== undefined || o.lambda === undefined;
+  // λ given alone keeps its meaning from before DLAE: EASE at that λ, nothing searched.
+  const dropouts =
+    o.dropoutGrid ??
+    (o.dropout !== undefined ? [o.dropout] : o.lambda !== undefined && o.lambdaGrid === undefined ? [0] : EASE_DROPOUTS);
+  const search = o.lambdaGrid !== undefined || o.lambda === undefined || dropouts.length > 1;
   const candidates: EaseCandidate[] = [];
   let best: { candidate: EaseCandidate; B: Float32Array } | undefined;
   let lambda = o.lambda ?? 500;
+  let dropout = dropouts[0]!;
   // One model on the split's training pairs serves every λ tried (its B replaced each time);
   // without keepSearchModel it then becomes the final model (its history sets and B replaced).
   let held: { model: Model; B: Float32Array } | undefined;
   const gram = gramOf(backend, split.train, userCount, m);
   try {
-    /** Builds at λ on the split's training pairs and scores the validation pairs; returns −Recall@20. */
-    const tryLambda = async (l: number): Promise<number> => {
+    /** Builds at (λ, dropout) on the split's training pairs and scores the validation pairs; returns −Recall@20. */
+    const tryLambda = async (l: number, p: number): Promise<number> => {
       const t0 = performance.now();
-      const B = weightsFor(backend, gram, m, l);
+      const B = weightsFor(backend, gram, m, l, p);
       if (held) held.model.setParameters({ 'user.history.embedding': B });
       else held = { model: await easeModel(ds, split.train, B, o.threads), B };
       held.B = B;
       const metrics = held.model.rows.evaluateRanking(split.validation, { ks: [20], exclude: split.train });
       const candidate: EaseCandidate = {
         lambda: l,
+        dropout: p,
         validationRecall: metrics.recall[20]!,
         validationNdcg: metrics.ndcg[20]!,
         seconds: (performance.now() - t0) / 1000,
       };
       candidates.push(candidate);
       o.onLog?.(
-        `lambda ${l}: validation Recall@20 ${candidate.validationRecall.toFixed(4)}, NDCG@20 ${candidate.validationNdcg.toFixed(4)} (${candidate.seconds.toFixed(2)} s)`,
+        `lambda ${l}${p > 0 ? `, dropout ${p}` : ''}: validation Recall@20 ${candidate.validationRecall.toFixed(4)}, NDCG@20 ${candidate.validationNdcg.toFixed(4)} (${candidate.seconds.toFixed(2)} s)`,
       );
       if (!best || candidate.validationRecall > best.candidate.validationRecall) best = { candidate, B };
       return -candidate.validationRecall;
     };
     if (!search) {
       if (o.keepSearchModel) {
-        const B = weightsFor(backend, gram, m, lambda);
+        const B = weightsFor(backend, gram, m, lambda, dropout);
         held = { model: await easeModel(ds, split.train, B, o.threads), B };
       }
-    } else if (o.lambdaGrid !== undefined) {
-      for (const l of o.lambdaGrid) await tryLambda(l);
-    } else {
-      // The walk: λ and its two neighbours on the ladder, then onward while each step improves.
-      const start = o.lambda ?? 500;
-      const ladder = EASE_LADDER.includes(start) ? [...EASE_LADDER] : [...EASE_LADDER, start].sort((a, b) => a - b);
-      const center = ladder.indexOf(start);
-      const scores = new Map<number, number>();
-      for (const i of [center, center - 1, center + 1])
-        if (i >= 0 && i < ladder.length) scores.set(i, await tryLambda(ladder[i]!));
-      let at = [...scores].reduce((x, y) => (y[1] < x[1] ? y : x))[0];
-      const step = Math.sign(at - center);
-      for (let i = at + step; step !== 0 && i >= 0 && i < ladder.length; i += step) {
-        const score = await tryLambda(ladder[i]!);
-        if (!(score < scores.get(at)!)) break;
-        scores.set(i, score);
-        at = i;
+    } else
+      for (const p of dropouts) {
+        if (o.lambdaGrid !== undefined) for (const l of o.lambdaGrid) await tryLambda(l, p);
+        else if (o.lambda !== undefined && o.dropoutGrid !== undefined) await tryLambda(o.lambda, p);
+        else {
+          // The walk: λ and its two neighbours on the ladder, then onward while each step improves.
+          const start = o.lambda ?? 500;
+          const ladder = EASE_LADDER.includes(start) ? [...EASE_LADDER] : [...EASE_LADDER, start].sort((a, b) => a - b);
+          const center = ladder.indexOf(start);
+          const scores = new Map<number, number>();
+          for (const i of [center, center - 1, center + 1])
+            if (i >= 0 && i < ladder.length) scores.set(i, await tryLambda(ladder[i]!, p));
+          let at = [...scores].reduce((x, y) => (y[1] < x[1] ? y : x))[0];
+          const step = Math.sign(at - center);
+          for (let i = at + step; step !== 0 && i >= 0 && i < ladder.length; i += step) {
+            const score = await tryLambda(ladder[i]!, p);
+            if (!(score < scores.get(at)!)) break;
+            scores.set(i, score);
+            at = i;
+          }
+        }
       }
-    }
     if (best) {
       lambda = best.candidate.lambda;
+      dropout = best.candidate.dropout;
       if (o.keepSearchModel && held!.B !== best.B) held!.model.setParameters({ 'user.history.embedding': best.B });
     }
   } catch (error) {
@@ -289,7 +343,7 @@ export async function trainEase(ds: RecipeData, options: Partial<EaseOptions> = 
     const all = gramOf(backend, positives, userCount, m);
     let B: Float32Array;
     try {
-      B = weightsFor(backend, all, m, lambda);
+      B = weightsFor(backend, all, m, lambda, dropout);
     } finally {
       backend.free(all);
     }
@@ -301,11 +355,12 @@ export async function trainEase(ds: RecipeData, options: Partial<EaseOptions> = 
     } else model = await easeModel(ds, positives, B, o.threads);
     model.setSeen(ds.train.users, ds.train.items);
     o.onLog?.(
-      `built on all ${positives.users.length} training positives with lambda ${lambda} (${((performance.now() - t0) / 1000).toFixed(2)} s)`,
+      `built on all ${positives.users.length} training positives with lambda ${lambda}${dropout > 0 ? `, dropout ${dropout}` : ''} (${((performance.now() - t0) / 1000).toFixed(2)} s)`,
     );
     return {
       model,
       lambda,
+      dropout,
       ...(search ? { candidates } : {}),
       validation: split.validation,
       ...(searchModel ? { searchModel } : {}),

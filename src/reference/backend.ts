@@ -31,7 +31,7 @@ import {
 import { adamUpdate, adamRows, adagradRows, sgdUpdate } from './optimizers.js';
 import { scanFields } from './parse.js';
 import { autorecEncode, autorecGrad } from './autorec.js';
-import { easeGram, spdInverse, easeWeights } from './ease.js';
+import { easeGram, spdInverse, easeWeights, dlaeWeights } from './ease.js';
 import { topkAccumulate, quantizeRowsI8, approximateScore, rankTargets } from './score.js';
 
 export class ReferenceBackend implements Backend {
@@ -242,6 +242,7 @@ export class ReferenceBackend implements Backend {
         easeGram(this.floats(G, m * m), I(offsets, n + 1), this.intTail(ids), weights === 0 ? null : this.tail(weights), n, m),
       spd_inverse: (A, n, shift) => spdInverse(this.floats(A, n * n), n, shift),
       ease_weights: (P, m) => easeWeights(this.floats(P, m * m), m),
+      dlae_weights: (P, penalty, m) => dlaeWeights(this.floats(P, m * m), this.floats(penalty, m), m),
       adagrad_rows: (p, g, acc, rows, nrows, dim, lr, eps, decay) =>
         adagradRows(this.tail(p), this.tail(g), this.tail(acc), I(rows, nrows), dim, lr, eps, decay),
       score_matrix: (s, q, items, b, n, d) => scoreMatrix(F(s, b * n), F(q, b * d), F(items, n * d), b, n, d),

@@ -58,3 +58,8 @@ export function easeWeights(P: Float64Array, m: number): void {
   const diagonal = Float64Array.from({ length: m }, (_, j) => P[j * m + j]!);
   for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) P[i * m + j] = i === j ? 0 : -P[i * m + j]! / diagonal[j]!;
 }
+
+/** B_ij = δ_ij − P_ij·Λ_j (DLAE), in place over P (m×m), Λ the per-item penalty. */
+export function dlaeWeights(P: Float64Array, penalty: Float64Array, m: number): void {
+  for (let i = 0; i < m; i++) for (let j = 0; j < m; j++) P[i * m + j] = (i === j ? 1 : 0) - P[i * m + j]! * penalty[j]!;
+}

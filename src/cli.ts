@@ -273,16 +273,23 @@ program
 
 program
   .command('export')
-  .description("a saved model's embeddings for a vector database, or its towers as ONNX models (docs/serving.md)")
+  .description(
+    "a saved model's embeddings for a vector database, its towers as ONNX models, or a serving bundle for devices (docs/serving.md)",
+  )
   .requiredOption('--model <file>', 'a model written by twotower train --out')
   .addOption(
-    new Option('--format <format>', 'jsonl: {"id", "vector"} per line; npy: float32 rows, ids beside; onnx: the towers')
-      .choices([...VECTOR_FORMATS, 'onnx'])
+    new Option(
+      '--format <format>',
+      'jsonl: {"id", "vector"} per line; npy: float32 rows, ids beside; onnx: the towers; bundle: one file for loadBundle (--out is that file)',
+    )
+      .choices([...VECTOR_FORMATS, 'onnx', 'bundle'])
       .default('jsonl'),
   )
+  .addOption(new Option('--items <form>', 'bundle: item vectors as int8 (default) or f32').choices(['int8', 'f32']))
+  .option('--users', 'bundle: keep every user (id rows, features, training items); default: none, a device serves one person')
   .addOption(new Option('--side <side>', 'which embeddings').choices(['user', 'item', 'both']).default('both'))
   .option('--no-augment', 'leave out the bias columns (then inner products omit the biases)')
-  .requiredOption('--out <dir>', 'the directory to write users.jsonl / items.npy (+ items.ids.txt) into')
+  .requiredOption('--out <dir>', 'the directory to write users.jsonl / items.npy (+ items.ids.txt) into; with bundle, the file')
   .option('--json', 'print one JSON object', false)
   .action(exportCommand);
 

@@ -43,6 +43,8 @@ export const ERROR_CODES = [
   'OUT_OF_MEMORY',
   /** The model or scorer was disposed / closed. */
   'DISPOSED',
+  /** The model was loaded from a serving bundle, which ranks and personalises but does not train (fit, update, addItems). */
+  'SERVING_ONLY',
   /** The call continues training (update, foldIn) but the model was never trained. */
   'NOT_TRAINED',
   /** Training produced a non-finite loss or weights (the parameters were restored), or a model computes non-finite scores. */

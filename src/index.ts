@@ -2,7 +2,9 @@
 // nothing here imports a Node-only module, so the same entry point runs in browsers. Threads start
 // on the platform's workers: Web Workers unless an entry installs another (src/node/index.ts:
 // worker_threads), never by an argument of these functions (src/wasm/platform.ts).
-export { Model, createModel, loadModel } from './api/model.js';
+export { Model, createModel, loadModel, loadBundle } from './api/model.js';
+export type { BundleOptions } from './api/bundle.js';
+export type { LabelsInput, LabelSource, SetLabelsResult } from './api/labels.js';
 export type { CreateModelOptions } from './api/create.js';
 export type { LoadModelOptions } from './api/model-bytes.js';
 export { modelMemory, type ModelMemory } from './train/memory.js';

@@ -224,6 +224,7 @@ export async function combineModels(members: readonly Model[], options: CombineO
       families: cores.map((c) => (typeof c.metadata.family === 'string' ? c.metadata.family : null)),
     };
     model.metadata = { ...first.metadata, family: 'ensemble', ensemble: info };
+    internals(model).labels = { ...first.labels };
     // update() continues training the combined model as one, with the settings of the first
     // member that was trained by fit() (closed forms and autoencoders were not).
     const trained = cores.find((c) => c.trainedWith)?.trainedWith;

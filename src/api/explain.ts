@@ -7,6 +7,7 @@ import type { TwoTower } from '../model/twotower.js';
 import type { FeatureKindName, TowerSide } from '../config/model.js';
 import { csrRow } from '../data/csr.js';
 import { fail } from '../errors.js';
+import { labelOf } from './labels.js';
 import { explainPairs, type PairExplanation, type ExplainOptions } from '../rank/explain.js';
 
 /** An id as users give them: a string, or a number. */
@@ -15,9 +16,9 @@ type Id = string | number;
 /** An item behind a score. */
 export type BecauseItem =
   /** An item of the user's interaction set, with its share of the score (the scored item held fixed). */
-  | { kind: 'history'; item: Id; feature: string; weight: number; contribution: number }
+  | { kind: 'history'; item: Id; label?: string; feature: string; weight: number; contribution: number }
   /** One of the user's training items, most like the scored item by embedding cosine (no share of the score). */
-  | { kind: 'similar'; item: Id; similarity: number };
+  | { kind: 'similar'; item: Id; label?: string; similarity: number };
 
 /** One reason a list shows, largest share first. */
 export type Reason =
@@ -120,6 +121,10 @@ export function explainForUser(
           )
           .sort((a, b) => b.contribution - a.contribution)
           .slice(0, becauseCount);
+    for (const b of because) {
+      const label = labelOf(core, 'item', b.item);
+      if (label !== undefined) b.label = label;
+    }
     return {
       user: userId,
       item: itemId(pair.item),

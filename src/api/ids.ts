@@ -9,6 +9,7 @@ import type { TwoTower } from '../model/twotower.js';
 import type { TopKResult } from '../rank/topk-result.js';
 import { Ranked } from '../rank/ranked.js';
 import type { Explanation, ExplainByIdOptions, Reason } from './explain.js';
+import { labelOf } from './labels.js';
 
 /** The id ↔ index maps of a model's users and items, where it was trained from string ids. */
 export interface ModelVocabularies {
@@ -27,6 +28,8 @@ export interface Recommendation {
   /** The item's id. */
   id: Id;
   score: number;
+  /** The item's label (a title such as "Star Wars (1977)"), when the model has one for it (see Model.setLabels). */
+  label?: string;
   /** @deprecated Use `id` (removed in the next minor version; reading it warns once). */
   readonly item: Id;
   /** With `explain`: the top reasons (largest shares of the score first). */
@@ -147,7 +150,14 @@ export function resultLists(core: TwoTower, top: TopKResult, rows: number, k: nu
       );
       picked.forEach((p, i) => (p.score = predicted[i]!));
     }
-    out.push(picked.map((p): Recommendation => new Ranked<Id>(itemIdOf(core, p.j), p.score)));
+    out.push(
+      picked.map((p): Recommendation => {
+        const x: Recommendation = new Ranked<Id>(itemIdOf(core, p.j), p.score);
+        const label = labelOf(core, 'item', x.id);
+        if (label !== undefined) x.label = label;
+        return x;
+      }),
+    );
   }
   return out;
 }

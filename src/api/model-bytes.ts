@@ -11,9 +11,10 @@ import type { LoadOptions } from '../wasm/load.js';
 import { LOSSES, type LossName } from '../train/losses/index.js';
 import { planOptimizers, OPTIMIZERS, type OptimizerName, type OptimizerOptions } from '../train/optimizers/index.js';
 import { checkCarriedSettings, lossConflict } from '../train/options.js';
-import { encodeModelFile, decodeModelFile, jsonDepth, MAX_JSON_DEPTH } from '../io/model-file.js';
+import { encodeModelFile, decodeModelFile, jsonDepth, MAX_JSON_DEPTH, type ModelFileContents } from '../io/model-file.js';
 import { createCore } from './create.js';
 import { setVocabularies, type ModelVocabularies } from './ids.js';
+import { labelsFromJSON, labelsToJSON } from './labels.js';
 
 export interface LoadModelOptions {
   /** How to load the WASM kernels. Default: inlined, 'auto' build. */
@@ -34,6 +35,7 @@ export function encodeCore(core: TwoTower, withState: boolean): Uint8Array {
     userFeatures: core.userTower.table,
     itemFeatures: core.itemTower.table,
     metadata: core.metadata,
+    labels: labelsToJSON(core),
     seen: core.seen,
     loss: core.trainedWith?.loss,
     training: core.trainedWith?.settings,
@@ -63,7 +65,11 @@ export function metadataCopy(value: Record<string, unknown>): Record<string, unk
  */
 export async function decodeCore(bytes: Uint8Array, options: LoadModelOptions = {}): Promise<TwoTower> {
   const name = options.name ?? 'model file';
-  const contents = decodeModelFile(bytes, name);
+  return coreFromContents(decodeModelFile(bytes, name), options, name);
+}
+
+/** The core a model file's decoded contents describe (decodeCore; serving bundles, src/api/bundle.ts, too). */
+export async function coreFromContents(contents: ModelFileContents, options: LoadModelOptions, name: string): Promise<TwoTower> {
   // What the file holds must be what its config declares, block for block, before anything is
   // allocated: a tampered config (a vocabulary of 60 million ids in a 3 KB file) fails here.
   const declared = asModelFileError(name, () => TwoTower.parameterBlocks(contents.config));
@@ -130,6 +136,7 @@ export async function decodeCore(bytes: Uint8Array, options: LoadModelOptions = 
     if (contents.vocabularies.item) vocabularies.items = Vocabulary.fromJSON(contents.vocabularies.item);
     asModelFileError(name, () => setVocabularies(core, vocabularies));
     core.metadata = contents.metadata;
+    asModelFileError(name, () => labelsFromJSON(core, contents.labels));
     if (contents.seen) {
       const { offsets, ids } = contents.seen;
       asModelFileError(name, () => checkCsr(offsets, ids, core.userCount, core.itemCount, 'seen'));
@@ -150,7 +157,7 @@ export async function decodeCore(bytes: Uint8Array, options: LoadModelOptions = 
  * not as the caller's options) and hold only settings a model carries. Throws BAD_MODEL_FILE
  * naming the field and its value.
  */
-function checkHeaderAgainstModel(contents: ReturnType<typeof decodeModelFile>, name: string): void {
+function checkHeaderAgainstModel(contents: ModelFileContents, name: string): void {
   const bad = (what: string): never => fail('BAD_MODEL_FILE', `${name} is corrupted: ${what}`, { file: name });
   const config = contents.config;
   for (const side of ['user', 'item'] as const) {

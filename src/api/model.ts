@@ -9,7 +9,7 @@ import type { TwoTowerConfig } from '../config/model.js';
 import type { FeatureTable } from '../config/feature-table.js';
 import type { Interactions } from '../data/interactions.js';
 import { csrRow } from '../data/csr.js';
-import { checkBooleans } from '../data/checks.js';
+import { checkBooleans, checkId } from '../data/checks.js';
 import { TwoTower } from '../model/twotower.js';
 import { fit as fitCore } from '../train/fit.js';
 import type { LossName } from '../train/losses/index.js';
@@ -25,6 +25,8 @@ import type { EntityFeatures } from './grow-core.js';
 import { explainForUser, type Explanation, type ExplainByIdOptions } from './explain.js';
 import { createCore, type CreateModelOptions } from './create.js';
 import { decodeCore, encodeCore, metadataCopy, type LoadModelOptions } from './model-bytes.js';
+import { labelOf, setLabelsOn, type LabelsInput, type SetLabelsResult } from './labels.js';
+import { decodeBundle, encodeBundle, type BundleOptions } from './bundle.js';
 import { exportEmbeddings, type EmbeddingExport, type ExportEmbeddingsOptions } from './vector-export.js';
 import {
   itemFilter,
@@ -37,6 +39,15 @@ import {
   type Recommendation,
   type RecommendByIdOptions,
 } from './ids.js';
+
+/** Training entry points refuse a core loaded from a serving bundle. */
+function trainable(core: TwoTower, what: string): void {
+  if (core.servingOnly)
+    fail(
+      'SERVING_ONLY',
+      `${what}: this model was loaded from a serving bundle, which ranks and personalises but does not train: train the full model (loadModel) and export a new bundle`,
+    );
+}
 
 let coreOf: (model: Model) => TwoTower;
 let wrap: (core: TwoTower) => Model;
@@ -102,6 +113,32 @@ export class Model {
     setVocabularies(this.#core, vocabularies);
   }
 
+  /**
+   * Sets human names (titles) of items and users, saved with the model and shown as `label` on
+   * results: `{ items?, users? }`, each a Map, an object `{ id: label }` or a list of `[id,
+   * label]` pairs, in your ids. A label replaces the id's old one; labels for ids the model does
+   * not have are dropped (`unknown` counts them). See docs/guide.md, "Labels".
+   */
+  setLabels(labels: LabelsInput): SetLabelsResult {
+    return setLabelsOn(this.#core, labels);
+  }
+  /** The label of an item id (or of a user id with `side: 'user'`), or undefined without one. */
+  label(id: Id, options: { side?: 'item' | 'user' } = {}): string | undefined {
+    const side = options.side ?? 'item';
+    if (side !== 'item' && side !== 'user') fail('BAD_OPTION', `side must be 'item' or 'user', got ${JSON.stringify(side)}`);
+    checkId(id, `a ${side} id`);
+    return labelOf(this.#core, side, id);
+  }
+  /** Copies of every label, by id (keys as results name ids: strings). */
+  get labels(): { items: Map<string, string>; users: Map<string, string> } {
+    return { items: new Map(this.#core.labels.items ?? []), users: new Map(this.#core.labels.users ?? []) };
+  }
+
+  /** True for a model loaded from a serving bundle (loadBundle): it ranks and personalises, but fit, update and addItems throw SERVING_ONLY. */
+  get servingOnly(): boolean {
+    return this.#core.servingOnly;
+  }
+
   /** Free JSON-serialisable facts saved with the model (data source, settings). */
   get metadata(): Record<string, unknown> {
     return structuredClone(this.#core.metadata);
@@ -145,6 +182,7 @@ export class Model {
 
   /** Trains in place; see FitOptions for every setting and its default. */
   fit(train: Interactions, options: FitOptions = {}): FitResult {
+    trainable(this.#core, 'fit');
     return fitCore(this.#core, train, options);
   }
 
@@ -348,6 +386,20 @@ export class Model {
     return encodeCore(core, withState);
   }
 
+  /**
+   * A serving bundle: what a device needs to rank and personalise, without optimizer state or
+   * training data — the item vectors (int8 with a scale per row by default, or f32), the item
+   * biases, the user tower's parameters (by default without the per-user id table: a device
+   * serves one person; `users: true` keeps every user, their features and training items),
+   * vocabularies, labels and the training settings personalisation reads. loadBundle() makes it
+   * a Model again. See BundleOptions and docs/serving.md.
+   */
+  toBundle(options: BundleOptions = {}): Uint8Array {
+    const core = this.#core;
+    core.ensureReady();
+    return encodeBundle(core, options);
+  }
+
   /** Puts a grown core in place of the current one, which is freed (their shared thread pool stays). */
   private replaceCore(next: TwoTower): void {
     const old = this.#core;
@@ -369,6 +421,7 @@ export class Model {
    */
   update(events: readonly UpdateEvent[], options: UpdateOptions = {}): UpdateResult {
     this.#core.live();
+    trainable(this.#core, 'update');
     const { core, result } = updateCore(this.#core, events, options);
     if (this.#core.disposed) {
       // Disposed while it ran (updateCore's callbacks say so first): the grown core is not installed.
@@ -391,6 +444,7 @@ export class Model {
    */
   addItems(items: EntityFeatures): { added: number; start: 'regressed' | 'mean' } {
     this.#core.live();
+    trainable(this.#core, 'addItems');
     const { core, added, start } = addItemsCore(this.#core, items);
     this.replaceCore(core);
     return { added, start };
@@ -424,6 +478,16 @@ export function internals(model: Model): TwoTower {
 /** Builds a model from its config, with freshly initialised (seeded) parameters. */
 export async function createModel(config: TwoTowerConfig, options: CreateModelOptions = {}): Promise<Model> {
   return wrap(await createCore(config, options));
+}
+
+/**
+ * A model from a serving bundle's bytes (Model.toBundle, `twotower export --format bundle`): it
+ * recommends, explains and personalises as the model it came from did (its item vectors as the
+ * bundle keeps them), and fit, update and addItems throw SERVING_ONLY. Throws BAD_MODEL_FILE for
+ * bytes that are not a bundle, are truncated or corrupted.
+ */
+export async function loadBundle(bytes: Uint8Array, options: LoadModelOptions = {}): Promise<Model> {
+  return wrap(await decodeBundle(bytes, options));
 }
 
 /**

@@ -13,6 +13,7 @@ import { regressColdRows } from '../train/cold-rows.js';
 import { recipeOptions, type RecipeOptions } from './recipe-config.js';
 import { trainRecipe } from './recipe.js';
 import { trainBest, type BestOptions } from './best.js';
+import { labelPairs, setLabelsOn, type LabelsInput } from './labels.js';
 
 /** One interaction in the user's own ids. */
 export interface TrainEvent {
@@ -52,6 +53,12 @@ export interface TrainOptions extends Partial<Omit<RecipeOptions, 'loss'>>, Best
   items?: EntityValues;
   /** User features by id, as `items`. Default none. */
   users?: EntityValues;
+  /**
+   * Human names kept with the model and shown as results' `label`: `{ items?, users? }`, each a
+   * Map, an object `{ id: label }` or a list of `[id, label]` pairs (as Model.setLabels takes
+   * them; labels of ids no event or feature row names are dropped). Default none.
+   */
+  labels?: LabelsInput;
 }
 
 /** Names the recipe gives its own features, per tower: a column may not take them. */
@@ -76,8 +83,15 @@ export async function train(events: Iterable<TrainEvent>, options: TrainOptions 
     recipe = 'default',
     seeds,
     autorecSeeds,
+    labels,
     ...given
   } = options;
+  // Checked before training, so that a malformed label costs no training run.
+  if (labels !== undefined) {
+    if (!labels || typeof labels !== 'object') fail('BAD_OPTION', 'train: options.labels must be { items?, users? }');
+    for (const side of ['items', 'users'] as const)
+      if (labels[side] !== undefined) labelPairs(labels[side], `train: options.labels.${side}`);
+  }
   if (recipe !== 'default' && recipe !== 'best')
     fail('BAD_OPTION', `train: options.recipe must be 'default' or 'best', got ${JSON.stringify(recipe)}`, {
       option: 'options.recipe',
@@ -145,6 +159,12 @@ export async function train(events: Iterable<TrainEvent>, options: TrainOptions 
   const o = recipeOptions(loss, { ...given, ...(withFeatures ? { sideFeatures: true } : {}) });
   const { model } =
     recipe === 'best' ? await trainBest(recipeData, { ...o, seeds, autorecSeeds }) : await trainRecipe(recipeData, o);
+  try {
+    if (labels !== undefined) setLabelsOn(internals(model), labels, 'train: options.labels');
+  } catch (error) {
+    model.dispose();
+    throw error;
+  }
   if (!withFeatures) return model;
   try {
     const metadata: Record<string, unknown> = {};

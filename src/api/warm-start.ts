@@ -6,12 +6,14 @@
 // carried; ids the source never saw keep their fresh initial values. Tables of category codes
 // are copied only when both models encoded their values alike; dense layers only when their
 // tower reads the same features in the same order. Optimizer state is not carried (Adam starts
-// afresh). The result says what was copied.
+// afresh). The result says what was copied. Labels come along for the ids both models name alike
+// (the target's own labels win).
 import { fail } from '../errors.js';
 import type { FeatureSpec, TowerSide, TwoTowerConfig } from '../config/model.js';
 import type { Vocabulary } from '../data/vocabulary.js';
 import { featureKind } from '../model/features/index.js';
 import { internals, Model } from './model.js';
+import { carryLabels } from './labels.js';
 
 /** One parameter block of the target and what warmStart did with it. */
 export interface WarmStartBlock {
@@ -155,6 +157,7 @@ export function warmStart(target: Model, source: Model): WarmStartReport {
     }
   }
   if (Object.keys(values).length) target.setParameters(values);
+  carryLabels(s, t);
   return { blocks };
 }
 

@@ -1,18 +1,22 @@
 // `twotower export`: a saved model's embeddings as files for a vector database — JSON Lines, or
 // NumPy .npy with the ids beside it (one per line) — augmented with the bias columns when the
 // model has biases, so that a plain inner product is the model's score; or its towers as ONNX
-// models (docs/serving.md).
+// models; or a serving bundle, one file a device ranks and personalises with (docs/serving.md).
 import { mkdirSync, rmdirSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { loadModelFile, stageFile, type StagedFile } from '../node/model-io.js';
+import { loadModelFile, stageFile, writeFileAtomic, type StagedFile } from '../node/model-io.js';
 import { checkOutput, writeFailure } from '../node/paths.js';
 import { fail } from '../errors.js';
 import type { VectorFormat } from '../index.js';
 
 export interface ExportFlags {
   model: string;
-  /** A vector format (embeddings), or 'onnx' (the towers). */
-  format: VectorFormat | 'onnx';
+  /** A vector format (embeddings), 'onnx' (the towers) or 'bundle' (a serving bundle: --out is its file). */
+  format: VectorFormat | 'onnx' | 'bundle';
+  /** Bundle only: how its item vectors are stored. Default 'int8'. */
+  items?: 'int8' | 'f32';
+  /** Bundle only: keep every user (id rows, features, training items). Default false. */
+  users?: boolean;
   side: 'user' | 'item' | 'both';
   /** commander's --no-augment: false when given. */
   augment?: boolean;
@@ -91,7 +95,32 @@ async function writeAll(out: string, files: readonly { file: string; data: Uint8
   }
 }
 
+/** `--format bundle`: the model's serving bundle, written atomically to the file --out. */
+async function exportBundle(f: ExportFlags): Promise<void> {
+  checkOutput('--out', f.out, [['--model', f.model]]);
+  const model = await loadModelFile(f.model);
+  try {
+    const items = f.items ?? 'int8';
+    const users = f.users === true;
+    const bytes = model.toBundle({ items, users });
+    await writeFileAtomic(f.out, bytes);
+    const modelBytes = statSync(f.model).size;
+    if (f.json)
+      console.log(
+        JSON.stringify({ model: f.model, format: 'bundle', file: f.out, bytes: bytes.length, modelBytes, items, users }),
+      );
+    else
+      console.error(
+        `a serving bundle (${model.itemCount} item vectors as ${items}${users ? ', every user' : ', no per-user rows'}${model.labels.items.size ? `, ${model.labels.items.size} item labels` : ''}; ${bytes.length} bytes, ${(bytes.length / modelBytes).toFixed(2)} × the model file) → ${f.out}`,
+      );
+  } finally {
+    model.dispose();
+  }
+}
+
 export async function exportCommand(f: ExportFlags): Promise<void> {
+  if (f.format === 'bundle') return exportBundle(f);
+  if (f.items !== undefined || f.users !== undefined) fail('BAD_OPTION', '--items and --users are options of --format bundle');
   const sides = f.side === 'both' ? (['user', 'item'] as const) : ([f.side] as const);
   const names = fileNames(f.format, sides);
   checkOutput('--out', f.out, [['--model', f.model]], names);
@@ -111,7 +140,7 @@ export async function exportCommand(f: ExportFlags): Promise<void> {
       if (f.json) console.log(JSON.stringify({ model: f.model, format: 'onnx', files: written }));
       return;
     }
-    const format = f.format;
+    const format = f.format as VectorFormat;
     const exports = sides.map((side) =>
       model.exportEmbeddings({ side, format, augment: f.augment === false ? false : undefined }),
     );

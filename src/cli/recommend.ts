@@ -69,6 +69,7 @@ export async function recommendCommand(f: RecommendFlags): Promise<void> {
       list.forEach((x, r) =>
         console.log(
           `${r + 1}\t${x.id}\t${x.score.toFixed(4)}` +
+            (x.label !== undefined ? `\t${x.label}` : '') +
             (x.reasons ? `\twhy: ${x.reasons.map(describeReason).join('; ') || '—'}` : ''),
         ),
       );

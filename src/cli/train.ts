@@ -306,6 +306,8 @@ export async function train(f: TrainFlags): Promise<void> {
     // How the file was read where flags (or an inferred item column) chose it: update and eval read alike.
     ...(Object.keys(read).length ? { read } : {}),
   };
+  // Titles and names from the side files: results and `recommend` show them.
+  if (ds.labels) model.setLabels(ds.labels);
   const explicit = !LOSSES[loss].implicit;
   const { rmse, mae } = explicit ? model.evaluate(ds.test!) : { rmse: NaN, mae: NaN };
   // Ranking metrics for every loss: each test user's items ranked among all items, training items excluded.

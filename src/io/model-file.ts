@@ -11,7 +11,14 @@ import { crc32 } from '../util/crc32.js';
 import type { TwoTowerConfig } from '../config/model.js';
 import type { FeatureTable, FeatureColumn, MultiHotColumn } from '../config/feature-table.js';
 import type { VocabularyJSON } from '../data/vocabulary.js';
-import { validateHeader, impliedBodyLength, type Header, type Section, type ColumnLayout } from './model-header.js';
+import {
+  validateHeader,
+  impliedBodyLength,
+  type Header,
+  type Section,
+  type ColumnLayout,
+  type LabelsJSON,
+} from './model-header.js';
 
 export { MAX_JSON_DEPTH, jsonDepth } from './model-header.js';
 
@@ -29,6 +36,8 @@ export interface ModelFileContents {
   userFeatures?: FeatureTable;
   itemFeatures?: FeatureTable;
   metadata: Record<string, unknown>;
+  /** Human names by id (see src/api/labels.ts). */
+  labels?: LabelsJSON;
   /** Each user's training items (CSR), for excluding them from recommendations. */
   seen?: { offsets: Int32Array; ids: Int32Array };
   /** The loss the model was last trained with. */
@@ -82,6 +91,7 @@ export function encodeModelFile(contents: ModelFileContents): Uint8Array {
     vocabularies: contents.vocabularies,
     features: { user: table(contents.userFeatures), item: table(contents.itemFeatures) },
     metadata: contents.metadata,
+    ...(contents.labels ? { labels: contents.labels } : {}),
     ...(contents.loss ? { loss: contents.loss } : {}),
     ...(contents.seen ? { seen: { offsets: section(contents.seen.offsets), ids: section(contents.seen.ids) } } : {}),
     ...(contents.training ? { training: contents.training } : {}),
@@ -248,6 +258,7 @@ export function decodeModelFile(bytes: Uint8Array, name = 'model file'): ModelFi
     userFeatures: table(header.features.user),
     itemFeatures: table(header.features.item),
     metadata: header.metadata ?? {},
+    ...(header.labels !== undefined ? { labels: header.labels } : {}),
     ...(header.loss !== undefined ? { loss: header.loss } : {}),
     ...(header.training !== undefined ? { training: header.training } : {}),
     ...(header.optimizerState

@@ -26,6 +26,8 @@ export interface Header {
     item?: { count: number; columns: Record<string, ColumnLayout> };
   };
   metadata: Record<string, unknown>;
+  /** Human names by id, `[id, label]` pairs per side (absent: none, or a file from before 0.2). */
+  labels?: LabelsJSON;
   seen?: { offsets: Section; ids: Section };
   /** The loss the model was last trained with (absent: never trained, or an older file). */
   loss?: string;
@@ -33,6 +35,12 @@ export interface Header {
   training?: Record<string, unknown>;
   /** Optimizer state per parameter group: its optimizer's name and its slots (absent: none kept). */
   optimizerState?: { group: string; owner: string; slots: Section[] }[];
+}
+
+/** Labels as a model file's header holds them: `[id, label]` pairs per side. */
+export interface LabelsJSON {
+  user?: [string, string][];
+  item?: [string, string][];
 }
 
 /** How deep a header (or model metadata) may nest: deeper JSON overflows the stack when written back. */
@@ -174,6 +182,14 @@ export function validateHeader(header: unknown, bodyLength: number, name: string
     }
   }
   if (h.metadata !== undefined && !isObject(h.metadata)) bad('metadata must be an object');
+  if (h.labels !== undefined) {
+    if (!isObject(h.labels)) bad('labels must be an object');
+    for (const [side, pairs] of Object.entries(h.labels as Record<string, unknown>)) {
+      if (side !== 'user' && side !== 'item') bad(`labels.${side} is not a side (user, item)`);
+      if (!Array.isArray(pairs) || pairs.some((p) => !Array.isArray(p) || p.length !== 2 || p.some((x) => typeof x !== 'string')))
+        bad(`labels.${side} must be a list of [id, label] string pairs`);
+    }
+  }
   if (h.loss !== undefined && (typeof h.loss !== 'string' || !/^[a-z0-9_-]{1,32}$/i.test(h.loss)))
     bad(`loss must be a loss name, got ${JSON.stringify(h.loss)}`);
   if (h.training !== undefined) {

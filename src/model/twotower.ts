@@ -53,6 +53,10 @@ export class TwoTower {
   trainedWith: { loss: string; implicit: boolean; settings?: Record<string, unknown> } | undefined;
   /** Free JSON-serialisable facts saved with the model (data source, feature specs, training settings). */
   metadata: Record<string, unknown> = {};
+  /** Human names of users and items (titles), keyed by id as results name them (src/api/labels.ts). */
+  labels: { users?: ReadonlyMap<string, string>; items?: ReadonlyMap<string, string> } = {};
+  /** Set on a core loaded from a serving bundle (src/api/bundle.ts): it ranks and personalises, never trains. */
+  servingOnly = false;
   /** Batch scratch shared by prediction and training. */
   readonly pairs: PairScratch;
   /** Worker threads for row-parallel kernels (createModel's `threads`), or null: one thread. */

@@ -8,7 +8,14 @@ import { buildSideFeatures, type BuiltSideFeatures, type SideFeatureSpec } from 
 import type { ColumnMapping, RatingsData } from '../data/ratings.js';
 import type { Delimiter } from './delimited.js';
 import { loadRatingsFile, previewColumns, type RatingsFormat } from './ratings-file.js';
-import { findMovieLensSideFiles, genericSideFile, inferSideFeatures, readSideFile, type SideFileSpec } from './side-files.js';
+import {
+  findMovieLensSideFiles,
+  genericSideFile,
+  inferSideFeatures,
+  readSideFile,
+  sideLabels,
+  type SideFileSpec,
+} from './side-files.js';
 
 export interface DatasetOptions {
   data: string;
@@ -39,6 +46,11 @@ export interface Dataset {
   /** The specs used, saved with a model so that new entities can be encoded the same way. */
   userSpecs?: SideFeatureSpec[];
   itemSpecs?: SideFeatureSpec[];
+  /**
+   * Display names from the side files (u.item's titles, a title or name column), by id: pass
+   * them to model.setLabels (the CLI's train keeps them in the model).
+   */
+  labels?: { users?: Map<string, string>; items?: Map<string, string> };
   /** false for an event log: no rating column, every row a positive. */
   hasRatings: boolean;
   /** Where the training file's columns were found (header names, or 0-based indices without a header). */
@@ -135,6 +147,18 @@ export async function loadDataset(o: DatasetOptions): Promise<Dataset> {
     out.itemSide = buildSideFeatures('item', itemSource.source, items, itemSource.features);
     out.itemSpecs = itemSource.features;
     notes.push(`item features from ${itemSource.spec.label}: ${itemSource.features.map((f) => f.name).join(', ')}`);
+  }
+  const labels = {
+    users: userSource && sideLabels(userSource.spec, userSource.source),
+    items: itemSource && sideLabels(itemSource.spec, itemSource.source),
+  };
+  for (const side of ['users', 'items'] as const) {
+    const found = labels[side];
+    if (!found) continue;
+    (out.labels ??= {})[side] = found;
+    notes.push(
+      `${side === 'users' ? 'user' : 'item'} labels: ${found.size} from ${(side === 'users' ? userSource : itemSource)!.spec.label}`,
+    );
   }
   notes.push(
     o.hashBuckets ? `ids hashed into ${o.hashBuckets} buckets each` : `${users.size - 1} users, ${items.size - 1} items`,

@@ -23,6 +23,8 @@ export interface SideFileSpec {
   features?: SideFeatureSpec[];
   /** A name for messages ("MovieLens 100K u.user"). */
   label: string;
+  /** Column holding each entity's display name (u.item's title); undefined: a header column named title or name, if any. */
+  labelColumn?: number;
 }
 
 const ML100K_GENRES = Array.from({ length: 19 }, (_, g) => 5 + g);
@@ -139,6 +141,7 @@ export function findMovieLensSideFiles(
         idColumn: 0,
         features: MOVIELENS_100K_ITEMS,
         label: 'MovieLens 100K u.item',
+        labelColumn: 1,
       },
     };
   }
@@ -235,6 +238,35 @@ export async function readSideFile(spec: SideFileSpec): Promise<SideSource> {
   });
   if (rows.size === 0) fail('EMPTY_DATA', `${file}: no rows`);
   return { file, header, rows };
+}
+
+/** Header names of a column that holds display names (case-insensitive), in order of preference. */
+const LABEL_COLUMNS = ['title', 'name'];
+
+/**
+ * The display names a side file gives, by id: its spec's label column, else the first header
+ * column named title or name (case-insensitive; never the id column). Undefined when it has
+ * none; rows with an empty name are left out.
+ */
+export function sideLabels(spec: SideFileSpec, source: SideSource): Map<string, string> | undefined {
+  let column = spec.labelColumn;
+  if (column === undefined && source.header) {
+    const lower = source.header.map((h) => h.trim().toLowerCase());
+    for (const name of LABEL_COLUMNS) {
+      const at = lower.findIndex((h, i) => h === name && i !== spec.idColumn);
+      if (at >= 0) {
+        column = at;
+        break;
+      }
+    }
+  }
+  if (column === undefined) return undefined;
+  const labels = new Map<string, string>();
+  for (const [id, row] of source.rows) {
+    const label = row.fields[column]?.trim() ?? '';
+    if (label !== '') labels.set(id, label);
+  }
+  return labels.size > 0 ? labels : undefined;
 }
 
 /**

@@ -93,6 +93,8 @@ export function grow(old: TwoTower, plan: GrowPlan): TwoTower {
     copyParameters(old, core);
     core.vocabularies = { ...old.vocabularies };
     core.metadata = structuredClone(old.metadata);
+    core.labels = { ...old.labels };
+    core.servingOnly = old.servingOnly;
     core.trainedWith = old.trainedWith && structuredClone(old.trainedWith);
     if (old.seen) {
       const end = old.seen.offsets[old.userCount]!;

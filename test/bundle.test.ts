@@ -43,7 +43,11 @@ describe('a serving bundle of a small trained model', () => {
   afterAll(() => model.dispose());
 
   it('with f32 items and every user, recommends exactly what the model recommends (ids, scores, labels)', async () => {
-    const bundle = await loadBundle(model.toBundle({ items: 'f32', users: true }));
+    // As a Node Buffer inside a larger pool, as readFileSync may give it.
+    const bytes = model.toBundle({ items: 'f32', users: true });
+    const pooled = Buffer.alloc(bytes.length + 8);
+    pooled.set(bytes, 8);
+    const bundle = await loadBundle(pooled.subarray(8));
     for (const u of ['u0', 'u1', 'u17', 'u39']) {
       const a = model.recommend(u, { k: 10 }),
         b = bundle.recommend(u, { k: 10 });

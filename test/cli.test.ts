@@ -6,7 +6,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, existsSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { tmpdir } from 'node:os';
-import { generateSynthetic } from '../src/index.js';
+import { generateSynthetic, loadBundle } from '../src/index.js';
+import { ML100K, HAVE_ML100K } from './data.js';
 
 const CLI = resolve(import.meta.dirname, '..', 'dist', 'cli.js');
 let dir = '';
@@ -681,5 +682,51 @@ describe('twotower update / add-items', () => {
     expect(again.code).toBe(1);
     expect(again.stderr).toMatch(/every item in it is already in upd\.ttm/);
     expect(existsSync(path('upd5.ttm'))).toBe(false);
+  });
+});
+
+describe.skipIf(!HAVE_ML100K)('labels and serving bundles (MovieLens 100K u.item titles)', () => {
+  it('train keeps u.item titles: recommend prints them beside the ids and --json carries `label`; export --format bundle writes a bundle that keeps them', async () => {
+    const out = path('ml-labels.ttm');
+    const t = run('train', '--data', join(ML100K, 'u1.base'), '--epochs', '3', '--out', out, '--json');
+    expect(t.code, t.stderr).toBe(0);
+    expect(t.stderr).toContain('item labels: 1682 from MovieLens 100K u.item');
+    const json = JSON.parse(run('recommend', '--model', out, '--user', '196', '-k', '5', '--json').last);
+    expect(json.items).toHaveLength(5);
+    for (const x of json.items) {
+      expect(typeof x.id).toBe('string');
+      expect(x.label).toMatch(/\(\d{4}\)$/); // every ML-100K title ends in its year
+    }
+    const text = run('recommend', '--model', out, '--user', '196', '-k', '5');
+    const first = text.stdout.trim().split('\n')[0]!.split('\t');
+    expect(first.slice(0, 2)).toEqual(['1', json.items[0].id]);
+    expect(first[3]).toBe(json.items[0].label);
+    const file = path('ml.bundle');
+    const e = run('export', '--model', out, '--format', 'bundle', '--out', file, '--json');
+    expect(e.code, e.stderr).toBe(0);
+    const written = JSON.parse(e.last);
+    expect(written).toMatchObject({ format: 'bundle', file, items: 'int8', users: false });
+    expect(written.bytes / written.modelBytes).toBeLessThanOrEqual(0.35);
+    const bundle = await loadBundle(readFileSync(file));
+    expect(bundle.label('50')).toBe('Star Wars (1977)');
+    expect(bundle.userCount).toBe(1);
+    bundle.dispose();
+    const f32 = run(
+      'export',
+      '--model',
+      out,
+      '--format',
+      'bundle',
+      '--items',
+      'f32',
+      '--users',
+      '--out',
+      path('ml-f32.bundle'),
+      '--json',
+    );
+    expect(JSON.parse(f32.last)).toMatchObject({ items: 'f32', users: true });
+    const wrong = run('export', '--model', out, '--format', 'jsonl', '--items', 'f32', '--out', path('vectors'));
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toContain('--items and --users are options of --format bundle');
   });
 });

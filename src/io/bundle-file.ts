@@ -143,7 +143,8 @@ export function decodeBundleFile(bytes: Uint8Array, name: string): BundleContent
       length = int(r!.bytes, `${where}.bytes`);
     if (offset % 4 !== 0 || offset + length > bodyLength) bad(`${where} lies outside the body`);
     if (bytesWanted >= 0 && length !== bytesWanted) bad(`${where} holds ${length} bytes, expected ${bytesWanted}`);
-    return bytes.slice(bodyStart + offset, bodyStart + offset + length);
+    // A copy with its own buffer (a Node Buffer's slice is a view into a shared pool).
+    return new Uint8Array(bytes.subarray(bodyStart + offset, bodyStart + offset + length));
   };
   const int8 = items.form === 'int8';
   const raw = range(header!.vectors, 'vectors', count * dim * (int8 ? 1 : 4));

@@ -99,6 +99,25 @@ describe('a serving bundle of a small trained model', () => {
   });
 });
 
+describe('graph-aware towers (tied sets)', () => {
+  it('a user set tied to the item id table gets its own copy of it: the f32 bundle ranks exactly as the model; other users’ rows need users: true', async () => {
+    const events = Array.from({ length: 800 }, (_, i) => ({ user: `u${i % 40}`, item: `m${(i * 7 + Math.floor(i / 40)) % 50}` }));
+    for (const graph of [1, 2] as const) {
+      const model = await train(events, { epochs: 2, graph });
+      const bundle = await loadBundle(model.toBundle({ items: 'f32', users: true }));
+      for (const u of ['u0', 'u7', 'u33']) {
+        const a = model.recommend(u, { k: 10 }),
+          b = bundle.recommend(u, { k: 10 });
+        expect(b.map((r) => r.id)).toEqual(a.map((r) => r.id));
+        b.forEach((r, i) => expect(r.score).toBeCloseTo(a[i]!.score, 4));
+      }
+      expect(code(() => model.toBundle())).toBe(graph === 2 ? 'UNSUPPORTED' : undefined);
+      bundle.dispose();
+      model.dispose();
+    }
+  });
+});
+
 describe('a 100k-item synthetic model', () => {
   it('int8 bundle ≤ 0.35 × the model file (no optimizer state); f32 top-10 identical; int8 overlap ≥ 9.5/10', async () => {
     const data = generateSynthetic({ users: 300, items: 100_000, ratingsPerUser: 40, seed: 7 });

@@ -61,19 +61,22 @@ function bundleContents(
   keepUsers: boolean,
 ): { contents: ModelFileContents; vectors: Float32Array; table: string } {
   const config = core.config;
-  const userTied = config.user.features.some((f) => f.kind === 'multiHot' && f.tied);
-  if (userTied && !plainItemTower(config))
-    fail(
-      'UNSUPPORTED',
-      'toBundle: the user tower pools the item id table (a tied set) but the item tower is more than that table',
-    );
   if (!keepUsers && config.user.features.some((f) => f.kind === 'multiHot' && f.tied && f.tokens === 'self'))
     fail('UNSUPPORTED', "toBundle: the user tower pools other users' rows (tokens: 'self'): bundle it with users: true");
   const table = itemIdName(config);
   const dim = core.dim;
+  // A tied user set over the items pools the item id table, which the bundle replaces by the item
+  // vectors: unless the item tower is that table alone, the set gets its own copy of the table.
+  const untie = plainItemTower(config)
+    ? []
+    : config.user.features.filter((f) => f.kind === 'multiHot' && f.tied && f.tokens !== 'self').map((f) => f.name);
+  const userTower = keepUsers ? structuredClone(config.user) : oneUserTower(config.user);
+  userTower.features = userTower.features.map((f) =>
+    f.kind === 'multiHot' && untie.includes(f.name) ? { ...f, tied: false } : f,
+  );
   const bundleConfig: TwoTowerConfig = {
     ...structuredClone(config),
-    user: keepUsers ? structuredClone(config.user) : oneUserTower(config.user),
+    user: userTower,
     item: { features: [{ kind: 'id', name: table, vocabSize: core.itemCount, dim }], project: false },
   };
   const all = core.parameters();
@@ -87,6 +90,7 @@ function bundleContents(
       parameters[name] = id && id.kind === 'id' ? firstRows(values, id.dim) : values;
     } else parameters[name] = values;
   }
+  for (const name of untie) parameters[`user.${name}.embedding`] = all[`item.${table}.embedding`]!;
   let userFeatures: FeatureTable | undefined = core.userTower.table;
   if (userFeatures && !keepUsers) {
     const columns: Record<string, FeatureColumn> = {};

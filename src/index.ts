@@ -16,6 +16,15 @@ export type { ModelRows } from './api/rows.js';
 export type { OnnxInput, OnnxInputsOptions } from './api/onnx.js';
 export type { UpdateOptions, UpdateResult, FoldInOptions } from './api/update.js';
 export type { UpdateEvent } from './api/update-events.js';
+export {
+  Personal,
+  type PersonalEvent,
+  type PersonalMode,
+  type PersonalizeOptions,
+  type PersonalRecommendOptions,
+  type PersonalExplanation,
+  type PersonalBecause,
+} from './api/personal.js';
 export type { EntityFeatures } from './api/grow-core.js';
 export { describeReason, type Explanation, type ExplainByIdOptions, type Reason, type BecauseItem } from './api/explain.js';
 export { parseEvents, type ParseEventsOptions, type ParsedEvents } from './api/events.js';

@@ -27,6 +27,7 @@ import { createCore, type CreateModelOptions } from './create.js';
 import { decodeCore, encodeCore, metadataCopy, type LoadModelOptions } from './model-bytes.js';
 import { labelOf, setLabelsOn, type LabelsInput, type SetLabelsResult } from './labels.js';
 import { decodeBundle, encodeBundle, type BundleOptions } from './bundle.js';
+import { personalize, restorePersonal, type Personal, type PersonalEvent, type PersonalizeOptions } from './personal.js';
 import { exportEmbeddings, type EmbeddingExport, type ExportEmbeddingsOptions } from './vector-export.js';
 import {
   itemFilter,
@@ -253,6 +254,20 @@ export class Model {
       ...itemFilter(this.#core, options),
     });
     return resultLists(this.#core, top, 1, k)[0]!;
+  }
+
+  /**
+   * A personal handle from one person's own events, found on this device against the frozen item
+   * tower (fold-in for rating models, the pooled history where the user tower has one, else a
+   * few Newton steps on the person's vector): recommend, similar, explain, update, toBytes. The
+   * model is not changed. See docs/personalisation.md.
+   */
+  personalize(events: readonly PersonalEvent[], options: PersonalizeOptions = {}): Personal {
+    return personalize(() => this.#core, events, options);
+  }
+  /** A personal handle back from Personal.toBytes(); another model's bytes are refused (BAD_MODEL_FILE). */
+  personal(bytes: Uint8Array): Personal {
+    return restorePersonal(() => this.#core, bytes);
   }
 
   /** The items most like an item id, by the cosine of their embeddings: `{ id, score }`, best first. */

@@ -83,6 +83,21 @@ export function recommendForHistory(model: TwoTower, histories: ArrayLike<number
   return rankFor(model, retrieval.queries, retrieval.dim, seen, options);
 }
 
+/**
+ * Top-k for query vectors given directly (a personal vector: src/api/personal.ts), u rows × dim
+ * (the towers' space), each row skipping its own `seen` items (null: none) and the options'.
+ */
+export function recommendForVectors(
+  model: TwoTower,
+  u: Float32Array,
+  seen: ArrayLike<number>[] | null,
+  options: RecommendOptions = {},
+): TopKResult {
+  model.ensureReady();
+  const retrieval = retrievalQueriesFrom(model, u);
+  return rankFor(model, retrieval.queries, retrieval.dim, seen, options);
+}
+
 interface CachedIndex {
   index: ItemIndex;
   free(): void;

@@ -70,13 +70,7 @@ export function foldInUsers(
         const [start, end] = [byUser.offsets[u]!, byUser.offsets[u + 1]!];
         const m = end - start;
         if (m === 0) continue;
-        be.kernels.dense_backward_weight(G, A + start * w * f, A + start * w * f, m, w, w, w, 0);
-        be.kernels.dense_backward_weight(h, A + start * w * f, y + start * f, m, w, 1, w, 0);
-        const M = Float64Array.from(be.floats(G, w * w));
-        const b = Float64Array.from(be.floats(h, w));
-        // The ridge of fit()'s penalties; a hair more keeps a user with fewer ratings than dims solvable at l2 = 0.
-        for (let c = 0; c < w; c++) M[c * w + c]! += m * (c < d ? l2 : biasL2) + 1e-6 * m;
-        const x = choleskySolve(M, b, w);
+        const x = solveRidge(be, A + start * w * f, y + start * f, m, w, d, l2, biasL2, { G, h });
         const row = store.writable(table);
         for (let c = 0; c < d; c++) row[u * d + c] = x[c]!;
         if (ub) store.writable(ub)[u] = x[d]!;
@@ -87,6 +81,41 @@ export function foldInUsers(
   } finally {
     for (const p of [A, y, G, h]) be.free(p);
   }
+}
+
+/** Heap scratch of solveRidge: G (w×w floats) and h (w floats). */
+export interface RidgeScratch {
+  G: number;
+  h: number;
+}
+
+/**
+ * One user's ridge solve: A (m×w rows [v_j, 1] or [v_j]) and y (m targets) in the heap, w = d or
+ * d + 1 (with a user bias). Returns x = [u; b_u] in f64, minimising
+ *   ‖A x − y‖² + m·(l2·‖u − prior‖² + biasL2·b_u²)
+ * (prior 0 unless given: what foldIn solves). AᵀA and Aᵀy come from dense_backward_weight.
+ */
+export function solveRidge(
+  be: TwoTower['backend'],
+  A: number,
+  y: number,
+  m: number,
+  w: number,
+  d: number,
+  l2: number,
+  biasL2: number,
+  scratch: RidgeScratch,
+  prior?: ArrayLike<number>,
+): Float64Array {
+  const { G, h } = scratch;
+  be.kernels.dense_backward_weight(G, A, A, m, w, w, w, 0);
+  be.kernels.dense_backward_weight(h, A, y, m, w, 1, w, 0);
+  const M = Float64Array.from(be.floats(G, w * w));
+  const b = Float64Array.from(be.floats(h, w));
+  // The ridge of fit()'s penalties; a hair more keeps a user with fewer ratings than dims solvable at l2 = 0.
+  for (let c = 0; c < w; c++) M[c * w + c]! += m * (c < d ? l2 : biasL2) + 1e-6 * m;
+  if (prior) for (let c = 0; c < d; c++) b[c]! += m * l2 * prior[c]!;
+  return choleskySolve(M, b, w);
 }
 
 function tower0(core: TwoTower) {

@@ -4,7 +4,8 @@ import { defineConfig, configDefaults } from 'vitest/config';
  * The end-to-end project (`npm run test:e2e`): the package as users run it — the CLI in child
  * processes, the packed tarball in a consumer app, Chromium, the browser example page — and the
  * long probes: the full training recipes on MovieLens 100K and the fuzz suite (thousands of
- * generated cases). Every other test file is the unit project (`npm test`, about a minute on 2
+ * generated cases), and the PyTorch hand-off (a real PyTorch in child processes, a 2-process DDP
+ * run). Every other test file is the unit project (`npm test`, about a minute on 2
  * cores). `npx vitest run test/<file>` finds a file in either; CI runs both, and
  * test/projects.test.ts checks that every test file belongs to exactly one project.
  */
@@ -17,6 +18,7 @@ export const E2E_FILES = [
   'test/example.test.ts',
   'test/movielens.test.ts',
   'test/fuzz.test.ts',
+  'test/pytorch.test.ts',
 ];
 
 /** What both projects share. */

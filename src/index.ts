@@ -9,6 +9,8 @@ export type { CreateModelOptions } from './api/create.js';
 export type { LoadModelOptions } from './api/model-bytes.js';
 export { modelMemory, type ModelMemory } from './train/memory.js';
 export type { ExportEmbeddingsOptions, EmbeddingExport } from './api/vector-export.js';
+export { importModel } from './api/pytorch-import.js';
+export type { PyTorchFiles } from './api/pytorch-export.js';
 export { TwoTowerError, ERROR_CODES, type ErrorCode, type ErrorDetails } from './errors.js';
 export type { Id, Recommendation, RecommendByIdOptions, ModelVocabularies } from './api/ids.js';
 export { Ranked } from './rank/ranked.js';

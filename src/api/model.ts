@@ -29,6 +29,7 @@ import { labelOf, setLabelsOn, type LabelsInput, type SetLabelsResult } from './
 import { decodeBundle, encodeBundle, type BundleOptions } from './bundle.js';
 import { personalize, restorePersonal, type Personal, type PersonalEvent, type PersonalizeOptions } from './personal.js';
 import { exportEmbeddings, type EmbeddingExport, type ExportEmbeddingsOptions } from './vector-export.js';
+import { pytorchFiles, type PyTorchFiles } from './pytorch-export.js';
 import {
   itemFilter,
   itemIdOf,
@@ -354,6 +355,17 @@ export class Model {
    */
   exportEmbeddings(options: ExportEmbeddingsOptions): EmbeddingExport {
     return exportEmbeddings(this.#core, options);
+  }
+
+  /**
+   * The model as a small Python package for PyTorch, as files by name (write them into a
+   * directory): model.py (the towers as nn.Modules computing this model's embeddings; load(dir)),
+   * train.py (continued training with the same losses, DDP-ready under torchrun), the weights and
+   * feature columns as safetensors, the vocabularies as JSON. importModel() reads it back. See
+   * docs/scale-out.md.
+   */
+  toPyTorch(): PyTorchFiles {
+    return pytorchFiles(this.#core);
   }
 
   /** Copies of every parameter block, by name (e.g. "user.dense0.weight"). */

@@ -12,6 +12,7 @@ import { train } from './cli/train.js';
 import { evaluate } from './cli/eval.js';
 import { recommendCommand } from './cli/recommend.js';
 import { exportCommand } from './cli/export.js';
+import { exportPyTorchCommand, importCommand } from './cli/pytorch.js';
 import { updateCommand, addItemsCommand } from './cli/update.js';
 import { LOSSES, LOSS_NAMES } from './train/losses/index.js';
 import { OPTIMIZERS } from './train/optimizers/index.js';
@@ -280,9 +281,9 @@ program
   .addOption(
     new Option(
       '--format <format>',
-      'jsonl: {"id", "vector"} per line; npy: float32 rows, ids beside; onnx: the towers; bundle: one file for loadBundle (--out is that file)',
+      'jsonl: {"id", "vector"} per line; npy: float32 rows, ids beside; onnx: the towers; bundle: one file for loadBundle (--out is that file); pytorch: a Python package (model.py, train.py, safetensors) to train further with torchrun (docs/scale-out.md)',
     )
-      .choices([...VECTOR_FORMATS, 'onnx', 'bundle'])
+      .choices([...VECTOR_FORMATS, 'onnx', 'bundle', 'pytorch'])
       .default('jsonl'),
   )
   .addOption(new Option('--items <form>', 'bundle: item vectors as int8 (default) or f32').choices(['int8', 'f32']))
@@ -291,7 +292,20 @@ program
   .option('--no-augment', 'leave out the bias columns (then inner products omit the biases)')
   .requiredOption('--out <dir>', 'the directory to write users.jsonl / items.npy (+ items.ids.txt) into; with bundle, the file')
   .option('--json', 'print one JSON object', false)
-  .action(exportCommand);
+  .action((flags: Parameters<typeof exportCommand>[0] | (Parameters<typeof exportPyTorchCommand>[0] & { format: 'pytorch' })) =>
+    flags.format === 'pytorch' ? exportPyTorchCommand(flags) : exportCommand(flags),
+  );
+
+program
+  .command('import')
+  .description(
+    'a model trained further elsewhere, back as a model file: --from pytorch DIR (an export --format pytorch directory, after train.py) (docs/scale-out.md)',
+  )
+  .addOption(new Option('--from <format>', 'what the directory holds').choices(['pytorch']).makeOptionMandatory())
+  .argument('<dir>', 'the directory (config.json, weights.safetensors, features.safetensors, vocab.*.json)')
+  .requiredOption('--out <file>', 'the model file to write')
+  .option('--json', 'print one JSON object', false)
+  .action((dir: string, flags: { from: 'pytorch'; out: string; json: boolean }) => importCommand({ ...flags, dir }));
 
 program.exitOverride();
 try {

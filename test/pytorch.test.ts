@@ -9,7 +9,7 @@
 //     imported back, its u1.test RMSE is within 0.005 of the same epochs run in twotower.
 import { describe, it, expect, afterAll } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, readFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
@@ -19,6 +19,7 @@ import {
   loadDataset,
   trainRecipe,
   recipeOptions,
+  saveModel,
   Vocabulary,
   type Model,
   type TwoTowerConfig,
@@ -346,4 +347,71 @@ describe.skipIf(!HAVE_TORCH || !HAVE_ML100K)('PyTorch DDP on MovieLens 100K u1',
     expect(imported.vocabularies.users?.keys().slice(0, ds.users.size - 1)).toEqual(ds.users.keys());
     for (const x of [model, imported]) x.dispose();
   }, 600_000);
+});
+
+const CLI = join(import.meta.dirname, '..', 'dist', 'cli.js');
+
+/** Runs the built CLI; returns its last stdout line as JSON. */
+function cli(...args: string[]): Record<string, unknown> {
+  const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
+  if (r.status !== 0) throw new Error(`twotower ${args.join(' ')} failed (${r.status}): ${r.stderr}`);
+  return JSON.parse(r.stdout.trim().split('\n').pop()!) as Record<string, unknown>;
+}
+
+describe.skipIf(!HAVE_TORCH)('train.py and the CLI', () => {
+  it('export --format pytorch, train.py on events with new ids (the tables grow), import --from pytorch', async () => {
+    // Interaction sets on both sides (each with its own table over the other side's rows), a category, biases.
+    const config: TwoTowerConfig = {
+      dim: 4,
+      user: {
+        features: [
+          { kind: 'id', name: 'user', vocabSize: U, dim: 4 },
+          { kind: 'categorical', name: 'group', vocabSize: 2, dim: 2 },
+          { kind: 'multiHot', name: 'rated', vocabSize: I, dim: 3, pooling: 'sum', interactions: { weighting: 'inverseSqrt' } },
+        ],
+      },
+      item: {
+        features: [
+          { kind: 'id', name: 'item', vocabSize: I, dim: 4 },
+          { kind: 'multiHot', name: 'raters', vocabSize: U, dim: 3, interactions: {} },
+        ],
+      },
+      bias: { global: true, user: true, item: true },
+    };
+    const random = new Random(8);
+    const model = await createModel(config, {
+      userFeatures: {
+        count: U,
+        columns: { group: Int32Array.from({ length: U }, () => random.int(2)), rated: bag(random, U, I) },
+      },
+      itemFeatures: { count: I, columns: { raters: bag(random, I, U, false) } },
+    });
+    model.setVocabularies({ users: vocabulary(U), items: vocabulary(I) });
+    const dir = newDir();
+    mkdirSync(dir);
+    const file = join(dir, 'model.ttm');
+    await saveModel(file, model);
+    const pkg = join(dir, 'pkg'),
+      out = join(dir, 'trained'),
+      back = join(dir, 'back.ttm');
+    expect(cli('export', '--model', file, '--format', 'pytorch', '--out', pkg, '--json')).toMatchObject({ format: 'pytorch' });
+    const lines = ['user,item,rating'];
+    for (let k = 0; k < 60; k++) lines.push(`${1 + random.int(U - 1)},${1 + random.int(I - 1)},${1 + random.int(5)}`);
+    lines.push('newcomer,3,5', 'newcomer,new-item,4', '2,new-item,2');
+    const events = join(dir, 'events.csv');
+    writeFileSync(events, lines.join('\n') + '\n');
+    python([join(pkg, 'train.py'), events, '--out', out, '--epochs', '2', '--batch-size', '16', '--bias-l2', '0.01']);
+    expect(cli('import', '--from', 'pytorch', out, '--out', back, '--json')).toMatchObject({ users: U + 1, items: I + 1 });
+    const grown = await loadModel(readFileSync(back));
+    expect(grown.vocabularies.users!.keys()).toEqual([...model.vocabularies.users!.keys(), 'newcomer']);
+    expect(grown.vocabularies.items!.keys()).toEqual([...model.vocabularies.items!.keys(), 'new-item']);
+    expect(grown.config.item.features[1]).toMatchObject({ vocabSize: U + 1 });
+    expect(grown.parameters()['user.user.embedding']!.length).toBe((U + 1) * 4);
+    expect(grown.recommend('newcomer', { k: 3 }).map((r) => r.id)).not.toContain('new-item');
+    expect(grown.optimizerSteps).toBeGreaterThan(0);
+    // The grown model is what model.py computes too.
+    const again = await importModelDirectory(out);
+    expect(again.rows.userEmbeddings()).toEqual(grown.rows.userEmbeddings());
+    for (const x of [model, grown, again]) x.dispose();
+  });
 });

@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [-- --quick] [-- --only=dense,scoring,load,scale,threads,synthetic,training,memory,movielens,updates,cold,browser,quality,transfer]
+// npm run bench [-- --json] [-- --quick] [-- --only=dense,scoring,load,scale,threads,synthetic,training,memory,movielens,updates,cold,browser,quality,transfer,personalize]
 // Every suite, each contender checked against the reference first, timed in interleaved rounds;
 // a table per suite on stdout, or with --json one JSON array of records. Run by `npm run bench`
 // with --experimental-wasm-relaxed-simd so that twotower's relaxed-SIMD build is measured.
@@ -18,6 +18,7 @@ import { temporalUpdates, updateTable } from './updates.js';
 import { coldItems, coldItemsTable } from './cold-items.js';
 import { qualitySuite } from './quality.js';
 import { transferRuns, transferTable } from './transfer.js';
+import { personalizeBench, personalizeTable } from './personalize.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -218,6 +219,26 @@ if (wanted('transfer') && only) {
     say(
       `\nTransfer on MovieLens 100K's timestamps: a model of the first 70% warm-starts one of the first 90%, scored on the last 10%\n${transferTable(runs)}`,
     );
+  }
+}
+if (wanted('personalize') && only) {
+  // A few minutes (four recipe trainings): only when asked for.
+  const r = await personalizeBench((line) => say(line));
+  if (!r) say('\nPersonalisation: MovieLens 100K u.data not found (set TWOTOWER_DATA), skipped');
+  else {
+    for (const [name, ms] of [
+      ['ML-100K (1,682 items)', r.medianMs.ml100k],
+      ['synthetic, 100k items', r.medianMs.synthetic100k],
+    ] as const)
+      records.push({
+        name: `personalise + recommend(k 20) from 20 events, ${name}`,
+        impl: 'twotower',
+        medianMs: ms,
+        minMs: ms,
+        maxMs: ms,
+        note: `retrieval Recall@20 ${r.retrieval[0]!.recall20.toFixed(4)} (popularity ${r.retrieval[2]!.recall20.toFixed(4)}, trained in ${r.retrieval[3]!.recall20.toFixed(4)})`,
+      });
+    say(`\nPersonalisation on MovieLens 100K (users left out of training, personalised on the device)\n${personalizeTable(r)}`);
   }
 }
 if (wanted('quality') && only) await qualitySuite(quick ? [1] : [1, 2, 3], say, records); // minutes: only when asked for

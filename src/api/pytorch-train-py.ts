@@ -11,6 +11,7 @@ export const TRAIN_PY = String.raw`"""Continues training a twotower model export
 
 One process:   python train.py EVENTS... [--epochs 3] [--out DIR]
 Many (DDP):    torchrun --nproc_per_node N train.py EVENTS...   (gloo on CPU, nccl on GPUs)
+From code:     import train; train.main([EVENTS..., "--epochs", "3"])   (a Ray Train worker: the group is up)
 Then:          twotower import --from pytorch DIR --out model.ttm
 
 EVENTS are CSV/TSV files of user,item[,rating[,...]] in your ids (a header line is skipped). Ids the
@@ -36,11 +37,11 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import model as tt  # noqa: E402
 
 
-def arguments():
+def arguments(argv=None):
     here = os.path.dirname(os.path.abspath(__file__))
     first = argparse.ArgumentParser(add_help=False)
     first.add_argument("--model", default=here)
-    known, _ = first.parse_known_args()
+    known, _ = first.parse_known_args(argv)
     info = tt.read(known.model)[0]
     t = info.get("training") or {}
     loss = t.get("loss") or (info.get("trainedWith") or {}).get("loss") or "mse"
@@ -71,7 +72,7 @@ def arguments():
     p.add_argument("--no-grow", action="store_true", help="drop events of unknown ids instead of adding them")
     p.add_argument("--dense", action="store_true", help="dense gradients and Adam for the tables (nccl needs it)")
     p.add_argument("--test", default=None, help="a ratings file: RMSE after each epoch (rating models)")
-    return p.parse_args()
+    return p.parse_args(argv)
 
 
 _SEPARATORS = {"comma": ",", "tab": "\t", "pipe": "|", "semicolon": ";", "::": "::"}
@@ -200,12 +201,14 @@ def parameter_names(m):
     return out
 
 
-def main():
-    args = arguments()
+def main(argv=None):
+    """Trains as the command line says (argv: its arguments, e.g. from a Ray Train worker)."""
+    args = arguments(argv)
     world = int(os.environ.get("WORLD_SIZE", "1"))
     rank = int(os.environ.get("RANK", "0"))
     gpu = torch.cuda.is_available() and world > 1 and not os.environ.get("TWOTOWER_CPU")
-    if world > 1:
+    owned = world > 1 and not dist.is_initialized()
+    if owned:
         dist.init_process_group("nccl" if gpu else "gloo")
     device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0"))) if gpu else torch.device("cpu")
     sparse = not (args.dense or gpu)
@@ -385,6 +388,7 @@ def main():
         print("wrote %s (%d steps, %d users, %d items)" % (out, steps, info["userCount"], info["itemCount"]), flush=True)
     if world > 1:
         dist.barrier()
+    if owned:
         dist.destroy_process_group()
 
 

@@ -23,3 +23,4 @@ export {
   MOVIELENS_LATEST_ITEMS,
 } from './side-files.js';
 export { saveModel, loadModelFile } from './model-io.js';
+export { writePyTorchExport, readPyTorchExport, importModelDirectory } from './pytorch-files.js';

@@ -238,7 +238,12 @@ program
   .option('--history <items>', 'comma-separated item ids a new user interacted with (needs a model trained with --history)')
   .option('-k, --k <n>', 'how many items', integer('-k', 1), 10)
   .option('--include-seen', 'also recommend items the user rated in training')
-  .option('--explain', "give each item's top reasons (in --json: each item's full explanation; docs/explanations.md)")
+  .addOption(
+    new Option(
+      '--explain [form]',
+      "give each item's top reasons: in words (default), or =numbers, each part's share of the score (in --json: both, and each item's full explanation; docs/explanations.md)",
+    ).choices(['words', 'numbers']),
+  )
   .option('--json', 'print one JSON object', false)
   .action(recommendCommand);
 

@@ -29,6 +29,16 @@ export {
 } from './api/personal.js';
 export type { EntityFeatures } from './api/grow-core.js';
 export { describeReason, type Explanation, type ExplainByIdOptions, type Reason, type BecauseItem } from './api/explain.js';
+export {
+  reasonPhrases,
+  reasonWords,
+  type ReasonPhrase,
+  type ReasonWordsKind,
+  type ReasonWordsOptions,
+  type PersonRatings,
+  type WordsSource,
+  type WordsContext,
+} from './api/reason-words.js';
 export { parseEvents, type ParseEventsOptions, type ParsedEvents } from './api/events.js';
 export type { Delimiter } from './data/delimiter.js';
 export type { ResolvedColumns } from './data/ratings.js';

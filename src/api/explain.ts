@@ -8,6 +8,7 @@ import type { FeatureKindName, TowerSide } from '../config/model.js';
 import { csrRow } from '../data/csr.js';
 import { fail } from '../errors.js';
 import { labelOf } from './labels.js';
+import { reasonWords, wordsContext, type PersonRatings } from './reason-words.js';
 import { explainPairs, type PairExplanation, type ExplainOptions } from '../rank/explain.js';
 
 /** An id as users give them: a string, or a number. */
@@ -30,9 +31,9 @@ export type Reason =
 const signed = (x: number) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
 
 /**
- * One reason as a short phrase, as the CLI prints it: "item bias +0.402", "had 181 +0.213"
- * (an item of the user's), "item genres +0.102", "user id +0.050" (its own embedding),
- * "like 17 (cosine 0.83)".
+ * One reason as the numbers name it, for data scientists (`recommend --explain=numbers`):
+ * "item bias +0.402", "had 181 +0.213" (an item of the user's), "item genres +0.102", "user id
+ * +0.050" (its own embedding), "like 17 (cosine 0.83)". For people, use Explanation.words.
  */
 export function describeReason(r: Reason): string {
   switch (r.kind) {
@@ -64,8 +65,14 @@ export interface Explanation {
   features: { side: TowerSide; feature: string; featureKind: FeatureKindName; contribution: number }[];
   /** The items behind the score, largest first (see BecauseItem). */
   because: BecauseItem[];
-  /** The top positive reasons, for display. */
+  /** The top positive reasons, as numbers (describeReason names them). */
   reasons: Reason[];
+  /**
+   * The top reasons in words people use, largest share first: "Because you liked “Star Wars
+   * (1977)” (5★)", "Sci-Fi · 1970s", "liked by many" — never a feature name (src/api/reason-words.ts;
+   * reasonPhrases gives each phrase's share).
+   */
+  words: string[];
   /** 'exact' for towers without hidden layers; 'integrated-gradients' otherwise. */
   method: 'exact' | 'integrated-gradients';
   /** Integrated-gradient path points (1 when exact). */
@@ -77,8 +84,10 @@ export interface Explanation {
 export interface ExplainByIdOptions extends ExplainOptions {
   /** Items listed in `because`. Default 5. */
   because?: number;
-  /** Reasons listed in `reasons`. Default 3. */
+  /** Reasons listed in `reasons` and phrases in `words`. Default 3. */
   reasons?: number;
+  /** The user's own ratings by item id (a Map or `{ id: rating }`), so the words can say "you rated “X” 5★". Default none (a model keeps no ratings). */
+  ratings?: PersonRatings;
 }
 
 function count(value: number | undefined, fallback: number, name: string): number {
@@ -106,6 +115,9 @@ export function explainForUser(
   );
   const similar = pairs[0]?.sets.length === 0 ? similarSeen(core, userRow, itemRows, becauseCount) : null;
   const range = core.config.ratingRange;
+  const ratings = options.ratings;
+  if (ratings !== undefined && (ratings === null || typeof ratings !== 'object' || Array.isArray(ratings)))
+    fail('BAD_OPTION', 'explain: ratings must be a Map or an object { itemId: rating }', { option: 'ratings' });
   return pairs.map((pair, i) => {
     const because: BecauseItem[] = similar
       ? similar[i]!.map((s) => ({ kind: 'similar', item: itemId(s.row), similarity: s.similarity }))
@@ -125,6 +137,10 @@ export function explainForUser(
       const label = labelOf(core, 'item', b.item);
       if (label !== undefined) b.label = label;
     }
+    const features = [...pair.features].sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution));
+    const words = reasonWords({ biases: pair.biases, features, because }, wordsContext(core, userRow, pair.item, ratings), {
+      count: reasonCount,
+    });
     return {
       user: userId,
       item: itemId(pair.item),
@@ -133,9 +149,10 @@ export function explainForUser(
       biases: pair.biases,
       dot: pair.dot,
       baseline: pair.baseline,
-      features: [...pair.features].sort((a, b) => Math.abs(b.contribution) - Math.abs(a.contribution)),
+      features,
       because,
       reasons: reasons(pair, because, reasonCount),
+      words,
       method: pair.method,
       steps: pair.steps,
       completenessError: pair.completenessError,

@@ -32,7 +32,9 @@ export interface Recommendation {
   label?: string;
   /** @deprecated Use `id` (removed in the next minor version; reading it warns once). */
   readonly item: Id;
-  /** With `explain`: the top reasons (largest shares of the score first). */
+  /** With `explain`: the top reasons in words ("Because you liked “Star Wars (1977)”", "Sci-Fi · 1970s"), largest share first. */
+  words?: string[];
+  /** With `explain`: the top reasons as numbers (largest shares of the score first; describeReason names them). */
   reasons?: Reason[];
   /** With `explain`: the score's full decomposition (see Model.explain). */
   explanation?: Explanation;
@@ -47,7 +49,7 @@ export interface RecommendByIdOptions {
   exclude?: readonly Id[];
   /** Only these item ids, or only items for which this returns true. Default every item. */
   filter?: readonly Id[] | ((item: Id) => boolean);
-  /** Explain each recommended item (`reasons` and `explanation`); an object sets explain()'s options. Default false. */
+  /** Explain each recommended item (`words`, `reasons` and `explanation`); an object sets explain()'s options. Default false. */
   explain?: boolean | ExplainByIdOptions;
 }
 

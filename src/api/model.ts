@@ -224,6 +224,7 @@ export class Model {
         const items = list.map((x) => this.row('item', x.id));
         const why = explainForUser(this.#core, rows[r]!, ids[r]!, items, (j) => this.itemId(j), settings);
         list.forEach((x, i) => {
+          x.words = why[i]!.words;
           x.reasons = why[i]!.reasons;
           x.explanation = why[i]!;
         });

@@ -12,7 +12,8 @@ export interface RecommendFlags {
   history?: string;
   k: number;
   includeSeen?: boolean;
-  explain?: boolean;
+  /** true or 'words': reasons in words; 'numbers': each part's share of the score. */
+  explain?: boolean | 'words' | 'numbers';
   json: boolean;
 }
 
@@ -40,7 +41,7 @@ export async function recommendCommand(f: RecommendFlags): Promise<void> {
       list = model.recommend(userId(f.user!), {
         k: f.k,
         excludeSeen: !f.includeSeen && model.hasTrainingHistory,
-        explain: f.explain === true,
+        explain: f.explain !== undefined && f.explain !== false,
       });
     } else if (f.history !== undefined) {
       // Cold start: a user the model has not seen, embedded from the items they interacted with.
@@ -70,7 +71,8 @@ export async function recommendCommand(f: RecommendFlags): Promise<void> {
         console.log(
           `${r + 1}\t${x.id}\t${x.score.toFixed(4)}` +
             (x.label !== undefined ? `\t${x.label}` : '') +
-            (x.reasons ? `\twhy: ${x.reasons.map(describeReason).join('; ') || '—'}` : ''),
+            (f.explain === 'numbers' && x.reasons ? `\twhy: ${x.reasons.map(describeReason).join('; ') || '—'}` : '') +
+            (f.explain !== 'numbers' && x.words ? `\t${x.words.join('; ') || '—'}` : ''),
         ),
       );
   } finally {

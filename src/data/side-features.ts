@@ -15,8 +15,11 @@ export type SideFeatureSpec =
   | { kind: 'bucketized'; name: string; column: number | string; boundaries: number[]; transform?: 'year'; dim?: number }
   /** A list in one field ("Action|Comedy"), each token embedded and mean-pooled. */
   | { kind: 'multiHot'; name: string; column: number | string; separator: string; dim?: number }
-  /** Several 0/1 columns (MovieLens 100K's 19 genre flags) as one multi-hot set. */
-  | { kind: 'flags'; name: string; columns: (number | string)[]; dim?: number }
+  /**
+   * Several 0/1 columns (MovieLens 100K's 19 genre flags) as one multi-hot set; `names` says what
+   * each flag means ("Comedy"), for reasons in words (default: a column's header name, if given by name).
+   */
+  | { kind: 'flags'; name: string; columns: (number | string)[]; names?: string[]; dim?: number }
   /** Words of a text field (titles), lower-cased and hashed into `buckets`, mean-pooled. */
   | { kind: 'tokens'; name: string; column: number | string; buckets: number; dim?: number }
   /** A number, standardised ('zscore', the default), scaled to [0, 1] ('minmax') or as is; missing → the mean. */

@@ -28,6 +28,28 @@ export interface SideFileSpec {
 }
 
 const ML100K_GENRES = Array.from({ length: 19 }, (_, g) => 5 + g);
+/** What MovieLens 100K's genre flags mean (its u.genre), kept in the model for reasons in words. */
+const ML100K_GENRE_NAMES = [
+  'unknown',
+  'Action',
+  'Adventure',
+  'Animation',
+  "Children's",
+  'Comedy',
+  'Crime',
+  'Documentary',
+  'Drama',
+  'Fantasy',
+  'Film-Noir',
+  'Horror',
+  'Musical',
+  'Mystery',
+  'Romance',
+  'Sci-Fi',
+  'Thriller',
+  'War',
+  'Western',
+];
 
 export const MOVIELENS_100K_USERS: SideFeatureSpec[] = [
   { kind: 'bucketized', name: 'age', column: 1, boundaries: [18, 25, 35, 45, 50, 56], dim: 4 },
@@ -36,7 +58,7 @@ export const MOVIELENS_100K_USERS: SideFeatureSpec[] = [
 ];
 
 export const MOVIELENS_100K_ITEMS: SideFeatureSpec[] = [
-  { kind: 'flags', name: 'genres', columns: ML100K_GENRES, dim: 8 },
+  { kind: 'flags', name: 'genres', columns: ML100K_GENRES, names: ML100K_GENRE_NAMES, dim: 8 },
   {
     kind: 'bucketized',
     name: 'year',

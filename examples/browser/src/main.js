@@ -322,20 +322,28 @@ $('map').onclick = async (event) => {
 };
 
 // ---- 4. recommend and explain ----
-function listItem(item, score, why) {
+function listItem(item, score, why, numbers, label) {
   const li = document.createElement('li');
   li.dataset.item = item;
   li.innerHTML = `<b></b> <span class="score"></span> <span class="why"></span>`;
-  li.children[0].textContent = item;
+  li.children[0].textContent = label ? `${item} ${label}` : item;
   li.children[1].textContent = score;
   li.children[2].textContent = why ?? '';
+  // The exact shares behind the words, for whoever hovers (data scientists).
+  if (numbers) li.children[2].title = numbers;
   return li;
 }
 $('recommend').onclick = busy($('recommend'), async () => {
   const recs = await ask('recommend', { user: $('user').value.trim(), k: 10 });
   $('recs').replaceChildren(
     ...recs.map((r) =>
-      listItem(r.id, r.score.toFixed(3), r.reasons?.length ? 'why: ' + r.reasons.map(describeReason).join('; ') : ''),
+      listItem(
+        r.id,
+        r.score.toFixed(3),
+        r.words?.length ? r.words.join('; ') : '—',
+        r.reasons?.map(describeReason).join('; '),
+        r.label,
+      ),
     ),
   );
   highlighted = new Set(recs.map((r) => r.id));

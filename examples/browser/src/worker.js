@@ -119,7 +119,7 @@ const handlers = {
   recommend({ user, k = 10 }) {
     return need()
       .recommend(user, { k, explain: true })
-      .map(({ id, score, reasons }) => ({ id, score, reasons }));
+      .map(({ id, score, label, words, reasons }) => ({ id, score, label, words, reasons }));
   },
 
   fromHistory({ items, k = 10 }) {

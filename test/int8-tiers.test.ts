@@ -9,9 +9,11 @@ import { execFileSync } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const child = fileURLToPath(new URL('./int8-tier-child.ts', import.meta.url));
+/** Node 20 runs relaxed SIMD behind a flag; Node 22 and later by default (and reject the flag). */
+const RELAXED_FLAGS = Number(process.versions.node.split('.')[0]) < 22 ? ['--experimental-wasm-relaxed-simd'] : [];
 
 function runTier(flag: string): { probe: number; results: { indices: number[]; scores: number[] }[] } {
-  const out = execFileSync(process.execPath, ['--experimental-wasm-relaxed-simd', flag, '--import', 'tsx', child], {
+  const out = execFileSync(process.execPath, [...RELAXED_FLAGS, flag, '--import', 'tsx', child], {
     encoding: 'utf8',
   });
   return JSON.parse(out) as ReturnType<typeof runTier>;

@@ -240,19 +240,31 @@ describe('twotower recommend --history (cold start)', () => {
     expect(bad.stderr).toMatch(/--history: item id "zzz" is not in history\.ttm/);
   });
 
-  it("recommend --explain prints each item's reasons, naming the user's own items; --json carries the explanations", () => {
+  it("recommend --explain prints each item's reasons in words, naming the user's own items; =numbers the shares; --json carries both", () => {
     const out = path('history.ttm');
     const mine = trainItemsOf('u3');
     const text = run('recommend', '--model', out, '--user', 'u3', '-k', '3', '--explain');
     expect(text.code, text.stderr).toBe(0);
     const lines = text.stdout.trim().split('\n');
     expect(lines).toHaveLength(3);
-    for (const line of lines) expect(line).toMatch(/^\d\t\S+\t-?\d+\.\d{4}\twhy: /);
-    const named = [...text.stdout.matchAll(/had (\S+) [+−]/g)].map((m) => m[1]);
+    for (const line of lines) {
+      expect(line).toMatch(/^\d\t\S+\t-?\d+\.\d{4}\t\S/);
+      expect(line).not.toMatch(/why:|\bbias\b|\bid [+−]|\bhistory\b|embedding/);
+    }
+    // The user's own items, quoted (this model has no labels).
+    const quoted = [...text.stdout.matchAll(/“([^”]+)”/g)].map((m) => m[1]);
+    expect(quoted.length).toBeGreaterThan(0);
+    for (const item of quoted) expect(mine.has(item)).toBe(true);
+    const numbers = run('recommend', '--model', out, '--user', 'u3', '-k', '3', '--explain=numbers');
+    expect(numbers.code, numbers.stderr).toBe(0);
+    for (const line of numbers.stdout.trim().split('\n')) expect(line).toMatch(/^\d\t\S+\t-?\d+\.\d{4}\twhy: /);
+    const named = [...numbers.stdout.matchAll(/had (\S+) [+−]/g)].map((m) => m[1]);
     expect(named.length).toBeGreaterThan(0);
     for (const item of named) expect(mine.has(item)).toBe(true);
     const json = JSON.parse(run('recommend', '--model', out, '--user', 'u3', '-k', '3', '--explain', '--json').last);
     for (const x of json.items) {
+      expect(x.words).toEqual(x.explanation.words);
+      expect(x.reasons.length).toBeGreaterThan(0);
       expect(x.explanation.user).toBe('u3');
       expect(x.explanation.because.length).toBeGreaterThan(0);
       for (const b of x.explanation.because) expect(mine.has(b.item)).toBe(true);
@@ -701,6 +713,17 @@ describe.skipIf(!HAVE_ML100K)('labels and serving bundles (MovieLens 100K u.item
     const first = text.stdout.trim().split('\n')[0]!.split('\t');
     expect(first.slice(0, 2)).toEqual(['1', json.items[0].id]);
     expect(first[3]).toBe(json.items[0].label);
+    // --explain: reasons in words, the user's items by title, never an id where a title exists.
+    const why = run('recommend', '--model', out, '--user', '196', '-k', '5', '--explain');
+    expect(why.code, why.stderr).toBe(0);
+    const rows = why.stdout.trim().split('\n');
+    expect(rows).toHaveLength(5);
+    for (const row of rows) {
+      const words = row.split('\t')[4]!;
+      expect(words).not.toMatch(/\b(bias|raters|rated|genres|year|title|age|gender|occupation) [+−]|embedding|why:/);
+      for (const [, title] of words.matchAll(/“([^”]+)”/g)) expect(title).toMatch(/\(\d{4}\)$/);
+    }
+    expect(why.stdout).toMatch(/Because you rated “[^”]+ \(\d{4}\)”/);
     const file = path('ml.bundle');
     const e = run('export', '--model', out, '--format', 'bundle', '--out', file, '--json');
     expect(e.code, e.stderr).toBe(0);

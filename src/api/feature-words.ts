@@ -24,15 +24,20 @@ export function recordedSpec(core: TwoTower, side: TowerSide, feature: string): 
   return (specs as SideFeatureSpec[]).find((s) => s && typeof s === 'object' && s.name === feature);
 }
 
-/** A bucket of `boundaries` in words: index 1 is "before / under" the first, the last "… or later / +". */
+/**
+ * A bucket of `boundaries` in words: index 1 is "before / under" the first, the last "… or later /
+ * +", a decade of years "1970s". Boundaries read as years where the feature took years from text
+ * (`year`) or all are whole numbers in 1800–2100.
+ */
 export function bucketWords(boundaries: readonly number[], bucket: number, year: boolean): string | undefined {
   if (bucket < 1 || bucket > boundaries.length + 1) return undefined;
+  const years = year || boundaries.every((b) => Number.isInteger(b) && b >= 1800 && b <= 2100);
   const lo = boundaries[bucket - 2],
     hi = boundaries[bucket - 1];
-  if (lo === undefined) return hi === undefined ? undefined : year ? `before ${hi}` : `under ${hi}`;
-  if (hi === undefined) return year ? `${lo} or later` : `${lo}+`;
+  if (lo === undefined) return hi === undefined ? undefined : years ? `before ${hi}` : `under ${hi}`;
+  if (hi === undefined) return years ? `${lo} or later` : `${lo}+`;
   const whole = Number.isInteger(lo) && Number.isInteger(hi);
-  if (year && whole && lo % 10 === 0 && hi - lo === 10) return `${lo}s`;
+  if (years && whole && lo % 10 === 0 && hi - lo === 10) return `${lo}s`;
   if (whole && hi - lo === 1) return String(lo);
   return whole ? `${lo}–${hi - 1}` : `${lo}–${hi}`;
 }

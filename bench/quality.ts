@@ -101,8 +101,8 @@ export function bestRow(name: string, loss: LossName, options: Partial<RecipeOpt
   });
 }
 
-/** EASE alone (λ chosen on the validation split), a family of `recipe: 'best'` for retrieval. */
-export function easeRow(name = 'retrieval: EASE alone (λ by validation)'): QualityRow {
+/** EASE or its denoising form DLAE alone (λ and dropout chosen on the validation split), a family of `recipe: 'best'` for retrieval. */
+export function easeRow(name = 'retrieval: EASE / DLAE alone (λ, dropout by validation)'): QualityRow {
   return trainedRow(name, 'retrieval', async (ds, seed) => {
     const { model, lambda, dropout } = await trainEase(trainingOf(ds), { seed });
     return { model, chose: `λ ${lambda}${dropout > 0 ? ` p ${dropout}` : ''}` };
@@ -125,7 +125,7 @@ export const QUALITY_ROWS: QualityRow[] = [
   recipeRow('retrieval: softmax recipe (the default, no search)', 'softmax'),
   recipeRow('retrieval: graph-aware towers (tied, 1+2 hops, lr 0.001)', 'softmax', { graph: 2, learningRate: 0.001 }),
   easeRow(),
-  bestRow('retrieval, recipe best: tower + EASE', 'softmax'),
+  bestRow('retrieval, recipe best: tower + EASE / DLAE', 'softmax'),
 ];
 
 export interface RowResult {

@@ -2,7 +2,7 @@
 // what the handle serves. Each test states the property it checks; each can fail (a different
 // solve, an unseeded sample, a lossy format, a mis-ranked explanation all break one).
 import { describe, it, expect } from 'vitest';
-import { train, TwoTowerError, type Model, type PersonalEvent } from '../src/index.js';
+import { train, loadBundle, TwoTowerError, type Model, type PersonalEvent } from '../src/index.js';
 import { bandEvents as events } from './fixtures.js';
 import { ML100K, HAVE_ML100K } from './data.js';
 import { readMl100k, holdOutUsers, faithfulness } from '../bench/personalize.js';
@@ -136,6 +136,23 @@ describe('personalize: retrieval models with a plain id user tower (gradient)', 
     // The setting holds for updates: an unknown item there is skipped too.
     expect(personal.update([{ item: 'gone' }, { item: 'i1' }]).skipped).toEqual(['nope', 'gone']);
     expect(thrown(() => model.personalize(mine(false)).update([{ item: 'gone' }])).code).toBe('UNKNOWN_ID');
+  });
+});
+
+describe('personalize on a serving bundle (no users kept)', () => {
+  it("an f32 bundle personalises as its model (the mean user travels in the bundle) and takes the model's bytes; an int8 one refuses them", async () => {
+    const model = await train(
+      events(3000, 40, 30, 0, 4).map(({ rating: _r, ...e }) => e),
+      { task: 'retrieval', epochs: 4, dim: 8, l2: 0.05 },
+    );
+    const mine = events(12, 1, 30, 90_000, 21).map((e) => ({ item: e.item }));
+    const personal = model.personalize(mine);
+    const f32 = await loadBundle(model.toBundle({ items: 'f32' }));
+    expect(bits(f32.personalize(mine).vector).equals(bits(personal.vector))).toBe(true);
+    expect(bits(f32.personal(personal.toBytes()).vector).equals(bits(personal.vector))).toBe(true);
+    const int8 = await loadBundle(model.toBundle());
+    expect(thrown(() => int8.personal(personal.toBytes())).code).toBe('BAD_MODEL_FILE');
+    for (const m of [model, f32, int8]) m.dispose();
   });
 });
 

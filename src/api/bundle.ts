@@ -19,6 +19,7 @@ import { decodeBundleFile, dequantizeRows, encodeBundleFile, quantizeRows, type 
 import { checkBooleans } from '../data/checks.js';
 import { coreFromContents, type LoadModelOptions } from './model-bytes.js';
 import { labelsToJSON } from './labels.js';
+import { meanUserVector } from './personal-solve.js';
 
 export interface BundleOptions {
   /**
@@ -132,7 +133,9 @@ export function encodeBundle(core: TwoTower, options: BundleOptions): Uint8Array
   if (form !== 'int8' && form !== 'f32')
     fail('BAD_OPTION', `toBundle: items must be 'int8' or 'f32', got ${JSON.stringify(form)}`, { option: 'items', value: form });
   const { contents, vectors } = bundleContents(core, options.users ?? false);
-  contents.metadata = { ...contents.metadata, bundle: { items: form, users: options.users ?? false } };
+  // The mean trained user, which personalisation pulls toward: the users themselves stay behind.
+  const personal = { meanUser: Array.from(meanUserVector(core)) };
+  contents.metadata = { ...contents.metadata, bundle: { items: form, users: options.users ?? false }, personal };
   const count = core.itemCount,
     dim = core.dim;
   const model = encodeModelFile(contents);

@@ -23,21 +23,22 @@ export interface PersonalHeader {
 
 const FINGERPRINT = new SlotKey<{ value: string; free(): void }>('personal.fingerprint');
 /**
- * What personal bytes are tied to: the configuration and the item space (every item's vector
- * and bias, bit for bit), hashed in two 32-bit lanes. Kept until the model changes.
+ * What personal bytes are tied to: the item space — every item's retrieval row (its vector as
+ * the item tower computes it, and its bias), bit for bit, with the count and dim — hashed in two
+ * 32-bit lanes. A serving bundle with f32 vectors has its model's fingerprint; an int8 one, or
+ * the model after any change to its items, has another. Kept until the model changes.
  */
 export function modelFingerprint(core: TwoTower): string {
   return core.derived(FINGERPRINT, () => {
-    const { items } = retrievalItems(core);
+    const { items, dim } = retrievalItems(core);
     const words = new Uint32Array(items.buffer, items.byteOffset, items.length);
-    const text = new TextEncoder().encode(JSON.stringify([core.config, core.itemCount, core.dim]));
     let a = 0x811c9dc5,
       b = 0x9747b28c;
     const mix = (x: number) => {
       a = Math.imul(a ^ x, 0x01000193);
       b = Math.imul(b ^ x, 0x5bd1e995) ^ (b >>> 15);
     };
-    for (const x of text) mix(x);
+    for (const x of [core.itemCount, core.dim, dim]) mix(x);
     for (let i = 0; i < words.length; i++) mix(words[i]!);
     const hex = (x: number) => (x >>> 0).toString(16).padStart(8, '0');
     return { value: hex(a) + hex(b), free() {} };

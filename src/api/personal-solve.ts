@@ -68,10 +68,16 @@ export function resolveMode(core: TwoTower, settings: PersonalSettings): Persona
 
 const MEAN_USER = new SlotKey<{ mean: Float64Array; free(): void }>('personal.meanUser');
 const ITEM_ROWS = new SlotKey<{ ptr: number; rows: number; width: number; free(): void }>('personal.items');
-/** The mean trained user vector (the unknown-id row 0 of an exact vocabulary left out). */
-export function meanUser(core: TwoTower): Float64Array {
+/**
+ * The mean trained user vector (the unknown-id row 0 of an exact vocabulary left out); a serving
+ * bundle, which keeps no users, carries it in its metadata (`personal.meanUser`).
+ */
+export function meanUserVector(core: TwoTower): Float64Array {
   return core.derived(MEAN_USER, () => {
     const d = core.dim;
+    const kept = (core.metadata.personal as { meanUser?: unknown } | undefined)?.meanUser;
+    if (Array.isArray(kept) && kept.length === d && kept.every((x) => typeof x === 'number' && Number.isFinite(x)))
+      return { mean: Float64Array.from(kept as number[]), free() {} };
     const u = core.userEmbeddings();
     const from = core.vocabularies.users?.mode === 'exact' && core.userCount > 1 ? 1 : 0;
     const mean = new Float64Array(d);
@@ -182,13 +188,13 @@ export function solve(
   if (mode === 'pooled' || rows.length === 0) {
     if (!set)
       return {
-        vector: Float32Array.from(priorKind === 'mean' ? meanUser(core) : new Float64Array(d)),
+        vector: Float32Array.from(priorKind === 'mean' ? meanUserVector(core) : new Float64Array(d)),
         bias: unknownUserBias(core),
       };
     return { vector: pooledVectors(core, [rows]), bias: unknownUserBias(core) };
   }
   const prior: ArrayLike<number> =
-    priorKind === 'pooled' ? pooledVectors(core, [rows]) : priorKind === 'mean' ? meanUser(core) : new Float64Array(d);
+    priorKind === 'pooled' ? pooledVectors(core, [rows]) : priorKind === 'mean' ? meanUserVector(core) : new Float64Array(d);
   if (mode === 'gradient') {
     const items = itemRows(core);
     const fit = fitSoftmaxVector({

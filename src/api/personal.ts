@@ -184,11 +184,13 @@ export class Personal {
     const mode = resolveMode(core, this.#settings);
     const { rows, kept, skipped } = eventRows(core, this.#events, this.#settings);
     if (rows.length === 0) fail('EMPTY_DATA', 'personalize: no events of items the model knows');
-    const ratings = kept.map((e, i) => {
+    const ratings = kept.map((e) => {
       if (mode === 'fold-in' && e.rating === undefined)
-        fail('BAD_INPUT', `personalize: events[${i}] has no rating: a rating model ('fold-in') needs a rating on every event`, {
-          index: i,
-        });
+        fail(
+          'BAD_INPUT',
+          `personalize: the event of item ${JSON.stringify(e.item)} has no rating: a rating model ('fold-in') needs a rating on every event`,
+          { id: e.item },
+        );
       return e.rating ?? 1;
     });
     const { vector, bias } = solve(core, mode, rows, ratings, this.#settings);

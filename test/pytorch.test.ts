@@ -93,7 +93,7 @@ function kindModels(): { name: string; config: TwoTowerConfig; user: FeatureTabl
     },
     // No item bias: it is indexed by the item's row, and this item tower's id feature reads an id column.
     bias: { global: true, user: true },
-    ratingRange: [-1, 1],
+    ratingRange: [-10, 10],
   };
   const tied: TwoTowerConfig = {
     dim: 4,
@@ -210,6 +210,13 @@ describe.skipIf(!HAVE_TORCH)('PyTorch export (model.py)', () => {
       const out = join(dir, 'out.safetensors');
       python(['-c', TOWERS_PY, dir, out, users.join(','), items.join(',')]);
       const got = decodeSafetensors(readFileSync(out), 'out.safetensors');
+      const range = m.config.ratingRange;
+      if (range) {
+        // Some scores clamped, most not: both paths compared.
+        const inside = Array.from(model.rows.predict(users, items)).filter((x) => x > range[0] && x < range[1]).length;
+        expect(inside).toBeGreaterThan(users.length / 2);
+        expect(inside).toBeLessThan(users.length);
+      }
       const errors = {
         user: relativeError(got.user!.data, model.rows.userEmbeddings()),
         item: relativeError(got.item!.data, model.rows.itemEmbeddings()),
@@ -413,5 +420,70 @@ describe.skipIf(!HAVE_TORCH)('train.py and the CLI', () => {
     const again = await importModelDirectory(out);
     expect(again.rows.userEmbeddings()).toEqual(grown.rows.userEmbeddings());
     for (const x of [model, grown, again]) x.dispose();
+  });
+});
+
+describe.skipIf(!HAVE_TORCH)('train.py computes twotower’s gradients', () => {
+  // One step over the whole batch from a fresh model: Adam's first moment is then (1 − β1)·g, so
+  // the moments train.py writes must be twotower's (exported by toPyTorch after its own step).
+  // A first fit moves the global bias to the mean rating (twotower's fit does; train.py too); a
+  // model fitted before carries Adam's moments and step count into train.py.
+  it.each([
+    ['mse', 'every feature kind, a fresh model', { l2: 0.05, biasL2: 0.02 }, false, 0],
+    ['mse', 'every feature kind, a model fitted before', { l2: 0.05, biasL2: 0.02 }, true, 0],
+    ['softmax', 'tied sets (no biases: the softmax scores by the dot product)', { l2: 0.05, temperature: 0.3 }, false, 1],
+  ] as const)('%s, %s: Adam’s moments after one step match within 1e-4', async (loss, _, extra, warm, which) => {
+    const m = kindModels()[which]!;
+    const model = await randomModel(m);
+    model.setVocabularies({ users: vocabulary(U), items: vocabulary(I) });
+    const random = new Random(21);
+    const n = 40;
+    const users = Int32Array.from({ length: n }, () => 1 + random.int(U - 1));
+    const items = Int32Array.from({ length: n }, () => 1 + random.int(I - 1));
+    const ratings = Float32Array.from({ length: n }, () => 1 + random.int(5));
+    const step = { epochs: 1, batchSize: n, shuffle: false, loss, ...extra };
+    if (warm) model.fit({ users, items, ratings }, step);
+    const dir = newDir(),
+      out = newDir();
+    await writePyTorchExport(dir, model.toPyTorch());
+    const events = join(dir, 'events.csv');
+    writeFileSync(events, Array.from(users, (u, r) => `${u},${items[r]},${ratings[r]}`).join('\n') + '\n');
+    const flags = Object.entries(extra).flatMap(([k, v]) => [
+      `--${k.replace(/[A-Z]/g, (c) => '-' + c.toLowerCase())}`,
+      String(v),
+    ]);
+    python([join(dir, 'train.py'), events, '--out', out, '--epochs', '1', '--batch-size', String(n), '--loss', loss, ...flags]);
+    model.fit({ users, items, ratings }, step);
+    const mine = decodeSafetensors(model.toPyTorch()['optimizer.safetensors']!, 'twotower');
+    const theirs = decodeSafetensors(readFileSync(join(out, 'optimizer.safetensors')), 'train.py');
+    expect(Object.keys(theirs).sort()).toEqual(Object.keys(mine).sort());
+    let worst = 0;
+    for (const name of Object.keys(mine)) worst = Math.max(worst, relativeError(theirs[name]!.data, mine[name]!.data));
+    console.log(
+      `${loss}${warm ? ' (fitted before)' : ''}: Adam moments after one step, train.py vs twotower, max relative error ${worst.toExponential(2)}`,
+    );
+    expect(worst).toBeLessThan(1e-4);
+    model.dispose();
+  });
+
+  it.each(['bpr', 'bce'] as const)('%s trains (sampled negatives) and imports back', async (loss) => {
+    const model = await randomModel(kindModels()[1]!);
+    model.setVocabularies({ users: vocabulary(U), items: vocabulary(I) });
+    const dir = newDir(),
+      out = newDir();
+    await writePyTorchExport(dir, model.toPyTorch());
+    const random = new Random(4);
+    const events = join(dir, 'events.tsv');
+    writeFileSync(
+      events,
+      Array.from({ length: 50 }, () => `${1 + random.int(U - 1)}\t${1 + random.int(I - 1)}`).join('\n') + '\n',
+    );
+    const log = python([join(dir, 'train.py'), events, '--out', out, '--epochs', '2', '--batch-size', '8', '--loss', loss]);
+    expect(log).toMatch(/epoch 2: loss \d/);
+    const back = await importModelDirectory(out);
+    expect(back.optimizerSteps).toBeGreaterThan(0);
+    expect(back.recommend('1', { k: 3 })).toHaveLength(3);
+    back.dispose();
+    model.dispose();
   });
 });

@@ -247,6 +247,10 @@ def main(argv=None):
     add_seen(columns, users, items, info["userCount"])
 
     m = tt.TwoTower(info, weights, columns, vocab, sparse=sparse).to(device)
+    steps0 = int(info.get("optimizerSteps", 0))
+    if steps0 == 0 and args.loss == "mse" and m.global_bias is not None and len(ratings):
+        # As twotower's first fit: the global bias starts at the mean rating.
+        m.global_bias.data[0] = float(ratings.astype(np.float64).mean())
     named = parameter_names(m)
     is_table = {id(p) for p, name, _ in named if name.endswith(".embedding") or name in ("bias.user", "bias.item")}
     tables = [p for p, _, _ in named if id(p) in is_table]
@@ -254,7 +258,6 @@ def main(argv=None):
     betas = (args.beta1, args.beta2)
     table_opt = (torch.optim.SparseAdam if sparse else torch.optim.Adam)(tables, lr=args.lr, betas=betas, eps=args.epsilon)
     dense_opt = torch.optim.AdamW(dense, lr=args.lr, betas=betas, eps=args.epsilon, weight_decay=args.weight_decay) if dense else None
-    steps0 = int(info.get("optimizerSteps", 0))
     if moments:
         for p, name, transposed in named:
             if name + ".m" not in moments:

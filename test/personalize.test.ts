@@ -2,8 +2,9 @@
 // what the handle serves. Each test states the property it checks; each can fail (a different
 // solve, an unseeded sample, a lossy format, a mis-ranked explanation all break one).
 import { describe, it, expect } from 'vitest';
-import { train, loadBundle, TwoTowerError, type Model, type PersonalEvent } from '../src/index.js';
+import { train, loadBundle, loadModel, TwoTowerError, type Model, type PersonalEvent } from '../src/index.js';
 import { bandEvents as events } from './fixtures.js';
+import { ReferenceBackend } from '../src/reference/backend.js';
 import { ML100K, HAVE_ML100K } from './data.js';
 import { readMl100k, holdOutUsers, faithfulness } from '../bench/personalize.js';
 
@@ -61,6 +62,17 @@ describe('personalize: retrieval models with a plain id user tower (gradient)', 
     expect(bits(a.vector).equals(bits(c.vector))).toBe(false);
     const full = model.personalize(mine(false));
     expect(bits(full.vector).equals(bits(model.personalize(mine(false)).vector))).toBe(true);
+  });
+
+  it('the WASM fit agrees with the f64 reference twin of every kernel it calls (full and sampled softmax, 1e-4)', async () => {
+    await setup();
+    const twin = await loadModel(model.toBytes(), { backend: new ReferenceBackend() });
+    for (const options of [{}, { sampleAbove: 5, samples: 8 }]) {
+      const a = model.personalize(mine(false), options).vector;
+      const b = twin.personalize(mine(false), options).vector;
+      for (let c = 0; c < a.length; c++) expect(a[c]!).toBeCloseTo(b[c]!, 4);
+    }
+    twin.dispose();
   });
 
   it('recommends the band the events come from, skipping the person’s own items unless asked not to', async () => {

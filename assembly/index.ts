@@ -17,3 +17,4 @@ export { quantize_rows_i8, quantize_items_i8 } from "./quantize";
 export { scan_fields } from "./parse";
 export { autorec_encode, autorec_grad } from "./autorec";
 export { ease_gram, spd_inverse, ease_weights, dlae_weights } from "./ease";
+export { random_normal_f32, random_uniform_f32 } from "./random";

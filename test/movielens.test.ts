@@ -11,7 +11,8 @@ describe.skipIf(!HAVE_ML100K)('MovieLens 100K u1', () => {
     const ds = await loadDataset({ data: join(ML100K, 'u1.base'), test: join(ML100K, 'u1.test') });
     const { model, epochs } = await trainRecipe(ds, RECIPE_DEFAULTS);
     const { rmse, mae } = model.evaluate(ds.test!);
-    expect(epochs).toBeGreaterThan(2);
+    // Ratings overfit within 2–5 epochs (docs/accuracy.md); seed 1 stops at 2 since 0.2's initial values.
+    expect(epochs).toBeGreaterThanOrEqual(2);
     expect(rmse).toBeLessThanOrEqual(0.945);
     expect(mae).toBeLessThan(0.76);
     model.dispose();

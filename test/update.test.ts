@@ -280,7 +280,8 @@ describe('addItems: cold items from their features', () => {
     const twin = model.vocabularies.items!.lookup('twin');
     const v = model.rows.itemEmbeddings([2, twin]); // item row 2 has genre 1
     for (let c = 0; c < 6; c++) expect(Math.abs(v[6 + c]! - v[c]!)).toBeLessThan(2e-2 * (1 + Math.abs(v[c]!)));
-    expect(model.parameters()['bias.item']![twin]).toBeCloseTo(-0.2, 2);
+    // The ridge shrinks the fit by an amount that depends on the genre table's initial values: 2e-2, as for the rows.
+    expect(Math.abs(model.parameters()['bias.item']![twin]! + 0.2)).toBeLessThan(2e-2);
     model.dispose();
   });
 });

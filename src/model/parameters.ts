@@ -10,7 +10,6 @@
 // A model that is only served holds its values alone.
 import { MAX_BLOCK_BYTES, formatBytes, type Backend, type Floats } from '../backend/contract.js';
 import { fail } from '../errors.js';
-import { Random } from '../util/random.js';
 
 export type Init =
   | { kind: 'zeros' }
@@ -77,6 +76,16 @@ export interface StoreBytes {
 }
 
 const padded = (size: number) => Math.ceil(size / 4) * 4;
+
+/** Values per initialisation kernel call. */
+const INIT_CHUNK = 1 << 20;
+
+/** A block's random stream: FNV-1a (32-bit) of its name, so a block's initial values do not depend on the others. */
+export function blockStream(name: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), 0x01000193);
+  return h >>> 0;
+}
 
 /** The groups of a list of blocks (declaration order within each), with the blocks' offsets set. */
 export function groupBlocks(blocks: readonly ParamBlock[]): ParamGroup[] {
@@ -184,18 +193,31 @@ export class ParameterStore {
     if (!this.#open) fail('INTERNAL', `ParameterStore: ${what} outside the write path (TwoTower.write)`);
   }
 
-  /** Fills every value from its block's init, one seeded stream in declaration order (the layout does not change them). */
+  /**
+   * Fills every value from its block's init with the counter-based kernels (assembly/random.ts):
+   * the value at (row, column) of a block depends only on (seed, the block's name, row, column),
+   * so neither the layout, nor the other blocks, nor the table's height, nor how the rows are
+   * split changes it. A block [rows, …] is rows × (the rest); a 1-D block is one row.
+   */
   initialize(): void {
     this.mustBeOpen('initialize()');
     const be = this.be;
     for (const group of this.groups) be.kernels.zero_f32(this.memory.get(group)!.values, group.size);
-    const random = new Random(this.seed);
+    const seedLo = this.seed >>> 0,
+      seedHi = Math.floor(this.seed / 2 ** 32) >>> 0;
     for (const block of this.blocks) {
-      const out = this.values(block);
       const init = block.init;
-      for (let i = 0; i < block.size; i++) {
-        if (init.kind === 'normal') out[i] = init.std * random.normal();
-        else if (init.kind === 'uniform') out[i] = init.limit * (2 * random.next() - 1);
+      if (init.kind === 'zeros' || block.size === 0) continue;
+      const rows = block.shape.length > 1 ? block.shape[0]! : 1,
+        cols = block.size / rows,
+        stream = blockStream(block.name);
+      // Chunks of rows: the same values as one call (rows are independent), a bounded time per call.
+      const chunk = Math.max(1, Math.floor(INIT_CHUNK / cols));
+      for (let row = 0; row < rows; row += chunk) {
+        const ptr = this.ptr(block) + row * cols * be.floatBytes,
+          n = Math.min(chunk, rows - row);
+        if (init.kind === 'normal') be.kernels.random_normal_f32(ptr, n, cols, row, seedLo, seedHi, stream, init.std);
+        else be.kernels.random_uniform_f32(ptr, n, cols, row, seedLo, seedHi, stream, init.limit);
       }
     }
   }

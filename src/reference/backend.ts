@@ -33,6 +33,7 @@ import { scanFields } from './parse.js';
 import { autorecEncode, autorecGrad } from './autorec.js';
 import { easeGram, spdInverse, easeWeights, dlaeWeights } from './ease.js';
 import { topkAccumulate, quantizeRowsI8, approximateScore, rankTargets } from './score.js';
+import { randomNormal, randomUniform } from './random.js';
 
 export class ReferenceBackend implements Backend {
   readonly kind = 'reference' as const;
@@ -52,6 +53,10 @@ export class ReferenceBackend implements Backend {
     this.kernels = {
       zero_f32: (p, n) => F(p, n).fill(0),
       copy_f32: (dst, src, n) => F(dst, n).set(F(src, n).slice()),
+      random_normal_f32: (out, rows, cols, row0, seedLo, seedHi, stream, std) =>
+        randomNormal(F(out, rows * cols), rows, cols, row0, seedLo, seedHi, stream, std),
+      random_uniform_f32: (out, rows, cols, row0, seedLo, seedHi, stream, limit) =>
+        randomUniform(F(out, rows * cols), rows, cols, row0, seedLo, seedHi, stream, limit),
       count_nonfinite: (p, n) => Array.prototype.filter.call(F(p, n), (x: number) => !Number.isFinite(x)).length,
       dense_forward: (y, x, w, b, m, k, n) => denseForward(F(y, m * n), F(x, m * k), F(w, k * n), Fo(b, n), m, k, n),
       dense_backward_input: (dx, dy, w, m, k, n) => denseBackwardInput(F(dx, m * k), F(dy, m * n), F(w, k * n), m, k, n),

@@ -1,7 +1,9 @@
 // Tracks the validation metric over epochs (as a loss: lower is better), the best epoch, and
-// whether patience ran out; keeps the best epoch's weights when asked to restore them.
+// whether patience ran out; keeps the best epoch's weights when asked to restore them (a
+// values-only snapshot taken at each new best: table rows journaled as later steps touch them).
 import type { TwoTower } from '../model/twotower.js';
 import type { EarlyStopping } from './options.js';
+import type { GroupPlan } from './optimizers/index.js';
 import { Snapshot } from './snapshot.js';
 
 export class EpochTracker {
@@ -14,11 +16,12 @@ export class EpochTracker {
 
   constructor(
     core: TwoTower,
+    plans: readonly GroupPlan[],
     private readonly stopping: EarlyStopping | undefined,
   ) {
     this.patience = stopping?.patience ?? 3;
     this.minDelta = stopping?.minDelta ?? 0;
-    this.best = stopping && (stopping.restoreBest ?? true) ? new Snapshot(core, true) : null;
+    this.best = stopping && (stopping.restoreBest ?? true) ? new Snapshot(core, plans, true) : null;
   }
 
   /** Records an epoch's score; returns true when training should stop (patience exhausted). */
@@ -33,6 +36,11 @@ export class EpochTracker {
       this.stale += 1;
     }
     return this.stopping !== undefined && this.stale >= this.patience;
+  }
+
+  /** Before each optimizer step: journals the rows it touches first since the best epoch. */
+  beforeStep(): void {
+    this.best?.beforeStep();
   }
 
   /** Puts back the best epoch's weights when a later epoch ended training. */

@@ -1,6 +1,8 @@
 // The training loop: options resolved, data prepared, a snapshot taken, then epochs of seeded
 // shuffles and mini-batches (staged by the loss, stepped by each group's optimizer), validated
-// and tracked for early stopping. A fit that diverges or throws restores the model exactly.
+// and tracked for early stopping. A fit that diverges or throws restores the model exactly. What
+// a call costs besides its steps follows the rows it touches, not the model's size: the snapshot
+// journals table rows on first touch, and the non-finite checks read what changed (snapshot.ts).
 import { fail } from '../errors.js';
 import type { TwoTower } from '../model/twotower.js';
 import type { Interactions } from '../data/interactions.js';
@@ -133,11 +135,11 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
   );
   const owned: { free(): void }[] = [];
   const heapBlock = (ptr: number) => (owned.push({ free: () => be.free(ptr) }), ptr);
-  const snapshot = new Snapshot(core);
+  const snapshot = new Snapshot(core, plans);
   owned.push(snapshot);
   try {
     prepareGroups(core, plans);
-    const tracker = new EpochTracker(core, o.earlyStopping);
+    const tracker = new EpochTracker(core, plans, o.earlyStopping);
     owned.push(tracker);
     const heap = {
       users: heapBlock(upload(be, train.users)),
@@ -198,6 +200,9 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
             `training diverged: the loss became ${value} at epoch ${epoch + 1}, batch ${b + 1} (try a smaller learningRate); the parameters were restored to their values before fit()`,
           );
         }
+        // The rows this step writes for the first time, copied before it writes them.
+        snapshot.beforeStep();
+        tracker.beforeStep();
         const learningRate = learningRateAt(o, steps, totalSteps, epoch);
         optimizerStep(core, plans, {
           learningRate,
@@ -212,9 +217,8 @@ export function fit(core: TwoTower, data: Interactions, options: FitOptions = {}
         if (core.disposed)
           fail('DISPOSED', `the model was disposed during fit() (by onBatchEnd, at epoch ${epoch + 1}, batch ${b + 1})`);
       }
-      let bad = 0;
-      for (const group of core.store.groups)
-        bad += be.kernels.count_nonfinite(core.store.groupPointers(group).values, group.size);
+      // Over what can have changed: the dense groups and the table rows touched in this fit.
+      const bad = snapshot.countNonFinite();
       if (bad > 0) {
         snapshot.restore();
         fail(

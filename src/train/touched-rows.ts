@@ -83,7 +83,7 @@ export class TouchedRows {
     const be = this.core.backend;
     for (const source of this.sources.values()) {
       if (!store.isCompact(source.group)) continue;
-      this.list(source, n, itemRows);
+      this.collect(source, n, itemRows);
       const { group, count } = source;
       const grads = store.reserveGradRows(group, count);
       be.kernels.zero_f32(grads, count * group.width);
@@ -101,7 +101,13 @@ export class TouchedRows {
     return { ptr: source.ptr, count: source.count };
   }
 
-  private list(source: TableSource, n: number, itemRows: number): void {
+  /** The same rows in JavaScript memory (a view valid until the next prepare; empty for a table no batch prepared). */
+  list(group: ParamGroup): Int32Array {
+    const source = this.sources.get(group);
+    return source ? source.list.subarray(0, source.count) : new Int32Array(0);
+  }
+
+  private collect(source: TableSource, n: number, itemRows: number): void {
     const core = this.core;
     const be = core.backend;
     const { stamps } = source;

@@ -152,10 +152,15 @@ export function fitSoftmaxVector(input: SoftmaxFitInput): SoftmaxFit {
       // H = (Cᵀdiag(p)C − μμᵀ)/τ² + 2·l2·I over the fitted d dimensions.
       const H = new Float64Array(d * d),
         b = new Float64Array(d);
+      let trace = 0;
       for (let r = 0; r < d; r++) {
         b[r] = grad[r]! + 2 * l2 * (u[r]! - input.prior[r]!);
-        for (let c = 0; c < d; c++) H[r * d + c] = (H0[r * D + c]! - m[r]! * m[c]!) / (tau * tau) + (r === c ? 2 * l2 + 1e-9 : 0);
+        for (let c = 0; c < d; c++) H[r * d + c] = (H0[r * D + c]! - m[r]! * m[c]!) / (tau * tau) + (r === c ? 2 * l2 : 0);
+        trace += H[r * d + r]!;
       }
+      // A hair of ridge relative to the curvature keeps the system positive definite at l2 = 0
+      // (one item, or fewer items than dimensions, leaves directions without curvature).
+      for (let r = 0; r < d; r++) H[r * d + r]! += 1e-7 * (1 + trace / d);
       const delta = choleskySolve(H, b, d);
       let norm = 0,
         size = 0;

@@ -204,10 +204,11 @@ def parameter_names(m):
 def main(argv=None):
     """Trains as the command line says (argv: its arguments, e.g. from a Ray Train worker)."""
     args = arguments(argv)
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    rank = int(os.environ.get("RANK", "0"))
+    started_elsewhere = dist.is_available() and dist.is_initialized()
+    world = dist.get_world_size() if started_elsewhere else int(os.environ.get("WORLD_SIZE", "1"))
+    rank = dist.get_rank() if started_elsewhere else int(os.environ.get("RANK", "0"))
     gpu = torch.cuda.is_available() and world > 1 and not os.environ.get("TWOTOWER_CPU")
-    owned = world > 1 and not dist.is_initialized()
+    owned = world > 1 and not started_elsewhere
     if owned:
         dist.init_process_group("nccl" if gpu else "gloo")
     device = torch.device("cuda", int(os.environ.get("LOCAL_RANK", "0"))) if gpu else torch.device("cpu")

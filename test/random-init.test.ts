@@ -8,7 +8,7 @@ import type { WasmBackend } from '../src/wasm/load.js';
 import { philox4x32, randomNormal, randomUniform } from '../src/reference/random.js';
 import { ReferenceBackend } from '../src/reference/backend.js';
 import { blockStream } from '../src/model/parameters.js';
-import { createModel } from '../src/index.js';
+import { createModel } from '../src/node/index.js';
 import { wasmBuilds, ODD_SIZES, getFloats } from './helpers.js';
 import { tinyConfig, tinyFeatures } from './fixtures.js';
 
@@ -200,6 +200,15 @@ describe("a model's initial values", () => {
     const random = Object.keys(a).filter((name) => a[name]!.some((v) => v !== 0));
     expect(random.length).toBeGreaterThan(0);
     for (const name of random) expect(c[name], name).not.toEqual(a[name]);
+  });
+
+  it('are the same bits on 1 and 2 threads (the threads build and its shared memory)', async () => {
+    const one = await createModel({ ...tinyConfig(), seed: 11 }, tinyFeatures());
+    const two = await createModel({ ...tinyConfig(), seed: 11 }, { ...tinyFeatures(), threads: 2 });
+    expect(two.threads).toBe(2);
+    expect(two.parameters()).toEqual(one.parameters());
+    one.dispose();
+    two.dispose();
   });
 
   it('seeds beyond 32 bits and negative seeds are seeds of their own', async () => {

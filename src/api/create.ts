@@ -46,7 +46,7 @@ export async function createCore(config: TwoTowerConfig, options: CreateModelOpt
     const groups = TwoTower.parameterGroups(config);
     const values = groups.reduce((sum, g) => sum + g.size, 0) * backend.floatBytes;
     checkModelRoom(config, values, backend.floatBytes, backend.stats().liveBytes, backend.memoryLimit);
-    core = new TwoTower(config, backend);
+    core = new TwoTower(config, backend, undefined, threaded?.pool ?? null);
   } catch (error) {
     threaded?.pool.close();
     throw error;

@@ -97,7 +97,8 @@ export class AllocationLedger {
 
 /**
  * Kernels whose work splits by rows with the same bits on any number of threads: each output
- * row is computed by one thread, in the one summation order (assembly/simd.ts).
+ * row is computed by one thread, in the one summation order (assembly/simd.ts), or (the
+ * initialisation kernels) from its own row index alone.
  */
 export const ROW_KERNELS = [
   'score_matrix',
@@ -108,6 +109,8 @@ export const ROW_KERNELS = [
   'dense_forward',
   'dense_backward_input',
   'dense_backward_weight',
+  'random_normal_f32',
+  'random_uniform_f32',
 ] as const;
 export type RowKernel = (typeof ROW_KERNELS)[number];
 

@@ -8,7 +8,8 @@
 //   - its optimizer state, as many slots of whatever size its optimizer asks for (Adam: two
 //     moments per parameter; row-wise Adagrad: one accumulator per row; SGD: none).
 // A model that is only served holds its values alone.
-import { MAX_BLOCK_BYTES, formatBytes, type Backend, type Floats } from '../backend/contract.js';
+import { MAX_BLOCK_BYTES, formatBytes, type Backend, type Floats, type RowCall } from '../backend/contract.js';
+import type { ByRows } from './row-split.js';
 import { fail } from '../errors.js';
 
 export type Init =
@@ -77,8 +78,8 @@ export interface StoreBytes {
 
 const padded = (size: number) => Math.ceil(size / 4) * 4;
 
-/** Values per initialisation kernel call. */
-const INIT_CHUNK = 1 << 20;
+/** Values per initialisation chunk (split over a model's threads). */
+const INIT_CHUNK = 1 << 22;
 
 /** A block's random stream: FNV-1a (32-bit) of its name, so a block's initial values do not depend on the others. */
 export function blockStream(name: string): number {
@@ -144,8 +145,8 @@ export class ParameterStore {
     return block;
   }
 
-  /** Lays the blocks out by group, allocates every group's values, and initialises them from the seed. */
-  allocate(backend: Backend, seed: number): void {
+  /** Lays the blocks out by group, allocates every group's values, and initialises them from the seed (over `rows`' threads when given). */
+  allocate(backend: Backend, seed: number, rows?: ByRows): void {
     this.groups = groupBlocks(this.blocks);
     this.total = this.groups.reduce((sum, g) => sum + g.size, 0);
     ParameterStore.checkFits(this.groups, backend.floatBytes);
@@ -171,7 +172,7 @@ export class ParameterStore {
     });
     this.backend = backend;
     this.seed = seed;
-    this.openForWrites(() => this.initialize());
+    this.openForWrites(() => this.initialize(rows));
   }
 
   /**
@@ -197,9 +198,10 @@ export class ParameterStore {
    * Fills every value from its block's init with the counter-based kernels (assembly/random.ts):
    * the value at (row, column) of a block depends only on (seed, the block's name, row, column),
    * so neither the layout, nor the other blocks, nor the table's height, nor how the rows are
-   * split changes it. A block [rows, …] is rows × (the rest); a 1-D block is one row.
+   * split changes it (`byRows` spreads each chunk over a model's threads). A block [rows, …] is
+   * rows × (the rest); a 1-D block is one row.
    */
-  initialize(): void {
+  initialize(byRows?: ByRows): void {
     this.mustBeOpen('initialize()');
     const be = this.be;
     for (const group of this.groups) be.kernels.zero_f32(this.memory.get(group)!.values, group.size);
@@ -213,11 +215,22 @@ export class ParameterStore {
         stream = blockStream(block.name);
       // Chunks of rows: the same values as one call (rows are independent), a bounded time per call.
       const chunk = Math.max(1, Math.floor(INIT_CHUNK / cols));
+      const kernel = init.kind === 'normal' ? 'random_normal_f32' : 'random_uniform_f32',
+        scale = init.kind === 'normal' ? init.std : init.limit;
+      const args = (row: number, n: number): [number, number, number, number, number, number, number, number] => [
+        this.ptr(block) + row * cols * be.floatBytes,
+        n,
+        cols,
+        row,
+        seedLo,
+        seedHi,
+        stream,
+        scale,
+      ];
       for (let row = 0; row < rows; row += chunk) {
-        const ptr = this.ptr(block) + row * cols * be.floatBytes,
-          n = Math.min(chunk, rows - row);
-        if (init.kind === 'normal') be.kernels.random_normal_f32(ptr, n, cols, row, seedLo, seedHi, stream, init.std);
-        else be.kernels.random_uniform_f32(ptr, n, cols, row, seedLo, seedHi, stream, init.limit);
+        const n = Math.min(chunk, rows - row);
+        if (byRows) byRows(n, (r0, part): RowCall => ({ kernel, args: args(row + r0, part) }));
+        else be.kernels[kernel](...args(row, n));
       }
     }
   }

@@ -77,8 +77,9 @@ export class TwoTower {
   /**
    * A seeded model of `given` on `backend`. A core grown from another (`grownFrom`, train/grow.ts)
    * counts its revisions on past that one's, so the revision behind a Model never goes back.
+   * `threads` (createModel's pool) also draw the initial values.
    */
-  constructor(given: TwoTowerConfig, backend: Backend, grownFrom?: TwoTower) {
+  constructor(given: TwoTowerConfig, backend: Backend, grownFrom?: TwoTower, threads: KernelThreads | null = null) {
     const config = plainConfig(given);
     this.config = config;
     this.backend = backend;
@@ -86,7 +87,8 @@ export class TwoTower {
     this.userTower = layout.user;
     this.itemTower = layout.item;
     this.bias = layout.bias;
-    this.store.allocate(backend, config.seed ?? 1);
+    this.threads = threads;
+    this.store.allocate(backend, config.seed ?? 1, this.byRows);
     this.#pristine = true;
     if (grownFrom) this.#revision = grownFrom.#revision + 1;
     this.userTower.attach(backend, this.byRows);
@@ -141,7 +143,7 @@ export class TwoTower {
   /** Back to the seeded initial values with zeroed optimizer state and `optimizerSteps` steps, through write(): pristine again. */
   reinitialize(optimizerSteps = 0): void {
     this.write((store) => {
-      store.initialize();
+      store.initialize(this.byRows);
       store.zeroState();
       this.optimizerSteps = optimizerSteps;
     });

@@ -131,17 +131,40 @@ function grownTable(
 
 /**
  * Each user's seen items: the old ones and the new events' (sorted, unique). Users without new
- * events keep their old row as it is; only the others are merged.
+ * events keep their old row as it is (copied in runs between the users with events); only the
+ * others are merged, so the cost is one pass over the offsets plus the rows that change.
  */
 export function mergedSeen(core: TwoTower, users: number, data: RatingsData): { offsets: Int32Array; ids: Int32Array } {
   const added = groupByRow(data.users, data.items, users);
-  const rows: ArrayLike<number>[] = [];
+  const old = core.seen ?? { offsets: new Int32Array(1), ids: new Int32Array(0) };
+  const oldRows = core.seen ? Math.min(core.userCount, users) : 0;
+  /** Where row r starts in the old ids (rows past the old ones are empty). */
+  const start = (r: number) => old.offsets[Math.min(r, oldRows)]!;
+  const offsets = new Int32Array(users + 1);
+  const ids = new Int32Array(start(users) + added.ids.length);
+  let w = 0;
+  /** Old rows [from, to) as they are, in one copy. */
+  const run = (from: number, to: number) => {
+    if (to <= from) return;
+    const shift = w - start(from);
+    for (let r = from; r < to; r++) offsets[r] = start(r) + shift;
+    ids.set(old.ids.subarray(start(from), start(to)), w);
+    w += start(to) - start(from);
+  };
+  let next = 0;
   for (let r = 0; r < users; r++) {
-    const old = core.seen && r < core.userCount ? csrRow(core.seen, r) : new Int32Array(0);
+    if (added.offsets[r + 1] === added.offsets[r]) continue;
     const more = csrRow(added, r);
-    rows.push(more.length === 0 ? old : Int32Array.from(new Set([...old, ...more])).sort());
+    run(next, r);
+    offsets[r] = w;
+    const merged = Int32Array.from(new Set([...old.ids.subarray(start(r), start(r + 1)), ...more])).sort();
+    ids.set(merged, w);
+    w += merged.length;
+    next = r + 1;
   }
-  return csrFromLists(rows);
+  run(next, users);
+  offsets[users] = w;
+  return { offsets, ids: ids.slice(0, w) };
 }
 
 /** The grown core for `encoded` and the given feature rows (the old core is not touched). */

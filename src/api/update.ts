@@ -18,7 +18,7 @@ import { regressColdRows } from '../train/cold-rows.js';
 import { resolveLoss } from '../train/losses/index.js';
 import { resolveOptions, type FitOptions, type FitResult } from '../train/options.js';
 import { defined } from '../util/defined.js';
-import { encodeEvents, type UpdateEvent } from './update-events.js';
+import { encodeEvents, type Encoded, type UpdateEvent } from './update-events.js';
 import { grownCore, mergedSeen, type EntityFeatures } from './grow-core.js';
 
 export interface UpdateOptions extends Omit<FitOptions, 'validation' | 'validationFraction' | 'earlyStopping' | 'loss'> {
@@ -115,6 +115,17 @@ export function updateCore(
   };
   // Every option is checked before the model grows (an epochs of 1e9 costs nothing).
   resolveOptions(fitOptions, core.config.seed ?? 1);
+  // Nothing to grow (known ids, no feature rows, no interaction sets to extend): training runs on
+  // the model itself, whose fit() snapshot restores it exactly when it fails, so the call costs
+  // the rows it touches. Otherwise on a grown core, the old one untouched.
+  const inPlace =
+    encoded.added.user === 0 &&
+    encoded.added.item === 0 &&
+    !userFeatures &&
+    !itemFeatures &&
+    interactionSets(core.config, 'user').length === 0 &&
+    interactionSets(core.config, 'item').length === 0;
+  if (inPlace) return updateInPlace(core, events.length, encoded.data, fitOptions, given, started);
   const next = grownCore(core, encoded, { user: userFeatures, item: itemFeatures }, encoded.data, 'update');
   try {
     // New entities of a linear tower with side features start where their features point (as in addItems).
@@ -149,6 +160,27 @@ export function updateCore(
     next.dispose();
     throw error;
   }
+}
+
+/** update() on the model itself (see updateCore): on failure fit() has restored it, seen items and settings untouched. */
+function updateInPlace(
+  core: TwoTower,
+  events: number,
+  data: Encoded['data'],
+  fitOptions: FitOptions,
+  given: Partial<FitOptions>,
+  started: number,
+): { core: TwoTower; result: UpdateResult } {
+  const trained = core.trainedWith!;
+  const seen = mergedSeen(core, core.userCount, data);
+  const result = fit(core, data, fitOptions);
+  const overrides = Object.fromEntries(Object.entries(given).filter(([key]) => key in (core.trainedWith?.settings ?? {})));
+  core.trainedWith = { ...trained, settings: { ...(trained.settings ?? {}), ...overrides } };
+  core.seen = seen;
+  return {
+    core,
+    result: { events, newUsers: 0, newItems: 0, fit: result, seconds: (performance.now() - started) / 1000 },
+  };
 }
 
 /**

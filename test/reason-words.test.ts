@@ -21,7 +21,7 @@ import {
 import { internals } from '../src/api/model.js';
 import { wordsContext } from '../src/api/reason-words.js';
 import { interactionSets } from '../src/model/interaction-sets.js';
-import { loadDataset, trainRecipe, RECIPE_DEFAULTS } from '../src/node/index.js';
+import { loadDataset, trainRecipe, RECIPE_DEFAULTS, recipeOptions } from '../src/node/index.js';
 import { bucketWords } from '../src/api/feature-words.js';
 import { Random } from '../src/util/random.js';
 import { ML100K, HAVE_ML100K } from './data.js';
@@ -334,35 +334,43 @@ describe.skipIf(!HAVE_ML100K)('MovieLens 100K u1 with its side files, as the CLI
   });
 
   it("is faithful: leaving out a recommendation's top “because” item lowers its score more than leaving out a random one of the user's items, in ≥ 80% of cases", () => {
-    const core = internals(model);
-    const d = core.dim;
-    const without = (u: number, item: number) => core.embedUsersWith(oneUser(core, u, item));
-    const random = new Random(7);
-    let wins = 0,
-      cases = 0;
-    for (let user = 1; user <= 40; user++) {
-      const u = core.vocabularies.users!.lookup(String(user));
-      const full = core.embedUsersWith(oneUser(core, u));
-      for (const r of model.recommend(String(user), { k: 5, explain: { because: 1000 } })) {
-        const because = r.explanation!.because.filter((b) => b.kind === 'history');
-        if (because.length < 2) continue;
-        const v = core.itemEmbeddings([core.vocabularies.items!.lookup(String(r.id))]);
-        const drop = (item: string | number) => {
-          const e = without(u, core.vocabularies.items!.lookup(String(item)));
-          let s = 0;
-          for (let c = 0; c < d; c++) s += (full[c]! - e[c]!) * v[c]!;
-          return s;
-        };
-        const other = because[1 + random.int(because.length - 1)]!;
-        if (drop(because[0]!.item) > drop(other.item)) wins++;
-        cases++;
-      }
-    }
-    console.log(`faithfulness (rating recipe): ${wins} of ${cases} (${((100 * wins) / cases).toFixed(1)}%)`);
-    expect(cases).toBeGreaterThan(150);
-    expect(wins / cases).toBeGreaterThanOrEqual(0.8);
+    expectFaithfulBecause(model, 'rating recipe');
   });
 });
+
+/**
+ * Over users 1–40's top 5: leaving the top "because" item out of the user's interaction sets
+ * lowers the item's score more than leaving out a random other one of their items, in ≥ 80% of cases.
+ */
+function expectFaithfulBecause(model: Model, recipe: string): void {
+  const core = internals(model);
+  const d = core.dim;
+  const without = (u: number, item: number) => core.embedUsersWith(oneUser(core, u, item));
+  const random = new Random(7);
+  let wins = 0,
+    cases = 0;
+  for (let user = 1; user <= 40; user++) {
+    const u = core.vocabularies.users!.lookup(String(user));
+    const full = core.embedUsersWith(oneUser(core, u));
+    for (const r of model.recommend(String(user), { k: 5, explain: { because: 1000 } })) {
+      const because = r.explanation!.because.filter((b) => b.kind === 'history');
+      if (because.length < 2) continue;
+      const v = core.itemEmbeddings([core.vocabularies.items!.lookup(String(r.id))]);
+      const drop = (item: string | number) => {
+        const e = without(u, core.vocabularies.items!.lookup(String(item)));
+        let s = 0;
+        for (let c = 0; c < d; c++) s += (full[c]! - e[c]!) * v[c]!;
+        return s;
+      };
+      const other = because[1 + random.int(because.length - 1)]!;
+      if (drop(because[0]!.item) > drop(other.item)) wins++;
+      cases++;
+    }
+  }
+  console.log(`faithfulness (${recipe}): ${wins} of ${cases} (${((100 * wins) / cases).toFixed(1)}%)`);
+  expect(cases).toBeGreaterThan(150);
+  expect(wins / cases).toBeGreaterThanOrEqual(0.8);
+}
 
 /** User row `u`'s own features as a one-row table, with item row `leaveOut` left out of its interaction sets. */
 function oneUser(core: ReturnType<typeof internals>, u: number, leaveOut = -1) {
@@ -387,3 +395,23 @@ function oneUser(core: ReturnType<typeof internals>, u: number, leaveOut = -1) {
   }
   return { count: 1, columns };
 }
+
+describe.skipIf(!HAVE_ML100K)('MovieLens 100K u1, the retrieval recipe with a 20-item history', () => {
+  it('says the user’s items by title, no internal names, and is faithful', async () => {
+    const ds = await loadDataset({ data: join(ML100K, 'u1.base') });
+    const model = (await trainRecipe(ds, recipeOptions('softmax', { history: 20 }))).model;
+    try {
+      if (ds.labels) model.setLabels(ds.labels);
+      for (const r of model.recommend('196', { k: 5, explain: true })) {
+        expectPlainWords(model, r.words!);
+        expect(
+          r.words!.some((w) => /^Because you liked “[^”]+ \(\d{4}\)”/.test(w)),
+          r.words!.join(' | '),
+        ).toBe(true);
+      }
+      expectFaithfulBecause(model, 'retrieval recipe');
+    } finally {
+      model.dispose();
+    }
+  }, 120_000);
+});

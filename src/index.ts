@@ -24,6 +24,8 @@ export {
   type PersonalMode,
   type PersonalizeOptions,
   type PersonalRecommendOptions,
+  type PersonalRecommendation,
+  type PersonalExplainOptions,
   type PersonalExplanation,
   type PersonalBecause,
 } from './api/personal.js';

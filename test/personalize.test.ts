@@ -168,6 +168,67 @@ describe('personalize on a serving bundle (no users kept)', () => {
   });
 });
 
+describe('personal handles speak words (labels, the person’s own items by leave-one-out effect)', () => {
+  const titles = Array.from({ length: 30 }, (_, i) => [`i${i}`, `Film ${i} (19${70 + i})`] as [string, string]);
+
+  it('on a rating model’s bundle: labels travel, each recommendation’s words name its largest-effect items by title with stars', async () => {
+    const model = await train(events(2500, 40, 30, 0, 9), { epochs: 3, dim: 6, implicitDim: 0, sideFeatures: false, l2: 0.05 });
+    model.setLabels({ items: titles });
+    const bundle = await loadBundle(model.toBundle({ items: 'f32' }));
+    const given = mine(true);
+    const rated = new Map(given.map((e) => [String(e.item), e.rating!]));
+    const personal = bundle.personalize(given);
+    const recs = personal.recommend({ k: 5, explain: true });
+    expect(recs).toHaveLength(5);
+    for (const r of recs) {
+      expect(r.label).toBe(`Film ${String(r.id).slice(1)} (19${70 + Number(String(r.id).slice(1))})`);
+      const why = r.explanation!;
+      // The same as explain() alone (the leave-one-out refits are kept with the fit, not redone differently).
+      expect(why).toEqual(personal.explain(r.id));
+      expect(r.words).toEqual(why.words);
+      expect(why.label).toBe(r.label);
+      for (const b of why.because) expect(b.label).toBe(titles.find(([id]) => id === b.item)![1]);
+      const words = r.words!.join(' | ');
+      expect(words).not.toMatch(/bias|embedding|\bid\b|effect|[+−]\d/);
+      const top = why.because[0]!;
+      if (top.effect > 0) {
+        // The largest positive effect is named by its title, with the person's rating in stars.
+        const rating = rated.get(String(top.item))!;
+        expect(words).toContain(`“${top.label}”`);
+        expect(words).toMatch(new RegExp(`“${top.label!.replace(/[()]/g, '\\$&')}” \\(?${rating}★`));
+        expect(r.words![0]).toMatch(/^Because you (liked|rated) “|^Liked by many$/);
+      }
+    }
+    expect(recs.some((r) => /^Because you (liked|rated) “Film/.test(r.words!.join(' | ')))).toBe(true);
+    model.dispose();
+    bundle.dispose();
+  });
+
+  it('on a retrieval model without ratings: “Because you liked …” without stars, quoted ids for items without a label; options are checked', async () => {
+    const model = await train(
+      events(3000, 40, 30, 0, 4).map(({ rating: _r, ...e }) => e),
+      { task: 'retrieval', epochs: 4, dim: 8, l2: 0.05 },
+    );
+    model.setLabels({ items: titles.slice(0, 5) });
+    const personal = model.personalize(mine(false));
+    const recs = personal.recommend({ k: 4, explain: { because: 2, reasons: 1 } });
+    for (const r of recs) {
+      expect(r.words!.length).toBeLessThanOrEqual(1);
+      expect(r.explanation!.because.length).toBeLessThanOrEqual(2);
+      expect(r.words!.join(' ')).not.toMatch(/★/);
+    }
+    const said = recs.flatMap((r) => r.words!).filter((w) => w.startsWith('Because you liked “'));
+    expect(said.length).toBeGreaterThan(0);
+    for (const w of said)
+      expect(w).toMatch(/^Because you liked “(Film \d+ \(19\d\d\)|i\d+)”( and “(Film \d+ \(19\d\d\)|i\d+)”)?$/);
+    expect(personal.recommend({ k: 2 })[0]!.words).toBeUndefined();
+    expect(personal.explain(recs[0]!.id, { reasons: 0 }).words).toEqual([]);
+    expect(thrown(() => personal.recommend({ explain: { reasons: -1 } })).code).toBe('BAD_OPTION');
+    expect(thrown(() => personal.recommend({ explain: 'yes' as never })).code).toBe('BAD_OPTION');
+    model.dispose();
+  });
+});
+
 describe('personalize: models whose user tower pools a history (pooled)', () => {
   it("the personal vector ranks as recommendFromHistory does (the tower's output for the items)", async () => {
     const model = await train(

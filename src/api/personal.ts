@@ -27,6 +27,8 @@ import {
   type PersonalSettings as Settings,
 } from './personal-solve.js';
 import { decodePersonal, encodePersonal, modelFingerprint, PERSONAL_FORMAT } from './personal-bytes.js';
+import { eventRatings, personalWords } from './personal-words.js';
+import { labelOf } from './labels.js';
 
 export type { PersonalEvent, PersonalMode } from './personal-solve.js';
 
@@ -63,11 +65,28 @@ export interface PersonalRecommendOptions {
   exclude?: readonly Id[];
   /** Only these item ids, or only items for which this returns true. Default every item. */
   filter?: readonly Id[] | ((item: Id) => boolean);
+  /** Explain each recommended item (`words` and `explanation`); an object sets explain()'s options. Default false. */
+  explain?: boolean | PersonalExplainOptions;
+}
+
+export interface PersonalExplainOptions {
+  /** Items listed in `because`. Default 5. */
+  because?: number;
+  /** Phrases in `words`. Default 3. */
+  reasons?: number;
+}
+
+/** One recommended item of a personal handle; with `explain`, its words and the handle's explanation. */
+export interface PersonalRecommendation extends Omit<Recommendation, 'explanation' | 'reasons'> {
+  /** With `explain`: the score's decomposition and the person's items behind it (see Personal.explain). */
+  explanation?: PersonalExplanation;
 }
 
 /** One of the person's items behind a score. */
 export interface PersonalBecause {
   item: Id;
+  /** The item's label, when the model has one. */
+  label?: string;
   /** The score minus the score of the vector refitted without this item (its events): what the score owes it. */
   effect: number;
 }
@@ -75,6 +94,8 @@ export interface PersonalBecause {
 /** The exact decomposition of the person's score for an item. */
 export interface PersonalExplanation {
   item: Id;
+  /** The item's label, when the model has one. */
+  label?: string;
   /** global + user + item bias + dot. */
   score: number;
   /** The score clamped to the model's rating range, if it has one (what recommend shows for a rating model). */
@@ -84,6 +105,12 @@ export interface PersonalExplanation {
   dot: number;
   /** The person's items by their leave-one-out effect on this score, largest first. */
   because: PersonalBecause[];
+  /**
+   * The top reasons in words, largest share first: the person's own items by label ("Because you
+   * liked “Star Wars (1977)” (5★)", stars when their events have ratings) by leave-one-out
+   * effect, and "Liked by many" for a positive item bias (src/api/reason-words.ts).
+   */
+  words: string[];
   mode: PersonalMode;
 }
 /** A vector and bias found for a set of events, on one revision of one core. */
@@ -96,6 +123,8 @@ interface Fitted {
   /** The kept events' item rows, in the events' order (time order where all have times). */
   rows: number[];
   skipped: Id[];
+  /** Leave-one-out refits, one per distinct item row (computed on the first explain, kept with the fit). */
+  without?: { row: number; vector: ArrayLike<number>; bias: number }[];
 }
 function checkSettings(options: PersonalizeOptions): Settings {
   if (!options || typeof options !== 'object') fail('BAD_OPTION', 'personalize: options must be an object');
@@ -241,21 +270,35 @@ export class Personal {
   }
 
   /** The top items for the person, best first, in the model's ids (scores: predicted ratings for a rating model). */
-  recommend(options: PersonalRecommendOptions = {}): Recommendation[] {
+  recommend(options: PersonalRecommendOptions = {}): PersonalRecommendation[] {
     const fitted = this.#current();
     const core = fitted.core;
     if (options.excludeSeen !== undefined && typeof options.excludeSeen !== 'boolean')
       fail('BAD_OPTION', `recommend: excludeSeen must be true or false, got ${JSON.stringify(options.excludeSeen)}`, {
         option: 'options.excludeSeen',
       });
+    const explain = options.explain ?? false;
+    if (typeof explain !== 'boolean' && (explain === null || typeof explain !== 'object'))
+      fail('BAD_OPTION', `recommend: explain must be true, false or explain()'s options, got ${JSON.stringify(explain)}`, {
+        option: 'options.explain',
+      });
+    const settings = explain === true ? {} : explain || undefined;
+    const counts = settings ? explainCounts(settings) : undefined;
     const k = options.k ?? 10;
     const seen = (options.excludeSeen ?? true) ? [fitted.rows] : null;
     const top = recommendForVectors(core, fitted.vector, seen, { k, ...itemFilter(core, options) });
-    const list = resultLists(core, top, 1, k)[0]!;
+    // Plain results (no explanation yet): the explained ones get the handle's own below.
+    const list = resultLists(core, top, 1, k)[0]! as PersonalRecommendation[];
     if (core.trainedWith && !core.trainedWith.implicit) {
       const offset = globalBias(core) + fitted.bias;
       for (const x of list) x.score = clampRating(core, x.score + offset);
     }
+    if (counts)
+      for (const x of list) {
+        const why = this.#explainRow(fitted, rowOf(core, 'item', x.id), counts);
+        x.words = why.words;
+        x.explanation = why;
+      }
     return list;
   }
 
@@ -267,19 +310,50 @@ export class Personal {
   }
 
   /**
-   * The person's score for an item, decomposed exactly (biases + dot = score), and their items by
-   * leave-one-out effect: each item's events taken out and the vector refitted (the same mode and
-   * settings, a gradient fit warm-started from the full vector). `because` items listed: default 5.
+   * The person's score for an item, decomposed exactly (biases + dot = score), their items by
+   * leave-one-out effect (each item's events taken out and the vector refitted: the same mode
+   * and settings, a gradient fit warm-started from the full vector; the refits are kept with the
+   * fit, so explaining a list costs them once), and the reasons in words.
    */
-  explain(item: Id, options: { because?: number } = {}): PersonalExplanation {
+  explain(item: Id, options: PersonalExplainOptions = {}): PersonalExplanation {
     const fitted = this.#current();
+    return this.#explainRow(fitted, rowOf(fitted.core, 'item', item), explainCounts(options));
+  }
+
+  /** The vectors refitted without each distinct item's events (see Fitted.without). */
+  #leaveOneOut(fitted: Fitted): NonNullable<Fitted['without']> {
+    if (fitted.without) return fitted.without;
     const core = fitted.core;
-    const count = options.because ?? 5;
-    if (!Number.isInteger(count) || count < 0)
-      fail('BAD_OPTION', `explain: because must be an integer ≥ 0, got ${JSON.stringify(options.because)}`, {
-        option: 'options.because',
+    const unique = [...new Set(fitted.rows)];
+    if (fitted.mode === 'pooled') {
+      // One batch: the pooled vector of each history with one item's events taken out.
+      const pooled = pooledVectors(
+        core,
+        unique.map((j) => fitted.rows.filter((r) => r !== j)),
+      );
+      const d = core.dim;
+      fitted.without = unique.map((row, i) => ({ row, vector: pooled.subarray(i * d, i * d + d), bias: fitted.bias }));
+    } else {
+      const { kept } = eventRows(core, this.#events, this.#settings);
+      const ratings = kept.map((e) => e.rating ?? 1);
+      fitted.without = unique.map((row) => {
+        const keep = fitted.rows.map((r, i) => (r === row ? -1 : i)).filter((i) => i >= 0);
+        const refit = solve(
+          core,
+          fitted.mode,
+          keep.map((i) => fitted.rows[i]!),
+          keep.map((i) => ratings[i]!),
+          this.#settings,
+          fitted.mode === 'gradient' ? fitted.vector : undefined,
+        );
+        return { row, vector: refit.vector, bias: refit.bias };
       });
-    const row = rowOf(core, 'item', item);
+    }
+    return fitted.without;
+  }
+
+  #explainRow(fitted: Fitted, row: number, counts: { because: number; reasons: number }): PersonalExplanation {
+    const core = fitted.core;
     const v = core.itemEmbeddings([row]);
     const itemBias = core.bias.item ? core.store.values(core.bias.item)[row]! : 0;
     const global = globalBias(core);
@@ -289,47 +363,30 @@ export class Personal {
       return { dot, score: global + b + itemBias + dot };
     };
     const full = scoreOf(fitted.vector, fitted.bias);
-    const { kept } = eventRows(core, this.#events, this.#settings);
-    const ratings = kept.map((e) => e.rating ?? 1);
-    const unique = [...new Set(fitted.rows)];
-    let because: PersonalBecause[] = [];
-    if (count > 0) {
-      let without: { vector: ArrayLike<number>; bias: number }[];
-      if (fitted.mode === 'pooled') {
-        // One batch: the pooled vector of each history with one item's events taken out.
-        const pooled = pooledVectors(
-          core,
-          unique.map((j) => fitted.rows.filter((r) => r !== j)),
-        );
-        const d = core.dim;
-        without = unique.map((_, i) => ({ vector: pooled.subarray(i * d, i * d + d), bias: fitted.bias }));
-      } else {
-        without = unique.map((j) => {
-          const keep = fitted.rows.map((r, i) => (r === j ? -1 : i)).filter((i) => i >= 0);
-          return solve(
-            core,
-            fitted.mode,
-            keep.map((i) => fitted.rows[i]!),
-            keep.map((i) => ratings[i]!),
-            this.#settings,
-            fitted.mode === 'gradient' ? fitted.vector : undefined,
-          );
-        });
-      }
-      because = unique
-        .map((j, i) => ({ j, effect: full.score - scoreOf(without[i]!.vector, without[i]!.bias).score }))
-        .sort((a, b) => b.effect - a.effect || a.j - b.j)
-        .slice(0, count)
-        .map(({ j, effect }) => ({ item: itemIdOf(core, j), effect }));
-    }
+    const effects: PersonalBecause[] =
+      counts.because + counts.reasons === 0
+        ? []
+        : this.#leaveOneOut(fitted)
+            .map((w) => ({ j: w.row, effect: full.score - scoreOf(w.vector, w.bias).score }))
+            .sort((a, b) => b.effect - a.effect || a.j - b.j)
+            .map(({ j, effect }) => {
+              const id = itemIdOf(core, j);
+              const label = labelOf(core, 'item', id);
+              return label === undefined ? { item: id, effect } : { item: id, label, effect };
+            });
     const id = itemIdOf(core, row);
+    const label = labelOf(core, 'item', id);
+    const words =
+      counts.reasons === 0 ? [] : personalWords(core, row, itemBias, effects, eventRatings(this.#events), counts.reasons);
     return {
       item: id,
+      ...(label === undefined ? {} : { label }),
       score: full.score,
       prediction: clampRating(core, full.score),
       biases: { global, user: fitted.bias, item: itemBias },
       dot: full.dot,
-      because,
+      because: effects.slice(0, counts.because),
+      words,
       mode: fitted.mode,
     };
   }
@@ -351,6 +408,19 @@ export class Personal {
     };
     return encodePersonal(header, fitted.vector);
   }
+}
+
+/** explain()'s counts, checked. */
+function explainCounts(options: PersonalExplainOptions): { because: number; reasons: number } {
+  const count = (name: 'because' | 'reasons', fallback: number) => {
+    const n = options[name] ?? fallback;
+    if (!Number.isInteger(n) || n < 0)
+      fail('BAD_OPTION', `explain: ${name} must be an integer ≥ 0, got ${JSON.stringify(options[name])}`, {
+        option: `options.${name}`,
+      });
+    return n;
+  };
+  return { because: count('because', 5), reasons: count('reasons', 3) };
 }
 
 function globalBias(core: TwoTower): number {

@@ -1,4 +1,4 @@
-// npm run bench [-- --json] [-- --quick] [-- --only=dense,scoring,load,scale,threads,synthetic,training,memory,movielens,updates,cold,browser,quality,transfer,personalize]
+// npm run bench [-- --json] [-- --quick] [-- --only=dense,scoring,load,scale,threads,synthetic,training,memory,movielens,updates,cold,browser,quality,transfer,personalize,percall]
 // Every suite, each contender checked against the reference first, timed in interleaved rounds;
 // a table per suite on stdout, or with --json one JSON array of records. Run by `npm run bench`
 // (scripts/node-versions.mjs exec) so that twotower's relaxed-SIMD build is measured: on Node 20
@@ -21,6 +21,7 @@ import { coldItems, coldItemsTable } from './cold-items.js';
 import { qualitySuite } from './quality.js';
 import { transferRuns, transferTable } from './transfer.js';
 import { personalizeBench, personalizeTable } from './personalize.js';
+import { perCallCases, perCallNotes } from './percall.js';
 
 const args = process.argv.slice(2);
 const json = args.includes('--json');
@@ -64,6 +65,13 @@ if (wanted('scale')) {
   const scale = await scaleCases();
   await suite('Training step against the catalogue size, by table optimizer', scale.cases, async () => scale.close());
   for (const note of scale.notes) say(`- ${note}`);
+}
+if (wanted('percall')) {
+  const percall = await perCallCases();
+  await suite("Per-call cost against the catalogue size: fit()'s fixed cost, update() of 1,000 events", percall.cases, async () =>
+    percall.close(),
+  );
+  for (const note of [...percall.notes, ...perCallNotes(records)]) say(`- ${note}`);
 }
 if (wanted('threads')) {
   const threads = await threadCases();

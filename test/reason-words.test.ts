@@ -15,11 +15,9 @@ import {
   type Explanation,
   type WordsContext,
   type ReasonPhrase,
-  type PersonRatings,
   type MultiHotColumn,
 } from '../src/index.js';
 import { internals } from '../src/api/model.js';
-import { wordsContext } from '../src/api/reason-words.js';
 import { interactionSets } from '../src/model/interaction-sets.js';
 import { loadDataset, trainRecipe, RECIPE_DEFAULTS, recipeOptions } from '../src/node/index.js';
 import { bucketWords } from '../src/api/feature-words.js';
@@ -124,6 +122,7 @@ describe('reasonPhrases: attributions → phrases', () => {
     ]);
     expect(phrases.find((p) => p.kind === 'item')!.parts).toEqual(['item genre', 'item decade']);
     expect(reasonWords(source, context({ values }))).toHaveLength(3);
+    expect(() => reasonPhrases(source, context({}), { count: 1.5 })).toThrow(/count must be an integer/);
     for (const p of phrases)
       for (const name of ['raters', 'history', 'genre', 'decade', 'occupation', 'noise'])
         expect(unquoted(p.text)).not.toContain(name);
@@ -209,7 +208,7 @@ describe('Explanation.words on a model trained in code with side features and la
         const x = r.explanation!;
         expect(r.words).toEqual(x.words);
         expectPlainWords(model, x.words);
-        expectFaithful(x, reasonPhrases(x, wordsOf(model, x), { count: 10 }));
+        expectFaithful(x, model.reasonPhrases(x, { count: 10 }));
         for (const [, name] of x.words.join('\n').matchAll(/“([^”]+)”/g)) {
           const id = x.because.find((b) => (b.label ?? String(b.item)) === name)?.item;
           expect(id).toBeDefined();
@@ -239,13 +238,6 @@ describe('Explanation.words on a model trained in code with side features and la
     expect(() => model.explain('u0', top!.id, { ratings: 5 as never })).toThrow(/ratings must be a Map/);
   });
 });
-
-/** The words' context of an explanation's pair, as explain builds it. */
-function wordsOf(model: Model, x: Explanation, ratings?: PersonRatings): WordsContext {
-  const core = internals(model);
-  const row = (side: 'users' | 'items', id: string | number) => core.vocabularies[side]!.lookup(String(id));
-  return wordsContext(core, row('users', x.user), row('items', x.item), ratings);
-}
 
 describe.skipIf(!HAVE_ML100K)('MovieLens 100K u1 with its side files, as the CLI trains it', () => {
   let model: Model;
@@ -312,7 +304,7 @@ describe.skipIf(!HAVE_ML100K)('MovieLens 100K u1 with its side files, as the CLI
     for (const r of recs) {
       const x = r.explanation!;
       expectPlainWords(model, x.words);
-      expectFaithful(x, reasonPhrases(x, wordsOf(model, x, ratings), { count: 6 }));
+      expectFaithful(x, model.reasonPhrases(x, { ratings, count: 6 }));
       // The person's own items: by title, each with the stars u1.base gives it.
       const items = x.words.find((w) => w.startsWith('Because you'));
       expect(items, x.words.join(' | ')).toBeDefined();

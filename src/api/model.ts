@@ -23,6 +23,7 @@ import { updateCore, addItemsCore, foldInCore, type FoldInOptions, type UpdateOp
 import type { UpdateEvent } from './update-events.js';
 import type { EntityFeatures } from './grow-core.js';
 import { explainForUser, type Explanation, type ExplainByIdOptions } from './explain.js';
+import { reasonPhrases, wordsContext, type PersonRatings, type ReasonPhrase } from './reason-words.js';
 import { createCore, type CreateModelOptions } from './create.js';
 import { decodeCore, encodeCore, metadataCopy, type LoadModelOptions } from './model-bytes.js';
 import { labelOf, setLabelsOn, type LabelsInput, type SetLabelsResult } from './labels.js';
@@ -243,6 +244,22 @@ export class Model {
   explain(user: Id, item: Id, options: ExplainByIdOptions = {}): Explanation {
     const row = this.row('user', user);
     return explainForUser(this.#core, row, user, [this.row('item', item)], (j) => this.itemId(j), options)[0]!;
+  }
+
+  /**
+   * An explanation's reasons in words with what stands behind each: `{ text, kind, contribution,
+   * parts }`, largest share first — `contribution` the exact sum of the attributions `parts`
+   * names ("item genres", "had 50"). `explanation.words` holds the same texts. `ratings`: the
+   * user's own, so the words can say them; `count` phrases (default 3).
+   */
+  reasonPhrases(explanation: Explanation, options: { ratings?: PersonRatings; count?: number } = {}): ReasonPhrase[] {
+    const context = wordsContext(
+      this.#core,
+      this.row('user', explanation.user),
+      this.row('item', explanation.item),
+      options.ratings,
+    );
+    return reasonPhrases(explanation, context, { count: options.count ?? 3 });
   }
 
   /** Cold start: the top items for someone not in the model, from the item ids they interacted with. */

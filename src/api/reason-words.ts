@@ -13,6 +13,7 @@
 // quoted. The user bias is the same for every item and explains no choice between them.
 import type { TwoTower } from '../model/twotower.js';
 import type { FeatureKindName, TowerSide } from '../config/model.js';
+import { fail } from '../errors.js';
 import { interactionSets } from '../model/interaction-sets.js';
 import { featureValueWords, type FeatureValueWords } from './feature-words.js';
 import { labelOf } from './labels.js';
@@ -121,6 +122,10 @@ function valuesPhrase(values: readonly FeatureValueWords[]): string {
  */
 export function reasonPhrases(source: WordsSource, context: WordsContext, options: ReasonWordsOptions = {}): ReasonPhrase[] {
   const count = options.count ?? 3;
+  if (!Number.isInteger(count) || count < 0)
+    fail('BAD_OPTION', `reasonPhrases: count must be an integer ≥ 0, got ${JSON.stringify(options.count)}`, {
+      option: 'count',
+    });
   const out: ReasonPhrase[] = [];
   const features = source.features ?? [];
   const share = (b: WordsSource['because'][number]) => b.contribution ?? b.effect;

@@ -77,7 +77,10 @@ $('synthetic').onclick = busy($('synthetic'), async () => {
 async function readFiles(list) {
   const files = [...list];
   $('data-summary').textContent = `reading ${files.map((f) => f.name).join(', ')}…`;
-  dataRead(await ask('text', { files: await Promise.all(files.map(async (f) => ({ name: f.name, text: await f.text() }))) }));
+  // MovieLens's u.item (titles) is Latin-1; everything else is read as UTF-8.
+  const read = async (f) =>
+    /(^|[\\/])u\.item$/i.test(f.name) ? new TextDecoder('latin1').decode(await f.arrayBuffer()) : f.text();
+  dataRead(await ask('text', { files: await Promise.all(files.map(async (f) => ({ name: f.name, text: await read(f) }))) }));
 }
 
 // Which field holds what: the worker reads the files by the names it knows (user, item,
@@ -225,7 +228,7 @@ $('train').onclick = busy($('train'), async () => {
     $('train-summary').dataset.testMetric = t?.metric ?? '';
     $('train-summary').dataset.testValue = t ? String(t.value) : '';
     $('train-summary').dataset.threads = String(s.threads);
-    await modelReady();
+    await modelReady(s);
   } finally {
     $('stop').disabled = true;
   }
@@ -234,20 +237,21 @@ $('stop').onclick = () => stopFlag && Atomics.store(stopFlag, 0, 1);
 
 /** Clears what the previous model showed. */
 function forgetResults() {
-  for (const id of ['recs', 'similar', 'history-recs']) $(id).replaceChildren();
+  for (const id of ['recs', 'similar', 'history-recs', 'taste-matches', 'taste-mine', 'taste-recs']) $(id).replaceChildren();
   $('speed-out').textContent = '';
   delete $('speed-out').dataset.threads;
   $('map-tip').hidden = true;
   highlighted = new Set();
 }
 
-async function modelReady() {
+async function modelReady(summary) {
   forgetResults();
   for (const id of ['recommend', 'from-history', 'speed', 'download', 'idb-save']) $(id).disabled = false;
   const users = await ask('users', { limit: 500 });
   $('user-list').replaceChildren(...users.map((u) => new Option(u)));
   if (!$('user').value || !users.includes($('user').value)) $('user').value = users[0] ?? '';
   await drawMap();
+  await tasteReady(summary.bundle);
 }
 
 // ---- 3. the item map ----
@@ -358,7 +362,100 @@ $('from-history').onclick = busy($('from-history'), async () => {
   $('history-recs').replaceChildren(...recs.map((r) => listItem(r.id, r.score.toFixed(3))));
 });
 
-// ---- 5. speed ----
+// ---- 5. your taste: personalised in the worker, on the model's serving bundle ----
+let catalogue = []; // [{ id, label }]
+let picked = []; // item ids, in the order picked
+let bundleNote = '';
+let asked = 0; // the latest taste request: older answers are dropped
+const titleOf = (x) => x.label ?? x.id;
+
+async function tasteReady(bundle) {
+  catalogue = await ask('catalogue');
+  picked = [];
+  bundleNote = `Serving bundle: ${(bundle.bytes / 1024).toFixed(0)} KB, loaded in ${bundle.loadMs.toFixed(1)} ms.`;
+  $('taste-search').disabled = false;
+  $('taste-status').textContent = `${bundleNote} Pick items you like.`;
+  $('taste-status').dataset.bundleMs = String(bundle.loadMs);
+  // A handle kept in this browser for this model comes back with its picks.
+  const bytes = await store('readonly', (s) => s.get('taste'));
+  const restored = bytes ? await ask('restoreTaste', { bytes }) : null;
+  if (restored?.length) {
+    picked = restored.filter((id) => catalogue.some((x) => x.id === id));
+    await tasteChanged(false);
+  }
+  showMatches();
+  showPicked();
+}
+
+function chip(text, title, onclick) {
+  const li = document.createElement('li');
+  const button = document.createElement('button');
+  button.textContent = text;
+  button.title = title;
+  button.onclick = onclick;
+  li.append(button);
+  return li;
+}
+
+/** Up to 12 titles (or ids) containing the search text, picked ones left out. */
+function showMatches() {
+  const q = $('taste-search').value.trim().toLowerCase();
+  const mine = new Set(picked);
+  const found = catalogue
+    .filter((x) => !mine.has(x.id) && (titleOf(x).toLowerCase().includes(q) || String(x.id).toLowerCase().includes(q)))
+    .slice(0, 12);
+  $('taste-matches').replaceChildren(...found.map((x) => chip(titleOf(x), `add ${x.id} to your items`, () => pick(x.id))));
+}
+function showPicked() {
+  const byId = new Map(catalogue.map((x) => [x.id, x]));
+  $('taste-mine').replaceChildren(...picked.map((id) => chip(titleOf(byId.get(id) ?? { id }), `remove ${id}`, () => unpick(id))));
+  $('taste-empty').hidden = picked.length > 0;
+}
+function pick(id) {
+  if (!picked.includes(id)) picked.push(id);
+  return tasteChanged();
+}
+function unpick(id) {
+  picked = picked.filter((x) => x !== id);
+  return tasteChanged();
+}
+$('taste-search').oninput = () => showMatches();
+
+/** The picks changed: personalise again in the worker, show the top 10 with their words, keep the handle. */
+async function tasteChanged(keep = true) {
+  showPicked();
+  showMatches();
+  const mine = ++asked;
+  try {
+    const t = await ask('taste', { items: picked, k: 10 });
+    if (mine !== asked) return;
+    $('taste-recs').replaceChildren(
+      ...t.recs.map((r) => {
+        const li = listItem(r.id, r.score.toFixed(2), r.words.length ? r.words.join(' · ') : '—', undefined, r.label);
+        li.children[0].textContent = r.label ?? r.id;
+        li.title = `add ${r.id} to your items`;
+        li.onclick = () => pick(r.id);
+        return li;
+      }),
+    );
+    $('taste-status').textContent = picked.length
+      ? `${bundleNote} Personalised from ${picked.length} item${picked.length === 1 ? '' : 's'} (${t.mode}) and ranked in ` +
+        `${t.ms.toFixed(1)} ms, reasons in ${t.wordsMs.toFixed(1)} ms, on this device.`
+      : `${bundleNote} Pick items you like.`;
+    $('taste-status').dataset.ms = String(t.ms);
+    if (keep) {
+      const bytes = await ask('tasteBytes');
+      await store('readwrite', (s) => (bytes ? s.put(bytes, 'taste') : s.delete('taste')));
+    }
+  } catch (error) {
+    console.warn(error);
+    fail($('taste-status'), `${error.code ? error.code + ': ' : ''}${error.message}`);
+  }
+}
+// For the page's test and the bench: personalise + recommend timings (see the worker's tasteBench).
+globalThis.__tasteBench = (options) => ask('tasteBench', options);
+
+// ---- 6. speed ----
 $('speed').onclick = busy($('speed'), async () => {
   $('speed-out').textContent = 'measuring…';
   const s = await ask('speed');
@@ -368,7 +465,7 @@ $('speed').onclick = busy($('speed'), async () => {
   $('speed-out').dataset.threads = String(s.threads);
 });
 
-// ---- 6. save and load ----
+// ---- 7. save and load ----
 $('download').onclick = busy($('download'), async () => {
   const bytes = await ask('save');
   const a = document.createElement('a');
@@ -380,7 +477,7 @@ $('download').onclick = busy($('download'), async () => {
 });
 async function loaded(s, from) {
   $('store-status').textContent = `Loaded from ${from}: ${s.users} users, ${s.items} items, dim ${s.dim}.`;
-  await modelReady();
+  await modelReady(s);
 }
 $('upload').onchange = busy($('download'), async () => {
   const bytes = new Uint8Array(await $('upload').files[0].arrayBuffer());

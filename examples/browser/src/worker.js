@@ -1,7 +1,8 @@
 // The model's worker: it owns the data and the model, so training (and the kernels' own threads)
 // never blocks the page. The page sends requests { id, type, ... } and gets { id, result } or
 // { id, error }; while training it also gets { type: 'epoch' } and { type: 'batch' } messages.
-import { train, parseEvents, generateSynthetic, loadModel, TwoTowerError } from 'twotower';
+import { train, parseEvents, generateSynthetic, loadModel, loadBundle, createModel, TwoTowerError } from 'twotower';
+import { syntheticTitles, readItemTitles, isTitleFile } from './titles.js';
 
 /** @type {{ events: import('twotower').TrainEvent[], test: import('twotower').TrainEvent[], source: string, floorRmse?: number } | null} */
 let data = null;
@@ -9,6 +10,16 @@ let data = null;
 let model = null;
 /** The files dropped last, as text, to read again with other columns. @type {{ name: string, text: string }[] | null} */
 let texts = null;
+/**
+ * "Your taste": the model's serving bundle, loaded as a device would load it (model.toBundle()
+ * then loadBundle: item vectors in int8, no other people's rows), and the person's handle on it.
+ * @type {import('twotower').Model | null}
+ */
+let bundle = null;
+/** @type {{ bytes: number, loadMs: number } | null} */
+let bundleInfo = null;
+/** @type {import('twotower').Personal | null} */
+let personal = null;
 
 const handlers = {
   /** Built-in synthetic ratings with planted structure (the package's generator), in string ids. */
@@ -22,6 +33,8 @@ const handlers = {
       source: 'synthetic',
       heldOut: "the generator's test split",
       floorRmse: s.floorRmse,
+      // Readable titles for the page's search box ("Silent Harbor (1987)"): invented, one per item.
+      labels: syntheticTitles(items),
     };
     return describeData();
   },
@@ -37,7 +50,9 @@ const handlers = {
     texts = files;
     data = null;
     const parsed = [];
-    for (const { text, name } of files) {
+    // MovieLens u.item beside u.data: titles for the items (id|title|date|…), not events.
+    const titles = files.filter(isTitleFile);
+    for (const { text, name } of files.filter((f) => !isTitleFile(f))) {
       const options = columns ? { name, columns: columns.fields, header: columns.header } : { name };
       try {
         parsed.push({ name, ...(await parseEvents(text, options)) });
@@ -60,6 +75,7 @@ const handlers = {
     }
     const first = trainFiles[0];
     data = { events, test, source: trainFiles.map((p) => p.name).join(', '), heldOut };
+    if (titles.length) data.labels = titles.flatMap((f) => readItemTitles(f.text));
     return {
       ...describeData(),
       delimiter: first.delimiter,
@@ -102,6 +118,8 @@ const handlers = {
         return !(stopFlag && Atomics.load(stopFlag, 0) === 1);
       },
     });
+    if (data.labels?.length) model.setLabels({ items: data.labels });
+    await makeBundle();
     return summary();
   },
 
@@ -156,9 +174,131 @@ const handlers = {
     model?.dispose();
     model = null;
     model = await loadModel(bytes);
+    await makeBundle();
     return summary();
   },
+
+  // ---- "Your taste": everything below runs on the serving bundle, in this worker, offline ----
+
+  /** Every item with its label (null without one), for the page's search box. */
+  catalogue() {
+    const b = needBundle();
+    const labels = b.labels.items;
+    return b.vocabularies.items.keys().map((id) => ({ id, label: labels.get(id) ?? null }));
+  },
+
+  /**
+   * The person's picked items → their handle (personalised on the bundle) and its top k, each
+   * with its reasons in words. A pick is a like: on a rating model, the top of its rating range (see pickedEvents).
+   * `ms`: personalise + recommend; `wordsMs`: the explanations after it (leave-one-out refits).
+   */
+  taste({ items, k = 10 }) {
+    const b = needBundle();
+    personal = null;
+    if (items.length === 0) return { recs: [], ms: 0, wordsMs: 0 };
+    const t0 = performance.now();
+    personal = b.personalize(pickedEvents(b, items), { unknownItems: 'skip' });
+    const top = personal.recommend({ k });
+    const t1 = performance.now();
+    const recs = top.map((r) => {
+      const why = personal.explain(r.id, { because: 2 });
+      // The score before clamping to the rating range: a few likes lift the person's bias so far
+      // that every predicted rating would read as the maximum (the order is the same).
+      return { id: r.id, label: r.label ?? null, score: why.score, words: why.words };
+    });
+    return { recs, ms: t1 - t0, wordsMs: performance.now() - t1, mode: personal.mode };
+  },
+
+  /** The handle's bytes, for IndexedDB (null without one). */
+  tasteBytes() {
+    return personal ? personal.toBytes() : null;
+  },
+
+  /** A handle kept in IndexedDB: its picked items, or null when it belongs to another model. */
+  restoreTaste({ bytes }) {
+    try {
+      personal = needBundle().personal(bytes);
+    } catch (error) {
+      if (error?.code === 'BAD_MODEL_FILE') return null;
+      throw error;
+    }
+    return [...new Set(personal.events.map((e) => String(e.item)))];
+  },
+
+  /**
+   * Timing (the page's test and the bench read it): the median of `runs` personalise + recommend
+   * from `picks` items drawn from the catalogue, on this model's bundle, or (`items`) on a
+   * synthetic bundle of that many items (random vectors, dim 64: the cost does not depend on
+   * their values), with that bundle's load time.
+   */
+  async tasteBench({ picks = 20, runs = 15, items = 0 }) {
+    let b = bundle,
+      made = null,
+      info = bundleInfo;
+    if (items > 0) {
+      made = await createModel({
+        dim: 64,
+        user: { features: [{ kind: 'id', name: 'user', vocabSize: 1, dim: 64 }], project: false },
+        item: { features: [{ kind: 'id', name: 'item', vocabSize: items, dim: 64 }], project: false },
+      });
+      // One step on two events: a retrieval model as far as personalisation is concerned.
+      made.fit(
+        { users: Int32Array.of(0, 0), items: Int32Array.of(0, 1), ratings: Float32Array.of(1, 1) },
+        { loss: 'softmax', epochs: 1, batchSize: 2 },
+      );
+      const bytes = made.toBundle();
+      const t0 = performance.now();
+      b = await loadBundle(bytes);
+      info = { bytes: bytes.length, loadMs: performance.now() - t0 };
+    }
+    if (!b) throw new Error('train or load a model first');
+    const ids = b.vocabularies?.items?.keys() ?? Array.from({ length: items }, (_, i) => i);
+    let state = 11;
+    const draw = () => ids[(state = (Math.imul(state, 1103515245) + 12345) >>> 0) % ids.length];
+    const times = [],
+      words = [];
+    for (let r = 0; r < runs; r++) {
+      const picked = Array.from({ length: picks }, draw);
+      const t0 = performance.now();
+      const handle = b.personalize(pickedEvents(b, picked));
+      const top = handle.recommend({ k: 10 });
+      const t1 = performance.now();
+      for (const x of top) handle.explain(x.id, { because: 2 });
+      times.push(t1 - t0);
+      words.push(performance.now() - t1);
+    }
+    const median = (xs) => xs.sort((x, y) => x - y)[xs.length >> 1];
+    const result = { items: ids.length, picks, runs, medianMs: median(times), wordsMedianMs: median(words), bundle: info };
+    if (made) {
+      b.dispose();
+      made.dispose();
+    }
+    return result;
+  },
 };
+
+/** Picked items as events: a like (on a rating model, the top of its rating range, in whole stars where it has room). */
+function pickedEvents(b, items) {
+  const range = b.trainedWith && !b.trainedWith.implicit ? (b.config.ratingRange ?? [1, 5]) : null;
+  const top = range && Math.floor(range[1]) >= range[0] + 0.75 * (range[1] - range[0]) ? Math.floor(range[1]) : range?.[1];
+  return items.map((item) => (range ? { item, rating: top } : { item }));
+}
+
+/** The serving bundle of the model, timed as a page loads it. */
+async function makeBundle() {
+  bundle?.dispose();
+  bundle = null;
+  personal = null;
+  const bytes = need().toBundle();
+  const t0 = performance.now();
+  bundle = await loadBundle(bytes);
+  bundleInfo = { bytes: bytes.length, loadMs: performance.now() - t0 };
+}
+
+function needBundle() {
+  if (!bundle) throw new Error('train or load a model first');
+  return bundle;
+}
 
 /** Ids in a vocabulary: its rows less the unknown-id row 0. */
 const idCount = (vocabulary) => vocabulary.size - 1;
@@ -253,6 +393,7 @@ function summary() {
     loss: m.trainedWith?.loss,
     test: data?.test.length ? testScore(m) : undefined,
     floorRmse: data?.floorRmse,
+    bundle: bundleInfo,
   };
 }
 

@@ -461,8 +461,10 @@ export class Model {
    * the new events, and training continues from the kept optimizer state with the settings of
    * the last training (saved in model files too) for `epochs` (default 3) over the new events
    * alone. The model is unchanged when anything fails (the options are checked before it grows);
-   * a dispose() from a callback ends it with DISPOSED and the model stays disposed. While it runs
-   * the old and the grown model are both in memory. See docs/updates.md.
+   * a dispose() from a callback ends it with DISPOSED and the model stays disposed. While an
+   * update that grows the model runs, the old and the grown model are both in memory; one of
+   * known ids only (no feature rows, no interaction sets) trains the model in place, at a cost
+   * that follows its events rather than the catalogue. See docs/updates.md.
    */
   update(events: readonly UpdateEvent[], options: UpdateOptions = {}): UpdateResult {
     this.#core.live();

@@ -222,14 +222,36 @@ export class TwoTower {
   /** Per-user feature columns for the user tower's non-id features. Validated; on error nothing changes. */
   setUserFeatures(table: FeatureTable): void {
     this.live();
+    this.checkBiasRows('user', table);
     this.userTower.setFeatures(table);
     this.changed();
   }
   /** Per-item feature columns for the item tower's non-id features. */
   setItemFeatures(table: FeatureTable): void {
     this.live();
+    this.checkBiasRows('item', table);
     this.itemTower.setFeatures(table);
     this.changed();
+  }
+
+  /**
+   * A per-entity bias table has the id feature's vocabSize values and is read (and trained) at
+   * the entity's row: a table whose id column gives a biased side more rows than that would read
+   * and write past it, so it is refused. (embedUsersWith's tables of other users, which may be
+   * longer, are set on the tower directly: nothing reads the biases of their rows.)
+   */
+  private checkBiasRows(side: TowerSide, table: FeatureTable): void {
+    const id = this.tower(side).idFeature;
+    if (!this.bias[side] || !id) return;
+    // A malformed table is the feature-table validator's to name (Tower.setFeatures).
+    const given = table as Partial<FeatureTable> | null | undefined;
+    const count = given?.columns?.[id.name] === undefined ? undefined : given.count;
+    if (typeof count !== 'number' || !(count > id.vocabSize)) return;
+    fail(
+      'BAD_CONFIG',
+      `${side} features: config.bias.${side} keeps one bias per ${side} row, ${id.vocabSize} of them (the vocabSize of the id feature "${id.name}"), but the id column "${id.name}" gives the ${side} tower ${count} rows: remove config.bias.${side} or raise "${id.name}".vocabSize to at least ${count}`,
+      { side, field: id.name, value: count },
+    );
   }
 
   /** Records which items each user interacted with (fit() does this with its training data). */
@@ -278,6 +300,9 @@ export class TwoTower {
     k.rowwise_dot(p.scores, user, item, n, this.dim);
     const { global, user: ub, item: ib } = this.bias;
     if (global || ub || ib) {
+      // Biases are read at the rows (checkBiasRows keeps every row inside the bias tables).
+      if ((ub && this.userTower.count > ub.size) || (ib && this.itemTower.count > ib.size))
+        fail('INTERNAL', 'a tower has more rows than its per-entity bias table');
       k.add_pair_bias(
         p.scores,
         global ? this.store.ptr(global) : 0,

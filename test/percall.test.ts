@@ -224,6 +224,20 @@ describe('the journal holds the rows touched, never the others', () => {
     expect(size.journalBytes).toBe((users + items) * (8 + 1) * 3 * 4);
     // Whole copies: the dense group only (the global bias here), nowhere near a table.
     expect(size.wholeBytes).toBeLessThan(1024);
+    // The non-finite check reads what can have changed: a touched row and the dense group count,
+    // an untouched row (which no step of this call wrote) is not read.
+    optimizerStep(core, plans, { learningRate: 1e-3, beta1: 0.9, beta2: 0.999, epsilon: 1e-8, weightDecay: 0 });
+    expect(snapshot.countNonFinite()).toBe(0);
+    const table = core.store.groups.find((g) => g.name === 'user.u.embedding')!;
+    const untouched = [...Array(20_000).keys()].find((r) => !batch.users.includes(r))!;
+    core.write((store) => {
+      store.writableGroup(table)[batch.users[0]! * 8 + 3] = NaN;
+      store.writableGroup(table)[untouched * 8] = Infinity;
+      store.writable(core.bias.global!)[0] = -Infinity;
+    });
+    expect(snapshot.countNonFinite()).toBe(2);
+    snapshot.restore();
+    expect(snapshot.countNonFinite()).toBe(0);
     snapshot.free();
     core.store.releaseGradients();
   });

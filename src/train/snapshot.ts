@@ -21,8 +21,8 @@ import type { GroupPlan } from './optimizers/index.js';
 import { Buffers } from '../backend/heap.js';
 import { TouchedRows } from './touched-rows.js';
 
-/** Rows per kernel call when scanning journaled rows. */
-const SCAN_ROWS = 1 << 16;
+/** Floats gathered per kernel call when scanning journaled rows (4 MiB of heap scratch at most). */
+const SCAN_FLOATS = 1 << 20;
 
 /** The rows of one table first touched since the snapshot, with their old values and state. */
 interface Journal {
@@ -208,9 +208,10 @@ export class Snapshot {
         bad += be.kernels.count_nonfinite(values, group.size);
         continue;
       }
+      const chunk = Math.max(1, Math.floor(SCAN_FLOATS / group.width));
       for (const piece of journal.pieces)
-        for (let at = 0; at < piece.rows.length; at += SCAN_ROWS) {
-          const n = Math.min(SCAN_ROWS, piece.rows.length - at);
+        for (let at = 0; at < piece.rows.length; at += chunk) {
+          const n = Math.min(chunk, piece.rows.length - at);
           const rowsPtr = this.buffers.get('rows', n * 4);
           be.ints(rowsPtr, n).set(piece.rows.subarray(at, at + n));
           const out = this.buffers.get('out', n * group.width * be.floatBytes);

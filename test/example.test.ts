@@ -199,7 +199,8 @@ describe.skipIf(!available)('the browser example page', () => {
         /Personalised from 3 items \(fold-in\) and ranked in [\d.]+ ms, reasons in [\d.]+ ms, on this device\.$/,
       );
       await page.fill('#taste-search', '');
-      await page.locator('#taste-section').screenshot({ path: join(ROOT, 'docs/personalisation.png') });
+      // docs/personalisation.png is this picture (or the MovieLens one below), copied by hand.
+      await page.locator('#taste-section').screenshot({ path: join(ROOT, 'artifacts/taste-synthetic.png') });
       // Timings (reported, not asserted: the machine is shared): 20 picks on this model's bundle.
       const bench = await page.evaluate(() =>
         (globalThis as unknown as { __tasteBench: (o: object) => Promise<Record<string, unknown>> }).__tasteBench({ picks: 20 }),
@@ -227,6 +228,9 @@ describe.skipIf(!available)('the browser example page', () => {
     await page.waitForFunction(() => document.getElementById('store-status')!.textContent!.startsWith('Saved'));
     await page.click('#idb-load');
     await page.waitForFunction(() => document.getElementById('store-status')!.textContent!.startsWith('Loaded'));
+    // The person's taste handle, kept in IndexedDB with each pick, comes back with the model (toBytes → personal(bytes)).
+    await page.waitForFunction(() => document.getElementById('taste-status')!.textContent!.includes('from 3 items'));
+    expect(await page.locator('#taste-mine li').count()).toBe(3);
     await page.click('#recommend');
     await page.waitForFunction(() => document.querySelectorAll('#recs li').length === 10);
     expect(await page.locator('#recs li').allInnerTexts()).toEqual(before);
@@ -364,9 +368,10 @@ describe.skipIf(!available)('the browser example page', () => {
   }, 120_000);
 
   it.skipIf(!HAVE_ML100K)(
-    'MovieLens 100K chosen as two files (u1.base, u1.test): trains in the page and scores the official test fold',
+    'MovieLens 100K chosen as three files (u1.base, u1.test, u.item): trains in the page, scores the official test fold, and the taste panel speaks titles',
     async () => {
-      await page.setInputFiles('#file', [join(ML100K, 'u1.base'), join(ML100K, 'u1.test')]);
+      // u.item beside them: titles for the items (read as Latin-1), not events.
+      await page.setInputFiles('#file', [join(ML100K, 'u1.base'), join(ML100K, 'u1.test'), join(ML100K, 'u.item')]);
       await page.waitForFunction(() => document.getElementById('data-summary')!.textContent!.startsWith('u1.base'));
       expect(await text('#data-summary')).toMatch(
         /^u1\.base: 80,000 events, 943 users, 1650 items; 20,000 held out for testing \(u1\.test\) \(delimiter "\\t", no header, ratings\)/,
@@ -381,6 +386,36 @@ describe.skipIf(!available)('the browser example page', () => {
       console.log(`MovieLens u1 in Chromium: ${await text('#train-summary')}`);
       expect(rmse).toBeLessThan(0.93);
       expect(await text('#train-summary')).toMatch(/on 19,968 held-out events.*32 with an id not in training left out/);
+      // "Your taste" with MovieLens titles: three films picked by searching their titles.
+      await page.waitForFunction(() => !(document.getElementById('taste-search') as HTMLInputElement).disabled);
+      for (const [n, query] of ['star wars', 'empire strikes', 'raiders of the lost'].entries()) {
+        await page.fill('#taste-search', query);
+        await page.waitForFunction((q) => {
+          const first = document.querySelector('#taste-matches button');
+          return first !== null && first.textContent!.toLowerCase().includes(q);
+        }, query);
+        await page.locator('#taste-matches button').first().click();
+        await page.waitForFunction(
+          (n) => document.getElementById('taste-status')!.textContent!.includes(`from ${n} item`),
+          n + 1,
+        );
+      }
+      expect(await page.locator('#taste-mine li').allInnerTexts()).toEqual([
+        'Star Wars (1977)',
+        'Empire Strikes Back, The (1980)',
+        'Raiders of the Lost Ark (1981)',
+      ]);
+      const recs = await page.locator('#taste-recs li').allInnerTexts();
+      expect(recs).toHaveLength(10);
+      expect(recs.join('\n')).toMatch(
+        /Because you liked “(Star Wars \(1977\)|Empire Strikes Back, The \(1980\)|Raiders of the Lost Ark \(1981\))” \(5★\)/,
+      );
+      await page.fill('#taste-search', '');
+      await page.locator('#taste-section').screenshot({ path: join(ROOT, 'artifacts/taste-movielens.png') });
+      const bench = await page.evaluate(() =>
+        (globalThis as unknown as { __tasteBench: (o: object) => Promise<Record<string, unknown>> }).__tasteBench({ picks: 20 }),
+      );
+      console.log(`Your taste in Chromium, MovieLens u1 (rating model): ${JSON.stringify(bench)}`);
     },
     360_000,
   );

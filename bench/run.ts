@@ -178,6 +178,18 @@ if (wanted('browser')) {
   say(
     `\nScoring in Chromium (${r.status === 0 ? 'built bundle, 100,000 × 64, top-10' : `failed: ${r.stderr.trim().split('\n').pop()}`})\n${r.stdout.trim()}`,
   );
+  // Personalisation on serving bundles in a page, as the example's taste panel runs it.
+  const p = spawnSync(
+    process.execPath,
+    ['--import', 'tsx', fileURLToPath(new URL('./browser-personalize.ts', import.meta.url))],
+    {
+      encoding: 'utf8',
+      timeout: 600_000,
+    },
+  );
+  say(
+    `\nPersonalisation in Chromium (${p.status === 0 ? 'loadBundle, then personalise + recommend from 20 events, medians' : `failed: ${p.stderr.trim().split('\n').pop()}`})\n${p.stdout.trim()}`,
+  );
 }
 if (wanted('updates')) {
   const steps = await temporalUpdates();

@@ -7,6 +7,7 @@ import { tmpdir } from 'node:os';
 import { createModel, loadModel, Vocabulary, FORMAT_VERSION, type Model } from '../src/index.js';
 import { saveModel, loadModelFile } from '../src/node/index.js';
 import { tinyConfig, tinyFeatures, tinyBatch } from './fixtures.js';
+import { ReferenceBackend } from '../src/reference/backend.js';
 
 let model: Model;
 let bytes: Uint8Array;
@@ -35,6 +36,24 @@ describe('model files', () => {
     expect(back.optimizerSteps).toBe(model.optimizerSteps);
     expect(back.config.ratingRange).toEqual([1, 5]);
     back.dispose();
+  });
+
+  it('loading draws no initial values (every block comes from the file) and gives the file’s values bit for bit', async () => {
+    const backend = new ReferenceBackend();
+    const draws: string[] = [];
+    const kernels = backend.kernels as unknown as Record<string, (...args: number[]) => unknown>;
+    for (const name of ['random_normal_f32', 'random_uniform_f32']) {
+      const kernel = kernels[name]!;
+      kernels[name] = (...args: number[]) => (draws.push(name), kernel(...args));
+    }
+    const back = await loadModel(bytes, { backend });
+    expect(draws).toEqual([]);
+    const saved = model.parameters();
+    for (const [name, values] of Object.entries(back.parameters())) expect(values, name).toEqual(saved[name]);
+    back.dispose();
+    // The same backend draws when a model is created: the count above could have been non-zero.
+    (await createModel(tinyConfig(), { backend, ...tinyFeatures() })).dispose();
+    expect(draws.length).toBeGreaterThan(0);
   });
 
   it('a truncated file says so', async () => {

@@ -32,8 +32,16 @@ export interface CreateModelOptions {
   workerUrl?: string | URL;
 }
 
-/** A core for `config` with freshly initialised (seeded) parameters; on any error nothing is left allocated. */
-export async function createCore(config: TwoTowerConfig, options: CreateModelOptions = {}): Promise<TwoTower> {
+/**
+ * A core for `config` with freshly initialised (seeded) parameters — or zeroed ones, `initialValues:
+ * 'zeros'`, for a caller that writes every block next (loading a file); on any error nothing is
+ * left allocated.
+ */
+export async function createCore(
+  config: TwoTowerConfig,
+  options: CreateModelOptions = {},
+  initialValues: 'seeded' | 'zeros' = 'seeded',
+): Promise<TwoTower> {
   const threads = options.threads ?? 1;
   checkThreads(threads);
   if (threads > 1 && options.backend)
@@ -46,7 +54,7 @@ export async function createCore(config: TwoTowerConfig, options: CreateModelOpt
     const groups = TwoTower.parameterGroups(config);
     const values = groups.reduce((sum, g) => sum + g.size, 0) * backend.floatBytes;
     checkModelRoom(config, values, backend.floatBytes, backend.stats().liveBytes, backend.memoryLimit);
-    core = new TwoTower(config, backend, undefined, threaded?.pool ?? null);
+    core = new TwoTower(config, backend, undefined, threaded?.pool ?? null, initialValues);
   } catch (error) {
     threaded?.pool.close();
     throw error;

@@ -91,12 +91,17 @@ export async function coreFromContents(contents: ModelFileContents, options: Loa
     });
   checkHeaderAgainstModel(contents, name);
   const core = await asModelFileErrorAsync(name, () =>
-    createCore(contents.config, {
-      wasm: options.wasm,
-      backend: options.backend,
-      userFeatures: contents.userFeatures,
-      itemFeatures: contents.itemFeatures,
-    }),
+    // Every block is written from the file below (checked above), so nothing is drawn.
+    createCore(
+      contents.config,
+      {
+        wasm: options.wasm,
+        backend: options.backend,
+        userFeatures: contents.userFeatures,
+        itemFeatures: contents.itemFeatures,
+      },
+      'zeros',
+    ),
   );
   try {
     core.write((store) => {

@@ -79,7 +79,14 @@ export class TwoTower {
    * counts its revisions on past that one's, so the revision behind a Model never goes back.
    * `threads` (createModel's pool) also draw the initial values.
    */
-  constructor(given: TwoTowerConfig, backend: Backend, grownFrom?: TwoTower, threads: KernelThreads | null = null) {
+  constructor(
+    given: TwoTowerConfig,
+    backend: Backend,
+    grownFrom?: TwoTower,
+    threads: KernelThreads | null = null,
+    /** 'zeros' for a caller that writes every parameter next (a model file's load): no draws. */
+    values: 'seeded' | 'zeros' = 'seeded',
+  ) {
     const config = plainConfig(given);
     this.config = config;
     this.backend = backend;
@@ -88,7 +95,7 @@ export class TwoTower {
     this.itemTower = layout.item;
     this.bias = layout.bias;
     this.threads = threads;
-    this.store.allocate(backend, config.seed ?? 1, this.byRows);
+    this.store.allocate(backend, config.seed ?? 1, this.byRows, values);
     this.#pristine = true;
     if (grownFrom) this.#revision = grownFrom.#revision + 1;
     this.userTower.attach(backend, this.byRows);

@@ -96,7 +96,20 @@ export function embedding_bag(out: usize, table: usize, offsets: usize, ids: usi
 export function embedding_bag_scatter_add(dtable: usize, dout: usize, offsets: usize, ids: usize,
                                           weights: usize, rows: usize, skip: usize, map: usize, n: i32, dim: i32, ld: i32,
                                           mean: bool): void {
+  embedding_bag_scatter_add_cols(dtable, dout, offsets, ids, weights, rows, skip, map, n, dim, ld, mean, 0, dim);
+}
+
+/**
+ * embedding_bag_scatter_add on columns [c0, c1) of every row only: c0 a multiple of 16, c1 a
+ * multiple of 16 or dim. Each column is summed in the same order as by the whole call (rows, then
+ * the bag), so threads that take disjoint column ranges give its bits.
+ */
+export function embedding_bag_scatter_add_cols(dtable: usize, dout: usize, offsets: usize, ids: usize,
+                                               weights: usize, rows: usize, skip: usize, map: usize, n: i32, dim: i32,
+                                               ld: i32, mean: bool, c0: i32, c1: i32): void {
   const dim16 = dim & ~15;
+  const end16 = min(c1, dim16);
+  const tail = c1 == dim && dim16 < dim;
   for (let r = 0; r < n; r++) {
     const e = load<i32>(at(rows, r));
     const start = load<i32>(at(offsets, e));
@@ -106,7 +119,7 @@ export function embedding_bag_scatter_add(dtable: usize, dout: usize, offsets: u
     const count = kept(ids, start, end, leave);
     const norm: f32 = mean && count > 0 ? <f32>1 / <f32>count : 1;
     // The row's gradient (×norm) held in registers, sixteen columns at a time.
-    for (let c = 0; c < dim16; c += 16) {
+    for (let c = c0; c < end16; c += 16) {
       const nv = f32x4.splat(norm);
       const g0 = f32x4.mul(v128.load(at(src, c)), nv), g1 = f32x4.mul(v128.load(at(src, c + 4)), nv);
       const g2 = f32x4.mul(v128.load(at(src, c + 8)), nv), g3 = f32x4.mul(v128.load(at(src, c + 12)), nv);
@@ -121,7 +134,7 @@ export function embedding_bag_scatter_add(dtable: usize, dout: usize, offsets: u
         v128.store(row, f32x4.add(v128.load(row, 48), f32x4.mul(w, g3)), 48);
       }
     }
-    for (let q = start; q < end && dim16 < dim; q++) {
+    for (let q = start; q < end && tail; q++) {
       if (load<i32>(at(ids, q)) == leave) continue;
       const w: f32 = weights != 0 ? load<f32>(at(weights, q)) : 1;
       const row = at(dtable, gradRow(map, load<i32>(at(ids, q))) * dim);
@@ -203,4 +216,43 @@ export function embedding_bag_attention_backward(dtable: usize, dquery: usize, d
       addScaledRow(drow, query, ds, dim);
     }
   }
+}
+
+/**
+ * Lists the rows a batch touches, each once: for r < n the row column[rows[r]] (or rows[r] when
+ * column = 0) is appended to list[count…] unless stamps[row] = stamp already, and is stamped.
+ * Returns the new count; list must have room for n more.
+ */
+export function touch_rows(list: usize, stamps: usize, stamp: i32, column: usize, rows: usize, n: i32, count: i32): i32 {
+  for (let r = 0; r < n; r++) {
+    const e = load<i32>(at(rows, r));
+    const row = column != 0 ? load<i32>(at(column, e)) : e;
+    if (load<i32>(at(stamps, row)) != stamp) {
+      store<i32>(at(stamps, row), stamp);
+      store<i32>(at(list, count), row);
+      count++;
+    }
+  }
+  return count;
+}
+
+/**
+ * touch_rows for a multi-hot feature: every id of the bags ids[offsets[e] .. offsets[e+1]) of the
+ * entities e = rows[r], r < n, in order. list must have room for the bags' ids.
+ */
+export function touch_bag_rows(list: usize, stamps: usize, stamp: i32, offsets: usize, ids: usize, rows: usize, n: i32,
+                               count: i32): i32 {
+  for (let r = 0; r < n; r++) {
+    const e = load<i32>(at(rows, r));
+    const end = load<i32>(at(offsets, e + 1));
+    for (let q = load<i32>(at(offsets, e)); q < end; q++) {
+      const row = load<i32>(at(ids, q));
+      if (load<i32>(at(stamps, row)) != stamp) {
+        store<i32>(at(stamps, row), stamp);
+        store<i32>(at(list, count), row);
+        count++;
+      }
+    }
+  }
+  return count;
 }

@@ -5,6 +5,7 @@ export { dense_forward, dense_backward_input, dense_backward_weight, bias_backwa
 export { relu_forward, relu_backward, clamp_f32 } from "./activation";
 export {
   embedding_gather, embedding_scatter_add, embedding_bag, embedding_bag_scatter_add,
+  embedding_bag_scatter_add_cols, touch_rows, touch_bag_rows,
   gather_rows, gather_32, embedding_bag_attention, embedding_bag_attention_backward,
 } from "./embedding";
 export { rowwise_dot, rowwise_dot_backward, add_pair_bias, mse_loss, l2_penalty, embedding_l2, bce_loss, bpr_loss, softmax_xent, l2_normalize_rows, l2_normalize_backward, ccl_loss } from "./loss";

@@ -97,6 +97,55 @@ describe('training on two threads', () => {
     two.dispose();
   });
 
+  it('gives the same bits as one thread with wide multi-hot sets (bags and their gradient split over the threads, lazy Adam rows)', async () => {
+    // dim 40: the gradient's 16-column blocks split 16+16 | 8 (the tail on the last thread); a
+    // history that leaves the scored item out; weighted sum and mean pooling; every table on lazy Adam.
+    const wide: TwoTowerConfig = {
+      dim: 24,
+      seed: 6,
+      user: {
+        features: [
+          { kind: 'id', name: 'u', vocabSize: 300, dim: 40 },
+          { kind: 'multiHot', name: 'seen', vocabSize: 200, dim: 40, pooling: 'sum', excludeScoredItem: true },
+        ],
+        hidden: [],
+      },
+      item: {
+        features: [
+          { kind: 'id', name: 'i', vocabSize: 200, dim: 32 },
+          { kind: 'multiHot', name: 'tags', vocabSize: 50, dim: 48, pooling: 'mean' },
+        ],
+        hidden: [],
+      },
+      bias: { global: true, user: true, item: true },
+    };
+    const random = new Random(9);
+    const bag = (count: number, vocab: number, most: number, weighted: boolean) => {
+      const offsets = new Int32Array(count + 1);
+      const ids: number[] = [];
+      for (let e = 0; e < count; e++) {
+        for (let j = random.int(most); j > 0; j--) ids.push(random.int(vocab));
+        offsets[e + 1] = ids.length;
+      }
+      const weights = weighted ? Float32Array.from(ids, () => 0.5 + random.next()) : undefined;
+      return { offsets, ids: Int32Array.from(ids), ...(weights ? { weights } : {}) };
+    };
+    const sides = {
+      userFeatures: { count: 300, columns: { seen: bag(300, 200, 40, true) } },
+      itemFeatures: { count: 200, columns: { tags: bag(200, 50, 6, false) } },
+    };
+    const d = data(5);
+    const rated = { ...d, ratings: Float32Array.from(d.users, (u, i) => 1 + ((u + d.items[i]!) % 5)) };
+    const one = await createModel(wide, sides);
+    const two = await createModel(wide, { ...sides, threads: 2 });
+    const a = one.fit(rated, { epochs: 2, batchSize: 256 });
+    const b = two.fit(rated, { epochs: 2, batchSize: 256 });
+    expect(b.history.map((h) => h.loss)).toEqual(a.history.map((h) => h.loss));
+    expect(two.parameters()).toEqual(one.parameters());
+    one.dispose();
+    two.dispose();
+  });
+
   it('refuses thread counts it cannot honour, and a backend given with threads', async () => {
     await expect(createModel(config, { threads: 0 })).rejects.toThrow(/threads must be an integer from 1 to 64, got 0/);
     await expect(createModel(config, { threads: 1000 })).rejects.toThrow(/threads must be an integer from 1 to 64/);
@@ -150,6 +199,38 @@ describe('row kernels split by rows with the same bits', () => {
           getFloats(be, dwWhole, k * n),
         );
         [x, w, v, whole, split, dy, dwWhole, dwSplit].forEach((ptr) => be.free(ptr));
+      }
+    }
+  });
+
+  it('embedding_bag_scatter_add_cols over 16-column blocks equals embedding_bag_scatter_add (the reference twin too)', async () => {
+    const random = new Random(13);
+    for (const be of [...(await wasmBuilds()), new ReferenceBackend()]) {
+      for (const dim of [16, 37, 64]) {
+        const [n, vocab, ld] = [23, 30, dim + 3];
+        const counts = Array.from({ length: n }, () => random.int(9));
+        const offsets = Int32Array.from([0, ...counts.map((_, i) => counts.slice(0, i + 1).reduce((x, y) => x + y, 0))]);
+        const ids = Int32Array.from({ length: offsets[n]! }, () => random.int(vocab));
+        const put = (a: Int32Array) => {
+          const p = be.alloc(a.length * 4 + 4);
+          be.ints(p, a.length).set(a);
+          return p;
+        };
+        const [po, pi, rows] = [put(offsets), put(ids), put(Int32Array.from({ length: n }, (_, r) => r))];
+        const skip = put(Int32Array.from({ length: n }, () => random.int(vocab)));
+        const weights = putFloats(be, randomFloats(random, ids.length + 1));
+        const dout = putFloats(be, randomFloats(random, n * ld));
+        const start = randomFloats(random, vocab * dim);
+        const whole = putFloats(be, start),
+          split = putFloats(be, start);
+        be.kernels.embedding_bag_scatter_add(whole, dout, po, pi, weights, rows, skip, 0, n, dim, ld, 1);
+        const blocks = Math.ceil(dim / 16);
+        for (let b = blocks - 1; b >= 0; b--) {
+          const c1 = Math.min(dim, 16 * (b + 1));
+          be.kernels.embedding_bag_scatter_add_cols(split, dout, po, pi, weights, rows, skip, 0, n, dim, ld, 1, 16 * b, c1);
+        }
+        expect(getFloats(be, split, vocab * dim), `${be.kind} dim ${dim}`).toEqual(getFloats(be, whole, vocab * dim));
+        [po, pi, rows, skip, weights, dout, whole, split].forEach((ptr) => be.free(ptr));
       }
     }
   });

@@ -98,7 +98,8 @@ export class AllocationLedger {
 /**
  * Kernels whose work splits by rows with the same bits on any number of threads: each output
  * row is computed by one thread, in the one summation order (assembly/simd.ts), or (the
- * initialisation kernels) from its own row index alone.
+ * initialisation kernels) from its own row index alone; lazy Adam's rows are independent; the
+ * multi-hot gradient splits by 16-column blocks, each column summed in one order.
  */
 export const ROW_KERNELS = [
   'score_matrix',
@@ -111,6 +112,9 @@ export const ROW_KERNELS = [
   'dense_backward_weight',
   'random_normal_f32',
   'random_uniform_f32',
+  'embedding_bag',
+  'embedding_bag_scatter_add_cols',
+  'adam_rows',
 ] as const;
 export type RowKernel = (typeof ROW_KERNELS)[number];
 

@@ -8,8 +8,12 @@ import type { Backend, KernelThreads, RowCall } from '../backend/contract.js';
 /** Fewest rows a thread's share may have: below it, dispatch costs more than it saves. */
 const MIN_ROWS_PER_THREAD = 32;
 
-/** Runs one row-parallel kernel over [0, total) rows: make(row0, rows) gives a range's call. */
-export type ByRows = (total: number, make: (row0: number, rows: number) => RowCall) => void;
+/**
+ * Runs one row-parallel kernel over [0, total) rows: make(row0, rows) gives a range's call. Each
+ * thread's share is at least `least` rows (default MIN_ROWS_PER_THREAD) and, but for the last, a
+ * multiple of `align` (default 4, the kernels' row blocks).
+ */
+export type ByRows = (total: number, make: (row0: number, rows: number) => RowCall, least?: number, align?: number) => void;
 
 /** Runs make(row0, rows) over [0, total), split across `pool`'s threads (or one call without a pool). */
 export function byRows(
@@ -17,14 +21,16 @@ export function byRows(
   pool: KernelThreads | null,
   total: number,
   make: (row0: number, rows: number) => RowCall,
+  least = MIN_ROWS_PER_THREAD,
+  align = 4,
 ): void {
-  const parts = pool ? Math.min(pool.size, Math.floor(total / MIN_ROWS_PER_THREAD)) : 1;
+  const parts = pool ? Math.min(pool.size, Math.floor(total / least)) : 1;
   if (!pool || parts <= 1) {
     const call = make(0, total);
     (backend.kernels[call.kernel] as (...args: number[]) => unknown)(...call.args);
     return;
   }
-  const per = Math.ceil(total / parts / 4) * 4;
+  const per = Math.ceil(total / parts / align) * align;
   const calls: RowCall[] = [];
   for (let row0 = 0; row0 < total; row0 += per) calls.push(make(row0, Math.min(per, total - row0)));
   pool.run(calls);

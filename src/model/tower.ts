@@ -199,7 +199,17 @@ export class Tower {
   }
 
   /** The batch a feature works on (one object per tower, refilled: forward allocates nothing). */
-  private readonly batch: FeaturePass = { be: null!, k: null!, store: null!, rows: 0, n: 0, at: 0, ld: 0, scored: 0 };
+  private readonly batch: FeaturePass = {
+    be: null!,
+    k: null!,
+    store: null!,
+    rows: 0,
+    n: 0,
+    at: 0,
+    ld: 0,
+    scored: 0,
+    byRows: null!,
+  };
 
   private pass(store: ParameterStore, rows: number, n: number, at: number): FeaturePass {
     const be = this.be,
@@ -212,6 +222,7 @@ export class Tower {
     p.at = at;
     p.ld = this.inputWidth;
     p.scored = this.scored;
+    p.byRows = this.byRows!;
     return p;
   }
 

@@ -62,7 +62,7 @@ export class TwoTower {
   /** Worker threads for row-parallel kernels (createModel's `threads`), or null: one thread. */
   threads: KernelThreads | null = null;
   /** Runs a row-parallel kernel on this model's threads (model/row-split.ts). */
-  readonly byRows: ByRows = (total, make) => byRows(this.backend, this.threads, total, make);
+  readonly byRows: ByRows = (total, make, least, align) => byRows(this.backend, this.threads, total, make, least, align);
 
   // The write path's state: only write(), reinitialize() and the feature setters change it.
   #revision = 0;

@@ -9,6 +9,8 @@ import {
   embeddingScatterAdd,
   embeddingBag,
   embeddingBagScatterAdd,
+  touchRows,
+  touchBagRows,
   gatherRows,
   gather,
   embeddingBagAttention,
@@ -98,6 +100,36 @@ export class ReferenceBackend implements Backend {
           dim,
           ld,
           mean !== 0,
+        ),
+      embedding_bag_scatter_add_cols: (dtable, dout, offsets, ids, weights, rows, skip, map, n, dim, ld, mean, c0, c1) =>
+        embeddingBagScatterAdd(
+          this.tail(dtable),
+          this.tail(dout),
+          this.intTail(offsets),
+          this.intTail(ids),
+          weights === 0 ? null : this.tail(weights),
+          I(rows, n),
+          skip === 0 ? null : I(skip, n),
+          this.intTailOrNull(map),
+          n,
+          dim,
+          ld,
+          mean !== 0,
+          c0,
+          c1,
+        ),
+      touch_rows: (list, stamps, stamp, column, rows, n, count) =>
+        touchRows(this.intTail(list), this.intTail(stamps), stamp, this.intTailOrNull(column), I(rows, n), n, count),
+      touch_bag_rows: (list, stamps, stamp, offsets, ids, rows, n, count) =>
+        touchBagRows(
+          this.intTail(list),
+          this.intTail(stamps),
+          stamp,
+          this.intTail(offsets),
+          this.intTail(ids),
+          I(rows, n),
+          n,
+          count,
         ),
       embedding_bag_attention: (out, table, offsets, ids, rows, n, dim, ld, query) =>
         embeddingBagAttention(

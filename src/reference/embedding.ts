@@ -62,6 +62,7 @@ export function embeddingBag(
   }
 }
 
+/** The gradient of embeddingBag on columns [c0, c1) of the table's rows (default: all). */
 export function embeddingBagScatterAdd(
   dtable: Floats,
   dout: Floats,
@@ -75,6 +76,8 @@ export function embeddingBagScatterAdd(
   dim: number,
   ld: number,
   mean: boolean,
+  c0 = 0,
+  c1 = dim,
 ): void {
   for (let r = 0; r < n; r++) {
     const e = rows[r]!;
@@ -82,9 +85,55 @@ export function embeddingBagScatterAdd(
     for (const q of kept) {
       const w = bagScale(weights, q, kept.length, mean);
       const at = gradRow(map, ids[q]!) * dim;
-      for (let c = 0; c < dim; c++) dtable[at + c] = dtable[at + c]! + w * dout[r * ld + c]!;
+      for (let c = c0; c < c1; c++) dtable[at + c] = dtable[at + c]! + w * dout[r * ld + c]!;
     }
   }
+}
+
+/**
+ * Appends the rows a batch touches to list[count…], each once (stamps[row] = stamp marks a listed
+ * row): column[rows[r]] for r < n, or rows[r] without a column. Returns the new count.
+ */
+export function touchRows(
+  list: Int32Array,
+  stamps: Int32Array,
+  stamp: number,
+  column: Int32Array | null,
+  rows: Int32Array,
+  n: number,
+  count: number,
+): number {
+  for (let r = 0; r < n; r++) {
+    const row = column ? column[rows[r]!]! : rows[r]!;
+    if (stamps[row] !== stamp) {
+      stamps[row] = stamp;
+      list[count++] = row;
+    }
+  }
+  return count;
+}
+
+/** touchRows over every id of the bags of the entities rows[r], r < n (a multi-hot feature). */
+export function touchBagRows(
+  list: Int32Array,
+  stamps: Int32Array,
+  stamp: number,
+  offsets: Int32Array,
+  ids: Int32Array,
+  rows: Int32Array,
+  n: number,
+  count: number,
+): number {
+  for (let r = 0; r < n; r++) {
+    for (let q = offsets[rows[r]!]!; q < offsets[rows[r]! + 1]!; q++) {
+      const row = ids[q]!;
+      if (stamps[row] !== stamp) {
+        stamps[row] = stamp;
+        list[count++] = row;
+      }
+    }
+  }
+  return count;
 }
 
 export function gatherRows(out: Floats, src: Floats, rows: Int32Array, n: number, width: number, ld: number): void {

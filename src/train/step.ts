@@ -131,6 +131,7 @@ export function optimizerStep(core: TwoTower, plans: readonly GroupPlan[], setti
         core.optimizerSteps,
         mine,
         plan.optimizer.sparse ? touched.rows(plan.group) : undefined,
+        core.byRows,
       );
     });
   });

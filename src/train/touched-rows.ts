@@ -23,8 +23,10 @@ interface TableSource {
   group: ParamGroup;
   /** Every feature reading the table (two for a table a tied set shares). */
   readers: Reader[];
-  /** stamps[row] = the batch that last listed the row. */
-  stamps: Int32Array;
+  /** In the heap, i32 per table row: stamps[row] = the batch that last listed the row. */
+  stamps: number;
+  /** Rows the stamps cover (the table's rows when they were made). */
+  stampRows: number;
   /** This batch's distinct rows (grown when needed, reused across batches). */
   list: Int32Array;
   count: number;
@@ -51,7 +53,8 @@ export class TouchedRows {
         this.sources.set(group, {
           group,
           readers: [{ side, slot }],
-          stamps: new Int32Array(group.rows),
+          stamps: this.stampsOf(group),
+          stampRows: group.rows,
           list: new Int32Array(64),
           count: 0,
           ptr: 0,
@@ -65,6 +68,13 @@ export class TouchedRows {
     }
     add(groupOf(core.bias.user), 'user', null);
     add(groupOf(core.bias.item), 'item', null);
+  }
+
+  /** A table's stamps, zero (no batch yet). */
+  private stampsOf(group: ParamGroup): number {
+    const ptr = this.buffers.get(`${group.name}:stamps`, group.rows * 4);
+    this.core.backend.ints(ptr, group.rows).fill(0);
+    return ptr;
   }
 
   /** The model's tracker (made on first use, freed with the model). */
@@ -88,10 +98,10 @@ export class TouchedRows {
       const grads = store.reserveGradRows(group, count);
       be.kernels.zero_f32(grads, count * group.width);
       const map = be.ints(store.groupPointers(group).rowMap, group.rows);
-      const list = source.list;
+      const list = be.ints(source.ptr, count);
       for (let i = 0; i < count; i++) map[list[i]!] = i;
-      source.ptr = this.buffers.get(group.name, Math.max(1, count) * 4);
-      be.ints(source.ptr, count).set(list.subarray(0, count));
+      if (source.list.length < count) source.list = new Int32Array(Math.max(count, 2 * source.list.length));
+      source.list.set(list);
     }
   }
 
@@ -107,35 +117,48 @@ export class TouchedRows {
     return source ? source.list.subarray(0, source.count) : new Int32Array(0);
   }
 
+  /** Lists the distinct rows the batch's readers of `source` touch, in the heap at source.ptr (kernels touch_rows, touch_bag_rows). */
   private collect(source: TableSource, n: number, itemRows: number): void {
     const core = this.core;
     const be = core.backend;
-    const { stamps } = source;
-    let count = 0;
-    const add = (row: number) => {
-      if (stamps[row] !== this.stamp) {
-        stamps[row] = this.stamp;
-        if (count === source.list.length) {
-          const grown = new Int32Array(2 * count);
-          grown.set(source.list);
-          source.list = grown;
-        }
-        source.list[count++] = row;
-      }
-    };
+    const k = be.kernels;
+    if (source.stampRows < source.group.rows) {
+      source.stamps = this.stampsOf(source.group);
+      source.stampRows = source.group.rows;
+    }
+    // Room for every row the readers can list: their batch rows, or the ids of their rows' bags.
+    let bound = 0;
     for (const { side, slot } of source.readers) {
-      const entityRows = side === 'user' ? be.ints(core.pairs.users, n) : be.ints(core.pairs.items, itemRows);
-      const tower = side === 'user' ? core.userTower : core.itemTower;
-      if (slot === null || (slot.spec.kind === 'id' && slot.data.column === undefined)) {
-        for (const e of entityRows) add(e);
-      } else if (slot.spec.kind === 'multiHot') {
+      const rows = side === 'user' ? n : itemRows;
+      if (slot?.spec.kind !== 'multiHot') bound += rows;
+      else {
+        const tower = side === 'user' ? core.userTower : core.itemTower;
         const offsets = be.ints(slot.data.offsets!, tower.count + 1);
-        const ids = be.ints(slot.data.ids!, offsets[tower.count]!);
-        for (const e of entityRows) for (let i = offsets[e]!; i < offsets[e + 1]!; i++) add(ids[i]!);
+        const entityRows = be.ints(side === 'user' ? core.pairs.users : core.pairs.items, rows);
+        for (let r = 0; r < rows; r++) bound += offsets[entityRows[r]! + 1]! - offsets[entityRows[r]!]!;
+      }
+    }
+    source.ptr = this.buffers.get(source.group.name, Math.max(1, Math.min(bound, source.group.rows)) * 4);
+    let count = 0;
+    for (const { side, slot } of source.readers) {
+      const rows = side === 'user' ? n : itemRows;
+      const entityRows = side === 'user' ? core.pairs.users : core.pairs.items;
+      if (slot === null || (slot.spec.kind === 'id' && slot.data.column === undefined)) {
+        count = k.touch_rows(source.ptr, source.stamps, this.stamp, 0, entityRows, rows, count);
+      } else if (slot.spec.kind === 'multiHot') {
+        count = k.touch_bag_rows(
+          source.ptr,
+          source.stamps,
+          this.stamp,
+          slot.data.offsets!,
+          slot.data.ids!,
+          entityRows,
+          rows,
+          count,
+        );
       } else {
         // An id feature with an id column, or a categorical feature: the column at the batch's rows.
-        const column = be.ints(slot.data.column!, tower.count);
-        for (const e of entityRows) add(column[e]!);
+        count = k.touch_rows(source.ptr, source.stamps, this.stamp, slot.data.column!, entityRows, rows, count);
       }
     }
     source.count = count;

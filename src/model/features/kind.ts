@@ -6,6 +6,7 @@ import type { Backend, Kernels } from '../../backend/contract.js';
 import type { FeatureSpec, TowerSide } from '../../config/model.js';
 import type { FeatureColumn } from '../../config/feature-table.js';
 import type { ParamBlock, ParameterStore } from '../parameters.js';
+import type { ByRows } from '../row-split.js';
 
 /** One feature of one tower, as the tower holds it. */
 export interface FeatureSlot<S extends FeatureSpec = FeatureSpec> {
@@ -34,6 +35,8 @@ export interface FeaturePass {
   ld: number;
   /** i32 per row: the item each row is scored against (history features may leave it out), or 0. */
   scored: number;
+  /** Runs a row-parallel kernel on the model's threads (row-split.ts), with the bits of one thread. */
+  byRows: ByRows;
 }
 
 export interface FeatureKind<S extends FeatureSpec = FeatureSpec> {

@@ -98,19 +98,13 @@ export const multiHotKind: FeatureKind<MultiHotFeature> = {
         pass.store.ptr(params.attention),
       );
     } else {
-      pass.k.embedding_bag(
-        pass.at,
-        table,
-        data.offsets!,
-        data.ids!,
-        data.weights!,
-        pass.rows,
-        spec.excludeScoredItem ? pass.scored : 0,
-        pass.n,
-        spec.dim,
-        pass.ld,
-        spec.pooling === 'sum' ? 0 : 1,
-      );
+      // Each output row is its own bag's sum: rows split across the model's threads.
+      const [at, ld, rows, skip, f] = [pass.at, pass.ld, pass.rows, spec.excludeScoredItem ? pass.scored : 0, pass.be.floatBytes];
+      const [offsets, ids, weights, mean] = [data.offsets!, data.ids!, data.weights!, spec.pooling === 'sum' ? 0 : 1];
+      pass.byRows(pass.n, (r, m) => ({
+        kernel: 'embedding_bag',
+        args: [at + r * ld * f, table, offsets, ids, weights, rows + r * 4, skip && skip + r * 4, m, spec.dim, ld, mean],
+      }));
     }
   },
   backward(slot, pass) {
@@ -132,19 +126,46 @@ export const multiHotKind: FeatureKind<MultiHotFeature> = {
         s.ptr(params.attention),
       );
     } else {
-      pass.k.embedding_bag_scatter_add(
+      // Each column of the gradient is summed in one order whatever the split: the threads take
+      // disjoint 16-column blocks (the kernel's register blocks; the last takes the tail).
+      const [dtable, map, ld, rows, skip, n] = [
         s.gradPtr(params.table!),
-        pass.at,
+        s.rowMap(params.table!),
+        pass.ld,
+        pass.rows,
+        spec.excludeScoredItem ? pass.scored : 0,
+        pass.n,
+      ];
+      const [offsets, ids, weights, mean, dim] = [
         data.offsets!,
         data.ids!,
         data.weights!,
-        pass.rows,
-        spec.excludeScoredItem ? pass.scored : 0,
-        s.rowMap(params.table!),
-        pass.n,
-        spec.dim,
-        pass.ld,
         spec.pooling === 'sum' ? 0 : 1,
+        spec.dim,
+      ];
+      pass.byRows(
+        Math.ceil(dim / 16),
+        (b, blocks) => ({
+          kernel: 'embedding_bag_scatter_add_cols',
+          args: [
+            dtable,
+            pass.at,
+            offsets,
+            ids,
+            weights,
+            rows,
+            skip,
+            map,
+            n,
+            dim,
+            ld,
+            mean,
+            16 * b,
+            Math.min(dim, 16 * (b + blocks)),
+          ],
+        }),
+        1,
+        1,
       );
     }
   },

@@ -5,23 +5,28 @@
 import { fail } from '../../errors.js';
 import type { Optimizer } from './optimizer.js';
 import { adam, biasCorrections } from './adam.js';
+import type { RowCall } from '../../backend/contract.js';
+import type { KernelExports } from '../../backend/generated/kernels.js';
 
 export const lazyAdam: Optimizer = {
   name: 'lazyAdam',
   summary: 'Adam on the rows a batch touches only (tables); untouched rows keep their moments',
   sparse: true,
   state: adam.state,
-  step(backend, group, at, t, s, touched) {
+  step(backend, group, at, t, s, touched, byRows) {
     if (!touched) fail('INTERNAL', `lazyAdam on "${group.name}" without the touched rows`);
     const [bc1, bc2] = biasCorrections(s, t);
-    backend.kernels.adam_rows(
+    const w = group.width;
+    const f = backend.floatBytes;
+    // Each row's update reads and writes that row alone: the rows split across the threads.
+    const args = (i: number, rows: number): Parameters<KernelExports['adam_rows']> => [
       at.values,
-      at.grads,
+      at.grads + i * w * f,
       at.m,
       at.v,
-      touched.ptr,
-      touched.count,
-      group.width,
+      touched.ptr + i * 4,
+      rows,
+      w,
       s.learningRate,
       s.beta1,
       s.beta2,
@@ -29,6 +34,8 @@ export const lazyAdam: Optimizer = {
       s.weightDecay,
       bc1,
       bc2,
-    );
+    ];
+    if (byRows) byRows(touched.count, (i, rows): RowCall => ({ kernel: 'adam_rows', args: args(i, rows) }));
+    else backend.kernels.adam_rows(...args(0, touched.count));
   },
 };

@@ -5,6 +5,7 @@
 // options name.
 import type { Backend } from '../../backend/contract.js';
 import type { ParamGroup, GroupPointers } from '../../model/parameters.js';
+import type { ByRows } from '../../model/row-split.js';
 
 /** Settings shared by every optimizer (each reads what it needs). */
 export interface OptimizerSettings {
@@ -42,5 +43,7 @@ export interface Optimizer {
     t: number,
     settings: OptimizerSettings,
     touched: { ptr: number; count: number } | undefined,
+    /** The model's threads for row-parallel kernels (a sparse optimizer splits the touched rows); absent: one thread. */
+    byRows?: ByRows,
   ): void;
 }

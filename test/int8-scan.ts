@@ -14,6 +14,26 @@ export interface Int8ScanShape {
   seven: 0 | 1;
   /** Excluded items per query (0: no exclusion lists). */
   excluded: number;
+  /**
+   * What the rows hold (default 'normal': Gaussian). 'spread': item rows scaled by 10^u, u in
+   * [−3, 3], so a chunk's largest item scale is far above most rows' (the integer threshold of
+   * score_topk_i8 is loosest there); 'ties': values from {−1, −½, 0, ½, 1}, so many items share
+   * a score, across the m boundary too; 'negative': positive queries, negative items, so every
+   * score is ≤ 0 and the heaps' thresholds stay ≤ 0.
+   */
+  values?: 'normal' | 'spread' | 'ties' | 'negative';
+}
+
+function rows(random: Random, count: number, d: number, values: Int8ScanShape['values'], side: 'q' | 'i'): Float32Array {
+  const x = randomFloats(random, count * d);
+  if (values === 'ties') return x.map(() => (random.int(5) - 2) / 2);
+  if (values === 'negative') return x.map((v) => (side === 'q' ? 1 : -1) * (Math.abs(v) + 0.01));
+  if (values === 'spread' && side === 'i')
+    for (let r = 0; r < count; r++) {
+      const f = 10 ** (6 * random.next() - 3);
+      for (let c = 0; c < d; c++) x[r * d + c]! *= f;
+    }
+  return x;
 }
 
 export interface Int8ScanResult {
@@ -27,8 +47,8 @@ export function runInt8Scan(B: Backend, shape: Int8ScanShape): Int8ScanResult {
   const { seed, b, n, d, m, seven, excluded } = shape;
   const random = new Random(seed);
   const dPad = Math.ceil(d / 16) * 16;
-  const q = randomFloats(random, b * d),
-    items = randomFloats(random, n * d);
+  const q = rows(random, b, d, shape.values, 'q'),
+    items = rows(random, n, d, shape.values, 'i');
   const { offsets, ids } = randomExclusions(random, b, n, excluded);
   const pq = putFloats(B, q),
     pi = putFloats(B, items);

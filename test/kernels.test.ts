@@ -462,6 +462,26 @@ describe.each(['simd', 'relaxed'] as const)('%s build', (kind) => {
         }
   });
 
+  it("score_topk_i8 with its per-chunk integer threshold keeps the twin's candidates: several chunks, spread scales, ties, scores ≤ 0, m above n", () => {
+    const B = be();
+    const twin = new ReferenceBackend();
+    let seed = 90;
+    for (const seven of [0, 1] as const)
+      for (const values of ['spread', 'ties', 'negative', 'normal'] as const)
+        for (const [b, n, d, m] of [
+          [3, 5003, 64, 9],
+          [2, 4101, 130, 1],
+          [1, 2050, 17, 40],
+          [5, 37, 33, 50],
+        ] as const) {
+          const shape = { seed: seed++, b, n, d, m, seven, excluded: values === 'ties' ? 6 : 0, values };
+          const got = runInt8Scan(B, shape),
+            want = runInt8Scan(twin, shape);
+          expect(got.indices, `candidates, ${JSON.stringify(shape)}`).toEqual(want.indices);
+          expect(got.scores, `scores, ${JSON.stringify(shape)}`).toEqual(want.scores);
+        }
+  });
+
   it("stores the int8 index as 7-bit rows in the relaxed build (the relaxed dot's form), plain rows in the plain build", () => {
     expect(be().int8Seven).toBe(kind === 'relaxed' ? 1 : 0);
   });

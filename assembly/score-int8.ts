@@ -11,10 +11,11 @@
 //     relaxed SIMD's i8 × i7 dot (whose second operand must lie in [0, 127] to mean the same on
 //     every platform) can score them; the query's 64·Σq is
 //     subtracted afterwards, as XNNPACK does. Used as i16x8.relaxed_dot_i8x16_i7x16_s plus a
-//     pairwise widening add: V8 11.3 (Node 20) then emits pmaddubsw, pmaddwd with its constant
-//     from memory, paddd, where the fused i32x4 form rebuilds the constant each time (five
-//     instructions) and is wrong in V8's baseline tier (Liftoff, which runs a function's first
-//     calls: 4·a·b + c gives 8·a·b). The scan still checks its dot inline, in the code of the
+//     pairwise widening by i32x4.dot_i16x8_s with a splat of ones the scan keeps in a register:
+//     V8 then emits pmaddubsw, pmaddwd, paddd (extadd_pairwise, used before, reloaded its
+//     constant's address before each pmaddwd: four instructions), where the fused i32x4 form
+//     rebuilds the constant each time (five instructions) and is wrong in V8's baseline tier
+//     (Liftoff, which runs a function's first calls: 4·a·b + c gives 8·a·b). The scan still checks its dot inline, in the code of the
 //     same compiled function, and uses the integer dot above on the same 7-bit rows where it is
 //     wrong. The integer sums are exact either way, so every tier gives the same candidates
 //     (test/int8-tiers.test.ts).
@@ -28,12 +29,17 @@ import { offer, offerAbove, threshold } from "./score";
  * Relaxed build only; exported for the test-only probe (assembly/extras/probe.ts).
  */
 @inline export function relaxedDot(a: i32, b: i32, c: i32): i32 {
-  return i32x4.extract_lane(dotAdd<u8>(i8x16.splat(<i8>a), i8x16.splat(<i8>b), i32x4.splat(c)), 0);
+  return i32x4.extract_lane(dotAdd<u8>(i8x16.splat(<i8>a), i8x16.splat(<i8>b), i32x4.splat(c), i16x8.splat(1)), 0);
 }
 
-/** acc + ⟨a, b⟩ over 16 bytes, in i32 lanes (see the file's header): DOT = u8 for the relaxed dot, i8 for the integer one. */
-@inline function dotAdd<DOT>(a: v128, b: v128, acc: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD && !isSigned<DOT>()) return i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(a, b)));
+/**
+ * acc + ⟨a, b⟩ over 16 bytes, in i32 lanes (see the file's header): DOT = u8 for the relaxed dot,
+ * i8 for the integer one. `ones` is i16x8.splat(1), held by the caller in a register: the
+ * pairwise widening is i32x4.dot_i16x8_s(x, ones) (one pmaddwd, the same sums as
+ * extadd_pairwise_i16x8_s, for which V8 reloads its constant's address before every use).
+ */
+@inline function dotAdd<DOT>(a: v128, b: v128, acc: v128, ones: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD && !isSigned<DOT>()) return i32x4.add(acc, i32x4.dot_i16x8_s(i16x8.relaxed_dot_i8x16_i7x16_s(a, b), ones));
   const lo = i32x4.dot_i16x8_s(i16x8.extend_low_i8x16_s(a), i16x8.extend_low_i8x16_s(b));
   const hi = i32x4.dot_i16x8_s(i16x8.extend_high_i8x16_s(a), i16x8.extend_high_i8x16_s(b));
   return i32x4.add(acc, i32x4.add(lo, hi));
@@ -115,13 +121,16 @@ export function score_topk_i8(outIdx: usize, outScore: usize, counts: usize, qq:
   scanI8<u8, i8>(outIdx, outScore, counts, qq, qscales, iq, iscales, exOffsets, exIds, b, n, dPad, m, itemBase);
 }
 
-/** score_topk_i8's scan, compiled once per row form (SEVEN: u8 for 7-bit rows stored +64, i8
+/** score_topk_i8's scan (each block: the integer sums, the integer threshold, and only for a
+ *  block that passes it the f32 scores and the heap), compiled once per row form (SEVEN: u8 for 7-bit rows stored +64, i8
  *  for plain ones) and kind of dot product (DOT: see dotAdd). */
 function scanI8<SEVEN, DOT>(outIdx: usize, outScore: usize, counts: usize, qq: usize, qscales: usize, iq: usize,
                        iscales: usize, exOffsets: usize, exIds: usize, b: i32, n: i32, dPad: i32, m: i32,
                        itemBase: i32): void {
   const chunk = max(4, ((256 * 1024) / max(16, dPad)) & ~3);
   const stride = <usize>dPad;
+  // A splat of a value known only at run time, so that it is built once and kept in a register.
+  const ones = i16x8.splat(<i16>((dPad >>> 31) ^ 1));
   for (let c0 = 0; c0 < n; c0 += chunk) {
     const c1 = min(n, c0 + chunk);
     const isMax = maxScale(iscales, c0, c1);
@@ -144,9 +153,14 @@ function scanI8<SEVEN, DOT>(outIdx: usize, outScore: usize, counts: usize, qq: u
         for (let e = 0; e < dPad; e += 16) {
           const o = <usize>e;
           const u0 = v128.load(x0 + o), u1 = v128.load(x1 + o);
-          const v0 = v128.load(y0 + o), v1 = v128.load(y1 + o), v2 = v128.load(y2 + o), v3 = v128.load(y3 + o);
-          a0 = dotAdd<DOT>(u0, v0, a0); a1 = dotAdd<DOT>(u0, v1, a1); a2 = dotAdd<DOT>(u0, v2, a2); a3 = dotAdd<DOT>(u0, v3, a3);
-          b0 = dotAdd<DOT>(u1, v0, b0); b1 = dotAdd<DOT>(u1, v1, b1); b2 = dotAdd<DOT>(u1, v2, b2); b3 = dotAdd<DOT>(u1, v3, b3);
+          const v0 = v128.load(y0 + o);
+          a0 = dotAdd<DOT>(u0, v0, a0, ones); b0 = dotAdd<DOT>(u1, v0, b0, ones);
+          const v1 = v128.load(y1 + o);
+          a1 = dotAdd<DOT>(u0, v1, a1, ones); b1 = dotAdd<DOT>(u1, v1, b1, ones);
+          const v2 = v128.load(y2 + o);
+          a2 = dotAdd<DOT>(u0, v2, a2, ones); b2 = dotAdd<DOT>(u1, v2, b2, ones);
+          const v3 = v128.load(y3 + o);
+          a3 = dotAdd<DOT>(u0, v3, a3, ones); b3 = dotAdd<DOT>(u1, v3, b3, ones);
         }
         const r0 = isum4(a0, a1, a2, a3), r1 = isum4(b0, b1, b2, b3);
         if (i32x4.bitmask(i32x4.gt_s(r0, i32x4.splat(h0)))) {
@@ -165,8 +179,8 @@ function scanI8<SEVEN, DOT>(outIdx: usize, outScore: usize, counts: usize, qq: u
         let a0 = i32x4.splat(0), b0 = i32x4.splat(0);
         for (let e = 0; e < dPad; e += 16) {
           const v0 = v128.load(y0 + <usize>e);
-          a0 = dotAdd<DOT>(v128.load(x0 + <usize>e), v0, a0);
-          b0 = dotAdd<DOT>(v128.load(x1 + <usize>e), v0, b0);
+          a0 = dotAdd<DOT>(v128.load(x0 + <usize>e), v0, a0, ones);
+          b0 = dotAdd<DOT>(v128.load(x1 + <usize>e), v0, b0, ones);
         }
         const is = load<f32>(at(iscales, j));
         const r0 = f32x4.extract_lane(sq0, 0) * is * <f32>(isum(a0) - i32x4.extract_lane(o0, 0));
@@ -189,10 +203,10 @@ function scanI8<SEVEN, DOT>(outIdx: usize, outScore: usize, counts: usize, qq: u
         for (let e = 0; e < dPad; e += 16) {
           const o = <usize>e;
           const u = v128.load(x + o);
-          a0 = dotAdd<DOT>(u, v128.load(y0 + o), a0);
-          a1 = dotAdd<DOT>(u, v128.load(y1 + o), a1);
-          a2 = dotAdd<DOT>(u, v128.load(y2 + o), a2);
-          a3 = dotAdd<DOT>(u, v128.load(y3 + o), a3);
+          a0 = dotAdd<DOT>(u, v128.load(y0 + o), a0, ones);
+          a1 = dotAdd<DOT>(u, v128.load(y1 + o), a1, ones);
+          a2 = dotAdd<DOT>(u, v128.load(y2 + o), a2, ones);
+          a3 = dotAdd<DOT>(u, v128.load(y3 + o), a3, ones);
         }
         const r = isum4(a0, a1, a2, a3);
         if (i32x4.bitmask(i32x4.gt_s(r, i32x4.splat(h)))) {
@@ -204,7 +218,7 @@ function scanI8<SEVEN, DOT>(outIdx: usize, outScore: usize, counts: usize, qq: u
       for (; j < c1; j++) {
         const y0 = iq + <usize>j * stride;
         let a0 = i32x4.splat(0);
-        for (let e = 0; e < dPad; e += 16) a0 = dotAdd<DOT>(v128.load(x + <usize>e), v128.load(y0 + <usize>e), a0);
+        for (let e = 0; e < dPad; e += 16) a0 = dotAdd<DOT>(v128.load(x + <usize>e), v128.load(y0 + <usize>e), a0, ones);
         const r0 = sq * load<f32>(at(iscales, j)) * <f32>(isum(a0) - off);
         if (r0 >= t) t = offer(hv, hi, counts, q, m, r0, itemBase + j, exOffsets, exIds);
       }

@@ -203,6 +203,43 @@ describe('row kernels split by rows with the same bits', () => {
     }
   });
 
+  it('touch_rows and touch_bag_rows list each touched row once, in first-touch order, as their reference twins do', async () => {
+    const random = new Random(14);
+    const [entities, vocab, n] = [40, 25, 30];
+    const counts = Array.from({ length: entities }, () => random.int(7));
+    const offsets = Int32Array.from([0, ...counts.map((_, i) => counts.slice(0, i + 1).reduce((x, y) => x + y, 0))]);
+    const ids = Int32Array.from({ length: offsets[entities]! }, () => random.int(vocab));
+    const column = Int32Array.from({ length: entities }, () => random.int(vocab));
+    const rows = Int32Array.from({ length: n }, () => random.int(entities));
+    // What the kernels must give: a Set keeps first-insertion order.
+    const expected = (stamped: number[]) => {
+      const seen = new Set<number>();
+      for (const e of rows) for (let q = offsets[e]!; q < offsets[e + 1]!; q++) seen.add(ids[q]!);
+      for (const e of rows) seen.add(column[e]!);
+      for (const e of rows) if (e < vocab) seen.add(e);
+      return [...seen].filter((row) => !stamped.includes(row));
+    };
+    for (const be of [...(await wasmBuilds()), new ReferenceBackend()]) {
+      const put = (a: Int32Array) => {
+        const p = be.alloc(a.length * 4 + 4);
+        be.ints(p, a.length).set(a);
+        return p;
+      };
+      const [po, pi, pc] = [put(offsets), put(ids), put(column)];
+      const small = rows.filter((e) => e < vocab);
+      const [pr, ps] = [put(rows), put(small)];
+      const stamps = put(new Int32Array(vocab));
+      be.ints(stamps, vocab)[3] = 7; // row 3 already listed by this batch (stamp 7)
+      const list = be.alloc(4 * (ids.length + 2 * n));
+      let count = be.kernels.touch_bag_rows(list, stamps, 7, po, pi, pr, n, 0);
+      count = be.kernels.touch_rows(list, stamps, 7, pc, pr, n, count);
+      count = be.kernels.touch_rows(list, stamps, 7, 0, ps, small.length, count);
+      expect(Array.from(be.ints(list, count)), be.kind).toEqual(expected([3]));
+      expect(Array.from(be.ints(stamps, vocab)).filter((s) => s === 7).length, be.kind).toBe(count + 1);
+      [po, pi, pc, pr, ps, stamps, list].forEach((ptr) => be.free(ptr));
+    }
+  });
+
   it('embedding_bag_scatter_add_cols over 16-column blocks equals embedding_bag_scatter_add (the reference twin too)', async () => {
     const random = new Random(13);
     for (const be of [...(await wasmBuilds()), new ReferenceBackend()]) {

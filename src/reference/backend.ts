@@ -86,20 +86,23 @@ export class ReferenceBackend implements Backend {
           ld,
           mean !== 0,
         ),
+      // The whole call is the column-block call over every column (as in assembly/embedding.ts).
       embedding_bag_scatter_add: (dtable, dout, offsets, ids, weights, rows, skip, map, n, dim, ld, mean) =>
-        embeddingBagScatterAdd(
-          this.tail(dtable),
-          this.tail(dout),
-          this.intTail(offsets),
-          this.intTail(ids),
-          weights === 0 ? null : this.tail(weights),
-          I(rows, n),
-          skip === 0 ? null : I(skip, n),
-          this.intTailOrNull(map),
+        this.kernels.embedding_bag_scatter_add_cols(
+          dtable,
+          dout,
+          offsets,
+          ids,
+          weights,
+          rows,
+          skip,
+          map,
           n,
           dim,
           ld,
-          mean !== 0,
+          mean,
+          0,
+          dim,
         ),
       embedding_bag_scatter_add_cols: (dtable, dout, offsets, ids, weights, rows, skip, map, n, dim, ld, mean, c0, c1) =>
         embeddingBagScatterAdd(

@@ -133,7 +133,7 @@ function scanI8<SEVEN, DOT>(outIdx: usize, outScore: usize, counts: usize, qq: u
   const ones = i16x8.splat(<i16>((dPad >>> 31) ^ 1));
   for (let c0 = 0; c0 < n; c0 += chunk) {
     const c1 = min(n, c0 + chunk);
-    const isMax = maxScale(iscales, c0, c1);
+    const isMax = b >= 2 ? maxScale(iscales, c0, c1) : <f32>0;
     let q = 0;
     for (; q + 2 <= b; q += 2) {
       const x0 = qq + <usize>(q * dPad), x1 = x0 + stride;
@@ -195,7 +195,6 @@ function scanI8<SEVEN, DOT>(outIdx: usize, outScore: usize, counts: usize, qq: u
       const sq = load<f32>(at(qscales, q));
       const hv = at(outScore, q * m), hi = at(outIdx, q * m);
       let t = threshold(hv, counts, q, m);
-      let h = intThreshold(t, sq, isMax, off);
       let j = c0;
       for (; j + 4 <= c1; j += 4) {
         const y0 = iq + <usize>j * stride, y1 = y0 + stride, y2 = y1 + stride, y3 = y2 + stride;
@@ -208,12 +207,10 @@ function scanI8<SEVEN, DOT>(outIdx: usize, outScore: usize, counts: usize, qq: u
           a2 = dotAdd<DOT>(u, v128.load(y2 + o), a2, ones);
           a3 = dotAdd<DOT>(u, v128.load(y3 + o), a3, ones);
         }
-        const r = isum4(a0, a1, a2, a3);
-        if (i32x4.bitmask(i32x4.gt_s(r, i32x4.splat(h)))) {
-          const w = f32x4.mul(f32x4.mul(f32x4.splat(sq), v128.load(at(iscales, j))), f32x4.convert_i32x4_s(i32x4.sub(r, i32x4.splat(off))));
-          const t1 = offerAbove(w, t, hv, hi, counts, q, m, itemBase + j, exOffsets, exIds);
-          if (t1 != t) { t = t1; h = intThreshold(t, sq, isMax, off); }
-        }
+        // A lone query streams the items: no integer threshold here (the chunk's scale
+        // maximum it needs cost a lone query more than it saved).
+        const w = f32x4.mul(f32x4.mul(f32x4.splat(sq), v128.load(at(iscales, j))), f32x4.convert_i32x4_s(i32x4.sub(isum4(a0, a1, a2, a3), i32x4.splat(off))));
+        t = offerAbove(w, t, hv, hi, counts, q, m, itemBase + j, exOffsets, exIds);
       }
       for (; j < c1; j++) {
         const y0 = iq + <usize>j * stride;

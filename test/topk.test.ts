@@ -196,6 +196,10 @@ describe('threads', () => {
       expect(() => two.topK(q, items, d, 0)).toThrow(/k must be an integer ≥ 1/);
       const small = items.subarray(0, 5 * d);
       expect(two.topK(q, small, d, 8)).toEqual(one.topK(q, small, d, 8));
+      // Two parts of 68 and 62 items, fewer than the heaps hold (int8: 76 candidates for k = 12;
+      // k = 100): the merge reads the parts' heaps with their empty slots marked.
+      const mid = items.subarray(0, 130 * d);
+      for (const kk of [12, 100]) expect(two.topK(q, mid, d, kk)).toEqual(one.topK(q, mid, d, kk));
       one.close();
       two.close();
     }

@@ -284,14 +284,15 @@ export function runTopKParallel(
     );
   }
   pool.run(jobs);
-  const merged = {
-    idx: buf.get('merged.idx', b * kk * 4),
-    score: buf.get('merged.score', b * kk * 4),
-    counts: buf.get('merged.counts', b * 4),
-  };
-  k2.topk_reset(merged.counts, b);
-  for (const part of parts) {
-    k2.topk_finish(part.idx, part.score, part.counts, b, kk);
+  // The first part's heaps become the merged ones and the other parts' entries are offered to
+  // them, unsorted (the top kk under the (score, index) order does not depend on the order of
+  // the offers): no sort and no re-insertion of the first part. A heap row holds counts[q]
+  // entries; the rest of the row is marked empty (−1) for topk_merge.
+  const merged = parts[0]!;
+  for (const part of parts.slice(1)) {
+    const counts = be.ints(part.counts, b),
+      idx = be.ints(part.idx, b * kk);
+    for (let q = 0; q < b; q++) if (counts[q]! < kk) idx.fill(-1, q * kk + counts[q]!, (q + 1) * kk);
     k2.topk_merge(merged.idx, merged.score, merged.counts, part.idx, part.score, b, kk, kk);
   }
   k2.topk_finish(merged.idx, merged.score, merged.counts, b, kk);

@@ -229,7 +229,12 @@ describe.skipIf(!available)('the browser example page', () => {
     await page.click('#idb-load');
     await page.waitForFunction(() => document.getElementById('store-status')!.textContent!.startsWith('Loaded'));
     // The person's taste handle, kept in IndexedDB with each pick, comes back with the model (toBytes → personal(bytes)).
-    await page.waitForFunction(() => document.getElementById('taste-status')!.textContent!.includes('from 3 items'));
+    // The status says so before the picks are drawn (and said so before the load too): wait for both.
+    await page.waitForFunction(
+      () =>
+        document.getElementById('taste-status')!.textContent!.includes('from 3 items') &&
+        document.querySelectorAll('#taste-mine li').length === 3,
+    );
     expect(await page.locator('#taste-mine li').count()).toBe(3);
     await page.click('#recommend');
     await page.waitForFunction(() => document.querySelectorAll('#recs li').length === 10);

@@ -14,6 +14,7 @@ export { sgd_update } from "./sgd";
 export { adagrad_rows } from "./adagrad";
 export { score_matrix, topk_reset, score_topk, topk_merge, score_rescore, topk_finish, rank_targets } from "./score";
 export { score_topk_i8 } from "./score-int8";
+export { interleave_items, score_topk_il } from "./score-interleaved";
 export { quantize_rows_i8, quantize_items_i8 } from "./quantize";
 export { scan_fields } from "./parse";
 export { autorec_encode, autorec_grad } from "./autorec";

@@ -99,7 +99,7 @@ export function offer(hv: usize, hi: usize, counts: usize, q: i32, k: i32, score
 }
 
 /** Offers the lanes of `w` set in `mask` (items g … g+3) in order; returns the new threshold. */
-@inline function offer4(w: v128, mask: i32, hv: usize, hi: usize, counts: usize, q: i32, k: i32, g: i32,
+@inline export function offer4(w: v128, mask: i32, hv: usize, hi: usize, counts: usize, q: i32, k: i32, g: i32,
                         exOffsets: usize, exIds: usize): f32 {
   let t: f32 = -Infinity;
   if (mask & 1) t = offer(hv, hi, counts, q, k, f32x4.extract_lane(w, 0), g, exOffsets, exIds);

@@ -34,7 +34,7 @@ import { adamUpdate, adamRows, adagradRows, sgdUpdate } from './optimizers.js';
 import { scanFields } from './parse.js';
 import { autorecEncode, autorecGrad } from './autorec.js';
 import { easeGram, spdInverse, easeWeights, dlaeWeights } from './ease.js';
-import { topkAccumulate, quantizeRowsI8, approximateScore, rankTargets } from './score.js';
+import { topkAccumulate, quantizeRowsI8, approximateScore, rankTargets, interleaveItems, interleavedOffset } from './score.js';
 import { randomNormal, randomUniform } from './random.js';
 
 export class ReferenceBackend implements Backend {
@@ -298,6 +298,23 @@ export class ReferenceBackend implements Backend {
             if (skip.has(itemBase + j)) continue;
             let s = 0;
             for (let c = 0; c < d; c++) s += qs[q * d + c]! * its[j * d + c]!;
+            candidates.push([s, itemBase + j]);
+          }
+          topkAccumulate(I(outIdx, b * k), F(outScore, b * k), I(counts, b), q, k, candidates);
+        }
+      },
+      interleave_items: (out, items, n, d) => interleaveItems(F(out, Math.ceil(n / 8) * 8 * d), F(items, n * d), n, d),
+      score_topk_il: (outIdx, outScore, counts, queries, items8, exOffsets, exIds, b, n, d, k, itemBase) => {
+        const qs = F(queries, b * d),
+          its = F(items8, Math.ceil(n / 8) * 8 * d);
+        const offsets = exOffsets === 0 ? null : I(exOffsets, b + 1);
+        for (let q = 0; q < b; q++) {
+          const skip = new Set(offsets ? Array.from(I(exIds, offsets[b]!).subarray(offsets[q]!, offsets[q + 1]!)) : []);
+          const candidates: [number, number][] = [];
+          for (let j = 0; j < n; j++) {
+            if (skip.has(itemBase + j)) continue;
+            let s = 0;
+            for (let c = 0; c < d; c++) s += qs[q * d + c]! * its[interleavedOffset(j, c, d)]!;
             candidates.push([s, itemBase + j]);
           }
           topkAccumulate(I(outIdx, b * k), F(outScore, b * k), I(counts, b), q, k, candidates);

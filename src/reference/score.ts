@@ -127,3 +127,18 @@ export function rankTargets(
     ranks[c] = count + 1;
   }
 }
+
+/**
+ * Twin of interleave_items (assembly/score-interleaved.ts): items in blocks of eight, each block
+ * column by column, the eight items' values of a column side by side; the last block padded
+ * with zeros. `out` holds ⌈n/8⌉·8·d values.
+ */
+export function interleaveItems(out: Floats, items: Floats, n: number, d: number): void {
+  const padded = Math.ceil(n / 8) * 8;
+  for (let j = 0; j < padded; j++) for (let c = 0; c < d; c++) out[interleavedOffset(j, c, d)] = j < n ? items[j * d + c]! : 0;
+}
+
+/** Where item j's column c is in the interleaved layout. */
+export function interleavedOffset(j: number, c: number, d: number): number {
+  return (j >> 3) * 8 * d + c * 8 + (j & 7);
+}

@@ -1,0 +1,138 @@
+// The lone query's kernel, score_topk_il, over the interleaved item layout (interleave_items,
+// assembly/score-interleaved.ts): against its TypeScript twin (scores within a tolerance, indices
+// exactly), and against score_topk over the row layout, bit for bit (the canonical summation
+// order of assembly/simd.ts), in both builds, on odd shapes (n not a multiple of 8, d not a
+// multiple of 4), with exclusions, itemBase, ranges split at multiples of 8 and many ties.
+import { describe, it, expect, beforeAll } from 'vitest';
+import type { WasmBackend } from '../src/wasm/load.js';
+import type { Backend } from '../src/backend/contract.js';
+import { ReferenceBackend } from '../src/reference/backend.js';
+import { interleaveItems, interleavedOffset } from '../src/reference/score.js';
+import { wasmBuilds, Random, randomFloats, putFloats, putInts, expectClose, randomExclusions } from './helpers.js';
+
+let builds: WasmBackend[] = [];
+beforeAll(async () => {
+  builds = await wasmBuilds();
+});
+
+type Layout = 'rows' | 'interleaved';
+
+/**
+ * Top k of b queries against n items on backend `be`, scanned in the given layout as item ranges
+ * cut at `splits` (multiples of 8), each range passed from its first item with itemBase = start.
+ */
+function scan(
+  be: Backend,
+  layout: Layout,
+  queries: Float32Array,
+  items: Float32Array,
+  b: number,
+  n: number,
+  d: number,
+  k: number,
+  ex?: { offsets: Int32Array; ids: Int32Array },
+  splits: number[] = [],
+) {
+  const K = be.kernels;
+  const ptrs: number[] = [];
+  const keep = (p: number) => (ptrs.push(p), p);
+  const pq = keep(putFloats(be, queries)),
+    pRows = keep(putFloats(be, items));
+  let pItems = pRows;
+  if (layout === 'interleaved') {
+    pItems = keep(be.alloc(Math.ceil(n / 8) * 8 * d * 4));
+    K.interleave_items(pItems, pRows, n, d);
+  }
+  const exOffsets = ex ? keep(putInts(be, ex.offsets)) : 0,
+    exIds = ex ? keep(putInts(be, ex.ids)) : 0;
+  const outIdx = keep(be.alloc(b * k * 4)),
+    outScore = keep(be.alloc(b * k * 4)),
+    counts = keep(be.alloc(b * 4));
+  K.topk_reset(counts, b);
+  const cuts = [0, ...splits.filter((s) => s < n), n];
+  for (let r = 0; r + 1 < cuts.length; r++) {
+    const start = cuts[r]!,
+      len = cuts[r + 1]! - start;
+    const kernel = layout === 'rows' ? K.score_topk : K.score_topk_il;
+    kernel(outIdx, outScore, counts, pq, pItems + start * d * 4, exOffsets, exIds, b, len, d, k, start);
+  }
+  K.topk_finish(outIdx, outScore, counts, b, k);
+  const result = { indices: Int32Array.from(be.ints(outIdx, b * k)), scores: Float32Array.from(be.floats(outScore, b * k)) };
+  for (const p of ptrs) be.free(p);
+  return result;
+}
+
+const bits = (x: Float32Array) => Array.from(new Uint32Array(x.buffer, x.byteOffset, x.length));
+
+const NS = [1, 3, 5, 8, 17, 63, 130];
+const DS = [1, 3, 4, 5, 7, 17, 64, 65];
+
+describe('interleave_items', () => {
+  it('puts item j column c at block ⌊j/8⌋, column c, lane j mod 8, padding zero (kernel = twin)', () => {
+    const random = new Random(7);
+    for (const n of NS)
+      for (const d of [1, 3, 5, 64]) {
+        const items = randomFloats(random, n * d);
+        const want = new Float32Array(Math.ceil(n / 8) * 8 * d);
+        interleaveItems(want, items, n, d);
+        for (let j = 0; j < n; j++) for (let c = 0; c < d; c++) expect(want[interleavedOffset(j, c, d)]).toBe(items[j * d + c]);
+        for (const be of builds) {
+          const src = putFloats(be, items),
+            out = be.alloc(want.length * 4);
+          be.floats(out, want.length).fill(NaN);
+          be.kernels.interleave_items(out, src, n, d);
+          expect(Array.from(be.floats(out, want.length))).toEqual(Array.from(want));
+          be.free(src);
+          be.free(out);
+        }
+      }
+  });
+});
+
+describe.each(['simd', 'relaxed'] as const)('score_topk_il, %s build', (kind) => {
+  const be = () => builds.find((b) => b.kind === kind)!;
+
+  it('keeps the twin’s items with its scores (odd shapes, exclusions, ranges split at multiples of 8)', () => {
+    const random = new Random(11);
+    const twin = new ReferenceBackend();
+    for (const n of NS)
+      for (const d of DS)
+        for (const k of [1, 5, n + 2]) {
+          const b = 1 + random.int(3);
+          const queries = randomFloats(random, b * d),
+            items = randomFloats(random, n * d);
+          const ex = n > 4 ? randomExclusions(random, b, n, 3) : undefined;
+          const splits = n > 16 ? [8 * (1 + random.int(Math.floor(n / 8)))] : [];
+          const got = scan(be(), 'interleaved', queries, items, b, n, d, k, ex, splits);
+          const want = scan(twin, 'interleaved', queries, items, b, n, d, k, ex);
+          expect(Array.from(got.indices), `n=${n} d=${d} k=${k}`).toEqual(Array.from(want.indices));
+          // Short rows are padded with −∞ (index −1, compared above): the finite scores within a tolerance.
+          const finite = (x: Float32Array) => x.map((v) => (Number.isFinite(v) ? v : 0));
+          expectClose(finite(got.scores), finite(want.scores), 2e-6 * Math.sqrt(d) + 1e-6);
+        }
+  });
+
+  it('gives score_topk’s results bit for bit: scores, order and ties, alone or in ranges', () => {
+    const random = new Random(12);
+    for (const n of NS)
+      for (const d of DS)
+        for (const ties of [false, true]) {
+          const b = 1 + random.int(2),
+            k = Math.min(n, 1 + random.int(12));
+          // Ties: values in {−1, 0, 1}, so many items share a score, across the k boundary too.
+          const draw = (m: number) =>
+            ties ? Float32Array.from({ length: m }, () => random.int(3) - 1) : randomFloats(random, m);
+          const queries = draw(b * d),
+            items = draw(n * d);
+          const ex = n > 4 && random.int(2) === 0 ? randomExclusions(random, b, n, 2) : undefined;
+          const rows = scan(be(), 'rows', queries, items, b, n, d, k, ex);
+          const il = scan(be(), 'interleaved', queries, items, b, n, d, k, ex);
+          const split = scan(be(), 'interleaved', queries, items, b, n, d, k, ex, [8, 24, 64]);
+          const what = `n=${n} d=${d} k=${k}${ties ? ' ties' : ''}`;
+          for (const other of [il, split]) {
+            expect(Array.from(other.indices), what).toEqual(Array.from(rows.indices));
+            expect(bits(other.scores), what).toEqual(bits(rows.scores));
+          }
+        }
+  });
+});

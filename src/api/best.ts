@@ -4,15 +4,20 @@
 // combineModels (ensemble.ts) makes the refit members one two-tower model. Ratings: tower
 // members (seeds) averaged, then blended with the autoencoder family. Retrieval: the tower
 // blended with EASE's item-item closed form. The plain recipe stays the fast default.
+// With `threads` ≥ 2 where workers can run the package's code (Node), the members train at the
+// same time, each in a worker (parallel-members.ts), to the same bits as one after another.
 import { fail } from '../errors.js';
 import { withoutPairs } from '../data/ratings.js';
 import { resolveLoss } from '../train/losses/index.js';
+import { memberSpawner, type MemberSpawner } from '../wasm/platform.js';
 import type { Model } from './model.js';
 import { combineModels } from './ensemble.js';
-import { trainRecipe, type RecipeResult } from './recipe.js';
 import type { RecipeData, RecipeOptions } from './recipe-config.js';
-import { trainEase, EASE_MAX_ITEMS } from './ease.js';
-import { trainAutoRec } from './autorec.js';
+import { EASE_MAX_ITEMS } from './ease.js';
+import { memberTitle, trainMember, type BestMember, type MemberJob, type MemberOutcome } from './best-members.js';
+import { trainMembersInParallel } from './parallel-members.js';
+
+export type { BestMember } from './best-members.js';
 
 export interface BestOptions {
   /**
@@ -22,24 +27,6 @@ export interface BestOptions {
   seeds?: number;
   /** Ratings: autoencoder members, one per seed, averaged before the blend. Default 3. */
   autorecSeeds?: number;
-}
-
-/** One member of the best recipe's ensemble, and how it did. */
-export interface BestMember {
-  /** 'tower': the recipe's two-tower model; 'autorec': the item autoencoder (ratings); 'ease': the item-item closed form, EASE or DLAE (retrieval). */
-  family: 'tower' | 'autorec' | 'ease';
-  seed: number;
-  /** A tower's output penalty. */
-  l2?: number;
-  /** EASE's ridge penalty. */
-  lambda?: number;
-  /** EASE's dropout (0: EASE; > 0: its denoising form, DLAE). */
-  dropout?: number;
-  /** Epochs it trained (0 for a closed form). */
-  epochs: number;
-  /** Its validation RMSE (ratings). */
-  validationRmse?: number;
-  seconds: number;
 }
 
 export interface BestResult {
@@ -54,6 +41,13 @@ export interface BestResult {
   validationRecall?: number;
   /** True when a callback stopped training: the members trained so far are combined. */
   stopped: boolean;
+  /**
+   * Members that trained at the same time, each in its own worker: up to `threads` (1: one after
+   * another on the calling thread, and `sequentialReason` says why).
+   */
+  parallelMembers: number;
+  /** Why the members trained one after another (threads 1, no worker for the package's code here, …). */
+  sequentialReason?: string;
   seconds: number;
 }
 
@@ -76,6 +70,17 @@ class Owned {
   }
 }
 
+/**
+ * Trains the members and blends them (see the file's head). With `threads` ≥ 2 and a platform
+ * that starts workers on the package's own code (the Node entry, the package's files on disk),
+ * up to `threads` members train at once, each in a worker on one kernel thread: the first tower
+ * with the autoencoders or EASE, then the other towers with its penalty. The combined model has
+ * the same bits as the sequential run. Callbacks then run on the calling thread as the workers
+ * report (onBatchEnd at most every 100 ms per member and at each epoch's end), and a false from
+ * onEpochEnd stops every member at its next epoch end. Elsewhere (threads 1, a browser, a bundle
+ * without the member worker file, a warmStart model) the members train one after another, and
+ * an onLog line and `sequentialReason` say why.
+ */
 export async function trainBest(ds: RecipeData, o: RecipeOptions & BestOptions): Promise<BestResult> {
   const started = performance.now();
   const implicit = resolveLoss(o.loss).implicit;
@@ -91,11 +96,27 @@ export async function trainBest(ds: RecipeData, o: RecipeOptions & BestOptions):
       option: 'options.autorecSeeds',
       value: autorecSeeds,
     });
+  const jobs = memberJobs(ds, o, seeds, autorecSeeds);
+  const plan = memberPlan(o, jobs);
+  o.onLog?.(
+    plan.parallel > 1
+      ? `${jobs.length} members, up to ${plan.parallel} at once in worker threads`
+      : `${jobs.length} members, one after another: ${plan.reason}`,
+  );
   const owned = new Owned();
   let result: BestResult | undefined;
   try {
-    const towers = await towerMembers(ds, o, seeds, owned);
-    const blend = implicit ? await retrievalBlend(ds, o, towers, owned) : await ratingBlend(ds, o, towers, owned, autorecSeeds);
+    const trained =
+      plan.spawn && plan.parallel > 1
+        ? await trainMembersInParallel(ds, o, jobs, plan.spawn, plan.parallel)
+        : await sequentialMembers(ds, o, jobs);
+    for (const m of trained.outcomes) {
+      owned.add(m.model);
+      owned.add(m.searchModel);
+    }
+    const towers: Towers = { runs: trained.outcomes.filter((m) => m.job.family === 'tower'), stopped: trained.stopped };
+    const others = trained.outcomes.filter((m) => m.job.family !== 'tower');
+    const blend = implicit ? await retrievalBlend(ds, o, towers, others[0]) : ratingBlend(o, towers, others);
     const model =
       blend.models.length === 1
         ? blend.models[0]!
@@ -107,7 +128,9 @@ export async function trainBest(ds: RecipeData, o: RecipeOptions & BestOptions):
       weights: blend.weights,
       ...(blend.validationRmse !== undefined ? { validationRmse: blend.validationRmse } : {}),
       ...(blend.validationRecall !== undefined ? { validationRecall: blend.validationRecall } : {}),
-      stopped: towers.stopped,
+      stopped: trained.stopped,
+      parallelMembers: plan.parallel,
+      ...(plan.parallel > 1 ? {} : { sequentialReason: plan.reason }),
       seconds: (performance.now() - started) / 1000,
     };
     return result;
@@ -116,40 +139,58 @@ export async function trainBest(ds: RecipeData, o: RecipeOptions & BestOptions):
   }
 }
 
-interface Towers {
-  runs: RecipeResult[];
-  members: BestMember[];
-  stopped: boolean;
+/** The members, in the combined model's order: the towers (seed, seed + 1, …), then the autoencoders (ratings) or EASE (retrieval). */
+function memberJobs(ds: RecipeData, o: RecipeOptions, seeds: number, autorecSeeds: number): MemberJob[] {
+  const jobs: MemberJob[] = Array.from({ length: seeds }, (_, k) => ({ family: 'tower', index: k, seed: o.seed + k }));
+  if (!resolveLoss(o.loss).implicit)
+    for (let k = 0; k < autorecSeeds; k++) jobs.push({ family: 'autorec', index: seeds + k, seed: o.seed + k });
+  else if (ds.items.size > EASE_MAX_ITEMS)
+    o.onLog?.(`no EASE member: ${ds.items.size} item rows, over its ${EASE_MAX_ITEMS} (|I|² memory, |I|³ time)`);
+  else jobs.push({ family: 'ease', index: seeds, seed: o.seed });
+  return jobs;
 }
 
-/** The tower members, each by the recipe on the shared split (the first searches the penalty, the others reuse it). */
-async function towerMembers(ds: RecipeData, o: RecipeOptions, seeds: number, owned: Owned): Promise<Towers> {
-  const implicit = resolveLoss(o.loss).implicit;
-  const splitSeed = o.splitSeed ?? o.seed;
-  const runs: RecipeResult[] = [];
-  const members: BestMember[] = [];
-  let stopped = false;
-  for (let k = 0; k < seeds && !stopped; k++) {
-    const seed = o.seed + k;
-    const fixed = k === 0 ? {} : { l2: runs[0]!.l2, tune: false };
-    o.onLog?.(`member ${k + 1}: towers, seed ${seed}`);
-    const run = await trainRecipe(ds, { ...o, ...fixed, seed, splitSeed, keepSearchModel: implicit });
-    owned.add(run.model);
-    owned.add(run.searchModel);
-    run.model.metadata = { ...run.model.metadata, family: 'tower' };
-    runs.push(run);
-    stopped = run.stopped;
-    const at = run.search.history[run.search.bestEpoch ?? run.search.history.length - 1];
-    members.push({
-      family: 'tower',
-      seed,
-      l2: run.l2,
-      epochs: run.epochs,
-      ...(implicit ? {} : { validationRmse: at?.validationRmse }),
-      seconds: run.seconds,
-    });
+/** How many members train at once (up to `threads`, in workers), or why one after another. */
+function memberPlan(o: RecipeOptions, jobs: readonly MemberJob[]): { parallel: number; spawn?: MemberSpawner; reason?: string } {
+  const threads = o.threads ?? 1;
+  if (threads < 2) return { parallel: 1, reason: 'threads is 1' };
+  if (jobs.length < 2) return { parallel: 1, reason: 'there is one member' };
+  if (o.warmStart) return { parallel: 1, reason: 'a warmStart model cannot be sent to a worker' };
+  const spawn = memberSpawner();
+  if (typeof spawn === 'string') return { parallel: 1, reason: spawn };
+  return { parallel: Math.min(threads, jobs.length), spawn };
+}
+
+/** The members one after another on the calling thread; after a stop, none further. */
+async function sequentialMembers(
+  ds: RecipeData,
+  o: RecipeOptions,
+  jobs: readonly MemberJob[],
+): Promise<{ outcomes: MemberOutcome[]; stopped: boolean }> {
+  const outcomes: MemberOutcome[] = [];
+  try {
+    for (const job of jobs) {
+      // Towers after the first reuse its penalty without a search.
+      const first = outcomes[0];
+      const fixed = job.family === 'tower' && first ? { ...job, l2: first.member.l2! } : job;
+      o.onLog?.(memberTitle(fixed));
+      const outcome = await trainMember(ds, o, fixed);
+      outcomes.push(outcome);
+      if (outcome.stopped) return { outcomes, stopped: true };
+    }
+  } catch (error) {
+    for (const m of outcomes) {
+      m.model.dispose();
+      m.searchModel?.dispose();
+    }
+    throw error;
   }
-  return { runs, members, stopped };
+  return { outcomes, stopped: false };
+}
+
+interface Towers {
+  runs: MemberOutcome[];
+  stopped: boolean;
 }
 
 interface Blend {
@@ -171,32 +212,22 @@ function rmseOf(predictions: ArrayLike<number>, ratings: ArrayLike<number>, lo: 
  * Ratings: the tower members in equal shares, then the autoencoder family (trainAutoRec on the
  * same split) blended in at the share w ∈ {0, 0.01, …, 1} with the lowest validation RMSE.
  */
-async function ratingBlend(ds: RecipeData, o: RecipeOptions, towers: Towers, owned: Owned, autorecSeeds: number): Promise<Blend> {
+function ratingBlend(o: RecipeOptions, towers: Towers, autorecs: MemberOutcome[]): Blend {
   const { runs } = towers;
-  const validation = runs[0]!.validation;
+  const validation = runs[0]!.validation!;
   const [lo, hi] = runs[0]!.model.config.ratingRange ?? [-Infinity, Infinity];
   const mean = new Float32Array(validation.users.length);
-  for (const run of runs) run.validationPredictions.forEach((p, r) => (mean[r] = mean[r]! + p / runs.length));
+  for (const run of runs) run.validationPredictions!.forEach((p, r) => (mean[r] = mean[r]! + p / runs.length));
   const towersOnly: Blend = {
     models: runs.map((r) => r.model),
     weights: runs.map(() => 1 / runs.length),
-    members: towers.members,
+    members: runs.map((r) => r.member),
     validationRmse: rmseOf(mean, validation.ratings, lo, hi),
   };
   o.onLog?.(`${runs.length} tower members: validation RMSE ${towersOnly.validationRmse!.toFixed(4)}`);
-  if (towers.stopped || autorecSeeds === 0) return towersOnly;
-  const autorecs = [];
+  if (towers.stopped || autorecs.length === 0) return towersOnly;
   const other = new Float32Array(mean.length);
-  for (let k = 0; k < autorecSeeds; k++) {
-    o.onLog?.(`member ${runs.length + k + 1}: autoencoder (I-AutoRec), seed ${o.seed + k}`);
-    const autorec = await trainAutoRec(ds, {
-      seed: o.seed + k,
-      splitSeed: o.splitSeed ?? o.seed,
-      validationFraction: o.validationFraction,
-      onLog: o.onLog,
-    });
-    owned.add(autorec.model);
-    autorecs.push(autorec);
+  for (const autorec of autorecs) {
     const v = autorec.validation;
     if (
       !v ||
@@ -204,7 +235,7 @@ async function ratingBlend(ds: RecipeData, o: RecipeOptions, towers: Towers, own
       v.users.some((u, r) => u !== validation.users[r] || v.items[r] !== validation.items[r])
     )
       fail('INTERNAL', 'recipe best: the autoencoder was validated on another split than the towers');
-    autorec.validationPredictions!.forEach((p, r) => (other[r] = other[r]! + p / autorecSeeds));
+    autorec.validationPredictions!.forEach((p, r) => (other[r] = other[r]! + p / autorecs.length));
   }
   const autorecRmse = rmseOf(other, validation.ratings, lo, hi);
   let best = { share: 0, rmse: towersOnly.validationRmse! };
@@ -222,17 +253,8 @@ async function ratingBlend(ds: RecipeData, o: RecipeOptions, towers: Towers, own
   if (best.share === 0) return towersOnly;
   return {
     models: [...towersOnly.models, ...autorecs.map((a) => a.model)],
-    weights: [...runs.map(() => (1 - best.share) / runs.length), ...autorecs.map(() => best.share / autorecSeeds)],
-    members: [
-      ...towers.members,
-      ...autorecs.map((a, k) => ({
-        family: 'autorec' as const,
-        seed: o.seed + k,
-        epochs: a.epochs,
-        validationRmse: a.validationRmse,
-        seconds: a.seconds,
-      })),
-    ],
+    weights: [...runs.map(() => (1 - best.share) / runs.length), ...autorecs.map(() => best.share / autorecs.length)],
+    members: [...towersOnly.members, ...autorecs.map((a) => a.member)],
     validationRmse: best.rmse,
   };
 }
@@ -246,30 +268,14 @@ async function ratingBlend(ds: RecipeData, o: RecipeOptions, towers: Towers, own
  * missed the other half's best by 2.2× as much as a choice by NDCG@100, which reads the whole
  * top of the ranking (docs/accuracy.md).
  */
-async function retrievalBlend(ds: RecipeData, o: RecipeOptions, towers: Towers, owned: Owned): Promise<Blend> {
+async function retrievalBlend(ds: RecipeData, o: RecipeOptions, towers: Towers, ease: MemberOutcome | undefined): Promise<Blend> {
   const only: Blend = {
     models: towers.runs.map((r) => r.model),
     weights: towers.runs.map(() => 1 / towers.runs.length),
-    members: towers.members,
+    members: towers.runs.map((r) => r.member),
   };
-  if (towers.stopped) return only;
-  if (ds.items.size > EASE_MAX_ITEMS) {
-    o.onLog?.(`no EASE member: ${ds.items.size} item rows, over its ${EASE_MAX_ITEMS} (|I|² memory, |I|³ time)`);
-    return only;
-  }
-  o.onLog?.(`member ${towers.runs.length + 1}: EASE`);
-  const ease = await trainEase(ds, {
-    seed: o.seed,
-    splitSeed: o.splitSeed ?? o.seed,
-    validationFraction: o.validationFraction,
-    minRating: o.minRating,
-    threads: o.threads,
-    keepSearchModel: true,
-    onLog: o.onLog,
-  });
-  owned.add(ease.model);
-  owned.add(ease.searchModel);
-  const validation = towers.runs[0]!.validation;
+  if (towers.stopped || !ease) return only;
+  const validation = towers.runs[0]!.validation!;
   const exclude = withoutPairs(ds.train, validation, ds.items.size);
   const searchModels = [...towers.runs.map((r) => r.searchModel!), ease.searchModel!];
   const scoreAt = async (ratio: number): Promise<{ ndcg100: number; recall20: number }> => {
@@ -305,10 +311,7 @@ async function retrievalBlend(ds: RecipeData, o: RecipeOptions, towers: Towers, 
   return {
     models: [...only.models, ease.model],
     weights: blendWeights(towers.runs.length, ratio),
-    members: [
-      ...towers.members,
-      { family: 'ease', seed: o.seed, lambda: ease.lambda, dropout: ease.dropout, epochs: 0, seconds: ease.seconds },
-    ],
+    members: [...only.members, ease.member],
     validationRecall,
   };
 }

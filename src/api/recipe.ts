@@ -86,7 +86,7 @@ function validationLoss(c: RecipeCandidate): number {
 }
 
 /** The recipe's three callbacks in their 0.2 form, with 0.1's spellings mapped onto them (each warned once). */
-function recipeCallbacks(o: RecipeOptions): {
+export function recipeCallbacks(o: RecipeOptions): {
   onBatchEnd?: (info: RecipeBatch) => void;
   onEpochEnd?: (info: RecipeEpoch) => void | boolean;
   onLog?: (line: string) => void;

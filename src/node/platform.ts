@@ -5,9 +5,14 @@
 // import (a server bundled into one file would otherwise train and scan on one thread, silently).
 // The worker script is inlined (CommonJS, started with eval: true): a server bundled into one
 // file by esbuild or webpack keeps its threads, with no worker file to ship beside it.
+// The members of recipe: 'best' are another matter: their worker runs the package's training
+// code, so it is a file of the package (member-worker.js beside this one); where it is missing
+// (a bundle) they train one after another and trainBest says why.
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { Spawner } from '../wasm/pool.js';
-import { setPlatform, type Platform } from '../wasm/platform.js';
+import { setPlatform, type MemberSpawner, type Platform } from '../wasm/platform.js';
 import { NODE_WORKER_SOURCE } from '../wasm/generated/worker-sources.js';
 
 /** Starts one pool worker on worker_threads (see Spawner). */
@@ -25,7 +30,39 @@ export const nodeSpawner: Spawner = (init, failed) => {
   };
 };
 
+/**
+ * Starts member workers from `script` (the package's member-worker.js; tests give a bootstrap
+ * that runs the TypeScript source). A worker that ends without its result is a failure.
+ */
+export function nodeMemberSpawner(script: URL): MemberSpawner {
+  return (init, events) => {
+    const worker = new Worker(script, { workerData: init });
+    worker.on('message', (message) => events.message(message));
+    worker.on('error', (error) => events.failed(`a member worker failed: ${error.message}`));
+    worker.on('exit', (code) => events.failed(`a member worker exited (exit code ${code})`));
+    return {
+      terminate: () => {
+        events.failed('a member worker was terminated');
+        void worker.terminate();
+      },
+    };
+  };
+}
+
+/** The member worker script beside this module, or why there is none (a bundle has no files beside it). */
+function memberWorkers(): MemberSpawner | string {
+  let script: URL;
+  try {
+    script = new URL('./member-worker.js', import.meta.url);
+  } catch {
+    return 'this module has no file URL (bundled?), so there is no member worker script beside it';
+  }
+  if (script.protocol !== 'file:' || !existsSync(fileURLToPath(script)))
+    return `the member worker script ${script.href} is missing (the package was bundled into one file?)`;
+  return nodeMemberSpawner(script);
+}
+
 /** worker_threads, whatever `workerUrl` says (a browser's option). */
-export const nodePlatform: Platform = { spawner: () => nodeSpawner };
+export const nodePlatform: Platform = { spawner: () => nodeSpawner, members: memberWorkers };
 
 setPlatform(nodePlatform);

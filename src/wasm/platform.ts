@@ -20,7 +20,29 @@ export interface Platform {
    * it). `workerUrl` is the Web Worker script a caller gave (other platforms ignore it).
    */
   spawner(workerUrl: string | URL | undefined): Spawner | string;
+  /**
+   * What starts a worker running one member of recipe: 'best' (src/api/parallel-members.ts) on
+   * the package's own code, or a sentence saying why nothing can here. Absent: nothing can.
+   */
+  members?(): MemberSpawner | string;
 }
+
+/** What a member worker reports to its starter: its messages in order, then at most one failure. */
+export interface MemberEvents {
+  /** A message the worker posted (structured-cloned). */
+  message(message: unknown): void;
+  /** The worker failed to start, threw outside its job, exited or was terminated: why, in a sentence. */
+  failed(reason: string): void;
+}
+
+/** A started member worker. */
+export interface MemberThread {
+  /** Ends the worker at once (its 'failed' event may follow; a finished job ignores it). */
+  terminate(): void;
+}
+
+/** Starts one member worker with `init` (structured-cloned into it) as its job. */
+export type MemberSpawner = (init: unknown, events: MemberEvents) => MemberThread;
 
 /** The inlined worker script as a Blob URL (made once): no file to serve, so bundlers need no configuration. */
 let inlineWorkerUrl: string | undefined;
@@ -68,9 +90,21 @@ export const webPlatform: Platform = {
       };
     };
   },
+  // The members of recipe: 'best' need the package's training code in the worker, which the
+  // inlined kernel worker does not carry: in a browser they train one after another.
+  members() {
+    return (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node
+      ? "this entry has no worker_threads: import from 'twotower/node'"
+      : "a browser has no worker script that runs the package's training code";
+  },
 };
 
 let platform: Platform = webPlatform;
+
+/** The platform's member spawner, or why members cannot run in workers here. */
+export function memberSpawner(): MemberSpawner | string {
+  return platform.members?.() ?? 'this platform starts no member workers';
+}
 
 /**
  * Installs the platform. Called once by an entry point as it loads (the Node entry and the CLI:

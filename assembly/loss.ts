@@ -3,6 +3,7 @@
 // inputs, sizes, scalar settings.
 
 import { madd, hsum, at, dotTail, gradRow } from "./simd";
+import { exp4 } from "./exp";
 
 /** s[r] = Σ_c U[r,c]·V[r,c] for r < n; U, V are [n×d]. */
 export function rowwise_dot(s: usize, u: usize, v: usize, n: i32, d: i32): void {
@@ -159,29 +160,60 @@ export function softmax_xent(dS: usize, S: usize, logq: usize, ids: usize, losse
                              rows: i32, temperature: f32): void {
   const invT: f32 = <f32>1 / temperature;
   const scale: f32 = invT / <f32>n;
+  const cols4 = cols & ~3;
+  const vInvT = f32x4.splat(invT), vScale = f32x4.splat(scale), lanes = i32x4(0, 1, 2, 3), minusInf = f32x4.splat(-Infinity);
   for (let i = row0; i < row0 + rows; i++) {
     const row = at(S, i * cols), drow = at(dS, i * cols);
     const own = ids != 0 ? load<i32>(at(ids, i)) : -1;
     const zi = load<f32>(at(row, i)) * invT - (logq != 0 ? load<f32>(at(logq, i)) : 0);
-    let m: f32 = -Infinity;
-    for (let j = 0; j < cols; j++) {
+    // Pass 1: the logits z (masked ones −∞) into drow, and their maximum. Four lanes at a time;
+    // pmax keeps the running maximum where z is NaN, as the scalar z > m did.
+    const vOwn = i32x4.splat(own), vi = i32x4.splat(i);
+    let vm = minusInf;
+    let j = 0;
+    for (; j < cols4; j += 4) {
+      let z = f32x4.mul(v128.load(at(row, j)), vInvT);
+      if (logq != 0) z = f32x4.sub(z, v128.load(at(logq, j)));
+      if (ids != 0) {
+        const same = i32x4.eq(v128.load(at(ids, j)), vOwn);
+        const self = i32x4.eq(i32x4.add(lanes, i32x4.splat(j)), vi);
+        z = v128.bitselect(minusInf, z, v128.andnot(same, self));
+      }
+      v128.store(at(drow, j), z);
+      vm = f32x4.pmax(vm, z);
+    }
+    const vm2 = f32x4.pmax(vm, v128.shuffle<f32>(vm, vm, 1, 0, 3, 2));
+    let m: f32 = f32x4.extract_lane(f32x4.pmax(vm2, v128.shuffle<f32>(vm2, vm2, 2, 3, 0, 1)), 0);
+    for (; j < cols; j++) {
       const masked = ids != 0 && j != i && load<i32>(at(ids, j)) == own;
       const z: f32 = masked ? -Infinity : load<f32>(at(row, j)) * invT - (logq != 0 ? load<f32>(at(logq, j)) : 0);
       store<f32>(at(drow, j), z);
       if (z > m) m = z;
     }
-    let sum: f32 = 0;
-    for (let j = 0; j < cols; j++) {
-      const e = Mathf.exp(load<f32>(at(drow, j)) - m);
+    // Pass 2: e^(z − m) (exp4, assembly/exp.ts) and their sum.
+    const vMax = f32x4.splat(m);
+    let vsum = f32x4.splat(0);
+    j = 0;
+    for (; j < cols4; j += 4) {
+      const e = exp4(f32x4.sub(v128.load(at(drow, j)), vMax));
+      v128.store(at(drow, j), e);
+      vsum = f32x4.add(vsum, e);
+    }
+    let sum: f32 = hsum(vsum);
+    for (; j < cols; j++) {
+      const e = f32x4.extract_lane(exp4(f32x4.splat(load<f32>(at(drow, j)) - m)), 0);
       store<f32>(at(drow, j), e);
       sum += e;
     }
     store<f64>(losses + (<usize>i << 3), <f64>(m + Mathf.log(sum) - zi));
+    const ei = load<f32>(at(drow, i));
+    // Pass 3: (softmax − onehot)·scale.
     const inv: f32 = 1 / sum;
-    for (let j = 0; j < cols; j++) {
-      const p = load<f32>(at(drow, j)) * inv;
-      store<f32>(at(drow, j), (j == i ? p - 1 : p) * scale);
-    }
+    const vInv = f32x4.splat(inv);
+    j = 0;
+    for (; j < cols4; j += 4) v128.store(at(drow, j), f32x4.mul(f32x4.mul(v128.load(at(drow, j)), vInv), vScale));
+    for (; j < cols; j++) store<f32>(at(drow, j), load<f32>(at(drow, j)) * inv * scale);
+    store<f32>(at(drow, i), (ei * inv - 1) * scale);
   }
 }
 

@@ -8,6 +8,8 @@ import type { WasmBackend } from '../src/wasm/load.js';
 import type { Backend } from '../src/backend/contract.js';
 import { ReferenceBackend } from '../src/reference/backend.js';
 import { interleaveItems, interleavedOffset } from '../src/reference/score.js';
+import { createScorer } from '../src/node/index.js';
+import { createIndex } from '../src/node/index.js';
 import { wasmBuilds, Random, randomFloats, putFloats, putInts, expectClose, randomExclusions } from './helpers.js';
 
 let builds: WasmBackend[] = [];
@@ -40,13 +42,13 @@ function scan(
     pRows = keep(putFloats(be, items));
   let pItems = pRows;
   if (layout === 'interleaved') {
-    pItems = keep(be.alloc(Math.ceil(n / 8) * 8 * d * 4));
+    pItems = keep(be.alloc(Math.ceil(n / 8) * 8 * d * be.floatBytes));
     K.interleave_items(pItems, pRows, n, d);
   }
   const exOffsets = ex ? keep(putInts(be, ex.offsets)) : 0,
     exIds = ex ? keep(putInts(be, ex.ids)) : 0;
   const outIdx = keep(be.alloc(b * k * 4)),
-    outScore = keep(be.alloc(b * k * 4)),
+    outScore = keep(be.alloc(b * k * be.floatBytes)),
     counts = keep(be.alloc(b * 4));
   K.topk_reset(counts, b);
   const cuts = [0, ...splits.filter((s) => s < n), n];
@@ -54,7 +56,7 @@ function scan(
     const start = cuts[r]!,
       len = cuts[r + 1]! - start;
     const kernel = layout === 'rows' ? K.score_topk : K.score_topk_il;
-    kernel(outIdx, outScore, counts, pq, pItems + start * d * 4, exOffsets, exIds, b, len, d, k, start);
+    kernel(outIdx, outScore, counts, pq, pItems + start * d * be.floatBytes, exOffsets, exIds, b, len, d, k, start);
   }
   K.topk_finish(outIdx, outScore, counts, b, k);
   const result = { indices: Int32Array.from(be.ints(outIdx, b * k)), scores: Float32Array.from(be.floats(outScore, b * k)) };
@@ -134,5 +136,62 @@ describe.each(['simd', 'relaxed'] as const)('score_topk_il, %s build', (kind) =>
             expect(bits(other.scores), what).toEqual(bits(rows.scores));
           }
         }
+  });
+});
+
+describe('the lone query path (ScorerOptions.interleave, IndexOptions.interleave)', () => {
+  const n = 1003,
+    d = 65,
+    k = 10;
+  const random = new Random(13);
+  const items = randomFloats(random, n * d);
+  const queries = randomFloats(random, 3 * d);
+
+  it('scans the interleaved copy for lone queries on 1 and 2 threads, with the row scan’s results bit for bit', async () => {
+    const rows = await createScorer({ interleave: false });
+    rows.setItems(items, d);
+    for (const threads of [1, 2]) {
+      const scorer = await createScorer({ threads });
+      expect(scorer.threads).toBe(threads);
+      scorer.setItems(items, d);
+      expect(scorer.interleavedBytes).toBe(0);
+      // A batch scans the rows and builds nothing.
+      const batch = scorer.topK(queries, null, d, k);
+      expect(scorer.interleavedBytes).toBe(0);
+      for (let q = 0; q < 3; q++) {
+        const one = queries.slice(q * d, q * d + d);
+        const ex = { offsets: Int32Array.of(0, 3), ids: Int32Array.of(batch.indices[q * k]!, 500, 1002) };
+        for (const options of [{}, { exclude: ex }]) {
+          const got = scorer.topK(one, null, d, k, options),
+            want = rows.topK(one, null, d, k, options);
+          expect(Array.from(got.indices)).toEqual(Array.from(want.indices));
+          expect(bits(got.scores)).toEqual(bits(want.scores));
+        }
+        expect(Array.from(scorer.topK(one, null, d, k).indices)).toEqual(Array.from(batch.indices.subarray(q * k, q * k + k)));
+      }
+      expect(scorer.interleavedBytes).toBe(1008 * d * 4);
+      // New items drop the copy; items passed on a call never build one.
+      scorer.topK(queries.subarray(0, d), items, d, k);
+      expect(scorer.interleavedBytes).toBe(0);
+      scorer.close();
+    }
+    expect(rows.interleavedBytes).toBe(0);
+    rows.close();
+  });
+
+  it('is off for int8 scorers and with interleave: false; createIndex passes the option on', async () => {
+    const int8 = await createScorer({ quantize: 'int8' });
+    int8.setItems(items, d);
+    int8.topK(queries.subarray(0, d), null, d, k);
+    expect(int8.interleavedBytes).toBe(0);
+    int8.close();
+    for (const interleave of [true, false]) {
+      const index = await createIndex({ dim: d, interleave });
+      index.add(Array.from({ length: n }, (_, j) => items.subarray(j * d, j * d + d)));
+      index.search(queries.subarray(0, d), k);
+      expect(index.interleavedBytes).toBe(interleave ? 1008 * d * 4 : 0);
+      index.close();
+    }
+    await expect(createScorer({ interleave: 'yes' as never })).rejects.toThrow(/interleave must be a boolean/);
   });
 });

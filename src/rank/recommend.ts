@@ -10,7 +10,7 @@ import { Buffers } from '../backend/heap.js';
 import { featureKind } from '../model/features/index.js';
 import { interactionSets } from '../model/interaction-sets.js';
 import { SlotKey } from '../model/slots.js';
-import { runTopK, uploadItems, type ItemIndex } from './scan.js';
+import { interleaveItems, runTopK, uploadItems, type ItemIndex } from './scan.js';
 import { checkK, padRows, type TopKResult } from './topk-result.js';
 import { retrievalItems, retrievalQueries, retrievalQueriesFrom } from './retrieval.js';
 
@@ -100,6 +100,7 @@ export function recommendForVectors(
 
 interface CachedIndex {
   index: ItemIndex;
+  buffers: Buffers;
   free(): void;
 }
 
@@ -109,19 +110,24 @@ const ITEM_INDEX = new SlotKey<CachedIndex>('recommend.items');
 /**
  * The model's item embeddings (with the bias column) uploaded as a scan index, kept between
  * calls until the model changes (the core's write path drops it): recommend() then embeds only
- * its users.
+ * its users. For one user (`lone`), also the interleaved copy the lone-query scan reads
+ * (scan.ts's interleaveItems: as much memory again as the items, built at the first lone
+ * recommend after a change, dropped with the index).
  */
-function cachedItemIndex(model: TwoTower): ItemIndex {
-  return model.derived(ITEM_INDEX, () => {
+function cachedItemIndex(model: TwoTower, lone = false): ItemIndex {
+  const cached = model.derived(ITEM_INDEX, () => {
     const { items, dim } = retrievalItems(model);
     const buffers = new Buffers(model.backend);
     try {
-      return { index: uploadItems(model.backend, buffers, items, dim, false, 'recommend.items'), free: () => buffers.free() };
+      const index = uploadItems(model.backend, buffers, items, dim, false, 'recommend.items');
+      return { index, buffers, free: () => buffers.free() };
     } catch (error) {
       buffers.free();
       throw error;
     }
-  }).index;
+  });
+  if (lone) interleaveItems(model.backend, cached.buffers, cached.index, 'recommend.items');
+  return cached.index;
 }
 
 /** Ranks all (or the allowed) items for given queries, skipping each row's `seen` items. */
@@ -167,7 +173,7 @@ function rankFor(
       : undefined;
   const buffers = new Buffers(model.backend);
   try {
-    const index = items ? uploadItems(model.backend, buffers, items, dim, false) : cachedItemIndex(model);
+    const index = items ? uploadItems(model.backend, buffers, items, dim, false) : cachedItemIndex(model, users.length === 1);
     const kk = Math.min(k, n);
     const result = runTopK(model.backend, buffers, queries, index, kk, exclude);
     return padRows(result.indices, result.scores, users.length, kk, k, allow ? (j) => allow[j]! : undefined);

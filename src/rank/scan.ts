@@ -3,7 +3,7 @@
 // score + top-k kernels run (int8: the integer scan for candidates, then the exact f32
 // re-score), results copied out. Inputs are checked by the callers (the scorer, recommend,
 // evaluation); the kernels' arguments are named records (ScanArgs, ScanArgsI8).
-import { fail } from '../errors.js';
+import { fail, TwoTowerError } from '../errors.js';
 import { runJob, type KernelPool, type PoolJob } from '../wasm/pool.js';
 import type { Backend } from '../backend/contract.js';
 import type { KernelExports } from '../backend/generated/kernels.js';
@@ -64,7 +64,11 @@ export interface ScanArgsI8 {
   seven: number;
 }
 
-export function scanJob(a: ScanArgs): PoolJob {
+/**
+ * One f32 scan's job: score_topk over the row layout, or score_topk_il over the interleaved copy
+ * (then `items` points into it; the same arguments and results, bit for bit).
+ */
+export function scanJob(a: ScanArgs, interleaved = false): PoolJob {
   const args: Parameters<KernelExports['score_topk']> = [
     a.outIdx,
     a.outScore,
@@ -79,7 +83,7 @@ export function scanJob(a: ScanArgs): PoolJob {
     a.k,
     a.itemBase,
   ];
-  return { kernel: 'score_topk', args };
+  return interleaved ? { kernel: 'score_topk_il', args } : { kernel: 'score_topk', args };
 }
 
 export function scanJobI8(a: ScanArgsI8): PoolJob {
@@ -115,6 +119,34 @@ export interface ItemIndex {
   scales: number;
   /** How q8 is stored: 1 for the relaxed dot's 7-bit-plus-64 rows (backend.int8Seven), else 0. */
   seven: number;
+  /**
+   * The lone query's copy of the f32 items, laid out by dimension in blocks of eight
+   * (interleave_items, assembly/score-interleaved.ts), or 0 while none is built: set by
+   * interleaveItems, used by f32 scans of one query.
+   */
+  il: number;
+}
+
+/** Bytes of the interleaved copy of n items of width dim: n rounded up to a multiple of 8. */
+export const interleavedBytes = (n: number, dim: number, floatBytes = 4) => Math.ceil(n / 8) * 8 * dim * floatBytes;
+
+/**
+ * Builds the interleaved copy of an f32 index's items into `buffers` (those that hold the items,
+ * so that both go together), once: a lone query then reads one stream at the bandwidth floor
+ * instead of four rows at once (docs/benchmarks.md). Costs interleavedBytes(n, dim) more memory;
+ * where the heap cannot hold it, there is no copy and lone queries scan the rows (the same results).
+ */
+export function interleaveItems(backend: Backend, buffers: Buffers, index: ItemIndex, name = 'items'): void {
+  if (index.il !== 0) return;
+  let il: number;
+  try {
+    il = buffers.get(`${name}.il`, interleavedBytes(index.n, index.dim, backend.floatBytes));
+  } catch (error) {
+    if (error instanceof TwoTowerError && error.code === 'OUT_OF_MEMORY') return;
+    throw error;
+  }
+  backend.kernels.interleave_items(il, index.ptr, index.n, index.dim);
+  index.il = il;
 }
 
 /** Uploads items (n×dim) into `buffers` under `name`, quantizing them when asked. */
@@ -137,7 +169,7 @@ export function uploadItems(
     scales = buffers.get(`${name}.scales`, n * 4);
     backend.kernels.quantize_items_i8(q8, scales, ptr, n, dim, dPad, backend.int8Seven);
   }
-  return { ptr, n, dim, q8, scales, seven: int8 ? backend.int8Seven : 0 };
+  return { ptr, n, dim, q8, scales, seven: int8 ? backend.int8Seven : 0, il: 0 };
 }
 
 /** Copies the queries and the exclusion lists into the heap (0 pointers for no exclusions). */
@@ -211,10 +243,28 @@ export function runTopK(
     k2.topk_finish(cIdx, cScore, cCounts, b, m);
     k2.score_rescore(outIdx, outScore, counts, qPtr, items.ptr, cIdx, b, m, dim, k);
   } else {
+    // A lone query reads the interleaved copy when one is built (the same results, bit for bit).
+    const il = b === 1 && items.il !== 0;
     k2.topk_reset(counts, b);
     runJob(
       k2,
-      scanJob({ outIdx, outScore, counts, queries: qPtr, items: items.ptr, exOffsets, exIds, b, n, d: dim, k, itemBase: 0 }),
+      scanJob(
+        {
+          outIdx,
+          outScore,
+          counts,
+          queries: qPtr,
+          items: il ? items.il : items.ptr,
+          exOffsets,
+          exIds,
+          b,
+          n,
+          d: dim,
+          k,
+          itemBase: 0,
+        },
+        il,
+      ),
     );
   }
   k2.topk_finish(outIdx, outScore, counts, b, k);
@@ -222,7 +272,8 @@ export function runTopK(
 }
 
 /**
- * The same scan split over the pool's threads by item range (ranges of multiples of 4 items);
+ * The same scan split over the pool's threads by item range (ranges of multiples of 4 items, of 8
+ * on the interleaved copy);
  * each thread keeps its own top lists, merged afterwards with the same (score, index) order, so
  * the result is identical to one thread's.
  */
@@ -254,7 +305,10 @@ export function runTopKParallel(
     qs = buf.get('queries.scales', b * 4);
     k2.quantize_rows_i8(qq, qs, qPtr, b, dim, dPad);
   }
-  const per = Math.ceil(n / threads / 4) * 4;
+  // A lone f32 query reads the interleaved copy when one is built: ranges then start at blocks of 8.
+  const il = !int8 && b === 1 && items.il !== 0;
+  const align = il ? 8 : 4;
+  const per = Math.ceil(n / threads / align) * align;
   const jobs: PoolJob[] = [];
   const parts: { idx: number; score: number; counts: number }[] = [];
   for (let t = 0; t < threads; t++) {
@@ -280,7 +334,7 @@ export function runTopKParallel(
             m: kk,
             seven: items.seven,
           })
-        : scanJob({ ...out, queries: qPtr, items: items.ptr + start * dim * 4, d: dim, k: kk }),
+        : scanJob({ ...out, queries: qPtr, items: (il ? items.il : items.ptr) + start * dim * 4, d: dim, k: kk }, il),
     );
   }
   pool.run(jobs);

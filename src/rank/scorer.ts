@@ -10,7 +10,15 @@ import { checkThreads, threadedBackend } from '../wasm/platform.js';
 import { MAX_BLOCK_BYTES, formatBytes, type Backend } from '../backend/contract.js';
 import { Buffers } from '../backend/heap.js';
 import { checkK, padRows, type TopKResult } from './topk-result.js';
-import { runTopK, runTopKParallel, uploadItems, type Exclusions, type ItemIndex } from './scan.js';
+import {
+  interleaveItems,
+  interleavedBytes,
+  runTopK,
+  runTopKParallel,
+  uploadItems,
+  type Exclusions,
+  type ItemIndex,
+} from './scan.js';
 
 export type { TopKResult } from './topk-result.js';
 
@@ -37,6 +45,15 @@ export interface ScorerOptions {
   workerUrl?: string | URL;
   /** int8 only: candidates kept per query for the exact re-scoring pass. Default max(4k, k + 64). */
   candidates?: (k: number) => number;
+  /**
+   * f32 only: scan lone queries (topK with one query row) over a second copy of the items laid
+   * out by dimension in blocks of eight, which streams at the memory's read speed (about 1.3×
+   * faster than the rows at 100,000 × 64; the same results, bit for bit). The copy is built at
+   * the first lone query on items set with setItems (not on items passed to topK) and takes as
+   * much memory again as the items (n rounded up to 8, × dim × 4 bytes: `interleavedBytes`).
+   * Batches always scan the rows. Default true.
+   */
+  interleave?: boolean;
 }
 
 export interface TopKOptions {
@@ -53,6 +70,8 @@ export interface Scorer {
   setItems(items: Float32Array, dim: number): void;
   /** Threads actually used (1 where workers or shared memory are unavailable). */
   readonly threads: number;
+  /** Bytes of the lone queries' interleaved copy of the items (ScorerOptions.interleave): 0 until built. */
+  readonly interleavedBytes: number;
   readonly quantize: 'int8' | undefined;
   /**
    * int8 only: how the int8 pass multiplies: 'relaxed' (relaxed SIMD's i8 × i7 dot, three
@@ -134,6 +153,7 @@ export class WasmScorer implements Scorer {
     readonly quantize: 'int8' | undefined,
     private readonly candidates: (k: number) => number,
     private readonly pool: KernelPool | null = null,
+    private readonly interleave = true,
   ) {
     this.buffers = new Buffers(backend);
     this.itemBuffers = new Buffers(backend);
@@ -145,6 +165,10 @@ export class WasmScorer implements Scorer {
 
   get threads(): number {
     return this.pool?.size ?? 1;
+  }
+
+  get interleavedBytes(): number {
+    return this.items && this.items.il !== 0 ? interleavedBytes(this.items.n, this.items.dim) : 0;
   }
 
   private live(): void {
@@ -201,6 +225,10 @@ export class WasmScorer implements Scorer {
     }
     // Everything is checked: what fails from here on (an allocation) leaves the scorer as it was.
     if (items) this.setItems(items, dim);
+    // A lone f32 query on items set before: the interleaved copy, built once (items passed on the
+    // call would pay for it at every call, more than the faster scan saves).
+    else if (b === 1 && this.interleave && this.quantize === undefined)
+      interleaveItems(this.backend, this.itemBuffers, this.items!);
     if (this.pool) return runTopKParallel(this.backend, this.buffers, this.pool, queries, this.items!, k, exclude, candidates);
     const kk = Math.min(k, this.items!.n);
     const result = runTopK(this.backend, this.buffers, queries, this.items!, kk, exclude, candidates);
@@ -233,8 +261,11 @@ export async function createScorer(options: ScorerOptions = {}): Promise<Scorer>
   if (options.candidates !== undefined && typeof options.candidates !== 'function')
     fail('BAD_OPTION', 'candidates must be a function of k');
   const candidates = options.candidates ?? ((k: number) => Math.max(4 * k, k + 64));
+  if (options.interleave !== undefined && typeof options.interleave !== 'boolean')
+    fail('BAD_OPTION', `interleave must be a boolean, got ${JSON.stringify(options.interleave)}`);
+  const interleave = options.interleave ?? true;
   const threaded = await threadedBackend(threads, options.wasm, options.workerUrl);
-  if (threaded) return new WasmScorer(threaded.backend, options.quantize, candidates, threaded.pool);
+  if (threaded) return new WasmScorer(threaded.backend, options.quantize, candidates, threaded.pool, interleave);
   const backend = await loadWasmBackend(options.wasm);
-  return new WasmScorer(backend, options.quantize, candidates);
+  return new WasmScorer(backend, options.quantize, candidates, null, interleave);
 }

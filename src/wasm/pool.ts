@@ -27,7 +27,7 @@ export const SLOT_INTS = 32;
 const ARGS_AT = 1;
 export const STATE = { STARTING: -2, FAILED: -1, IDLE: 0, READY: 1, DONE: 2, QUIT: 3 } as const;
 /** Kernels a worker can run, by number. */
-export const KERNELS = ['score_topk', 'score_topk_i8', ...ROW_KERNELS] as const;
+export const KERNELS = ['score_topk', 'score_topk_i8', 'score_topk_il', ...ROW_KERNELS] as const;
 export type PoolKernel = (typeof KERNELS)[number];
 
 /**

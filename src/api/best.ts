@@ -10,7 +10,7 @@ import { fail } from '../errors.js';
 import { withoutPairs } from '../data/ratings.js';
 import { resolveLoss } from '../train/losses/index.js';
 import { memberSpawner, type MemberSpawner } from '../wasm/platform.js';
-import type { Model } from './model.js';
+import { loadModelOnThreads, type Model } from './model.js';
 import { combineModels } from './ensemble.js';
 import type { RecipeData, RecipeOptions } from './recipe-config.js';
 import { EASE_MAX_ITEMS } from './ease.js';
@@ -117,10 +117,14 @@ export async function trainBest(ds: RecipeData, o: RecipeOptions & BestOptions):
     const towers: Towers = { runs: trained.outcomes.filter((m) => m.job.family === 'tower'), stopped: trained.stopped };
     const others = trained.outcomes.filter((m) => m.job.family !== 'tower');
     const blend = implicit ? await retrievalBlend(ds, o, towers, others[0]) : ratingBlend(o, towers, others);
+    // A lone member from a worker was loaded on one thread: the caller's model runs on theirs.
+    const threads = o.threads ?? 1;
     const model =
-      blend.models.length === 1
-        ? blend.models[0]!
-        : owned.add(await combineModels(blend.models, { weights: blend.weights, threads: o.threads }));
+      blend.models.length > 1
+        ? owned.add(await combineModels(blend.models, { weights: blend.weights, threads: o.threads }))
+        : plan.spawn && threads > 1
+          ? owned.add(await loadModelOnThreads(blend.models[0]!.toBytes(), threads))
+          : blend.models[0]!;
     model.metadata = { ...model.metadata, recipe: 'best' };
     result = {
       model,

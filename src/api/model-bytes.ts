@@ -60,16 +60,23 @@ export function metadataCopy(value: Record<string, unknown>): Record<string, unk
 }
 
 /**
- * The core a model file describes (see loadModel). Throws BAD_MODEL_FILE for a file that is not a
- * model, is truncated or corrupted, or has a newer format version; nothing stays allocated.
+ * The core a model file describes (see loadModel), its kernels on `threads` (createModel's; a
+ * model trained elsewhere, such as a recipe member in a worker, keeps the threads asked for).
+ * Throws BAD_MODEL_FILE for a file that is not a model, is truncated or corrupted, or has a newer
+ * format version; nothing stays allocated.
  */
-export async function decodeCore(bytes: Uint8Array, options: LoadModelOptions = {}): Promise<TwoTower> {
+export async function decodeCore(bytes: Uint8Array, options: LoadModelOptions = {}, threads = 1): Promise<TwoTower> {
   const name = options.name ?? 'model file';
-  return coreFromContents(decodeModelFile(bytes, name), options, name);
+  return coreFromContents(decodeModelFile(bytes, name), options, name, threads);
 }
 
 /** The core a model file's decoded contents describe (decodeCore; serving bundles, src/api/bundle.ts, too). */
-export async function coreFromContents(contents: ModelFileContents, options: LoadModelOptions, name: string): Promise<TwoTower> {
+export async function coreFromContents(
+  contents: ModelFileContents,
+  options: LoadModelOptions,
+  name: string,
+  threads = 1,
+): Promise<TwoTower> {
   // What the file holds must be what its config declares, block for block, before anything is
   // allocated: a tampered config (a vocabulary of 60 million ids in a 3 KB file) fails here.
   const declared = asModelFileError(name, () => TwoTower.parameterBlocks(contents.config));
@@ -99,6 +106,7 @@ export async function coreFromContents(contents: ModelFileContents, options: Loa
         backend: options.backend,
         userFeatures: contents.userFeatures,
         itemFeatures: contents.itemFeatures,
+        ...(threads > 1 ? { threads } : {}),
       },
       'zeros',
     ),

@@ -544,3 +544,11 @@ export async function loadBundle(bytes: Uint8Array, options: LoadModelOptions = 
 export async function loadModel(bytes: Uint8Array, options: LoadModelOptions = {}): Promise<Model> {
   return wrap(await decodeCore(bytes, options));
 }
+
+/**
+ * @internal loadModel with the kernels on `threads` (createModel's `threads`): a model trained in
+ * a worker (recipe: 'best''s members) returned to a caller who asked for threads.
+ */
+export async function loadModelOnThreads(bytes: Uint8Array, threads: number): Promise<Model> {
+  return wrap(await decodeCore(bytes, {}, threads));
+}

@@ -93,7 +93,11 @@ export interface RecipeOptions {
   temperature: number;
   /** Optimizers by parameter group (see FitOptions.optimizers). Default: lazy Adam for the tables, Adam for the dense layers. */
   optimizers?: OptimizerOptions;
-  /** Threads to train on (createModel's `threads`: the same bits as one thread). Default 1. */
+  /**
+   * Threads to train on (createModel's `threads`: the same bits as one thread). With recipe:
+   * 'best' in Node, up to this many members train at once, each in a worker on one thread (the
+   * same bits too; trainBest). Default 1.
+   */
   threads?: number;
   /** bce: negatives per positive. */
   negatives: number;

@@ -333,6 +333,8 @@ export async function train(f: TrainFlags): Promise<void> {
           weights: best.weights,
           ...(best.validationRmse !== undefined ? { validationRmse: best.validationRmse } : {}),
           ...(best.validationRecall !== undefined ? { validationRecall: best.validationRecall } : {}),
+          parallelMembers: best.parallelMembers,
+          ...(best.sequentialReason !== undefined ? { sequentialReason: best.sequentialReason } : {}),
         }
       : {}),
     trainSeconds: result.seconds,

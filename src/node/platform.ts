@@ -53,7 +53,10 @@ export function nodeMemberSpawner(script: URL): MemberSpawner {
 function memberWorkers(): MemberSpawner | string {
   let script: URL;
   try {
-    script = new URL('./member-worker.js', import.meta.url);
+    // The base through a variable: bundlers (webpack, Vite) rewrite `new URL('…', import.meta.url)`
+    // into a copied asset, which would be this one file without the modules it imports.
+    const here = import.meta.url;
+    script = new URL('./member-worker.js', here);
   } catch {
     return 'this module has no file URL (bundled?), so there is no member worker script beside it';
   }

@@ -196,7 +196,11 @@ export function trainMembersInParallel(
         onFailed(`its worker did not start: ${(error as Error).message}`);
       }
     };
-    next();
+    try {
+      next();
+    } catch (error) {
+      abort(error); // the caller's onLog threw with workers already started: they end too
+    }
   });
 }
 

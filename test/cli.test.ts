@@ -100,6 +100,41 @@ describe('twotower train --recipe best', () => {
     expect(wrong.stderr).toMatch(/--seeds is for --recipe best/);
   });
 
+  it('--threads 2 trains the members two at a time in worker threads, and saves the same model file as --threads 1', () => {
+    const trained = (threads: string) => {
+      const out = path(`best-threads-${threads}.ttm`);
+      const r = run(
+        'train',
+        '--data',
+        path('train.csv'),
+        '--test',
+        path('test.csv'),
+        '--recipe',
+        'best',
+        '--seeds',
+        '2',
+        '--autorec-seeds',
+        '1',
+        '--epochs',
+        '3',
+        '--threads',
+        threads,
+        '--out',
+        out,
+        '--json',
+      );
+      expect(r.code, r.stderr).toBe(0);
+      return { result: JSON.parse(r.last), bytes: readFileSync(out) };
+    };
+    const one = trained('1'),
+      two = trained('2');
+    expect(one.result.parallelMembers).toBe(1);
+    expect(one.result.sequentialReason).toBe('threads is 1');
+    expect(two.result.parallelMembers).toBe(2);
+    expect(two.result.rmse).toBe(one.result.rmse);
+    expect(two.bytes.equals(one.bytes)).toBe(true);
+  });
+
   it('for an implicit loss blends the tower with EASE and says the validation Recall@20', () => {
     const r = run(
       'train',

@@ -1,5 +1,6 @@
 // Batch scoring with top-10 over 100,000 items of width 64, for 256 queries and for 1 query:
-// twotower (1 and 2 threads, f32 and the int8 index), TensorFlow.js ('wasm' and 'cpu':
+// twotower (1 and 2 threads, f32 and the int8 index; for one query also f32 over the interleaved
+// copy of the items and over the rows, each asked for), TensorFlow.js ('wasm' and 'cpu':
 // matMul against the items stored pre-transposed, its fastest layout, then topk), ONNX Runtime
 // (onnxruntime-web's WASM backend and onnxruntime-node's native kernels, 1 and 2 threads, on a
 // MatMul + TopK graph), a plain JavaScript loop, and, for one query, the memory-bandwidth floor:
@@ -75,6 +76,12 @@ export async function scoringCases(options: { plainJs?: boolean } = {}): Promise
     two: await createScorer({ threads: 2 }),
     int8: await createScorer({ quantize: 'int8' }),
     int8two: await createScorer({ quantize: 'int8', threads: 2 }),
+    // A lone query: the interleaved copy of the items (score_topk_il, the default on V8 13+:
+    // Node 24) and the rows (score_topk, the default on Node 20 and 22), each asked for.
+    il: await createScorer({ threads: 1, interleave: true }),
+    ilTwo: await createScorer({ threads: 2, interleave: true }),
+    rows: await createScorer({ threads: 1, interleave: false }),
+    rowsTwo: await createScorer({ threads: 2, interleave: false }),
   };
   for (const s of Object.values(scorers)) {
     s.setItems(items, D);
@@ -233,6 +240,10 @@ export async function scoringCases(options: { plainJs?: boolean } = {}): Promise
     }
     if (b === 1) {
       cases.push(
+        tw('twotower 1 thread, interleaved (interleave: true)', scorers.il, true),
+        tw('twotower 2 threads, interleaved (interleave: true)', scorers.ilTwo, true),
+        tw('twotower 1 thread, rows (interleave: false)', scorers.rows, true),
+        tw('twotower 2 threads, rows (interleave: false)', scorers.rowsTwo, true),
         {
           name,
           impl: 'bandwidth floor, f32 items (read once, 8 chains)',

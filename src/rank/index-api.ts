@@ -27,8 +27,8 @@ export interface IndexOptions {
   requireThreads?: boolean;
   /**
    * f32 only: search single vectors over a second copy of the vectors laid out for one query
-   * (about 1.3× faster at 100,000 × 64, the same hits), built at the first single-vector search
-   * after a change and as large as the vectors: see ScorerOptions.interleave. Default true.
+   * (the same hits), built at the first single-vector search after a change and as large as the
+   * vectors: see ScorerOptions.interleave. Default: true on V8 13 and later (Node 24, browsers).
    */
   interleave?: boolean;
   /** How to load the kernels, and (browsers) where the worker script is: see ScorerOptions. */

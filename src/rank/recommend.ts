@@ -10,7 +10,7 @@ import { Buffers } from '../backend/heap.js';
 import { featureKind } from '../model/features/index.js';
 import { interactionSets } from '../model/interaction-sets.js';
 import { SlotKey } from '../model/slots.js';
-import { interleaveItems, runTopK, uploadItems, type ItemIndex } from './scan.js';
+import { interleaveByDefault, interleaveItems, runTopK, uploadItems, type ItemIndex } from './scan.js';
 import { checkK, padRows, type TopKResult } from './topk-result.js';
 import { retrievalItems, retrievalQueries, retrievalQueriesFrom } from './retrieval.js';
 
@@ -112,7 +112,8 @@ const ITEM_INDEX = new SlotKey<CachedIndex>('recommend.items');
  * calls until the model changes (the core's write path drops it): recommend() then embeds only
  * its users. For one user (`lone`), also the interleaved copy the lone-query scan reads
  * (scan.ts's interleaveItems: as much memory again as the items, built at the first lone
- * recommend after a change, dropped with the index).
+ * recommend after a change, dropped with the index), on engines where it pays
+ * (interleaveByDefault).
  */
 function cachedItemIndex(model: TwoTower, lone = false): ItemIndex {
   const cached = model.derived(ITEM_INDEX, () => {
@@ -173,7 +174,9 @@ function rankFor(
       : undefined;
   const buffers = new Buffers(model.backend);
   try {
-    const index = items ? uploadItems(model.backend, buffers, items, dim, false) : cachedItemIndex(model, users.length === 1);
+    const index = items
+      ? uploadItems(model.backend, buffers, items, dim, false)
+      : cachedItemIndex(model, users.length === 1 && interleaveByDefault());
     const kk = Math.min(k, n);
     const result = runTopK(model.backend, buffers, queries, index, kk, exclude);
     return padRows(result.indices, result.scores, users.length, kk, k, allow ? (j) => allow[j]! : undefined);

@@ -127,6 +127,17 @@ export interface ItemIndex {
   il: number;
 }
 
+/**
+ * Whether lone queries scan the interleaved copy unless told (ScorerOptions.interleave): where
+ * measured faster than the row scan, V8 13 (Node 24: its code keeps the eight accumulators in
+ * registers), not on V8 11.3 (Node 20, whose code spills them: 1.1–1.3× slower than the rows) nor
+ * V8 12.4 (Node 22: no faster). Engines that do not say their V8 version (browsers) get it.
+ */
+export function interleaveByDefault(): boolean {
+  const v8 = (globalThis as { process?: { versions?: { v8?: string } } }).process?.versions?.v8;
+  return v8 === undefined || Number.parseInt(v8, 10) >= 13;
+}
+
 /** Bytes of the interleaved copy of n items of width dim: n rounded up to a multiple of 8. */
 export const interleavedBytes = (n: number, dim: number, floatBytes = 4) => Math.ceil(n / 8) * 8 * dim * floatBytes;
 

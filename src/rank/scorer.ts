@@ -11,6 +11,7 @@ import { MAX_BLOCK_BYTES, formatBytes, type Backend } from '../backend/contract.
 import { Buffers } from '../backend/heap.js';
 import { checkK, padRows, type TopKResult } from './topk-result.js';
 import {
+  interleaveByDefault,
   interleaveItems,
   interleavedBytes,
   runTopK,
@@ -47,11 +48,12 @@ export interface ScorerOptions {
   candidates?: (k: number) => number;
   /**
    * f32 only: scan lone queries (topK with one query row) over a second copy of the items laid
-   * out by dimension in blocks of eight, which streams at the memory's read speed (about 1.3×
-   * faster than the rows at 100,000 × 64; the same results, bit for bit). The copy is built at
-   * the first lone query on items set with setItems (not on items passed to topK) and takes as
-   * much memory again as the items (n rounded up to 8, × dim × 4 bytes: `interleavedBytes`).
-   * Batches always scan the rows. Default true.
+   * out by dimension in blocks of eight, which streams at the memory's read speed where the
+   * engine compiles it well (the same results, bit for bit; docs/benchmarks.md). The copy is
+   * built at the first lone query on items set with setItems (not on items passed to topK) and
+   * takes as much memory again as the items (n rounded up to 8, × dim × 4 bytes:
+   * `interleavedBytes`). Batches always scan the rows. Default: true on V8 13 and later (Node 24,
+   * browsers), false on Node 20 and 22, where it measured no faster than the rows.
    */
   interleave?: boolean;
 }
@@ -263,7 +265,7 @@ export async function createScorer(options: ScorerOptions = {}): Promise<Scorer>
   const candidates = options.candidates ?? ((k: number) => Math.max(4 * k, k + 64));
   if (options.interleave !== undefined && typeof options.interleave !== 'boolean')
     fail('BAD_OPTION', `interleave must be a boolean, got ${JSON.stringify(options.interleave)}`);
-  const interleave = options.interleave ?? true;
+  const interleave = options.interleave ?? interleaveByDefault();
   const threaded = await threadedBackend(threads, options.wasm, options.workerUrl);
   if (threaded) return new WasmScorer(threaded.backend, options.quantize, candidates, threaded.pool, interleave);
   const backend = await loadWasmBackend(options.wasm);

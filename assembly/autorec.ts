@@ -10,33 +10,18 @@
 // without leave-out.
 
 import { at, madd, hsum, dotTail } from "./simd";
+import { exp4 } from "./exp";
 
-// The activation is computed four lanes at a time by one polynomial exp (Cephes' expf: exp(x) =
-// 2^n · e^f, |f| ≤ ln2/2, a degree-6 polynomial, relative error ≈ 2e-7), also for the scalar tail
-// (one lane of a splat), so a column's activation does not depend on whether it is in the tail.
-// tanh(x) = 2·sigmoid(2x) − 1.
-@inline function expVec(x: v128): v128 {
-  const xc = f32x4.min(f32x4.max(x, f32x4.splat(-87)), f32x4.splat(87));
-  const n = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504089)));
-  const f = f32x4.sub(f32x4.sub(xc, f32x4.mul(n, f32x4.splat(0.693359375))), f32x4.mul(n, f32x4.splat(-2.12194440e-4)));
-  let p = f32x4.splat(1.9875691500e-4);
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(1.3981999507e-3));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(8.3334519073e-3));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(4.1665795894e-2));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(1.6666665459e-1));
-  p = f32x4.add(f32x4.mul(p, f), f32x4.splat(5.0000001201e-1));
-  p = f32x4.add(f32x4.add(f32x4.mul(p, f32x4.mul(f, f)), f), f32x4.splat(1));
-  const scale = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(n), i32x4.splat(127)), 23);
-  return f32x4.mul(p, scale);
-}
-
+// The activation is computed four lanes at a time by one polynomial exp (exp4, exp.ts), also
+// for the scalar tail (one lane of a splat), so a column's activation does not depend on whether
+// it is in the tail. tanh(x) = 2·sigmoid(2x) − 1.
 @inline function activateVec(x: v128, tanh: i32): v128 {
   const one = f32x4.splat(1);
   if (tanh != 0) {
-    const s = f32x4.div(one, f32x4.add(one, expVec(f32x4.mul(x, f32x4.splat(-2)))));
+    const s = f32x4.div(one, f32x4.add(one, exp4(f32x4.mul(x, f32x4.splat(-2)))));
     return f32x4.sub(f32x4.add(s, s), one);
   }
-  return f32x4.div(one, f32x4.add(one, expVec(f32x4.neg(x))));
+  return f32x4.div(one, f32x4.add(one, exp4(f32x4.neg(x))));
 }
 
 @inline function activate(x: f32, tanh: i32): f32 {

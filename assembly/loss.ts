@@ -3,7 +3,7 @@
 // inputs, sizes, scalar settings.
 
 import { madd, hsum, at, dotTail, gradRow } from "./simd";
-import { exp4 } from "./exp";
+import { expFlushed4 } from "./exp";
 
 /** s[r] = Σ_c U[r,c]·V[r,c] for r < n; U, V are [n×d]. */
 export function rowwise_dot(s: usize, u: usize, v: usize, n: i32, d: i32): void {
@@ -190,18 +190,18 @@ export function softmax_xent(dS: usize, S: usize, logq: usize, ids: usize, losse
       store<f32>(at(drow, j), z);
       if (z > m) m = z;
     }
-    // Pass 2: e^(z − m) (exp4, assembly/exp.ts) and their sum.
+    // Pass 2: e^(z − m) (exp.ts; 0 for masked logits) and their sum.
     const vMax = f32x4.splat(m);
     let vsum = f32x4.splat(0);
     j = 0;
     for (; j < cols4; j += 4) {
-      const e = exp4(f32x4.sub(v128.load(at(drow, j)), vMax));
+      const e = expFlushed4(f32x4.sub(v128.load(at(drow, j)), vMax));
       v128.store(at(drow, j), e);
       vsum = f32x4.add(vsum, e);
     }
     let sum: f32 = hsum(vsum);
     for (; j < cols; j++) {
-      const e = f32x4.extract_lane(exp4(f32x4.splat(load<f32>(at(drow, j)) - m)), 0);
+      const e = f32x4.extract_lane(expFlushed4(f32x4.splat(load<f32>(at(drow, j)) - m)), 0);
       store<f32>(at(drow, j), e);
       sum += e;
     }

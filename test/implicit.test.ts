@@ -46,7 +46,7 @@ describe('implicit loss kernels against their twins', () => {
         expectClose(getFloats(B, pds, 2 * n), ds2, 1e-6);
         // Square (in-batch only) and with extra columns (uniform negatives), whose ids may hit a row's own.
         // Logits of spread 40 at temperature 0.2 span hundreds: most exponentials underflow to 0
-        // (the vector exp flushes below e^−87.3), the rest must still match the twin.
+        // (the vector exp flushes below e^−87), the rest must still match the twin.
         for (const [cols, spread] of [
           [n, 1],
           [n + 5, 1],

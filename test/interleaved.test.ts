@@ -10,8 +10,8 @@ import { ReferenceBackend } from '../src/reference/backend.js';
 import { interleaveItems, interleavedOffset } from '../src/reference/score.js';
 import { interleaveByDefault } from '../src/rank/scan.js';
 import { createScorer } from '../src/node/index.js';
-import { createIndex } from '../src/node/index.js';
-import { wasmBuilds, Random, randomFloats, putFloats, putInts, expectClose, randomExclusions } from './helpers.js';
+import { createIndex, createModel, generateSynthetic } from '../src/node/index.js';
+import { core, wasmBuilds, Random, randomFloats, putFloats, putInts, expectClose, randomExclusions } from './helpers.js';
 
 let builds: WasmBackend[] = [];
 beforeAll(async () => {
@@ -205,5 +205,50 @@ describe('the lone query path (ScorerOptions.interleave, IndexOptions.interleave
     scorer.topK(queries.subarray(0, d), null, d, k);
     expect(scorer.interleavedBytes).toBe(v8 >= 13 ? 1008 * d * 4 : 0);
     scorer.close();
+  });
+});
+
+describe('model.recommend for one user', () => {
+  it('equals its row of a batch recommend, bit for bit, before and after the model changes (the copy is rebuilt)', async () => {
+    // Node 24 (V8 13+) scans the interleaved copy for one user; earlier versions scan the rows.
+    const model = await createModel({
+      dim: 5,
+      seed: 4,
+      user: { features: [{ kind: 'id', name: 'u', vocabSize: 6, dim: 5 }], hidden: [] },
+      item: { features: [{ kind: 'id', name: 'i', vocabSize: 37, dim: 5 }], hidden: [] },
+      bias: { item: true },
+    });
+    const data = generateSynthetic({ users: 6, items: 37, ratingsPerUser: 8, seed: 2 });
+    model.fit(
+      { users: data.train.users.map((u) => u % 6), items: data.train.items.map((i) => i % 37), ratings: data.train.ratings },
+      { epochs: 1 },
+    );
+    const users = [0, 1, 2, 3, 4, 5];
+    // The copy lives with recommend's cached item index: 40 items (37 rounded up to 8) × 6
+    // columns (5 and the bias) × 4 bytes more on the heap, where it is built.
+    const backend = core(model).backend;
+    model.rows.recommend(users, { k: 3 });
+    const live = backend.stats().liveBytes;
+    model.rows.recommend([0], { k: 3 });
+    expect(backend.stats().liveBytes - live).toBe(interleaveByDefault() ? 40 * 6 * 4 : 0);
+    for (const change of [false, true]) {
+      if (change) {
+        const bias = model.parameters()['bias.item']!;
+        bias[36] += 0.5;
+        model.setParameters({ 'bias.item': bias });
+      }
+      for (const options of [
+        { k: 7, excludeSeen: false },
+        { k: 40, excludeSeen: false, exclude: [3, 36] },
+      ]) {
+        const batch = model.rows.recommend(users, options);
+        const k = options.k;
+        for (const u of users) {
+          const one = model.rows.recommend([u], options);
+          expect(Array.from(one.indices)).toEqual(Array.from(batch.indices.subarray(u * k, u * k + k)));
+          expect(bits(one.scores)).toEqual(bits(batch.scores.subarray(u * k, u * k + k)));
+        }
+      }
+    }
   });
 });

@@ -234,7 +234,7 @@ describe('model.recommend for one user', () => {
     for (const change of [false, true]) {
       if (change) {
         const bias = model.parameters()['bias.item']!;
-        bias[36] += 0.5;
+        bias[36] = bias[36]! + 0.5;
         model.setParameters({ 'bias.item': bias });
       }
       for (const options of [

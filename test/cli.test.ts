@@ -66,9 +66,9 @@ describe('twotower train / eval', () => {
 });
 
 describe('twotower train --recipe best', () => {
-  it('trains towers and autoencoders as one model, says its members and blend, and eval reproduces its RMSE', () => {
-    const out = path('best.ttm');
-    const r = run(
+  /** `train --recipe best` on the fixture with two towers and one autoencoder, then `extra` flags. */
+  const trainBest = (epochs: string, ...extra: string[]) =>
+    run(
       'train',
       '--data',
       path('train.csv'),
@@ -81,11 +81,14 @@ describe('twotower train --recipe best', () => {
       '--autorec-seeds',
       '1',
       '--epochs',
-      '4',
-      '--out',
-      out,
+      epochs,
+      ...extra,
       '--json',
     );
+
+  it('trains towers and autoencoders as one model, says its members and blend, and eval reproduces its RMSE', () => {
+    const out = path('best.ttm');
+    const r = trainBest('4', '--out', out);
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.last);
     expect(result.recipe).toBe('best');
@@ -103,26 +106,7 @@ describe('twotower train --recipe best', () => {
   it('--threads 2 trains the members two at a time in worker threads, and saves the same model file as --threads 1', () => {
     const trained = (threads: string) => {
       const out = path(`best-threads-${threads}.ttm`);
-      const r = run(
-        'train',
-        '--data',
-        path('train.csv'),
-        '--test',
-        path('test.csv'),
-        '--recipe',
-        'best',
-        '--seeds',
-        '2',
-        '--autorec-seeds',
-        '1',
-        '--epochs',
-        '3',
-        '--threads',
-        threads,
-        '--out',
-        out,
-        '--json',
-      );
+      const r = trainBest('3', '--threads', threads, '--out', out);
       expect(r.code, r.stderr).toBe(0);
       return { result: JSON.parse(r.last), bytes: readFileSync(out) };
     };

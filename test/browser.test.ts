@@ -202,6 +202,35 @@ describe.skipIf(!available)('in headless Chromium', () => {
     expect(result.recall).toBeGreaterThanOrEqual(0.99);
   });
 
+  it('a lone query in Chromium scans the interleaved copy (the default there) and returns the row scan’s ids and scores, bit for bit', async () => {
+    const result = (await page.evaluate(`(async () => {
+      const tt = await import('/dist/twotower.browser.js');
+      let seed = 11; const rand = () => ((seed = (seed * 1103515245 + 12345) % 2147483648) / 2147483648) * 2 - 1;
+      const n = 1003, d = 37, k = 25;
+      const items = Float32Array.from({ length: n * d }, rand);
+      const out = [];
+      for (const build of ['relaxed', 'simd']) {
+        const byDefault = await tt.createScorer({ wasm: { build } }), rows = await tt.createScorer({ interleave: false, wasm: { build } });
+        byDefault.setItems(items, d); rows.setItems(items, d);
+        for (let t = 0; t < 5; t++) {
+          const q = Float32Array.from({ length: d }, rand);
+          const a = byDefault.topK(q, null, d, k), b = rows.topK(q, null, d, k);
+          out.push({ same: a.indices.length === k && JSON.stringify(Array.from(a.indices)) === JSON.stringify(Array.from(b.indices)) && JSON.stringify(Array.from(a.scores)) === JSON.stringify(Array.from(b.scores)) });
+        }
+        out.push({ bytes: byDefault.interleavedBytes, rowsBytes: rows.interleavedBytes });
+        byDefault.close(); rows.close();
+      }
+      return out;
+    })()`)) as { same?: boolean; bytes?: number; rowsBytes?: number }[];
+    for (const r of result) {
+      if (r.same !== undefined) expect(r.same).toBe(true);
+      else {
+        expect(r.bytes).toBe(Math.ceil(1003 / 8) * 8 * 37 * 4);
+        expect(r.rowsBytes).toBe(0);
+      }
+    }
+  });
+
   it("on the page's main thread (which may not block) a scorer asked for 2 threads uses 1", async () => {
     const threads = await page.evaluate(`(async () => {
       const tt = await import('/dist/twotower.browser.js');

@@ -5,42 +5,31 @@
 // runs once per candidate output penalty on the same validation split and phase 2 refits with
 // the best one; the test data is never an input. Shared by the CLI and the benchmarks so that
 // both measure the same thing. What the recipe builds (options, features, configuration) is
-// recipe-config.ts.
-import { createModel, type Model } from './model.js';
-import { modelMemory } from '../train/memory.js';
-import type { FitResult, EpochInfo, BatchInfo } from '../train/options.js';
-import { resolveLoss } from '../train/losses/index.js';
-import { carveValidation, trainingRows } from '../train/prepare.js';
+// recipe-config.ts; phase 1, candidate by candidate, is recipe-search.ts; its candidates at the
+// same time in worker threads (threads ≥ 2 in Node), parallel-penalties.ts.
+import type { Model } from './model.js';
+import type { FitResult, EpochInfo } from '../train/options.js';
 import type { Interactions } from '../data/interactions.js';
-import { withoutPairs } from '../data/ratings.js';
 import { fail } from '../errors.js';
-import { checkBooleans } from '../data/checks.js';
-import {
-  recipeConfig,
-  recipeFeatures,
-  type RecipeData,
-  type RecipeOptions,
-  type RecipeBatch,
-  type RecipeEpoch,
-} from './recipe-config.js';
+import { memberSpawner, type MemberSpawner } from '../wasm/platform.js';
+import { recipeFeatures, type RecipeData, type RecipeOptions, type RecipeBatch, type RecipeEpoch } from './recipe-config.js';
 import { warnDeprecated } from '../util/deprecation.js';
-import { warmStart } from './warm-start.js';
+import {
+  candidateLine,
+  commonFitOptions,
+  planSearch,
+  recipeModel,
+  searchPenalty,
+  searchSetup,
+  validationLoss,
+  type PenaltyRun,
+  type RecipeCandidate,
+  type SearchSetup,
+} from './recipe-search.js';
+import { searchPenaltiesInParallel, type SearchOutcome } from './parallel-penalties.js';
+import type { RecipeReport } from './recipe-workers.js';
 
-/** One penalty `tune` tried: how its early-stopped phase 1 scored on the validation split. */
-export interface RecipeCandidate {
-  l2: number;
-  /** Its best epoch's validation RMSE (rating losses; lower is better). */
-  validationRmse?: number;
-  /** Its best epoch's validation Recall@20 (implicit losses; higher is better). */
-  validationRecall?: number;
-  /** Epochs to its best validation figure (what phase 2 would train). */
-  epochs: number;
-  /** Wall-clock seconds of its phase 1. */
-  seconds: number;
-}
-
-/** The ladder `tune` walks when no `l2Grid` is given, as multiples of `l2` (see RecipeOptions.tune). */
-const L2_LADDER: readonly number[] = [0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+export type { RecipeCandidate } from './recipe-search.js';
 
 export interface RecipeResult {
   model: Model;
@@ -55,6 +44,13 @@ export interface RecipeResult {
   l2: number;
   /** With `tune`: every candidate tried, in order, with its validation figure. */
   candidates?: RecipeCandidate[];
+  /**
+   * Phase-1 candidates that trained at the same time, each in its own worker: up to `threads`
+   * (1: one after another on the calling thread, and `sequentialReason` says why).
+   */
+  parallelCandidates: number;
+  /** Why phase 1's candidates trained one after another (tune off, threads 1, no worker for the package's code here, …). */
+  sequentialReason?: string;
   /** Phase 1's validation split (carved by `splitSeed`): the rows every candidate was scored on. */
   validation: Interactions;
   /** The chosen phase-1 model's predictions on `validation`, row by row (to weigh models against each other on it). */
@@ -66,23 +62,6 @@ export interface RecipeResult {
    */
   searchModel?: Model;
   seconds: number;
-}
-
-/** The penalties of options.l2Grid, checked. */
-function l2Candidates(o: Pick<RecipeOptions, 'l2Grid'>): number[] {
-  if (!Array.isArray(o.l2Grid) || o.l2Grid.length === 0)
-    fail('BAD_OPTION', `train: options.l2Grid must be a non-empty array of penalties ≥ 0, got ${JSON.stringify(o.l2Grid)}`);
-  o.l2Grid.forEach((x, i) => {
-    if (typeof x !== 'number' || !Number.isFinite(x) || x < 0)
-      fail('BAD_OPTION', `train: options.l2Grid[${i}] must be a finite number ≥ 0, got ${JSON.stringify(x)}`);
-  });
-  return [...o.l2Grid];
-}
-
-/** A candidate's validation figure as a loss (lower is better): its best epoch's. */
-function validationLoss(c: RecipeCandidate): number {
-  const x = c.validationRecall !== undefined ? -c.validationRecall : c.validationRmse;
-  return x === undefined || Number.isNaN(x) ? Infinity : x;
 }
 
 /** The recipe's three callbacks in their 0.2 form, with 0.1's spellings mapped onto them (each warned once). */
@@ -125,131 +104,49 @@ export function recipeCallbacks(o: RecipeOptions): {
   };
 }
 
+/**
+ * Trains the recipe (see the file's head). With `tune` and `threads` ≥ 2 where workers can run
+ * the package's code (the Node entry, its files on disk), phase 1's candidates train up to
+ * `threads` at once, each in a worker on one kernel thread (parallel-penalties.ts), and the
+ * search takes them in its own order: the same choice, candidates and bits as one after
+ * another. Phase 2 runs here on `threads` kernel threads. Elsewhere the candidates run one after
+ * another, and an onLog line (with threads ≥ 2) and `sequentialReason` say why.
+ */
 export async function trainRecipe(ds: RecipeData, o: RecipeOptions): Promise<RecipeResult> {
   const started = performance.now();
-  checkBooleans(o, 'train: options', ['refit', 'sideFeatures', 'tune', 'keepSearchModel']);
-  const report = recipeCallbacks(o);
-  const config = recipeConfig(ds, o);
-  modelMemory(config, { optimizers: o.optimizers }); // a model that cannot fit fails here, before its feature tables are built
-  const implicit = resolveLoss(o.loss).implicit;
-  // Phase 1's split, carved here as fit() would carve it (the same rows for the same seed), so
-  // that the features built from interactions (rated, raters, history) read the 90% only: a
-  // validation pair in its own user's or item's set would flatter the validation figure.
-  const split = carveValidation(trainingRows(ds.train, { implicit }, o.minRating), o.validationFraction, o.splitSeed ?? o.seed);
-  const searchFeatures = recipeFeatures(
-    {
-      users: ds.users,
-      items: ds.items,
-      userSide: ds.userSide,
-      itemSide: ds.itemSide,
-      train: withoutPairs(ds.train, split.validation, ds.items.size),
-    },
-    o,
-  );
-  const features = recipeFeatures(ds, o);
-  const make = async (phase: 1 | 2) => {
-    const model = await createModel(config, { ...(phase === 1 ? searchFeatures : features), threads: o.threads });
-    if (o.warmStart) {
-      // Transfer: start from a trained model's values, matched by id (warm-start.ts).
-      model.setVocabularies({ users: ds.users, items: ds.items });
-      const copied = warmStart(model, o.warmStart);
-      if (phase === 1)
-        for (const b of copied.blocks)
-          report.onLog?.(
-            `warm start: ${b.name} ${b.how === 'kept' ? `kept (${b.reason})` : `${b.copied} of ${b.of} ${b.how === 'ids' ? 'rows by id' : 'values'}`}`,
-          );
-    }
-    return model;
-  };
-  const common = {
-    batchSize: o.batchSize,
-    learningRate: o.learningRate,
-    seed: o.seed,
-    loss: o.loss,
-    minRating: o.minRating,
-    temperature: o.temperature,
-    negatives: o.negatives,
-    optimizers: o.optimizers,
-  };
+  const setup = searchSetup(ds, o);
+  const { implicit, split } = setup;
+  const callbacks = recipeCallbacks(o);
   let stopped = false;
-  const progress = (e: EpochInfo, phase: 1 | 2, epochs: number, l2: number) => {
-    if (report.onEpochEnd?.({ ...e, phase, epochs, l2 }) === false) stopped = true;
-    return !stopped;
+  // The caller's onEpochEnd, with a false remembered: no further candidate, no refit.
+  const report: RecipeReport = {
+    ...callbacks,
+    onEpochEnd: (e) => {
+      if (callbacks.onEpochEnd?.(e) === false) stopped = true;
+      return !stopped;
+    },
   };
-  const batchEnd = (b: BatchInfo, phase: 1 | 2, l2: number) => report.onBatchEnd?.({ ...b, phase, l2 });
+  const plan = candidatePlan(o, setup);
+  if (o.tune && (o.threads ?? 1) > 1)
+    report.onLog?.(
+      plan.spawn
+        ? `tune: up to ${plan.parallel} penalties at once in worker threads`
+        : `tune: penalties one after another: ${plan.reason}`,
+    );
   // Phase 1, once per candidate penalty, each on the same validation split (the fit's seed
   // carves it) and scored by that split alone: the test data is never an input here. The best
   // candidate's model is kept (it is the result without a refit, or after a stop).
-  const candidates: RecipeCandidate[] = [];
-  let best: { candidate: RecipeCandidate; search: FitResult; model: Model } | undefined;
-  /** Phase 1 at one penalty: its candidate record, and the model kept when it is the best so far. */
-  const tryPenalty = async (l2: number): Promise<number> => {
-    const model = await make(1);
-    const prefix = o.tune ? `l2 ${l2}, ` : '';
-    let search: FitResult;
-    try {
-      search = model.fit(split.train, {
-        ...common,
-        l2,
-        epochs: o.epochs,
-        validation: split.validation,
-        earlyStopping: { patience: o.patience },
-        onBatchEnd: (b) => batchEnd(b, 1, l2),
-        onEpochEnd: (e) => {
-          report.onLog?.(
-            `${prefix}epoch ${e.epoch + 1}: train loss ${e.loss.toFixed(4)}, ` +
-              (e.validationRecall !== undefined
-                ? `validation Recall@20 ${e.validationRecall.toFixed(4)}`
-                : `validation RMSE ${e.validationRmse!.toFixed(4)}`) +
-              ` (${e.seconds.toFixed(2)} s)`,
-          );
-          return progress(e, 1, o.epochs, l2);
-        },
-      });
-    } catch (error) {
-      model.dispose();
-      best?.model.dispose();
-      throw error;
-    }
-    const bestEpoch = search.bestEpoch ?? search.history.length - 1;
-    const at = search.history[bestEpoch];
-    const candidate: RecipeCandidate = {
-      l2,
-      ...(implicit ? { validationRecall: at?.validationRecall } : { validationRmse: at?.validationRmse }),
-      epochs: bestEpoch + 1,
-      seconds: search.seconds,
-    };
-    candidates.push(candidate);
-    if (o.tune)
-      report.onLog?.(
-        `l2 ${l2}: best validation ${implicit ? `Recall@20 ${candidate.validationRecall?.toFixed(4)}` : `RMSE ${candidate.validationRmse?.toFixed(4)}`} at epoch ${candidate.epochs} (${search.seconds.toFixed(1)} s)`,
-      );
-    if (!best || validationLoss(candidate) < validationLoss(best.candidate)) {
-      best?.model.dispose();
-      best = { candidate, search, model };
-    } else model.dispose();
-    return validationLoss(candidate);
-  };
-  if (!o.tune) await tryPenalty(o.l2);
-  else if (o.l2Grid !== undefined) {
-    for (const l2 of l2Candidates(o)) if (!stopped) await tryPenalty(l2);
-  } else {
-    // A walk over the ladder l2 × L2_LADDER: l2 and its two neighbours, then onward from the
-    // better neighbour while each step improves (three runs when l2 is already the best).
-    const ladder = L2_LADDER.map((f) => Number((o.l2 * f).toPrecision(6)));
-    const center = L2_LADDER.indexOf(1);
-    const scores = new Map<number, number>();
-    for (const i of [center, center - 1, center + 1]) if (!stopped) scores.set(i, await tryPenalty(ladder[i]!));
-    let at = [...scores].reduce((x, y) => (y[1] < x[1] ? y : x))[0];
-    const step = Math.sign(at - center);
-    for (let i = at + step; step !== 0 && i >= 0 && i < ladder.length && !stopped; i += step) {
-      const score = await tryPenalty(ladder[i]!);
-      if (!(score < scores.get(at)!)) break;
-      scores.set(i, score);
-      at = i;
-    }
-  }
-  const chosen = best!;
+  const searched = plan.spawn
+    ? await searchPenaltiesInParallel(ds, o, setup, report, plan.spawn, plan.parallel)
+    : await searchInSequence(ds, o, setup, report, () => stopped);
+  stopped ||= searched.stopped;
+  const { candidates } = searched;
+  const features = recipeFeatures(ds, o);
+  const progress = (e: EpochInfo, phase: 1 | 2, epochs: number, l2: number) =>
+    report.onEpochEnd!({ ...e, phase, epochs, l2 }) !== false;
+  const batchEnd = (b: RecipeBatch) => report.onBatchEnd?.(b);
+  const common = commonFitOptions(o);
+  const chosen = searched.chosen;
   const searchModel = chosen.model;
   const validationPredictions = searchModel.rows.predict(split.validation.users, split.validation.items);
   const l2 = chosen.candidate.l2;
@@ -268,13 +165,13 @@ export async function trainRecipe(ds: RecipeData, o: RecipeOptions): Promise<Rec
       kept.setSeen(split.train.users, split.train.items);
     } else searchModel.dispose();
     try {
-      model = await make(2);
+      model = await recipeModel(ds, o, setup.config, features);
       final = model.fit(ds.train, {
         ...common,
         l2,
         epochs,
         schedule: { kind: 'cosine' },
-        onBatchEnd: (b) => batchEnd(b, 2, l2),
+        onBatchEnd: (b) => batchEnd({ ...b, phase: 2, l2 }),
         onEpochEnd: (e) => {
           report.onLog?.(`final epoch ${e.epoch + 1}/${epochs}: train loss ${e.loss.toFixed(4)} (${e.seconds.toFixed(2)} s)`);
           return progress(e, 2, epochs, l2);
@@ -299,9 +196,56 @@ export async function trainRecipe(ds: RecipeData, o: RecipeOptions): Promise<Rec
     epochs: final ? final.history.length : epochs,
     l2,
     ...(o.tune ? { candidates } : {}),
+    parallelCandidates: plan.parallel,
+    ...(plan.spawn ? {} : { sequentialReason: plan.reason }),
     validation: split.validation,
     validationPredictions,
     ...(kept ? { searchModel: kept } : {}),
     seconds: (performance.now() - started) / 1000,
   };
+}
+
+/** How many phase-1 candidates train at once (up to `threads`, in workers), or why one after another. */
+function candidatePlan(o: RecipeOptions, setup: SearchSetup): { parallel: number; spawn?: MemberSpawner; reason?: string } {
+  const threads = o.threads ?? 1;
+  if (!o.tune) return { parallel: 1, reason: 'tune is off: phase 1 has one penalty' };
+  if (threads < 2) return { parallel: 1, reason: 'threads is 1' };
+  if (setup.penalties.length < 2) return { parallel: 1, reason: 'l2Grid has one penalty' };
+  if (o.warmStart) return { parallel: 1, reason: 'a warmStart model cannot be sent to a worker' };
+  const spawn = memberSpawner();
+  if (typeof spawn === 'string') return { parallel: 1, reason: spawn };
+  return { parallel: Math.min(threads, setup.penalties.length), spawn };
+}
+
+/**
+ * Phase 1's search one candidate after another on the calling thread, in planSearch's order,
+ * until it is over or `stopped()`; two models at once at most (the best so far and the one training).
+ */
+async function searchInSequence(
+  ds: RecipeData,
+  o: RecipeOptions,
+  setup: SearchSetup,
+  report: RecipeReport,
+  stopped: () => boolean,
+): Promise<SearchOutcome> {
+  const candidates: RecipeCandidate[] = [];
+  const losses = new Map<number, number>();
+  let best: { index: number; run: PenaltyRun } | undefined;
+  const next = () => (stopped() ? undefined : planSearch(setup.walk, setup.penalties.length, losses).next);
+  try {
+    for (let i = next(); i !== undefined; i = next()) {
+      const run = await searchPenalty(ds, o, setup, setup.penalties[i]!, report);
+      candidates.push(run.candidate);
+      losses.set(i, validationLoss(run.candidate));
+      if (o.tune) report.onLog?.(candidateLine(run.candidate, setup.implicit));
+      if (!best || losses.get(i)! < losses.get(best.index)!) {
+        best?.run.model.dispose();
+        best = { index: i, run };
+      } else run.model.dispose();
+    }
+  } catch (error) {
+    best?.run.model.dispose();
+    throw error;
+  }
+  return { candidates, chosen: best!.run, stopped: stopped() };
 }

@@ -2,32 +2,18 @@
 // bits of the sequential run; callbacks reach the caller and a false stops every member; a
 // member that throws or a worker that dies rejects at once with the other workers terminated;
 // where workers cannot run the members go one after another and the result says why.
-// The workers run the TypeScript source (tsx registered by a bootstrap), as the package's
+// The workers run the TypeScript source (test/recipe-workers.ts), as the package's
 // dist/node/member-worker.js runs the built one; they start through the platform seam, so the
 // tests can wrap the spawner to corrupt a job or kill a worker.
 import { describe, it, expect, afterAll } from 'vitest';
-import { resolve } from 'node:path';
-import { pathToFileURL } from 'node:url';
 import { trainBest, recipeOptions, Vocabulary, TwoTowerError, type BestResult } from '../src/index.js';
-import { nodePlatform, nodeMemberSpawner } from '../src/node/platform.js';
-import { setPlatform, webPlatform, type MemberSpawner, type MemberThread } from '../src/wasm/platform.js';
+import { nodePlatform } from '../src/node/platform.js';
+import { setPlatform, webPlatform, type MemberThread } from '../src/wasm/platform.js';
 import type { MemberWorkerInit } from '../src/api/parallel-members.js';
 import type { MemberJob } from '../src/api/best-members.js';
 import { Random } from '../src/util/random.js';
+import { sourceSpawner, useWorkers as useMembers } from './recipe-workers.js';
 
-const ROOT = resolve(import.meta.dirname, '..');
-const href = (path: string) => pathToFileURL(resolve(ROOT, path)).href;
-/** A worker script that registers tsx, then runs the member worker's source. */
-const BOOTSTRAP = new URL(
-  'data:text/javascript,' +
-    encodeURIComponent(
-      `import { register } from ${JSON.stringify(href('node_modules/tsx/dist/esm/api/index.mjs'))};\n` +
-        `register();\nawait import(${JSON.stringify(href('src/node/member-worker.ts'))});\n`,
-    ),
-);
-const sourceSpawner = nodeMemberSpawner(BOOTSTRAP);
-/** Member workers from the source, started by `spawner` (default: as they are). */
-const useMembers = (spawner: MemberSpawner = sourceSpawner) => setPlatform({ ...nodePlatform, members: () => spawner });
 afterAll(() => setPlatform(webPlatform));
 
 /** A member worker as a failure test sees it: `ended` once it exited, failed or was terminated. */

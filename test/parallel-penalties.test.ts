@@ -6,39 +6,16 @@
 // candidate that throws or a worker that dies rejects with every worker ended; without workers
 // the candidates go one after another and say why. Workers run the source (test/recipe-workers.ts).
 import { describe, it, expect, afterAll } from 'vitest';
-import { trainRecipe, recipeOptions, Vocabulary, TwoTowerError, type RecipeData, type RecipeResult } from '../src/index.js';
+import { trainRecipe, recipeOptions, TwoTowerError, type RecipeData, type RecipeResult } from '../src/index.js';
 import type { RecipeOptions } from '../src/api/recipe-config.js';
 import { setPlatform, webPlatform, type MemberThread } from '../src/wasm/platform.js';
 import type { PenaltyJob, PenaltyWorkerInit } from '../src/api/parallel-penalties.js';
 import { planSearch } from '../src/api/recipe-search.js';
 import { Random } from '../src/util/random.js';
+import { noisyRatings } from './noisy-ratings.js';
 import { sourceSpawner, useWorkers } from './recipe-workers.js';
 
 afterAll(() => setPlatform(webPlatform));
-
-/** Ratings = 3 + user bias + item bias + noise: on few ratings a user, larger penalties keep winning (the walk goes on). */
-function noisyRatings(users: number, items: number, perUser: number, seed: number): RecipeData {
-  const random = new Random(seed);
-  const bu = Array.from({ length: users }, () => 0.4 * random.normal());
-  const bi = Array.from({ length: items }, () => 0.4 * random.normal());
-  const u = new Vocabulary(),
-    v = new Vocabulary();
-  const rows: [number, number, number][] = [];
-  for (let a = 0; a < users; a++) {
-    const picked = new Set<number>();
-    while (picked.size < perUser) picked.add(Math.floor(random.next() * items));
-    for (const b of picked) rows.push([u.add(`u${a}`), v.add(`i${b}`), 3 + bu[a]! + bi[b]! + random.normal()]);
-  }
-  return {
-    train: {
-      users: Int32Array.from(rows, (r) => r[0]),
-      items: Int32Array.from(rows, (r) => r[1]),
-      ratings: Float32Array.from(rows, (r) => r[2]),
-    },
-    users: u.freeze(),
-    items: v.freeze(),
-  };
-}
 
 const quick = { epochs: 8, patience: 2, dim: 8, implicitDim: 4, batchSize: 128, learningRate: 0.03 };
 
@@ -69,7 +46,7 @@ async function run(ds: RecipeData, o: RecipeOptions, threads: number) {
 describe('tune: candidate penalties in worker threads', () => {
   it('the ladder walk past its first three: threads 2 gives threads 1’s choice, candidates, lines and bits (no refit: the phase-1 model comes back)', async () => {
     useWorkers();
-    const ds = noisyRatings(200, 60, 5, 11);
+    const ds = noisyRatings(200, 60, 5, 1, 11);
     const o = recipeOptions('mse', { ...quick, l2: 0.2, tune: true, refit: false });
     const one = await run(ds, o, 1);
     const two = await run(ds, o, 2);
@@ -84,7 +61,7 @@ describe('tune: candidate penalties in worker threads', () => {
 
   it('the walk with a refit and the search model kept; a grid: the same bits on 1 and 3 threads', async () => {
     useWorkers();
-    const ds = noisyRatings(150, 50, 8, 3);
+    const ds = noisyRatings(150, 50, 8, 1, 3);
     for (const o of [
       recipeOptions('mse', { ...quick, keepSearchModel: true }),
       recipeOptions('mse', { ...quick, l2Grid: [0.001, 0.3, 0.01, 3], keepSearchModel: true }),
@@ -155,7 +132,7 @@ describe('tune: candidate penalties in worker threads', () => {
       });
     });
     const error = await trainRecipe(
-      noisyRatings(100, 40, 6, 2),
+      noisyRatings(100, 40, 6, 1, 2),
       recipeOptions('mse', { ...quick, tune: true, threads: 2 }),
     ).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TwoTowerError);
@@ -183,7 +160,7 @@ describe('tune: candidate penalties in worker threads', () => {
       return thread;
     });
     const o = recipeOptions('mse', { ...quick, l2: 0.05, tune: true, threads: 2 });
-    const error = await trainRecipe(noisyRatings(100, 40, 6, 2), o).catch((e: unknown) => e);
+    const error = await trainRecipe(noisyRatings(100, 40, 6, 1, 2), o).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TwoTowerError);
     expect((error as TwoTowerError).code).toBe('WORKER_FAILED');
     expect((error as Error).message).toMatch(
@@ -197,7 +174,7 @@ describe('tune: candidate penalties in worker threads', () => {
     const lines: string[] = [];
     const penalties = new Set<number>();
     let batches = 0;
-    const result = await trainRecipe(noisyRatings(100, 40, 6, 2), {
+    const result = await trainRecipe(noisyRatings(100, 40, 6, 1, 2), {
       ...recipeOptions('mse', { ...quick, l2Grid: [0.01, 0.1, 1] }),
       threads: 2,
       onLog: (line) => lines.push(line),
@@ -217,7 +194,7 @@ describe('tune: candidate penalties in worker threads', () => {
   it('without recipe workers (the browser entry, a bundle without the worker file) the candidates go one after another and say why', async () => {
     setPlatform(webPlatform);
     const lines: string[] = [];
-    const result = await trainRecipe(noisyRatings(100, 40, 6, 2), {
+    const result = await trainRecipe(noisyRatings(100, 40, 6, 1, 2), {
       ...recipeOptions('mse', { ...quick, l2Grid: [0.01, 1] }),
       threads: 2,
       onLog: (line) => lines.push(line),

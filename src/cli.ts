@@ -202,7 +202,7 @@ dataOptions(
     )
     .option(
       '--threads <n>',
-      'threads to train on (worker_threads; with --recipe best, up to n members at once; the same model as one thread, bit for bit)',
+      'threads to train on (worker_threads; the default recipe tunes up to n penalties at once, --recipe best trains up to n members at once; the same model as one thread, bit for bit)',
       integer('--threads', 1),
       1,
     )

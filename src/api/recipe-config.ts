@@ -47,6 +47,9 @@ export interface RecipeOptions {
    * step improves (three phase-1 runs when `l2` is already the best). Holds two models at once.
    * Default true for 'mse' unless `l2` is given (then false: a penalty given is used as is; pass
    * both to search from it), false for the implicit losses (their defaults are at a local optimum).
+   * With `threads` ≥ 2 in Node the candidates train up to `threads` at once in worker threads,
+   * the walk running ahead of its own choices, and the search takes them in its order: the same
+   * penalty, epochs, candidates and model bits as one after another (see `threads`).
    */
   tune: boolean;
   /** The penalties `tune` tries, every one, in this order: finite numbers ≥ 0. Default: the walk. */
@@ -94,9 +97,13 @@ export interface RecipeOptions {
   /** Optimizers by parameter group (see FitOptions.optimizers). Default: lazy Adam for the tables, Adam for the dense layers. */
   optimizers?: OptimizerOptions;
   /**
-   * Threads to train on (createModel's `threads`: the same bits as one thread). With recipe:
-   * 'best' in Node, up to this many members train at once, each in a worker on one thread (the
-   * same bits too; trainBest). Default 1.
+   * Threads to train on (createModel's `threads`: the same bits as one thread). In Node, whole
+   * trainings run side by side in worker threads, each on one kernel thread, to the same bits:
+   * with `tune`, up to this many of phase 1's candidate penalties at once (phase 2 then runs on
+   * this many kernel threads; RecipeResult.parallelCandidates); with recipe: 'best', up to this
+   * many members at once (trainBest). Where workers cannot run (a browser, a bundle without
+   * dist/node/member-worker.js, a `warmStart` model) they go one after another, and an onLog line
+   * and `sequentialReason` say why. Default 1.
    */
   threads?: number;
   /** bce: negatives per positive. */

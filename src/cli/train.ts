@@ -325,6 +325,13 @@ export async function train(f: TrainFlags): Promise<void> {
     l2: result.l2,
     // --tune: each candidate penalty's best validation figure (the split carved from --data).
     ...(single?.candidates ? { tuning: single.candidates } : {}),
+    // --tune with --threads 2 or more: how many candidates trained at once in worker threads, or why one after another.
+    ...(single?.candidates && f.threads > 1
+      ? {
+          parallelCandidates: single.parallelCandidates,
+          ...(single.sequentialReason !== undefined ? { sequentialReason: single.sequentialReason } : {}),
+        }
+      : {}),
     // --recipe best: its members, their weights and the blend's validation figure.
     ...(best
       ? {

@@ -5,9 +5,10 @@
 // import (a server bundled into one file would otherwise train and scan on one thread, silently).
 // The worker script is inlined (CommonJS, started with eval: true): a server bundled into one
 // file by esbuild or webpack keeps its threads, with no worker file to ship beside it.
-// The members of recipe: 'best' are another matter: their worker runs the package's training
-// code, so it is a file of the package (member-worker.js beside this one); where it is missing
-// (a bundle) they train one after another and trainBest says why.
+// The recipe workers (recipe: 'best''s members, tune's candidate penalties) are another matter:
+// they run the package's training code, so their script is a file of the package
+// (member-worker.js beside this one); where it is missing (a bundle) they train one after
+// another and trainBest or trainRecipe says why.
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';

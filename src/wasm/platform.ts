@@ -21,8 +21,9 @@ export interface Platform {
    */
   spawner(workerUrl: string | URL | undefined): Spawner | string;
   /**
-   * What starts a worker running one member of recipe: 'best' (src/api/parallel-members.ts) on
-   * the package's own code, or a sentence saying why nothing can here. Absent: nothing can.
+   * What starts a recipe worker on the package's own code — one member of recipe: 'best'
+   * (src/api/parallel-members.ts) or one candidate penalty of tune (src/api/parallel-penalties.ts)
+   * — or a sentence saying why nothing can here. Absent: nothing can.
    */
   members?(): MemberSpawner | string;
 }
@@ -90,8 +91,8 @@ export const webPlatform: Platform = {
       };
     };
   },
-  // The members of recipe: 'best' need the package's training code in the worker, which the
-  // inlined kernel worker does not carry: in a browser they train one after another.
+  // Recipe workers (recipe: 'best''s members, tune's penalties) need the package's training code,
+  // which the inlined kernel worker does not carry: in a browser they train one after another.
   members() {
     return (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node
       ? "this entry has no worker_threads: import from 'twotower/node'"

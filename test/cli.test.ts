@@ -63,6 +63,41 @@ describe('twotower train / eval', () => {
     expect(r.stderr).toMatch(/no --test: holding out \d+ ratings \(temporal, 0\.2\) as the test set/);
     expect(JSON.parse(r.last).testRatings).toBeGreaterThan(0);
   });
+
+  it('--threads 2 tunes the penalty with its candidates in worker threads, and saves the same model file as --threads 1', () => {
+    const trained = (threads: string) => {
+      const out = path(`tune-threads-${threads}.ttm`);
+      const r = run(
+        'train',
+        '--data',
+        path('train.csv'),
+        '--test',
+        path('test.csv'),
+        '--epochs',
+        '4',
+        '--threads',
+        threads,
+        '--out',
+        out,
+        '--json',
+      );
+      expect(r.code, r.stderr).toBe(0);
+      const result = JSON.parse(r.last) as {
+        tuning: { seconds: number }[];
+        parallelCandidates?: number;
+        sequentialReason?: string;
+      };
+      return { result, tuning: result.tuning.map(({ seconds: _, ...c }) => c), bytes: readFileSync(out) };
+    };
+    const one = trained('1'),
+      two = trained('2');
+    // One thread asks for no workers: the summary says nothing of them.
+    expect(one.result.parallelCandidates).toBeUndefined();
+    expect(two.result.parallelCandidates).toBe(2);
+    expect(two.result.sequentialReason).toBeUndefined();
+    expect(two.tuning).toEqual(one.tuning);
+    expect(two.bytes.equals(one.bytes)).toBe(true);
+  });
 });
 
 describe('twotower train --recipe best', () => {

@@ -116,7 +116,14 @@ export function searchPenaltiesInParallel(
           workers.start(
             { index: i, penalty: penalties[i]! },
             {
-              log: (line) => (i === head ? report.onLog?.(line) : held.set(i, [...(held.get(i) ?? []), line])),
+              log: (line) => {
+                if (i === head) report.onLog?.(line);
+                else
+                  held
+                    .set(i, held.get(i) ?? [])
+                    .get(i)!
+                    .push(line);
+              },
               done: (result) => {
                 results.set(i, result);
                 losses.set(i, validationLoss(result.candidate));

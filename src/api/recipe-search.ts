@@ -217,7 +217,8 @@ export function planSearch(walk: boolean, count: number, losses: ReadonlyMap<num
   const firstUnknown = unknown([...FIRST_THREE]);
   if (firstUnknown.length > 0) {
     // Ahead while the first three run: the rest of them, then the steps beyond the best known
-    // of them (beyond both neighbours while the centre leads), then every other rung.
+    // of them (beyond both neighbours while the centre leads), then every other rung, nearest the
+    // centre first (each may yet be taken: which way the walk goes is not known).
     const known = FIRST_THREE.filter((i) => losses.has(i));
     const lead = known.reduce<number | undefined>((x, y) => (x === undefined || loss(y) < loss(x) ? y : x), undefined);
     const beyond =
@@ -226,7 +227,8 @@ export function planSearch(walk: boolean, count: number, losses: ReadonlyMap<num
         : lead === CENTER
           ? firstUnknown.filter((i) => i !== CENTER).map((i) => i + Math.sign(i - CENTER))
           : onward(lead, Math.sign(lead - CENTER));
-    const ahead = [...new Set([...firstUnknown.slice(1), ...beyond, ...unknown(all)])].filter(
+    const rest = unknown(all).sort((a, b) => Math.abs(a - CENTER) - Math.abs(b - CENTER) || a - b);
+    const ahead = [...new Set([...firstUnknown.slice(1), ...beyond, ...rest])].filter(
       (i) => !losses.has(i) && i !== firstUnknown[0],
     );
     return { ran: known.slice(0, FIRST_THREE.indexOf(firstUnknown[0]!)), next: firstUnknown[0], ahead };

@@ -159,7 +159,7 @@ export class RecipeWorkers<Job extends { index: number }, Result> {
   private readonly options: WorkerOptions;
   /** onEpochEnd returned false: no further job should start. */
   stopped = false;
-  /** A failure was reported: nothing else will be. */
+  /** The run is over: a failure was reported (nothing else will be), or the scheduler resolved. */
   settled = false;
 
   constructor(

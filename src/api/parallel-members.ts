@@ -18,8 +18,6 @@ import type { RecipeData, RecipeOptions } from './recipe-config.js';
 import { RecipeWorkers, type WorkerInit } from './recipe-workers.js';
 import { memberTitle, type BestMember, type MemberJob, type MemberOutcome } from './best-members.js';
 
-export { BATCH_FORWARD_MS } from './recipe-workers.js';
-
 /** What a member worker starts with (its workerData). */
 export type MemberWorkerInit = WorkerInit<MemberJob>;
 

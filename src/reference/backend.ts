@@ -51,6 +51,35 @@ export class ReferenceBackend implements Backend {
   constructor() {
     const F = (p: number, n: number): Floats => this.floats(p, n);
     const I = (p: number, n: number): Int32Array => this.ints(p, n);
+    /** score_topk's definition for any item layout: item j's column c is itemAt(j, c). */
+    const scanTopK = (
+      outIdx: number,
+      outScore: number,
+      counts: number,
+      queries: number,
+      exOffsets: number,
+      exIds: number,
+      b: number,
+      n: number,
+      d: number,
+      k: number,
+      itemBase: number,
+      itemAt: (j: number, c: number) => number,
+    ): void => {
+      const qs = F(queries, b * d);
+      const offsets = exOffsets === 0 ? null : I(exOffsets, b + 1);
+      for (let q = 0; q < b; q++) {
+        const skip = new Set(offsets ? Array.from(I(exIds, offsets[b]!).subarray(offsets[q]!, offsets[q + 1]!)) : []);
+        const candidates: [number, number][] = [];
+        for (let j = 0; j < n; j++) {
+          if (skip.has(itemBase + j)) continue;
+          let s = 0;
+          for (let c = 0; c < d; c++) s += qs[q * d + c]! * itemAt(j, c);
+          candidates.push([s, itemBase + j]);
+        }
+        topkAccumulate(I(outIdx, b * k), F(outScore, b * k), I(counts, b), q, k, candidates);
+      }
+    };
     const Fo = (p: number, n: number): Floats | null => (p === 0 ? null : F(p, n));
     this.kernels = {
       zero_f32: (p, n) => F(p, n).fill(0),
@@ -288,37 +317,26 @@ export class ReferenceBackend implements Backend {
       score_matrix: (s, q, items, b, n, d) => scoreMatrix(F(s, b * n), F(q, b * d), F(items, n * d), b, n, d),
       topk_reset: (counts, b) => I(counts, b).fill(0),
       score_topk: (outIdx, outScore, counts, queries, items, exOffsets, exIds, b, n, d, k, itemBase) => {
-        const qs = F(queries, b * d),
-          its = F(items, n * d);
-        const offsets = exOffsets === 0 ? null : I(exOffsets, b + 1);
-        for (let q = 0; q < b; q++) {
-          const skip = new Set(offsets ? Array.from(I(exIds, offsets[b]!).subarray(offsets[q]!, offsets[q + 1]!)) : []);
-          const candidates: [number, number][] = [];
-          for (let j = 0; j < n; j++) {
-            if (skip.has(itemBase + j)) continue;
-            let s = 0;
-            for (let c = 0; c < d; c++) s += qs[q * d + c]! * its[j * d + c]!;
-            candidates.push([s, itemBase + j]);
-          }
-          topkAccumulate(I(outIdx, b * k), F(outScore, b * k), I(counts, b), q, k, candidates);
-        }
+        const its = F(items, n * d);
+        scanTopK(outIdx, outScore, counts, queries, exOffsets, exIds, b, n, d, k, itemBase, (j, c) => its[j * d + c]!);
       },
       interleave_items: (out, items, n, d) => interleaveItems(F(out, Math.ceil(n / 8) * 8 * d), F(items, n * d), n, d),
       score_topk_il: (outIdx, outScore, counts, queries, items8, exOffsets, exIds, b, n, d, k, itemBase) => {
-        const qs = F(queries, b * d),
-          its = F(items8, Math.ceil(n / 8) * 8 * d);
-        const offsets = exOffsets === 0 ? null : I(exOffsets, b + 1);
-        for (let q = 0; q < b; q++) {
-          const skip = new Set(offsets ? Array.from(I(exIds, offsets[b]!).subarray(offsets[q]!, offsets[q + 1]!)) : []);
-          const candidates: [number, number][] = [];
-          for (let j = 0; j < n; j++) {
-            if (skip.has(itemBase + j)) continue;
-            let s = 0;
-            for (let c = 0; c < d; c++) s += qs[q * d + c]! * its[interleavedOffset(j, c, d)]!;
-            candidates.push([s, itemBase + j]);
-          }
-          topkAccumulate(I(outIdx, b * k), F(outScore, b * k), I(counts, b), q, k, candidates);
-        }
+        const its = F(items8, Math.ceil(n / 8) * 8 * d);
+        scanTopK(
+          outIdx,
+          outScore,
+          counts,
+          queries,
+          exOffsets,
+          exIds,
+          b,
+          n,
+          d,
+          k,
+          itemBase,
+          (j, c) => its[interleavedOffset(j, c, d)]!,
+        );
       },
       topk_merge: (outIdx, outScore, counts, candIdx, candScore, b, k, m) => {
         const ci = I(candIdx, b * m),

@@ -2,7 +2,15 @@
 // towers (exact for towers without hidden layers, integrated gradients otherwise), and a user's
 // interaction-set items by their share, checked against leaving each item out.
 import { describe, it, expect } from 'vitest';
-import { createModel, train, type Model, type TwoTowerConfig, type FeatureTable, type MultiHotColumn } from '../src/index.js';
+import {
+  combineModels,
+  createModel,
+  train,
+  type Model,
+  type TwoTowerConfig,
+  type FeatureTable,
+  type MultiHotColumn,
+} from '../src/index.js';
 import { tinyConfig, tinyFeatures, tinyBatch, USERS, ITEMS } from './fixtures.js';
 import { Random } from '../src/util/random.js';
 
@@ -271,5 +279,32 @@ describe('recommend with explain', () => {
     }
     expect(() => model.explain('nobody', 'i1')).toThrow(/not in the model's vocabulary/);
     model.dispose();
+  });
+
+  it('an ensemble whose members each read the rated set names each item once, its shares summed over the members', async () => {
+    const events = [];
+    const random = new Random(5);
+    for (let n = 0; n < 3000; n++) {
+      const user = `u${random.int(60)}`;
+      events.push({ user, item: `i${(random.int(40) + Number(user.slice(1))) % 40}`, rating: 1 + random.int(5) });
+    }
+    const a = await train(events, { epochs: 3, dim: 8, implicitDim: 8, seed: 1 });
+    const b = await train(events, { epochs: 3, dim: 8, implicitDim: 8, seed: 2 });
+    const both = await combineModels([a, b], { weights: [0.5, 0.5] });
+    const items = (m: Model) => m.explain('u3', 'i7', { because: 100 }).because;
+    const shares = (m: Model, scale: number) =>
+      new Map(items(m).map((x) => [x.item, x.kind === 'history' ? x.contribution * scale : 0]));
+    const [fromA, fromB] = [shares(a, 0.5), shares(b, 0.5)];
+    const merged = items(both);
+    expect(new Set(merged.map((x) => x.item)).size).toBe(merged.length);
+    expect(merged.length).toBe(new Set([...fromA.keys(), ...fromB.keys()]).size);
+    for (const x of merged) {
+      expect(x.kind).toBe('history');
+      if (x.kind === 'history') expect(x.contribution).toBeCloseTo((fromA.get(x.item) ?? 0) + (fromB.get(x.item) ?? 0), 4);
+    }
+    const [top] = both.recommend('u3', { k: 1, explain: true });
+    const named = top!.explanation!.because.slice(0, 2).map((x) => x.item);
+    expect(new Set(named).size).toBe(named.length);
+    for (const m of [a, b, both]) m.dispose();
   });
 });

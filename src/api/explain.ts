@@ -16,7 +16,12 @@ type Id = string | number;
 
 /** An item behind a score. */
 export type BecauseItem =
-  /** An item of the user's interaction set, with its share of the score (the scored item held fixed). */
+  /**
+   * An item of the user's interaction set, with its share of the score (the scored item held
+   * fixed). An item in several sets (an ensemble's members each read one, or a model reads both a
+   * history and a rated set) is listed once: `contribution` sums its shares, `feature` and `weight`
+   * are those of its largest share.
+   */
   | { kind: 'history'; item: Id; label?: string; feature: string; weight: number; contribution: number }
   /** One of the user's training items, most like the scored item by embedding cosine (no share of the score). */
   | { kind: 'similar'; item: Id; label?: string; similarity: number };
@@ -121,18 +126,7 @@ export function explainForUser(
   return pairs.map((pair, i) => {
     const because: BecauseItem[] = similar
       ? similar[i]!.map((s) => ({ kind: 'similar', item: itemId(s.row), similarity: s.similarity }))
-      : pair.sets
-          .flatMap((set) =>
-            set.items.map((h) => ({
-              kind: 'history' as const,
-              item: itemId(h.item),
-              feature: set.feature,
-              weight: h.weight,
-              contribution: h.contribution,
-            })),
-          )
-          .sort((a, b) => b.contribution - a.contribution)
-          .slice(0, becauseCount);
+      : historyItems(pair, itemId).slice(0, becauseCount);
     for (const b of because) {
       const label = labelOf(core, 'item', b.item);
       if (label !== undefined) b.label = label;
@@ -161,6 +155,33 @@ export function explainForUser(
 }
 
 /** The top positive shares: item and user biases, features, and an interaction set's items in place of the set. */
+/** The pair's interaction-set items, one entry per item (shares summed over the sets that hold it), largest share first. */
+function historyItems(pair: PairExplanation, itemId: (row: number) => Id): Extract<BecauseItem, { kind: 'history' }>[] {
+  const byRow = new Map<number, { entry: Extract<BecauseItem, { kind: 'history' }>; largest: number }>();
+  for (const set of pair.sets)
+    for (const h of set.items) {
+      const seen = byRow.get(h.item);
+      if (!seen) {
+        const entry = {
+          kind: 'history' as const,
+          item: itemId(h.item),
+          feature: set.feature,
+          weight: h.weight,
+          contribution: h.contribution,
+        };
+        byRow.set(h.item, { entry, largest: h.contribution });
+        continue;
+      }
+      seen.entry.contribution += h.contribution;
+      if (h.contribution > seen.largest) {
+        seen.largest = h.contribution;
+        seen.entry.feature = set.feature;
+        seen.entry.weight = h.weight;
+      }
+    }
+  return [...byRow.values()].map((v) => v.entry).sort((a, b) => b.contribution - a.contribution);
+}
+
 function reasons(pair: PairExplanation, because: BecauseItem[], n: number): Reason[] {
   const sets = new Set(pair.sets.map((s) => s.feature));
   const candidates: Reason[] = [

@@ -1,11 +1,22 @@
 // Training on several threads: the in-batch softmax's matrix work split by rows over worker
 // threads (src/train/row-split.ts). Each output row is computed by one thread in the one
 // summation order, so a model trained on two threads has the same bits as one trained on one.
-import { describe, it, expect } from 'vitest';
+import { describe, it, expect, beforeAll, afterAll } from 'vitest';
 import { createModel } from '../src/node/index.js';
 import { ReferenceBackend } from '../src/index.js';
 import type { TwoTowerConfig, FitOptions } from '../src/index.js';
 import { wasmBuilds, Random, randomFloats, putFloats, getFloats } from './helpers.js';
+import { SPLIT_TUNING } from '../src/model/row-split.js';
+
+// These shapes are small: a real run would not split them (a share must hold ~2¹⁸ multiply-adds
+// to pay). Split them anyway, so that every split path's bits are checked.
+const shippedWork = SPLIT_TUNING.minWorkPerShare;
+beforeAll(() => {
+  SPLIT_TUNING.minWorkPerShare = 0;
+});
+afterAll(() => {
+  SPLIT_TUNING.minWorkPerShare = shippedWork;
+});
 
 const config: TwoTowerConfig = {
   dim: 16,

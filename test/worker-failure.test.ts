@@ -110,8 +110,9 @@ done({
 
 /** A model on 2 threads whose worker is killed by `kill`; fit fails, then fits on one thread like a one-thread model. */
 const TRAIN = (spawn: string, kill: string) => `
-const config = { dim: 8, seed: 3, user: { features: [{ kind: 'id', name: 'u', vocabSize: 60, dim: 8 }], hidden: [16] },
-  item: { features: [{ kind: 'id', name: 'i', vocabSize: 40, dim: 8 }], hidden: [16] } };
+// Layers wide enough that their rows split over the threads (a share must hold ~2¹⁸ multiply-adds).
+const config = { dim: 8, seed: 3, user: { features: [{ kind: 'id', name: 'u', vocabSize: 60, dim: 64 }], hidden: [256] },
+  item: { features: [{ kind: 'id', name: 'i', vocabSize: 40, dim: 64 }], hidden: [256] } };
 const n = 1200;
 const data = { users: Int32Array.from({ length: n }, (_, r) => (r * 7) % 60), items: Int32Array.from({ length: n }, (_, r) => (r * 13) % 40),
   ratings: Float32Array.from({ length: n }, (_, r) => 1 + ((r * 7) % 5)) };

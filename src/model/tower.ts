@@ -1,7 +1,7 @@
 // One tower: entity indices → each feature's columns of X0 (by its kind's module) → Dense(+ReLU)…
 // → Dense → the d-dimensional embedding. Forward and backward sit side by side; each step is one
 // kernel call.
-import type { ByRows } from './row-split.js';
+import { leastRowsFor, type ByRows } from './row-split.js';
 import type { Backend } from '../backend/contract.js';
 import { fail } from '../errors.js';
 import type { TowerConfig, TowerSide, IdFeature, FeatureSpec } from '../config/model.js';
@@ -114,20 +114,28 @@ export class Tower {
   private mix(n: number, out: number): void {
     const f = this.be.floatBytes;
     const [x, s, b, w] = [this.x0, this.sumMatrix, this.zeroBias, this.mixWidth];
-    this.byRows!(n, (r, m) => ({
-      kernel: 'dense_forward',
-      args: [out + r * w * f, x + r * this.inputWidth * f, s, b, m, this.inputWidth, w],
-    }));
+    this.byRows!(
+      n,
+      (r, m) => ({
+        kernel: 'dense_forward',
+        args: [out + r * w * f, x + r * this.inputWidth * f, s, b, m, this.inputWidth, w],
+      }),
+      leastRowsFor(this.inputWidth * w),
+    );
   }
 
   /** combine: 'sum' only: dX0 = dMixed·Sᵀ, every block of dX0 a copy of dMixed; returns dX0. */
   private spread(n: number, dMixed: number): number {
     const f = this.be.floatBytes;
     const w = this.mixWidth;
-    this.byRows!(n, (r, m) => ({
-      kernel: 'dense_backward_input',
-      args: [this.dx0 + r * this.inputWidth * f, dMixed + r * w * f, this.sumMatrix, m, this.inputWidth, w],
-    }));
+    this.byRows!(
+      n,
+      (r, m) => ({
+        kernel: 'dense_backward_input',
+        args: [this.dx0 + r * this.inputWidth * f, dMixed + r * w * f, this.sumMatrix, m, this.inputWidth, w],
+      }),
+      leastRowsFor(this.inputWidth * w),
+    );
     return this.dx0;
   }
 
@@ -262,10 +270,14 @@ export class Tower {
       const out = this.acts[l]!;
       const [w, b, from] = [store.ptr(layer.w), store.ptr(layer.b), input];
       // Rows are independent: split across the model's threads, with the bits of one thread.
-      this.byRows!(n, (r, m) => ({
-        kernel: 'dense_forward',
-        args: [out + r * layer.outWidth * f, from + r * layer.inWidth * f, w, b, m, layer.inWidth, layer.outWidth],
-      }));
+      this.byRows!(
+        n,
+        (r, m) => ({
+          kernel: 'dense_forward',
+          args: [out + r * layer.outWidth * f, from + r * layer.inWidth * f, w, b, m, layer.inWidth, layer.outWidth],
+        }),
+        leastRowsFor(layer.inWidth * layer.outWidth),
+      );
       if (layer.relu) k.relu_forward(out, out, n * layer.outWidth);
       input = out;
     });
@@ -286,10 +298,14 @@ export class Tower {
       if (layer.relu) k.relu_backward(dY, dY, this.acts[l]!, n * layer.outWidth);
       // dW's rows (one per input column) are independent: split them across the threads.
       const [dW, x, g0] = [store.gradPtr(layer.w), input, dY];
-      this.byRows!(layer.inWidth, (p, rows) => ({
-        kernel: 'dense_backward_weight',
-        args: [dW + p * layer.outWidth * f, x + p * f, g0, n, rows, layer.outWidth, layer.inWidth, 1],
-      }));
+      this.byRows!(
+        layer.inWidth,
+        (p, rows) => ({
+          kernel: 'dense_backward_weight',
+          args: [dW + p * layer.outWidth * f, x + p * f, g0, n, rows, layer.outWidth, layer.inWidth, 1],
+        }),
+        leastRowsFor(n * layer.outWidth),
+      );
       k.bias_backward(store.gradPtr(layer.b), dY, n, layer.outWidth, 1);
       if (l === 0 && !this.learnsInputs) return;
       dY = this.layerInputGradient(store, l, n, dY);
@@ -326,10 +342,14 @@ export class Tower {
     const f = this.be.floatBytes;
     const dX = l > 0 ? this.dActs[l - 1]! : this.sumMatrix !== 0 ? this.dMixed : this.dx0;
     const w = store.ptr(layer.w);
-    this.byRows!(n, (r, m) => ({
-      kernel: 'dense_backward_input',
-      args: [dX + r * layer.inWidth * f, dY + r * layer.outWidth * f, w, m, layer.inWidth, layer.outWidth],
-    }));
+    this.byRows!(
+      n,
+      (r, m) => ({
+        kernel: 'dense_backward_input',
+        args: [dX + r * layer.inWidth * f, dY + r * layer.outWidth * f, w, m, layer.inWidth, layer.outWidth],
+      }),
+      leastRowsFor(layer.inWidth * layer.outWidth),
+    );
     return dX;
   }
 

@@ -9,8 +9,11 @@ import { checkBag, positiveInt } from './checks.js';
 import { checkBooleans } from '../../data/checks.js';
 import type { FeatureKind } from './kind.js';
 import type { ParamBlock } from '../parameters.js';
+import { leastRowsFor } from '../row-split.js';
 
 const POOLINGS = ['mean', 'sum', 'attention'] as const;
+/** Ids per bag assumed when weighing whether a split pays (a MovieLens user's rated set: ~100). */
+const TYPICAL_BAG = 32;
 const WEIGHTINGS = ['none', 'inverseSqrt', 'symmetric'] as const;
 
 export const multiHotKind: FeatureKind<MultiHotFeature> = {
@@ -101,10 +104,14 @@ export const multiHotKind: FeatureKind<MultiHotFeature> = {
       // Each output row is its own bag's sum: rows split across the model's threads.
       const [at, ld, rows, skip, f] = [pass.at, pass.ld, pass.rows, spec.excludeScoredItem ? pass.scored : 0, pass.be.floatBytes];
       const [offsets, ids, weights, mean] = [data.offsets!, data.ids!, data.weights!, spec.pooling === 'sum' ? 0 : 1];
-      pass.byRows(pass.n, (r, m) => ({
-        kernel: 'embedding_bag',
-        args: [at + r * ld * f, table, offsets, ids, weights, rows + r * 4, skip && skip + r * 4, m, spec.dim, ld, mean],
-      }));
+      pass.byRows(
+        pass.n,
+        (r, m) => ({
+          kernel: 'embedding_bag',
+          args: [at + r * ld * f, table, offsets, ids, weights, rows + r * 4, skip && skip + r * 4, m, spec.dim, ld, mean],
+        }),
+        leastRowsFor(spec.dim * TYPICAL_BAG),
+      );
     }
   },
   backward(slot, pass) {
@@ -164,7 +171,7 @@ export const multiHotKind: FeatureKind<MultiHotFeature> = {
             Math.min(dim, 16 * (b + blocks)),
           ],
         }),
-        1,
+        leastRowsFor(n * TYPICAL_BAG * 16, 1),
         1,
       );
     }

@@ -6,6 +6,7 @@ import { fail } from '../../errors.js';
 import type { Optimizer } from './optimizer.js';
 import { adam, biasCorrections } from './adam.js';
 import type { RowCall } from '../../backend/contract.js';
+import { leastRowsFor } from '../../model/row-split.js';
 import type { KernelExports } from '../../backend/generated/kernels.js';
 
 export const lazyAdam: Optimizer = {
@@ -35,7 +36,8 @@ export const lazyAdam: Optimizer = {
       bc1,
       bc2,
     ];
-    if (byRows) byRows(touched.count, (i, rows): RowCall => ({ kernel: 'adam_rows', args: args(i, rows) }));
+    // About eight operations per element of a row: a share needs thousands of rows to pay.
+    if (byRows) byRows(touched.count, (i, rows): RowCall => ({ kernel: 'adam_rows', args: args(i, rows) }), leastRowsFor(8 * w));
     else backend.kernels.adam_rows(...args(0, touched.count));
   },
 };

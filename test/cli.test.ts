@@ -23,6 +23,11 @@ const trainItemsOf = (user: string) =>
       .map((l) => l.split(',')[1]),
   );
 
+/** `twotower train` on the fixture's train.csv, scored on its test.csv, then `flags`. */
+function trainOnFixture(...flags: string[]) {
+  return run('train', '--data', path('train.csv'), '--test', path('test.csv'), ...flags);
+}
+
 function run(...args: string[]) {
   const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 120_000 });
   const lines = r.stdout.trim().split('\n');
@@ -67,20 +72,7 @@ describe('twotower train / eval', () => {
   it('--threads 2 tunes the penalty with its candidates in worker threads, and saves the same model file as --threads 1', () => {
     const trained = (threads: string) => {
       const out = path(`tune-threads-${threads}.ttm`);
-      const r = run(
-        'train',
-        '--data',
-        path('train.csv'),
-        '--test',
-        path('test.csv'),
-        '--epochs',
-        '4',
-        '--threads',
-        threads,
-        '--out',
-        out,
-        '--json',
-      );
+      const r = trainOnFixture('--epochs', '4', '--threads', threads, '--out', out, '--json');
       expect(r.code, r.stderr).toBe(0);
       const result = JSON.parse(r.last) as {
         tuning: { seconds: number }[];
@@ -103,23 +95,7 @@ describe('twotower train / eval', () => {
 describe('twotower train --recipe best', () => {
   /** `train --recipe best` on the fixture with two towers and one autoencoder, then `extra` flags. */
   const trainBest = (epochs: string, ...extra: string[]) =>
-    run(
-      'train',
-      '--data',
-      path('train.csv'),
-      '--test',
-      path('test.csv'),
-      '--recipe',
-      'best',
-      '--seeds',
-      '2',
-      '--autorec-seeds',
-      '1',
-      '--epochs',
-      epochs,
-      ...extra,
-      '--json',
-    );
+    trainOnFixture('--recipe', 'best', '--seeds', '2', '--autorec-seeds', '1', '--epochs', epochs, ...extra, '--json');
 
   it('trains towers and autoencoders as one model, says its members and blend, and eval reproduces its RMSE', () => {
     const out = path('best.ttm');
@@ -155,20 +131,7 @@ describe('twotower train --recipe best', () => {
   });
 
   it('for an implicit loss blends the tower with EASE and says the validation Recall@20', () => {
-    const r = run(
-      'train',
-      '--data',
-      path('train.csv'),
-      '--test',
-      path('test.csv'),
-      '--loss',
-      'softmax',
-      '--recipe',
-      'best',
-      '--epochs',
-      '3',
-      '--json',
-    );
+    const r = trainOnFixture('--loss', 'softmax', '--recipe', 'best', '--epochs', '3', '--json');
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.last);
     expect(result.members[0].family).toBe('tower');
@@ -183,18 +146,7 @@ describe('twotower train --family', () => {
     const a = run('train', '--data', path('train.csv'), '--test', path('test.csv'), '--family', 'autorec', '--json');
     expect(a.code, a.stderr).toBe(0);
     expect(JSON.parse(a.last).rmse).toBeLessThan(1.5);
-    const e = run(
-      'train',
-      '--data',
-      path('train.csv'),
-      '--test',
-      path('test.csv'),
-      '--family',
-      'ease',
-      '--loss',
-      'softmax',
-      '--json',
-    );
+    const e = trainOnFixture('--family', 'ease', '--loss', 'softmax', '--json');
     expect(e.code, e.stderr).toBe(0);
     expect(JSON.parse(e.last)['recall@20']).toBeGreaterThan(0);
     const wrong = run('train', '--data', path('train.csv'), '--family', 'ease');
@@ -205,18 +157,7 @@ describe('twotower train --family', () => {
 
 describe('twotower train --hash-ids', () => {
   it('hashes ids into buckets instead of listing them', () => {
-    const r = run(
-      'train',
-      '--data',
-      path('train.csv'),
-      '--test',
-      path('test.csv'),
-      '--hash-ids',
-      '64',
-      '--epochs',
-      '2',
-      '--json',
-    );
+    const r = trainOnFixture('--hash-ids', '64', '--epochs', '2', '--json');
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.last);
     expect(result.hashBuckets).toBe(64);
@@ -229,22 +170,7 @@ describe('twotower train --hash-ids', () => {
 describe('twotower train --loss softmax / recommend', () => {
   it('trains on implicit feedback, reports ranking metrics, and recommends unseen items', () => {
     const out = path('implicit.ttm');
-    const r = run(
-      'train',
-      '--data',
-      path('train.csv'),
-      '--test',
-      path('test.csv'),
-      '--loss',
-      'softmax',
-      '--epochs',
-      '3',
-      '--min-rating',
-      '3',
-      '--out',
-      out,
-      '--json',
-    );
+    const r = trainOnFixture('--loss', 'softmax', '--epochs', '3', '--min-rating', '3', '--out', out, '--json');
     expect(r.code, r.stderr).toBe(0);
     const result = JSON.parse(r.last);
     for (const key of ['recall@10', 'ndcg@10', 'recall@20', 'ndcg@20', 'mrr', 'coverage@20']) {
